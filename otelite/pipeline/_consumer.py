@@ -1,0 +1,38 @@
+"""What receivers hand data to, and an in-memory double for tests."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from otelite.errors import OteliteError
+from otelite.types import ExportRequest, Signal
+
+__all__ = ["Consumer", "InMemoryConsumer"]
+
+
+class Consumer(Protocol):
+    """Takes validated export requests.
+
+    ``consume`` returns once the request is durable (it will be stored even if the
+    process dies right after), and raises ``RetryableError`` (overload, storage down) or
+    ``PermanentError`` otherwise. Receivers acknowledge the client only after it returns.
+    """
+
+    async def consume(self, signal: Signal, request: ExportRequest) -> None: ...
+
+
+class InMemoryConsumer:
+    """Keeps every request it is given; can be told to fail, to test error paths."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[Signal, ExportRequest]] = []
+        self.fail_with: OteliteError | None = None
+
+    async def consume(self, signal: Signal, request: ExportRequest) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.received.append((signal, request))
+
+    def requests(self, signal: Signal) -> list[ExportRequest]:
+        """Requests received for one signal, in arrival order."""
+        return [request for s, request in self.received if s is signal]

@@ -1,0 +1,87 @@
+"""The storage interface: the only thing the rest of otelite knows about a backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import pyarrow as pa
+
+from otelite.types import (
+    ExportLogsServiceRequest,
+    ExportMetricsServiceRequest,
+    ExportRequest,
+    ExportTraceServiceRequest,
+    Signal,
+    TraceId,
+    UnixNano,
+)
+
+if TYPE_CHECKING:
+    from otelite.query.dialects import Dialect
+
+__all__ = ["Storage", "WriteBatch"]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteBatch:
+    """Requests written in one transaction.
+
+    ``wal_position`` is the highest write-ahead-log sequence number the batch contains; the
+    backend stores it in the same transaction, so a replay after a crash knows exactly
+    which logged requests are already stored and writes none of them twice.
+    """
+
+    traces: Sequence[ExportTraceServiceRequest] = ()
+    metrics: Sequence[ExportMetricsServiceRequest] = ()
+    logs: Sequence[ExportLogsServiceRequest] = ()
+    wal_position: int | None = None
+
+
+class Storage(Protocol):
+    """A telemetry store. Methods block; callers keep them off the event loop.
+
+    ``write`` is called from one writer thread; every other method may be called from
+    any thread while a write is in progress, and must not wait for it.
+    """
+
+    @property
+    def dialect(self) -> Dialect:
+        """The SQL dialect the query layer compiles plans to for this backend."""
+        ...
+
+    def write(self, batch: WriteBatch) -> None:
+        """Store a batch atomically. Raises ``Unavailable`` when the backend cannot write."""
+        ...
+
+    def wal_position(self) -> int:
+        """The highest ``WriteBatch.wal_position`` stored so far (0 when none)."""
+        ...
+
+    def get_trace(self, trace_id: TraceId) -> ExportTraceServiceRequest | None:
+        """Every stored span of one trace, grouped by resource and scope; None if unknown."""
+        ...
+
+    def export(
+        self,
+        signal: Signal,
+        *,
+        start: UnixNano | None = None,
+        end: UnixNano | None = None,
+        max_items: int = 1000,
+    ) -> Iterator[ExportRequest]:
+        """Stored data of one signal in ``[start, end)``, as requests of at most ``max_items``."""
+        ...
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
+        """Run a read-only statement the query layer compiled for ``dialect``."""
+        ...
+
+    def delete_before(self, cutoff: UnixNano) -> int:
+        """Delete every record older than ``cutoff``; returns how many rows went."""
+        ...
+
+    def close(self) -> None:
+        """Flush and release the backend. Idempotent."""
+        ...
