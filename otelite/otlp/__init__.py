@@ -1,1 +1,35 @@
-"""TODO"""
+"""OTLP wire codecs: OTLP/JSON for requests, responses and error bodies (no I/O here)."""
+
+from __future__ import annotations
+
+from otelite.otlp._anyvalue import (
+    any_value_from_json,
+    any_value_to_json,
+    key_values_from_json,
+    key_values_to_json,
+)
+from otelite.otlp._json import (
+    decode_request_json,
+    decode_response_json,
+    encode_request_json,
+    encode_response_json,
+    encode_status_json,
+    request_from_json,
+    request_to_json,
+    status_proto,
+)
+
+__all__ = [
+    "any_value_from_json",
+    "any_value_to_json",
+    "decode_request_json",
+    "decode_response_json",
+    "encode_request_json",
+    "encode_response_json",
+    "encode_status_json",
+    "key_values_from_json",
+    "key_values_to_json",
+    "request_from_json",
+    "request_to_json",
+    "status_proto",
+]
