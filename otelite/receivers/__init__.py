@@ -1,1 +1,15 @@
-"""TODO"""
+"""Network edges: OTLP over gRPC and over HTTP, each handing requests to the next consumer.
+
+Both decode, validate (``otelite.otlp.validate``: invalid records are dropped and reported
+as a partial success), wait for the consumer to make the rest durable, then answer.
+``UvicornServer`` runs any ASGI app (the receivers' and the query API's) in the caller's
+event loop.
+"""
+
+from __future__ import annotations
+
+from otelite.receivers._grpc import GrpcReceiver
+from otelite.receivers._http import HttpReceiver
+from otelite.receivers._uvicorn import UvicornServer
+
+__all__ = ["GrpcReceiver", "HttpReceiver", "UvicornServer"]

@@ -1,0 +1,66 @@
+"""The path every OTLP request takes after its transport: decode, validate, consume, answer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from google.protobuf.message import DecodeError
+
+from otelite.errors import InvalidRequest
+from otelite.otlp._validate import Rejection, validate
+from otelite.pipeline import Consumer
+from otelite.types import ExportRequest, ExportResponse, Signal
+
+__all__ = ["Decoder", "decode_request_proto", "export"]
+
+Decoder = Callable[[Signal, bytes], ExportRequest]
+"""Turns a request body into an export request, raising ``InvalidRequest`` when it can't."""
+
+# Bodies above this are decoded and validated on a worker thread, so that one large
+# request (up to the size limit: tens of MiB) does not stall every other connection.
+_OFFLOAD_BYTES = 128 * 1024
+
+# The partial_success field that counts rejected records, per signal.
+_REJECTED_FIELD = {
+    Signal.TRACES: "rejected_spans",
+    Signal.METRICS: "rejected_data_points",
+    Signal.LOGS: "rejected_log_records",
+}
+
+
+def decode_request_proto(signal: Signal, body: bytes) -> ExportRequest:
+    """Parse a binary protobuf export request; ``InvalidRequest`` when it is not one."""
+    try:
+        return signal.request_type.FromString(body)
+    except DecodeError as error:
+        raise InvalidRequest(f"could not decode the body as protobuf: {error}") from None
+
+
+async def export(
+    consumer: Consumer, signal: Signal, body: bytes, decode: Decoder
+) -> ExportResponse:
+    """Decode and validate ``body``, hand what is valid to ``consumer``, build the answer.
+
+    ``InvalidRequest`` from decoding and errors from the consumer propagate, for the
+    transport to map to its status codes. A request left with nothing in it is answered
+    without bothering the consumer.
+    """
+    if len(body) > _OFFLOAD_BYTES:
+        request, rejection = await asyncio.to_thread(_decode_valid, signal, body, decode)
+    else:
+        request, rejection = _decode_valid(signal, body, decode)
+    # Each request type has one field, its list of resource envelopes.
+    if request.ListFields():
+        await consumer.consume(signal, request)
+    response = signal.response_type()
+    if rejection.message:
+        partial = response.partial_success
+        setattr(partial, _REJECTED_FIELD[signal], rejection.count)
+        partial.error_message = rejection.message
+    return response
+
+
+def _decode_valid(signal: Signal, body: bytes, decode: Decoder) -> tuple[ExportRequest, Rejection]:
+    request = decode(signal, body)
+    return request, validate(signal, request)

@@ -1,0 +1,160 @@
+"""OTLP/HTTP: ``POST /v1/{traces,metrics,logs}`` in binary protobuf or OTLP/JSON.
+
+Responses are encoded like the request. Errors carry a ``google.rpc.Status`` body and
+the status codes of the OTLP specification: 400 undecodable, 413 too large (after
+decompression), 415 unsupported Content-Type or Content-Encoding, 429 or 503 with
+``Retry-After`` when the client should retry later.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from otelite.config import Limits
+from otelite.errors import (
+    InvalidRequest,
+    NotFound,
+    OteliteError,
+    Overloaded,
+    RequestTooLarge,
+    RetryableError,
+    UnsupportedMediaType,
+)
+from otelite.otlp import (
+    decode_request_json,
+    encode_response_json,
+    encode_status_json,
+    status_proto,
+)
+from otelite.pipeline import Consumer
+from otelite.receivers._body import content_coding, read_body
+from otelite.receivers._export import decode_request_proto, export
+from otelite.receivers._uvicorn import UvicornServer
+from otelite.types import Signal
+
+__all__ = ["HttpReceiver"]
+
+_log = logging.getLogger(__name__)
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+
+# (HTTP status, google.rpc.Code) per error class; the most specific class wins.
+_STATUS: list[tuple[type[OteliteError], int, int]] = [
+    (InvalidRequest, 400, 3),  # INVALID_ARGUMENT
+    (RequestTooLarge, 413, 8),  # RESOURCE_EXHAUSTED
+    (UnsupportedMediaType, 415, 3),
+    (NotFound, 404, 5),  # NOT_FOUND
+    (Overloaded, 429, 8),
+    (RetryableError, 503, 14),  # UNAVAILABLE
+    (OteliteError, 400, 3),  # any other permanent error: the request cannot succeed
+]
+_INTERNAL = 13
+
+
+class HttpReceiver:
+    """Serves OTLP/HTTP on ``host:port`` and hands every request to ``consumer``.
+
+    Runs as a task in the caller's event loop and leaves signal handling to the caller.
+    ``port=0`` picks a free port; ``port`` tells the one chosen once started. ``shutdown``
+    stops accepting connections and lets requests in flight finish for up to
+    ``grace_seconds``.
+    """
+
+    def __init__(
+        self,
+        consumer: Consumer,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 4318,
+        limits: Limits | None = None,
+        grace_seconds: float = 5.0,
+    ) -> None:
+        self._consumer = consumer
+        self._limits = limits or Limits()
+        self.app = Starlette(
+            routes=[
+                Route(f"/v1/{signal.value}", self._endpoint(signal), methods=["POST"])
+                for signal in Signal
+            ]
+        )
+        self.app.router.redirect_slashes = False
+        self._server = UvicornServer(
+            self.app, host=host, port=port, grace_seconds=grace_seconds, name="OTLP/HTTP receiver"
+        )
+
+    @property
+    def port(self) -> int:
+        """The port listened on: the one chosen by the system when constructed with 0."""
+        return self._server.port
+
+    async def start(self) -> None:
+        """Bind and start serving; returns once connections are accepted."""
+        await self._server.start()
+
+    async def shutdown(self) -> None:
+        """Stop accepting connections, finish requests in flight, then return."""
+        await self._server.shutdown()
+
+    def _endpoint(self, signal: Signal) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await self._handle(signal, request)
+
+        return endpoint
+
+    async def _handle(self, signal: Signal, request: Request) -> Response:
+        media_type = JSON
+        try:
+            media_type = _media_type(request.headers.get("content-type"))
+            body = await read_body(
+                request.stream(),
+                coding=content_coding(request.headers.get("content-encoding")),
+                content_length=request.headers.get("content-length"),
+                limit=self._limits.max_request_bytes,
+            )
+            decode = decode_request_json if media_type == JSON else decode_request_proto
+            response = await export(self._consumer, signal, body, decode)
+        except OteliteError as error:
+            return _error_response(error, media_type)
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read it
+        except Exception:
+            _log.exception("OTLP/HTTP %s request failed", signal.value)
+            return _status_response(
+                500, _INTERNAL, "internal error; see the server log", media_type
+            )
+        if media_type == JSON:
+            return Response(encode_response_json(response), media_type=JSON)
+        return Response(response.SerializeToString(), media_type=PROTOBUF)
+
+
+def _media_type(header: str | None) -> str:
+    """The OTLP encoding named by a Content-Type header; parameters such as charset are ignored."""
+    media_type = (header or "").split(";", 1)[0].strip().lower()
+    if media_type in (PROTOBUF, JSON):
+        return media_type
+    use = f"use {PROTOBUF} or {JSON}"
+    if not header:
+        raise UnsupportedMediaType(f"a Content-Type header is required; {use}")
+    raise UnsupportedMediaType(f"Content-Type {header!r} is not supported; {use}")
+
+
+def _error_response(error: OteliteError, media_type: str) -> Response:
+    http_status, code = next((s, c) for kind, s, c in _STATUS if isinstance(error, kind))
+    response = _status_response(http_status, code, str(error), media_type)
+    if isinstance(error, RetryableError):
+        response.headers["Retry-After"] = str(max(0, math.ceil(error.retry_after)))
+    return response
+
+
+def _status_response(http_status: int, code: int, message: str, media_type: str) -> Response:
+    if media_type == JSON:
+        return Response(encode_status_json(code, message), http_status, media_type=JSON)
+    return Response(status_proto(code, message), http_status, media_type=PROTOBUF)
