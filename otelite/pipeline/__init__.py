@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from otelite.pipeline._consumer import Consumer, InMemoryConsumer
+from otelite.pipeline._ingest import IngestPipeline
+from otelite.pipeline._stats import PipelineHealth, PipelineStats
 
-__all__ = ["Consumer", "InMemoryConsumer"]
+__all__ = ["Consumer", "InMemoryConsumer", "IngestPipeline", "PipelineHealth", "PipelineStats"]
