@@ -1,0 +1,352 @@
+"""The embedded DuckDB store: one database file, Arrow in, Arrow out.
+
+Writes come from one writer thread through one connection, each batch a single
+transaction of Arrow inserts (all signals plus the WAL position). Reads run on other
+connections to the same database — one per reading thread, plus one per running export —
+and DuckDB's MVCC lets them read the last committed state without waiting for a write in
+progress; DuckDB releases the GIL while it works, so they also run in parallel in Python.
+
+Ingest tuning (see ``shared/MEASUREMENTS.md``): inserts are whole Arrow tables, never rows;
+automatic checkpoints wait until the write-ahead log reaches ``checkpoint_threshold``
+(checkpointing every few MB made inserts slow down as tables grew).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import pyarrow as pa
+
+from otelite.errors import InvalidRequest, Unavailable
+from otelite.query.dialects import DuckDBDialect
+from otelite.storage._base import WriteBatch
+from otelite.storage._logs import logs_from_table, logs_to_table
+from otelite.storage._metrics import metrics_from_tables, metrics_to_tables
+from otelite.storage._schema import LOGS, METRIC_TABLES, TABLES, TRACE_ID_TS, TRACES, table_name
+from otelite.storage._traces import traces_from_table, traces_to_tables
+from otelite.storage.duckdb._reading import ROW_HASH, SpanDeduplicator, chunked
+from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal, TraceId, UnixNano
+
+__all__ = ["DuckDBStorage"]
+
+T = TypeVar("T")
+
+DATABASE_FILE = "otelite.duckdb"
+_STATE = "otelite_state"
+_INT64_MAX = 2**63 - 1
+_READ_BATCH_ROWS = 8192
+
+_TRACES = table_name(TRACES)
+_TRACE_ID_TS = table_name(TRACE_ID_TS)
+_LOGS = table_name(LOGS)
+# The column each table is ordered, filtered and expired by.
+_TIME_COLUMN: dict[str, str] = {
+    _TRACES: "Timestamp",
+    _TRACE_ID_TS: "End",
+    _LOGS: "Timestamp",
+    **{table_name(schema): "TimeUnix" for schema in METRIC_TABLES.values()},
+}
+_USER_ERRORS = (
+    duckdb.BinderException,
+    duckdb.ConversionException,
+    duckdb.InvalidInputException,
+    duckdb.NotImplementedException,
+    duckdb.OutOfRangeException,
+    duckdb.ParserException,
+    duckdb.PermissionException,
+    duckdb.CatalogException,
+)
+
+
+class DuckDBStorage:
+    """``Storage`` on DuckDB: ``<data_dir>/otelite.duckdb``, or in memory when ``None``."""
+
+    def __init__(
+        self, data_dir: Path | None, *, checkpoint_threshold: str = "1GB", threads: int = 0
+    ) -> None:
+        config: dict[str, Any] = {
+            "checkpoint_threshold": checkpoint_threshold,
+            # Nothing otelite runs needs files beyond its own database; a query cannot read
+            # or write any other (or ATTACH one), whatever SQL reaches it.
+            "enable_external_access": False,
+        }
+        if threads:
+            config["threads"] = threads
+        path = ":memory:" if data_dir is None else str(data_dir / DATABASE_FILE)
+        try:
+            if data_dir is not None:
+                data_dir.mkdir(parents=True, exist_ok=True)
+            self._db = duckdb.connect(path, config=config)
+            self._create_tables()
+            self._writer = self._db.cursor()
+        except (OSError, duckdb.Error) as error:
+            raise Unavailable(f"storage: cannot open {path}: {error}") from error
+        self._persistent = data_dir is not None
+        self._dialect = DuckDBDialect()
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._lock = threading.Lock()  # guards _cursors and _closed
+        self._write_lock = threading.Lock()  # one write or retention pass at a time
+        self._closed = False
+
+    def _create_tables(self) -> None:
+        dialect = DuckDBDialect()
+        for schema in TABLES:
+            self._db.execute(dialect.create_table(table_name(schema), schema))
+        self._db.execute(f"CREATE TABLE IF NOT EXISTS {_STATE} (wal_position BIGINT NOT NULL)")
+        self._db.execute(f"INSERT INTO {_STATE} SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {_STATE})")
+
+    def __enter__(self) -> DuckDBStorage:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def dialect(self) -> DuckDBDialect:
+        """DuckDB's SQL dialect."""
+        return self._dialect
+
+    # Writing -------------------------------------------------------------------------
+
+    def write(self, batch: WriteBatch) -> None:
+        """Insert every request of ``batch`` and its WAL position in one transaction."""
+        tables: list[tuple[str, pa.Table]] = []
+        if batch.traces:
+            spans, ranges = traces_to_tables(batch.traces)
+            tables += [(_TRACES, spans), (_TRACE_ID_TS, ranges)]
+        if batch.logs:
+            tables.append((_LOGS, logs_to_table(batch.logs)))
+        if batch.metrics:
+            for kind, table in metrics_to_tables(batch.metrics).items():
+                tables.append((table_name(METRIC_TABLES[kind]), table))
+        with self._write_lock:
+            self._check_open()
+            writer = self._writer
+            try:
+                writer.begin()
+                for name, table in tables:
+                    if table.num_rows:
+                        self._insert(name, table)
+                if batch.wal_position is not None:
+                    writer.execute(
+                        f"UPDATE {_STATE} SET wal_position = greatest(wal_position, ?)",
+                        [batch.wal_position],
+                    )
+                writer.commit()
+            except duckdb.Error as error:
+                self._rollback()
+                raise Unavailable(f"storage: write failed: {error}") from error
+
+    def _insert(self, name: str, table: pa.Table) -> None:
+        view = "_otelite_rows"
+        self._writer.register(view, table)
+        try:
+            self._writer.execute(
+                f"INSERT INTO {self._dialect.quote(name)} BY NAME SELECT * FROM {view}"
+            )
+        finally:
+            self._writer.unregister(view)
+
+    def _rollback(self) -> None:
+        # A failure may already have ended the transaction: nothing left to roll back then.
+        with contextlib.suppress(duckdb.Error):
+            self._writer.rollback()
+
+    def wal_position(self) -> int:
+        """The highest WAL position stored so far (0 when none)."""
+        rows = self._read(lambda c: c.execute(f"SELECT wal_position FROM {_STATE}").fetchall())
+        return int(rows[0][0]) if rows else 0
+
+    def delete_before(self, cutoff: UnixNano) -> int:
+        """Delete spans, log records and data points older than ``cutoff``.
+
+        Returns how many of those went (the trace time-range rows are not counted).
+        """
+        deleted = 0
+        with self._write_lock:
+            self._check_open()
+            writer = self._writer
+            try:
+                writer.begin()
+                for name, column in _TIME_COLUMN.items():
+                    rows = writer.execute(
+                        f"DELETE FROM {self._dialect.quote(name)} "
+                        f"WHERE {self._dialect.quote(column)} < make_timestamp_ns(?)",
+                        [min(cutoff, _INT64_MAX)],
+                    ).fetchall()
+                    if name != _TRACE_ID_TS:
+                        deleted += int(rows[0][0])
+                writer.commit()
+            except duckdb.Error as error:
+                self._rollback()
+                raise Unavailable(f"storage: retention delete failed: {error}") from error
+        return deleted
+
+    # Reading -------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise Unavailable("storage: closed")
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's read connection, opened on first use."""
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._new_cursor()
+            self._local.cursor = cursor
+        return cursor
+
+    def _new_cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            self._check_open()
+            cursor = self._db.cursor()
+            self._cursors.append(cursor)
+            return cursor
+
+    def _read(self, run: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        try:
+            return run(self._cursor())
+        except _USER_ERRORS as error:
+            raise InvalidRequest(f"query: {error}") from error
+        except duckdb.Error as error:
+            raise Unavailable(f"storage: read failed: {error}") from error
+
+    def get_trace(self, trace_id: TraceId) -> ExportTraceServiceRequest | None:
+        """Every stored span of one trace (re-sent copies once); None when there is none."""
+
+        def run(cursor: duckdb.DuckDBPyConnection) -> pa.Table | None:
+            # The trace's time range first, so the span scan reads only row groups whose
+            # Timestamp zone maps overlap it instead of the whole table.
+            [(first, last)] = cursor.execute(
+                f'SELECT epoch_ns(min("Start")), epoch_ns(max("End")) FROM {_TRACE_ID_TS} '
+                'WHERE "TraceId" = ?',
+                [trace_id],
+            ).fetchall()
+            if first is None:
+                return None
+            table: pa.Table = cursor.sql(
+                f"SELECT *, hash(t) AS {ROW_HASH} FROM {_TRACES} t "
+                'WHERE "TraceId" = $1 AND "Timestamp" BETWEEN make_timestamp_ns($2) '
+                'AND make_timestamp_ns($3) ORDER BY "Timestamp"',
+                params=[trace_id, first, last],
+            ).to_arrow_table()
+            return table
+
+        table = self._read(run)
+        if table is None or table.num_rows == 0:
+            return None
+        return traces_from_table(SpanDeduplicator()(table))
+
+    def export(
+        self,
+        signal: Signal,
+        *,
+        start: UnixNano | None = None,
+        end: UnixNano | None = None,
+        max_items: int = 1000,
+    ) -> Iterator[ExportRequest]:
+        """Stored data of one signal with time in ``[start, end)``, oldest first.
+
+        Yields requests of at most ``max_items`` spans, log records or data points (metrics
+        table by table, each in time order), streaming from the database: memory holds
+        about one request's rows, however much is stored.
+        """
+        if max_items < 1:
+            raise ValueError(f"max_items must be at least 1, got {max_items}")
+        if signal is Signal.TRACES:
+            yield from self._export(_TRACES, start, end, max_items, traces_from_table, True)
+        elif signal is Signal.LOGS:
+            yield from self._export(_LOGS, start, end, max_items, logs_from_table, False)
+        else:
+            for kind, schema in METRIC_TABLES.items():
+
+                def rebuild(table: pa.Table, kind: str = kind) -> ExportRequest:
+                    return metrics_from_tables({kind: table})
+
+                yield from self._export(table_name(schema), start, end, max_items, rebuild, False)
+
+    def _export(
+        self,
+        name: str,
+        start: UnixNano | None,
+        end: UnixNano | None,
+        max_items: int,
+        rebuild: Callable[[pa.Table], ExportRequest],
+        dedupe: bool,
+    ) -> Iterator[ExportRequest]:
+        column = self._dialect.quote(_TIME_COLUMN[name])
+        where: list[str] = []
+        params: list[int] = []
+        if start is not None:
+            where.append(f"{column} >= make_timestamp_ns(?)")
+            params.append(min(start, _INT64_MAX))
+        if end is not None:
+            where.append(f"{column} < make_timestamp_ns(?)")
+            params.append(min(end, _INT64_MAX))
+        sql = f"SELECT *{f', hash(t) AS {ROW_HASH}' if dedupe else ''} FROM {name} t"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {column}"
+        # A connection of its own: the caller may run other reads on this thread between
+        # two requests, and a new statement on a shared connection would end this stream.
+        cursor = self._new_cursor()
+        try:
+            try:
+                reader = cursor.sql(sql, params=params or None).to_arrow_reader(
+                    min(max_items, _READ_BATCH_ROWS)
+                )
+            except duckdb.Error as error:
+                raise Unavailable(f"storage: export failed: {error}") from error
+            keep = SpanDeduplicator() if dedupe else None
+            try:
+                yield from chunked(reader, max_items, rebuild, keep)
+            except duckdb.Error as error:  # e.g. the store was closed mid-stream
+                raise Unavailable(f"storage: export failed: {error}") from error
+        finally:
+            self._forget(cursor)
+
+    def _forget(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        with self._lock:
+            if cursor in self._cursors:
+                self._cursors.remove(cursor)
+                cursor.close()
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
+        """Run one read-only statement (a ``SELECT``) and return its rows.
+
+        Anything else — writes, DDL, ``COPY``, several statements — raises ``InvalidRequest``
+        before it runs, as do errors in the statement itself.
+        """
+
+        def run(cursor: duckdb.DuckDBPyConnection) -> pa.Table:
+            statements = cursor.extract_statements(sql)
+            if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+                raise InvalidRequest("query: only a single read-only SELECT statement may run")
+            table: pa.Table = cursor.sql(sql, params=list(params) or None).to_arrow_table()
+            return table
+
+        result: pa.Table = self._read(run)
+        return result
+
+    def close(self) -> None:
+        """Checkpoint (on disk) and close every connection. Idempotent."""
+        with self._write_lock, self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for cursor in self._cursors:
+                cursor.close()
+            self._cursors.clear()
+            # A failed checkpoint loses nothing: the WAL holds every commit and is replayed
+            # when the database opens next.
+            with contextlib.suppress(duckdb.Error):
+                if self._persistent:
+                    self._writer.execute("CHECKPOINT")
+            self._writer.close()
+            self._db.close()
