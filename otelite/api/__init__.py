@@ -1,1 +1,35 @@
-"""TODO"""
+"""The HTTP query API (port 3200): what the web UI and the CLI read.
+
+Every endpoint answers JSON; errors are ``{"error": "..."}`` with 400 for a bad parameter
+(the message names it and the accepted form), 404 for an unknown route or trace, 503 when
+storage cannot answer. Times (``start``, ``end``) take RFC 3339, Unix seconds, ms or ns,
+``now`` and ``now-1h``; a missing range means the last hour, except for ``/api/export``,
+where it means everything. ``attr=key=value`` (repeatable) matches a record's own attribute,
+else its resource's, by string form (``attr=http.status_code=200`` matches the int 200).
+
+=====================================  ==================================================
+``GET /api/traces/{id}``               Tempo v1: ``{"batches": [...]}``, OTLP/JSON; or
+                                       protobuf with ``Accept: application/protobuf``
+``GET /api/v2/traces/{id}``            Tempo v2: ``{"trace": {"resourceSpans": [...]}}``
+``GET /api/search/traces``             ``service name attr minDuration maxDuration status
+                                       start end limit``; a trace matches when one span
+                                       meets every condition; newest first
+``GET /api/services``                  span and error counts per service
+``GET /api/services/{s}/operations``   counts and p50/p95/p99 (ms) per span name and kind
+``GET /api/search/logs``               ``service severity text traceId attr start end
+                                       limit``; newest first
+``GET /api/metrics``                   names, types, units, series counts (``service``)
+``GET /api/metrics/{name}/series``     points per series (``attr service start end``)
+``GET /api/export``                    ``signal start end``: NDJSON, one OTLP/JSON
+                                       export request per line
+``GET /healthz``, ``GET /readyz``      liveness; readiness (503 with the reason)
+=====================================  ==================================================
+
+Handlers run storage calls in worker threads; the event loop never waits on a query.
+"""
+
+from __future__ import annotations
+
+from otelite.api._app import Readiness, create_app
+
+__all__ = ["Readiness", "create_app"]

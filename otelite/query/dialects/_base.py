@@ -35,19 +35,48 @@ class Dialect:
     """Arrow type → column type, for the leaves of a schema."""
 
     FUNCTIONS: ClassVar[Mapping[str, str]] = {
+        # Scalars.
         "map_get": "{0}[{1}]",
+        "map_contains": "map_contains({0}, {1})",
         "list_len": "len({0})",
-        "quantile": "quantile_cont({0}, {1})",
         "to_hex": "lower(hex({0}))",
         "from_hex": "unhex({0})",
         "ns_to_timestamp": "make_timestamp_ns({0})",
         "timestamp_to_ns": "epoch_ns({0})",
+        "contains": "contains({0}, {1})",
         "contains_ci": "contains(lower({0}), lower({1}))",
+        "regex_full": "regexp_full_match({0}, {1})",
+        "to_int": "TRY_CAST({0} AS BIGINT)",
+        "to_double": "TRY_CAST({0} AS DOUBLE)",
+        "coalesce": "coalesce({0}, {1})",
+        "hash2": "hash({0}, {1})",
+        # Aggregates.
+        "count": "count(*)",
+        "count_if": "count(*) FILTER (WHERE {0})",
+        "count_distinct": "count(DISTINCT {0})",
+        "sum": "sum({0})",
+        "min": "min({0})",
+        "max": "max({0})",
+        "avg": "avg({0})",
+        "quantile": "quantile_cont({0}, {1})",
+        "bool_or": "bool_or({0})",
+        "arg_min": "arg_min({0}, {1})",
+        "arg_min_if": "arg_min({0}, {1}) FILTER (WHERE {2})",
+        "arg_max": "arg_max({0}, {1})",
+        "distinct_list": "list(DISTINCT {0} ORDER BY {0})",
     }
-    """Function name → template with ``{0}``, ``{1}``, ... for the arguments."""
+    """Function name → template with ``{0}``, ``{1}``, ... for the arguments.
 
-    PARAM: ClassVar[str] = "?"
-    """How a bound parameter is written in a statement."""
+    An argument may appear twice in a template: parameters are numbered (see
+    :meth:`placeholder`), so repeating a fragment repeats its parameters correctly.
+    """
+
+    def placeholder(self, index: int) -> str:
+        """How the ``index``-th (1-based) bound parameter is written in a statement.
+
+        Numbered rather than positional, so templates may reorder or repeat arguments.
+        """
+        return f"${index}"
 
     def quote(self, identifier: str) -> str:
         """A safely quoted identifier."""

@@ -1,0 +1,343 @@
+"""Plans → SQL for a dialect, with every value (attribute keys included) a bound parameter.
+
+Identifiers come only from the table's schema and from output names checked against a
+plain-identifier pattern; everything a user typed travels as a parameter. Functions come
+from the dialect's ``FUNCTIONS`` table, so a backend that spells one differently overrides
+the entry, and this module never asks which backend it compiles for.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+
+import pyarrow as pa
+from opentelemetry.proto.trace.v1.trace_pb2 import Status
+
+from otelite.errors import InvalidRequest
+from otelite.query._plan import (
+    And,
+    Attribute,
+    AttributeScope,
+    Call,
+    Column,
+    Compare,
+    Contains,
+    Exists,
+    Expr,
+    HasSpan,
+    Literal,
+    Not,
+    Op,
+    Or,
+    Plan,
+    Predicate,
+    Select,
+    Table,
+    TimeRange,
+    TraceSearch,
+    Value,
+    spansets,
+)
+from otelite.query.dialects import Dialect
+from otelite.storage._attributes import types_column_name
+
+__all__ = ["Statement", "compile_plan"]
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ORDERING = (Op.LT, Op.LE, Op.GT, Op.GE)
+_EQUALITY = (Op.EQ, Op.NE)
+_SCOPE_COLUMNS = {
+    AttributeScope.RESOURCE: "ResourceAttributes",
+    AttributeScope.SCOPE: "ScopeAttributes",
+}
+# An unscoped attribute (TraceQL's ``.key``) is the record's, else the resource's.
+_UNSCOPED = (AttributeScope.RECORD, AttributeScope.RESOURCE)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """SQL text and the parameters its placeholders number, in order."""
+
+    sql: str
+    params: tuple[object, ...]
+
+
+def compile_plan(plan: Plan, dialect: Dialect) -> Statement:
+    """Compile a plan to one statement for ``dialect``.
+
+    Raises ``InvalidRequest`` for a plan that cannot run: an unknown column, a literal of
+    the wrong type for its column, an operator a type does not support.
+    """
+    if isinstance(plan, TraceSearch):
+        return _TraceSearchCompiler(dialect).compile(plan)
+    compiler = _Compiler(dialect, plan.table)
+    return Statement(compiler.select(plan), tuple(compiler.params))
+
+
+class _Compiler:
+    def __init__(self, dialect: Dialect, table: Table) -> None:
+        self.dialect = dialect
+        self.table = table
+        self.params: list[object] = []
+        self._indexes: dict[tuple[type, object], int] = {}
+
+    # --- statements ---
+
+    def select(self, plan: Select) -> str:
+        names = [output.name for output in plan.outputs]
+        if not names:
+            raise InvalidRequest("a query must return at least one column")
+        outputs = []
+        for output in plan.outputs:
+            self._check_name(output.name, output.expr)
+            outputs.append(f"{self.expr(output.expr)} AS {self.dialect.quote(output.name)}")
+        sql = f"SELECT {', '.join(outputs)} FROM {self.dialect.quote(self.table.value)}"
+        conditions = [*self.time(plan.time), *([self.predicate(plan.where)] if plan.where else [])]
+        if conditions:
+            sql += " WHERE " + " AND ".join(conditions)
+        for name in (*plan.group_by, *(o.name for o in plan.order_by)):
+            if name not in names:
+                raise InvalidRequest(f"{name!r} is not an output of the query")
+        if plan.group_by:
+            sql += " GROUP BY " + ", ".join(self.dialect.quote(n) for n in plan.group_by)
+        if plan.order_by:
+            keys = (
+                self.dialect.quote(o.name) + (" DESC" if o.descending else " ASC")
+                for o in plan.order_by
+            )
+            sql += " ORDER BY " + ", ".join(keys)
+        if plan.limit is not None:
+            sql += " LIMIT " + self.param(plan.limit)
+        return sql
+
+    def time(self, time: TimeRange) -> list[str]:
+        column = self.dialect.quote(self.table.time_column)
+        conditions = []
+        if time.start is not None:
+            conditions.append(f"{column} >= {self.timestamp(time.start)}")
+        if time.end is not None:
+            conditions.append(f"{column} < {self.timestamp(time.end)}")
+        return conditions
+
+    # --- expressions ---
+
+    def param(self, value: object) -> str:
+        """A placeholder for ``value``; equal values share one parameter."""
+        key = (type(value), value)
+        index = self._indexes.get(key)
+        if index is None:
+            self.params.append(value)
+            index = self._indexes[key] = len(self.params)
+        return self.dialect.placeholder(index)
+
+    def timestamp(self, ns: int) -> str:
+        return self.dialect.call("ns_to_timestamp", self.param(ns))
+
+    def column(self, name: str) -> str:
+        if name not in self.table.schema.names:
+            raise InvalidRequest(f"{self.table.value} has no column {name!r}")
+        return self.dialect.quote(name)
+
+    def expr(self, expr: Expr) -> str:
+        if isinstance(expr, Column):
+            return self.column(expr.name)
+        if isinstance(expr, Literal):
+            return self.param(expr.value)
+        if isinstance(expr, Attribute):
+            key = self.param(expr.key)
+            values = [self.dialect.call("map_get", self.column(m), key) for m in self.maps(expr)]
+            return values[0] if len(values) == 1 else self.dialect.call("coalesce", *values)
+        if isinstance(expr, Call):
+            if expr.function not in self.dialect.FUNCTIONS:
+                raise InvalidRequest(f"unknown function {expr.function!r}")
+            return self.dialect.call(expr.function, *(self.expr(a) for a in expr.args))
+        return self.predicate(expr)
+
+    def maps(self, attribute: Attribute) -> list[str]:
+        """The value map columns an attribute is looked up in, in order of precedence."""
+        scopes = _UNSCOPED if attribute.scope is None else (attribute.scope,)
+        return [
+            self.table.record_attributes() if s is AttributeScope.RECORD else _SCOPE_COLUMNS[s]
+            for s in scopes
+        ]
+
+    # --- predicates ---
+
+    def predicate(self, predicate: Predicate) -> str:
+        if isinstance(predicate, And):
+            return _join(" AND ", [self.predicate(p) for p in predicate.items], "TRUE")
+        if isinstance(predicate, Or):
+            return _join(" OR ", [self.predicate(p) for p in predicate.items], "FALSE")
+        if isinstance(predicate, Not):
+            return f"(NOT {self.predicate(predicate.item)})"
+        if isinstance(predicate, Compare):
+            if isinstance(predicate.left, Attribute):
+                return self.compare_attribute(predicate.left, predicate.op, predicate.value)
+            return self.compare(predicate.left, predicate.op, predicate.value)
+        if isinstance(predicate, Contains):
+            function = "contains" if predicate.case_sensitive else "contains_ci"
+            return self.dialect.call(
+                function, self.expr(predicate.operand), self.param(predicate.text)
+            )
+        if isinstance(predicate, Exists):
+            key = self.param(predicate.attribute.key)
+            maps = self.maps(predicate.attribute)
+            tests = [self.dialect.call("map_contains", self.column(m), key) for m in maps]
+            return _join(" OR ", tests, "FALSE")
+        raise InvalidRequest("a span set ({...}) is only valid as a condition on traces")
+
+    def compare(self, left: Column | Call, op: Op, value: Value) -> str:
+        sql = self.expr(left)
+        if isinstance(left, Column):
+            data_type = self.table.schema.field(left.name).type
+            _check_literal(left.name, data_type, op, value)
+            if pa.types.is_timestamp(data_type):
+                assert isinstance(value, int)
+                return f"{sql} {op.value} {self.timestamp(value)}"
+        return self.binary(sql, op, self.param(value))
+
+    def binary(self, left: str, op: Op, right: str) -> str:
+        if op is Op.MATCH:
+            return self.dialect.call("regex_full", left, right)
+        if op is Op.NOT_MATCH:
+            return f"(NOT {self.dialect.call('regex_full', left, right)})"
+        return f"{left} {op.value} {right}"
+
+    def compare_attribute(self, attribute: Attribute, op: Op, value: Value) -> str:
+        key = self.param(attribute.key)
+        tests = []
+        for values_map in self.maps(attribute):
+            text = self.dialect.call("map_get", self.column(values_map), key)
+            types_map = self.column(types_column_name(values_map))
+            code = self.dialect.call("map_get", types_map, key)
+            tests.append(self.typed_attribute(attribute.key, text, code, op, value))
+        return _join(" OR ", tests, "FALSE")
+
+    def typed_attribute(self, key: str, text: str, code: str, op: Op, value: Value) -> str:
+        if isinstance(value, str):
+            return self.binary(text, op, self.param(value))
+        if isinstance(value, bool | bytes):
+            if op not in _EQUALITY:
+                raise InvalidRequest(f"attribute {key!r}: {op.value} does not apply to {value!r}")
+            if isinstance(value, bool):
+                code_value, form = "b", "true" if value else "false"
+            else:
+                code_value, form = "y", base64.b64encode(value).decode("ascii")
+            return f"({code} = {self.param(code_value)} AND {text} {op.value} {self.param(form)})"
+        if op not in (*_EQUALITY, *_ORDERING):
+            raise InvalidRequest(f"attribute {key!r}: {op.value} needs a string pattern")
+        number = self.param(value)
+        as_double = f"{self.dialect.call('to_double', text)} {op.value} {number}"
+        if isinstance(value, float):
+            codes = f"({code} = {self.param('i')} OR {code} = {self.param('d')})"
+            return f"({codes} AND {as_double})"
+        # Ints compare exactly with ints (no rounding through a double past 2**53).
+        as_int = f"{self.dialect.call('to_int', text)} {op.value} {number}"
+        return (
+            f"(({code} = {self.param('i')} AND {as_int})"
+            f" OR ({code} = {self.param('d')} AND {as_double}))"
+        )
+
+    def _check_name(self, name: str, expr: Expr) -> None:
+        if not _IDENTIFIER.fullmatch(name):
+            raise InvalidRequest(f"output name {name!r} is not a plain identifier")
+        # A name equal to another column would make GROUP BY and ORDER BY ambiguous.
+        if name in self.table.schema.names and expr != Column(name):
+            raise InvalidRequest(f"output name {name!r} is also a column of {self.table.value}")
+
+
+class _TraceSearchCompiler(_Compiler):
+    def __init__(self, dialect: Dialect) -> None:
+        super().__init__(dialect, Table.SPANS)
+
+    def compile(self, plan: TraceSearch) -> Statement:
+        call, q = self.dialect.call, self.dialect.quote
+        sets = list(spansets(plan.where))
+        if not sets:
+            raise InvalidRequest("a trace search needs at least one span set")
+        conditions = self.time(plan.time)
+        # Prefilter on spans that can decide a match; with a negation any span can.
+        if not _has_not(plan.where) and all(s.where is not None for s in sets):
+            conditions.append(_join(" OR ", [self.predicate(s.where) for s in sets if s.where], ""))
+        where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
+        having = ""
+        if not (isinstance(plan.where, HasSpan)):
+            having = " HAVING " + self.trace_condition(plan.where)
+        ts, trace_id = q("Timestamp"), q("TraceId")
+        hits = (
+            f"SELECT {trace_id}, min({ts}) AS first_hit FROM {q(self.table.value)}{where}"
+            f" GROUP BY {trace_id}{having} ORDER BY first_hit DESC LIMIT {self.param(plan.limit)}"
+        )
+        is_root = f"{q('ParentSpanId')} = {self.param(b'')}"
+        is_error = f"{q('StatusCode')} = {self.param(Status.STATUS_CODE_ERROR)}"
+        start_ns = call("timestamp_to_ns", ts)
+
+        def root(column: str) -> str:
+            return call(
+                "coalesce",
+                call("arg_min_if", q(column), ts, is_root),
+                call("arg_min", q(column), ts),
+            )
+
+        sql = (
+            f"WITH hits AS ({hits}) SELECT {trace_id} AS trace_id,"
+            f" min({start_ns}) AS start_ns,"
+            f" max({start_ns} + {q('Duration')}) AS end_ns,"
+            f" {call('count')} AS span_count,"
+            f" {call('count_if', is_error)} AS error_count,"
+            f" {root('ServiceName')} AS root_service,"
+            f" {root('SpanName')} AS root_name,"
+            f" {call('distinct_list', q('ServiceName'))} AS services"
+            f" FROM {q(self.table.value)} WHERE {trace_id} IN (SELECT {trace_id} FROM hits)"
+            f" GROUP BY {trace_id} ORDER BY start_ns DESC, trace_id ASC"
+        )
+        return Statement(sql, tuple(self.params))
+
+    def trace_condition(self, predicate: Predicate) -> str:
+        if isinstance(predicate, HasSpan):
+            if predicate.where is None:
+                return "TRUE"
+            return self.dialect.call("bool_or", self.predicate(predicate.where))
+        if isinstance(predicate, And):
+            return _join(" AND ", [self.trace_condition(p) for p in predicate.items], "TRUE")
+        if isinstance(predicate, Or):
+            return _join(" OR ", [self.trace_condition(p) for p in predicate.items], "FALSE")
+        if isinstance(predicate, Not):
+            return f"(NOT {self.trace_condition(predicate.item)})"
+        raise InvalidRequest("a trace condition combines span sets ({...}) with and, or, not")
+
+
+def _has_not(predicate: Predicate) -> bool:
+    if isinstance(predicate, Not):
+        return True
+    if isinstance(predicate, And | Or):
+        return any(_has_not(p) for p in predicate.items)
+    return False
+
+
+def _join(separator: str, parts: list[str], empty: str) -> str:
+    if not parts:
+        return empty
+    return parts[0] if len(parts) == 1 else "(" + separator.join(parts) + ")"
+
+
+def _check_literal(column: str, data_type: pa.DataType, op: Op, value: Value) -> None:
+    """Refuse a literal the column cannot be compared with, naming both."""
+    if pa.types.is_string(data_type):
+        ok = isinstance(value, str)
+    elif pa.types.is_binary(data_type):
+        ok = isinstance(value, bytes) and op in _EQUALITY
+    elif pa.types.is_boolean(data_type):
+        ok = isinstance(value, bool) and op in _EQUALITY
+    elif pa.types.is_timestamp(data_type) or pa.types.is_integer(data_type):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif pa.types.is_floating(data_type):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    else:
+        ok = False
+    if ok and op in (Op.MATCH, Op.NOT_MATCH):
+        ok = pa.types.is_string(data_type)
+    if not ok:
+        raise InvalidRequest(f"{column} ({data_type}) cannot be compared {op.value} {value!r:.80}")

@@ -1,0 +1,297 @@
+"""The query plan: an immutable tree every query language compiles to.
+
+A plan names one table, a time range, a predicate over rows and what to return. The HTTP
+filters build plans today; TraceQL, LogQL and PromQL parse to the same nodes later, and
+one compiler (``_compile``) turns any plan into SQL for any dialect.
+
+Attributes compare by a fixed rule, chosen so that a filter typed by a person (always text)
+and a typed literal from a query language both do the expected thing:
+
+* a ``str`` literal compares with the attribute's string form, whatever its type, so
+  ``http.status_code = "200"`` matches the int ``200`` as well as the string ``"200"``;
+* an ``int`` or ``float`` literal matches only int and double attributes, numerically;
+* a ``bool`` literal matches only bool attributes, a ``bytes`` literal only bytes ones.
+
+A comparison with a missing attribute is never true, not even ``!=``; ``Not`` of it is not
+true either (SQL's three-valued logic). Use ``Exists`` to ask about presence.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import pyarrow as pa
+
+from otelite.storage._schema import LOGS, METRIC_TABLES, TRACES, table_name
+
+__all__ = [
+    "And",
+    "Attribute",
+    "AttributeScope",
+    "Call",
+    "Column",
+    "Compare",
+    "Contains",
+    "Exists",
+    "Expr",
+    "HasSpan",
+    "Literal",
+    "Not",
+    "Op",
+    "Or",
+    "Order",
+    "Output",
+    "Plan",
+    "Predicate",
+    "Select",
+    "Table",
+    "TimeRange",
+    "TraceSearch",
+    "Value",
+    "all_of",
+]
+
+Value: TypeAlias = str | int | float | bool | bytes
+"""A literal: always sent to the database as a bound parameter."""
+
+
+class Table(enum.Enum):
+    """The tables a plan can read; each knows its schema and its time column."""
+
+    SPANS = table_name(TRACES)
+    LOGS = table_name(LOGS)
+    GAUGE = table_name(METRIC_TABLES["gauge"])
+    SUM = table_name(METRIC_TABLES["sum"])
+    HISTOGRAM = table_name(METRIC_TABLES["histogram"])
+    EXPONENTIAL_HISTOGRAM = table_name(METRIC_TABLES["exponential_histogram"])
+    SUMMARY = table_name(METRIC_TABLES["summary"])
+
+    @property
+    def schema(self) -> pa.Schema:
+        return _SCHEMAS[self]
+
+    @property
+    def time_column(self) -> str:
+        """The column a plan's time range applies to."""
+        return "TimeUnix" if self.metric_type is not None else "Timestamp"
+
+    @property
+    def metric_type(self) -> str | None:
+        """``gauge``, ``sum``, ... for a metric table; None for spans and logs."""
+        return _METRIC_TYPES.get(self)
+
+    @classmethod
+    def metrics(cls) -> tuple[Table, ...]:
+        """The metric tables, in the order of ``METRIC_TABLES``."""
+        return tuple(_METRIC_TYPES)
+
+    def record_attributes(self) -> str:
+        """The map column of the span's, log record's or data point's own attributes."""
+        if self is Table.SPANS:
+            return "SpanAttributes"
+        if self is Table.LOGS:
+            return "LogAttributes"
+        return "Attributes"
+
+
+_SCHEMAS: dict[Table, pa.Schema] = {
+    Table.SPANS: TRACES,
+    Table.LOGS: LOGS,
+    **{Table(table_name(schema)): schema for schema in METRIC_TABLES.values()},
+}
+_METRIC_TYPES: dict[Table, str] = {
+    Table(table_name(schema)): kind for kind, schema in METRIC_TABLES.items()
+}
+
+
+class AttributeScope(enum.Enum):
+    """Which attribute map an ``Attribute`` reads."""
+
+    RECORD = "record"
+    """The span's, log record's or data point's own attributes."""
+    RESOURCE = "resource"
+    SCOPE = "scope"
+
+
+class Op(enum.Enum):
+    EQ = "="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    MATCH = "=~"
+    """The whole value matches a regular expression (as PromQL and TraceQL use it)."""
+    NOT_MATCH = "!~"
+
+
+# --- Expressions ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of the plan's table, by its schema name."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """An attribute's string form; ``scope=None`` reads the record's, else the resource's."""
+
+    key: str
+    scope: AttributeScope | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    value: Value
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A function from the dialect's ``FUNCTIONS`` table, aggregates included."""
+
+    function: str
+    args: tuple[Expr, ...] = ()
+
+
+# --- Predicates ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """``left op value``; see the module docstring for how attributes compare."""
+
+    left: Column | Attribute | Call
+    op: Op
+    value: Value
+
+
+@dataclass(frozen=True, slots=True)
+class Contains:
+    """The text of ``operand`` contains ``text``."""
+
+    operand: Column | Attribute
+    text: str
+    case_sensitive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Exists:
+    attribute: Attribute
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple[Predicate, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple[Predicate, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Predicate
+
+
+@dataclass(frozen=True, slots=True)
+class HasSpan:
+    """A trace-level condition: some span of the trace satisfies ``where`` (TraceQL ``{}``).
+
+    Only valid in ``TraceSearch.where``, combined with ``And``, ``Or`` and ``Not``.
+    """
+
+    where: Predicate | None = None
+
+
+Predicate: TypeAlias = Compare | Contains | Exists | And | Or | Not | HasSpan
+Expr: TypeAlias = Column | Attribute | Literal | Call | Predicate
+
+
+def all_of(*predicates: Predicate | None) -> Predicate | None:
+    """The conjunction of the given predicates, ignoring ``None``; None when there are none."""
+    items = tuple(p for p in predicates if p is not None)
+    if not items:
+        return None
+    return items[0] if len(items) == 1 else And(items)
+
+
+# --- Plans ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """``[start, end)`` in Unix nanoseconds; a missing bound is open."""
+
+    start: int | None = None
+    end: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"time range ends ({self.end}) before it starts ({self.start})")
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One result column: ``expr AS name``; ``name`` is a plain identifier."""
+
+    name: str
+    expr: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """Sort by a named output."""
+
+    name: str
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Select:
+    """Rows (or groups) of one table."""
+
+    table: Table
+    outputs: tuple[Output, ...]
+    where: Predicate | None = None
+    time: TimeRange = TimeRange()
+    group_by: tuple[str, ...] = ()
+    """Names of outputs to group by; the other outputs must then be aggregates."""
+    order_by: tuple[Order, ...] = ()
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TraceSearch:
+    """Traces whose spans satisfy a trace-level condition, newest first, with a summary.
+
+    ``where`` combines ``HasSpan`` leaves; the time range applies to the spans that decide
+    a match, while the summary of a matched trace covers all its spans. Each result row
+    holds ``trace_id``, ``start_ns``, ``end_ns``, ``span_count``, ``error_count``,
+    ``root_service``, ``root_name`` and ``services``. The root is the span without a
+    parent, or the earliest span while the root has not arrived.
+    """
+
+    where: Predicate
+    time: TimeRange = TimeRange()
+    limit: int = 20
+
+
+Plan: TypeAlias = Select | TraceSearch
+
+
+def spansets(predicate: Predicate) -> Iterable[HasSpan]:
+    """Every ``HasSpan`` leaf of a trace-level condition."""
+    if isinstance(predicate, HasSpan):
+        yield predicate
+    elif isinstance(predicate, And | Or):
+        for item in predicate.items:
+            yield from spansets(item)
+    elif isinstance(predicate, Not):
+        yield from spansets(predicate.item)
