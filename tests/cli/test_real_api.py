@@ -1,0 +1,122 @@
+"""Every client command against the real query API over a DuckDB store holding sample data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from otelite.api import create_app
+from otelite.cli import main
+from otelite.pipeline import InMemoryConsumer
+from otelite.storage import WriteBatch
+from otelite.storage.duckdb import DuckDBStorage
+from otelite.types import ExportRequest, Signal
+from tests.roundtrip import assert_same_telemetry
+
+from .support import TRACE_ID, ServerThread, sample_logs, sample_metrics, sample_traces
+
+Capture = pytest.CaptureFixture[str]
+# The sample data is from 2023-11-14; listings default to the last hour.
+WINDOW = ["--start", "2023-11-14T00:00:00Z", "--end", "2023-11-15T00:00:00Z"]
+TRACES, METRICS, LOGS = sample_traces(), sample_metrics(), sample_logs()
+SENT: dict[Signal, ExportRequest] = {
+    Signal.TRACES: TRACES,
+    Signal.METRICS: METRICS,
+    Signal.LOGS: LOGS,
+}
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[list[str]]:
+    storage = DuckDBStorage(None)
+    storage.write(
+        WriteBatch(
+            traces=[TRACES],
+            metrics=[METRICS],
+            logs=[LOGS],
+            wal_position=1,
+        )
+    )
+    server = ServerThread(create_app(storage))
+    yield ["--url", server.url]
+    server.close()
+    storage.close()
+
+
+def out(capsys: Capture, *argv: str) -> list[str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return captured.out.splitlines()
+
+
+def test_services(url: list[str], capsys: Capture) -> None:
+    rows = [line.split() for line in out(capsys, "services", *WINDOW, *url)]
+    assert rows == [["SERVICE", "SPANS", "ERRORS"], ["frontend", "2", "0"], ["payments", "1", "1"]]
+
+
+def test_operations(url: list[str], capsys: Capture) -> None:
+    lines = out(capsys, "operations", "frontend", *WINDOW, *url)
+    assert lines[0].split()[:2] == ["OPERATION", "KIND"]
+    assert sorted(line.split()[0] for line in lines[1:]) == ["GET", "render"]
+
+
+def test_traces(url: list[str], capsys: Capture) -> None:
+    lines = out(capsys, "traces", "--status", "error", "--attr", "retry=false", *WINDOW, *url)
+    assert len(lines) == 2
+    assert lines[1].startswith(TRACE_ID)
+    assert lines[1].split()[-3:] == ["frontend", "GET", "/checkout"]
+
+
+def test_trace(url: list[str], capsys: Capture) -> None:
+    lines = out(capsys, "trace", TRACE_ID, *url)
+    assert lines[0] == f"trace {TRACE_ID} · 3 spans · 2 services · 120ms · 1 error"
+    assert lines[2:] == [
+        "GET /checkout  frontend     +0     120ms  unset",
+        "├─ charge      payments  +10ms      80ms  error: card declined",
+        "└─ render      frontend  +95ms      15ms  ok",
+    ]
+
+
+def test_unknown_trace(url: list[str], capsys: Capture) -> None:
+    assert main(["trace", "1" * 32, *url]) == 1
+    assert capsys.readouterr().err.startswith(f"otelite: error: trace {'1' * 32} not found")
+
+
+def test_bad_parameter_is_reported(url: list[str], capsys: Capture) -> None:
+    assert main(["logs", "--severity", "loud", *url]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("otelite: error: severity: ")
+    assert "(HTTP 400 from " in err
+
+
+def test_logs(url: list[str], capsys: Capture) -> None:
+    lines = out(capsys, "logs", "--trace-id", TRACE_ID, *WINDOW, *url)
+    assert len(lines) == 2
+    assert lines[1].split()[1:4] == ["ERROR", "payments", TRACE_ID]
+    assert lines[1].endswith("card declined⏎retrying  card.kind=visa")
+
+
+def test_metrics_and_series(url: list[str], capsys: Capture) -> None:
+    lines = out(capsys, "metrics", *WINDOW, *url)
+    assert lines[1].split() == ["http.requests", "sum", "1", "1", "requests", "served"]
+    lines = out(capsys, "series", "http.requests", "--attr", "route=/checkout", *WINDOW, *url)
+    assert lines[0] == "http.requests (sum) {service.name=frontend route=/checkout}"
+    assert [line.split()[1] for line in lines[2:]] == ["3", "5"]
+    series = orjson.loads(
+        "\n".join(out(capsys, "series", "http.requests", "--json", *WINDOW, *url))
+    )
+    assert len(series["series"]) == 1
+
+
+def test_export_import_round_trip(
+    url: list[str], otlp_url: str, consumer: InMemoryConsumer, tmp_path: Path
+) -> None:
+    for signal, sent in SENT.items():
+        target = str(tmp_path / f"{signal.value}.jsonl")
+        assert main(["export", "--signal", signal.value, "-o", target, *url]) == 0
+        assert main(["import", target, "--otlp-url", otlp_url]) == 0
+        assert_same_telemetry([sent], consumer.requests(signal))
