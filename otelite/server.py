@@ -1,0 +1,163 @@
+"""The composition root: one otelite process, wired from its components.
+
+Start order is downstream first (storage → pipeline, which replays the write-ahead log →
+query API → receivers) and shutdown is the reverse, so nothing is accepted before it can be
+stored and everything accepted is stored before the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from dataclasses import dataclass
+
+from otelite.api import create_app
+from otelite.config import Config
+from otelite.pipeline import IngestPipeline
+from otelite.receivers import GrpcReceiver, HttpReceiver, UvicornServer
+from otelite.storage import Storage
+from otelite.storage.duckdb import DuckDBStorage
+
+__all__ = ["Endpoints", "Server", "run"]
+
+log = logging.getLogger("otelite")
+
+_RETENTION_INTERVAL_SECONDS = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """Where a started server listens (ports are the bound ones, also when 0 was asked)."""
+
+    host: str
+    api_port: int
+    otlp_grpc_port: int
+    otlp_http_port: int
+
+    def describe(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return "\n".join(
+            [
+                f"  web UI and query API  http://{host}:{self.api_port}",
+                f"  OTLP/gRPC             {host}:{self.otlp_grpc_port}",
+                f"  OTLP/HTTP             http://{host}:{self.otlp_http_port}",
+                "",
+                "Point an OpenTelemetry SDK here with:",
+                f"  export OTEL_EXPORTER_OTLP_ENDPOINT=http://{host}:{self.otlp_http_port}",
+            ]
+        )
+
+
+class Server:
+    """Storage, ingest pipeline, receivers and query API of one process."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._storage: Storage | None = None
+        self._pipeline: IngestPipeline | None = None
+        self._api: UvicornServer | None = None
+        self._grpc: GrpcReceiver | None = None
+        self._http: HttpReceiver | None = None
+        self._retention: asyncio.Task[None] | None = None
+
+    @property
+    def endpoints(self) -> Endpoints:
+        assert self._api and self._grpc and self._http, "server not started"
+        return Endpoints(self.config.host, self._api.port, self._grpc.port, self._http.port)
+
+    async def start(self) -> None:
+        config = self.config
+        if config.data_dir is not None:
+            config.data_dir.mkdir(parents=True, exist_ok=True)
+        storage = await asyncio.to_thread(DuckDBStorage, config.data_dir)
+        self._storage = storage
+        wal_dir = None if config.data_dir is None else config.data_dir / "wal"
+        self._pipeline = IngestPipeline(storage, wal_dir=wal_dir, limits=config.limits)
+        await self._pipeline.start()
+        app = create_app(storage, readiness=self._readiness)
+        self._api = UvicornServer(app, host=config.host, port=config.port)
+        await self._api.start()
+        self._grpc = GrpcReceiver(
+            self._pipeline, host=config.host, port=config.otlp_grpc_port, limits=config.limits
+        )
+        await self._grpc.start()
+        self._http = HttpReceiver(
+            self._pipeline, host=config.host, port=config.otlp_http_port, limits=config.limits
+        )
+        await self._http.start()
+        if config.retention_seconds:
+            self._retention = asyncio.create_task(self._enforce_retention(config.retention_seconds))
+
+    async def shutdown(self) -> None:
+        """Stop accepting, store everything accepted, close storage. Safe to call twice."""
+        if self._retention is not None:
+            self._retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retention
+            self._retention = None
+        for component in (self._http, self._grpc):
+            if component is not None:
+                await component.shutdown()
+        self._http = self._grpc = None
+        if self._pipeline is not None:
+            await self._pipeline.shutdown()
+            self._pipeline = None
+        if self._api is not None:
+            await self._api.shutdown()
+            self._api = None
+        if self._storage is not None:
+            await asyncio.to_thread(self._storage.close)
+            self._storage = None
+
+    def _readiness(self) -> tuple[bool, str]:
+        if self._pipeline is None:
+            return False, "not started"
+        health = self._pipeline.health()
+        return health.ready, health.reason
+
+    async def _enforce_retention(self, retention_seconds: float) -> None:
+        assert self._storage is not None
+        storage = self._storage
+        while True:
+            cutoff = time.time_ns() - int(retention_seconds * 1e9)
+            try:
+                deleted = await asyncio.to_thread(storage.delete_before, cutoff)
+            except Exception:
+                log.exception("retention: deleting old data failed; will try again")
+            else:
+                if deleted:
+                    log.info(
+                        "retention: deleted %d rows older than %.0fs", deleted, retention_seconds
+                    )
+            await asyncio.sleep(_RETENTION_INTERVAL_SECONDS)
+
+
+async def _serve(config: Config) -> int:
+    server = Server(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await server.start()
+    except OSError as error:
+        print(f"otelite: cannot start: {error}", file=sys.stderr)
+        await server.shutdown()
+        return 1
+    where = "in memory (nothing is kept)" if config.data_dir is None else str(config.data_dir)
+    print(f"otelite is running; data: {where}\n{server.endpoints.describe()}", flush=True)
+    await stop.wait()
+    print("otelite: shutting down, storing what was accepted ...", flush=True)
+    await server.shutdown()
+    print("otelite: stopped", flush=True)
+    return 0
+
+
+def run(config: Config) -> int:
+    """Run otelite until SIGINT or SIGTERM; returns the process exit code."""
+    logging.basicConfig(level=logging.INFO, format="otelite: %(message)s")
+    return asyncio.run(_serve(config))
