@@ -65,10 +65,10 @@ def create_app(storage: Storage, *, readiness: Readiness | None = None) -> Starl
         Route("/api/v2/traces/{traceId}", trace_v2),
         Route("/api/search/traces", search_traces),
         Route("/api/services", services),
-        Route("/api/services/{service}/operations", operations),
+        Route("/api/services/{service:path}/operations", operations),
         Route("/api/search/logs", search_logs),
         Route("/api/metrics", metrics),
-        Route("/api/metrics/{name}/series", metric_series),
+        Route("/api/metrics/{name:path}/series", metric_series),
         Route("/api/export", export),
     ]
     app = Starlette(

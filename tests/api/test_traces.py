@@ -3,11 +3,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from otelite.api import create_app
 from otelite.otlp import request_from_json
+from otelite.storage import WriteBatch
 from otelite.storage.duckdb import DuckDBStorage
 from otelite.types import ExportTraceServiceRequest, Signal
 
-from .samples import INJECTION, MS, SHORT_TRACE, T0, TRACE_A, TRACE_B
+from .samples import INJECTION, MS, SHORT_TRACE, T0, TRACE_A, TRACE_B, traces
+from .served import Served
 
 WINDOW = {"start": str(T0 - 10**9), "end": str(T0 + 10 * 10**9)}
 
@@ -140,3 +143,23 @@ def test_services_and_operations(client: httpx.Client) -> None:
     assert 20.0 < operations[0]["p95Ms"] < operations[0]["p99Ms"] < 80.0
     nobody = client.get(f"/api/services/{INJECTION}/operations", params=WINDOW)
     assert nobody.json() == {"operations": []}
+
+
+def test_names_with_slashes_reach_their_routes() -> None:
+    # Service and metric names may contain "/": clients send it as %2F, which arrives decoded.
+    store = DuckDBStorage(None)
+    request = traces()
+    request.resource_spans[1].resource.attributes[0].value.string_value = "team/cart"
+    store.write(WriteBatch(traces=[request]))
+    served = Served(create_app(store))
+    try:
+        with httpx.Client(base_url=served.url, timeout=10) as http:
+            response = http.get("/api/services/team%2Fcart/operations", params=WINDOW)
+            series = http.get("/api/metrics/no%2Fsuch/series", params=WINDOW)
+    finally:
+        served.close()
+        store.close()
+    assert response.status_code == 200
+    assert [o["name"] for o in response.json()["operations"]] == ["cart.get", "cart.sweep"]
+    assert series.status_code == 200
+    assert series.json()["series"] == []
