@@ -26,12 +26,14 @@ received.
 from __future__ import annotations
 
 import base64
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from otelite.otlp._anyvalue import any_value_from_json, any_value_to_json
@@ -98,56 +100,118 @@ def _double_text(value: float) -> str:
     return "Infinity" if value > 0 else "-Infinity"
 
 
-class AttributeColumns:
-    """Accumulates attribute lists row by row and emits the two Arrow map columns."""
+class _Distinct(dict[bytes, int]):
+    """Encoded ``KeyValue`` → its number in the distinct-attribute tables, decoding on a miss.
 
-    __slots__ = ("_keys", "_offsets", "_type_keys", "_type_offsets", "_types", "_values")
+    A dict subclass so that a hit is a plain lookup in C (``__missing__`` runs only for an
+    encoding not seen before).
+    """
 
     def __init__(self) -> None:
-        self._keys: list[str] = []
-        self._values: list[str] = []
-        self._offsets: list[int] = [0]
-        self._type_keys: list[str] = []
-        self._types: list[str] = []
-        self._type_offsets: list[int] = [0]
+        super().__init__()
+        self.names: list[str] = []
+        self.texts: list[str] = []
+        self.codes: list[str | None] = []
+        self.key_ids: dict[str, int] = {}
+        self.key_bits: list[int] = []
+        """Per entry: ``1 << (key number % 64)``, see ``AttributeColumns._has_repeated_keys``."""
 
-    def append(self, attributes: Iterable[KeyValue]) -> None:
-        """Add one row holding ``attributes``."""
-        keys, values = self._keys, self._values
-        seen: set[str] = set()
-        for kv in attributes:
-            key = kv.key
-            if key in seen:
-                continue
-            seen.add(key)
-            value = kv.value
-            # Strings are by far the most common value: test for them before the general path.
-            if value.WhichOneof("value") == "string_value":
-                keys.append(key)
-                values.append(value.string_value)
-                continue
-            text, code = any_value_to_text(value)
-            keys.append(key)
-            values.append(text)
-            if code is not None:
-                self._type_keys.append(key)
-                self._types.append(code)
-        self._offsets.append(len(keys))
-        self._type_offsets.append(len(self._type_keys))
+    def __missing__(self, encoded: bytes) -> int:
+        kv = KeyValue.FromString(encoded)
+        key = kv.key
+        text, code = any_value_to_text(kv.value)
+        number = len(self.names)
+        self.names.append(key)
+        self.texts.append(text)
+        self.codes.append(code)
+        self.key_bits.append(1 << (self.key_ids.setdefault(key, len(self.key_ids)) % 64))
+        self[encoded] = number
+        return number
+
+
+class AttributeColumns:
+    """Accumulates attribute lists row by row and emits the two Arrow map columns.
+
+    Rows arrive as encoded ``KeyValue`` messages (see ``_wire``). Each distinct encoding
+    is decoded once, into an entry of the distinct-attribute tables; a row is then the
+    list of its entries' numbers, so a repeated attribute costs one dict lookup. The
+    columns are gathered from the tables with Arrow ``take``.
+    """
+
+    __slots__ = ("_distinct", "_entries", "_offsets")
+
+    def __init__(self) -> None:
+        self._distinct = _Distinct()
+        self._entries: list[int] = []
+        self._offsets: list[int] = [0]
+
+    def append(self, attributes: Iterable[bytes]) -> None:
+        """Add one row holding ``attributes``, each an encoded ``KeyValue``."""
+        entries = self._entries
+        entries.extend(map(self._distinct.__getitem__, attributes))
+        self._offsets.append(len(entries))
 
     def arrays(self) -> tuple[pa.Array, pa.Array]:
         """The (values, types) map arrays for all rows appended so far."""
+        offsets = pa.array(self._offsets, pa.int32())
+        entries = pa.array(self._entries, pa.int32())
+        if self._has_repeated_keys(offsets, entries):
+            offsets, entries = self._first_occurrences()
+        distinct = self._distinct
+        keys = pa.array(distinct.names, pa.string()).take(entries)
         values = pa.MapArray.from_arrays(
-            pa.array(self._offsets, pa.int32()),
-            pa.array(self._keys, pa.string()),
-            pa.array(self._values, pa.string()),
+            offsets, keys, pa.array(distinct.texts, pa.string()).take(entries)
+        )
+        codes = pa.array(distinct.codes, pa.string()).take(entries)
+        typed = pc.is_valid(codes)
+        # Row i's typed entries end at the count of typed entries before offsets[i + 1].
+        typed_before = pa.concat_arrays(
+            [pa.array([0], pa.int64()), pc.cumulative_sum(typed.cast(pa.int64()))]
         )
         types = pa.MapArray.from_arrays(
-            pa.array(self._type_offsets, pa.int32()),
-            pa.array(self._type_keys, pa.string()),
-            pa.array(self._types, pa.string()),
+            typed_before.take(offsets).cast(pa.int32()), keys.filter(typed), codes.filter(typed)
         )
         return values, types
+
+    def _has_repeated_keys(self, offsets: pa.Array, entries: pa.Array) -> bool:
+        """Whether some row holds a key twice.
+
+        Each key gets one of 64 bits (its number mod 64); a row's bits summed without
+        overflow checks have as many ones as the row has entries exactly when no bit was
+        added twice. So equal counts clear every row at once, in C; rows that fail (two
+        keys on one bit, or a repeated key) are then checked by key.
+        """
+        distinct = self._distinct
+        bits = pa.array(distinct.key_bits, pa.uint64()).take(entries)
+        running = pa.concat_arrays([pa.array([0], pa.uint64()), pc.cumulative_sum(bits)])
+        bounds = self._offsets
+        sums = pc.subtract(running.take(offsets[1:]), running.take(offsets[:-1])).to_pylist()
+        counts = [end - start for start, end in itertools.pairwise(bounds)]
+        if list(map(int.bit_count, sums)) == counts:
+            return False
+        names, rows = distinct.names, self._entries
+        return any(
+            len({names[entry] for entry in rows[start:end]}) != end - start
+            for (start, end), total, count in zip(
+                itertools.pairwise(bounds), sums, counts, strict=True
+            )
+            if total.bit_count() != count
+        )
+
+    def _first_occurrences(self) -> tuple[pa.Array, pa.Array]:
+        """Offsets and entries with each row's repeated keys dropped (the first one wins)."""
+        keys = self._distinct.names
+        kept: list[int] = []
+        offsets = [0]
+        for start, end in itertools.pairwise(self._offsets):
+            seen: set[str] = set()
+            for entry in self._entries[start:end]:
+                key = keys[entry]
+                if key not in seen:
+                    seen.add(key)
+                    kept.append(entry)
+            offsets.append(len(kept))
+        return pa.array(offsets, pa.int32()), pa.array(kept, pa.int32())
 
 
 def key_values_from_maps(

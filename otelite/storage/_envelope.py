@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
-from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
-from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
 from otelite.storage._attributes import AttributeColumns, key_values_from_maps
 
@@ -36,9 +35,10 @@ _SCOPE_COLUMNS = (
 )
 
 
-def service_name(resource: Resource) -> str:
-    """The resource's ``service.name`` when it is a string, else ``""``."""
-    for kv in resource.attributes:
+def service_name(resource: Any) -> str:
+    """The ``service.name`` of a resource view (see ``_wire``) when it is a string, else ``""``."""
+    for encoded in resource.attributes:
+        kv = KeyValue.FromString(encoded)
         if kv.key == "service.name":
             return kv.value.string_value
     return ""
@@ -64,15 +64,15 @@ class EnvelopeColumns:
         self._resource_rows: list[int] = []
         self._scope_rows: list[int] = []
 
-    def resource(self, resource: Resource, schema_url: str) -> None:
-        """Enter a resource envelope."""
+    def resource(self, resource: Any, schema_url: str) -> None:
+        """Enter a resource envelope (a view, see ``_wire``)."""
         self._services.append(service_name(resource))
         self._resource_attributes.append(resource.attributes)
         self._resource_dropped.append(resource.dropped_attributes_count)
         self._resource_schema_urls.append(schema_url)
 
-    def scope(self, scope: InstrumentationScope, schema_url: str) -> None:
-        """Enter a scope envelope under the current resource."""
+    def scope(self, scope: Any, schema_url: str) -> None:
+        """Enter a scope envelope (a view) under the current resource."""
         self._scope_names.append(scope.name)
         self._scope_versions.append(scope.version)
         self._scope_attributes.append(scope.attributes)

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
-from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
 from otelite.storage._attributes import (
     AttributeColumns,
@@ -22,6 +21,7 @@ from otelite.storage._attributes import (
 )
 from otelite.storage._envelope import EnvelopeColumns, Regrouper
 from otelite.storage._schema import LOGS, TIMESTAMP
+from otelite.storage._wire import encoded_view
 from otelite.types import ExportLogsServiceRequest
 
 __all__ = ["logs_from_table", "logs_to_table"]
@@ -35,7 +35,7 @@ def _times(values: list[int]) -> pa.Array:
     return pa.array(values, pa.uint64()).view(TIMESTAMP)
 
 
-def _bodies(records: list[LogRecord]) -> tuple[list[str], list[str]]:
+def _bodies(records: list[Any]) -> tuple[list[str], list[str]]:
     bodies: list[str] = []
     types: list[str] = []
     for record in records:
@@ -52,8 +52,8 @@ def _bodies(records: list[LogRecord]) -> tuple[list[str], list[str]]:
 def logs_to_table(requests: Sequence[ExportLogsServiceRequest]) -> pa.Table:
     """Flatten requests into ``otel_logs`` rows."""
     envelopes = EnvelopeColumns()
-    records: list[LogRecord] = []
-    for request in requests:
+    records: list[Any] = []
+    for request in map(encoded_view, requests):
         for resource_logs in request.resource_logs:
             envelopes.resource(resource_logs.resource, resource_logs.schema_url)
             for scope_logs in resource_logs.scope_logs:

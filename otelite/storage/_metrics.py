@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 from otelite.storage._attributes import AttributeColumns, key_values_from_maps
 from otelite.storage._envelope import EnvelopeColumns, Regrouper
 from otelite.storage._schema import METRIC_TABLES, TIMESTAMP
+from otelite.storage._wire import encoded_view
 from otelite.types import ExportMetricsServiceRequest
 
 __all__ = ["metrics_from_tables", "metrics_to_tables"]
@@ -376,7 +377,7 @@ def metrics_to_tables(requests: Sequence[ExportMetricsServiceRequest]) -> dict[s
         "summary": _Summaries(),
     }
     total = 0
-    for request in requests:
+    for request in map(encoded_view, requests):
         for resource_metrics in request.resource_metrics:
             envelope.resource(resource_metrics.resource, resource_metrics.schema_url)
             for scope_metrics in resource_metrics.scope_metrics:

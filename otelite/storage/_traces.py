@@ -1,10 +1,11 @@
 """Spans ↔ rows of ``otel_traces``, losslessly, plus the trace-id → time-range index rows.
 
-Flattening is the ingest hot path: each column is one Python list filled by a
-comprehension over all spans of all requests, attribute maps go through
-``AttributeColumns`` and each resource and scope is converted once per request by
-``EnvelopeColumns``. No per-span dict or message copy is made. Rebuilding (reads) goes the
-other way row by row, which is fine for the sizes a read returns.
+Flattening is the ingest hot path: it reads each request as its view with attributes
+left encoded (``_wire``), each column is one Python list filled by a comprehension over
+all spans of all requests, attribute maps go through ``AttributeColumns`` and each
+resource and scope is converted once per request by ``EnvelopeColumns``. No per-span
+dict is made. Rebuilding (reads) goes the other way row by row, which is fine for the
+sizes a read returns.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otelite.storage._attributes import AttributeColumns, key_values_from_maps
 from otelite.storage._envelope import EnvelopeColumns, Regrouper
 from otelite.storage._schema import TIMESTAMP, TRACE_ID_TS, TRACES
+from otelite.storage._wire import encoded_view
 from otelite.types import ExportTraceServiceRequest
 
 __all__ = ["traces_from_table", "traces_to_tables"]
@@ -48,7 +49,7 @@ def _duration(starts: pa.Array, ends: pa.Array) -> pa.Array:
     return pc.min_element_wise(elapsed, pa.scalar(_INT64_MAX, pa.uint64())).cast(pa.int64())
 
 
-def _events(spans: list[Span]) -> pa.Array:
+def _events(spans: list[Any]) -> pa.Array:
     offsets = [0]
     times: list[int] = []
     names: list[str] = []
@@ -79,7 +80,7 @@ def _events(spans: list[Span]) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), struct)
 
 
-def _links(spans: list[Span]) -> pa.Array:
+def _links(spans: list[Any]) -> pa.Array:
     offsets = [0]
     trace_ids: list[bytes] = []
     span_ids: list[bytes] = []
@@ -125,8 +126,8 @@ def traces_to_tables(
     latest span start or end, so a lookup restricted to that range finds every span.
     """
     envelopes = EnvelopeColumns()
-    spans: list[Span] = []
-    for request in requests:
+    spans: list[Any] = []
+    for request in map(encoded_view, requests):
         for resource_spans in request.resource_spans:
             envelopes.resource(resource_spans.resource, resource_spans.schema_url)
             for scope_spans in resource_spans.scope_spans:
