@@ -1,0 +1,83 @@
+"""Plans for rate, errors and duration (RED) of each service, in total and over time.
+
+A service's *requests* are its entry spans: server and consumer spans, and roots (spans
+without a parent), so a batch job that only makes internal spans still has a rate.
+"""
+
+from __future__ import annotations
+
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from otelite.query._filters import SpanStatus
+from otelite.query._plan import (
+    Call,
+    Column,
+    Compare,
+    Expr,
+    Literal,
+    Op,
+    Or,
+    Order,
+    Output,
+    Predicate,
+    Select,
+    Table,
+    TimeRange,
+    all_of,
+)
+
+__all__ = ["QUANTILES", "service_red_plan", "service_trend_plan"]
+
+QUANTILES = (50, 95, 99)
+"""The latency percentiles every RED row carries, as ``p50_ns``, ``p95_ns``, ``p99_ns``."""
+
+
+def _is_request() -> Predicate:
+    return Or(
+        (
+            Compare(Column("SpanKind"), Op.EQ, Span.SPAN_KIND_SERVER),
+            Compare(Column("SpanKind"), Op.EQ, Span.SPAN_KIND_CONSUMER),
+            Compare(Column("ParentSpanId"), Op.EQ, b""),
+        )
+    )
+
+
+def _red_outputs() -> tuple[Output, ...]:
+    duration = Column("Duration")
+    is_error = Compare(Column("StatusCode"), Op.EQ, SpanStatus.ERROR.value)
+    return (
+        Output("request_count", Call("count")),
+        Output("error_count", Call("count_if", (is_error,))),
+        *(Output(f"p{q}_ns", Call("quantile", (duration, Literal(q / 100)))) for q in QUANTILES),
+    )
+
+
+def _service(service: str | None) -> Predicate | None:
+    return None if service is None else Compare(Column("ServiceName"), Op.EQ, service)
+
+
+def service_red_plan(time: TimeRange, service: str | None = None) -> Select:
+    """Per service (``name``): request and error counts and p50/p95/p99 duration in ns."""
+    return Select(
+        Table.SPANS,
+        (Output("name", Column("ServiceName")), *_red_outputs()),
+        where=all_of(_is_request(), _service(service)),
+        time=time,
+        group_by=("name",),
+        order_by=(Order("name"),),
+    )
+
+
+def service_trend_plan(time: TimeRange, bucket_ns: int, service: str | None = None) -> Select:
+    """The RED figures per service (``name``) and time bucket (``bucket_ns``, its start)."""
+    if bucket_ns <= 0:
+        raise ValueError(f"bucket_ns must be positive, got {bucket_ns}")
+    bucket: Expr = Call("time_bucket_ns", (Column("Timestamp"), Literal(bucket_ns)))
+    return Select(
+        Table.SPANS,
+        (Output("name", Column("ServiceName")), Output("bucket_ns", bucket), *_red_outputs()),
+        where=all_of(_is_request(), _service(service)),
+        time=time,
+        group_by=("name", "bucket_ns"),
+        order_by=(Order("name"), Order("bucket_ns")),
+    )

@@ -1,0 +1,124 @@
+// Charts on uPlot (vendor/uPlot.esm.js): time series, a duration scatter, sparklines.
+
+import uPlot from "../vendor/uPlot.esm.js";
+import { h } from "./dom.js";
+import { duration, number, timestamp } from "./format.js";
+
+function width(el, fallback = 800) {
+  return Math.max(200, el.clientWidth || fallback);
+}
+
+// Charts follow their container's width.
+function autosize(el, plot) {
+  const observer = new ResizeObserver(() => plot.setSize({ width: width(el), height: plot.height }));
+  observer.observe(el);
+  return () => {
+    observer.disconnect();
+    plot.destroy();
+  };
+}
+
+/**
+ * Lines over time. `xs`: Unix seconds; `series`: [{label, values, colour}].
+ * Returns a cleanup function.
+ */
+export function lineChart(el, { xs, series, height = 260, format = number }) {
+  const plot = new uPlot(
+    {
+      width: width(el),
+      height,
+      cursor: { drag: { x: true, y: false } },
+      scales: { x: { time: true } },
+      axes: [{}, { values: (u, ticks) => ticks.map((t) => format(t)), size: 70 }],
+      series: [
+        { value: (u, v) => (v === null ? "–" : timestamp(v * 1000)) },
+        ...series.map((s) => ({
+          label: s.label,
+          stroke: s.colour,
+          width: 1.5,
+          spanGaps: true,
+          points: { show: xs.length < 60 },
+          value: (u, v) => (v === null || v === undefined ? "–" : format(v)),
+        })),
+      ],
+    },
+    [xs, ...series.map((s) => s.values)],
+    el,
+  );
+  return autosize(el, plot);
+}
+
+/**
+ * Trace durations over time: one dot per trace, errors in red; clicking a dot calls
+ * `onPick(index)` with the index into `points` ([{x: Unix s, y: ms, error: bool}]).
+ */
+export function scatter(el, { points, onPick, xRange }) {
+  const order = points.map((_, i) => i).sort((a, b) => points[a].x - points[b].x);
+  const xs = order.map((i) => points[i].x);
+  const ok = order.map((i) => (points[i].error ? null : points[i].y));
+  const bad = order.map((i) => (points[i].error ? points[i].y : null));
+  const dots = (colour) => ({
+    stroke: colour,
+    fill: colour,
+    paths: () => null,
+    points: { show: true, size: 7, stroke: colour, fill: colour },
+    value: (u, v) => (v === null ? "–" : duration(v)),
+  });
+  const plot = new uPlot(
+    {
+      width: width(el),
+      height: 200,
+      legend: { show: false },
+      cursor: { drag: { x: false, y: false }, points: { size: 9 } },
+      scales: {
+        x: { time: true, range: xRange ? () => xRange : undefined },
+        y: { distr: 3, range: (u, min, max) => [Math.max(0.001, (min || 1) / 2), (max || 1) * 2] },
+      },
+      axes: [{}, { values: (u, ticks) => ticks.map((t) => duration(t)), size: 70 }],
+      series: [{}, { label: "ok", ...dots("#4e79a7") }, { label: "error", ...dots("#d62728") }],
+    },
+    [xs, ok, bad],
+    el,
+  );
+  // The nearest dot to the pointer, in pixels, within 12 px.
+  plot.over.addEventListener("click", (event) => {
+    const x = event.offsetX;
+    const y = event.offsetY;
+    let best = -1;
+    let bestDistance = 144;
+    for (let k = 0; k < xs.length; k++) {
+      const value = ok[k] ?? bad[k];
+      const dx = plot.valToPos(xs[k], "x") - x;
+      const dy = plot.valToPos(value, "y") - y;
+      const d = dx * dx + dy * dy;
+      if (d < bestDistance) {
+        best = k;
+        bestDistance = d;
+      }
+    }
+    if (best >= 0) onPick(order[best]);
+  });
+  plot.over.classList.add("clickable");
+  return autosize(el, plot);
+}
+
+/** A small trend line without axes (values may hold nulls). */
+export function sparkline(values, { colour = "#4e79a7", width: w = 120, height = 28 } = {}) {
+  const el = h("span", { class: "spark" });
+  const xs = values.map((_, i) => i);
+  new uPlot(
+    {
+      width: w,
+      height,
+      legend: { show: false },
+      cursor: { show: false },
+      scales: { x: { time: false }, y: { range: (u, min, max) => [0, Math.max(max || 0, 1e-9)] } },
+      axes: [{ show: false }, { show: false }],
+      // Sparse trends show their few points as dots (a line needs two).
+      series: [{}, { stroke: colour, width: 1.25, fill: `${colour}22`, spanGaps: true, points: { show: values.filter((v) => v !== null).length < 3, size: 4 } }],
+    },
+    [xs, values],
+    el,
+  );
+  return el;
+}
