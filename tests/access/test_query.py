@@ -1,0 +1,66 @@
+"""The query API with a bearer token: every route needs it, except the health probes."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.routing import Route
+
+from otelite.api import create_app
+from otelite.storage.duckdb import DuckDBStorage
+
+from .support import INGEST_TOKEN, QUERY_TOKEN, Running
+
+# A concrete path for each route of the query API (path parameters filled in).
+SAMPLE_PATHS = {
+    "/api/traces/{traceId}": "/api/traces/" + "ab" * 16,
+    "/api/v2/traces/{traceId}": "/api/v2/traces/" + "ab" * 16,
+    "/api/services/{service:path}/operations": "/api/services/cart/operations",
+    "/api/metrics/{name:path}/series": "/api/metrics/queue.depth/series",
+    "/api/export": "/api/export?signal=logs",
+}
+
+
+def api_paths() -> list[str]:
+    storage = DuckDBStorage(None)
+    try:
+        app = create_app(storage)
+    finally:
+        storage.close()
+    paths = [route.path for route in app.routes if isinstance(route, Route)]
+    return [SAMPLE_PATHS.get(path, path) for path in paths if path.startswith("/api/")]
+
+
+@pytest.mark.parametrize("path", api_paths())
+def test_every_api_route_needs_the_query_token(guarded: Running, path: str) -> None:
+    with guarded.api_client(token=None) as anonymous:
+        refused = anonymous.get(path)
+        wrong = anonymous.get(path, headers={"Authorization": f"Bearer {INGEST_TOKEN}"})
+    with guarded.api_client(token=QUERY_TOKEN) as api:
+        allowed = api.get(path)
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"] == 'Bearer realm="otelite"'
+    assert refused.json() == {
+        "error": "authentication required: send the header 'Authorization: Bearer <token>'"
+    }
+    assert wrong.status_code == 401
+    assert wrong.headers["WWW-Authenticate"] == 'Bearer realm="otelite", error="invalid_token"'
+    assert wrong.json() == {"error": "the bearer token is not valid"}
+    # 404 for the made-up trace id: past the check, the route answers as usual.
+    assert allowed.status_code == (404 if "/traces/" in path else 200), allowed.text
+
+
+def test_unknown_paths_are_refused_before_routing(guarded: Running) -> None:
+    # Without a token nobody learns which paths exist.
+    with guarded.api_client(token=None) as anonymous:
+        assert anonymous.get("/api/nothing").status_code == 401
+    with guarded.api_client() as api:
+        assert api.get("/api/nothing").status_code == 404
+
+
+def test_health_probes_need_no_token(guarded: Running) -> None:
+    with guarded.api_client(token=None) as anonymous:
+        assert anonymous.get("/healthz").status_code == 200
+        assert anonymous.get("/readyz").status_code == 200
+        # Only the exact probe paths are open.
+        assert anonymous.get("/healthz/x").status_code == 401
+        assert anonymous.get("/readyz/").status_code == 401
