@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck clean
+.PHONY: run test lint typecheck fuzz crash-loop clean chromium screenshots bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +29,35 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) chromium
 	$(BIN)/ruff check otelite tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+# The browser tests (tests/ui) drive Debian's chromium through Playwright.
+chromium:
+	@command -v chromium >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+
+screenshots: $(DEV_STAMP) chromium
+	$(BIN)/python -m tests.ui.screenshots docs/screenshots
+
+# Benchmarks: rewrite BENCHMARKS.md (bench/run.py; `make bench` also runs Arize Phoenix).
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench
+
+bench-quick: $(DEV_STAMP)
+	$(BIN)/python -m bench --quick
+
+# Longer runs of what `make test` runs briefly (tests/hardening): 5,000 examples per fuzzed
+# property, and 100 kill -9 cycles during ingest.
+fuzz: $(DEV_STAMP)
+	OTELITE_FUZZ_EXAMPLES=$${OTELITE_FUZZ_EXAMPLES:-5000} $(BIN)/python -m pytest -q \
+		-p no:cacheprovider --timeout=0 tests/hardening/test_fuzz.py
+
+crash-loop: $(DEV_STAMP)
+	OTELITE_CRASH_CYCLES=$${OTELITE_CRASH_CYCLES:-100} $(BIN)/python -m pytest -q -s \
+		--timeout=0 tests/hardening/test_crash_loop.py
 
 clean:
 	rm -rf $(VENV) otelite-data .pytest_cache .mypy_cache .ruff_cache

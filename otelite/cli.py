@@ -14,8 +14,8 @@ import sys
 from collections.abc import Sequence
 
 from otelite import __version__
-from otelite._cli import _export, _import, _query, _serve, _trace
-from otelite._cli._client import CliError, url_default
+from otelite._cli import _demo, _export, _import, _query, _serve, _trace
+from otelite._cli._client import CliError, add_access_arguments, url_default
 
 __all__ = ["build_parser", "main"]
 
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long to wait for an answer (default: %(default)s)",
     )
+    add_access_arguments(connection)
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument(
         "--json", action="store_true", help="print the server's JSON answer as it is"
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     _serve.register(commands)
     _export.register(commands, connection)
     _import.register(commands)
+    _demo.register(commands)
     _query.register(commands, [connection, output])
     _trace.register(commands, [connection, output])
     return parser

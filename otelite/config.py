@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Config", "Limits", "parse_duration"]
+__all__ = ["Access", "Config", "Limits", "parse_duration", "parse_size"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s|m|h|d|w)?\s*$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$", re.IGNORECASE)
+_UNIT_BYTES = {"b": 1} | {
+    f"{prefix}{infix}b": (1024 if infix else 1000) ** power
+    for power, prefix in enumerate("kmgt", start=1)
+    for infix in ("", "i")
+}
 _UNIT_SECONDS = {
     "ns": 1e-9,
     "us": 1e-6,
@@ -22,6 +28,15 @@ _UNIT_SECONDS = {
 }
 
 
+def parse_size(text: str) -> int:
+    """``"64MiB"``, ``"512KiB"``, ``"20MB"``, ``"1000"`` → bytes. A bare number is bytes."""
+    match = _SIZE.match(text)
+    if match is None:
+        raise ValueError(f"not a size: {text!r} (use e.g. 512KiB, 64MiB, 1GiB)")
+    number, unit = match.groups()
+    return int(float(number) * _UNIT_BYTES[(unit or "b").lower()])
+
+
 def parse_duration(text: str) -> float:
     """``"7d"``, ``"90m"``, ``"1.5s"``, ``"250ms"`` → seconds. A bare number is seconds."""
     match = _DURATION.match(text)
@@ -33,13 +48,52 @@ def parse_duration(text: str) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Bounds on what one request may carry. Defaults follow the OTLP spec and peers."""
+    """Bounds on what clients may send. Defaults follow the OTLP spec and peers.
+
+    ``None`` turns a limit off. SECURITY.md explains each one and how it is enforced.
+    """
 
     max_request_bytes: int = 64 * 1024 * 1024
     """After decompression; the OTLP specification's recommended limit."""
     max_queue_bytes: int = 256 * 1024 * 1024
     """Accepted data waiting to be stored; beyond it, clients are told to retry."""
     retry_after_seconds: float = 5.0
+    max_attributes: int | None = 128
+    """Per resource, scope, span, event, link and log record; the rest are dropped and
+    counted in ``dropped_attributes_count`` (the OpenTelemetry SDK default)."""
+    max_events_per_span: int | None = 128
+    max_links_per_span: int | None = 128
+    max_attribute_value_length: int | None = 64 * 1024
+    """Characters of a string value, bytes of a bytes value; longer ones are truncated."""
+    max_future_seconds: float | None = 86400.0
+    """Records stamped further ahead of the server's clock than this are rejected."""
+    max_past_seconds: float | None = None
+    """Records stamped further back than this are rejected; off, so old exports import."""
+    ingest_rate_bytes: float | None = None
+    """Bytes per second (after decompression) one client may send; off by default."""
+    ingest_burst_bytes: int | None = None
+    """How far a client may run ahead of ``ingest_rate_bytes``; twice the rate if unset."""
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Who may connect. No tokens leaves a port open; tokens are never part of a repr."""
+
+    ingest_tokens: tuple[str, ...] = field(default=(), repr=False)
+    """Bearer tokens the OTLP receivers accept (gRPC and HTTP)."""
+    query_tokens: tuple[str, ...] = field(default=(), repr=False)
+    """Bearer tokens the query API and UI accept; /healthz and /readyz stay open."""
+    tls_cert: Path | None = None
+    """PEM certificate (chain) for TLS on all three ports; with ``tls_key``."""
+    tls_key: Path | None = None
+
+    def __post_init__(self) -> None:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("TLS needs both a certificate and its key")
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +108,4 @@ class Config:
     otlp_http_port: int = 4318
     retention_seconds: float | None = 7 * 86400.0
     limits: Limits = Limits()
+    access: Access = Access()

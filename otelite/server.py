@@ -15,7 +15,8 @@ import sys
 import time
 from dataclasses import dataclass
 
-from otelite.api import create_app
+from otelite.access import ServerCertificate, Tokens
+from otelite.api import ServerInfo, create_app
 from otelite.config import Config
 from otelite.pipeline import IngestPipeline
 from otelite.receivers import GrpcReceiver, HttpReceiver, UvicornServer
@@ -37,19 +38,28 @@ class Endpoints:
     api_port: int
     otlp_grpc_port: int
     otlp_http_port: int
+    tls: bool = False
+    ingest_auth: bool = False
+    query_auth: bool = False
 
     def describe(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return "\n".join(
-            [
-                f"  web UI and query API  http://{host}:{self.api_port}",
-                f"  OTLP/gRPC             {host}:{self.otlp_grpc_port}",
-                f"  OTLP/HTTP             http://{host}:{self.otlp_http_port}",
-                "",
-                "Point an OpenTelemetry SDK here with:",
-                f"  export OTEL_EXPORTER_OTLP_ENDPOINT=http://{host}:{self.otlp_http_port}",
-            ]
-        )
+        scheme = "https" if self.tls else "http"
+        grpc_note = " (TLS)" if self.tls else ""
+        lines = [
+            f"  web UI and query API  {scheme}://{host}:{self.api_port}"
+            + (" (bearer token required)" if self.query_auth else ""),
+            f"  OTLP/gRPC             {host}:{self.otlp_grpc_port}{grpc_note}",
+            f"  OTLP/HTTP             {scheme}://{host}:{self.otlp_http_port}",
+            "",
+            "Point an OpenTelemetry SDK here with:",
+            f"  export OTEL_EXPORTER_OTLP_ENDPOINT={scheme}://{host}:{self.otlp_http_port}",
+        ]
+        if self.tls:
+            lines.append("  export OTEL_EXPORTER_OTLP_CERTIFICATE=<the CA or certificate file>")
+        if self.ingest_auth:
+            lines.append('  export OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer <token>"')
+        return "\n".join(lines)
 
 
 class Server:
@@ -63,14 +73,32 @@ class Server:
         self._grpc: GrpcReceiver | None = None
         self._http: HttpReceiver | None = None
         self._retention: asyncio.Task[None] | None = None
+        # For the web UI; set once the receivers listen, so it names their bound ports.
+        self._info: ServerInfo | None = None
 
     @property
     def endpoints(self) -> Endpoints:
         assert self._api and self._grpc and self._http, "server not started"
-        return Endpoints(self.config.host, self._api.port, self._grpc.port, self._http.port)
+        access = self.config.access
+        return Endpoints(
+            self.config.host,
+            self._api.port,
+            self._grpc.port,
+            self._http.port,
+            tls=access.tls,
+            ingest_auth=bool(access.ingest_tokens),
+            query_auth=bool(access.query_tokens),
+        )
 
     async def start(self) -> None:
         config = self.config
+        access = config.access
+        certificate = None
+        if access.tls_cert is not None and access.tls_key is not None:
+            # Checked before anything starts, so a bad file stops the process at once.
+            certificate = ServerCertificate.load(access.tls_cert, access.tls_key)
+        ingest_tokens = Tokens(access.ingest_tokens) if access.ingest_tokens else None
+        query_tokens = Tokens(access.query_tokens) if access.query_tokens else None
         if config.data_dir is not None:
             config.data_dir.mkdir(parents=True, exist_ok=True)
         storage = await asyncio.to_thread(DuckDBStorage, config.data_dir)
@@ -78,17 +106,38 @@ class Server:
         wal_dir = None if config.data_dir is None else config.data_dir / "wal"
         self._pipeline = IngestPipeline(storage, wal_dir=wal_dir, limits=config.limits)
         await self._pipeline.start()
-        app = create_app(storage, readiness=self._readiness)
-        self._api = UvicornServer(app, host=config.host, port=config.port)
+        app = create_app(
+            storage, readiness=self._readiness, tokens=query_tokens, info=lambda: self._info
+        )
+        self._api = UvicornServer(app, host=config.host, port=config.port, certificate=certificate)
         await self._api.start()
         self._grpc = GrpcReceiver(
-            self._pipeline, host=config.host, port=config.otlp_grpc_port, limits=config.limits
+            self._pipeline,
+            host=config.host,
+            port=config.otlp_grpc_port,
+            limits=config.limits,
+            stats=self._pipeline.stats,
+            tokens=ingest_tokens,
+            certificate=certificate,
         )
         await self._grpc.start()
         self._http = HttpReceiver(
-            self._pipeline, host=config.host, port=config.otlp_http_port, limits=config.limits
+            self._pipeline,
+            host=config.host,
+            port=config.otlp_http_port,
+            limits=config.limits,
+            stats=self._pipeline.stats,
+            tokens=ingest_tokens,
+            certificate=certificate,
         )
         await self._http.start()
+        self._info = ServerInfo(
+            config.host,
+            self._http.port,
+            self._grpc.port,
+            tls=access.tls,
+            data_dir=None if config.data_dir is None else config.data_dir.absolute(),
+        )
         if config.retention_seconds:
             self._retention = asyncio.create_task(self._enforce_retention(config.retention_seconds))
 

@@ -5,23 +5,28 @@ from __future__ import annotations
 import argparse
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
-from otelite.config import parse_duration
+from otelite.config import parse_duration, parse_size
 
 __all__ = [
     "Commands",
     "add_time_range",
     "attribute",
     "duration",
+    "optional",
     "port",
     "positive_int",
     "retention",
+    "size",
     "time_point",
     "trace_id",
 ]
+
+T = TypeVar("T")
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """What each command module adds its parser to."""
@@ -66,6 +71,29 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def size(text: str) -> int:
+    """A size in bytes: ``512KiB``, ``64MiB``, ``20MB`` or a number of bytes; at least 1."""
+    try:
+        value = parse_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 byte, got {text!r}")
+    return value
+
+
+def optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
+    """``parse``, or None for ``off`` (also ``none``, ``never``, ``0``): a limit turned off."""
+
+    def parse_optional(text: str) -> T | None:
+        if text.strip().lower() in _RETENTION_OFF:
+            return None
+        return parse(text)
+
+    parse_optional.__name__ = parse.__name__  # argparse names the type in its errors
+    return parse_optional
 
 
 def retention(text: str) -> float | None:

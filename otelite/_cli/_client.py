@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import ssl
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import orjson
 
-__all__ = ["DEFAULT_URL", "ApiClient", "CliError", "Params", "path_segment", "url_default"]
+__all__ = [
+    "DEFAULT_URL",
+    "ApiClient",
+    "CliError",
+    "Params",
+    "add_access_arguments",
+    "connect_error",
+    "http_client",
+    "path_segment",
+    "unauthorized_hint",
+    "url_default",
+]
 
 DEFAULT_URL = "http://127.0.0.1:3200"
 Params = Mapping[str, str | int | Sequence[str] | None]
@@ -25,6 +39,64 @@ def url_default() -> str:
     return os.environ.get("OTELITE_URL") or DEFAULT_URL
 
 
+def add_access_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--token`` and ``--ca-cert`` (defaults: ``$OTELITE_TOKEN``, ``$OTELITE_CA_CERT``)."""
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("OTELITE_TOKEN") or None,
+        metavar="TOKEN",
+        help="bearer token to send (default: $OTELITE_TOKEN, which other users cannot see "
+        "the way they can see arguments)",
+    )
+    parser.add_argument(
+        "--ca-cert",
+        type=Path,
+        default=os.environ.get("OTELITE_CA_CERT") or None,
+        metavar="FILE",
+        help="PEM certificate or CA to trust for https URLs, e.g. the server's self-signed "
+        "one (default: $OTELITE_CA_CERT, else the system's trusted CAs)",
+    )
+
+
+def http_client(
+    *, timeout: float, token: str | None = None, ca_cert: Path | None = None, base_url: str = ""
+) -> httpx.Client:
+    """An HTTP client that sends ``token`` as a bearer token and trusts ``ca_cert``."""
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    verify: ssl.SSLContext | bool = True
+    if ca_cert is not None:
+        try:
+            verify = ssl.create_default_context(cafile=ca_cert)
+        except (OSError, ssl.SSLError) as error:
+            reason = error.strerror if error.strerror else str(error)
+            raise CliError(f"cannot use --ca-cert {ca_cert}: {reason}") from None
+    return httpx.Client(base_url=base_url, timeout=timeout, headers=headers, verify=verify)
+
+
+def connect_error(url: str, error: httpx.ConnectError, what: str = "otelite") -> CliError:
+    """Say why a connection to ``what`` at ``url`` failed: TLS trust, or nobody listening."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, ssl.SSLError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return CliError(
+            f"the TLS certificate of {url} is not trusted ({cause.verify_message}): "
+            "pass the server's certificate or CA with --ca-cert or $OTELITE_CA_CERT"
+        )
+    if cause is not None:
+        return CliError(f"TLS with {url} failed: {cause.reason or cause}")
+    return CliError(f"cannot reach {what} at {url}: is `otelite serve` running?")
+
+
+def unauthorized_hint(response: httpx.Response) -> str:
+    """A hint to add to an error message for 401 answers; empty for others."""
+    if response.status_code != 401:
+        return ""
+    if "authorization" in response.request.headers:
+        return "; check the token given with --token or $OTELITE_TOKEN"
+    return "; give a token with --token or $OTELITE_TOKEN"
+
+
 def path_segment(value: str) -> str:
     """Quote a value for use as one URL path segment (service names may contain ``/``)."""
     return quote(value, safe="")
@@ -33,9 +105,21 @@ def path_segment(value: str) -> str:
 class ApiClient:
     """Blocking calls to the query API of the otelite at ``url``."""
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 30.0,
+        token: str | None = None,
+        ca_cert: Path | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        self._http = http_client(timeout=timeout, token=token, ca_cert=ca_cert, base_url=self.url)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ApiClient:
+        """A client for the ``--url``, ``--timeout``, ``--token`` and ``--ca-cert`` given."""
+        return cls(args.url, timeout=args.timeout, token=args.token, ca_cert=args.ca_cert)
 
     def __enter__(self) -> ApiClient:
         return self
@@ -63,10 +147,8 @@ class ApiClient:
     def _errors(self) -> Iterator[None]:
         try:
             yield
-        except httpx.ConnectError:
-            raise CliError(
-                f"cannot reach otelite at {self.url}: is `otelite serve` running?"
-            ) from None
+        except httpx.ConnectError as error:
+            raise connect_error(self.url, error) from None
         except httpx.TimeoutException:
             raise CliError(f"otelite at {self.url} did not answer in time") from None
         except httpx.TransportError as error:
@@ -102,7 +184,7 @@ def _query(params: Params | None) -> httpx.QueryParams:
 def _raise_for_status(response: httpx.Response) -> None:
     if not response.is_error:
         return
-    message = _error_message(response)
+    message = _error_message(response) + unauthorized_hint(response)
     raise CliError(f"{message} (HTTP {response.status_code} from {response.request.url})")
 
 

@@ -79,7 +79,7 @@ def _export(args: argparse.Namespace) -> int:
     signal: Signal = args.signal
     params = {"signal": signal.value, "start": args.start, "end": args.end}
     with (
-        ApiClient(args.url, timeout=args.timeout) as client,
+        ApiClient.from_args(args) as client,
         client.stream_lines("/api/export", params) as lines,
     ):
         if args.output is None:

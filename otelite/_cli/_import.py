@@ -23,7 +23,13 @@ from google.rpc.status_pb2 import Status  # type: ignore[import-untyped]
 from tqdm import tqdm
 
 from otelite._cli import _args
-from otelite._cli._client import CliError
+from otelite._cli._client import (
+    CliError,
+    add_access_arguments,
+    connect_error,
+    http_client,
+    unauthorized_hint,
+)
 from otelite.errors import OteliteError
 from otelite.otlp import request_from_json
 from otelite.types import ExportResponse, Signal
@@ -89,6 +95,7 @@ def register(commands: _args.Commands) -> None:
     p.add_argument(
         "--timeout", type=float, default=30.0, metavar="SECONDS", help="per request (default: 30)"
     )
+    add_access_arguments(p)
     p.set_defaults(run=_import)
 
 
@@ -125,7 +132,7 @@ def _import(args: argparse.Namespace) -> int:
     otlp_url = args.otlp_url.rstrip("/")
     totals = _Totals()
     backoff = Backoff()
-    with httpx.Client(timeout=args.timeout) as client:
+    with http_client(timeout=args.timeout, token=args.token, ca_cert=args.ca_cert) as client:
         for name in args.files:
             _import_file(client, otlp_url, name, totals, backoff)
     sent = ", ".join(f"{count} {signal.value}" for signal, count in totals.by_signal.items())
@@ -205,10 +212,8 @@ def _post(
             response = client.post(
                 url, content=body, headers={"Content-Type": "application/x-protobuf"}
             )
-        except httpx.ConnectError:
-            raise CliError(
-                f"cannot reach the OTLP receiver at {url}: is `otelite serve` running?"
-            ) from None
+        except httpx.ConnectError as error:
+            raise connect_error(url, error, "the OTLP receiver") from None
         except httpx.TimeoutException:
             reason = "timed out"  # a duplicate after a timeout is harmless: OTLP expects them
         except httpx.TransportError as error:
@@ -218,7 +223,7 @@ def _post(
                 if response.is_error:
                     raise CliError(
                         f"{where}: {url} refused the request with HTTP {response.status_code}: "
-                        f"{_error_message(response)}"
+                        f"{_error_message(response)}{unauthorized_hint(response)}"
                     )
                 return response
             reason = f"HTTP {response.status_code}"

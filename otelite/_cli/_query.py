@@ -120,7 +120,7 @@ def _listing(
     empty: str,
 ) -> int:
     """GET ``path``, then print its raw JSON (``--json``) or the ``key`` list as a table."""
-    with ApiClient(args.url, timeout=args.timeout) as client:
+    with ApiClient.from_args(args) as client:
         body = client.get_bytes(path, params)
     if args.json:
         write_raw_json(body)
@@ -296,7 +296,7 @@ def _series(args: argparse.Namespace) -> int:
         "limit": args.limit,
     }
     path = f"/api/metrics/{path_segment(args.name)}/series"
-    with ApiClient(args.url, timeout=args.timeout) as client:
+    with ApiClient.from_args(args) as client:
         body = client.get_bytes(path, params)
     if args.json:
         write_raw_json(body)

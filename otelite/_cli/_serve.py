@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from otelite._cli import _args
-from otelite.config import Config
+from otelite.config import Access, Config, Limits
 
 __all__ = ["config_from_args", "register"]
 
@@ -64,11 +66,47 @@ def register(commands: _args.Commands) -> None:
         help="drop data older than this, e.g. 12h, 7d, 4w; 0 or off keeps everything "
         f"(default: {retention_default})",
     )
+    _add_limits(p.add_argument_group("limits", "See SECURITY.md for what each limit does."))
+    access = p.add_argument_group(
+        "access",
+        "Tokens are also read, comma-separated, from $OTELITE_INGEST_TOKENS and "
+        "$OTELITE_QUERY_TOKENS (they are never taken as arguments, which other users can see). "
+        "/healthz and /readyz stay open.",
+    )
+    access.add_argument(
+        "--ingest-token-file",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="bearer tokens the OTLP receivers accept, one per line (repeatable)",
+    )
+    access.add_argument(
+        "--query-token-file",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="bearer tokens the query API and UI accept, one per line (repeatable)",
+    )
+    access.add_argument(
+        "--tls-cert", type=Path, metavar="FILE", help="PEM certificate: serve every port over TLS"
+    )
+    access.add_argument(
+        "--tls-key", type=Path, metavar="FILE", help="the certificate's unencrypted PEM key"
+    )
     p.set_defaults(run=_serve, error=p.error)
 
 
-def config_from_args(args: argparse.Namespace) -> Config:
-    """The ``Config`` that ``otelite serve`` options describe."""
+def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> Config:
+    """The ``Config`` that ``otelite serve`` options (and token variables) describe.
+
+    Raises ``ValueError`` for tokens that cannot be read or used, and for a TLS
+    certificate without its key or the reverse.
+    """
+    # Imported here so that client commands do not load the server's dependencies.
+    from otelite.access import read_tokens
+
     return Config(
         data_dir=None if args.memory else args.data_dir,
         host=args.host,
@@ -76,6 +114,91 @@ def config_from_args(args: argparse.Namespace) -> Config:
         otlp_grpc_port=args.otlp_grpc_port,
         otlp_http_port=args.otlp_http_port,
         retention_seconds=args.retention,
+        limits=_limits_from_args(args),
+        access=Access(
+            ingest_tokens=read_tokens(environ.get("OTELITE_INGEST_TOKENS"), args.ingest_token_file),
+            query_tokens=read_tokens(environ.get("OTELITE_QUERY_TOKENS"), args.query_token_file),
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+        ),
+    )
+
+
+def _add_limits(group: argparse._ArgumentGroup) -> None:
+    limits = Limits()
+    group.add_argument(
+        "--max-request-size",
+        type=_args.size,
+        default=limits.max_request_bytes,
+        metavar="SIZE",
+        help="largest OTLP request, after decompression (default: 64MiB)",
+    )
+    group.add_argument(
+        "--max-queue-size",
+        type=_args.size,
+        default=limits.max_queue_bytes,
+        metavar="SIZE",
+        help="accepted data waiting for storage before clients are told to retry (default: 256MiB)",
+    )
+    group.add_argument(
+        "--ingest-rate",
+        type=_args.optional(_args.size),
+        default=limits.ingest_rate_bytes,
+        metavar="SIZE",
+        help="bytes per second one client (tenant header, else address) may send; "
+        "off or a size such as 10MiB (default: off)",
+    )
+    group.add_argument(
+        "--ingest-burst",
+        type=_args.size,
+        default=limits.ingest_burst_bytes,
+        metavar="SIZE",
+        help="how far a client may run ahead of --ingest-rate (default: twice the rate)",
+    )
+    group.add_argument(
+        "--max-attributes",
+        type=_args.optional(_args.positive_int),
+        default=limits.max_attributes,
+        metavar="N",
+        help=f"attributes kept per span, event, link, log record, resource or scope; "
+        f"off or a number (default: {limits.max_attributes})",
+    )
+    group.add_argument(
+        "--max-attribute-value-length",
+        type=_args.optional(_args.positive_int),
+        default=limits.max_attribute_value_length,
+        metavar="N",
+        help="longer string (characters) and bytes values are truncated; off or a number "
+        f"(default: {limits.max_attribute_value_length})",
+    )
+    group.add_argument(
+        "--max-future",
+        type=_args.retention,
+        default=limits.max_future_seconds,
+        metavar="DURATION",
+        help="reject records stamped further ahead of this server's clock; off or e.g. 10m "
+        "(default: 1d)",
+    )
+    group.add_argument(
+        "--max-past",
+        type=_args.retention,
+        default=limits.max_past_seconds,
+        metavar="DURATION",
+        help="reject records stamped further back; off or e.g. 30d (default: off, so that "
+        "old exports can be imported)",
+    )
+
+
+def _limits_from_args(args: argparse.Namespace) -> Limits:
+    return Limits(
+        max_request_bytes=args.max_request_size,
+        max_queue_bytes=args.max_queue_size,
+        max_attributes=args.max_attributes,
+        max_attribute_value_length=args.max_attribute_value_length,
+        max_future_seconds=args.max_future,
+        max_past_seconds=args.max_past,
+        ingest_rate_bytes=args.ingest_rate,
+        ingest_burst_bytes=args.ingest_burst,
     )
 
 
@@ -90,7 +213,10 @@ def _serve(args: argparse.Namespace) -> int:
         if number and number in taken:
             args.error(f"{taken[number]} and {option} are both {number}; give each its own port")
         taken[number] = option
-    config = config_from_args(args)
+    try:
+        config = config_from_args(args)
+    except ValueError as error:
+        args.error(str(error))
     # Imported here so that client commands do not load the server's dependencies.
     from otelite.server import run
 

@@ -43,7 +43,7 @@ def register(
 
 
 def _trace(args: argparse.Namespace) -> int:
-    with ApiClient(args.url, timeout=args.timeout) as client:
+    with ApiClient.from_args(args) as client:
         body = client.get_bytes(f"/api/traces/{path_segment(args.trace_id)}")
     if args.json:
         write_raw_json(body)

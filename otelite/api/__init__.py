@@ -22,6 +22,12 @@ else its resource's, by string form (``attr=http.status_code=200`` matches the i
 ``GET /api/metrics/{name}/series``     points per series (``attr service start end``)
 ``GET /api/export``                    ``signal start end``: NDJSON, one OTLP/JSON
                                        export request per line
+``GET /api/ui/info``                   for the web UI: OTLP endpoints, version, storage
+                                       mode (memory, or the data directory's name)
+``GET /api/ui/services``               for the web UI: RED figures per service, in total
+                                       and per time bucket (``buckets``)
+``GET /api/ui/attributes``             for the web UI: attribute keys and values seen in
+                                       recent spans or logs (``signal``)
 ``GET /healthz``, ``GET /readyz``      liveness; readiness (503 with the reason)
 =====================================  ==================================================
 
@@ -31,5 +37,6 @@ Handlers run storage calls in worker threads; the event loop never waits on a qu
 from __future__ import annotations
 
 from otelite.api._app import Readiness, create_app
+from otelite.api._ui_data import ServerInfo, ServerInfoSource
 
-__all__ = ["Readiness", "create_app"]
+__all__ = ["Readiness", "ServerInfo", "ServerInfoSource", "create_app"]

@@ -6,16 +6,21 @@ import logging
 from collections.abc import Callable
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from otelite.access import BearerAuth, Guard, Tokens
 from otelite.api._export import export
 from otelite.api._json import JSONResponse, error_response
 from otelite.api._logs import search_logs
 from otelite.api._metrics import metric_series, metrics
 from otelite.api._traces import operations, search_traces, services, trace_v1, trace_v2
+from otelite.api._ui_data import ServerInfoSource, ui_data_routes
 from otelite.errors import (
     InvalidRequest,
     NotFound,
@@ -26,6 +31,7 @@ from otelite.errors import (
     UnsupportedMediaType,
 )
 from otelite.storage import Storage
+from otelite.ui import is_ui_request, ui_routes
 
 __all__ = ["Readiness", "create_app"]
 
@@ -46,8 +52,19 @@ _STATUS: tuple[tuple[type[OteliteError], int], ...] = (
 )
 
 
-def create_app(storage: Storage, *, readiness: Readiness | None = None) -> Starlette:
-    """The HTTP query API over ``storage`` (see the package docstring for the endpoints)."""
+def create_app(
+    storage: Storage,
+    *,
+    readiness: Readiness | None = None,
+    tokens: Tokens | None = None,
+    info: ServerInfoSource | None = None,
+) -> Starlette:
+    """The HTTP query API over ``storage`` (see the package docstring for the endpoints).
+
+    With ``tokens``, every route but the health probes and the web UI's page and static
+    files (which carry no telemetry) needs one as a bearer token. ``info`` tells
+    ``/api/ui/info`` where the server takes OTLP and keeps data.
+    """
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -70,9 +87,13 @@ def create_app(storage: Storage, *, readiness: Readiness | None = None) -> Starl
         Route("/api/metrics", metrics),
         Route("/api/metrics/{name:path}/series", metric_series),
         Route("/api/export", export),
+        *ui_data_routes(),
+        *ui_routes(),
     ]
+    guard = None if tokens is None else Guard(tokens, server="query API")
     app = Starlette(
         routes=routes,
+        middleware=[] if guard is None else [Middleware(_GuardAllButUI, guard=guard)],
         exception_handlers={
             OteliteError: _otelite_error,
             HTTPException: _http_error,
@@ -80,7 +101,27 @@ def create_app(storage: Storage, *, readiness: Readiness | None = None) -> Starl
         },
     )
     app.state.storage = storage
+    app.state.server_info = info
     return app
+
+
+_OPEN = ("/healthz", "/readyz")
+
+
+class _GuardAllButUI:
+    """``BearerAuth`` for every request but the UI's page and files and the health probes."""
+
+    def __init__(self, app: ASGIApp, *, guard: Guard) -> None:
+        self._open = app
+        self._guarded = BearerAuth(app, guard=guard, reply=_unauthenticated, open_paths=_OPEN)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        target = self._open if is_ui_request(scope) else self._guarded
+        await target(scope, receive, send)
+
+
+def _unauthenticated(headers: Headers, message: str) -> Response:
+    return error_response(401, message)
 
 
 async def _otelite_error(request: Request, error: Exception) -> Response:

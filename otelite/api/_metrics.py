@@ -43,7 +43,9 @@ async def metrics(request: Request) -> Response:
 async def metric_series(request: Request) -> Response:
     """``GET /api/metrics/{name}/series``: points grouped by series, each in time order.
 
-    ``limit`` bounds the points read per metric type (default 10,000).
+    Sums carry ``aggregationTemporality`` (the OTLP enum: 1 delta, 2 cumulative) and
+    ``isMonotonic`` per series, histograms ``aggregationTemporality``; a change of either
+    starts a new series. ``limit`` bounds the points read per metric type (default 10,000).
     """
     params = Params(request.query_params)
     name = request.path_params["name"]
@@ -63,8 +65,9 @@ async def metric_series(request: Request) -> Response:
         point = _POINTS[kind]
         current = None
         for row in result:
-            if row["series"] != current:
-                current = row["series"]
+            identity = (row["series"], *(row.get(column) for column, _ in _SERIES_KIND))
+            if identity != current:
+                current = identity
                 series.append(
                     {
                         "type": kind,
@@ -72,11 +75,19 @@ async def metric_series(request: Request) -> Response:
                         "resource": attribute_dict(
                             row["ResourceAttributes"], row["ResourceAttributeTypes"]
                         ),
+                        **{key: row[column] for column, key in _SERIES_KIND if column in row},
                         "points": [],
                     }
                 )
             series[-1]["points"].append(point(row))
     return JSONResponse({"series": series})
+
+
+# Columns that are part of a series' identity where the metric type has them, and their keys.
+_SERIES_KIND = (
+    ("AggregationTemporality", "aggregationTemporality"),
+    ("IsMonotonic", "isMonotonic"),
+)
 
 
 def _double(value: float | None) -> Any:

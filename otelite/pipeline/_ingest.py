@@ -74,6 +74,7 @@ class IngestPipeline:
             retry_initial=retry_initial,
             retry_max=retry_max,
             on_stored=self._release_wal,
+            dead_letter_dir=None if wal_dir is None else wal_dir.parent / "dead-letter",
         )
         self._wal: WriteAheadLog | None = None
         self._committer: GroupCommitter | None = None

@@ -35,7 +35,18 @@ class PipelineStats:
     replayed_requests: int = 0
     """Requests written from the write-ahead log at start-up."""
     dropped_requests: int = 0
-    """Requests storage rejected as permanently unstorable (logged at ERROR)."""
+    """Requests storage rejected as permanently unstorable, kept in the dead-letter
+    directory (``<data_dir>/dead-letter``) and logged at ERROR."""
+    rejected_records: int = 0
+    """Spans, points and records that validation removed (partial success)."""
+    rejected_rate_limited: int = 0
+    """Requests refused because their client was over its ingest rate."""
+    dropped_attributes: int = 0
+    """Attributes cut by ``Limits.max_attributes``."""
+    dropped_events: int = 0
+    dropped_links: int = 0
+    truncated_values: int = 0
+    """Attribute values cut to ``Limits.max_attribute_value_length``."""
 
 
 @dataclass(frozen=True, slots=True)

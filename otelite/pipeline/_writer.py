@@ -6,12 +6,15 @@ faster than 1k-row ones), so the writer thread collects requests until a batch h
 request, then writes them in one transaction. A failed write is retried with jittered
 exponential backoff for as long as it takes: the data is safe in the write-ahead log (or,
 in memory mode, its sender is still waiting), so it is never dropped for being slow.
+A request storage refuses for good is never dropped silently either: it is kept in the
+dead-letter directory, or, in memory mode, its sender is told.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import queue
 import random
@@ -19,6 +22,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 from otelite.errors import PermanentError, Unavailable
 from otelite.pipeline._stats import PipelineStats
@@ -81,8 +86,10 @@ class BatchWriter:
         retry_initial: float,
         retry_max: float,
         on_stored: Callable[[int], None] | None = None,
+        dead_letter_dir: Path | None = None,
     ) -> None:
         self._storage = storage
+        self._dead_letter_dir = dead_letter_dir
         self._stats = stats
         self.max_items = max_items
         self._max_delay = max_delay
@@ -142,7 +149,8 @@ class BatchWriter:
         """Store ``batch`` in one transaction, retrying until it succeeds (blocking).
 
         A batch storage rejects as permanently invalid is split; a single request it
-        rejects is dropped with an error log, so that one bad request cannot wedge ingest.
+        rejects goes to the dead letters (see ``_dead_letter``), so that one bad request
+        cannot wedge ingest.
         """
         delay = self._retry_initial
         while True:
@@ -153,27 +161,65 @@ class BatchWriter:
                 return
             except Exception as error:
                 self._stats.write_errors += 1
-                self.last_error = f"{type(error).__name__}: {error}"
-                wait = delay * random.uniform(0.5, 1.5)
-                logger.warning("storage write failed (%s); retrying in %.2fs", error, wait)
-                if self._abandon.wait(wait):
-                    raise _Stopped from error
-                delay = min(delay * 2, self._retry_max)
+                delay = self._back_off(f"storage write failed ({error})", error, delay)
             else:
                 self.last_error = None
                 self._stats.batches_written += 1
                 return
+
+    def _back_off(self, what: str, error: Exception, delay: float) -> float:
+        """Record ``error``, wait about ``delay`` seconds; return the next delay."""
+        self.last_error = f"{type(error).__name__}: {error}"
+        wait = delay * random.uniform(0.5, 1.5)
+        logger.warning("%s; retrying in %.2fs", what, wait)
+        if self._abandon.wait(wait):
+            raise _Stopped from error
+        return min(delay * 2, self._retry_max)
 
     def _split(self, batch: Sequence[QueuedRequest], error: PermanentError) -> None:
         if len(batch) > 1:
             for request in batch:
                 self.write([request])
             return
+        self._dead_letter(batch[0], error)
+
+    def _dead_letter(self, request: QueuedRequest, error: PermanentError) -> None:
+        """Keep a request storage refuses for good where a person can find it.
+
+        With a data directory it is written, as sent (binary OTLP protobuf), to
+        ``<data_dir>/dead-letter/<UTC time>-<WAL sequence>.<signal>.pb``, retrying like a
+        storage write until that succeeds; in memory mode its waiting sender gets the error.
+        """
         self._stats.dropped_requests += 1
+        if request.done is not None:
+            self._call_on_loop(functools.partial(_set_exception, error), [request.done])
+            logger.error("storage refused a %s request as unstorable: %s", request.signal, error)
+            return
+        if self._dead_letter_dir is None:  # a writer built without one: say so loudly
+            logger.error(
+                "storage refused a %s request; no dead-letter directory, dropped: %s",
+                request.signal,
+                error,
+            )
+            return
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        path = self._dead_letter_dir / f"{stamp}-{request.seq}.{request.signal.value}.pb"
+        payload = request.request.SerializeToString()
+        delay = self._retry_initial
+        while True:
+            try:
+                self._dead_letter_dir.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(payload)
+                break
+            except OSError as failure:
+                delay = self._back_off(
+                    f"cannot write dead letter {path} ({failure})", failure, delay
+                )
         logger.error(
-            "storage rejected a %s request (WAL sequence %s) as unstorable; dropped: %s",
-            batch[0].signal,
-            batch[0].seq,
+            "storage refused a %s request (WAL sequence %s) as unstorable; kept in %s: %s",
+            request.signal,
+            request.seq,
+            path,
             error,
         )
 
@@ -268,6 +314,12 @@ def _set_results(futures: list[asyncio.Future[None]]) -> None:
     for future in futures:
         if not future.done():
             future.set_result(None)
+
+
+def _set_exception(error: Exception, futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_exception(error)
 
 
 def _set_unavailable(futures: list[asyncio.Future[None]]) -> None:

@@ -45,6 +45,8 @@ from otelite.query._plan import (
     Value,
     all_of,
 )
+from otelite.query._red import service_red_plan, service_trend_plan
+from otelite.query._samples import attribute_sample_plan
 from otelite.query._severity import parse_severity
 from otelite.query._time import parse_duration_ns, parse_time
 
@@ -77,6 +79,7 @@ __all__ = [
     "TraceSearch",
     "Value",
     "all_of",
+    "attribute_sample_plan",
     "compile_plan",
     "log_search_plan",
     "metric_catalog_plan",
@@ -85,6 +88,8 @@ __all__ = [
     "parse_duration_ns",
     "parse_severity",
     "parse_time",
+    "service_red_plan",
     "service_summary_plan",
+    "service_trend_plan",
     "trace_search_plan",
 ]

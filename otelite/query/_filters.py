@@ -219,7 +219,7 @@ def metric_catalog_plan(table: Table, service: str | None, time: TimeRange) -> S
 
 _POINT_COLUMNS = {
     Table.GAUGE: ("Value", "ValueInt"),
-    Table.SUM: ("Value", "ValueInt", "AggregationTemporality", "IsMonotonic"),
+    Table.SUM: ("Value", "ValueInt"),
     Table.HISTOGRAM: ("Count", "Sum", "Min", "Max", "BucketCounts", "ExplicitBounds"),
     Table.EXPONENTIAL_HISTOGRAM: (
         "Count",
@@ -237,6 +237,13 @@ _POINT_COLUMNS = {
     Table.SUMMARY: ("Count", "Sum", "ValueAtQuantiles"),
 }
 
+# Part of a series' identity besides its attributes: how its points add up over time.
+_SERIES_KIND = {
+    Table.SUM: ("AggregationTemporality", "IsMonotonic"),
+    Table.HISTOGRAM: ("AggregationTemporality",),
+    Table.EXPONENTIAL_HISTOGRAM: ("AggregationTemporality",),
+}
+
 
 def metric_points_plan(
     table: Table,
@@ -250,9 +257,17 @@ def metric_points_plan(
     """Data points of one metric in one table, series after series, each in time order.
 
     Rows carry the series identity (``ResourceAttributes``, ``Attributes`` and their type
-    maps), ``start_ns``, ``time_ns`` and the point columns of the table's metric type.
+    maps, and ``AggregationTemporality`` and ``IsMonotonic`` where the type has them),
+    ``start_ns``, ``time_ns`` and the point columns of the table's metric type.
     """
-    identity = ("ResourceAttributes", "ResourceAttributeTypes", "Attributes", "AttributeTypes")
+    kind = _SERIES_KIND.get(table, ())
+    identity = (
+        "ResourceAttributes",
+        "ResourceAttributeTypes",
+        "Attributes",
+        "AttributeTypes",
+        *kind,
+    )
     series = Call("hash2", (Column("ResourceAttributes"), Column("Attributes")))
     return Select(
         table,
@@ -269,6 +284,6 @@ def metric_points_plan(
             *_attribute_conditions(attributes),
         ),
         time=time,
-        order_by=(Order("series"), Order("time_ns")),
+        order_by=(Order("series"), *(Order(c) for c in kind), Order("time_ns")),
         limit=limit,
     )

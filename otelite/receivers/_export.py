@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 from google.protobuf.message import DecodeError
 
+from otelite.config import Limits
 from otelite.errors import InvalidRequest
 from otelite.otlp._validate import Rejection, validate
-from otelite.pipeline import Consumer
+from otelite.pipeline import Consumer, PipelineStats
 from otelite.types import ExportRequest, ExportResponse, Signal
 
 __all__ = ["Decoder", "decode_request_proto", "export"]
@@ -38,18 +39,26 @@ def decode_request_proto(signal: Signal, body: bytes) -> ExportRequest:
 
 
 async def export(
-    consumer: Consumer, signal: Signal, body: bytes, decode: Decoder
+    consumer: Consumer,
+    signal: Signal,
+    body: bytes,
+    decode: Decoder,
+    *,
+    limits: Limits,
+    stats: PipelineStats,
 ) -> ExportResponse:
     """Decode and validate ``body``, hand what is valid to ``consumer``, build the answer.
 
     ``InvalidRequest`` from decoding and errors from the consumer propagate, for the
     transport to map to its status codes. A request left with nothing in it is answered
-    without bothering the consumer.
+    without bothering the consumer. What validation removed and cut is added to ``stats``.
     """
     if len(body) > _OFFLOAD_BYTES:
-        request, rejection = await asyncio.to_thread(_decode_valid, signal, body, decode)
+        request, rejection = await asyncio.to_thread(_decode_valid, signal, body, decode, limits)
     else:
-        request, rejection = _decode_valid(signal, body, decode)
+        request, rejection = _decode_valid(signal, body, decode, limits)
+    if rejection.message:
+        _count(stats, rejection)
     # Each request type has one field, its list of resource envelopes.
     if request.ListFields():
         await consumer.consume(signal, request)
@@ -61,6 +70,16 @@ async def export(
     return response
 
 
-def _decode_valid(signal: Signal, body: bytes, decode: Decoder) -> tuple[ExportRequest, Rejection]:
+def _decode_valid(
+    signal: Signal, body: bytes, decode: Decoder, limits: Limits
+) -> tuple[ExportRequest, Rejection]:
     request = decode(signal, body)
-    return request, validate(signal, request)
+    return request, validate(signal, request, limits, encoded_size=len(body))
+
+
+def _count(stats: PipelineStats, rejection: Rejection) -> None:
+    stats.rejected_records += rejection.count
+    stats.dropped_attributes += rejection.dropped_attributes
+    stats.dropped_events += rejection.dropped_events
+    stats.dropped_links += rejection.dropped_links
+    stats.truncated_values += rejection.truncated_values

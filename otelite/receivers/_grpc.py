@@ -17,6 +17,7 @@ from google.protobuf.duration_pb2 import Duration
 from google.rpc.error_details_pb2 import RetryInfo  # type: ignore[import-untyped]
 from google.rpc.status_pb2 import Status  # type: ignore[import-untyped]
 
+from otelite.access import BearerAuthInterceptor, Guard, ServerCertificate, Tokens
 from otelite.config import Limits
 from otelite.errors import (
     InvalidRequest,
@@ -26,8 +27,9 @@ from otelite.errors import (
     RequestTooLarge,
     RetryableError,
 )
-from otelite.pipeline import Consumer
+from otelite.pipeline import Consumer, PipelineStats
 from otelite.receivers._export import decode_request_proto, export
+from otelite.receivers._rate import RateLimiter, client_key
 from otelite.types import Signal
 
 __all__ = ["GrpcReceiver"]
@@ -56,7 +58,9 @@ class GrpcReceiver:
 
     Runs in the caller's event loop. ``port=0`` picks a free port; ``port`` tells the one
     chosen once started. ``shutdown`` stops accepting calls and lets calls in flight
-    finish for up to ``grace_seconds``.
+    finish for up to ``grace_seconds``. With ``tokens``, calls need one in their
+    ``authorization: Bearer`` metadata (else UNAUTHENTICATED); with a ``certificate``, the
+    receiver speaks TLS.
     """
 
     def __init__(
@@ -66,13 +70,21 @@ class GrpcReceiver:
         host: str = "127.0.0.1",
         port: int = 4317,
         limits: Limits | None = None,
+        stats: PipelineStats | None = None,
         grace_seconds: float = 5.0,
+        tokens: Tokens | None = None,
+        certificate: ServerCertificate | None = None,
     ) -> None:
         self._consumer = consumer
         self._host = host
         self._port = port
         self._limits = limits or Limits()
+        self.stats = PipelineStats() if stats is None else stats
+        """Where limits count what they refuse and cut (the pipeline's, in a server)."""
+        self._rate = RateLimiter.from_limits(self._limits, self.stats)
         self._grace_seconds = grace_seconds
+        self._tokens = tokens
+        self._certificate = certificate
         self._server: grpc.aio.Server | None = None
 
     @property
@@ -82,12 +94,21 @@ class GrpcReceiver:
 
     async def start(self) -> None:
         """Bind and start serving; returns once calls are accepted."""
+        interceptors = []
+        if self._tokens is not None:
+            guard = Guard(
+                self._tokens,
+                server="OTLP/gRPC receiver",
+                carrier="the metadata 'authorization: Bearer <token>'",
+            )
+            interceptors.append(BearerAuthInterceptor(guard))
         server = grpc.aio.server(
+            interceptors=interceptors,
             options=[
                 ("grpc.max_receive_message_length", self._limits.max_request_bytes),
                 # Without this, a second server on the same port would share it silently.
                 ("grpc.so_reuseport", 0),
-            ]
+            ],
         )
         server.add_generic_rpc_handlers(
             [
@@ -99,7 +120,12 @@ class GrpcReceiver:
         )
         host = f"[{self._host}]" if ":" in self._host else self._host
         try:
-            self._port = server.add_insecure_port(f"{host}:{self._port}")
+            address = f"{host}:{self._port}"
+            if self._certificate is None:
+                self._port = server.add_insecure_port(address)
+            else:
+                pair = (self._certificate.key_pem, self._certificate.cert_pem)
+                self._port = server.add_secure_port(address, grpc.ssl_server_credentials([pair]))
         except RuntimeError:
             # Reported like any other bind failure, so callers handle one error type.
             raise OSError(f"OTLP/gRPC receiver cannot bind {host}:{self._port}") from None
@@ -119,7 +145,17 @@ class GrpcReceiver:
         # report as INVALID_ARGUMENT rather than gRPC's generic INTERNAL.
         async def export_method(body: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
             try:
-                response = await export(self._consumer, signal, body, decode_request_proto)
+                if self._rate is not None:
+                    tenant = dict(context.invocation_metadata() or ()).get("x-scope-orgid")
+                    self._rate.admit(client_key(tenant, context.peer()), len(body))
+                response = await export(
+                    self._consumer,
+                    signal,
+                    body,
+                    decode_request_proto,
+                    limits=self._limits,
+                    stats=self.stats,
+                )
             except OteliteError as error:
                 await context.abort(*_status_of(error))
             except Exception:

@@ -13,10 +13,13 @@ import math
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from otelite.access import BearerAuth, Guard, ServerCertificate, Tokens
 from otelite.config import Limits
 from otelite.errors import (
     InvalidRequest,
@@ -33,9 +36,10 @@ from otelite.otlp import (
     encode_status_json,
     status_proto,
 )
-from otelite.pipeline import Consumer
+from otelite.pipeline import Consumer, PipelineStats
 from otelite.receivers._body import content_coding, read_body
 from otelite.receivers._export import decode_request_proto, export
+from otelite.receivers._rate import RateLimiter, client_key
 from otelite.receivers._uvicorn import UvicornServer
 from otelite.types import Signal
 
@@ -57,6 +61,7 @@ _STATUS: list[tuple[type[OteliteError], int, int]] = [
     (OteliteError, 400, 3),  # any other permanent error: the request cannot succeed
 ]
 _INTERNAL = 13
+_UNAUTHENTICATED = 16
 
 
 class HttpReceiver:
@@ -65,7 +70,8 @@ class HttpReceiver:
     Runs as a task in the caller's event loop and leaves signal handling to the caller.
     ``port=0`` picks a free port; ``port`` tells the one chosen once started. ``shutdown``
     stops accepting connections and lets requests in flight finish for up to
-    ``grace_seconds``.
+    ``grace_seconds``. With ``tokens``, requests need one as a bearer token (else 401);
+    with a ``certificate``, the receiver speaks HTTPS.
     """
 
     def __init__(
@@ -75,19 +81,39 @@ class HttpReceiver:
         host: str = "127.0.0.1",
         port: int = 4318,
         limits: Limits | None = None,
+        stats: PipelineStats | None = None,
         grace_seconds: float = 5.0,
+        tokens: Tokens | None = None,
+        certificate: ServerCertificate | None = None,
     ) -> None:
         self._consumer = consumer
         self._limits = limits or Limits()
+        self.stats = PipelineStats() if stats is None else stats
+        """Where limits count what they refuse and cut (the pipeline's, in a server)."""
+        self._rate = RateLimiter.from_limits(self._limits, self.stats)
         self.app = Starlette(
             routes=[
                 Route(f"/v1/{signal.value}", self._endpoint(signal), methods=["POST"])
                 for signal in Signal
-            ]
+            ],
+            middleware=[]
+            if tokens is None
+            else [
+                Middleware(
+                    BearerAuth,
+                    guard=Guard(tokens, server="OTLP/HTTP receiver"),
+                    reply=_unauthenticated,
+                )
+            ],
         )
         self.app.router.redirect_slashes = False
         self._server = UvicornServer(
-            self.app, host=host, port=port, grace_seconds=grace_seconds, name="OTLP/HTTP receiver"
+            self.app,
+            host=host,
+            port=port,
+            grace_seconds=grace_seconds,
+            name="OTLP/HTTP receiver",
+            certificate=certificate,
         )
 
     @property
@@ -119,8 +145,13 @@ class HttpReceiver:
                 content_length=request.headers.get("content-length"),
                 limit=self._limits.max_request_bytes,
             )
+            if self._rate is not None:
+                peer = request.client.host if request.client else None
+                self._rate.admit(client_key(request.headers.get("x-scope-orgid"), peer), len(body))
             decode = decode_request_json if media_type == JSON else decode_request_proto
-            response = await export(self._consumer, signal, body, decode)
+            response = await export(
+                self._consumer, signal, body, decode, limits=self._limits, stats=self.stats
+            )
         except OteliteError as error:
             return _error_response(error, media_type)
         except ClientDisconnect:
@@ -144,6 +175,15 @@ def _media_type(header: str | None) -> str:
     if not header:
         raise UnsupportedMediaType(f"a Content-Type header is required; {use}")
     raise UnsupportedMediaType(f"Content-Type {header!r} is not supported; {use}")
+
+
+def _unauthenticated(headers: Headers, message: str) -> Response:
+    """A ``google.rpc.Status`` body in the request's encoding (JSON when it names none)."""
+    try:
+        media_type = _media_type(headers.get("content-type"))
+    except UnsupportedMediaType:
+        media_type = JSON
+    return _status_response(401, _UNAUTHENTICATED, message, media_type)
 
 
 def _error_response(error: OteliteError, media_type: str) -> Response:

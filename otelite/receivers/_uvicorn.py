@@ -17,13 +17,15 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import ASGIApp
 
+from otelite.access import ServerCertificate
+
 __all__ = ["UvicornServer"]
 
 _log = logging.getLogger(__name__)
 
 
 class UvicornServer:
-    """Serves ``app`` on ``host:port`` over HTTP/1.1.
+    """Serves ``app`` on ``host:port`` over HTTP/1.1, with TLS when given a ``certificate``.
 
     ``port=0`` picks a free port; ``port`` tells the one chosen once started.
     ``shutdown`` stops accepting connections and lets requests in flight finish for up to
@@ -38,6 +40,7 @@ class UvicornServer:
         port: int,
         grace_seconds: float = 5.0,
         name: str = "HTTP server",
+        certificate: ServerCertificate | None = None,
     ) -> None:
         self._config = uvicorn.Config(
             app,
@@ -49,10 +52,13 @@ class UvicornServer:
             server_header=False,
             proxy_headers=False,
             timeout_graceful_shutdown=math.ceil(grace_seconds),
+            ssl_certfile=None if certificate is None else certificate.cert_file,
+            ssl_keyfile=None if certificate is None else certificate.key_file,
         )
         self._host = host
         self._port = port
         self._name = name
+        self.scheme = "http" if certificate is None else "https"
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -76,7 +82,7 @@ class UvicornServer:
                 raise RuntimeError(f"{self._name} on {self._host}:{self._port} stopped at start")
             await asyncio.sleep(0.005)
         self._server, self._task = server, task
-        _log.info("%s listening on %s:%d", self._name, self._host, self._port)
+        _log.info("%s listening on %s://%s:%d", self._name, self.scheme, self._host, self._port)
 
     async def shutdown(self) -> None:
         """Stop accepting connections, finish requests in flight, then return."""

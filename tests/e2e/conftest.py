@@ -46,6 +46,8 @@ class ServerProcess:
     grpc_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    extra_args: list[str] = field(default_factory=list)
+    """More ``otelite serve`` options, e.g. limits."""
 
     @property
     def url(self) -> str:
@@ -75,6 +77,7 @@ class ServerProcess:
                     str(self.grpc_port),
                     "--otlp-http-port",
                     str(self.http_port),
+                    *self.extra_args,
                 ],
                 # A file, not a pipe: nobody reads while the server runs, and a full pipe blocks it.
                 stdout=log,

@@ -9,6 +9,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.metrics.v1.metrics_pb2 import Metric
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from otelite.config import Limits
 from otelite.otlp._validate import Rejection, validate
 from otelite.types import (
     ExportLogsServiceRequest,
@@ -21,6 +22,8 @@ TRACE_ID = bytes(range(1, 17))
 SPAN_ID = bytes(range(1, 9))
 INT64_MAX = 2**63 - 1
 SPAN_PATH = "resourceSpans[0].scopeSpans[0].spans[0]"
+# The int64 range is what these tests are about, so the window on record times is off.
+NO_WINDOW = Limits(max_future_seconds=None)
 
 
 def span(**fields: Any) -> Span:
@@ -67,7 +70,7 @@ def test_valid_request_is_untouched() -> None:
         span(links=[Span.Link(trace_id=TRACE_ID, span_id=SPAN_ID)]),
     )
     before = request.SerializeToString()
-    assert validate(Signal.TRACES, request) == Rejection()
+    assert validate(Signal.TRACES, request, NO_WINDOW) == Rejection()
     assert request.SerializeToString() == before
 
 
@@ -162,7 +165,7 @@ def test_empty_requests_are_valid() -> None:
 )
 def test_valid_log_records_are_kept(record: LogRecord) -> None:
     request = logs(record)
-    assert validate(Signal.LOGS, request) == Rejection()
+    assert validate(Signal.LOGS, request, NO_WINDOW) == Rejection()
     assert len(request.resource_logs[0].scope_logs[0].log_records) == 1
 
 

@@ -43,6 +43,7 @@ class Dialect:
         "from_hex": "unhex({0})",
         "ns_to_timestamp": "make_timestamp_ns({0})",
         "timestamp_to_ns": "epoch_ns({0})",
+        "time_bucket_ns": "(epoch_ns({0}) // {1}) * {1}",  # bucket start, Unix ns
         "contains": "contains({0}, {1})",
         "contains_ci": "contains(lower({0}), lower({1}))",
         "regex_full": "regexp_full_match({0}, {1})",

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from bench._machine import cpu_model, mem_total_bytes
+from bench._profile import parse_collapsed
+from bench._server import parse_status_kib
+from bench.run import parse_count
+
+STATUS = """Name:\tpython
+VmPeak:\t 1200000 kB
+VmHWM:\t  524288 kB
+VmRSS:\t  262144 kB
+Threads:\t12
+"""
+
+
+def test_status_fields_in_bytes() -> None:
+    assert parse_status_kib(STATUS, "VmRSS") == 256 * 1024 * 1024
+    assert parse_status_kib(STATUS, "VmHWM") == 512 * 1024 * 1024
+    with pytest.raises(KeyError):
+        parse_status_kib(STATUS, "VmSwap")
+
+
+def test_cpu_model_and_memory() -> None:
+    cpuinfo = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n"
+    assert cpu_model(cpuinfo) == "AMD EPYC 7B13"
+    assert cpu_model("processor\t: 0\n") == "unknown"
+    assert mem_total_bytes("MemTotal:       24576000 kB\nMemFree: 1 kB\n") == 24576000 * 1024
+    assert mem_total_bytes("") == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [("500", 500), ("200k", 200_000), ("1M", 1_000_000), ("10m", 10_000_000), ("2.5k", 2500)],
+)
+def test_counts(text: str, count: int) -> None:
+    assert parse_count(text) == count
+
+
+@pytest.mark.parametrize("text", ["", "lots", "1.5", "-3k"])
+def test_bad_counts(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_count(text)
+
+
+def test_collapsed_stacks() -> None:
+    text = "\n".join(
+        [
+            "main (otelite/cli.py:1);write (otelite/storage/x.py:5);insert (duckdb:1) 6",
+            "main (otelite/cli.py:1);decode (otelite/otlp/y.py:9) 3",
+            "select (selectors.py:468) 1",
+            "not a stack line",
+        ]
+    )
+    samples, own, total = parse_collapsed(text, top=2)
+    assert samples == 10
+    assert own == [("insert (duckdb:1)", 0.6), ("decode (otelite/otlp/y.py:9)", 0.3)]
+    assert total == [("main (otelite/cli.py:1)", 0.9), ("write (otelite/storage/x.py:5)", 0.6)]
+    assert parse_collapsed("") == (0, [], [])
