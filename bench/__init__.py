@@ -1,0 +1,1 @@
+"""otelite's benchmark suite: ``python -m bench`` measures and rewrites BENCHMARKS.md."""

@@ -1,0 +1,266 @@
+"""Query latency over a store filled to a given size, and the store's footprint.
+
+The store is filled through OTLP/HTTP like any client would: a pool of generated requests is
+sent again and again with fresh trace ids, spread over the last day, oldest first. The
+queries are picked from the data itself (a trace that exists, an attribute value that some
+spans carry) so they work with any generator.
+"""
+
+from __future__ import annotations
+
+import collections
+import random
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from bench._ingest import count_stored
+from bench._send import SendResult, send_parallel
+from bench._server import MemorySampler, OteliteProcess, read_memory, wait_until
+from bench._stats import percentile
+from bench._workload import Pool, fill_schedule, regenerate_id, retime_logs, retrace_spans
+from otelite.types import ExportLogsServiceRequest, ExportTraceServiceRequest, Signal
+
+__all__ = ["Latency", "StoreRun", "run_store"]
+
+_WINDOW_NS = 24 * 3600 * 10**9
+_FILL_SENDERS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """One query's latencies over repeated runs: p50 and p99 of each run, in seconds."""
+
+    name: str
+    example: str
+    """One of the request paths, as sent."""
+    p50s: list[float]
+    p99s: list[float]
+    requests_per_run: int
+    result_rows: int
+    """Rows (traces, operations, records) the example answered with: a sanity check."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRun:
+    """A store filled to ``spans`` spans (and ``logs`` log records), then queried."""
+
+    spans: int
+    logs: int
+    fill: SendResult
+    fill_queryable_after: float
+    disk_bytes: int
+    """Size of the data directory after a clean shutdown, spans only."""
+    restart_seconds: float
+    peak_rss: int
+    rest_rss: int
+    latencies: list[Latency]
+
+
+def _fill(
+    server: OteliteProcess, pool: Pool, total: int, *, timeout: float
+) -> tuple[SendResult, float]:
+    per_request = max(1, pool.items[0])
+    requests = -(-total // per_request)
+    schedule = list(fill_schedule(requests, len(pool.requests), _WINDOW_NS))
+
+    def work(n: int, senders: int) -> Iterator[tuple[bytes, int]]:
+        for index, generation, shift in schedule[n::senders]:
+            request = pool.requests[index]
+            if isinstance(request, ExportTraceServiceRequest):
+                body = retrace_spans(request, generation, shift)
+            else:
+                assert isinstance(request, ExportLogsServiceRequest)
+                body = retime_logs(request, generation, shift)
+            yield body, pool.items[index]
+
+    before = _stored(server, pool.signal)
+    sent = send_parallel(
+        "http", ("127.0.0.1", server.http_port), pool.signal, work, senders=_FILL_SENDERS
+    )
+    wait_until(
+        lambda: _stored(server, pool.signal) >= before + sent.items,
+        timeout=timeout,
+        what=f"{sent.items} {pool.signal.value} items to be stored",
+        every=0.25,
+    )
+    return sent, time.monotonic() - sent.last_ok
+
+
+def _stored(server: OteliteProcess, signal: Signal) -> int:
+    with httpx.Client() as client:
+        return count_stored(client, server.url, signal)
+
+
+def disk_usage(path: Path) -> int:
+    """Bytes of all files under ``path``."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def run_store(
+    spans: Pool,
+    logs: Pool,
+    *,
+    total_spans: int,
+    total_logs: int,
+    workdir: Path,
+    runs: int,
+    requests_per_run: int,
+    seed: int = 7,
+) -> StoreRun:
+    """Fill a fresh store, measure it on disk, restart it, add logs and time the queries."""
+    server = OteliteProcess(workdir / "data", workdir / "server.log")
+    server.start()
+    try:
+        with MemorySampler(server.pid) as memory:
+            fill, queryable_after = _fill(server, spans, total_spans, timeout=3600)
+        peak = memory.peak
+    finally:
+        server.stop()
+    disk = disk_usage(server.data_dir)
+    restarted = time.monotonic()
+    server.start()
+    restart_seconds = time.monotonic() - restarted
+    try:
+        if total_logs:
+            _fill(server, logs, total_logs, timeout=3600)
+        queries = _queries(spans, logs, total_spans, random.Random(seed))
+        with httpx.Client(base_url=server.url, timeout=120) as client:
+            latencies = [
+                _time_query(client, name, make, runs, requests_per_run) for name, make in queries
+            ]
+        rest = read_memory(server.pid)
+    finally:
+        server.stop()
+    shutil.rmtree(server.data_dir, ignore_errors=True)
+    return StoreRun(
+        spans=fill.items,
+        logs=total_logs,
+        fill=fill,
+        fill_queryable_after=queryable_after,
+        disk_bytes=disk,
+        restart_seconds=restart_seconds,
+        peak_rss=max(peak, rest.hwm),
+        rest_rss=rest.rss,
+        latencies=latencies,
+    )
+
+
+Query = Callable[[], str]
+"""Makes the next request path (and query string) of one query."""
+
+
+def _queries(
+    spans: Pool, logs: Pool, total_spans: int, rng: random.Random
+) -> list[tuple[str, Query]]:
+    traces = [r for r in spans.requests if isinstance(r, ExportTraceServiceRequest)]
+    sent_requests = -(-total_spans // max(1, spans.items[0]))
+
+    def trace_by_id() -> str:
+        n = rng.randrange(sent_requests)
+        generation, index = divmod(n, len(traces))
+        span = rng.choice(list(_spans(traces[index])))
+        return f"/api/traces/{regenerate_id(span[1].trace_id, generation).hex()}"
+
+    service, key, value, min_ms = _search_terms(traces)
+    search = (
+        f"/api/search/traces?service={service}&attr={key}={value}"
+        f"&minDuration={min_ms}ms&start=now-1h&end=now"
+    )
+    busiest = collections.Counter(s for s, _ in _all_spans(traces)).most_common(1)[0][0]
+    operations = f"/api/services/{busiest}/operations?start=now-24h&end=now"
+    word = _log_word(logs)
+    text = f"/api/search/logs?text={word}&start=now-1h&end=now"
+    return [
+        ("trace by id", trace_by_id),
+        ("search: service + attribute + duration, last hour", lambda: search),
+        ("operations p50/p95/p99 + errors, 24 h", lambda: operations),
+        ("logs text search, last hour", lambda: text),
+    ]
+
+
+def _spans(request: ExportTraceServiceRequest) -> Iterator[tuple[str, Span]]:
+    for rs in request.resource_spans:
+        service = next(
+            (a.value.string_value for a in rs.resource.attributes if a.key == "service.name"), ""
+        )
+        for ss in rs.scope_spans:
+            for span in ss.spans:
+                yield service, span
+
+
+def _all_spans(traces: Iterable[ExportTraceServiceRequest]) -> Iterator[tuple[str, Span]]:
+    for request in traces:
+        yield from _spans(request)
+
+
+def _search_terms(traces: list[ExportTraceServiceRequest]) -> tuple[str, str, str, int]:
+    """A service and a string attribute that ~1-10% of spans carry, and a duration bound
+    half of those spans exceed: a search that has to look at much of the window."""
+    found: collections.Counter[tuple[str, str, str]] = collections.Counter()
+    durations: dict[tuple[str, str, str], list[int]] = collections.defaultdict(list)
+    total = 0
+    for service, span in _all_spans(traces):
+        total += 1
+        for attribute in span.attributes:
+            if attribute.value.WhichOneof("value") == "string_value":
+                term = (service, attribute.key, attribute.value.string_value)
+                found[term] += 1
+                durations[term].append(span.end_time_unix_nano - span.start_time_unix_nano)
+    candidates = [t for t, n in found.items() if 0.01 <= n / total <= 0.10] or list(found)
+    term = max(candidates, key=lambda t: found[t])
+    median_ns = sorted(durations[term])[len(durations[term]) // 2]
+    return (*term, max(0, median_ns // 1_000_000))
+
+
+def _log_word(logs: Pool) -> str:
+    """A word in about one log body of twenty: a search that finds some, not all."""
+    words: collections.Counter[str] = collections.Counter()
+    total = 0
+    for request in logs.requests:
+        assert isinstance(request, ExportLogsServiceRequest)
+        for rl in request.resource_logs:
+            for sl in rl.scope_logs:
+                for record in sl.log_records:
+                    total += 1
+                    body = record.body.string_value
+                    words.update({w for w in body.split() if len(w) >= 4 and w.isalpha()})
+    if not words:
+        return "error"
+    return min(words, key=lambda w: abs(words[w] / max(1, total) - 0.05))
+
+
+def _time_query(
+    client: httpx.Client, name: str, make: Query, runs: int, requests_per_run: int
+) -> Latency:
+    example = make()
+    answer = client.get(example)
+    answer.raise_for_status()
+    rows = _rows(answer.json())
+    for _ in range(3):  # warm caches once, as a server that has been running would be
+        client.get(make()).raise_for_status()
+    p50s, p99s = [], []
+    for _ in range(runs):
+        seconds = []
+        for _ in range(requests_per_run):
+            path = make()
+            began = time.perf_counter()
+            response = client.get(path)
+            seconds.append(time.perf_counter() - began)
+            response.raise_for_status()
+        p50s.append(percentile(seconds, 50))
+        p99s.append(percentile(seconds, 99))
+    return Latency(name, example, p50s, p99s, requests_per_run, rows)
+
+
+def _rows(body: object) -> int:
+    if isinstance(body, dict):
+        for key in ("traces", "operations", "logs", "batches"):
+            if key in body and isinstance(body[key], list):
+                return len(body[key])
+    return 0

@@ -1,0 +1,171 @@
+"""The server under test as a subprocess, and its memory as /proc reports it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+__all__ = [
+    "Memory",
+    "MemorySampler",
+    "OteliteProcess",
+    "free_port",
+    "parse_status_kib",
+    "read_memory",
+    "wait_until",
+]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until(
+    check: Callable[[], bool], *, timeout: float, what: str, every: float = 0.05
+) -> None:
+    """Poll ``check`` until true; raise ``TimeoutError`` naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(every)
+
+
+@dataclass
+class OteliteProcess:
+    """``otelite serve`` on free ports over ``data_dir``; output goes to ``log_path``."""
+
+    data_dir: Path
+    log_path: Path
+    api_port: int = field(default_factory=free_port)
+    grpc_port: int = field(default_factory=free_port)
+    http_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "otelite",
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--port",
+            str(self.api_port),
+            "--otlp-grpc-port",
+            str(self.grpc_port),
+            "--otlp-http-port",
+            str(self.http_port),
+            # The fill spreads data over a day; nothing may expire while the bench runs.
+            "--retention",
+            "off",
+        ]
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command(),
+                # A file, not a pipe: nobody reads while the server runs.
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        wait_until(self._ready, timeout=300, what="otelite to become ready")
+
+    def _ready(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            tail = self.log_path.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"otelite exited with {self.process.returncode}:\n{tail}")
+        try:
+            return httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def stop(self) -> int:
+        """A clean shutdown (SIGTERM): everything accepted is stored and checkpointed."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=600)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """Resident set size now and its high-water mark, in bytes."""
+
+    rss: int
+    hwm: int
+
+
+def parse_status_kib(text: str, key: str) -> int:
+    """A ``kB`` field of /proc/<pid>/status (``VmRSS``, ``VmHWM``) in bytes."""
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name == key:
+            number, _, unit = value.strip().partition(" ")
+            if unit != "kB":
+                raise ValueError(f"{key}: unexpected unit {unit!r}")
+            return int(number) * 1024
+    raise KeyError(f"{key} not in /proc status")
+
+
+def read_memory(pid: int) -> Memory:
+    """The process's RSS and peak RSS from /proc."""
+    text = Path(f"/proc/{pid}/status").read_text()
+    return Memory(parse_status_kib(text, "VmRSS"), parse_status_kib(text, "VmHWM"))
+
+
+class MemorySampler:
+    """Samples a process's RSS in a thread; ``peak`` is the most seen since ``start``."""
+
+    def __init__(self, pid: int, *, every: float = 0.1) -> None:
+        self._pid = pid
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.peak = 0
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak = max(self.peak, read_memory(self._pid).rss)
+            except (OSError, KeyError):
+                return
+            self._stop.wait(self._every)

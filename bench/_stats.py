@@ -1,0 +1,38 @@
+"""Summaries of repeated measurements: median with min-max, and latency percentiles."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["Summary", "percentile", "summarize"]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The median of several runs and the range they spanned."""
+
+    median: float
+    low: float
+    high: float
+    runs: int
+
+
+def summarize(values: Sequence[float]) -> Summary:
+    """Median, min and max of ``values`` (at least one)."""
+    if not values:
+        raise ValueError("summarize: no values")
+    return Summary(statistics.median(values), min(values), max(values), len(values))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) by the nearest-rank method: always an observed value."""
+    if not values:
+        raise ValueError("percentile: no values")
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile: q must be within 0..100, got {q}")
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
