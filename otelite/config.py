@@ -82,7 +82,7 @@ class Access:
     ingest_tokens: tuple[str, ...] = field(default=(), repr=False)
     """Bearer tokens the OTLP receivers accept (gRPC and HTTP)."""
     query_tokens: tuple[str, ...] = field(default=(), repr=False)
-    """Bearer tokens the query API and UI accept; /healthz and /readyz stay open."""
+    """Bearer tokens the query API accepts; /healthz, /readyz and the UI's page stay open."""
     tls_cert: Path | None = None
     """PEM certificate (chain) for TLS on all three ports; with ``tls_key``."""
     tls_key: Path | None = None

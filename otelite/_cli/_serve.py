@@ -71,7 +71,7 @@ def register(commands: _args.Commands) -> None:
         "access",
         "Tokens are also read, comma-separated, from $OTELITE_INGEST_TOKENS and "
         "$OTELITE_QUERY_TOKENS (they are never taken as arguments, which other users can see). "
-        "/healthz and /readyz stay open.",
+        "/healthz, /readyz and the web UI's page and static files stay open.",
     )
     access.add_argument(
         "--ingest-token-file",
