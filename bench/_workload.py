@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from otelite.demo import generate_batches
-from otelite.pipeline._stats import count_items
+from otelite.pipeline import count_items
 from otelite.types import (
     ExportLogsServiceRequest,
     ExportMetricsServiceRequest,

@@ -34,6 +34,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from otelite.otlp import decode_request_json
+from otelite.pipeline import count_items
 from otelite.types import ExportRequest, Signal
 from tests.e2e.conftest import ServerProcess, wait_for
 from tests.roundtrip import assert_same_telemetry
@@ -51,25 +52,14 @@ def _export(server: ServerProcess, signal_: Signal) -> list[ExportRequest]:
     return [decode_request_json(signal_, line) for line in response.text.splitlines() if line]
 
 
-def _items(requests: list[ExportRequest]) -> int:
-    """Spans, data points or log records in ``requests``."""
-    total = 0
-    for request in requests:
-        for resource in getattr(request, request.DESCRIPTOR.fields[0].name):
-            for scope in getattr(resource, resource.DESCRIPTOR.fields[1].name):
-                for item in getattr(scope, scope.DESCRIPTOR.fields[1].name):
-                    kind = item.WhichOneof("data") if hasattr(item, "gauge") else None
-                    total += len(getattr(item, kind).data_points) if kind else 1
-    return total
-
-
 def _exported_once_complete(
     server: ServerProcess, signal_: Signal, count: int
 ) -> list[ExportRequest]:
-    return wait_for(
-        lambda: (requests := _export(server, signal_)) and _items(requests) >= count and requests,
-        what=f"{count} {signal_.value} items to be queryable",
-    )
+    def complete() -> list[ExportRequest] | None:
+        requests = _export(server, signal_)
+        return requests if sum(map(count_items, requests)) >= count else None
+
+    return wait_for(complete, what=f"{count} {signal_.value} items to be queryable")
 
 
 def _make_spans() -> list:  # type: ignore[type-arg]
