@@ -7,13 +7,10 @@ import contextlib
 import gzip
 import io
 import os
-import random
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, cast
 
 import httpx
@@ -31,7 +28,7 @@ from otelite._cli._client import (
     unauthorized_hint,
 )
 from otelite.errors import OteliteError
-from otelite.otlp import request_from_json
+from otelite.otlp import Backoff, request_from_json, retry_after_seconds
 from otelite.types import ExportResponse, Signal
 
 __all__ = ["Backoff", "register", "retry_after_seconds", "signal_of"]
@@ -51,23 +48,6 @@ _REJECTED_FIELD = {
     Signal.METRICS: "rejected_data_points",
     Signal.LOGS: "rejected_log_records",
 }
-
-
-@dataclass(slots=True)
-class Backoff:
-    """Jittered exponential waits between retries, within a total time budget."""
-
-    initial: float = 0.5
-    maximum: float = 30.0
-    budget: float = 300.0
-    rng: random.Random = field(default_factory=random.Random)
-
-    def waits(self) -> Iterator[float]:
-        """Successive waits: doubling from ``initial`` up to ``maximum``, each ±50%."""
-        delay = self.initial
-        while True:
-            yield delay * self.rng.uniform(0.5, 1.5)
-            delay = min(delay * 2, self.maximum)
 
 
 @dataclass(slots=True)
@@ -110,22 +90,6 @@ def signal_of(request: Any) -> Signal | None:
     if len(found) > 1:
         raise ValueError("has more than one of resourceSpans, resourceMetrics, resourceLogs")
     return found.pop() if found else None
-
-
-def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
-    """A ``Retry-After`` header (seconds or an HTTP date) → seconds to wait, None if unusable."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -23,9 +23,9 @@ from google.protobuf.message import DecodeError
 from google.rpc.error_details_pb2 import RetryInfo  # type: ignore[import-untyped]
 from google.rpc.status_pb2 import Status  # type: ignore[import-untyped]
 
-from otelite._cli._import import Backoff, retry_after_seconds
 from otelite.demo._shop import Batch
 from otelite.errors import OteliteError
+from otelite.otlp import Backoff, retry_after_seconds
 from otelite.types import Signal
 
 __all__ = ["DEFAULT_GRPC_ENDPOINT", "DEFAULT_HTTP_ENDPOINT", "SendError", "SendStats", "Sender"]

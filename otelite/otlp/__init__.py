@@ -1,4 +1,5 @@
-"""OTLP wire codecs: OTLP/JSON for requests, responses and error bodies (no I/O here)."""
+"""OTLP wire codecs (OTLP/JSON for requests, responses and error bodies), validation, and
+the retry rules OTLP clients follow. No I/O here."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from otelite.otlp._json import (
     request_to_json,
     status_proto,
 )
+from otelite.otlp._retry import Backoff, retry_after_seconds
 
 __all__ = [
+    "Backoff",
     "any_value_from_json",
     "any_value_to_json",
     "decode_request_json",
@@ -31,5 +34,6 @@ __all__ = [
     "key_values_to_json",
     "request_from_json",
     "request_to_json",
+    "retry_after_seconds",
     "status_proto",
 ]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
-import random
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -225,23 +223,6 @@ def test_export_then_import_round_trip(
         assert main(["export", "--signal", signal.value, "--url", api_url, "-o", str(target)]) == 0
         assert main(["import", str(target), "--otlp-url", otlp_url]) == 0
         assert_same_telemetry(fake_api.EXPORTS[signal], consumer.requests(signal))
-
-
-def test_backoff_doubles_with_jitter_up_to_the_maximum() -> None:
-    backoff = _import.Backoff(initial=1.0, maximum=4.0, rng=random.Random(7))
-    waits = backoff.waits()
-    bases = [1, 2, 4, 4, 4]
-    for base in bases:
-        assert 0.5 * base <= next(waits) <= 1.5 * base
-
-
-def test_retry_after_seconds() -> None:
-    now = datetime(2024, 1, 1, tzinfo=UTC)
-    assert _import.retry_after_seconds("5") == 5.0
-    assert _import.retry_after_seconds("Mon, 01 Jan 2024 00:00:07 GMT", now=now) == 7.0
-    assert _import.retry_after_seconds("Sun, 31 Dec 2023 00:00:00 GMT", now=now) == 0.0
-    assert _import.retry_after_seconds("soon") is None
-    assert _import.retry_after_seconds(None) is None
 
 
 def test_a_bad_line_on_stdin_is_named(
