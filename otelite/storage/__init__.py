@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from otelite.storage._base import Storage, WriteBatch
+from otelite.storage._base import Storage, WriteBatch, flatten
 from otelite.storage._logs import logs_from_table, logs_to_table
 from otelite.storage._traces import traces_from_table, traces_to_tables
 
 __all__ = [
     "Storage",
     "WriteBatch",
+    "flatten",
     "logs_from_table",
     "logs_to_table",
     "traces_from_table",

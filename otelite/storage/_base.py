@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
 
+from otelite.storage._logs import logs_to_table
+from otelite.storage._metrics import metrics_to_tables
+from otelite.storage._schema import LOGS, METRIC_TABLES, TRACE_ID_TS, TRACES, table_name
+from otelite.storage._traces import traces_to_tables
 from otelite.types import (
     ExportLogsServiceRequest,
     ExportMetricsServiceRequest,
@@ -21,22 +25,47 @@ from otelite.types import (
 if TYPE_CHECKING:
     from otelite.query.dialects import Dialect
 
-__all__ = ["Storage", "WriteBatch"]
+__all__ = ["Storage", "WriteBatch", "flatten"]
 
 
 @dataclass(frozen=True, slots=True)
 class WriteBatch:
     """Requests written in one transaction.
 
+    Requests come as messages or serialized (as the write-ahead log holds them), or
+    already flattened: ``tables`` maps table names (``otel_traces``, ...) to rows made by
+    :func:`flatten`, which the ingest pipeline runs in a worker process so that flattening
+    and inserting use two cores. A batch may hold both; the backend stores all of it.
+
     ``wal_position`` is the highest write-ahead-log sequence number the batch contains; the
     backend stores it in the same transaction, so a replay after a crash knows exactly
     which logged requests are already stored and writes none of them twice.
     """
 
-    traces: Sequence[ExportTraceServiceRequest] = ()
-    metrics: Sequence[ExportMetricsServiceRequest] = ()
-    logs: Sequence[ExportLogsServiceRequest] = ()
+    traces: Sequence[ExportTraceServiceRequest | bytes] = ()
+    metrics: Sequence[ExportMetricsServiceRequest | bytes] = ()
+    logs: Sequence[ExportLogsServiceRequest | bytes] = ()
     wal_position: int | None = None
+    tables: Mapping[str, pa.Table] = field(default_factory=dict)
+
+
+def flatten(
+    traces: Sequence[ExportTraceServiceRequest | bytes] = (),
+    metrics: Sequence[ExportMetricsServiceRequest | bytes] = (),
+    logs: Sequence[ExportLogsServiceRequest | bytes] = (),
+) -> dict[str, pa.Table]:
+    """Requests as the rows of each table they go to (table name → rows; none empty)."""
+    tables: dict[str, pa.Table] = {}
+    if traces:
+        spans, ranges = traces_to_tables(traces)
+        tables[table_name(TRACES)] = spans
+        tables[table_name(TRACE_ID_TS)] = ranges
+    if logs:
+        tables[table_name(LOGS)] = logs_to_table(logs)
+    if metrics:
+        for kind, table in metrics_to_tables(metrics).items():
+            tables[table_name(METRIC_TABLES[kind])] = table
+    return {name: table for name, table in tables.items() if table.num_rows}
 
 
 class Storage(Protocol):

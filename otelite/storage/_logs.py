@@ -21,7 +21,7 @@ from otelite.storage._attributes import (
 )
 from otelite.storage._envelope import EnvelopeColumns, Regrouper
 from otelite.storage._schema import LOGS, TIMESTAMP
-from otelite.storage._wire import encoded_view
+from otelite.storage._wire import encoded_views
 from otelite.types import ExportLogsServiceRequest
 
 __all__ = ["logs_from_table", "logs_to_table"]
@@ -49,11 +49,11 @@ def _bodies(records: list[Any]) -> tuple[list[str], list[str]]:
     return bodies, types
 
 
-def logs_to_table(requests: Sequence[ExportLogsServiceRequest]) -> pa.Table:
+def logs_to_table(requests: Sequence[ExportLogsServiceRequest | bytes]) -> pa.Table:
     """Flatten requests into ``otel_logs`` rows."""
     envelopes = EnvelopeColumns()
     records: list[Any] = []
-    for request in map(encoded_view, requests):
+    for request in encoded_views(ExportLogsServiceRequest, requests):
         for resource_logs in request.resource_logs:
             envelopes.resource(resource_logs.resource, resource_logs.schema_url)
             for scope_logs in resource_logs.scope_logs:

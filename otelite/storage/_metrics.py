@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from otelite.storage._attributes import AttributeColumns, key_values_from_maps
 from otelite.storage._envelope import EnvelopeColumns, Regrouper
 from otelite.storage._schema import METRIC_TABLES, TIMESTAMP
-from otelite.storage._wire import encoded_view
+from otelite.storage._wire import encoded_views
 from otelite.types import ExportMetricsServiceRequest
 
 __all__ = ["metrics_from_tables", "metrics_to_tables"]
@@ -363,7 +363,9 @@ class _Summaries(_Table):
         }
 
 
-def metrics_to_tables(requests: Sequence[ExportMetricsServiceRequest]) -> dict[str, pa.Table]:
+def metrics_to_tables(
+    requests: Sequence[ExportMetricsServiceRequest | bytes],
+) -> dict[str, pa.Table]:
     """One row per data point, in the ``METRIC_TABLES`` table of its type.
 
     Keys are ``METRIC_TABLES`` keys; only tables that received rows are returned.
@@ -377,7 +379,7 @@ def metrics_to_tables(requests: Sequence[ExportMetricsServiceRequest]) -> dict[s
         "summary": _Summaries(),
     }
     total = 0
-    for request in map(encoded_view, requests):
+    for request in encoded_views(ExportMetricsServiceRequest, requests):
         for resource_metrics in request.resource_metrics:
             envelope.resource(resource_metrics.resource, resource_metrics.schema_url)
             for scope_metrics in resource_metrics.scope_metrics:

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from otelite.storage._attributes import AttributeColumns, key_values_from_maps
 from otelite.storage._envelope import EnvelopeColumns, Regrouper
 from otelite.storage._schema import TIMESTAMP, TRACE_ID_TS, TRACES
-from otelite.storage._wire import encoded_view
+from otelite.storage._wire import encoded_views
 from otelite.types import ExportTraceServiceRequest
 
 __all__ = ["traces_from_table", "traces_to_tables"]
@@ -118,7 +118,7 @@ def _links(spans: list[Any]) -> pa.Array:
 
 
 def traces_to_tables(
-    requests: Sequence[ExportTraceServiceRequest],
+    requests: Sequence[ExportTraceServiceRequest | bytes],
 ) -> tuple[pa.Table, pa.Table]:
     """Flatten requests into ``otel_traces`` rows and ``otel_traces_trace_id_ts`` rows.
 
@@ -127,7 +127,7 @@ def traces_to_tables(
     """
     envelopes = EnvelopeColumns()
     spans: list[Any] = []
-    for request in map(encoded_view, requests):
+    for request in encoded_views(ExportTraceServiceRequest, requests):
         for resource_spans in request.resource_spans:
             envelopes.resource(resource_spans.resource, resource_spans.schema_url)
             for scope_spans in resource_spans.scope_spans:

@@ -16,6 +16,7 @@ their presence rules.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
@@ -29,7 +30,7 @@ from otelite.types import (
     ExportTraceServiceRequest,
 )
 
-__all__ = ["encoded_view"]
+__all__ = ["encoded_view", "encoded_views"]
 
 _PACKAGE = "otelite.storage.wire"
 _KEY_VALUE = KeyValue.DESCRIPTOR.full_name
@@ -107,3 +108,16 @@ def encoded_view(request: Message) -> Any:
     """``request`` parsed as its view: the same fields, attributes as ``KeyValue`` bytes."""
     view = _VIEWS[request.DESCRIPTOR.full_name]
     return view.FromString(request.SerializeToString())
+
+
+def encoded_views(message_type: type[Message], requests: Iterable[Message | bytes]) -> list[Any]:
+    """Each request as its view; a request given serialized is parsed straight into it.
+
+    ``message_type`` is the type of every request (``ExportTraceServiceRequest``, ...).
+    Serialized requests (as the write-ahead log holds them) skip building the message.
+    """
+    view = _VIEWS[message_type.DESCRIPTOR.full_name]
+    return [
+        view.FromString(request if isinstance(request, bytes) else request.SerializeToString())
+        for request in requests
+    ]

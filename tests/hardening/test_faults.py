@@ -18,7 +18,7 @@ import pytest
 from otelite.config import Limits
 from otelite.errors import InvalidRequest
 from otelite.pipeline import IngestPipeline
-from otelite.storage import WriteBatch
+from otelite.storage import WriteBatch, traces_from_table
 from otelite.types import ExportTraceServiceRequest, Signal
 from tests.e2e.conftest import ServerProcess, wait_for
 
@@ -82,12 +82,11 @@ class RefusingStorage:
         self.stored: list[ExportTraceServiceRequest] = []
 
     def write(self, batch: WriteBatch) -> None:
-        for request in batch.traces:
-            for rs in request.resource_spans:
-                for ss in rs.scope_spans:
-                    if any(s.name == "poison" for s in ss.spans):
-                        raise InvalidRequest("span 'poison' cannot be stored")
-        self.stored.extend(batch.traces)
+        # The pipeline hands storage flattened rows (WriteBatch.tables).
+        spans = batch.tables["otel_traces"]
+        if "poison" in spans.column("SpanName").to_pylist():
+            raise InvalidRequest("span 'poison' cannot be stored")
+        self.stored.append(traces_from_table(spans))
         self.position = batch.wal_position or self.position
 
     def wal_position(self) -> int:

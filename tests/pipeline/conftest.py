@@ -33,6 +33,8 @@ from otelite.types import (
 )
 
 TAG_KEY = "test.tag"
+# Where test requests' rows go: spans, gauge points (make_metrics), log records.
+_TAGGED_TABLES = ("otel_traces", "otel_metrics_gauge", "otel_logs")
 
 
 @pytest.fixture
@@ -122,13 +124,21 @@ def _tag_of(resource: Resource) -> str:
 
 
 def tags_of(batch: WriteBatch) -> Iterator[str]:
-    """Tags of the requests in a batch: traces, then metrics, then logs."""
-    for traces in batch.traces:
-        yield _tag_of(traces.resource_spans[0].resource)
-    for metrics in batch.metrics:
-        yield _tag_of(metrics.resource_metrics[0].resource)
-    for logs in batch.logs:
-        yield _tag_of(logs.resource_logs[0].resource)
+    """Tags of the requests in a batch: traces, then metrics, then logs.
+
+    The pipeline hands storage flattened rows; every row of a test request carries its
+    tag, and each request's rows are contiguous, so a request is a run of equal tags.
+    """
+    for name in _TAGGED_TABLES:
+        if name in batch.tables:
+            rows = batch.tables[name].column("ResourceAttributes").to_pylist()
+            tags = [dict(attributes)[TAG_KEY] for attributes in rows]
+            yield from (tag for i, tag in enumerate(tags) if i == 0 or tags[i - 1] != tag)
+
+
+def requests_in(batch: WriteBatch) -> int:
+    """How many (uniquely tagged) test requests a batch holds."""
+    return len(list(tags_of(batch)))
 
 
 def tag_of(request: ExportRequest) -> str:

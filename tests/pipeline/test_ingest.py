@@ -13,7 +13,14 @@ from otelite.pipeline._wal import WriteAheadLog
 from otelite.storage import WriteBatch
 from otelite.types import Signal
 
-from .conftest import RecordingStorage, make_logs, make_metrics, make_pipeline, make_traces
+from .conftest import (
+    RecordingStorage,
+    make_logs,
+    make_metrics,
+    make_pipeline,
+    make_traces,
+    requests_in,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -89,7 +96,7 @@ async def test_replay_writes_exactly_the_unstored_requests(tmp_path: Path) -> No
     await second.start()
     tags = after_crash.tags()
     assert tags == [f"stored-{i}" for i in range(9)] + [f"pending-{i}" for i in range(7)]
-    replay_positions = [batch.wal_position for batch in after_crash.batches[3:]]
+    replay_positions = [b.wal_position for b in after_crash.batches if (b.wal_position or 0) > 9]
     assert replay_positions == [11, 13, 15, 16]
     await second.consume(Signal.TRACES, make_traces("new"))
     await second.flush()
@@ -198,9 +205,9 @@ async def test_batch_closes_at_max_items(tmp_path: Path) -> None:
     for i in range(12):
         await pipeline.consume(Signal.TRACES, make_traces(f"x{i}", spans=10))
     await _wait_for(lambda: len(storage.batches) == 2)
-    assert [len(batch.traces) for batch in storage.batches] == [5, 5]
+    assert [requests_in(batch) for batch in storage.batches] == [5, 5]
     await pipeline.shutdown()
-    assert [len(batch.traces) for batch in storage.batches] == [5, 5, 2]
+    assert [requests_in(batch) for batch in storage.batches] == [5, 5, 2]
 
 
 async def test_batch_closes_after_max_delay(tmp_path: Path) -> None:
@@ -345,5 +352,26 @@ async def test_stats_count_what_flows(tmp_path: Path) -> None:
     assert stats.batches_written == 1
     assert stats.write_errors == 0
     batch = storage.batches[0]
-    assert (len(batch.traces), len(batch.metrics), len(batch.logs)) == (1, 1, 1)
+    assert sorted(batch.tables) == [
+        "otel_logs",
+        "otel_metrics_gauge",
+        "otel_traces",
+        "otel_traces_trace_id_ts",
+    ]
     assert batch.wal_position == 3
+
+
+async def test_a_backlog_is_joined_into_few_large_writes(tmp_path: Path) -> None:
+    storage = RecordingStorage()
+    # One request per batch, so only the writer's joining can make writes larger.
+    pipeline = make_pipeline(storage, tmp_path, max_batch_items=10)
+    await pipeline.start()
+    storage.freeze()
+    for i in range(30):
+        await pipeline.consume(Signal.TRACES, make_traces(f"b{i}"))
+    storage.thaw()
+    await pipeline.flush()
+    await pipeline.shutdown()
+    assert storage.tags() == [f"b{i}" for i in range(30)]
+    assert len(storage.batches) <= 3, "the queued batches went in one or two writes"
+    assert storage.batches[-1].wal_position == 30

@@ -24,11 +24,11 @@ import pyarrow as pa
 
 from otelite.errors import InvalidRequest, Unavailable
 from otelite.query.dialects import DuckDBDialect
-from otelite.storage._base import WriteBatch
-from otelite.storage._logs import logs_from_table, logs_to_table
-from otelite.storage._metrics import metrics_from_tables, metrics_to_tables
+from otelite.storage._base import WriteBatch, flatten
+from otelite.storage._logs import logs_from_table
+from otelite.storage._metrics import metrics_from_tables
 from otelite.storage._schema import LOGS, METRIC_TABLES, TABLES, TRACE_ID_TS, TRACES, table_name
-from otelite.storage._traces import traces_from_table, traces_to_tables
+from otelite.storage._traces import traces_from_table
 from otelite.storage.duckdb._reading import ROW_HASH, SpanDeduplicator, chunked
 from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal, TraceId, UnixNano
 
@@ -115,16 +115,11 @@ class DuckDBStorage:
     # Writing -------------------------------------------------------------------------
 
     def write(self, batch: WriteBatch) -> None:
-        """Insert every request of ``batch`` and its WAL position in one transaction."""
-        tables: list[tuple[str, pa.Table]] = []
-        if batch.traces:
-            spans, ranges = traces_to_tables(batch.traces)
-            tables += [(_TRACES, spans), (_TRACE_ID_TS, ranges)]
-        if batch.logs:
-            tables.append((_LOGS, logs_to_table(batch.logs)))
-        if batch.metrics:
-            for kind, table in metrics_to_tables(batch.metrics).items():
-                tables.append((table_name(METRIC_TABLES[kind]), table))
+        """Insert every request and table of ``batch`` and its WAL position in one transaction."""
+        tables = [
+            *batch.tables.items(),
+            *flatten(batch.traces, batch.metrics, batch.logs).items(),
+        ]
         with self._write_lock:
             self._check_open()
             writer = self._writer
