@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Access", "Config", "Limits", "parse_duration", "parse_size"]
+__all__ = ["Access", "Config", "Limits", "Tenancy", "parse_duration", "parse_size"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s|m|h|d|w)?\s*$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$", re.IGNORECASE)
@@ -97,6 +97,33 @@ class Access:
 
 
 @dataclass(frozen=True, slots=True)
+class Tenancy:
+    """Multi-tenancy: the ``X-Scope-OrgID`` header picks a tenant with storage of its own.
+
+    Off by default; then the header is ignored and all data is one tenant's, as before.
+    """
+
+    enabled: bool = False
+    max_tenants: int = 100
+    """Tenants that may exist; a request that would create one more is refused (403)."""
+    default_tenant: str | None = None
+    """Where requests without the header go; None refuses them (400)."""
+
+    def __post_init__(self) -> None:
+        if self.max_tenants < 1:
+            raise ValueError(f"max_tenants must be at least 1, got {self.max_tenants}")
+        if self.default_tenant is not None:
+            # Imported here: the tenant id rules import this module.
+            from otelite.errors import InvalidRequest
+            from otelite.tenancy import check_tenant_id
+
+            try:
+                check_tenant_id(self.default_tenant, what="the default tenant")
+            except InvalidRequest as error:
+                raise ValueError(str(error)) from None
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything ``otelite serve`` can be told."""
 
@@ -109,3 +136,4 @@ class Config:
     retention_seconds: float | None = 7 * 86400.0
     limits: Limits = Limits()
     access: Access = Access()
+    tenancy: Tenancy = Tenancy()

@@ -10,7 +10,9 @@
     │   │                         HTTP 413, gRPC RESOURCE_EXHAUSTED without RetryInfo
     │   ├── UnsupportedMediaType  a Content-Type or Content-Encoding otelite cannot read
     │   │                         HTTP 415
-    │   └── NotFound              no such trace, series, ...: HTTP 404
+    │   ├── NotFound              no such trace, series, ...: HTTP 404
+    │   └── Forbidden             refused by policy, e.g. no room for another tenant
+    │                             HTTP 403, gRPC PERMISSION_DENIED
     └── RetryableError            try again after ``retry_after`` seconds
         ├── Overloaded            queues are full
         │                         HTTP 429, gRPC RESOURCE_EXHAUSTED with RetryInfo
@@ -24,6 +26,7 @@ knows what to change.
 from __future__ import annotations
 
 __all__ = [
+    "Forbidden",
     "InvalidRequest",
     "NotFound",
     "OteliteError",
@@ -58,6 +61,10 @@ class UnsupportedMediaType(PermanentError):
 
 class NotFound(PermanentError):
     """The thing asked for does not exist."""
+
+
+class Forbidden(PermanentError):
+    """The server's policy refuses the request, whoever sends it again."""
 
 
 class RetryableError(OteliteError):

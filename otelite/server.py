@@ -16,12 +16,19 @@ import time
 from dataclasses import dataclass
 
 from otelite.access import ServerCertificate, Tokens
-from otelite.api import ServerInfo, create_app
+from otelite.api import ServerInfo, StoragePerTenant, create_app
 from otelite.config import Config
-from otelite.pipeline import IngestPipeline
+from otelite.pipeline import (
+    TENANTS_DIR,
+    Consumer,
+    FlattenPool,
+    IngestPipeline,
+    PipelineStats,
+    Tenants,
+)
 from otelite.receivers import GrpcReceiver, HttpReceiver, UvicornServer
 from otelite.storage import Storage
-from otelite.storage.duckdb import DuckDBStorage
+from otelite.storage.duckdb import DATABASE_FILE, DuckDBStorage
 
 __all__ = ["Endpoints", "Server", "run"]
 
@@ -41,6 +48,7 @@ class Endpoints:
     tls: bool = False
     ingest_auth: bool = False
     query_auth: bool = False
+    multi_tenant: bool = False
 
     def describe(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -57,8 +65,13 @@ class Endpoints:
         ]
         if self.tls:
             lines.append("  export OTEL_EXPORTER_OTLP_CERTIFICATE=<the CA or certificate file>")
+        headers = []
         if self.ingest_auth:
-            lines.append('  export OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer <token>"')
+            headers.append("authorization=Bearer <token>")
+        if self.multi_tenant:
+            headers.append("x-scope-orgid=<tenant>")
+        if headers:
+            lines.append(f'  export OTEL_EXPORTER_OTLP_HEADERS="{",".join(headers)}"')
         return "\n".join(lines)
 
 
@@ -69,10 +82,14 @@ class Server:
         self.config = config
         self._storage: Storage | None = None
         self._pipeline: IngestPipeline | None = None
+        self._tenants: Tenants | None = None
+        """Multi-tenant mode: every tenant's storage and pipeline, instead of the two above."""
         self._api: UvicornServer | None = None
         self._grpc: GrpcReceiver | None = None
         self._http: HttpReceiver | None = None
         self._retention: asyncio.Task[None] | None = None
+        # Flattening runs in worker processes shared by every pipeline (one per tenant).
+        self._flattener: FlattenPool | None = None
         # For the web UI; set once the receivers listen, so it names their bound ports.
         self._info: ServerInfo | None = None
 
@@ -88,6 +105,7 @@ class Server:
             tls=access.tls,
             ingest_auth=bool(access.ingest_tokens),
             query_auth=bool(access.query_tokens),
+            multi_tenant=self.config.tenancy.enabled,
         )
 
     async def start(self) -> None:
@@ -101,34 +119,59 @@ class Server:
         query_tokens = Tokens(access.query_tokens) if access.query_tokens else None
         if config.data_dir is not None:
             config.data_dir.mkdir(parents=True, exist_ok=True)
-        storage = await asyncio.to_thread(DuckDBStorage, config.data_dir)
-        self._storage = storage
-        wal_dir = None if config.data_dir is None else config.data_dir / "wal"
-        self._pipeline = IngestPipeline(storage, wal_dir=wal_dir, limits=config.limits)
-        await self._pipeline.start()
+            _warn_about_other_mode(config)
+        consumer: Consumer
+        stats: PipelineStats
+        source: Storage | StoragePerTenant
+        self._flattener = FlattenPool()
+        await asyncio.to_thread(self._flattener.start)
+        if config.tenancy.enabled:
+            tenants = Tenants(
+                config.data_dir,
+                limits=config.limits,
+                max_tenants=config.tenancy.max_tenants,
+                open_storage=DuckDBStorage,
+                flattener=self._flattener,
+            )
+            self._tenants = tenants
+            await tenants.start()
+            consumer, stats = tenants, tenants.stats
+            source = StoragePerTenant(config.tenancy, tenants.storage)
+        else:
+            storage = await asyncio.to_thread(DuckDBStorage, config.data_dir)
+            self._storage = storage
+            wal_dir = None if config.data_dir is None else config.data_dir / "wal"
+            pipeline = IngestPipeline(
+                storage, wal_dir=wal_dir, limits=config.limits, flattener=self._flattener
+            )
+            self._pipeline = pipeline
+            await pipeline.start()
+            consumer, stats, source = pipeline, pipeline.stats, storage
         app = create_app(
-            storage, readiness=self._readiness, tokens=query_tokens, info=lambda: self._info
+            source, readiness=self._readiness, tokens=query_tokens, info=lambda: self._info
         )
         self._api = UvicornServer(app, host=config.host, port=config.port, certificate=certificate)
         await self._api.start()
         self._grpc = GrpcReceiver(
-            self._pipeline,
+            consumer,
             host=config.host,
             port=config.otlp_grpc_port,
             limits=config.limits,
-            stats=self._pipeline.stats,
+            stats=stats,
             tokens=ingest_tokens,
             certificate=certificate,
+            tenancy=config.tenancy,
         )
         await self._grpc.start()
         self._http = HttpReceiver(
-            self._pipeline,
+            consumer,
             host=config.host,
             port=config.otlp_http_port,
             limits=config.limits,
-            stats=self._pipeline.stats,
+            stats=stats,
             tokens=ingest_tokens,
             certificate=certificate,
+            tenancy=config.tenancy,
         )
         await self._http.start()
         self._info = ServerInfo(
@@ -137,6 +180,8 @@ class Server:
             self._grpc.port,
             tls=access.tls,
             data_dir=None if config.data_dir is None else config.data_dir.absolute(),
+            multi_tenant=config.tenancy.enabled,
+            tenant_required=config.tenancy.enabled and config.tenancy.default_tenant is None,
         )
         if config.retention_seconds:
             self._retention = asyncio.create_task(self._enforce_retention(config.retention_seconds))
@@ -155,34 +200,63 @@ class Server:
         if self._pipeline is not None:
             await self._pipeline.shutdown()
             self._pipeline = None
+        if self._tenants is not None:
+            await self._tenants.shutdown()
+        if self._flattener is not None:
+            await asyncio.to_thread(self._flattener.close)
+            self._flattener = None
         if self._api is not None:
             await self._api.shutdown()
             self._api = None
         if self._storage is not None:
             await asyncio.to_thread(self._storage.close)
             self._storage = None
+        if self._tenants is not None:
+            await self._tenants.close()
+            self._tenants = None
 
     def _readiness(self) -> tuple[bool, str]:
-        if self._pipeline is None:
+        ingest = self._pipeline or self._tenants
+        if ingest is None:
             return False, "not started"
-        health = self._pipeline.health()
+        health = ingest.health()
         return health.ready, health.reason
 
     async def _enforce_retention(self, retention_seconds: float) -> None:
-        assert self._storage is not None
-        storage = self._storage
         while True:
             cutoff = time.time_ns() - int(retention_seconds * 1e9)
-            try:
-                deleted = await asyncio.to_thread(storage.delete_before, cutoff)
-            except Exception:
-                log.exception("retention: deleting old data failed; will try again")
-            else:
-                if deleted:
-                    log.info(
-                        "retention: deleted %d rows older than %.0fs", deleted, retention_seconds
-                    )
+            # Every tenant's, in multi-tenant mode; those opened later join the next pass.
+            storages = [self._storage] if self._tenants is None else self._tenants.storages()
+            for storage in storages:
+                assert storage is not None
+                try:
+                    deleted = await asyncio.to_thread(storage.delete_before, cutoff)
+                except Exception:
+                    log.exception("retention: deleting old data failed; will try again")
+                else:
+                    if deleted:
+                        log.info(
+                            "retention: deleted %d rows older than %.0fs",
+                            deleted,
+                            retention_seconds,
+                        )
             await asyncio.sleep(_RETENTION_INTERVAL_SECONDS)
+
+
+def _warn_about_other_mode(config: Config) -> None:
+    """Data kept in the other tenancy mode is not served: say so instead of hiding it."""
+    assert config.data_dir is not None
+    if config.tenancy.enabled and (config.data_dir / DATABASE_FILE).exists():
+        log.warning(
+            "%s holds data stored without --multi-tenant; multi-tenant mode does not serve it",
+            config.data_dir,
+        )
+    if not config.tenancy.enabled and (config.data_dir / TENANTS_DIR).exists():
+        log.warning(
+            "%s holds tenants' data (%s/); it is served only with --multi-tenant",
+            config.data_dir,
+            TENANTS_DIR,
+        )
 
 
 async def _serve(config: Config) -> int:

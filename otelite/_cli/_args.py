@@ -22,6 +22,7 @@ __all__ = [
     "positive_int",
     "retention",
     "size",
+    "tenant_id",
     "time_point",
     "trace_id",
 ]
@@ -118,6 +119,18 @@ def attribute(text: str) -> str:
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
     return text
+
+
+def tenant_id(text: str) -> str:
+    """A tenant id (``X-Scope-OrgID``), checked by the rules the server applies."""
+    # Imported here: argument types load before the rest of otelite.
+    from otelite.errors import InvalidRequest
+    from otelite.tenancy import check_tenant_id
+
+    try:
+        return check_tenant_id(text, what="tenant id")
+    except InvalidRequest as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def trace_id(text: str) -> str:

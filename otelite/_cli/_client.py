@@ -13,6 +13,8 @@ from urllib.parse import quote
 import httpx
 import orjson
 
+from otelite._cli import _args
+
 __all__ = [
     "DEFAULT_URL",
     "ApiClient",
@@ -40,7 +42,10 @@ def url_default() -> str:
 
 
 def add_access_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--token`` and ``--ca-cert`` (defaults: ``$OTELITE_TOKEN``, ``$OTELITE_CA_CERT``)."""
+    """Add ``--token``, ``--ca-cert`` and ``--tenant``.
+
+    Their defaults are ``$OTELITE_TOKEN``, ``$OTELITE_CA_CERT`` and ``$OTELITE_TENANT``.
+    """
     parser.add_argument(
         "--token",
         default=os.environ.get("OTELITE_TOKEN") or None,
@@ -56,13 +61,30 @@ def add_access_arguments(parser: argparse.ArgumentParser) -> None:
         help="PEM certificate or CA to trust for https URLs, e.g. the server's self-signed "
         "one (default: $OTELITE_CA_CERT, else the system's trusted CAs)",
     )
+    parser.add_argument(
+        "--tenant",
+        type=_args.tenant_id,
+        # A string default goes through ``type`` too, so a bad variable is reported the same.
+        default=os.environ.get("OTELITE_TENANT") or None,
+        metavar="TENANT",
+        help="the tenant to send as X-Scope-OrgID, for a multi-tenant server "
+        "(default: $OTELITE_TENANT, else none)",
+    )
 
 
 def http_client(
-    *, timeout: float, token: str | None = None, ca_cert: Path | None = None, base_url: str = ""
+    *,
+    timeout: float,
+    token: str | None = None,
+    ca_cert: Path | None = None,
+    base_url: str = "",
+    tenant: str | None = None,
 ) -> httpx.Client:
-    """An HTTP client that sends ``token`` as a bearer token and trusts ``ca_cert``."""
+    """An HTTP client that sends ``token`` as a bearer token and ``tenant`` as
+    ``X-Scope-OrgID``, and trusts ``ca_cert``."""
     headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    if tenant is not None:
+        headers["X-Scope-OrgID"] = tenant
     verify: ssl.SSLContext | bool = True
     if ca_cert is not None:
         try:
@@ -112,14 +134,24 @@ class ApiClient:
         timeout: float = 30.0,
         token: str | None = None,
         ca_cert: Path | None = None,
+        tenant: str | None = None,
     ) -> None:
         self.url = url.rstrip("/")
-        self._http = http_client(timeout=timeout, token=token, ca_cert=ca_cert, base_url=self.url)
+        self._http = http_client(
+            timeout=timeout, token=token, ca_cert=ca_cert, base_url=self.url, tenant=tenant
+        )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ApiClient:
-        """A client for the ``--url``, ``--timeout``, ``--token`` and ``--ca-cert`` given."""
-        return cls(args.url, timeout=args.timeout, token=args.token, ca_cert=args.ca_cert)
+        """A client for the ``--url``, ``--timeout``, ``--token``, ``--ca-cert`` and
+        ``--tenant`` given."""
+        return cls(
+            args.url,
+            timeout=args.timeout,
+            token=args.token,
+            ca_cert=args.ca_cert,
+            tenant=args.tenant,
+        )
 
     def __enter__(self) -> ApiClient:
         return self

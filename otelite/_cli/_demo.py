@@ -97,6 +97,8 @@ def _demo(args: argparse.Namespace) -> int:
         batch_size=batch_size,
     )
     headers = {} if args.token is None else {"authorization": f"Bearer {args.token}"}
+    if args.tenant is not None:
+        headers["x-scope-orgid"] = args.tenant
     try:
         sender = Sender(
             args.endpoint,

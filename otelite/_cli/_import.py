@@ -96,7 +96,9 @@ def _import(args: argparse.Namespace) -> int:
     otlp_url = args.otlp_url.rstrip("/")
     totals = _Totals()
     backoff = Backoff()
-    with http_client(timeout=args.timeout, token=args.token, ca_cert=args.ca_cert) as client:
+    with http_client(
+        timeout=args.timeout, token=args.token, ca_cert=args.ca_cert, tenant=args.tenant
+    ) as client:
         for name in args.files:
             _import_file(client, otlp_url, name, totals, backoff)
     sent = ", ".join(f"{count} {signal.value}" for signal, count in totals.by_signal.items())

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from otelite._cli import _args
-from otelite.config import Access, Config, Limits
+from otelite.config import Access, Config, Limits, Tenancy
 
 __all__ = ["config_from_args", "register"]
 
@@ -95,18 +95,43 @@ def register(commands: _args.Commands) -> None:
     access.add_argument(
         "--tls-key", type=Path, metavar="FILE", help="the certificate's unencrypted PEM key"
     )
+    tenants = p.add_argument_group(
+        "tenants",
+        "With --multi-tenant, the X-Scope-OrgID header (gRPC metadata x-scope-orgid) picks a "
+        "tenant on ingest and on every query, and each tenant's data is kept apart, in "
+        "DATA_DIR/tenants/<tenant>/. Without it the header is ignored.",
+    )
+    tenants.add_argument(
+        "--multi-tenant", action="store_true", help="keep each tenant's data apart (default: off)"
+    )
+    tenants.add_argument(
+        "--max-tenants",
+        type=_args.positive_int,
+        default=Tenancy().max_tenants,
+        metavar="N",
+        help="refuse (403) writes that would add a tenant past N (default: %(default)s)",
+    )
+    tenants.add_argument(
+        "--default-tenant",
+        type=_args.tenant_id,
+        metavar="TENANT",
+        help="the tenant of requests without X-Scope-OrgID (default: none; they are refused)",
+    )
     p.set_defaults(run=_serve, error=p.error)
 
 
 def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> Config:
     """The ``Config`` that ``otelite serve`` options (and token variables) describe.
 
-    Raises ``ValueError`` for tokens that cannot be read or used, and for a TLS
-    certificate without its key or the reverse.
+    Raises ``ValueError`` for tokens that cannot be read or used, for a TLS
+    certificate without its key or the reverse, and for tenant options without
+    ``--multi-tenant``.
     """
     # Imported here so that client commands do not load the server's dependencies.
     from otelite.access import read_tokens
 
+    if not args.multi_tenant and args.default_tenant is not None:
+        raise ValueError("--default-tenant needs --multi-tenant")
     return Config(
         data_dir=None if args.memory else args.data_dir,
         host=args.host,
@@ -120,6 +145,11 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
             query_tokens=read_tokens(environ.get("OTELITE_QUERY_TOKENS"), args.query_token_file),
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
+        ),
+        tenancy=Tenancy(
+            enabled=args.multi_tenant,
+            max_tenants=args.max_tenants,
+            default_tenant=args.default_tenant,
         ),
     )
 

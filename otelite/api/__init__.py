@@ -32,11 +32,15 @@ else its resource's, by string form (``attr=http.status_code=200`` matches the i
 =====================================  ==================================================
 
 Handlers run storage calls in worker threads; the event loop never waits on a query.
+In multi-tenant mode each request reads only the storage of the tenant its
+``X-Scope-OrgID`` header names (400 when it is missing or invalid); ``/api/ui/info``
+tells the web UI whether the server is multi-tenant.
 """
 
 from __future__ import annotations
 
 from otelite.api._app import Readiness, create_app
+from otelite.api._storage import StoragePerTenant
 from otelite.api._ui_data import ServerInfo, ServerInfoSource
 
-__all__ = ["Readiness", "ServerInfo", "ServerInfoSource", "create_app"]
+__all__ = ["Readiness", "ServerInfo", "ServerInfoSource", "StoragePerTenant", "create_app"]

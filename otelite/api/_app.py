@@ -19,6 +19,7 @@ from otelite.api._export import export
 from otelite.api._json import JSONResponse, error_response
 from otelite.api._logs import search_logs
 from otelite.api._metrics import metric_series, metrics
+from otelite.api._storage import StoragePerTenant
 from otelite.api._traces import operations, search_traces, services, trace_v1, trace_v2
 from otelite.api._ui_data import ServerInfoSource, ui_data_routes
 from otelite.errors import (
@@ -53,7 +54,7 @@ _STATUS: tuple[tuple[type[OteliteError], int], ...] = (
 
 
 def create_app(
-    storage: Storage,
+    storage: Storage | StoragePerTenant,
     *,
     readiness: Readiness | None = None,
     tokens: Tokens | None = None,
@@ -63,7 +64,8 @@ def create_app(
 
     With ``tokens``, every route but the health probes and the web UI's page and static
     files (which carry no telemetry) needs one as a bearer token. ``info`` tells
-    ``/api/ui/info`` where the server takes OTLP and keeps data.
+    ``/api/ui/info`` where the server takes OTLP and keeps data. With ``StoragePerTenant``,
+    every request reads the storage of the tenant its ``X-Scope-OrgID`` header names.
     """
 
     async def healthz(request: Request) -> Response:

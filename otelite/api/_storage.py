@@ -2,22 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from otelite.config import Tenancy
 from otelite.query import Plan, compile_plan
 from otelite.storage import Storage
+from otelite.tenancy import TENANT_HEADER, tenant_of
 
-__all__ = ["rows", "rows_of_each", "storage_of"]
+__all__ = ["StoragePerTenant", "rows", "rows_of_each", "storage_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoragePerTenant:
+    """Multi-tenant: each request reads the storage of the tenant its ``X-Scope-OrgID`` names.
+
+    ``lookup`` maps a checked tenant id to that tenant's storage (an empty one for a
+    tenant that has never written); it must not block.
+    """
+
+    tenancy: Tenancy
+    lookup: Callable[[str], Storage]
 
 
 def storage_of(request: Request) -> Storage:
-    """The storage ``create_app`` was given."""
-    storage: Storage = request.app.state.storage
-    return storage
+    """The storage this request may read: the one ``create_app`` was given, or its tenant's.
+
+    Handlers get storage only through here, so none can read a tenant the request does
+    not name. Raises ``InvalidRequest`` for a missing or invalid tenant header.
+    """
+    source: Storage | StoragePerTenant = request.app.state.storage
+    if isinstance(source, StoragePerTenant):
+        return source.lookup(tenant_of(request.headers.getlist(TENANT_HEADER), source.tenancy))
+    return source
 
 
 def _run(storage: Storage, plans: Sequence[Plan]) -> list[list[dict[str, Any]]]:

@@ -2,9 +2,10 @@
 
 =====================================  ==================================================
 ``GET /api/ui/info``                   the OTLP endpoints (``otlp.http``, ``otlp.grpc``;
-                                       null before the receivers listen), ``version``
-                                       and ``storage`` (``mode`` memory|disk, ``dataDir``
-                                       the directory's name only)
+                                       null before the receivers listen), ``version``,
+                                       ``storage`` (``mode`` memory|disk, ``dataDir``
+                                       the directory's name only), ``multiTenant`` and
+                                       ``tenantRequired`` (must requests name a tenant)
 ``GET /api/ui/services``               per service: requests, errors, p50/p95/p99 (ms)
                                        over ``start``/``end``, and the same per time
                                        bucket (``buckets``, default 30) for sparklines
@@ -54,6 +55,9 @@ class ServerInfo:
     tls: bool = False
     data_dir: Path | None = None
     """None when data is kept in memory; only its last component is ever shown."""
+    multi_tenant: bool = False
+    tenant_required: bool = False
+    """Multi-tenant without a default tenant: requests must name one (X-Scope-OrgID)."""
 
 
 ServerInfoSource = Callable[[], ServerInfo | None]
@@ -86,6 +90,8 @@ async def server_info(request: Request) -> Response:
                 "tls": info.tls,
             },
             "storage": storage,
+            "multiTenant": info.multi_tenant,
+            "tenantRequired": info.tenant_required,
         }
     )
 

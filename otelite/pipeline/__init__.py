@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from otelite.pipeline._consumer import Consumer, InMemoryConsumer
+from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._ingest import IngestPipeline
 from otelite.pipeline._stats import PipelineHealth, PipelineStats, count_items
+from otelite.pipeline._tenants import TENANTS_DIR, Tenant, Tenants
 
 __all__ = [
+    "TENANTS_DIR",
     "Consumer",
+    "FlattenPool",
     "InMemoryConsumer",
     "IngestPipeline",
     "PipelineHealth",
     "PipelineStats",
+    "Tenant",
+    "Tenants",
     "count_items",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from otelite.errors import OteliteError
+from otelite.tenancy import SINGLE_TENANT
 from otelite.types import ExportRequest, Signal
 
 __all__ = ["Consumer", "InMemoryConsumer"]
@@ -16,23 +17,30 @@ class Consumer(Protocol):
     ``consume`` returns once the request is durable (it will be stored even if the
     process dies right after), and raises ``RetryableError`` (overload, storage down) or
     ``PermanentError`` otherwise. Receivers acknowledge the client only after it returns.
+    ``tenant`` is the request's checked tenant id (``otelite.tenancy``); consumers that
+    keep one tenant's data ignore it.
     """
 
-    async def consume(self, signal: Signal, request: ExportRequest) -> None: ...
+    async def consume(
+        self, signal: Signal, request: ExportRequest, *, tenant: str = SINGLE_TENANT
+    ) -> None: ...
 
 
 class InMemoryConsumer:
     """Keeps every request it is given; can be told to fail, to test error paths."""
 
     def __init__(self) -> None:
-        self.received: list[tuple[Signal, ExportRequest]] = []
+        self.received: list[tuple[Signal, ExportRequest, str]] = []
+        """(signal, request, tenant) of each request, in arrival order."""
         self.fail_with: OteliteError | None = None
 
-    async def consume(self, signal: Signal, request: ExportRequest) -> None:
+    async def consume(
+        self, signal: Signal, request: ExportRequest, *, tenant: str = SINGLE_TENANT
+    ) -> None:
         if self.fail_with is not None:
             raise self.fail_with
-        self.received.append((signal, request))
+        self.received.append((signal, request, tenant))
 
     def requests(self, signal: Signal) -> list[ExportRequest]:
         """Requests received for one signal, in arrival order."""
-        return [request for s, request in self.received if s is signal]
+        return [request for s, request, _ in self.received if s is signal]

@@ -2,9 +2,10 @@
 
 ``consume`` acknowledges a request once it is durable: synced to the write-ahead log
 (with a data directory) or committed to storage (in memory mode). Behind the log, one
-writer thread stores requests in large batches, each tagged with the highest log sequence
-it holds; on start, the log is replayed past the position storage reports, so every
-acknowledged request is stored exactly once, crash or not.
+writer stores requests in large batches, each tagged with the highest log sequence it
+holds, flattening them in a worker process (``FlattenPool``); on start, the log is replayed
+past the position storage reports, so every acknowledged request is stored exactly once,
+crash or not.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from pathlib import Path
 
 from otelite.config import Limits
 from otelite.errors import Overloaded, Unavailable
+from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._group_commit import GroupCommitter
 from otelite.pipeline._stats import PipelineHealth, PipelineStats, count_items
 from otelite.pipeline._wal import WriteAheadLog
 from otelite.pipeline._writer import BatchWriter, QueuedRequest
 from otelite.storage import Storage
+from otelite.tenancy import SINGLE_TENANT
 from otelite.types import ExportRequest, Signal
 
 __all__ = ["IngestPipeline"]
@@ -44,7 +47,9 @@ class IngestPipeline:
     Batches close at ``max_batch_items`` spans/points/records or ``max_batch_delay``
     seconds after their first request (in memory mode, as soon as the queue is empty).
     Failed storage writes are retried with jittered exponential backoff from
-    ``retry_initial`` up to ``retry_max`` seconds.
+    ``retry_initial`` up to ``retry_max`` seconds. ``flattener`` is the worker pool that
+    turns requests into rows; pipelines may share one (by default each starts its own,
+    with one worker, and closes it on shutdown).
     """
 
     def __init__(
@@ -58,14 +63,18 @@ class IngestPipeline:
         wal_segment_bytes: int = 64 * 1024 * 1024,
         retry_initial: float = 0.1,
         retry_max: float = 30.0,
+        flattener: FlattenPool | None = None,
     ) -> None:
         self._storage = storage
+        self._owns_flattener = flattener is None
+        self._flattener = FlattenPool() if flattener is None else flattener
         self._wal_dir = wal_dir
         self._limits = limits
         self._segment_bytes = wal_segment_bytes
         self.stats = PipelineStats()
         self._writer = BatchWriter(
             storage,
+            flattener=self._flattener,
             stats=self.stats,
             max_items=max_batch_items,
             # Senders wait for storage in memory mode, so holding a batch back only
@@ -115,15 +124,23 @@ class IngestPipeline:
             raise RuntimeError(f"IngestPipeline.start() called when {self._state.value}")
         self._state = _State.STARTING
         loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, self._flattener.start)
+        except BaseException:
+            await self._close_flattener()
+            self._state = _State.STOPPED
+            raise
         if self._wal_dir is not None:
             try:
                 self._wal = await loop.run_in_executor(None, self._replay, self._wal_dir)
             except OSError as error:
+                await self._close_flattener()
                 self._state = _State.STOPPED
                 raise Unavailable(
                     f"cannot open the write-ahead log in {self._wal_dir}: {error}"
                 ) from error
             except BaseException:
+                await self._close_flattener()
                 self._state = _State.STOPPED
                 raise
             self._committer = GroupCommitter(
@@ -132,7 +149,9 @@ class IngestPipeline:
         self._writer.start(loop)
         self._state = _State.RUNNING
 
-    async def consume(self, signal: Signal, request: ExportRequest) -> None:
+    async def consume(
+        self, signal: Signal, request: ExportRequest, *, tenant: str = SINGLE_TENANT
+    ) -> None:
         """Accept one request; returns once it is durable (see the module docstring).
 
         Raises ``Overloaded`` when too much accepted data waits for storage and
@@ -158,10 +177,10 @@ class IngestPipeline:
         self._bytes_in += size
         if self._committer is None:
             done = asyncio.get_running_loop().create_future()
-            self._writer.put(QueuedRequest(None, signal, request, size, items, done))
+            self._writer.put(QueuedRequest(None, signal, payload, size, items, done))
             await done
         else:
-            queued_request = QueuedRequest(self._next_seq, signal, request, size, items)
+            queued_request = QueuedRequest(self._next_seq, signal, payload, size, items)
             self._next_seq += 1
             error = await asyncio.shield(self._committer.submit(queued_request, payload))
             if error is not None:
@@ -226,7 +245,12 @@ class IngestPipeline:
             self._committer.close()
         if self._wal is not None:
             await loop.run_in_executor(None, self._wal.close, self._writer.stored_position)
+        await self._close_flattener()
         self._state = _State.STOPPED
+
+    async def _close_flattener(self) -> None:
+        if self._owns_flattener:
+            await asyncio.get_running_loop().run_in_executor(None, self._flattener.close)
 
     def _replay(self, wal_dir: Path) -> WriteAheadLog:
         """Open the log and store every record beyond storage's position (blocking)."""
@@ -236,9 +260,8 @@ class IngestPipeline:
         batch: list[QueuedRequest] = []
         items = 0
         for record in wal.records(after=position):
-            request = record.signal.request_type.FromString(record.payload)
-            count = count_items(request)
-            batch.append(QueuedRequest(record.seq, record.signal, request, 0, count))
+            count = count_items(record.signal.request_type.FromString(record.payload))
+            batch.append(QueuedRequest(record.seq, record.signal, record.payload, 0, count))
             items += count
             if items >= self._writer.max_items:
                 self._store_replayed(wal, batch)

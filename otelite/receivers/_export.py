@@ -46,8 +46,11 @@ async def export(
     *,
     limits: Limits,
     stats: PipelineStats,
+    tenant: str,
 ) -> ExportResponse:
     """Decode and validate ``body``, hand what is valid to ``consumer``, build the answer.
+
+    ``tenant`` is the request's checked tenant id, passed on to the consumer.
 
     ``InvalidRequest`` from decoding and errors from the consumer propagate, for the
     transport to map to its status codes. A request left with nothing in it is answered
@@ -61,7 +64,7 @@ async def export(
         _count(stats, rejection)
     # Each request type has one field, its list of resource envelopes.
     if request.ListFields():
-        await consumer.consume(signal, request)
+        await consumer.consume(signal, request, tenant=tenant)
     response = signal.response_type()
     if rejection.message:
         partial = response.partial_success

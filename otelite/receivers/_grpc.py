@@ -18,8 +18,9 @@ from google.rpc.error_details_pb2 import RetryInfo  # type: ignore[import-untype
 from google.rpc.status_pb2 import Status  # type: ignore[import-untyped]
 
 from otelite.access import BearerAuthInterceptor, Guard, ServerCertificate, Tokens
-from otelite.config import Limits
+from otelite.config import Limits, Tenancy
 from otelite.errors import (
+    Forbidden,
     InvalidRequest,
     NotFound,
     OteliteError,
@@ -30,6 +31,7 @@ from otelite.errors import (
 from otelite.pipeline import Consumer, PipelineStats
 from otelite.receivers._export import decode_request_proto, export
 from otelite.receivers._rate import RateLimiter, client_key
+from otelite.tenancy import TENANT_HEADER, tenant_of
 from otelite.types import Signal
 
 __all__ = ["GrpcReceiver"]
@@ -46,6 +48,7 @@ _CODES: list[tuple[type[OteliteError], grpc.StatusCode]] = [
     (InvalidRequest, grpc.StatusCode.INVALID_ARGUMENT),
     (RequestTooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (NotFound, grpc.StatusCode.NOT_FOUND),
+    (Forbidden, grpc.StatusCode.PERMISSION_DENIED),
     (Overloaded, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (RetryableError, grpc.StatusCode.UNAVAILABLE),
     (OteliteError, grpc.StatusCode.INVALID_ARGUMENT),
@@ -60,7 +63,8 @@ class GrpcReceiver:
     chosen once started. ``shutdown`` stops accepting calls and lets calls in flight
     finish for up to ``grace_seconds``. With ``tokens``, calls need one in their
     ``authorization: Bearer`` metadata (else UNAUTHENTICATED); with a ``certificate``, the
-    receiver speaks TLS.
+    receiver speaks TLS. With multi-tenancy on (``tenancy``), the ``x-scope-orgid`` metadata
+    names the tenant each call is for.
     """
 
     def __init__(
@@ -74,11 +78,13 @@ class GrpcReceiver:
         grace_seconds: float = 5.0,
         tokens: Tokens | None = None,
         certificate: ServerCertificate | None = None,
+        tenancy: Tenancy | None = None,
     ) -> None:
         self._consumer = consumer
         self._host = host
         self._port = port
         self._limits = limits or Limits()
+        self._tenancy = tenancy or Tenancy()
         self.stats = PipelineStats() if stats is None else stats
         """Where limits count what they refuse and cut (the pipeline's, in a server)."""
         self._rate = RateLimiter.from_limits(self._limits, self.stats)
@@ -145,9 +151,15 @@ class GrpcReceiver:
         # report as INVALID_ARGUMENT rather than gRPC's generic INTERNAL.
         async def export_method(body: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
             try:
+                sent: list[str] = []
+                if self._tenancy.enabled or self._rate is not None:
+                    metadata = context.invocation_metadata() or ()
+                    sent = [str(value) for key, value in metadata if key == TENANT_HEADER]
+                tenant = tenant_of(sent, self._tenancy)
                 if self._rate is not None:
-                    tenant = dict(context.invocation_metadata() or ()).get("x-scope-orgid")
-                    self._rate.admit(client_key(tenant, context.peer()), len(body))
+                    # Multi-tenant, the bucket is the checked tenant's, as its data is.
+                    sender = tenant if self._tenancy.enabled else next(iter(sent), None)
+                    self._rate.admit(client_key(sender, context.peer()), len(body))
                 response = await export(
                     self._consumer,
                     signal,
@@ -155,6 +167,7 @@ class GrpcReceiver:
                     decode_request_proto,
                     limits=self._limits,
                     stats=self.stats,
+                    tenant=tenant,
                 )
             except OteliteError as error:
                 await context.abort(*_status_of(error))

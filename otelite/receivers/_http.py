@@ -20,8 +20,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from otelite.access import BearerAuth, Guard, ServerCertificate, Tokens
-from otelite.config import Limits
+from otelite.config import Limits, Tenancy
 from otelite.errors import (
+    Forbidden,
     InvalidRequest,
     NotFound,
     OteliteError,
@@ -41,6 +42,7 @@ from otelite.receivers._body import content_coding, read_body
 from otelite.receivers._export import decode_request_proto, export
 from otelite.receivers._rate import RateLimiter, client_key
 from otelite.receivers._uvicorn import UvicornServer
+from otelite.tenancy import TENANT_HEADER, tenant_of
 from otelite.types import Signal
 
 __all__ = ["HttpReceiver"]
@@ -56,6 +58,7 @@ _STATUS: list[tuple[type[OteliteError], int, int]] = [
     (RequestTooLarge, 413, 8),  # RESOURCE_EXHAUSTED
     (UnsupportedMediaType, 415, 3),
     (NotFound, 404, 5),  # NOT_FOUND
+    (Forbidden, 403, 7),  # PERMISSION_DENIED
     (Overloaded, 429, 8),
     (RetryableError, 503, 14),  # UNAVAILABLE
     (OteliteError, 400, 3),  # any other permanent error: the request cannot succeed
@@ -71,7 +74,8 @@ class HttpReceiver:
     ``port=0`` picks a free port; ``port`` tells the one chosen once started. ``shutdown``
     stops accepting connections and lets requests in flight finish for up to
     ``grace_seconds``. With ``tokens``, requests need one as a bearer token (else 401);
-    with a ``certificate``, the receiver speaks HTTPS.
+    with a ``certificate``, the receiver speaks HTTPS. With multi-tenancy on (``tenancy``),
+    the ``X-Scope-OrgID`` header names the tenant each request is for.
     """
 
     def __init__(
@@ -85,9 +89,11 @@ class HttpReceiver:
         grace_seconds: float = 5.0,
         tokens: Tokens | None = None,
         certificate: ServerCertificate | None = None,
+        tenancy: Tenancy | None = None,
     ) -> None:
         self._consumer = consumer
         self._limits = limits or Limits()
+        self._tenancy = tenancy or Tenancy()
         self.stats = PipelineStats() if stats is None else stats
         """Where limits count what they refuse and cut (the pipeline's, in a server)."""
         self._rate = RateLimiter.from_limits(self._limits, self.stats)
@@ -139,6 +145,7 @@ class HttpReceiver:
         media_type = JSON
         try:
             media_type = _media_type(request.headers.get("content-type"))
+            tenant = tenant_of(request.headers.getlist(TENANT_HEADER), self._tenancy)
             body = await read_body(
                 request.stream(),
                 coding=content_coding(request.headers.get("content-encoding")),
@@ -147,10 +154,18 @@ class HttpReceiver:
             )
             if self._rate is not None:
                 peer = request.client.host if request.client else None
-                self._rate.admit(client_key(request.headers.get("x-scope-orgid"), peer), len(body))
+                # Multi-tenant, the bucket is the checked tenant's, as its data is.
+                sender = tenant if self._tenancy.enabled else request.headers.get(TENANT_HEADER)
+                self._rate.admit(client_key(sender, peer), len(body))
             decode = decode_request_json if media_type == JSON else decode_request_proto
             response = await export(
-                self._consumer, signal, body, decode, limits=self._limits, stats=self.stats
+                self._consumer,
+                signal,
+                body,
+                decode,
+                limits=self._limits,
+                stats=self.stats,
+                tenant=tenant,
             )
         except OteliteError as error:
             return _error_response(error, media_type)

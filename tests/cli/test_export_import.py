@@ -16,6 +16,7 @@ from otelite.cli import main
 from otelite.errors import Overloaded
 from otelite.otlp import decode_request_json, encode_request_json
 from otelite.pipeline import InMemoryConsumer
+from otelite.tenancy import SINGLE_TENANT
 from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal
 from tests.roundtrip import assert_same_telemetry
 
@@ -156,11 +157,13 @@ class FlakyConsumer(InMemoryConsumer):
         self.failures = failures
         self.calls = 0
 
-    async def consume(self, signal: Signal, request: ExportRequest) -> None:
+    async def consume(
+        self, signal: Signal, request: ExportRequest, *, tenant: str = SINGLE_TENANT
+    ) -> None:
         self.calls += 1
         if self.calls <= self.failures:
             raise Overloaded("queue full", retry_after=0)
-        await super().consume(signal, request)
+        await super().consume(signal, request, tenant=tenant)
 
 
 @pytest.mark.parametrize("consumer", [FlakyConsumer(failures=2)])

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otelite.pipeline import InMemoryConsumer
+from otelite.tenancy import SINGLE_TENANT
 from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal
 
 T = TypeVar("T")
@@ -43,17 +44,21 @@ class GatedConsumer(InMemoryConsumer):
         self.entered = threading.Event()
         self.release = threading.Event()
 
-    async def consume(self, signal: Signal, request: ExportRequest) -> None:
+    async def consume(
+        self, signal: Signal, request: ExportRequest, *, tenant: str = SINGLE_TENANT
+    ) -> None:
         self.entered.set()
         while not self.release.is_set():
             await asyncio.sleep(0.01)
-        await super().consume(signal, request)
+        await super().consume(signal, request, tenant=tenant)
 
 
 class BrokenConsumer:
     """A consumer with a bug: raises something that is not an otelite error."""
 
-    async def consume(self, signal: Signal, request: ExportRequest) -> None:
+    async def consume(
+        self, signal: Signal, request: ExportRequest, *, tenant: str = SINGLE_TENANT
+    ) -> None:
         raise RuntimeError("bug in a consumer")
 
 

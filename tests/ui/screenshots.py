@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, sync_playwright
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.conftest import ServerProcess, wait_for
-from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.ui.telemetry import Shop
 
 SECONDS_OF_TRAFFIC = 12.0

@@ -107,6 +107,8 @@ def test_server_info_names_the_ports_bound_for_port_0_and_tls(tmp_path: Path) ->
             "tls": True,
         },
         "storage": {"mode": "memory"},
+        "multiTenant": False,
+        "tenantRequired": False,
     }
 
 

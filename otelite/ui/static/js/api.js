@@ -21,6 +21,24 @@ export function setToken(value) {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
+// The tenant a multi-tenant server is asked about, sent as X-Scope-OrgID; kept like the token.
+const TENANT_KEY = "otelite.tenant";
+
+/** The tenant this tab reads, or null. */
+export function tenant() {
+  try {
+    return sessionStorage.getItem(TENANT_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** Read `value`'s data from now on; null or "" sends no tenant. */
+export function setTenant(value) {
+  if (value) sessionStorage.setItem(TENANT_KEY, value);
+  else sessionStorage.removeItem(TENANT_KEY);
+}
+
 let unauthorized = () => {};
 
 /** Call `listener(hadToken)` whenever the API refuses a request for want of a valid token. */
@@ -44,6 +62,8 @@ export async function get(path, params = {}, options = {}) {
   const bearer = checking ? options.token : token();
   const headers = { Accept: "application/json" };
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  const chosen = tenant();
+  if (chosen) headers["X-Scope-OrgID"] = chosen;
   const response = await fetch(url, { headers });
   let body = null;
   try {

@@ -4,6 +4,7 @@ import { h, replace } from "./dom.js";
 import { rangePicker } from "./range.js";
 import { current, onChange } from "./router.js";
 import { initSignIn } from "./sign-in.js";
+import { initTenant } from "./tenant.js";
 import * as logs from "./pages/logs.js";
 import * as metrics from "./pages/metrics.js";
 import * as services from "./pages/services.js";
@@ -51,6 +52,7 @@ function show(view) {
 
 // After signing in or out: the same view again, from scratch.
 function rerender() {
+  initTenant(rerender);
   leave();
   shown = null;
   show(current());
@@ -62,5 +64,6 @@ function leave() {
 }
 
 initSignIn(rerender);
+initTenant(rerender);
 onChange(show);
 show(current());

@@ -1,0 +1,143 @@
+"""One tenant can never read another's data, through any route of the query API.
+
+Non-interference: everything tenant B (and a tenant that never wrote) reads through every
+route is the same, byte for byte, before and after tenant A writes. Each route is also
+shown to read tenant data at all (A's and B's answers differ from an empty tenant's), so
+the equality is not vacuous. Routes are taken from the app, so a new one cannot be missed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from starlette.routing import Route
+
+from otelite.api import create_app
+from otelite.storage.duckdb import DuckDBStorage
+from otelite.types import Signal
+from tests.api.samples import T0
+
+from .data import ENTITIES, tenant_a, tenant_b
+from .support import Running
+
+A, B, NOBODY = "tenant-a", "tenant-b", "nobody"
+OWNERS = {A: "A", B: "B"}
+WINDOW = {"start": str(T0 - 3600 * 10**9), "end": str(T0 + 3600 * 10**9)}
+# Queries for each route of the API; every one is asked with each tenant's path parameters.
+QUERIES: dict[str, list[dict[str, str]]] = {
+    "/api/traces/{traceId}": [{}],
+    "/api/v2/traces/{traceId}": [{}],
+    "/api/search/traces": [WINDOW],
+    "/api/services": [WINDOW],
+    "/api/services/{service:path}/operations": [WINDOW],
+    "/api/search/logs": [WINDOW],
+    "/api/metrics": [WINDOW],
+    "/api/metrics/{name:path}/series": [WINDOW],
+    "/api/export": [{"signal": signal.value} for signal in Signal],
+    "/api/ui/info": [{}],
+    "/api/ui/services": [WINDOW],
+    "/api/ui/attributes": [{"signal": "spans", **WINDOW}, {"signal": "logs", **WINDOW}],
+}
+UNSCOPED = {"/api/ui/info"}
+"""Routes that read no telemetry, so need no tenant."""
+MISSING = (
+    "X-Scope-OrgID header required: this otelite keeps tenants apart (multi-tenant mode) "
+    "and needs to know whose data this is"
+)
+
+Answers = dict[tuple[str, str, int], tuple[int, bytes]]
+
+
+def api_routes() -> set[str]:
+    storage = DuckDBStorage(None)
+    try:
+        app = create_app(storage)
+    finally:
+        storage.close()
+    return {r.path for r in app.routes if isinstance(r, Route) and r.path.startswith("/api/")}
+
+
+def test_every_api_route_is_covered() -> None:
+    assert api_routes() == set(QUERIES), "add the new route and its queries to QUERIES"
+
+
+def path_for(route: str, owner: str) -> str:
+    path = route
+    for name, value in ENTITIES[owner].items():
+        path = path.replace(f"{{{name}}}", quote(value, safe=""))
+        path = path.replace(f"{{{name}:path}}", quote(value, safe=""))
+    return path
+
+
+def answers(server: Running, tenant: str | None) -> Answers:
+    """What ``tenant`` gets from every route, asked about A's things and about B's."""
+    found = {}
+    for route, queries in QUERIES.items():
+        for owner in ("A", "B"):
+            for n, query in enumerate(queries):
+                response = server.get(path_for(route, owner), tenant, **query)
+                found[route, owner, n] = (response.status_code, response.content)
+    return found
+
+
+def send(server: Running, tenant: str, *, grpc: bool) -> None:
+    data = tenant_a() if tenant == A else tenant_b()
+    for signal, request in data.items():
+        if grpc:
+            server.export_grpc(signal, request, tenant)
+        else:
+            assert server.post(signal, request, tenant).status_code == 200
+    server.flush()
+
+
+@pytest.mark.parametrize("on_disk", [True, False], ids=["disk", "memory"])
+def test_a_tenant_reads_only_its_own_data(tmp_path: Path, on_disk: bool) -> None:
+    data_dir = tmp_path / "data" if on_disk else None
+    server = Running(data_dir)
+    try:
+        send(server, B, grpc=True)
+        before = {tenant: answers(server, tenant) for tenant in (B, NOBODY)}
+        send(server, A, grpc=False)
+        after = {tenant: answers(server, tenant) for tenant in (A, B, NOBODY)}
+    finally:
+        server.close()
+
+    for tenant in (B, NOBODY):
+        changed = [key for key in before[tenant] if before[tenant][key] != after[tenant][key]]
+        assert not changed, f"{tenant} sees a change after {A} wrote, in {changed}"
+    # Each route does read tenant data: each writer's answers about its own things differ
+    # from those of a tenant that never wrote.
+    for tenant, owner in OWNERS.items():
+        for (route, about, n), (status, body) in after[tenant].items():
+            if about != owner or route in UNSCOPED:
+                continue
+            assert status == 200, (tenant, route, body)
+            assert (status, body) != after[NOBODY][route, about, n], (tenant, route, n)
+    if data_dir is not None:
+        tenants = data_dir / "tenants"
+        assert sorted(os.listdir(tenants)) == [A, B]  # reading created no tenant
+        for tenant in (A, B):
+            assert (tenants / tenant / "otelite.duckdb").is_file()
+            assert (tenants / tenant / "wal").is_dir()
+        assert sorted(os.listdir(data_dir)) == ["tenants"]  # nothing outside tenants/
+
+
+def test_every_route_that_reads_telemetry_needs_a_tenant(tmp_path: Path) -> None:
+    server = Running(None)
+    try:
+        for route, queries in QUERIES.items():
+            response = server.get(path_for(route, "A"), None, **queries[0])
+            if route in UNSCOPED:
+                assert response.status_code == 200
+                assert response.json()["multiTenant"] is True
+                assert response.json()["tenantRequired"] is True
+                continue
+            assert response.status_code == 400, route
+            assert response.json() == {"error": MISSING}
+            twice = server.get(path_for(route, "A"), None, **queries[0])
+            assert twice.status_code == 400
+    finally:
+        server.close()
