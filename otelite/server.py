@@ -1,8 +1,9 @@
 """The composition root: one otelite process, wired from its components.
 
-Start order is downstream first (storage → pipeline, which replays the write-ahead log →
-query API → receivers) and shutdown is the reverse, so nothing is accepted before it can be
-stored and everything accepted is stored before the process exits.
+Start order is downstream first (flatten workers → storage → pipeline, which replays the
+write-ahead log → query API → receivers; per tenant in multi-tenant mode) and shutdown is the
+reverse, so nothing is accepted before it can be stored and everything accepted is stored
+before the process exits.
 """
 
 from __future__ import annotations
