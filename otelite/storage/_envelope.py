@@ -9,7 +9,7 @@ share one ``Resource*`` / ``Scope*`` message again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -83,6 +83,25 @@ class EnvelopeColumns:
         """``count`` rows were appended under the current resource and scope."""
         self._resource_rows.extend([len(self._services) - 1] * count)
         self._scope_rows.extend([len(self._scope_names) - 1] * count)
+
+    def items(
+        self, requests: Iterable[Any], resource_field: str, scope_field: str, item_field: str
+    ) -> list[Any]:
+        """Enter every envelope of ``requests`` and return their items, one row each.
+
+        The fields name the repeated fields of the request type, e.g. ``resource_spans``,
+        ``scope_spans`` and ``spans``.
+        """
+        items: list[Any] = []
+        for request in requests:
+            for resource_envelope in getattr(request, resource_field):
+                self.resource(resource_envelope.resource, resource_envelope.schema_url)
+                for scope_envelope in getattr(resource_envelope, scope_field):
+                    self.scope(scope_envelope.scope, scope_envelope.schema_url)
+                    scope_items = getattr(scope_envelope, item_field)
+                    self.rows(len(scope_items))
+                    items.extend(scope_items)
+        return items
 
     def arrays(self) -> dict[str, pa.Array]:
         """Column name → array with one entry per row."""

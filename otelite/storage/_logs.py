@@ -20,7 +20,7 @@ from otelite.storage._attributes import (
     key_values_from_maps,
 )
 from otelite.storage._envelope import EnvelopeColumns, Regrouper
-from otelite.storage._schema import LOGS, TIMESTAMP
+from otelite.storage._schema import LOGS, timestamps
 from otelite.storage._wire import encoded_views
 from otelite.types import ExportLogsServiceRequest
 
@@ -28,11 +28,6 @@ __all__ = ["logs_from_table", "logs_to_table"]
 
 _NO_BODY = "n"
 _U64 = 2**64 - 1
-
-
-def _times(values: list[int]) -> pa.Array:
-    # OTLP's uint64 bits as they are, like span times (see ``_traces``).
-    return pa.array(values, pa.uint64()).view(TIMESTAMP)
 
 
 def _bodies(records: list[Any]) -> tuple[list[str], list[str]]:
@@ -52,14 +47,12 @@ def _bodies(records: list[Any]) -> tuple[list[str], list[str]]:
 def logs_to_table(requests: Sequence[ExportLogsServiceRequest | bytes]) -> pa.Table:
     """Flatten requests into ``otel_logs`` rows."""
     envelopes = EnvelopeColumns()
-    records: list[Any] = []
-    for request in encoded_views(ExportLogsServiceRequest, requests):
-        for resource_logs in request.resource_logs:
-            envelopes.resource(resource_logs.resource, resource_logs.schema_url)
-            for scope_logs in resource_logs.scope_logs:
-                envelopes.scope(scope_logs.scope, scope_logs.schema_url)
-                envelopes.rows(len(scope_logs.log_records))
-                records.extend(scope_logs.log_records)
+    records = envelopes.items(
+        encoded_views(ExportLogsServiceRequest, requests),
+        "resource_logs",
+        "scope_logs",
+        "log_records",
+    )
 
     attributes = AttributeColumns()
     append_attributes = attributes.append
@@ -72,11 +65,11 @@ def logs_to_table(requests: Sequence[ExportLogsServiceRequest | bytes]) -> pa.Ta
     is_observed = [t == 0 for t in times]
     bodies, body_types = _bodies(records)
     columns: dict[str, pa.Array] = {
-        "Timestamp": _times(
+        "Timestamp": timestamps(
             [o if unset else t for t, o, unset in zip(times, observed, is_observed, strict=True)]
         ),
         "TimestampIsObserved": pa.array(is_observed, pa.bool_()),
-        "ObservedTimestamp": _times(observed),
+        "ObservedTimestamp": timestamps(observed),
         "TraceId": pa.array([r.trace_id for r in records], pa.binary()),
         "SpanId": pa.array([r.span_id for r in records], pa.binary()),
         "TraceFlags": pa.array([r.flags for r in records], pa.uint32()),

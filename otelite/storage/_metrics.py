@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from otelite.storage._attributes import AttributeColumns, key_values_from_maps
 from otelite.storage._envelope import EnvelopeColumns, Regrouper
-from otelite.storage._schema import METRIC_TABLES, TIMESTAMP
+from otelite.storage._schema import METRIC_TABLES, timestamps
 from otelite.storage._wire import encoded_views
 from otelite.types import ExportMetricsServiceRequest
 
@@ -40,11 +40,6 @@ __all__ = ["metrics_from_tables", "metrics_to_tables"]
 _EXEMPLARS_TYPE = METRIC_TABLES["gauge"].field("Exemplars").type
 _QUANTILES_TYPE = METRIC_TABLES["summary"].field("ValueAtQuantiles").type
 _U64 = 1 << 64
-
-
-def _times(values: list[int]) -> pa.Array:
-    # Reinterpreting the uint64 bits keeps every OTLP time, even those past int64.
-    return pa.array(values, pa.uint64()).view(TIMESTAMP)
 
 
 def _lists(offsets: list[int], values: list[Any], value_type: pa.DataType) -> pa.Array:
@@ -89,7 +84,7 @@ class _Exemplars:
         children = [
             attributes,
             types,
-            _times(self.times),
+            timestamps(self.times),
             pa.array(self.values, pa.float64()),
             pa.array(self.ints, pa.int64()),
             pa.array(self.span_ids, pa.binary()),
@@ -177,8 +172,8 @@ class _Table(abc.ABC):
         columns.update(
             Attributes=attributes,
             AttributeTypes=attribute_types,
-            StartTimeUnix=_times(self.starts),
-            TimeUnix=_times(self.times),
+            StartTimeUnix=timestamps(self.starts),
+            TimeUnix=timestamps(self.times),
             Flags=pa.array(self.flags, pa.uint32()),
             Exemplars=self.exemplars.array(),
         )

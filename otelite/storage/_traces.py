@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from otelite.storage._attributes import AttributeColumns, key_values_from_maps
 from otelite.storage._envelope import EnvelopeColumns, Regrouper
-from otelite.storage._schema import TIMESTAMP, TRACE_ID_TS, TRACES
+from otelite.storage._schema import TIMESTAMP, TRACE_ID_TS, TRACES, timestamps
 from otelite.storage._wire import encoded_views
 from otelite.types import ExportTraceServiceRequest
 
@@ -33,12 +33,6 @@ _EVENTS_AS_INTS = pa.list_(
 
 _U64 = 2**64 - 1
 _INT64_MAX = 2**63 - 1
-
-
-def _times(values: list[int]) -> pa.Array:
-    # OTLP's uint64 bits as they are: times past 2262 (which validation rejects) still
-    # come back unchanged instead of failing a whole batch.
-    return pa.array(values, pa.uint64()).view(TIMESTAMP)
 
 
 def _duration(starts: pa.Array, ends: pa.Array) -> pa.Array:
@@ -69,7 +63,7 @@ def _events(spans: list[Any]) -> pa.Array:
     values, types = attributes.arrays()
     struct = pa.StructArray.from_arrays(
         [
-            _times(times),
+            timestamps(times),
             pa.array(names, pa.string()),
             values,
             types,
@@ -126,14 +120,9 @@ def traces_to_tables(
     latest span start or end, so a lookup restricted to that range finds every span.
     """
     envelopes = EnvelopeColumns()
-    spans: list[Any] = []
-    for request in encoded_views(ExportTraceServiceRequest, requests):
-        for resource_spans in request.resource_spans:
-            envelopes.resource(resource_spans.resource, resource_spans.schema_url)
-            for scope_spans in resource_spans.scope_spans:
-                envelopes.scope(scope_spans.scope, scope_spans.schema_url)
-                envelopes.rows(len(scope_spans.spans))
-                spans.extend(scope_spans.spans)
+    spans = envelopes.items(
+        encoded_views(ExportTraceServiceRequest, requests), "resource_spans", "scope_spans", "spans"
+    )
 
     attributes = AttributeColumns()
     append_attributes = attributes.append
