@@ -11,6 +11,7 @@ import pytest
 from otelite.query import Plan, compile_plan
 from otelite.query.dialects import DuckDBDialect
 from otelite.storage._schema import LOGS, METRIC_TABLES, TABLES, TRACES, table_name
+from otelite.storage.duckdb._layout import from_stored, to_stored
 
 from .dataset import GAUGE_ROWS, LOG_ROWS, SPANS, rows_table
 
@@ -22,7 +23,7 @@ def db() -> Iterator[duckdb.DuckDBPyConnection]:
     for schema in TABLES:
         connection.execute(dialect.create_table(table_name(schema), schema))
     for schema, rows in ((TRACES, SPANS), (LOGS, LOG_ROWS), (METRIC_TABLES["gauge"], GAUGE_ROWS)):
-        data = rows_table(schema, rows)  # noqa: F841 - read by DuckDB's replacement scan
+        data = to_stored(rows_table(schema, rows))  # noqa: F841 - read by DuckDB's scan
         connection.execute(f'INSERT INTO "{table_name(schema)}" SELECT * FROM data')
     yield connection
     connection.close()
@@ -34,7 +35,7 @@ def run(db: duckdb.DuckDBPyConnection):  # type: ignore[no-untyped-def]
 
     def run(plan: Plan) -> list[dict[str, Any]]:
         statement = compile_plan(plan, DuckDBDialect())
-        result = db.sql(statement.sql, params=list(statement.params)).to_arrow_table()
+        result = from_stored(db.sql(statement.sql, params=list(statement.params)).to_arrow_table())
         return result.to_pylist()  # type: ignore[no-any-return]
 
     return run

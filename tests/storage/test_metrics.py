@@ -22,6 +22,7 @@ from otelite.storage import WriteBatch
 from otelite.storage._metrics import _column, metrics_from_tables, metrics_to_tables
 from otelite.storage._schema import METRIC_TABLES, table_name
 from otelite.storage.duckdb import DuckDBStorage
+from otelite.storage.duckdb._layout import from_stored, to_stored
 from otelite.types import ExportMetricsServiceRequest, Signal
 from tests.roundtrip import assert_same_telemetry
 
@@ -210,10 +211,11 @@ def through_duckdb(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
     for kind, table in tables.items():
         name = table_name(METRIC_TABLES[kind])
         connection.execute(dialect.create_table(name, METRIC_TABLES[kind]))
-        connection.register("incoming", table)
+        connection.register("incoming", to_stored(table))
         connection.execute(f"INSERT INTO {dialect.quote(name)} SELECT * FROM incoming")
         connection.unregister("incoming")
-        back[kind] = connection.sql(f"SELECT * FROM {dialect.quote(name)}").to_arrow_table()
+        stored = connection.sql(f"SELECT * FROM {dialect.quote(name)}").to_arrow_table()
+        back[kind] = from_stored(stored)
     connection.close()
     return back
 

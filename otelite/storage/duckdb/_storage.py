@@ -29,6 +29,7 @@ from otelite.storage._logs import logs_from_table
 from otelite.storage._metrics import metrics_from_tables
 from otelite.storage._schema import LOGS, METRIC_TABLES, TABLES, TRACE_ID_TS, TRACES, table_name
 from otelite.storage._traces import traces_from_table
+from otelite.storage.duckdb._layout import batch_from_stored, from_stored, migrations, to_stored
 from otelite.storage.duckdb._reading import ROW_HASH, SpanDeduplicator, chunked
 from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal, TraceId, UnixNano
 
@@ -97,7 +98,18 @@ class DuckDBStorage:
     def _create_tables(self) -> None:
         dialect = DuckDBDialect()
         for schema in TABLES:
-            self._db.execute(dialect.create_table(table_name(schema), schema))
+            name = table_name(schema)
+            self._db.execute(dialect.create_table(name, schema))
+            # A file written before maps were stored as lists: convert it in place, once.
+            stored = dict(
+                self._db.execute(
+                    "SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_name = ?",
+                    [name],
+                ).fetchall()
+            )
+            for statement in migrations(dialect, name, schema, stored):
+                self._db.execute(statement)
         self._db.execute(f"CREATE TABLE IF NOT EXISTS {_STATE} (wal_position BIGINT NOT NULL)")
         self._db.execute(f"INSERT INTO {_STATE} SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {_STATE})")
 
@@ -140,7 +152,7 @@ class DuckDBStorage:
 
     def _insert(self, name: str, table: pa.Table) -> None:
         view = "_otelite_rows"
-        self._writer.register(view, table)
+        self._writer.register(view, to_stored(table))
         try:
             self._writer.execute(
                 f"INSERT INTO {self._dialect.quote(name)} BY NAME SELECT * FROM {view}"
@@ -231,7 +243,7 @@ class DuckDBStorage:
                 'AND make_timestamp_ns($3) ORDER BY "Timestamp"',
                 params=[trace_id, first, last],
             ).to_arrow_table()
-            return table
+            return from_stored(table)
 
         table = self._read(run)
         if table is None or table.num_rows == 0:
@@ -300,7 +312,7 @@ class DuckDBStorage:
                 raise Unavailable(f"storage: export failed: {error}") from error
             keep = SpanDeduplicator() if dedupe else None
             try:
-                yield from chunked(reader, max_items, rebuild, keep)
+                yield from chunked(map(batch_from_stored, reader), max_items, rebuild, keep)
             except duckdb.Error as error:  # e.g. the store was closed mid-stream
                 raise Unavailable(f"storage: export failed: {error}") from error
         finally:
@@ -323,8 +335,8 @@ class DuckDBStorage:
             statements = cursor.extract_statements(sql)
             if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
                 raise InvalidRequest("query: only a single read-only SELECT statement may run")
-            table: pa.Table = cursor.sql(sql, params=list(params) or None).to_arrow_table()
-            return table
+            table = cursor.sql(sql, params=list(params) or None).to_arrow_table()
+            return from_stored(table)
 
         result: pa.Table = self._read(run)
         return result

@@ -1,0 +1,141 @@
+"""DuckDB holds attribute maps as two lists: conversion both ways, lookups, older files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from otelite.query.dialects import Dialect, DuckDBDialect
+from otelite.storage import WriteBatch, flatten
+from otelite.storage._schema import TABLES, TRACES, table_name
+from otelite.storage.duckdb import DATABASE_FILE, DuckDBStorage
+from otelite.storage.duckdb._layout import (
+    batch_from_stored,
+    from_stored,
+    migrations,
+    stored_type,
+    to_stored,
+)
+from otelite.types import ExportTraceServiceRequest, Signal
+from tests.roundtrip import assert_same_telemetry
+from tests.storage.samples import TRACE_A, logs_request, trace_request
+from tests.strategies import trace_requests
+
+MAP = pa.map_(pa.string(), pa.string())
+
+
+def test_stored_type_replaces_maps_everywhere() -> None:
+    nested = pa.list_(pa.struct([pa.field("Name", pa.string()), pa.field("Attributes", MAP)]))
+    lists = pa.struct(
+        [pa.field("keys", pa.list_(pa.string())), pa.field("values", pa.list_(pa.string()))]
+    )
+    assert stored_type(MAP) == lists
+    assert stored_type(nested) == pa.list_(
+        pa.struct([pa.field("Name", pa.string()), pa.field("Attributes", lists)])
+    )
+    assert stored_type(pa.string()) == pa.string()
+
+
+def test_conversion_round_trips_slices_nulls_and_empty_maps() -> None:
+    maps = pa.array(
+        [[("a", "1"), ("b", "2")], [], None, [("c", "3")], [("d", "4"), ("e", "")]], MAP
+    )
+    events = pa.array(
+        [[{"Name": "x", "Attributes": [("k", "v")]}], None, [], [{"Name": "y", "Attributes": []}]],
+        pa.list_(pa.struct([pa.field("Name", pa.string()), pa.field("Attributes", MAP)])),
+    )
+    # Slices keep their offsets into the children: the conversion must honour them.
+    table = pa.Table.from_arrays([maps.slice(1, 4), events], names=["m", "e"])
+    stored = to_stored(table)
+    assert stored.schema.field("m").type == stored_type(MAP)
+    assert stored.column("m").to_pylist() == [
+        {"keys": [], "values": []},
+        None,
+        {"keys": ["c"], "values": ["3"]},
+        {"keys": ["d", "e"], "values": ["4", ""]},
+    ]
+    back = from_stored(stored)
+    assert back.schema == table.schema
+    assert back.to_pylist() == table.to_pylist()
+
+
+def test_a_result_read_from_duckdb_comes_back_as_maps() -> None:
+    table = flatten([trace_request()], [], [])[table_name(TRACES)]
+    connection = duckdb.connect()
+    connection.execute(DuckDBDialect().create_table("t", TRACES))
+    stored = to_stored(table)  # noqa: F841 - read by DuckDB's replacement scan
+    connection.execute("INSERT INTO t SELECT * FROM stored")
+    # A slice past the first row: DuckDB's lists then start at an offset in the children.
+    result = connection.sql("SELECT * FROM t ORDER BY rowid OFFSET 1").to_arrow_table()
+    batches = connection.sql("SELECT * FROM t ORDER BY rowid OFFSET 1").to_arrow_reader(1)
+    expected = table.slice(1)
+    assert from_stored(result).equals(expected)
+    streamed = pa.Table.from_batches([batch_from_stored(batch) for batch in batches])
+    assert streamed.equals(expected)
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"), [("http.route", "/a"), ("missing", None), ("service.name", None)]
+)
+def test_map_lookups_read_the_value_at_the_key(key: str, expected: str | None) -> None:
+    dialect = DuckDBDialect()
+    connection = duckdb.connect()
+    connection.execute(dialect.create_table("t", pa.schema([pa.field("m", MAP)])))
+    rows = to_stored(pa.table({"m": pa.array([[("http.route", "/a"), ("x", "")]], MAP)}))  # noqa: F841
+    connection.execute("INSERT INTO t SELECT * FROM rows")
+    get = dialect.call("map_get", '"m"', "$1")
+    has = dialect.call("map_contains", '"m"', "$1")
+    assert connection.execute(f"SELECT {get}, {has} FROM t", [key]).fetchall() == [
+        (expected, expected is not None)
+    ]
+
+
+def _write_map_era_file(data_dir: Path, request: ExportTraceServiceRequest) -> None:
+    """A database as otelite wrote it when attribute maps were DuckDB ``MAP`` columns."""
+    data_dir.mkdir()
+    connection = duckdb.connect(str(data_dir / DATABASE_FILE))
+    old = Dialect()
+    for schema in TABLES:
+        connection.execute(old.create_table(table_name(schema), schema))
+    for name, table in flatten([request], [], [logs_request()]).items():
+        connection.register("incoming", table)
+        connection.execute(f'INSERT INTO "{name}" SELECT * FROM incoming')
+        connection.unregister("incoming")
+    connection.close()
+
+
+def test_a_file_with_map_columns_is_converted_in_place_and_loses_nothing(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    _write_map_era_file(data_dir, trace_request())
+    with DuckDBStorage(data_dir) as store:
+        assert_same_telemetry([trace_request()], list(store.export(Signal.TRACES)))
+        assert_same_telemetry([logs_request()], list(store.export(Signal.LOGS)))
+        found = store.get_trace(TRACE_A)
+        assert found is not None and found.resource_spans[0].resource.attributes
+        store.write(WriteBatch(traces=[trace_request()]))  # new rows in the new layout
+        assert_same_telemetry([trace_request()], list(store.export(Signal.TRACES)))
+        types = _column_types(store)
+    assert types["SpanAttributes"].startswith("STRUCT")
+    assert "MAP(" not in types["Events"]
+    # Opening again finds nothing left to convert.
+    with DuckDBStorage(data_dir) as store:
+        assert migrations(DuckDBDialect(), "otel_traces", TRACES, _column_types(store)) == []
+
+
+def _column_types(store: DuckDBStorage) -> dict[str, str]:
+    rows = store.query(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = 'otel_traces'"
+    ).to_pylist()
+    return {row["column_name"]: row["data_type"] for row in rows}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(request=trace_requests())
+def test_generated_tables_survive_the_conversion(request: ExportTraceServiceRequest) -> None:
+    for table in flatten([request], [], []).values():
+        assert from_stored(to_stored(table)).equals(table)
