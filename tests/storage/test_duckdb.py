@@ -292,3 +292,13 @@ def test_a_failed_write_is_unavailable_and_stores_nothing(storage: DuckDBStorage
     assert exported(storage, Signal.LOGS) == []
     storage.write(WriteBatch(logs=[logs_request()], wal_position=3))  # and it recovers
     assert storage.wal_position() == 3
+
+
+def test_memory_and_checkpoint_bounds_are_applied() -> None:
+    with DuckDBStorage(None, memory_limit="300MB", checkpoint_threshold="32MB") as store:
+        [row] = store.query(
+            "SELECT current_setting('memory_limit') AS memory, "
+            "current_setting('checkpoint_threshold') AS checkpoint"
+        ).to_pylist()
+    assert row["memory"].startswith("286.1 MiB")  # 300 MB in DuckDB's binary units
+    assert row["checkpoint"].startswith("30.5 MiB")

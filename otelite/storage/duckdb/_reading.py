@@ -8,33 +8,30 @@ import pyarrow as pa
 
 from otelite.types import ExportRequest
 
-__all__ = ["ROW_HASH", "SpanDeduplicator", "chunked"]
-
-ROW_HASH = "_RowHash"
-"""Name of the extra result column holding a hash of the whole stored row."""
+__all__ = ["SpanDeduplicator", "chunked"]
 
 
 class SpanDeduplicator:
     """Drops copies of a span that a client sent again after a timeout.
 
-    A copy has the same trace id, span id and content (so the same row hash, which the
-    query adds as ``ROW_HASH``). Rows must arrive ordered by ``Timestamp``: copies share
-    their start time, so only the keys seen at the latest time need remembering, which
-    keeps memory flat however long the stream. A span re-sent with different content is
+    A copy has the same trace id, span id, start time and content. Rows must arrive
+    ordered by ``Timestamp``: copies share their start time, so only the rows seen at the
+    latest time need remembering, which keeps memory flat however long the stream. Rows
+    are compared whole only when their ids and start time meet (rare: only re-sent
+    spans), so a query need not hash every row. A span re-sent with different content is
     not a copy and is kept.
     """
 
     def __init__(self) -> None:
-        self._seen: set[tuple[bytes, bytes, int]] = set()
+        # (trace id, span id) → the rows kept with those ids at the latest time, as
+        # (table, row index) so that a row is only sliced out when it has to be compared.
+        self._seen: dict[tuple[bytes, bytes], list[tuple[pa.Table, int]]] = {}
         self._time: int | None = None
 
     def __call__(self, table: pa.Table) -> pa.Table:
         times = table.column("Timestamp").cast(pa.int64()).to_pylist()
         keys = zip(
-            table.column("TraceId").to_pylist(),
-            table.column("SpanId").to_pylist(),
-            table.column(ROW_HASH).to_pylist(),
-            strict=True,
+            table.column("TraceId").to_pylist(), table.column("SpanId").to_pylist(), strict=True
         )
         keep: list[int] = []
         seen = self._seen
@@ -42,11 +39,22 @@ class SpanDeduplicator:
             if time != self._time:
                 seen.clear()
                 self._time = time
-            if key not in seen:
-                seen.add(key)
-                keep.append(index)
-        unique = table if len(keep) == table.num_rows else table.take(pa.array(keep, pa.int64()))
-        return unique.drop_columns([ROW_HASH])
+            kept = seen.get(key)
+            if kept is None:
+                seen[key] = [(table, index)]
+            elif _is_copy(table, index, kept):
+                continue
+            else:
+                kept.append((table, index))
+            keep.append(index)
+        if len(keep) == table.num_rows:
+            return table
+        return table.take(pa.array(keep, pa.int64()))
+
+
+def _is_copy(table: pa.Table, index: int, kept: list[tuple[pa.Table, int]]) -> bool:
+    row = table.slice(index, 1)
+    return any(row.equals(other.slice(other_index, 1)) for other, other_index in kept)
 
 
 def chunked(
