@@ -8,6 +8,7 @@ stored as it is; any other body in the attribute text form with its type code in
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,17 +31,37 @@ _NO_BODY = "n"
 _U64 = 2**64 - 1
 
 
-def _bodies(records: list[Any]) -> tuple[list[str], list[str]]:
-    bodies: list[str] = []
-    types: list[str] = []
-    for record in records:
-        if not record.HasField("body"):
-            bodies.append("")
-            types.append(_NO_BODY)
-            continue
-        text, code = any_value_to_text(record.body)
-        bodies.append(text)
-        types.append(code or "")
+# Every scalar field a row takes from its record, read in one C call per record: a third
+# cheaper than a comprehension per field. ``body.string_value`` is the text of a string
+# body (the common case); other bodies are found where it is empty (see ``_bodies``).
+_FIELDS = (
+    "time_unix_nano",
+    "observed_time_unix_nano",
+    "trace_id",
+    "span_id",
+    "flags",
+    "severity_text",
+    "severity_number",
+    "event_name",
+    "dropped_attributes_count",
+    "body.string_value",
+)
+_read_fields = operator.attrgetter(*_FIELDS)
+
+
+def _bodies(records: list[Any], texts: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``Body`` and ``BodyType`` of each record, given the ``string_value`` of each body.
+
+    A non-empty ``string_value`` can only be a string body; an empty one may also be no
+    body, an empty body, or another kind, so only those records are looked at again.
+    """
+    bodies = list(texts)
+    types = ["" if text else _NO_BODY for text in texts]
+    for row, text in enumerate(texts):
+        if not text and records[row].HasField("body"):
+            body, code = any_value_to_text(records[row].body)
+            bodies[row] = body
+            types[row] = code or ""
     return bodies, types
 
 
@@ -60,30 +81,31 @@ def logs_to_table(requests: Sequence[ExportLogsServiceRequest | bytes]) -> pa.Ta
         append_attributes(record.attributes)
     log_attributes, log_attribute_types = attributes.arrays()
 
-    observed = [r.observed_time_unix_nano for r in records]
-    times = [r.time_unix_nano for r in records]
+    fields: list[Sequence[Any]] = (
+        list(zip(*map(_read_fields, records), strict=True)) if records else [()] * len(_FIELDS)
+    )
+    times, observed, trace_ids, span_ids, flags, severity_texts = fields[:6]
+    severity_numbers, event_names, dropped, texts = fields[6:]
     is_observed = [t == 0 for t in times]
-    bodies, body_types = _bodies(records)
+    bodies, body_types = _bodies(records, texts)
     columns: dict[str, pa.Array] = {
         "Timestamp": timestamps(
             [o if unset else t for t, o, unset in zip(times, observed, is_observed, strict=True)]
         ),
         "TimestampIsObserved": pa.array(is_observed, pa.bool_()),
-        "ObservedTimestamp": timestamps(observed),
-        "TraceId": pa.array([r.trace_id for r in records], pa.binary()),
-        "SpanId": pa.array([r.span_id for r in records], pa.binary()),
-        "TraceFlags": pa.array([r.flags for r in records], pa.uint32()),
-        "SeverityText": pa.array([r.severity_text for r in records], pa.string()),
-        "SeverityNumber": pa.array([r.severity_number for r in records], pa.int32()),
-        "EventName": pa.array([r.event_name for r in records], pa.string()),
+        "ObservedTimestamp": timestamps(list(observed)),
+        "TraceId": pa.array(trace_ids, pa.binary()),
+        "SpanId": pa.array(span_ids, pa.binary()),
+        "TraceFlags": pa.array(flags, pa.uint32()),
+        "SeverityText": pa.array(severity_texts, pa.string()),
+        "SeverityNumber": pa.array(severity_numbers, pa.int32()),
+        "EventName": pa.array(event_names, pa.string()),
         "Body": pa.array(bodies, pa.string()),
         "BodyType": pa.array(body_types, pa.string()),
         **envelopes.arrays(),
         "LogAttributes": log_attributes,
         "LogAttributeTypes": log_attribute_types,
-        "DroppedAttributesCount": pa.array(
-            [r.dropped_attributes_count for r in records], pa.uint32()
-        ),
+        "DroppedAttributesCount": pa.array(dropped, pa.uint32()),
     }
     return pa.Table.from_arrays([columns[f.name] for f in LOGS], schema=LOGS)
 

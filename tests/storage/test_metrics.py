@@ -295,6 +295,29 @@ def test_resource_and_scope_columns_repeat_on_every_row() -> None:
     assert gauges["ScopeName"] == ["meter"] * 5 + ["other"] * 5
 
 
+def test_points_of_interleaved_types_keep_their_own_resource_and_metric() -> None:
+    def request(first: int) -> ExportMetricsServiceRequest:
+        sent = ExportMetricsServiceRequest()
+        for service in ("a", "b"):
+            resource = sent.resource_metrics.add()
+            resource.resource.attributes.append(kv("service.name", string_value=service))
+            metrics = resource.scope_metrics.add().metrics
+            metrics.add(name="g").gauge.data_points.add(as_int=first)
+            metrics.add(name="s").sum.data_points.add(as_int=first + 1)
+            points = metrics.add(name="h").gauge.data_points
+            points.add(as_int=first + 2)
+            points.add(as_int=first + 3)
+        return sent
+
+    tables = metrics_to_tables([request(0), request(10)])
+    gauges, sums = pydict(tables["gauge"]), pydict(tables["sum"])
+    assert gauges["ServiceName"] == ["a"] * 3 + ["b"] * 3 + ["a"] * 3 + ["b"] * 3
+    assert gauges["MetricName"] == ["g", "h", "h"] * 4
+    assert gauges["ValueInt"] == [0, 2, 3, 0, 2, 3, 10, 12, 13, 10, 12, 13]
+    assert sums["ServiceName"] == ["a", "b", "a", "b"]
+    assert sums["ValueInt"] == [1, 1, 11, 11]
+
+
 def test_metrics_without_points_are_not_stored() -> None:
     request = ExportMetricsServiceRequest()
     scope = request.resource_metrics.add().scope_metrics.add()
