@@ -1,10 +1,10 @@
 """Resource and scope columns: flattening envelopes onto rows, and regrouping rows into them.
 
 Every stored row (span, log record, data point) repeats the resource and scope it was sent
-under. Flattening keeps one entry per distinct envelope and expands it to rows with a
-``take``, so a resource with ten attributes costs ten attribute conversions per request,
-not per span. Regrouping goes the other way: rows with equal resource and scope columns
-share one ``Resource*`` / ``Scope*`` message again.
+under. Flattening keeps one entry per envelope and refers rows to it through a dictionary
+column, so a resource with ten attributes costs ten attribute conversions per request,
+not per span, and is never copied per row. Regrouping goes the other way: rows with equal
+resource and scope columns share one ``Resource*`` / ``Scope*`` message again.
 """
 
 from __future__ import annotations
@@ -104,7 +104,8 @@ class EnvelopeColumns:
         return items
 
     def arrays(self) -> dict[str, pa.Array]:
-        """Column name → array with one entry per row."""
+        """Column name → array with one entry per row, dictionary-encoded (one dictionary
+        entry per envelope met; see ``_schema.flattened``)."""
         resource_attributes, resource_types = self._resource_attributes.arrays()
         scope_attributes, scope_types = self._scope_attributes.arrays()
         per_resource: dict[str, pa.Array] = {
@@ -124,8 +125,16 @@ class EnvelopeColumns:
         }
         resource_rows = pa.array(self._resource_rows, pa.int32())
         scope_rows = pa.array(self._scope_rows, pa.int32())
-        columns = {name: array.take(resource_rows) for name, array in per_resource.items()}
-        columns.update({name: array.take(scope_rows) for name, array in per_scope.items()})
+        columns = {
+            name: pa.DictionaryArray.from_arrays(resource_rows, array)
+            for name, array in per_resource.items()
+        }
+        columns.update(
+            {
+                name: pa.DictionaryArray.from_arrays(scope_rows, array)
+                for name, array in per_scope.items()
+            }
+        )
         return columns
 
 

@@ -21,7 +21,7 @@ from otelite.storage._attributes import (
     key_values_from_maps,
 )
 from otelite.storage._envelope import EnvelopeColumns, Regrouper
-from otelite.storage._schema import LOGS, timestamps
+from otelite.storage._schema import LOGS, flattened, timestamps
 from otelite.storage._wire import encoded_views
 from otelite.types import ExportLogsServiceRequest
 
@@ -107,7 +107,7 @@ def logs_to_table(requests: Sequence[ExportLogsServiceRequest | bytes]) -> pa.Ta
         "LogAttributeTypes": log_attribute_types,
         "DroppedAttributesCount": pa.array(dropped, pa.uint32()),
     }
-    return pa.Table.from_arrays([columns[f.name] for f in LOGS], schema=LOGS)
+    return pa.Table.from_arrays([columns[f.name] for f in LOGS], schema=flattened(LOGS))
 
 
 def logs_from_table(table: pa.Table) -> ExportLogsServiceRequest:

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from otelite.storage._attributes import AttributeColumns
 from otelite.storage._envelope import EnvelopeColumns
-from otelite.storage._schema import METRIC_TABLES, timestamps
+from otelite.storage._schema import METRIC_TABLES, flattened, timestamps
 from otelite.storage._wire import encoded_views
 from otelite.types import ExportMetricsServiceRequest
 
@@ -219,7 +219,9 @@ class _Gathered:
             Flags=pa.array([p.flags for p in points], pa.uint32()),
         )
         columns.update(_COLUMNS[kind](points))
-        return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
+        return pa.Table.from_arrays(
+            [columns[name] for name in schema.names], schema=flattened(schema)
+        )
 
 
 def metrics_to_tables(

@@ -34,6 +34,7 @@ __all__ = [
     "TABLES",
     "TRACES",
     "TRACE_ID_TS",
+    "flattened",
     "table_name",
     "timestamps",
 ]
@@ -236,6 +237,28 @@ METRIC_TABLES: dict[str, pa.Schema] = {
     "exponential_histogram": METRICS_EXPONENTIAL_HISTOGRAM,
     "summary": METRICS_SUMMARY,
 }
+
+
+_ENVELOPE_COLUMNS = frozenset(field.name for field in _resource_and_scope())
+
+
+def flattened(schema: pa.Schema) -> pa.Schema:
+    """``schema`` as flattening produces its rows: resource and scope columns dictionary-encoded.
+
+    Every row repeats its resource and scope, a few of them per request; as dictionaries
+    they are built and handed over once per envelope instead of once per row (a span's
+    resource attributes are about 40% of its flattened size), and DuckDB inserts them
+    faster. Stored columns and query results have the plain types of ``schema``.
+    """
+    return pa.schema(
+        [
+            field.with_type(pa.dictionary(pa.int32(), field.type))
+            if field.name in _ENVELOPE_COLUMNS
+            else field
+            for field in schema
+        ],
+        metadata=schema.metadata,
+    )
 
 
 def table_name(schema: pa.Schema) -> str:

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from otelite.storage._attributes import AttributeColumns, key_values_from_maps
 from otelite.storage._envelope import EnvelopeColumns, Regrouper
-from otelite.storage._schema import TIMESTAMP, TRACE_ID_TS, TRACES, timestamps
+from otelite.storage._schema import TIMESTAMP, TRACE_ID_TS, TRACES, flattened, timestamps
 from otelite.storage._wire import encoded_views
 from otelite.types import ExportTraceServiceRequest
 
@@ -159,7 +159,7 @@ def traces_to_tables(
         "Links": _links(spans),
         "DroppedLinksCount": pa.array([s.dropped_links_count for s in spans], pa.uint32()),
     }
-    table = pa.Table.from_arrays([columns[f.name] for f in TRACES], schema=TRACES)
+    table = pa.Table.from_arrays([columns[f.name] for f in TRACES], schema=flattened(TRACES))
 
     # A span ending before it starts still lies at its start: the range covers both.
     start_ns = starts.view(pa.int64())

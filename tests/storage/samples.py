@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pyarrow as pa
 from opentelemetry.proto.common.v1.common_pb2 import (
     AnyValue,
     ArrayValue,
@@ -213,3 +214,16 @@ def logs_request() -> ExportLogsServiceRequest:
             )
         ]
     )
+
+
+def decoded(table: pa.Table) -> pa.Table:
+    """A flattened table with its dictionary-encoded columns decoded, as storage returns it."""
+    for index, field in enumerate(table.schema):
+        if isinstance(field.type, pa.DictionaryType):
+            column = table.column(index)
+            value_type = field.type.value_type
+            chunks = [chunk.dictionary_decode() for chunk in column.chunks]
+            table = table.set_column(
+                index, field.with_type(value_type), pa.chunked_array(chunks, value_type)
+            )
+    return table

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from otelite.storage import logs_from_table, logs_to_table
-from otelite.storage._schema import LOGS
+from otelite.storage._schema import LOGS, flattened
 from otelite.types import ExportLogsServiceRequest
 from tests.roundtrip import assert_same_telemetry
 from tests.storage.samples import T0, logs_request
@@ -25,7 +25,7 @@ def _row(table: pa.Table, index: int) -> dict[str, object]:
 def test_every_field_and_body_kind_round_trips() -> None:
     sent = logs_request()
     table = logs_to_table([sent])
-    assert table.schema == LOGS
+    assert table.schema == flattened(LOGS)
     back = logs_from_table(table)
     assert_same_telemetry([sent], [back])
 

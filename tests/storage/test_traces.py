@@ -9,7 +9,7 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 
 from otelite.storage import traces_from_table, traces_to_tables
-from otelite.storage._schema import TRACE_ID_TS, TRACES
+from otelite.storage._schema import TRACE_ID_TS, TRACES, flattened
 from otelite.types import ExportTraceServiceRequest
 from tests.roundtrip import assert_same_telemetry
 from tests.storage.samples import T0, TRACE_A, TRACE_B, span, trace_request
@@ -30,7 +30,7 @@ def _rows(table: pa.Table) -> list[dict[str, Any]]:
 def test_every_field_and_value_type_round_trips() -> None:
     sent = trace_request()
     table, _ = traces_to_tables([sent])
-    assert table.schema == TRACES
+    assert table.schema == flattened(TRACES)
     assert table.num_rows == 4
     back = traces_from_table(table)
     assert_same_telemetry([sent], [back])

@@ -40,6 +40,8 @@ VALUES = "values"
 
 def stored_type(data_type: pa.DataType) -> pa.DataType:
     """``data_type`` with every map replaced by its stored struct of lists."""
+    if isinstance(data_type, pa.DictionaryType):
+        return pa.dictionary(data_type.index_type, stored_type(data_type.value_type))
     if isinstance(data_type, pa.MapType):
         return pa.struct(
             [
@@ -57,6 +59,8 @@ def stored_type(data_type: pa.DataType) -> pa.DataType:
 def _has_map(data_type: pa.DataType) -> bool:
     if isinstance(data_type, pa.MapType):
         return True
+    if isinstance(data_type, pa.DictionaryType):
+        return _has_map(data_type.value_type)
     if isinstance(data_type, pa.ListType):
         return _has_map(data_type.value_type)
     if isinstance(data_type, pa.StructType):
@@ -103,6 +107,10 @@ def _nulls(array: pa.Array) -> pa.Array | None:
 
 
 def _to_stored(array: pa.Array) -> pa.Array:
+    if isinstance(array, pa.DictionaryArray):
+        if not _has_map(array.type):
+            return array
+        return pa.DictionaryArray.from_arrays(array.indices, _to_stored(array.dictionary))
     if isinstance(array, pa.MapArray):
         offsets = array.offsets
         keys = pa.ListArray.from_arrays(offsets, _to_stored(array.keys))
