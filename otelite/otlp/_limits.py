@@ -24,7 +24,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otelite.config import Limits
 
-__all__ = ["INT64_MAX", "Cuts", "TimeWindow", "Trimmer", "int64_problem"]
+__all__ = ["INT64_MAX", "Cuts", "TimeWindow", "Trimmer", "int64_problem", "records_fit"]
 
 INT64_MAX = 2**63 - 1
 """The latest time storage holds, in nanoseconds since the epoch (in the year 2262)."""
@@ -51,17 +51,28 @@ class Trimmer:
     ``size_bound`` bytes cannot hold a value over the length limit (a character takes at
     least one byte in UTF-8, in protobuf and in JSON), so its values need no look. Measuring
     an item costs about as much as serializing it, so when the whole request is known to
-    be small enough (``encoded_size``) the bound is lifted and nothing is measured.
+    be small enough (``encoded_size``), or its binary protobuf ``body`` shows that every
+    resource, scope and record in it is (``records_fit``), the bound is lifted and nothing
+    is measured.
     """
 
     def __init__(
-        self, limits: Limits, notes: list[str], *, encoded_size: int | None = None
+        self,
+        limits: Limits,
+        notes: list[str],
+        *,
+        encoded_size: int | None = None,
+        body: bytes | None = None,
     ) -> None:
         self.max_attributes = _or_unlimited(limits.max_attributes)
         self._max_events = _or_unlimited(limits.max_events_per_span)
         self._max_links = _or_unlimited(limits.max_links_per_span)
         self._max_length = _or_unlimited(limits.max_attribute_value_length)
+        if body is not None:
+            encoded_size = len(body)
         small = encoded_size is not None and encoded_size <= self._max_length
+        if not small and body is not None and self._max_length < _UNLIMITED:
+            small = records_fit(body, self._max_length)
         self.size_bound = _UNLIMITED if small else self._max_length
         self.measure = self.size_bound < _UNLIMITED
         """Whether items must be measured at all."""
@@ -141,6 +152,90 @@ class Trimmer:
             f"{where}: {what} truncated to {self._max_length} "
             f"(limit max_attribute_value_length={self._max_length})"
         )
+
+
+def records_fit(body: bytes, bound: int) -> bool:
+    """Whether every resource, scope and record of an export request encodes to at most
+    ``bound`` bytes, read from the length prefixes of its binary protobuf ``body``.
+
+    Every attribute value lies inside one of these, so when they fit, no value is longer
+    than ``bound``: reading a few bytes per record finds that far faster than measuring
+    each decoded record. The three request types share the layout this relies on: the
+    request's field 1 holds resource envelopes, whose field 2 holds scope envelopes, whose
+    fields hold the scope and the records. False when unsure: a record over ``bound``, or
+    a form this quick reading does not follow (groups, a malformed body).
+    """
+    try:
+        return _fields_fit(body, 0, len(body), 0, bound)
+    except IndexError:
+        return False
+
+
+# Protobuf wire types; the other two (groups) are not followed.
+_VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
+
+
+def _fields_fit(buf: bytes, pos: int, end: int, depth: int, bound: int) -> bool:
+    """Whether the length-delimited fields of the message in ``buf[pos:end]`` fit, at
+    ``depth`` 0 (the request), 1 (a resource envelope) or 2 (a scope envelope)."""
+    while pos < end:
+        tag, pos = _varint(buf, pos)
+        kind = tag & 7
+        if kind == _LEN:
+            size, pos = _varint(buf, pos)
+            if depth == 0 and tag >> 3 == 1:
+                fits = _fields_fit(buf, pos, pos + size, 1, bound)
+            elif depth == 1 and tag >> 3 == 2:
+                fits = _scope_fits(buf, pos, pos + size, bound)
+            else:
+                fits = size <= bound
+            if not fits:
+                return False
+            pos += size
+        elif kind == _VARINT:
+            pos = _varint(buf, pos)[1]
+        elif kind == _I64:
+            pos += 8
+        elif kind == _I32:
+            pos += 4
+        else:
+            return False
+    return pos == end
+
+
+def _scope_fits(buf: bytes, pos: int, end: int, bound: int) -> bool:
+    # The hot loop, one turn per record: the common field (a one-byte tag, a length of
+    # one or two bytes) is read inline; anything else goes the general way from there.
+    while pos < end:
+        tag = buf[pos]
+        if tag & 0x87 == _LEN:
+            size = buf[pos + 1]
+            if size < 0x80:
+                pos += 2
+            else:
+                high = buf[pos + 2]
+                if high >= 0x80:
+                    return _fields_fit(buf, pos, end, 2, bound)
+                size = (size & 0x7F) | high << 7
+                pos += 3
+            if size > bound:
+                return False
+            pos += size
+        else:
+            return _fields_fit(buf, pos, end, 2, bound)
+    return pos == end
+
+
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    """The varint at ``pos`` and the position after it."""
+    value = shift = 0
+    while True:
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
 
 
 def _or_unlimited(limit: int | None) -> int:

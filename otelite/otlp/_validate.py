@@ -90,6 +90,7 @@ def validate(
     limits: Limits = _DEFAULT_LIMITS,
     *,
     encoded_size: int | None = None,
+    body: bytes | None = None,
     now_ns: int | None = None,
 ) -> Rejection:
     """Remove the records of ``request`` that otelite cannot store, cut the rest to
@@ -97,12 +98,14 @@ def validate(
 
     ``encoded_size`` is the size of the body the request was decoded from, when known: a
     body no longer than the value length limit cannot hold a value over it, which spares
-    measuring every record. ``now_ns`` is the clock the time limits read.
+    measuring every record. ``body`` is that body itself when it is binary protobuf (its
+    size is then implied): the length prefixes in it tell even for a larger body whether
+    any record could hold such a value. ``now_ns`` is the clock the time limits read.
     """
     reasons: list[str] = []
     notes: list[str] = []
     window = TimeWindow.of(limits, time.time_ns() if now_ns is None else now_ns)
-    trimmer = Trimmer(limits, notes, encoded_size=encoded_size)
+    trimmer = Trimmer(limits, notes, encoded_size=encoded_size, body=body)
     if isinstance(request, ExportTraceServiceRequest):
         count = _validate_traces(request, reasons, window, trimmer)
     elif isinstance(request, ExportMetricsServiceRequest):

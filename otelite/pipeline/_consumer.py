@@ -18,11 +18,18 @@ class Consumer(Protocol):
     process dies right after), and raises ``RetryableError`` (overload, storage down) or
     ``PermanentError`` otherwise. Receivers acknowledge the client only after it returns.
     ``tenant`` is the request's checked tenant id (``otelite.tenancy``); consumers that
-    keep one tenant's data ignore it.
+    keep one tenant's data ignore it. ``payload``, when given, is a binary protobuf
+    serialization of ``request`` (the body it was decoded from, when validation changed
+    nothing), so that consumers which keep requests as bytes need not serialize again.
     """
 
     async def consume(
-        self, signal: Signal, request: ExportRequest, *, tenant: str = SINGLE_TENANT
+        self,
+        signal: Signal,
+        request: ExportRequest,
+        *,
+        tenant: str = SINGLE_TENANT,
+        payload: bytes | None = None,
     ) -> None: ...
 
 
@@ -35,7 +42,12 @@ class InMemoryConsumer:
         self.fail_with: OteliteError | None = None
 
     async def consume(
-        self, signal: Signal, request: ExportRequest, *, tenant: str = SINGLE_TENANT
+        self,
+        signal: Signal,
+        request: ExportRequest,
+        *,
+        tenant: str = SINGLE_TENANT,
+        payload: bytes | None = None,
     ) -> None:
         if self.fail_with is not None:
             raise self.fail_with

@@ -150,9 +150,17 @@ class IngestPipeline:
         self._state = _State.RUNNING
 
     async def consume(
-        self, signal: Signal, request: ExportRequest, *, tenant: str = SINGLE_TENANT
+        self,
+        signal: Signal,
+        request: ExportRequest,
+        *,
+        tenant: str = SINGLE_TENANT,
+        payload: bytes | None = None,
     ) -> None:
         """Accept one request; returns once it is durable (see the module docstring).
+
+        ``payload`` is what the log keeps (and the writer stores) when given: a binary
+        protobuf serialization of ``request``; without it, ``request`` is serialized here.
 
         Raises ``Overloaded`` when too much accepted data waits for storage and
         ``Unavailable`` when not running or the write-ahead log cannot be written.
@@ -171,7 +179,8 @@ class IngestPipeline:
                 f"(limit max_queue_bytes={self._limits.max_queue_bytes}); retry later",
                 retry_after=self._limits.retry_after_seconds,
             )
-        payload = request.SerializeToString()
+        if payload is None:
+            payload = request.SerializeToString()
         size = len(payload)
         items = count_items(request)
         self._bytes_in += size

@@ -123,7 +123,12 @@ class Tenants:
         self._state = "running"
 
     async def consume(
-        self, signal: Signal, request: ExportRequest, *, tenant: str = SINGLE_TENANT
+        self,
+        signal: Signal,
+        request: ExportRequest,
+        *,
+        tenant: str = SINGLE_TENANT,
+        payload: bytes | None = None,
     ) -> None:
         """Hand ``request`` to ``tenant``'s pipeline, opening the tenant on its first write.
 
@@ -142,7 +147,7 @@ class Tenants:
                 f"(limit max_queue_bytes={self._limits.max_queue_bytes}); retry later",
                 retry_after=self._limits.retry_after_seconds,
             )
-        await found.pipeline.consume(signal, request, tenant=tenant)
+        await found.pipeline.consume(signal, request, tenant=tenant, payload=payload)
 
     async def flush(self) -> None:
         """Wait until everything every tenant accepted so far is stored."""

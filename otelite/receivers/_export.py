@@ -18,9 +18,13 @@ __all__ = ["Decoder", "decode_request_proto", "export"]
 Decoder = Callable[[Signal, bytes], ExportRequest]
 """Turns a request body into an export request, raising ``InvalidRequest`` when it can't."""
 
-# Bodies above this are decoded and validated on a worker thread, so that one large
-# request (up to the size limit: tens of MiB) does not stall every other connection.
-_OFFLOAD_BYTES = 128 * 1024
+# Bodies above these sizes are decoded and validated on a worker thread, so that one large
+# request (up to the size limit: tens of MiB) does not stall every other connection; both
+# are about 4 ms of work (protobuf decodes some ten times faster per byte than JSON). Below
+# them, the loop does the work itself: the hop to a thread and back (its wake-ups, the GIL
+# passed to and fro) costs more than the stall it avoids. SDK batches stay on the loop.
+_OFFLOAD_PROTOBUF_BYTES = 1024 * 1024
+_OFFLOAD_JSON_BYTES = 128 * 1024
 
 # The partial_success field that counts rejected records, per signal.
 _REJECTED_FIELD = {
@@ -55,8 +59,11 @@ async def export(
     ``InvalidRequest`` from decoding and errors from the consumer propagate, for the
     transport to map to its status codes. A request left with nothing in it is answered
     without bothering the consumer. What validation removed and cut is added to ``stats``.
+    A protobuf body that validation left unchanged goes to the consumer as the request's
+    ``payload``, so that it is not serialized again.
     """
-    if len(body) > _OFFLOAD_BYTES:
+    binary = decode is decode_request_proto
+    if len(body) > (_OFFLOAD_PROTOBUF_BYTES if binary else _OFFLOAD_JSON_BYTES):
         request, rejection = await asyncio.to_thread(_decode_valid, signal, body, decode, limits)
     else:
         request, rejection = _decode_valid(signal, body, decode, limits)
@@ -64,7 +71,9 @@ async def export(
         _count(stats, rejection)
     # Each request type has one field, its list of resource envelopes.
     if request.ListFields():
-        await consumer.consume(signal, request, tenant=tenant)
+        # A protobuf body that validation left unchanged already is the request serialized.
+        payload = body if binary and not rejection.message else None
+        await consumer.consume(signal, request, tenant=tenant, payload=payload)
     response = signal.response_type()
     if rejection.message:
         partial = response.partial_success
@@ -77,6 +86,8 @@ def _decode_valid(
     signal: Signal, body: bytes, decode: Decoder, limits: Limits
 ) -> tuple[ExportRequest, Rejection]:
     request = decode(signal, body)
+    if decode is decode_request_proto:
+        return request, validate(signal, request, limits, body=body)
     return request, validate(signal, request, limits, encoded_size=len(body))
 
 

@@ -158,12 +158,17 @@ class FlakyConsumer(InMemoryConsumer):
         self.calls = 0
 
     async def consume(
-        self, signal: Signal, request: ExportRequest, *, tenant: str = SINGLE_TENANT
+        self,
+        signal: Signal,
+        request: ExportRequest,
+        *,
+        tenant: str = SINGLE_TENANT,
+        payload: bytes | None = None,
     ) -> None:
         self.calls += 1
         if self.calls <= self.failures:
             raise Overloaded("queue full", retry_after=0)
-        await super().consume(signal, request, tenant=tenant)
+        await super().consume(signal, request, tenant=tenant, payload=payload)
 
 
 @pytest.mark.parametrize("consumer", [FlakyConsumer(failures=2)])

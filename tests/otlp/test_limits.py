@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.metrics.v1.metrics_pb2 import Metric
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otelite.config import Limits
+from otelite.otlp._limits import records_fit
 from otelite.otlp._validate import Rejection, validate
 from otelite.types import (
     ExportLogsServiceRequest,
@@ -15,6 +21,7 @@ from otelite.types import (
     ExportTraceServiceRequest,
     Signal,
 )
+from tests.strategies import export_requests, same_message
 
 TRACE_ID = bytes(range(1, 17))
 SPAN_ID = bytes(range(1, 9))
@@ -198,4 +205,90 @@ def test_rejections_come_before_warnings_in_the_message() -> None:
         "rejected 1 span: resourceSpans[0].scopeSpans[0].spans[0]: trace_id must be 16 bytes, "
         "got 1; accepted with limits applied: resourceSpans[0].scopeSpans[0].spans[1]: "
         "1 of 3 attributes dropped (limit max_attributes=2)"
+    )
+
+
+# --- records_fit: the body's length prefixes stand in for measuring records ----------
+
+EXAMPLES = settings(max_examples=40, deadline=None)
+
+
+def _sizes(message: Any, depth: int = 0) -> list[int]:
+    """Encoded sizes of every resource, scope, record and schema URL of a request."""
+    sizes: list[int] = []
+    for field, value in message.ListFields():
+        items = value if field.is_repeated else [value]
+        descend = (depth == 0 and field.number == 1) or (depth == 1 and field.number == 2)
+        for item in items:
+            if descend:
+                sizes += _sizes(item, depth + 1)
+            else:
+                sizes.append(len(item.encode()) if isinstance(item, str) else item.ByteSize())
+    return sizes
+
+
+@pytest.mark.parametrize("signal", list(Signal))
+@EXAMPLES
+@given(data=st.data())
+def test_records_fit_reads_the_largest_record_off_the_body(
+    signal: Signal, data: st.DataObject
+) -> None:
+    request = data.draw(export_requests(signal, extended=True))
+    largest = max(_sizes(request), default=0)
+    bound = data.draw(st.integers(max(0, largest - 2), largest + 1))
+    assert records_fit(request.SerializeToString(), bound) == (largest <= bound)
+
+
+@pytest.mark.parametrize("signal", [Signal.TRACES, Signal.LOGS])
+@EXAMPLES
+@given(data=st.data())
+def test_validating_with_the_body_cuts_exactly_what_measuring_does(
+    signal: Signal, data: st.DataObject
+) -> None:
+    request = data.draw(export_requests(signal))
+    limits = Limits(
+        max_attribute_value_length=data.draw(st.integers(0, 13)),
+        max_attributes=data.draw(st.sampled_from([None, 1, 128])),
+    )
+    body = request.SerializeToString()
+    measured = type(request).FromString(body)
+    read = type(request).FromString(body)
+    expected = validate(signal, measured, limits, encoded_size=len(body), now_ns=NOW)
+    assert validate(signal, read, limits, body=body, now_ns=NOW) == expected
+    assert same_message(read, measured)
+
+
+def test_records_fit_follows_any_field_order_and_is_unsure_of_the_unusual() -> None:
+    long = AnyValue(string_value="x" * 300)
+    request = traces(span(attributes=[KeyValue(key="k", value=long)]))
+    request.resource_spans[0].resource.attributes.add(key="r", value=AnyValue(string_value="r"))
+    body = request.SerializeToString()
+    assert not records_fit(body, 299)
+    assert records_fit(body, 400)
+    # A resource sent in two halves (protobuf merges them) is read half by half.
+    resource_spans = request.resource_spans[0]
+    halves = ExportTraceServiceRequest()
+    halves.resource_spans.add().resource.CopyFrom(resource_spans.resource)
+    twice = halves.SerializeToString() + body
+    assert ExportTraceServiceRequest.FromString(twice).resource_spans[0].resource.attributes
+    assert records_fit(twice, 400)
+    # A group (a wire type no OTLP field has) and a cut-off body: unsure, so measured.
+    group = bytes([0x0A, 0x04, (9 << 3) | 3, (9 << 3) | 4, 0x12, 0x00])
+    assert not records_fit(group, 400)
+    assert not records_fit(body[:-1], 400)
+
+
+def test_a_large_body_with_a_long_value_deep_inside_is_cut() -> None:
+    event = Span.Event(time_unix_nano=NOW, name="e", attributes=attrs(1, "x" * 70))
+    request = traces(*[span(name=f"s{i}", attributes=attrs(3)) for i in range(20)])
+    request.resource_spans[0].scope_spans[0].spans[7].events.append(event)
+    body = request.SerializeToString()
+    assert len(body) > 70
+    limits = Limits(max_attribute_value_length=64)
+    rejection = validate(Signal.TRACES, request, limits, body=body, now_ns=NOW)
+    assert rejection.truncated_values == 1
+    assert rejection.message == (
+        "accepted with limits applied: resourceSpans[0].scopeSpans[0].spans[7].events[0]"
+        ".attributes[0] 'k0': string of 70 characters truncated to 64 "
+        "(limit max_attribute_value_length=64)"
     )

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
 
 from otelite.config import Limits
 from otelite.errors import Overloaded, Unavailable
 from otelite.pipeline._wal import WriteAheadLog
 from otelite.storage import WriteBatch
-from otelite.types import Signal
+from otelite.types import ExportTraceServiceRequest, Signal
 
 from .conftest import (
     RecordingStorage,
@@ -31,6 +32,14 @@ def _logged(wal_dir: Path, after: int = 0) -> list[int]:
         return [record.seq for record in wal.records(after)]
     finally:
         wal.close(stored_position=0)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    return bytes([*out, value])
 
 
 async def _wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -359,6 +368,35 @@ async def test_stats_count_what_flows(tmp_path: Path) -> None:
         "otel_traces_trace_id_ts",
     ]
     assert batch.wal_position == 3
+
+
+async def test_a_given_payload_is_what_the_log_keeps(tmp_path: Path) -> None:
+    request = make_traces("p", spans=3)
+    # The same request encoded another way (resource after its scopes): logged as given.
+    resource_spans = request.resource_spans[0]
+    inner = (
+        ResourceSpans(scope_spans=resource_spans.scope_spans).SerializeToString()
+        + ResourceSpans(resource=resource_spans.resource).SerializeToString()
+    )
+    payload = b"\x0a" + _varint(len(inner)) + inner
+    assert ExportTraceServiceRequest.FromString(payload) == request
+    assert payload != request.SerializeToString()
+    storage = RecordingStorage()
+    storage.freeze()
+    pipeline = make_pipeline(storage, tmp_path)
+    await pipeline.start()
+    await pipeline.consume(Signal.TRACES, request, payload=payload)
+    await pipeline.consume(Signal.TRACES, make_traces("q", spans=2))
+    wal = WriteAheadLog.open(tmp_path)
+    try:
+        logged = [record.payload for record in wal.records()]
+    finally:
+        wal.close(stored_position=0)
+    assert logged == [payload, make_traces("q", spans=2).SerializeToString()]
+    assert pipeline.stats.bytes_accepted == len(payload) + len(logged[1])
+    storage.thaw()
+    await pipeline.shutdown()
+    assert storage.tags() == ["p", "q"]
 
 
 async def test_a_backlog_is_joined_into_few_large_writes(tmp_path: Path) -> None:

@@ -45,19 +45,48 @@ class GatedConsumer(InMemoryConsumer):
         self.release = threading.Event()
 
     async def consume(
-        self, signal: Signal, request: ExportRequest, *, tenant: str = SINGLE_TENANT
+        self,
+        signal: Signal,
+        request: ExportRequest,
+        *,
+        tenant: str = SINGLE_TENANT,
+        payload: bytes | None = None,
     ) -> None:
         self.entered.set()
         while not self.release.is_set():
             await asyncio.sleep(0.01)
-        await super().consume(signal, request, tenant=tenant)
+        await super().consume(signal, request, tenant=tenant, payload=payload)
+
+
+class PayloadConsumer(InMemoryConsumer):
+    """Also keeps the ``payload`` each request came with, in arrival order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.payloads: list[bytes | None] = []
+
+    async def consume(
+        self,
+        signal: Signal,
+        request: ExportRequest,
+        *,
+        tenant: str = SINGLE_TENANT,
+        payload: bytes | None = None,
+    ) -> None:
+        self.payloads.append(payload)
+        await super().consume(signal, request, tenant=tenant, payload=payload)
 
 
 class BrokenConsumer:
     """A consumer with a bug: raises something that is not an otelite error."""
 
     async def consume(
-        self, signal: Signal, request: ExportRequest, *, tenant: str = SINGLE_TENANT
+        self,
+        signal: Signal,
+        request: ExportRequest,
+        *,
+        tenant: str = SINGLE_TENANT,
+        payload: bytes | None = None,
     ) -> None:
         raise RuntimeError("bug in a consumer")
 

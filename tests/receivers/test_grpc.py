@@ -40,6 +40,7 @@ from .support import (
     BrokenConsumer,
     GatedConsumer,
     LoopThread,
+    PayloadConsumer,
     received_span_names,
     span,
     traces,
@@ -170,6 +171,19 @@ def test_every_signal_is_served(server: Server, channel: grpc.Channel) -> None:
     LogsServiceStub(channel).Export(logs)
     assert server.consumer.requests(Signal.METRICS) == [metrics]
     assert server.consumer.requests(Signal.LOGS) == [logs]
+
+
+def test_an_unchanged_request_is_passed_on_as_the_payload(loop_thread: LoopThread) -> None:
+    consumer = PayloadConsumer()
+    receiver = start(loop_thread, consumer)
+    good = traces(span("good"))
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{receiver.port}") as channel:
+            TraceServiceStub(channel).Export(good)
+            TraceServiceStub(channel).Export(traces(span("kept"), span("cut", span_id=b"")))
+    finally:
+        loop_thread.run(receiver.shutdown())
+    assert consumer.payloads == [good.SerializeToString(), None]
 
 
 def test_invalid_records_give_partial_success(server: Server, channel: grpc.Channel) -> None:

@@ -39,6 +39,7 @@ from .support import (
     BrokenConsumer,
     GatedConsumer,
     LoopThread,
+    PayloadConsumer,
     received_span_names,
     span,
     traces,
@@ -223,16 +224,46 @@ def test_gzip_of_several_members(server: Server, client: httpx.Client) -> None:
     assert received_span_names(server.consumer) == ["two-members"]
 
 
-def test_large_requests(server: Server, client: httpx.Client) -> None:
-    # Over the size at which decoding moves to a worker thread, under the limit.
-    request = traces(*[span(f"span-{i}", parent_span_id=SPAN_ID) for i in range(5_000)])
+def test_large_requests(loop_thread: LoopThread) -> None:
+    # Over the size at which decoding moves to a worker thread (1 MiB), under the limit.
+    consumer = PayloadConsumer()
+    receiver = start(loop_thread, consumer, limits=Limits(max_request_bytes=4 * LIMIT))
+    request = traces(*[span(f"span-{i}", parent_span_id=SPAN_ID) for i in range(20_000)])
     body = request.SerializeToString()
-    assert 200_000 < len(body) < LIMIT
-    response = client.post("/v1/traces", content=body, headers=PROTOBUF)
-    assert response.status_code == 200
-    assert server.consumer.requests(Signal.TRACES) == [request]
-    response = client.post("/v1/traces", content=body[:-3], headers=PROTOBUF)
-    assert status_of(response) == (3, DECODE_ERROR)
+    assert LIMIT < len(body) < 4 * LIMIT
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{receiver.port}") as client:
+            response = client.post("/v1/traces", content=body, headers=PROTOBUF)
+            assert response.status_code == 200
+            response = client.post("/v1/traces", content=body[:-3], headers=PROTOBUF)
+            assert status_of(response) == (3, DECODE_ERROR)
+    finally:
+        loop_thread.run(receiver.shutdown())
+    assert consumer.requests(Signal.TRACES) == [request]
+    assert consumer.payloads == [body]
+
+
+def test_an_unchanged_protobuf_body_is_passed_on_as_the_payload(loop_thread: LoopThread) -> None:
+    # The body is what the write-ahead log keeps, instead of serializing the request again;
+    # a request that validation changed, or that came as JSON, has no payload to pass on.
+    consumer = PayloadConsumer()
+    receiver = start(loop_thread, consumer)
+    good = traces(span("a"), span("b", parent_span_id=SPAN_ID)).SerializeToString()
+    cut = traces(span("kept"), span("rejected", trace_id=b"abc")).SerializeToString()
+    gzipped = {**PROTOBUF, "Content-Encoding": "gzip"}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{receiver.port}") as client:
+            for body, headers in [
+                (good, PROTOBUF),
+                (gzip.compress(good), gzipped),
+                (cut, PROTOBUF),
+                (orjson.dumps({"resourceSpans": [{"scopeSpans": [{}]}]}), JSON),
+            ]:
+                assert client.post("/v1/traces", content=body, headers=headers).is_success
+    finally:
+        loop_thread.run(receiver.shutdown())
+    assert consumer.payloads == [good, good, None, None]
+    assert received_span_names(consumer).count("kept") == 1
 
 
 # --- partial success --------------------------------------------------------------------
