@@ -22,6 +22,10 @@ else its resource's, by string form (``attr=http.status_code=200`` matches the i
 ``GET /api/metrics/{name}/series``     points per series (``attr service start end``)
 ``GET /api/export``                    ``signal start end``: NDJSON, one OTLP/JSON
                                        export request per line
+``GET /api/count``                     ``signal start end``: spans, log records or
+                                       metric data points (every type) stored in
+                                       ``[start, end)``, as rows (a span sent twice
+                                       counts twice, as in ``/api/services``)
 ``GET /api/ui/info``                   for the web UI: OTLP endpoints, version, storage
                                        mode (memory, or the data directory's name)
 ``GET /api/ui/services``               for the web UI: RED figures per service, in total

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from otelite.access import BearerAuth, Guard, Tokens
+from otelite.api._count import count
 from otelite.api._export import export
 from otelite.api._json import JSONResponse, error_response
 from otelite.api._logs import search_logs
@@ -89,6 +90,7 @@ def create_app(
         Route("/api/metrics", metrics),
         Route("/api/metrics/{name:path}/series", metric_series),
         Route("/api/export", export),
+        Route("/api/count", count),
         *ui_data_routes(),
         *ui_routes(),
     ]

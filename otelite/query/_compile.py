@@ -24,6 +24,7 @@ from otelite.query._plan import (
     Column,
     Compare,
     Contains,
+    Count,
     Exists,
     Expr,
     HasSpan,
@@ -72,6 +73,8 @@ def compile_plan(plan: Plan, dialect: Dialect) -> Statement:
     """
     if isinstance(plan, TraceSearch):
         return _TraceSearchCompiler(dialect).compile(plan)
+    if isinstance(plan, Count):
+        return _count(plan, dialect)
     compiler = _Compiler(dialect, plan.table)
     return Statement(compiler.select(plan), tuple(compiler.params))
 
@@ -307,6 +310,24 @@ class _TraceSearchCompiler(_Compiler):
         if isinstance(predicate, Not):
             return f"(NOT {self.trace_condition(predicate.item)})"
         raise InvalidRequest("a trace condition combines span sets ({...}) with and, or, not")
+
+
+def _count(plan: Count, dialect: Dialect) -> Statement:
+    """The sum of one scalar count per table: one statement, so one consistent snapshot."""
+    if not plan.tables:
+        raise InvalidRequest("a count needs at least one table")
+    compiler = _Compiler(dialect, plan.tables[0])
+    counts = []
+    for table in plan.tables:
+        # One compiler for every table, so the bounds are bound once and shared.
+        compiler.table = table
+        sql = f"SELECT {dialect.call('count')} FROM {dialect.quote(table.value)}"
+        conditions = compiler.time(plan.time)
+        if conditions:
+            sql += " WHERE " + " AND ".join(conditions)
+        counts.append(f"({sql})")
+    total = " + ".join(counts)
+    return Statement(f"SELECT {total} AS {dialect.quote('count')}", tuple(compiler.params))
 
 
 def _has_not(predicate: Predicate) -> bool:

@@ -19,6 +19,7 @@ from otelite.query._plan import (
     Column,
     Compare,
     Contains,
+    Count,
     Expr,
     HasSpan,
     Literal,
@@ -33,11 +34,13 @@ from otelite.query._plan import (
     Value,
     all_of,
 )
+from otelite.types import Signal
 
 __all__ = [
     "LogFilter",
     "SpanFilter",
     "SpanStatus",
+    "count_plan",
     "log_search_plan",
     "metric_catalog_plan",
     "metric_points_plan",
@@ -145,6 +148,21 @@ def service_summary_plan(time: TimeRange) -> Select:
         group_by=("name",),
         order_by=(Order("name"),),
     )
+
+
+_SIGNAL_TABLES = {
+    Signal.TRACES: (Table.SPANS,),
+    Signal.LOGS: (Table.LOGS,),
+    Signal.METRICS: Table.metrics(),
+}
+
+
+def count_plan(signal: Signal, time: TimeRange) -> Count:
+    """Stored spans, log records or metric data points (of every metric type) in ``time``.
+
+    Rows as stored: a span sent twice counts twice, as in ``service_summary_plan``.
+    """
+    return Count(_SIGNAL_TABLES[signal], time)
 
 
 def operation_summary_plan(service: str, time: TimeRange) -> Select:

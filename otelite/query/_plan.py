@@ -35,6 +35,7 @@ __all__ = [
     "Column",
     "Compare",
     "Contains",
+    "Count",
     "Exists",
     "Expr",
     "HasSpan",
@@ -283,7 +284,18 @@ class TraceSearch:
     limit: int = 20
 
 
-Plan: TypeAlias = Select | TraceSearch
+@dataclass(frozen=True, slots=True)
+class Count:
+    """How many rows ``tables`` hold together in a time range: one row, one column ``count``.
+
+    Each table's own time column decides which of its rows are in the range.
+    """
+
+    tables: tuple[Table, ...]
+    time: TimeRange = TimeRange()
+
+
+Plan: TypeAlias = Select | TraceSearch | Count
 
 
 def spansets(predicate: Predicate) -> Iterable[HasSpan]:

@@ -23,6 +23,7 @@ from otelite.query import (
     Table,
     TimeRange,
     compile_plan,
+    count_plan,
     log_search_plan,
     metric_catalog_plan,
     metric_points_plan,
@@ -33,6 +34,7 @@ from otelite.query import (
 from otelite.query.dialects import DuckDBDialect
 from otelite.storage import WriteBatch
 from otelite.storage.duckdb import DuckDBStorage
+from otelite.types import Signal
 from tests.api.samples import logs, metrics, traces
 from tests.api.served import Served
 
@@ -82,6 +84,7 @@ ENDPOINTS = {
         ("attr", "service", "start", "end", "limit"), ("name",)
     ),
     "/api/export": Endpoint(("signal", "start", "end"), base={"signal": "logs"}),
+    "/api/count": Endpoint(("signal", "start", "end"), base={"signal": "logs"}),
     "/api/ui/info": Endpoint(()),
     "/api/ui/services": Endpoint(("service", "start", "end", "buckets")),
     "/api/ui/attributes": Endpoint(("signal", "service", "start", "end")),
@@ -207,6 +210,8 @@ def compiled_plans() -> Iterator[Plan]:
     yield operation_summary_plan(MARK, time)
     log = LogFilter(service=MARK, text=MARK, attributes=attributes)
     yield log_search_plan(log, time, 10)
+    for signal in Signal:
+        yield count_plan(signal, time)
     for table in Table.metrics():
         yield metric_catalog_plan(table, MARK, time)
         yield metric_points_plan(

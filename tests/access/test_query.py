@@ -17,6 +17,7 @@ SAMPLE_PATHS = {
     "/api/services/{service:path}/operations": "/api/services/cart/operations",
     "/api/metrics/{name:path}/series": "/api/metrics/queue.depth/series",
     "/api/export": "/api/export?signal=logs",
+    "/api/count": "/api/count?signal=logs",
 }
 
 

@@ -37,6 +37,7 @@ QUERIES: dict[str, list[dict[str, str]]] = {
     "/api/metrics": [WINDOW],
     "/api/metrics/{name:path}/series": [WINDOW],
     "/api/export": [{"signal": signal.value} for signal in Signal],
+    "/api/count": [{"signal": signal.value, **WINDOW} for signal in Signal],
     "/api/ui/info": [{}],
     "/api/ui/services": [WINDOW],
     "/api/ui/attributes": [{"signal": "spans", **WINDOW}, {"signal": "logs", **WINDOW}],
