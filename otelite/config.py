@@ -55,9 +55,13 @@ class Limits:
 
     max_request_bytes: int = 64 * 1024 * 1024
     """After decompression; the OTLP specification's recommended limit."""
-    max_queue_bytes: int = 256 * 1024 * 1024
-    """Accepted data waiting to be stored; beyond it, clients are told to retry."""
+    max_queue_bytes: int = 64 * 1024 * 1024
+    """Accepted data waiting to be stored; beyond it, clients are told to retry. About 150k
+    typical spans: a burst that size is absorbed, and what is acknowledged is queryable
+    within a couple of seconds (the store takes ~30-40 MB/s on two cores)."""
     retry_after_seconds: float = 5.0
+    """What refused clients are told to wait when otelite cannot tell better; a full queue
+    tells them when it will have drained at the recent store rate (1 s up to this)."""
     max_attributes: int | None = 128
     """Per resource, scope, span, event, link and log record; the rest are dropped and
     counted in ``dropped_attributes_count`` (the OpenTelemetry SDK default)."""

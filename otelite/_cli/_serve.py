@@ -168,7 +168,7 @@ def _add_limits(group: argparse._ArgumentGroup) -> None:
         type=_args.size,
         default=limits.max_queue_bytes,
         metavar="SIZE",
-        help="accepted data waiting for storage before clients are told to retry (default: 256MiB)",
+        help="accepted data waiting for storage before clients are told to retry (default: 64MiB)",
     )
     group.add_argument(
         "--ingest-rate",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from otelite.config import Limits
 from otelite.errors import Overloaded, Unavailable
+from otelite.pipeline._drain import DrainEstimate
 from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._group_commit import GroupCommitter
 from otelite.pipeline._stats import PipelineHealth, PipelineStats, count_items
@@ -90,6 +91,7 @@ class IngestPipeline:
         self._next_seq = 1
         self._bytes_in = 0
         """Serialized bytes taken in by ``consume``; see ``queued_bytes``."""
+        self._drain = DrainEstimate(ceiling=limits.retry_after_seconds)
         self._state = _State.NEW
 
     @property
@@ -98,6 +100,11 @@ class IngestPipeline:
         # Each term has one writing thread, so this needs no lock.
         failed = self._committer.bytes_failed if self._committer is not None else 0
         return self._bytes_in - self._writer.bytes_done - failed
+
+    def drain_seconds(self) -> float:
+        """When the data waiting for storage will be stored, at the recent rate: what a
+        refused client is told to wait (whole seconds, 1 up to ``retry_after_seconds``)."""
+        return self._drain.seconds(self.queued_bytes, self._writer.bytes_done)
 
     @property
     def ready(self) -> bool:
@@ -172,12 +179,13 @@ class IngestPipeline:
                 retry_after=self._limits.retry_after_seconds,
             )
         queued = self.queued_bytes
+        self._drain.note(self._writer.bytes_done)
         if queued >= self._limits.max_queue_bytes:
             self.stats.rejected_overloaded += 1
             raise Overloaded(
                 f"ingest queue is full: {queued} bytes wait for storage "
                 f"(limit max_queue_bytes={self._limits.max_queue_bytes}); retry later",
-                retry_after=self._limits.retry_after_seconds,
+                retry_after=self.drain_seconds(),
             )
         if payload is None:
             payload = request.SerializeToString()

@@ -142,10 +142,12 @@ class Tenants:
         queued = sum(t.pipeline.queued_bytes for t in self._tenants.values())
         if queued >= self._limits.max_queue_bytes:
             self.stats.rejected_overloaded += 1
+            # Tenants drain in parallel, each into its own store: room comes back when
+            # the slowest has drained.
             raise Overloaded(
                 f"ingest queue is full: {queued} bytes of all tenants wait for storage "
                 f"(limit max_queue_bytes={self._limits.max_queue_bytes}); retry later",
-                retry_after=self._limits.retry_after_seconds,
+                retry_after=max(t.pipeline.drain_seconds() for t in self._tenants.values()),
             )
         await found.pipeline.consume(signal, request, tenant=tenant, payload=payload)
 

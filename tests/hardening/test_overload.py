@@ -62,7 +62,8 @@ def test_past_capacity_clients_are_told_to_retry_and_nothing_acknowledged_is_los
         )
         assert refused > 0, "the senders never got past capacity"
         assert set().union(*(s.refusals for s in senders)) == {429}
-        assert retry_after and all(value == "5" for value in retry_after)
+        # When the queue will have drained at the recent store rate: 1 to 5 whole seconds.
+        assert retry_after and all(value in {"1", "2", "3", "4", "5"} for value in retry_after)
         assert probe.peak - idle < MEMORY_BOUND
 
         # Recovers once load drops: a single request is accepted again.
