@@ -7,23 +7,19 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
-import orjson
 
 from bench._send import SendResult, Transport, presplit, send_parallel
 from bench._server import MemorySampler, OteliteProcess, read_memory
-from bench._workload import VARIANT_SHIFT_NS, Pool, variant
+from bench._workload import Pool, variant
 from otelite.types import Signal
 
 __all__ = ["IngestRun", "IngestSeries", "count_stored", "run_ingest"]
 
 _DAY_S = 86_400
-# Logs and metrics have no count endpoint; counting them means exporting them all, which
-# costs the server time, so they are polled less often than spans.
 _TIMEOUT_SECONDS = 300.0
-_POLL_SECONDS = {Signal.TRACES: 0.02, Signal.LOGS: 0.25, Signal.METRICS: 0.25}
+_POLL_SECONDS = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,40 +58,16 @@ class IngestSeries:
 def count_stored(
     client: httpx.Client, url: str, signal: Signal, window: tuple[int, int] | None = None
 ) -> int:
-    """Items of ``signal`` the query API returns between ``window`` (Unix seconds; by
-    default the last two days and the next one)."""
+    """Spans, log records or metric points stored between ``window`` (Unix seconds; by
+    default the last two days and the next one), by ``/api/count``: stored rows, the same
+    count ``/api/services`` sums for spans."""
     now = int(time.time())
     start, end = window or (now - 2 * _DAY_S, now + _DAY_S)
-    params = {"start": str(start), "end": str(end)}
-    if signal is Signal.TRACES:
-        # The cheapest exact count the API has: span counts grouped by service.
-        answer = client.get(f"{url}/api/services", params=params, timeout=60)
-        answer.raise_for_status()
-        return sum(int(s["spanCount"]) for s in answer.json()["services"])
-    answer = client.get(f"{url}/api/export", params={**params, "signal": signal.value}, timeout=120)
+    params = {"signal": signal.value, "start": str(start), "end": str(end)}
+    answer = client.get(f"{url}/api/count", params=params, timeout=60)
     answer.raise_for_status()
-    total = 0
-    for line in answer.content.splitlines():
-        if line.strip():
-            total += _items_in_json(orjson.loads(line), signal)
-    return total
-
-
-def _items_in_json(request: dict[str, Any], signal: Signal) -> int:
-    if signal is Signal.LOGS:
-        return sum(
-            len(sl.get("logRecords", []))
-            for rl in request.get("resourceLogs", [])
-            for sl in rl.get("scopeLogs", [])
-        )
-    points = 0
-    for rm in request.get("resourceMetrics", []):
-        for sm in rm.get("scopeMetrics", []):
-            for metric in sm.get("metrics", []):
-                for kind in ("gauge", "sum", "histogram", "exponentialHistogram", "summary"):
-                    if kind in metric:
-                        points += len(metric[kind].get("dataPoints", []))
-    return points
+    stored: int = answer.json()["count"]
+    return stored
 
 
 def run_ingest(
@@ -121,7 +93,7 @@ def run_ingest(
                     transport, ("127.0.0.1", port), pool.signal, work, senders=senders
                 )
                 stored += sent.items
-                lag = _wait_stored(client, server.url, pool.signal, sent, stored, generation)
+                lag = _wait_stored(client, server.url, pool.signal, sent, stored)
                 results.append(IngestRun(sent, lag))
             time.sleep(1.0)
             at_rest = read_memory(server.pid)
@@ -135,21 +107,13 @@ def run_ingest(
 
 
 def _wait_stored(
-    client: httpx.Client, url: str, signal: Signal, sent: SendResult, total: int, generation: int
+    client: httpx.Client, url: str, signal: Signal, sent: SendResult, total: int
 ) -> float:
-    """Seconds from the last acknowledgement until the store answers with every item.
-
-    Spans are counted in total (cheaply, per service); logs and points only within the hour
-    this run's data was moved to, since counting them means exporting them.
-    """
-    every = _POLL_SECONDS[signal]
+    """Seconds from the last acknowledgement until the store counts ``total`` items, all
+    runs' so far (each run waits for its own, so only this one's can be missing)."""
     deadline = time.monotonic() + _TIMEOUT_SECONDS
-    window = None
-    if signal is not Signal.TRACES:
-        middle = int(time.time()) - generation * VARIANT_SHIFT_NS // 10**9
-        window, total = (middle - 1800, middle + 600), sent.items
     while True:
-        stored = count_stored(client, url, signal, window)
+        stored = count_stored(client, url, signal)
         # Taken after the answer: conservative by up to one query's latency.
         now = time.monotonic()
         if stored >= total:
@@ -158,4 +122,4 @@ def _wait_stored(
             raise TimeoutError(
                 f"{signal.value}: {stored} of {total} items stored after {_TIMEOUT_SECONDS}s"
             )
-        time.sleep(every)
+        time.sleep(_POLL_SECONDS)

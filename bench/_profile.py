@@ -7,14 +7,24 @@ import shutil
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench._send import presplit, send_parallel
 from bench._server import OteliteProcess
 from bench._workload import Pool, variant
 
-__all__ = ["Profile", "parse_collapsed", "profile_ingest"]
+__all__ = ["ROLES", "Profile", "parse_collapsed", "profile_ingest", "roles"]
+
+ROLES: tuple[tuple[str, str], ...] = (
+    ("flatten worker process", "_serve (otelite/pipeline/_flatten.py"),
+    ("storage writer thread (DuckDB inserts)", "BatchWriter._run"),
+    ("batcher thread", "BatchWriter._batch"),
+    ("flatten results thread", "_Worker._receive"),
+    ("decode/validate threads (asyncio.to_thread)", "concurrent/futures/thread.py"),
+    ("event loop (HTTP, decode, validate, write-ahead log)", "run_forever"),
+)
+"""(role, a frame that marks its stacks), first match wins: where the server's CPU goes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +36,8 @@ class Profile:
     total_top: list[tuple[str, float]]
     command: str
     error: str = ""
+    cores: list[tuple[str, float]] = field(default_factory=list)
+    """(role, cores it kept busy on average) over the recording, largest first."""
 
 
 def parse_collapsed(
@@ -57,9 +69,29 @@ def parse_collapsed(
     return samples, shares(own), shares(total)
 
 
+def roles(text: str, *, seconds: float, rate: int) -> list[tuple[str, float]]:
+    """Collapsed stacks → (role of ``ROLES``, or "other", cores busy on average).
+
+    py-spy samples each busy thread ``rate`` times a second, so a role's samples over
+    ``seconds * rate`` is how many cores it kept busy.
+    """
+    counts: collections.Counter[str] = collections.Counter()
+    for line in text.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        role = next((name for name, marker in ROLES if marker in stack), "other")
+        counts[role] += int(count_text)
+    return [(role, n / (seconds * rate)) for role, n in counts.most_common()]
+
+
 def _py_spy() -> str | None:
     beside = Path(sys.executable).parent / "py-spy"
     return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+_RATE = 100
+"""Samples per second and busy thread."""
 
 
 def profile_ingest(pool: Pool, *, senders: int, seconds: float, workdir: Path) -> Profile:
@@ -71,10 +103,14 @@ def profile_ingest(pool: Pool, *, senders: int, seconds: float, workdir: Path) -
     server.start()
     out = workdir / "profile.txt"
     command = [
-        py_spy, "record", "--pid", str(server.pid), "--duration", str(int(seconds)),
-        "--rate", "100", "--format", "raw", "--output", str(out), "--nonblocking",
+        py_spy, "record", "--pid", str(server.pid), "--subprocesses", "--duration",
+        str(int(seconds)), "--rate", str(_RATE), "--format", "raw", "--output", str(out),
+        "--nonblocking",
     ]  # fmt: skip
-    shown = f"py-spy record --pid <server> --duration {int(seconds)} --rate 100 --format raw"
+    shown = (
+        f"py-spy record --pid <server> --subprocesses --duration {int(seconds)} "
+        f"--rate {_RATE} --format raw"
+    )
     try:
         recorder = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         done = threading.Event()
@@ -97,5 +133,6 @@ def profile_ingest(pool: Pool, *, senders: int, seconds: float, workdir: Path) -
         shutil.rmtree(server.data_dir, ignore_errors=True)
     if recorder.returncode != 0 or not out.exists():
         return Profile(0, [], [], shown, f"py-spy failed ({recorder.returncode}): {output[-800:]}")
-    samples, own, total = parse_collapsed(out.read_text())
-    return Profile(samples, own, total, shown)
+    text = out.read_text()
+    samples, own, total = parse_collapsed(text)
+    return Profile(samples, own, total, shown, cores=roles(text, seconds=seconds, rate=_RATE))

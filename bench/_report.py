@@ -170,7 +170,9 @@ def render(results: Results) -> str:
         "Written by `python -m bench` (`make bench`, or `make bench-quick` for the one-minute",
         "version); do not edit by hand. Every figure is the median of several runs with the",
         f"min{_DASH}max in parentheses. Rates are measured over real sockets from separate",
-        "sender processes sending pre-encoded requests.",
+        "sender processes sending pre-encoded requests. Memory (RSS) is the proportional set",
+        "size of the server and every process it started (its flatten worker), sampled every",
+        "0.1 s: shared pages are split among the processes sharing them, never counted twice.",
         "",
         f"Run started {results.started_utc}, took {results.elapsed_seconds / 60:.1f} min.",
         "",
@@ -214,12 +216,11 @@ def _ingest_section(results: Results) -> list[str]:
     lines += [
         "Each row: a fresh server, the same requests sent once per run as new data (fresh",
         "trace ids; logs and points moved an hour back per run), one run after another.",
-        "*Sustained* counts from the first request until the query API returns every",
+        "*Sustained* counts from the first request until the query API counts every",
         "acknowledged item; *acknowledged* counts until the last response. *Queryable* is the",
-        "time from the last response until the count matched, measured after the counting",
-        "query returned (spans: summed span counts of `/api/services`; logs and points have",
-        "no count endpoint, so they are counted by exporting the run's hour through",
-        "`/api/export`, which itself takes about a second: their figure is an upper bound).",
+        "time from the last response until the count matched: spans, log records and points",
+        "alike are counted by polling `/api/count` (stored rows), and the time is taken after",
+        "the counting query returned, so it includes that query's latency.",
         "",
     ]
     rows = []
@@ -363,9 +364,14 @@ def _profile_section(results: Results) -> list[str]:
         return [*lines, f"No profile: {profile.error}"]
     lines += [
         f"`{profile.command}` while OTLP/HTTP senders keep it busy; {profile.samples:,} samples",
-        "over all threads. Own time (the frame itself was running):",
+        "over all threads of the server and its flatten worker process.",
         "",
     ]
+    if profile.cores:
+        lines += ["Where the cores went (busy samples per role over the recording):", ""]
+        lines += _table(["cores", "role"], [[f"{c:.2f}", r] for r, c in profile.cores])
+        lines += [""]
+    lines += ["Own time (the frame itself was running):", ""]
     lines += _table(["share", "frame"], [[f"{s:.1%}", f"`{f}`"] for f, s in profile.self_top])
     lines += ["", "Total time of otelite's own frames (the frame was on the stack):", ""]
     lines += _table(["share", "frame"], [[f"{s:.1%}", f"`{f}`"] for f, s in profile.total_top])

@@ -120,14 +120,17 @@ class OteliteProcess:
 
 @dataclass(frozen=True, slots=True)
 class Memory:
-    """Resident set size now and its high-water mark, in bytes."""
+    """Memory of a process and its descendants, in bytes."""
 
     rss: int
+    """Proportional set size summed over the processes: resident pages, each shared page
+    split among the processes sharing it, so nothing is counted twice."""
     hwm: int
+    """The same; the kernel keeps no peak for a group of processes (samplers take it)."""
 
 
 def parse_status_kib(text: str, key: str) -> int:
-    """A ``kB`` field of /proc/<pid>/status (``VmRSS``, ``VmHWM``) in bytes."""
+    """A ``kB`` field of /proc/<pid>/status or smaps_rollup (``VmRSS``, ``Pss``) in bytes."""
     for line in text.splitlines():
         name, _, value = line.partition(":")
         if name == key:
@@ -138,14 +141,43 @@ def parse_status_kib(text: str, key: str) -> int:
     raise KeyError(f"{key} not in /proc status")
 
 
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process under it (otelite's flatten workers and their forkserver)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # Fields after the command name, which may hold spaces: state, then the parent.
+            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
 def read_memory(pid: int) -> Memory:
-    """The process's RSS and peak RSS from /proc."""
-    text = Path(f"/proc/{pid}/status").read_text()
-    return Memory(parse_status_kib(text, "VmRSS"), parse_status_kib(text, "VmHWM"))
+    """Memory of ``pid`` and its descendants from /proc (see ``Memory``)."""
+    total = 0
+    for member in descendants(pid):
+        try:
+            text = Path(f"/proc/{member}/smaps_rollup").read_text()
+        except OSError:
+            if member == pid:
+                raise
+            continue  # a worker that just ended
+        total += parse_status_kib(text, "Pss")
+    return Memory(total, total)
 
 
 class MemorySampler:
-    """Samples a process's RSS in a thread; ``peak`` is the most seen since ``start``."""
+    """Samples a process tree's memory (``read_memory``) every ``every`` seconds in a thread;
+    ``peak`` is the most seen since it started."""
 
     def __init__(self, pid: int, *, every: float = 0.1) -> None:
         self._pid = pid

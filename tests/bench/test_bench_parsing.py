@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from bench._machine import cpu_model, mem_total_bytes
-from bench._profile import parse_collapsed
-from bench._server import parse_status_kib
+from bench._profile import parse_collapsed, roles
+from bench._server import descendants, parse_status_kib, read_memory
 from bench.run import parse_count
 
 STATUS = """Name:\tpython
@@ -60,3 +64,31 @@ def test_collapsed_stacks() -> None:
     assert own == [("insert (duckdb:1)", 0.6), ("decode (otelite/otlp/y.py:9)", 0.3)]
     assert total == [("main (otelite/cli.py:1)", 0.9), ("write (otelite/storage/x.py:5)", 0.6)]
     assert parse_collapsed("") == (0, [], [])
+
+
+def test_roles_count_busy_cores_per_part_of_the_server() -> None:
+    text = "\n".join(
+        [
+            "process 2;_serve (otelite/pipeline/_flatten.py:80);flatten (x.py:1) 90",
+            "process 1;_bootstrap (threading.py:1);BatchWriter._run (w.py:1);_insert (s.py:1) 45",
+            "process 1;main (otelite/cli.py:1);run_forever (asyncio/base_events.py:1) 30",
+            "process 1;somewhere (else.py:1) 15",
+        ]
+    )
+    assert roles(text, seconds=1.5, rate=100) == [
+        ("flatten worker process", 0.6),
+        ("storage writer thread (DuckDB inserts)", 0.3),
+        ("event loop (HTTP, decode, validate, write-ahead log)", 0.2),
+        ("other", 0.1),
+    ]
+
+
+def test_memory_covers_the_processes_a_process_started() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert child.pid in descendants(os.getpid())
+        alone = int(Path(f"/proc/{child.pid}/smaps_rollup").read_text().split("Pss:")[1].split()[0])
+        assert read_memory(os.getpid()).rss >= alone * 1024 > 0
+    finally:
+        child.kill()
+        child.wait()
