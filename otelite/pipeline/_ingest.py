@@ -17,6 +17,7 @@ from pathlib import Path
 
 from otelite.config import Limits
 from otelite.errors import Overloaded, Unavailable
+from otelite.pipeline._align import ROW_GROUP_ROWS, Progress
 from otelite.pipeline._drain import DrainEstimate
 from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._group_commit import GroupCommitter
@@ -50,7 +51,8 @@ class IngestPipeline:
     Failed storage writes are retried with jittered exponential backoff from
     ``retry_initial`` up to ``retry_max`` seconds. ``flattener`` is the worker pool that
     turns requests into rows; pipelines may share one (by default each starts its own,
-    with one worker, and closes it on shutdown).
+    with one worker, and closes it on shutdown). While a backlog lasts, spans and log
+    records are inserted in whole row groups of ``row_group_rows`` (``_align``).
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class IngestPipeline:
         retry_initial: float = 0.1,
         retry_max: float = 30.0,
         flattener: FlattenPool | None = None,
+        row_group_rows: int = ROW_GROUP_ROWS,
     ) -> None:
         self._storage = storage
         self._owns_flattener = flattener is None
@@ -83,6 +86,7 @@ class IngestPipeline:
             max_delay=max_batch_delay if wal_dir is not None else 0.0,
             retry_initial=retry_initial,
             retry_max=retry_max,
+            max_insert_items=row_group_rows,
             on_stored=self._release_wal,
             dead_letter_dir=None if wal_dir is None else wal_dir.parent / "dead-letter",
         )
@@ -272,11 +276,15 @@ class IngestPipeline:
     def _replay(self, wal_dir: Path) -> WriteAheadLog:
         """Open the log and store every record beyond storage's position (blocking)."""
         position = self._storage.wal_position()
+        progress = Progress.decode(self._storage.ingest_state())
+        self._writer.resume(progress)
         wal = WriteAheadLog.open(wal_dir, segment_bytes=self._segment_bytes)
         wal.release(position)
         batch: list[QueuedRequest] = []
         items = 0
         for record in wal.records(after=position):
+            if progress.stored(record.seq, record.signal):
+                continue  # stored entirely, after a request of another signal still carried
             count = count_items(record.signal.request_type.FromString(record.payload))
             batch.append(QueuedRequest(record.seq, record.signal, record.payload, 0, count))
             items += count

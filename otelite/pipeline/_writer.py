@@ -7,10 +7,10 @@ request, and hands it to a flatten worker process (``_flatten``). The writer thr
 inserts the flattened batches in order, each in one transaction, while the worker
 flattens the next one: DuckDB releases the interpreter lock while it inserts, so
 flattening, inserting and the event loop run on separate cores. While a backlog lasts, the
-writer joins flattened batches into one insert of up to ``max_insert_items`` rows: DuckDB
-writes an insert of a whole row group (122,880 rows) straight to the database file,
-compressed, instead of into its own log and memory until a checkpoint — a third less
-writer time and a fraction of the memory. Queued requests are held
+writer joins flattened batches and inserts spans and log records in whole row groups
+(122,880 rows), which DuckDB writes straight to the database file, compressed; the rows
+beyond wait for the next batch (``_align`` has the figures, and how a request split so
+is still stored exactly once). Queued requests are held
 serialized, as they were logged: a third of the memory of parsed messages, and what a
 worker needs anyway. A failed write is retried with jittered
 exponential backoff for as long as it takes: the data is safe in the write-ahead log (or,
@@ -30,7 +30,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
@@ -38,6 +38,7 @@ from typing import cast
 import pyarrow as pa
 
 from otelite.errors import PermanentError, Unavailable
+from otelite.pipeline._align import InsertPlan, Progress, RowGroupAligner
 from otelite.pipeline._flatten import FlattenPool, PendingTables
 from otelite.pipeline._stats import PipelineStats
 from otelite.storage import Storage, WriteBatch
@@ -94,7 +95,11 @@ class BatchWriter:
     """Owns the batcher and writer threads; every ``Storage.write`` goes through them.
 
     At most ``max_in_flight`` batches wait between the two (flattening or flattened), which
-    bounds the memory their tables take; ``max_insert_items`` bounds one insert.
+    bounds the memory their tables take. While a backlog lasts (a batch filled a row group
+    with more waiting, in the last ``max_carry_seconds``), spans and log records go in
+    whole row groups of ``max_insert_items`` rows (``_align``); rows beyond wait for the
+    next batch, at most ``max_carry_seconds``, and go in anyway when no batch comes for
+    0.2 s, or on a flush or stop. Without a backlog every batch goes in whole at once.
     """
 
     def __init__(
@@ -109,6 +114,7 @@ class BatchWriter:
         retry_max: float,
         max_in_flight: int = 8,
         max_insert_items: int = 122_880,
+        max_carry_seconds: float = 2.0,
         on_stored: Callable[[int], None] | None = None,
         dead_letter_dir: Path | None = None,
     ) -> None:
@@ -125,6 +131,11 @@ class BatchWriter:
         self._queue: queue.SimpleQueue[_Entry] = queue.SimpleQueue()
         self._flattening: queue.Queue[_Flattening | _Stop] = queue.Queue(max_in_flight)
         self._abandoned: list[QueuedRequest] = []
+        self._aligner = RowGroupAligner(rows=max_insert_items)
+        self._max_carry_seconds = max_carry_seconds
+        self._carried_since: float | None = None
+        self._backlog_until = 0.0
+        """Until when rows are carried through pauses: a backlog was seen lately."""
         self._abandon = threading.Event()
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -144,6 +155,10 @@ class BatchWriter:
         ]
         for thread in self._threads:
             thread.start()
+
+    def resume(self, progress: Progress) -> None:
+        """Continue from what storage recorded (before replaying the log; see ``_align``)."""
+        self._aligner = RowGroupAligner(progress=progress, rows=self._max_insert_items)
 
     def put(self, request: QueuedRequest) -> None:
         """Queue one durable (or, in memory mode, accepted) request. Thread-safe."""
@@ -167,6 +182,8 @@ class BatchWriter:
     def leftovers(self) -> list[QueuedRequest]:
         """Requests still queued after the threads ended (only after an abandon)."""
         left, self._abandoned = self._abandoned, []
+        # Requests whose rows were partly stored: in memory mode their senders are told.
+        left.extend(cast(list[QueuedRequest], self._aligner.open_requests()))
         while True:
             try:
                 entry = self._queue.get_nowait()
@@ -177,35 +194,69 @@ class BatchWriter:
             elif isinstance(entry, _Flush):
                 self._resolve([entry.done])
 
-    def write(self, batch: Sequence[QueuedRequest], tables: Sequence[PendingTables] = ()) -> None:
-        """Flatten and store ``batch`` in one transaction, retrying until it succeeds (blocking).
+    def write(
+        self,
+        batch: Sequence[QueuedRequest],
+        tables: Sequence[PendingTables] = (),
+        *,
+        drain: bool = True,
+    ) -> None:
+        """Flatten ``batch`` and store it, retrying until that succeeds (blocking).
 
         ``tables`` are the parts of ``batch`` already submitted to the flatten workers, in
-        order, if they were (else it is flattened as one). A batch
-        that cannot be flattened, or that storage rejects as permanently invalid, is split;
-        a single request refused so goes to the dead letters (see ``_dead_letter``), so
+        order, if they were (else it is flattened as one). Unless ``drain``, rows beyond
+        whole row groups wait for the next write (``_align``); each insert is one
+        transaction, and requests count as stored once all their rows are. A batch that
+        cannot be flattened, or that storage rejects as permanently invalid, is split; a
+        single request refused so goes to the dead letters (see ``_dead_letter``), so
         that one bad request cannot wedge ingest.
         """
         delay = self._retry_initial
-        flattened: dict[str, pa.Table] | None = None
         while True:
             try:
-                if flattened is None:
-                    if not tables:
-                        tables = [self._flattener.submit(_serialized(batch))]
-                    # Taken now, so that a worker that died is asked again on a retry.
-                    pending, tables = tables, ()
-                    flattened = _concat([part.result() for part in pending])
-                self._storage.write(WriteBatch(tables=flattened, wal_position=batch[-1].seq))
+                if not tables:
+                    tables = [self._flattener.submit(_serialized(batch))]
+                # Taken now, so that a worker that died is asked again on a retry.
+                pending, tables = tables, ()
+                flattened = _concat([part.result() for part in pending])
             except PermanentError as error:
                 self._split(batch, error)
                 return
             except Exception as error:
                 self._stats.write_errors += 1
+                delay = self._back_off(f"flattening failed ({error})", error, delay)
+            else:
+                break
+        try:
+            self._store(self._aligner.plan(batch, flattened, drain=drain))
+        except PermanentError as error:
+            self._isolate()
+            self._split(batch, error)
+
+    def _store(self, plan: InsertPlan) -> None:
+        """Write ``plan`` in one transaction, retrying failures storage may recover from;
+        then count what it stored. ``PermanentError`` propagates, nothing adopted."""
+        delay = self._retry_initial
+        while True:
+            try:
+                if plan.tables or plan.done:
+                    self._storage.write(
+                        WriteBatch(
+                            tables=plan.tables,
+                            wal_position=plan.wal_position,
+                            ingest_state=plan.progress.encode(),
+                        )
+                    )
+            except PermanentError:
+                raise
+            except Exception as error:
+                self._stats.write_errors += 1
                 delay = self._back_off(f"storage write failed ({error})", error, delay)
             else:
+                self._aligner.commit(plan)
                 self.last_error = None
                 self._stats.batches_written += 1
+                self._stored(cast(list[QueuedRequest], plan.done), plan.wal_position)
                 return
 
     def _back_off(self, what: str, error: Exception, delay: float) -> float:
@@ -218,11 +269,28 @@ class BatchWriter:
         return min(delay * 2, self._retry_max)
 
     def _split(self, batch: Sequence[QueuedRequest], error: PermanentError) -> None:
+        """Write ``batch`` request by request; one refused alone goes to the dead letters."""
         if len(batch) > 1:
             for request in batch:
                 self.write([request])
             return
         self._dead_letter(batch[0], error)
+        self._forget(batch[0])
+
+    def _isolate(self) -> None:
+        """After storage refused an insert: store the rows carried for earlier requests
+        request by request, dead-lettering any it refuses (its rows already stored stay)."""
+        for request, rows in self._aligner.isolate():
+            try:
+                self._store(self._aligner.plan([], rows, drain=True))
+            except PermanentError as error:
+                self._dead_letter(cast(QueuedRequest, request), error)
+                self._aligner.drop(request)
+                self._store(self._aligner.plan([], {}, drain=True))
+
+    def _forget(self, request: QueuedRequest) -> None:
+        """Count a dead-lettered request (none of it stored) as done."""
+        self._store(self._aligner.plan([replace(request, items=0)], {}, drain=True))
 
     def _dead_letter(self, request: QueuedRequest, error: PermanentError) -> None:
         """Keep a request storage refuses for good where a person can find it.
@@ -278,43 +346,84 @@ class BatchWriter:
     def _run(self) -> None:
         """The writer thread: store the batches the batcher hands on, in order."""
         stopping = False
-        while not stopping and not isinstance(first := self._flattening.get(), _Stop):
-            group, stopping = self._gather(first)
+        while not stopping:
+            first = self._next()
+            if isinstance(first, _Flattening):
+                group, stopping, full = self._gather(first)
+            else:  # the batcher stopped, or rows are carried and nothing came for a while
+                group, stopping, full = [], first is not None, False
             batch = [request for entry in group for request in entry.batch]
             flushes = [flush.done for entry in group for flush in entry.flushes]
-            if batch:
-                parts = [entry.tables for entry in group if entry.batch]
-                try:
-                    self.write(batch, [] if None in parts else cast(list[PendingTables], parts))
-                except _Stopped:
-                    self._fail([r.done for r in batch if r.done is not None])
-                    self._resolve(flushes)
-                    if not stopping:
-                        self._abandon_rest()
-                    return
-                self._stored(batch)
+            now = time.monotonic()
+            if full:  # a backlog: keep carrying through short pauses for a while
+                self._backlog_until = now + self._max_carry_seconds
+            drain = (
+                stopping
+                or bool(flushes)
+                or first is None
+                or now >= self._backlog_until
+                or self._carried_too_long()
+            )
+            try:
+                if batch:
+                    parts = [entry.tables for entry in group if entry.batch]
+                    tables = [] if None in parts else cast(list[PendingTables], parts)
+                    self.write(batch, tables, drain=drain)
+                elif drain and self._aligner.carried_rows:
+                    self._drain_carried()
+            except _Stopped:
+                self._fail([r.done for r in batch if r.done is not None])
+                self._resolve(flushes)
+                if not stopping:
+                    self._abandon_rest()
+                return
+            if not self._aligner.carried_rows:
+                self._carried_since = None
+            elif self._carried_since is None:
+                self._carried_since = time.monotonic()
             self._resolve(flushes)
 
-    def _gather(self, first: _Flattening) -> tuple[list[_Flattening], bool]:
+    def _carried_too_long(self) -> bool:
+        since = self._carried_since
+        return since is not None and time.monotonic() - since >= self._max_carry_seconds
+
+    def _drain_carried(self) -> None:
+        """Store every carried row now (the backlog paused, or a flush or stop came)."""
+        try:
+            self._store(self._aligner.plan([], {}, drain=True))
+        except PermanentError:
+            self._isolate()
+
+    def _next(self) -> _Flattening | _Stop | None:
+        """The next batch; None when rows are carried and none came for a short while."""
+        if not self._aligner.carried_rows:
+            return self._flattening.get()
+        try:
+            return self._flattening.get(timeout=min(max(self._max_delay, 0.02), 0.2))
+        except queue.Empty:
+            return None
+
+    def _gather(self, first: _Flattening) -> tuple[list[_Flattening], bool, bool]:
         """``first`` and, while more requests wait, the batches after it, up to one insert.
 
-        Returns the group and whether the batcher has stopped. Without a backlog the group
-        is ``first`` alone, so nothing waits for company; a flush ends a group.
+        Returns the group, whether the batcher has stopped, and whether the group filled
+        a row group with more still waiting (a backlog). Without a backlog the group is
+        ``first`` alone, so nothing waits for company; a flush ends a group.
         """
         group = [first]
-        items = sum(request.items for request in first.batch)
+        items = self._aligner.carried_rows + sum(request.items for request in first.batch)
         while items < self._max_insert_items and not group[-1].flushes:
             try:
                 entry = self._flattening.get_nowait()
             except queue.Empty:
                 if self._queue.empty():
-                    break
+                    return group, False, False
                 entry = self._flattening.get()  # on its way: the batcher holds requests
             if isinstance(entry, _Stop):
-                return group, True
+                return group, True, False
             group.append(entry)
             items += sum(request.items for request in entry.batch)
-        return group, False
+        return group, False, items >= self._max_insert_items
 
     def _abandon_rest(self) -> None:
         """After giving up: keep what the batcher still hands on for ``leftovers``."""
@@ -351,14 +460,14 @@ class BatchWriter:
                 except queue.Empty:
                     return batch, flushes, False
 
-    def _stored(self, batch: Sequence[QueuedRequest]) -> None:
-        self.bytes_done += sum(request.size for request in batch)
-        self._resolve([request.done for request in batch if request.done is not None])
-        last_seq = batch[-1].seq
-        if last_seq is not None:
-            self.stored_position = last_seq
+    def _stored(self, done: Sequence[QueuedRequest], wal_position: int | None) -> None:
+        """Count ``done`` as stored; everything up to ``wal_position`` is (None: unchanged)."""
+        self.bytes_done += sum(request.size for request in done)
+        self._resolve([request.done for request in done if request.done is not None])
+        if wal_position is not None:
+            self.stored_position = wal_position
             if self._on_stored is not None:
-                self._on_stored(last_seq)
+                self._on_stored(wal_position)
 
     def _resolve(self, futures: list[asyncio.Future[None]]) -> None:
         if futures:

@@ -37,9 +37,11 @@ class WriteBatch:
     :func:`flatten`, which the ingest pipeline runs in a worker process so that flattening
     and inserting use two cores. A batch may hold both; the backend stores all of it.
 
-    ``wal_position`` is the highest write-ahead-log sequence number the batch contains; the
-    backend stores it in the same transaction, so a replay after a crash knows exactly
-    which logged requests are already stored and writes none of them twice.
+    ``wal_position`` is the write-ahead-log sequence number up to which every request is
+    stored once this batch is (None: unchanged); the backend stores it in the same
+    transaction, with ``ingest_state``, so a replay after a crash knows exactly which
+    logged requests (or which of their rows, see ``otelite.pipeline._align``) are already
+    stored and writes none of them twice.
     """
 
     traces: Sequence[ExportTraceServiceRequest | bytes] = ()
@@ -47,6 +49,9 @@ class WriteBatch:
     logs: Sequence[ExportLogsServiceRequest | bytes] = ()
     wal_position: int | None = None
     tables: Mapping[str, pa.Table] = field(default_factory=dict)
+    ingest_state: str | None = None
+    """What the ingest pipeline knows beyond ``wal_position`` (an opaque string the backend
+    keeps with it, in the same transaction; see ``Storage.ingest_state``)."""
 
 
 def flatten(
@@ -86,6 +91,10 @@ class Storage(Protocol):
 
     def wal_position(self) -> int:
         """The highest ``WriteBatch.wal_position`` stored so far (0 when none)."""
+        ...
+
+    def ingest_state(self) -> str:
+        """The ``WriteBatch.ingest_state`` stored last (``""`` when none)."""
         ...
 
     def get_trace(self, trace_id: TraceId) -> ExportTraceServiceRequest | None:

@@ -37,6 +37,9 @@ class _NullStorage:
     def wal_position(self) -> int:
         return self.position
 
+    def ingest_state(self) -> str:
+        return ""  # nothing is replayed from this store
+
 
 async def _run(
     wal_dir: Path | None, requests: list[ExportTraceServiceRequest], senders: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import threading
 import zlib
 from collections.abc import Iterator
@@ -65,7 +66,8 @@ def make_pipeline(
 class RecordingStorage:
     """Keeps every WriteBatch; can fail, reject or block writes on request.
 
-    Implements the parts of ``Storage`` the pipeline uses: ``write`` and ``wal_position``.
+    Implements the parts of ``Storage`` the pipeline uses: ``write``, ``wal_position`` and
+    ``ingest_state``.
     """
 
     def __init__(self) -> None:
@@ -76,6 +78,7 @@ class RecordingStorage:
         self.reject_tags: set[str] = set()
         """A batch holding a request with one of these tags raises ``InvalidRequest``."""
         self._position = 0
+        self._state = ""
         self._open = threading.Event()
         self._open.set()
 
@@ -92,9 +95,14 @@ class RecordingStorage:
         if batch.wal_position is not None:
             assert batch.wal_position > self._position, "wal_position must only grow"
             self._position = batch.wal_position
+        if batch.ingest_state is not None:
+            self._state = batch.ingest_state
 
     def wal_position(self) -> int:
         return self._position
+
+    def ingest_state(self) -> str:
+        return self._state
 
     def freeze(self) -> None:
         """Block every later write until ``thaw``: a process stuck, then killed."""
@@ -108,6 +116,7 @@ class RecordingStorage:
         copy = RecordingStorage()
         copy.batches = list(self.batches)
         copy._position = self._position
+        copy._state = self._state
         return copy
 
     def tags(self) -> list[str]:
@@ -134,6 +143,18 @@ def tags_of(batch: WriteBatch) -> Iterator[str]:
             rows = batch.tables[name].column("ResourceAttributes").to_pylist()
             tags = [dict(attributes)[TAG_KEY] for attributes in rows]
             yield from (tag for i, tag in enumerate(tags) if i == 0 or tags[i - 1] != tag)
+
+
+def rows_by_tag(storage: RecordingStorage) -> collections.Counter[str]:
+    """Rows stored per test request (its tag), over every batch: a request split across
+    inserts counts once per row, wherever its rows went."""
+    counts: collections.Counter[str] = collections.Counter()
+    for batch in storage.batches:
+        for name in _TAGGED_TABLES:
+            if name in batch.tables:
+                rows = batch.tables[name].column("ResourceAttributes").to_pylist()
+                counts.update(dict(attributes)[TAG_KEY] for attributes in rows)
+    return counts
 
 
 def requests_in(batch: WriteBatch) -> int:
