@@ -61,7 +61,7 @@ class Limits:
     within a couple of seconds (the store takes ~30-40 MB/s on two cores)."""
     retry_after_seconds: float = 5.0
     """What refused clients are told to wait when otelite cannot tell better; a full queue
-    tells them when it will have drained at the recent store rate (1 s up to this)."""
+    tells them when half of it will have been stored at the recent rate (1 s up to this)."""
     max_attributes: int | None = 128
     """Per resource, scope, span, event, link and log record; the rest are dropped and
     counted in ``dropped_attributes_count`` (the OpenTelemetry SDK default)."""

@@ -2,9 +2,10 @@
 
 A client refused because the queue is full should come back when there is room again,
 not after a fixed pause: too short and it is refused again, too long and storage idles
-while every sender waits. The estimate is the bytes waiting over the rate storage took
-bytes in during the last few seconds, clamped to a range (HTTP's ``Retry-After`` counts
-whole seconds, and a stalled store has no rate at all).
+while every sender waits (told to wait until the queue is empty, senders came back to an
+idle server). The estimate is the time to store half the queue's bound at the rate
+storage took bytes in during the last few seconds, clamped to a range (HTTP's
+``Retry-After`` counts whole seconds, and a stalled store has no rate at all).
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ class DrainEstimate:
             samples.popleft()
 
     def seconds(self, queued: int, stored: int, now: float | None = None) -> float:
-        """Seconds until ``queued`` waiting bytes are stored at the recent rate, whole and
-        within ``[floor, ceiling]``; the ceiling when storage stored nothing lately."""
+        """Seconds until ``queued`` bytes are stored at the recent rate, rounded to whole
+        seconds within ``[floor, ceiling]``; the ceiling when storage stored nothing lately."""
         now = time.monotonic() if now is None else now
         self.note(stored, now)
         first_time, first_stored = self._samples[0]
@@ -52,4 +53,4 @@ class DrainEstimate:
         if elapsed <= 0 or stored <= first_stored:
             return self._ceiling
         rate = (stored - first_stored) / elapsed
-        return float(min(self._ceiling, max(self._floor, math.ceil(queued / rate))))
+        return float(min(self._ceiling, max(self._floor, math.floor(queued / rate + 0.5))))

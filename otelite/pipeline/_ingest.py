@@ -106,9 +106,10 @@ class IngestPipeline:
         return self._bytes_in - self._writer.bytes_done - failed
 
     def drain_seconds(self) -> float:
-        """When the data waiting for storage will be stored, at the recent rate: what a
-        refused client is told to wait (whole seconds, 1 up to ``retry_after_seconds``)."""
-        return self._drain.seconds(self.queued_bytes, self._writer.bytes_done)
+        """When half the queue's bound will have been stored, at the recent rate: what a
+        refused client is told to wait (whole seconds, 1 up to ``retry_after_seconds``), so
+        that senders come back while storage still has work, with room for them."""
+        return self._drain.seconds(self._limits.max_queue_bytes // 2, self._writer.bytes_done)
 
     @property
     def ready(self) -> bool:

@@ -9,7 +9,8 @@ def test_waiting_bytes_over_the_recent_rate_in_whole_seconds() -> None:
     drain = DrainEstimate(ceiling=30)
     for tick in range(9):  # 10 MB/s for two seconds
         drain.note(tick * 2_500_000, now=100 + tick * 0.25)
-    assert drain.seconds(25_000_000, 20_000_000, now=102.0) == 3.0  # 2.5 s, rounded up
+    assert drain.seconds(25_000_000, 20_000_000, now=102.0) == 3.0  # 2.5 s, rounded
+    assert drain.seconds(24_000_000, 20_000_000, now=102.0) == 2.0  # 2.4 s
     assert drain.seconds(1_000, 20_000_000, now=102.0) == 1.0  # never under the floor
     assert drain.seconds(10**12, 20_000_000, now=102.0) == 30.0  # nor over the ceiling
 
