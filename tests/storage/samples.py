@@ -216,6 +216,15 @@ def logs_request() -> ExportLogsServiceRequest:
     )
 
 
+def traces(*spans: Span) -> ExportTraceServiceRequest:
+    """One request holding ``spans`` under an empty resource and a scope named ``test``."""
+    request = ExportTraceServiceRequest()
+    scope_spans = request.resource_spans.add().scope_spans.add()
+    scope_spans.scope.name = "test"
+    scope_spans.spans.extend(spans)
+    return request
+
+
 def decoded(table: pa.Table) -> pa.Table:
     """A flattened table with its dictionary-encoded columns decoded, as storage returns it."""
     for index, field in enumerate(table.schema):

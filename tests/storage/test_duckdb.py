@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from opentelemetry.proto.metrics.v1.metrics_pb2 import AGGREGATION_TEMPORALITY_DELTA, Metric
-from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otelite.errors import InvalidRequest, Unavailable
 from otelite.query.dialects import DuckDBDialect
@@ -22,7 +21,16 @@ from otelite.types import (
     Signal,
 )
 from tests.roundtrip import assert_same_telemetry, canonical_records
-from tests.storage.samples import T0, TRACE_A, TRACE_B, kv, logs_request, span, trace_request
+from tests.storage.samples import (
+    T0,
+    TRACE_A,
+    TRACE_B,
+    kv,
+    logs_request,
+    span,
+    trace_request,
+    traces,
+)
 from tests.strategies import logs_requests, metrics_requests, trace_requests
 
 
@@ -31,14 +39,6 @@ def storage() -> Iterator[DuckDBStorage]:
     store = DuckDBStorage(None)
     yield store
     store.close()
-
-
-def traces(*spans: Span) -> ExportTraceServiceRequest:
-    request = ExportTraceServiceRequest()
-    scope_spans = request.resource_spans.add().scope_spans.add()
-    scope_spans.scope.name = "test"
-    scope_spans.spans.extend(spans)
-    return request
 
 
 def metrics_request() -> ExportMetricsServiceRequest:

@@ -12,17 +12,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from otelite.storage import WriteBatch, traces_to_tables
 from otelite.storage.duckdb import DuckDBStorage
 from otelite.storage.duckdb._reading import SpanDeduplicator
-from otelite.types import ExportTraceServiceRequest
 from tests.roundtrip import assert_same_telemetry
-from tests.storage.samples import T0, TRACE_A, TRACE_B, full_span, span
-
-
-def traces(*spans: Span) -> ExportTraceServiceRequest:
-    request = ExportTraceServiceRequest()
-    scope_spans = request.resource_spans.add().scope_spans.add()
-    scope_spans.scope.name = "test"
-    scope_spans.spans.extend(spans)
-    return request
+from tests.storage.samples import T0, TRACE_A, TRACE_B, full_span, span, traces
 
 
 def rows(*spans: Span) -> pa.Table:

@@ -56,26 +56,25 @@ def stored_type(data_type: pa.DataType) -> pa.DataType:
     return data_type
 
 
-def _has_map(data_type: pa.DataType) -> bool:
-    if isinstance(data_type, pa.MapType):
+def _contains(data_type: pa.DataType, found: Callable[[pa.DataType], bool]) -> bool:
+    """Whether ``found`` holds for ``data_type`` or a type nested in it."""
+    if found(data_type):
         return True
     if isinstance(data_type, pa.DictionaryType):
-        return _has_map(data_type.value_type)
+        return _contains(data_type.value_type, found)
     if isinstance(data_type, pa.ListType):
-        return _has_map(data_type.value_type)
+        return _contains(data_type.value_type, found)
     if isinstance(data_type, pa.StructType):
-        return any(_has_map(field.type) for field in data_type)
+        return any(_contains(field.type, found) for field in data_type)
     return False
+
+
+def _has_map(data_type: pa.DataType) -> bool:
+    return _contains(data_type, lambda t: isinstance(t, pa.MapType))
 
 
 def _has_stored_map(data_type: pa.DataType) -> bool:
-    if _is_stored_map(data_type):
-        return True
-    if isinstance(data_type, pa.ListType):
-        return _has_stored_map(data_type.value_type)
-    if isinstance(data_type, pa.StructType):
-        return any(_has_stored_map(field.type) for field in data_type)
-    return False
+    return _contains(data_type, _is_stored_map)
 
 
 def _is_stored_map(data_type: pa.DataType) -> bool:
