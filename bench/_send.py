@@ -18,6 +18,8 @@ from multiprocessing.synchronize import Event
 from typing import Literal
 
 import grpc
+from google.rpc.error_details_pb2 import RetryInfo  # type: ignore[import-untyped]
+from google.rpc.status_pb2 import Status  # type: ignore[import-untyped]
 
 from otelite.types import Signal
 
@@ -112,10 +114,25 @@ def _grpc_sender(target: str, signal: Signal) -> tuple[Send, Callable[[], None]]
             export(body, timeout=60)
         except grpc.RpcError as error:
             code = error.code()
-            return False, code in _RETRYABLE_GRPC, f"gRPC {code}: {error.details()}", 0.0
+            message = f"gRPC {code}: {error.details()}"
+            return False, code in _RETRYABLE_GRPC, message, _retry_delay(error)
         return True, False, "", 0.0
 
     return send, channel.close
+
+
+def _retry_delay(error: grpc.RpcError) -> float:
+    """The RetryInfo delay a gRPC error carries (as OTLP exporters honour it), else 0."""
+    for key, value in error.trailing_metadata() or ():  # type: ignore[attr-defined]
+        if key != "grpc-status-details-bin":
+            continue
+        status = Status.FromString(value)
+        for detail in status.details:
+            if detail.Is(RetryInfo.DESCRIPTOR):
+                info = RetryInfo()
+                detail.Unpack(info)
+                return float(info.retry_delay.seconds + info.retry_delay.nanos / 1e9)
+    return 0.0
 
 
 def _sender_main(
