@@ -105,38 +105,34 @@ def _nulls(array: pa.Array) -> pa.Array | None:
     return array.is_null() if array.null_count else None
 
 
+def _nested(array: pa.Array, convert: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """A list or struct array rebuilt around its children passed through ``convert``."""
+    if isinstance(array, pa.ListArray):
+        inner = convert(array.values)
+        value_type = pa.list_(array.type.value_field.with_type(inner.type))
+        return pa.ListArray.from_arrays(array.offsets, inner, type=value_type, mask=_nulls(array))
+    children = [convert(array.field(i)) for i in range(array.type.num_fields)]
+    fields = [f.with_type(c.type) for f, c in zip(array.type, children, strict=True)]
+    return pa.StructArray.from_arrays(children, fields=fields, mask=_nulls(array))
+
+
 def _to_stored(array: pa.Array) -> pa.Array:
+    if not _has_map(array.type):
+        return array
     if isinstance(array, pa.DictionaryArray):
-        if not _has_map(array.type):
-            return array
         return pa.DictionaryArray.from_arrays(array.indices, _to_stored(array.dictionary))
     if isinstance(array, pa.MapArray):
         offsets = array.offsets
         keys = pa.ListArray.from_arrays(offsets, _to_stored(array.keys))
         values = pa.ListArray.from_arrays(offsets, _to_stored(array.items))
         return pa.StructArray.from_arrays([keys, values], [KEYS, VALUES], mask=_nulls(array))
-    if isinstance(array, pa.ListArray):
-        if not _has_map(array.type):
-            return array
-        values = _to_stored(array.values)
-        return pa.ListArray.from_arrays(
-            array.offsets, values, type=stored_type(array.type), mask=_nulls(array)
-        )
-    if isinstance(array, pa.StructArray):
-        if not _has_map(array.type):
-            return array
-        fields = list(array.type)
-        children = [_to_stored(array.field(i)) for i in range(len(fields))]
-        return pa.StructArray.from_arrays(
-            children,
-            fields=[f.with_type(c.type) for f, c in zip(fields, children, strict=True)],
-            mask=_nulls(array),
-        )
-    return array
+    return _nested(array, _to_stored)
 
 
 def _from_stored(array: pa.Array) -> pa.Array:
-    if isinstance(array, pa.StructArray) and _is_stored_map(array.type):
+    if not _has_stored_map(array.type):
+        return array
+    if _is_stored_map(array.type):
         keys, values = array.field(0), array.field(1)
         # Both lists of a row have the same length: keys' offsets serve both.
         offsets = keys.offsets
@@ -149,23 +145,7 @@ def _from_stored(array: pa.Array) -> pa.Array:
             _from_stored(pc.list_flatten(values)),
             mask=_nulls(array),
         )
-    if isinstance(array, pa.ListArray) and _has_stored_map(array.type):
-        inner = _from_stored(array.values)
-        return pa.ListArray.from_arrays(
-            array.offsets,
-            inner,
-            type=pa.list_(array.type.value_field.with_type(inner.type)),
-            mask=_nulls(array),
-        )
-    if isinstance(array, pa.StructArray) and _has_stored_map(array.type):
-        fields = list(array.type)
-        children = [_from_stored(array.field(i)) for i in range(len(fields))]
-        return pa.StructArray.from_arrays(
-            children,
-            fields=[f.with_type(c.type) for f, c in zip(fields, children, strict=True)],
-            mask=_nulls(array),
-        )
-    return array
+    return _nested(array, _from_stored)
 
 
 def _convert_table(
