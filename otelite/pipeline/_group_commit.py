@@ -12,9 +12,9 @@ import asyncio
 import concurrent.futures
 from collections.abc import Callable
 
+from otelite.pipeline._batcher import QueuedRequest
 from otelite.pipeline._stats import PipelineStats
 from otelite.pipeline._wal import WriteAheadLog
-from otelite.pipeline._writer import QueuedRequest
 from otelite.types import Signal
 
 __all__ = ["GroupCommitter"]

@@ -18,12 +18,13 @@ from pathlib import Path
 from otelite.config import Limits
 from otelite.errors import Overloaded, Unavailable
 from otelite.pipeline._align import ROW_GROUP_ROWS, Progress
+from otelite.pipeline._batcher import QueuedRequest
 from otelite.pipeline._drain import DrainEstimate
 from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._group_commit import GroupCommitter
 from otelite.pipeline._stats import PipelineHealth, PipelineStats, count_items
 from otelite.pipeline._wal import WriteAheadLog
-from otelite.pipeline._writer import BatchWriter, QueuedRequest
+from otelite.pipeline._writer import BatchWriter
 from otelite.storage import Storage
 from otelite.tenancy import SINGLE_TENANT
 from otelite.types import ExportRequest, Signal

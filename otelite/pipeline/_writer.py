@@ -1,22 +1,17 @@
-"""The single storage writer: batches queued requests into few, large ``Storage.write`` calls.
+"""The single storage writer: stores the batcher's flattened batches in few, large inserts.
 
-Storage is fastest with big inserts (see the DuckDB figures: 10k-row batches are 2.5 times
-faster than 1k-row ones), so a batcher thread collects requests until a batch holds
-``max_items`` spans/points/records or ``max_delay`` seconds have passed since its first
-request, and hands it to a flatten worker process (``_flatten``). The writer thread
-inserts the flattened batches in order, each in one transaction, while the worker
-flattens the next one: DuckDB releases the interpreter lock while it inserts, so
-flattening, inserting and the event loop run on separate cores. While a backlog lasts, the
-writer joins flattened batches and inserts spans and log records in whole row groups
-(122,880 rows), which DuckDB writes straight to the database file, compressed; the rows
-beyond wait for the next batch (``_align`` has the figures, and how a request split so
-is still stored exactly once). Queued requests are held
-serialized, as they were logged: a third of the memory of parsed messages, and what a
-worker needs anyway. A failed write is retried with jittered
-exponential backoff for as long as it takes: the data is safe in the write-ahead log (or,
-in memory mode, its sender is still waiting), so it is never dropped for being slow.
-A request storage refuses for good is never dropped silently either: it is kept in the
-dead-letter directory, or, in memory mode, its sender is told.
+The batcher (``_batcher``) collects queued requests into batches and hands each to a
+flatten worker process (``_flatten``); the writer thread inserts the flattened batches in
+order, each in one transaction, while the worker flattens the next one: DuckDB releases
+the interpreter lock while it inserts, so flattening, inserting and the event loop run on
+separate cores. While a backlog lasts, the writer joins flattened batches and inserts
+spans and log records in whole row groups (122,880 rows), which DuckDB writes straight to
+the database file, compressed; the rows beyond wait for the next batch (``_align`` has
+the figures, and how a request split so is still stored exactly once). A failed write
+is retried with jittered exponential backoff for as long as it takes: the data is safe in
+the write-ahead log (or, in memory mode, its sender is still waiting), so it is never
+dropped for being slow. A request storage refuses for good is never dropped silently
+either: it is kept in the dead-letter directory, or, in memory mode, its sender is told.
 """
 
 from __future__ import annotations
@@ -30,7 +25,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
@@ -39,56 +34,25 @@ import pyarrow as pa
 
 from otelite.errors import PermanentError, Unavailable
 from otelite.pipeline._align import InsertPlan, Progress, RowGroupAligner
+from otelite.pipeline._batcher import (
+    Batcher,
+    Flattening,
+    Flush,
+    QueuedRequest,
+    Stop,
+    serialized,
+)
 from otelite.pipeline._flatten import FlattenPool, PendingTables
 from otelite.pipeline._stats import PipelineStats
 from otelite.storage import Storage, WriteBatch
-from otelite.types import Signal
 
-__all__ = ["BatchWriter", "QueuedRequest"]
+__all__ = ["BatchWriter"]
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
-class QueuedRequest:
-    """An accepted request on its way to storage."""
-
-    seq: int | None
-    """Its write-ahead-log sequence number; None in memory mode."""
-    signal: Signal
-    payload: bytes
-    """The request serialized (binary OTLP protobuf), as logged."""
-    size: int
-    """Serialized bytes, for the queue limit (0 for requests replayed from the log)."""
-    items: int
-    """Spans, points or records, for the batch size."""
-    done: asyncio.Future[None] | None = None
-    """Resolved once stored (memory mode, where the sender waits for storage)."""
-
-
-@dataclass(slots=True)
-class _Flush:
-    done: asyncio.Future[None]
-
-
-class _Stop:
-    pass
-
-
-@dataclass(slots=True)
-class _Flattening:
-    """A batch on its way from the batcher to the writer."""
-
-    batch: list[QueuedRequest]
-    tables: PendingTables | None
-    flushes: list[_Flush]
-
-
 class _Stopped(Exception):
     """Raised inside the writer when told to give up on a write that keeps failing."""
-
-
-_Entry = QueuedRequest | _Flush | _Stop
 
 
 class BatchWriter:
@@ -122,21 +86,24 @@ class BatchWriter:
         self._flattener = flattener
         self._dead_letter_dir = dead_letter_dir
         self._stats = stats
-        self.max_items = max_items
         self._max_insert_items = max_insert_items
-        self._max_delay = max_delay
         self._retry_initial = retry_initial
         self._retry_max = retry_max
         self._on_stored = on_stored
-        self._queue: queue.SimpleQueue[_Entry] = queue.SimpleQueue()
-        self._flattening: queue.Queue[_Flattening | _Stop] = queue.Queue(max_in_flight)
+        self._abandon = threading.Event()
+        self._batcher = Batcher(
+            flattener,
+            max_items=max_items,
+            max_delay=max_delay,
+            max_in_flight=max_in_flight,
+            abandon=self._abandon,
+        )
         self._abandoned: list[QueuedRequest] = []
         self._aligner = RowGroupAligner(rows=max_insert_items)
         self._max_carry_seconds = max_carry_seconds
         self._carried_since: float | None = None
         self._backlog_until = 0.0
         """Until when rows are carried through pauses: a backlog was seen lately."""
-        self._abandon = threading.Event()
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self.bytes_done = 0
@@ -150,7 +117,7 @@ class BatchWriter:
         """Start the threads; futures of queued requests are resolved on ``loop``."""
         self._loop = loop
         self._threads = [
-            threading.Thread(target=self._batch, name="otelite-batcher", daemon=True),
+            threading.Thread(target=self._batcher.run, name="otelite-batcher", daemon=True),
             threading.Thread(target=self._run, name="otelite-writer", daemon=True),
         ]
         for thread in self._threads:
@@ -160,19 +127,24 @@ class BatchWriter:
         """Continue from what storage recorded (before replaying the log; see ``_align``)."""
         self._aligner = RowGroupAligner(progress=progress, rows=self._max_insert_items)
 
+    @property
+    def max_items(self) -> int:
+        """Spans, points or records that close a batch."""
+        return self._batcher.max_items
+
     def put(self, request: QueuedRequest) -> None:
         """Queue one durable (or, in memory mode, accepted) request. Thread-safe."""
-        self._queue.put(request)
+        self._batcher.put(request)
 
     def flush(self, done: asyncio.Future[None]) -> None:
         """Write everything queued before this call now; resolve ``done`` after."""
-        self._queue.put(_Flush(done))
+        self._batcher.put(Flush(done))
 
     def stop(self, *, abandon: bool) -> None:
         """Ask the threads to end after what is queued; ``abandon`` also ends retrying."""
         if abandon:
             self._abandon.set()
-        self._queue.put(_Stop())
+        self._batcher.put(Stop())
 
     def join(self) -> None:
         """Wait for the threads to end (blocking)."""
@@ -184,15 +156,12 @@ class BatchWriter:
         left, self._abandoned = self._abandoned, []
         # Requests whose rows were partly stored: in memory mode their senders are told.
         left.extend(cast(list[QueuedRequest], self._aligner.open_requests()))
-        while True:
-            try:
-                entry = self._queue.get_nowait()
-            except queue.Empty:
-                return left
+        for entry in self._batcher.take_queued():
             if isinstance(entry, QueuedRequest):
                 left.append(entry)
-            elif isinstance(entry, _Flush):
+            else:
                 self._resolve([entry.done])
+        return left
 
     def write(
         self,
@@ -215,7 +184,7 @@ class BatchWriter:
         while True:
             try:
                 if not tables:
-                    tables = [self._flattener.submit(_serialized(batch))]
+                    tables = [self._flattener.submit(serialized(batch))]
                 # Taken now, so that a worker that died is asked again on a retry.
                 pending, tables = tables, ()
                 flattened = _concat([part.result() for part in pending])
@@ -332,23 +301,12 @@ class BatchWriter:
             error,
         )
 
-    def _batch(self) -> None:
-        """The batcher thread: collect batches and start flattening them, in order."""
-        stopping = False
-        while not stopping:
-            batch, flushes, stopping = self._collect(self._queue.get())
-            tables = None
-            if batch and not self._abandon.is_set():
-                tables = self._flattener.submit(_serialized(batch))
-            self._flattening.put(_Flattening(batch, tables, flushes))
-        self._flattening.put(_Stop())
-
     def _run(self) -> None:
         """The writer thread: store the batches the batcher hands on, in order."""
         stopping = False
         while not stopping:
             first = self._next()
-            if isinstance(first, _Flattening):
+            if isinstance(first, Flattening):
                 group, stopping, full = self._gather(first)
             else:  # the batcher stopped, or rows are carried and nothing came for a while
                 group, stopping, full = [], first is not None, False
@@ -394,16 +352,17 @@ class BatchWriter:
         except PermanentError:
             self._isolate()
 
-    def _next(self) -> _Flattening | _Stop | None:
+    def _next(self) -> Flattening | Stop | None:
         """The next batch; None when rows are carried and none came for a short while."""
+        output = self._batcher.output
         if not self._aligner.carried_rows:
-            return self._flattening.get()
+            return output.get()
         try:
-            return self._flattening.get(timeout=min(max(self._max_delay, 0.02), 0.2))
+            return output.get(timeout=min(max(self._batcher.max_delay, 0.02), 0.2))
         except queue.Empty:
             return None
 
-    def _gather(self, first: _Flattening) -> tuple[list[_Flattening], bool, bool]:
+    def _gather(self, first: Flattening) -> tuple[list[Flattening], bool, bool]:
         """``first`` and, while more requests wait, the batches after it, up to one insert.
 
         Returns the group, whether the batcher has stopped, and whether the group filled
@@ -414,12 +373,12 @@ class BatchWriter:
         items = self._aligner.carried_rows + sum(request.items for request in first.batch)
         while items < self._max_insert_items and not group[-1].flushes:
             try:
-                entry = self._flattening.get_nowait()
+                entry = self._batcher.output.get_nowait()
             except queue.Empty:
-                if self._queue.empty():
+                if self._batcher.idle():
                     return group, False, False
-                entry = self._flattening.get()  # on its way: the batcher holds requests
-            if isinstance(entry, _Stop):
+                entry = self._batcher.output.get()  # on its way: the batcher holds requests
+            if isinstance(entry, Stop):
                 return group, True, False
             group.append(entry)
             items += sum(request.items for request in entry.batch)
@@ -427,38 +386,9 @@ class BatchWriter:
 
     def _abandon_rest(self) -> None:
         """After giving up: keep what the batcher still hands on for ``leftovers``."""
-        while not isinstance(entry := self._flattening.get(), _Stop):
+        while not isinstance(entry := self._batcher.output.get(), Stop):
             self._abandoned.extend(entry.batch)
             self._resolve([flush.done for flush in entry.flushes])
-
-    def _collect(self, first: _Entry) -> tuple[list[QueuedRequest], list[_Flush], bool]:
-        """Gather one batch: until full, timed out, or a flush or stop arrives."""
-        batch: list[QueuedRequest] = []
-        flushes: list[_Flush] = []
-        entry = first
-        items = 0
-        deadline = time.monotonic() + self._max_delay
-        while True:
-            if isinstance(entry, _Stop):
-                return batch, flushes, True
-            if isinstance(entry, _Flush):
-                flushes.append(entry)
-                return batch, flushes, False
-            batch.append(entry)
-            items += entry.items
-            if items >= self.max_items:
-                return batch, flushes, False
-            try:
-                # Whatever is queued already joins the batch, even past the deadline.
-                entry = self._queue.get_nowait()
-            except queue.Empty:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return batch, flushes, False
-                try:
-                    entry = self._queue.get(timeout=remaining)
-                except queue.Empty:
-                    return batch, flushes, False
 
     def _stored(self, done: Sequence[QueuedRequest], wal_position: int | None) -> None:
         """Count ``done`` as stored; everything up to ``wal_position`` is (None: unchanged)."""
@@ -494,10 +424,6 @@ def _concat(parts: list[dict[str, pa.Table]]) -> dict[str, pa.Table]:
         return parts[0]
     names = dict.fromkeys(name for part in parts for name in part)
     return {name: pa.concat_tables([p[name] for p in parts if name in p]) for name in names}
-
-
-def _serialized(batch: Sequence[QueuedRequest]) -> list[tuple[Signal, bytes]]:
-    return [(request.signal, request.payload) for request in batch]
 
 
 def _set_results(futures: list[asyncio.Future[None]]) -> None:

@@ -11,10 +11,11 @@ import pytest
 
 from otelite.pipeline import PipelineStats
 from otelite.pipeline._align import ALIGNED_TABLES, Progress, RowGroupAligner
+from otelite.pipeline._batcher import QueuedRequest
 from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._stats import count_items
 from otelite.pipeline._wal import WriteAheadLog
-from otelite.pipeline._writer import BatchWriter, QueuedRequest
+from otelite.pipeline._writer import BatchWriter
 from otelite.types import Signal
 
 from .conftest import (
