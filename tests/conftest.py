@@ -10,6 +10,13 @@ from playwright.sync_api import Browser, sync_playwright
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running on the main
+    thread for the rest of the session, and an async test after it could not start its own
+    ("Cannot run the event loop while another loop is running")."""
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """One headless Chromium for the whole run.
