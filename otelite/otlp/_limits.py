@@ -82,30 +82,28 @@ class Trimmer:
     def span(self, span: Span, where: str) -> None:
         """Cut one span, with its events and links, to the limits."""
         self.attributes(span, where)
-        events = span.events
-        extra = len(events) - self._max_events
-        if extra > 0:
-            del events[self._max_events :]
-            span.dropped_events_count = min(span.dropped_events_count + extra, _UINT32_MAX)
-            self.cuts.dropped_events += extra
-            self._notes.append(
-                f"{where}: {extra} of {extra + self._max_events} events dropped "
-                f"(limit max_events_per_span={self._max_events})"
-            )
-        for e, event in enumerate(events):
+        self.cuts.dropped_events += self._cut(span, "events", self._max_events, where)
+        for e, event in enumerate(span.events):
             self.attributes(event, f"{where}.events[{e}]")
-        links = span.links
-        extra = len(links) - self._max_links
-        if extra > 0:
-            del links[self._max_links :]
-            span.dropped_links_count = min(span.dropped_links_count + extra, _UINT32_MAX)
-            self.cuts.dropped_links += extra
-            self._notes.append(
-                f"{where}: {extra} of {extra + self._max_links} links dropped "
-                f"(limit max_links_per_span={self._max_links})"
-            )
-        for n, link in enumerate(links):
+        self.cuts.dropped_links += self._cut(span, "links", self._max_links, where)
+        for n, link in enumerate(span.links):
             self.attributes(link, f"{where}.links[{n}]")
+
+    def _cut(self, span: Span, kind: str, limit: int, where: str) -> int:
+        """Drop the span's ``kind`` (events or links) beyond ``limit``, counting them in
+        its ``dropped_<kind>_count`` and in a note; returns how many went."""
+        items = getattr(span, kind)
+        extra = len(items) - limit
+        if extra <= 0:
+            return 0
+        del items[limit:]
+        counter = f"dropped_{kind}_count"
+        setattr(span, counter, min(getattr(span, counter) + extra, _UINT32_MAX))
+        self._notes.append(
+            f"{where}: {extra} of {extra + limit} {kind} dropped "
+            f"(limit max_{kind}_per_span={limit})"
+        )
+        return extra
 
     def attributes(self, owner: Any, where: str) -> None:
         """Cut the ``attributes`` of ``owner`` (anything with ``dropped_attributes_count``)."""
