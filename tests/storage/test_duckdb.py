@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,13 +31,6 @@ from tests.storage.samples import (
     traces,
 )
 from tests.strategies import logs_requests, metrics_requests, trace_requests
-
-
-@pytest.fixture
-def storage() -> Iterator[DuckDBStorage]:
-    store = DuckDBStorage(None)
-    yield store
-    store.close()
 
 
 def metrics_request() -> ExportMetricsServiceRequest:

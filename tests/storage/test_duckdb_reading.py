@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
-import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otelite.storage import WriteBatch, traces_to_tables
@@ -24,13 +22,6 @@ def rows(*spans: Span) -> pa.Table:
 def names(table: pa.Table) -> list[str]:
     names: list[str] = table.column("SpanName").to_pylist()
     return names
-
-
-@pytest.fixture
-def storage() -> Iterator[DuckDBStorage]:
-    store = DuckDBStorage(None)
-    yield store
-    store.close()
 
 
 def test_copies_are_dropped_and_other_content_with_the_same_ids_is_kept() -> None:
