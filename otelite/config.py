@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-__all__ = ["Access", "Config", "Limits", "Tenancy", "parse_duration", "parse_size"]
+__all__ = [
+    "Access",
+    "Config",
+    "Limits",
+    "StorageLocation",
+    "Tenancy",
+    "parse_duration",
+    "parse_size",
+    "parse_storage",
+]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s|m|h|d|w)?\s*$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$", re.IGNORECASE)
@@ -127,6 +138,97 @@ class Tenancy:
                 raise ValueError(str(error)) from None
 
 
+_DATABASE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_DEFAULT_DATABASE = "otel"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class StorageLocation:
+    """A parsed ``--storage`` value."""
+
+    kind: Literal["duckdb", "clickhouse", "chdb"] = "duckdb"
+    host: str = ""
+    port: int = 8123
+    user: str = "default"
+    password: str = field(default="", repr=False)
+    database: str = _DEFAULT_DATABASE
+    secure: bool = False
+    path: Path | None = None
+    """chDB's directory."""
+
+    def describe(self) -> str:
+        """The location as typed, with the password left out (safe to log)."""
+        if self.kind == "duckdb":
+            return "duckdb"
+        if self.kind == "chdb":
+            return f"chdb:{self.path}?database={self.database}"
+        secret = ":***" if self.password else ""
+        query = "?secure=true" if self.secure else ""
+        return (
+            f"clickhouse://{quote(self.user)}{secret}@{self.host}:{self.port}/"
+            f"{self.database}{query}"
+        )
+
+    def for_tenant(self, tenant: str) -> StorageLocation:
+        """The location of one tenant's data: a database of its own beside this one."""
+        return replace(self, database=f"{self.database}_{tenant_database_suffix(tenant)}")
+
+
+def tenant_database_suffix(tenant: str) -> str:
+    """A tenant id as a database-name suffix (ids allow characters names do not)."""
+    return re.sub(r"[^A-Za-z0-9_]", lambda m: f"_{ord(m.group()):02x}", tenant)
+
+
+def parse_storage(text: str) -> StorageLocation:
+    """Parse a ``--storage`` value; raises ``ValueError`` saying what is wrong."""
+    text = text.strip()
+    if text in ("", "duckdb"):
+        return StorageLocation()
+    if text.startswith("chdb:"):
+        rest = text.removeprefix("chdb:").removeprefix("//")
+        path_text, _, query = rest.partition("?")
+        if not path_text:
+            raise ValueError("--storage chdb:PATH needs a directory for chDB's files")
+        options = parse_qs(query)
+        database = options.get("database", [_DEFAULT_DATABASE])[0]
+        return StorageLocation("chdb", path=Path(path_text), database=_database(database))
+    if text.startswith(("clickhouse://", "clickhouses://")):
+        url = urlsplit(text)
+        if not url.hostname:
+            raise ValueError(f"--storage {_redact(text)}: no host")
+        options = parse_qs(url.query)
+        secure = url.scheme == "clickhouses" or options.get("secure", ["false"])[0] in _TRUE
+        database = url.path.strip("/") or _DEFAULT_DATABASE
+        try:
+            port = url.port or (8443 if secure else 8123)
+        except ValueError as error:
+            raise ValueError(f"--storage {_redact(text)}: {error}") from None
+        return StorageLocation(
+            "clickhouse",
+            host=url.hostname,
+            port=port,
+            user=unquote(url.username) if url.username else "default",
+            password=unquote(url.password) if url.password else "",
+            database=_database(database),
+            secure=secure,
+        )
+    raise ValueError(
+        f"--storage {_redact(text)}: expected duckdb, clickhouse://USER:PASSWORD@HOST:8123/DB "
+        "or chdb:PATH"
+    )
+
+
+def _database(name: str) -> str:
+    if not _DATABASE_NAME.fullmatch(name):
+        raise ValueError(f"database name {name!r}: letters, digits and _ only, 64 at most")
+    return name
+
+
+def _redact(text: str) -> str:
+    return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", text)
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Everything ``otelite serve`` can be told."""
@@ -141,3 +243,8 @@ class Config:
     limits: Limits = Limits()
     access: Access = Access()
     tenancy: Tenancy = Tenancy()
+    storage: StorageLocation = StorageLocation()
+    create_schema: bool = True
+    """False: the ClickHouse tables exist already (``--no-create-schema``)."""
+    clickhouse_cluster: str | None = None
+    """Create replicated tables ``ON CLUSTER`` this cluster, with Distributed ones over them."""

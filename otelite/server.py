@@ -15,10 +15,12 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from otelite.access import ServerCertificate, Tokens
 from otelite.api import ServerInfo, StoragePerTenant, create_app
-from otelite.config import Config
+from otelite.config import Config, StorageLocation
+from otelite.errors import OteliteError
 from otelite.pipeline import (
     TENANTS_DIR,
     Consumer,
@@ -28,8 +30,8 @@ from otelite.pipeline import (
     Tenants,
 )
 from otelite.receivers import GrpcReceiver, HttpReceiver, UvicornServer
-from otelite.storage import Storage
-from otelite.storage.duckdb import DATABASE_FILE, DuckDBStorage
+from otelite.storage import Storage, open_storage
+from otelite.storage.duckdb import DATABASE_FILE
 
 __all__ = ["Endpoints", "Server", "run"]
 
@@ -131,7 +133,7 @@ class Server:
                 config.data_dir,
                 limits=config.limits,
                 max_tenants=config.tenancy.max_tenants,
-                open_storage=DuckDBStorage,
+                open_storage=self._open_tenant_storage,
                 flattener=self._flattener,
             )
             self._tenants = tenants
@@ -139,7 +141,7 @@ class Server:
             consumer, stats = tenants, tenants.stats
             source = StoragePerTenant(config.tenancy, tenants.storage)
         else:
-            storage = await asyncio.to_thread(DuckDBStorage, config.data_dir)
+            storage = await asyncio.to_thread(self._open_storage, config.storage, config.data_dir)
             self._storage = storage
             wal_dir = None if config.data_dir is None else config.data_dir / "wal"
             pipeline = IngestPipeline(
@@ -216,6 +218,26 @@ class Server:
             await self._tenants.close()
             self._tenants = None
 
+    def _open_storage(self, location: StorageLocation, data_dir: Path | None) -> Storage:
+        config = self.config
+        return open_storage(
+            location,
+            data_dir,
+            retention_seconds=config.retention_seconds,
+            create_schema=config.create_schema,
+            cluster=config.clickhouse_cluster,
+        )
+
+    def _open_tenant_storage(self, tenant: str | None, directory: Path | None) -> Storage:
+        # Tenants not seen yet read one empty in-memory store (queries compile for each
+        # store's own dialect, so it need not be of the configured kind).
+        if tenant is None:
+            return open_storage(StorageLocation(), None)
+        location = self.config.storage
+        if location.kind != "duckdb":
+            location = location.for_tenant(tenant)  # a database per tenant
+        return self._open_storage(location, directory)
+
     def _readiness(self) -> tuple[bool, str]:
         ingest = self._pipeline or self._tenants
         if ingest is None:
@@ -268,11 +290,13 @@ async def _serve(config: Config) -> int:
         loop.add_signal_handler(signum, stop.set)
     try:
         await server.start()
-    except OSError as error:
+    except (OSError, OteliteError) as error:
         print(f"otelite: cannot start: {error}", file=sys.stderr)
         await server.shutdown()
         return 1
     where = "in memory (nothing is kept)" if config.data_dir is None else str(config.data_dir)
+    if config.storage.kind != "duckdb":
+        where = f"{config.storage.describe()}, write-ahead log: {where}"
     print(f"otelite is running; data: {where}\n{server.endpoints.describe()}", flush=True)
     await stop.wait()
     print("otelite: shutting down, storing what was accepted ...", flush=True)

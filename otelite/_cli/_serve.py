@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from otelite._cli import _args
-from otelite.config import Access, Config, Limits, Tenancy
+from otelite.config import Access, Config, Limits, StorageLocation, Tenancy, parse_storage
 
 __all__ = ["config_from_args", "register"]
 
@@ -34,6 +34,32 @@ def register(commands: _args.Commands) -> None:
     )
     where.add_argument(
         "--memory", action="store_true", help="keep everything in memory; nothing survives exit"
+    )
+    store = p.add_argument_group(
+        "storage",
+        "Where telemetry is stored. --data-dir keeps the write-ahead log (and the writer's "
+        "identity) whatever the store is.",
+    )
+    store.add_argument(
+        "--storage",
+        type=_storage,
+        # A string default goes through ``type`` too, so a bad $OTELITE_STORAGE is an error.
+        default=os.environ.get("OTELITE_STORAGE", "duckdb"),
+        metavar="URL",
+        help="duckdb (the default: a file under --data-dir), "
+        "clickhouse://USER:PASSWORD@HOST:8123/DATABASE[?secure=true], or chdb:PATH "
+        "(ClickHouse's engine in this process); also $OTELITE_STORAGE",
+    )
+    store.add_argument(
+        "--no-create-schema",
+        dest="create_schema",
+        action="store_false",
+        help="ClickHouse: use the tables as they are (an operator manages the DDL)",
+    )
+    store.add_argument(
+        "--clickhouse-cluster",
+        metavar="NAME",
+        help="ClickHouse: create replicated tables ON CLUSTER NAME",
     )
     p.add_argument(
         "--host", default=defaults.host, help=f"address to listen on (default: {defaults.host})"
@@ -139,6 +165,9 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
         otlp_grpc_port=args.otlp_grpc_port,
         otlp_http_port=args.otlp_http_port,
         retention_seconds=args.retention,
+        storage=args.storage,
+        create_schema=args.create_schema,
+        clickhouse_cluster=args.clickhouse_cluster,
         limits=_limits_from_args(args),
         access=Access(
             ingest_tokens=read_tokens(environ.get("OTELITE_INGEST_TOKENS"), args.ingest_token_file),
@@ -251,3 +280,10 @@ def _serve(args: argparse.Namespace) -> int:
     from otelite.server import run
 
     return run(config)
+
+
+def _storage(text: str) -> StorageLocation:
+    try:
+        return parse_storage(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

@@ -45,7 +45,8 @@ def _run(storage: Storage, plans: Sequence[Plan]) -> list[list[dict[str, Any]]]:
     results = []
     for plan in plans:
         statement = compile_plan(plan, storage.dialect)
-        results.append(storage.query(statement.sql, statement.params).to_pylist())
+        table = storage.query(statement.sql, statement.params, types=statement.types)
+        results.append(table.to_pylist())
     return results
 
 

@@ -34,8 +34,10 @@ log = logging.getLogger(__name__)
 TENANTS_DIR = "tenants"
 """The directory under the data directory that holds one directory per tenant."""
 
-OpenStorage = Callable[[Path | None], Storage]
-"""Opens the storage kept in a directory (None: in memory); blocking."""
+OpenStorage = Callable[[str | None, Path | None], Storage]
+"""Opens a tenant's storage, given the tenant and its directory (None: in memory); blocking.
+
+For tenant None it opens an empty store that stands in for every tenant not yet seen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,7 @@ class Tenants:
 
     ``data_dir`` None keeps each tenant in memory. At most ``max_tenants`` exist; a write
     for one more is refused with ``Forbidden`` (retrying cannot help). ``open_storage``
-    opens a backend (the composition root passes DuckDB's). ``stats`` is where receivers
+    opens a tenant's backend (the composition root chooses it). ``stats`` is where receivers
     count what validation refused; each tenant's pipeline keeps its own.
     """
 
@@ -108,7 +110,7 @@ class Tenants:
     async def start(self) -> None:
         """Open every tenant found on disk, replaying its write-ahead log, then accept."""
         self._state = "starting"
-        self._empty = await asyncio.to_thread(self._open_storage, None)
+        self._empty = await asyncio.to_thread(self._open_storage, None, None)
         if self._root is not None:
             await asyncio.to_thread(self._root.mkdir, parents=True, exist_ok=True)
             for tenant_id in await asyncio.to_thread(self._found_on_disk):
@@ -204,7 +206,7 @@ class Tenants:
 
     async def _open(self, tenant_id: str) -> Tenant:
         directory = None if self._root is None else self._directory(tenant_id)
-        storage = await asyncio.to_thread(self._open_storage, directory)
+        storage = await asyncio.to_thread(self._open_storage, tenant_id, directory)
         pipeline = IngestPipeline(
             storage,
             wal_dir=None if directory is None else directory / "wal",

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
@@ -63,6 +64,9 @@ class Statement:
 
     sql: str
     params: tuple[object, ...]
+    types: Mapping[str, pa.DataType] = field(default_factory=dict)
+    """The Arrow type of each output that reads a column as it is, by output name: what
+    a backend that stores the column in another form must give back (``Storage.query``)."""
 
 
 def compile_plan(plan: Plan, dialect: Dialect) -> Statement:
@@ -76,7 +80,13 @@ def compile_plan(plan: Plan, dialect: Dialect) -> Statement:
     if isinstance(plan, Count):
         return _count(plan, dialect)
     compiler = _Compiler(dialect, plan.table)
-    return Statement(compiler.select(plan), tuple(compiler.params))
+    sql = compiler.select(plan)
+    types = {
+        output.name: plan.table.schema.field(output.expr.name).type
+        for output in plan.outputs
+        if isinstance(output.expr, Column)
+    }
+    return Statement(sql, tuple(compiler.params), types)
 
 
 class _Compiler:
@@ -131,17 +141,29 @@ class _Compiler:
         key = (type(value), value)
         index = self._indexes.get(key)
         if index is None:
-            self.params.append(value)
+            self.params.append(self.dialect.bind(value))
             index = self._indexes[key] = len(self.params)
-        return self.dialect.placeholder(index)
+        return self.dialect.placeholder(index, value)
 
     def timestamp(self, ns: int) -> str:
         return self.dialect.call("ns_to_timestamp", self.param(ns))
 
     def column(self, name: str) -> str:
+        """A column's logical value (as the table's schema types it)."""
+        return self.dialect.read(self.stored(name))
+
+    def stored(self, name: str) -> str:
+        """A column as the backend stores it: for grouping, ordering and equality tests."""
         if name not in self.table.schema.names:
             raise InvalidRequest(f"{self.table.value} has no column {name!r}")
-        return self.dialect.quote(name)
+        return name
+
+    def equals(self, name: str, value: Value, op: Op = Op.EQ) -> str:
+        """``column op value`` (``=``, ``!=``), on the stored form where the backend has one."""
+        encoded = self.dialect.encode(self.stored(name), self.param(value))
+        if encoded is None:
+            return f"{self.column(name)} {op.value} {self.param(value)}"
+        return f"{self.dialect.quote(name)} {op.value} {encoded}"
 
     def expr(self, expr: Expr) -> str:
         if isinstance(expr, Column):
@@ -199,6 +221,8 @@ class _Compiler:
             if pa.types.is_timestamp(data_type):
                 assert isinstance(value, int)
                 return f"{sql} {op.value} {self.timestamp(value)}"
+            if op in _EQUALITY:
+                return self.equals(left.name, value, op)
         return self.binary(sql, op, self.param(value))
 
     def binary(self, left: str, op: Op, right: str) -> str:
@@ -273,8 +297,8 @@ class _TraceSearchCompiler(_Compiler):
             f"SELECT {trace_id}, min({ts}) AS first_hit FROM {q(self.table.value)}{where}"
             f" GROUP BY {trace_id}{having} ORDER BY first_hit DESC LIMIT {self.param(plan.limit)}"
         )
-        is_root = f"{q('ParentSpanId')} = {self.param(b'')}"
-        is_error = f"{q('StatusCode')} = {self.param(Status.STATUS_CODE_ERROR)}"
+        is_root = self.equals("ParentSpanId", b"")
+        is_error = self.equals("StatusCode", Status.STATUS_CODE_ERROR)
         start_ns = call("timestamp_to_ns", ts)
 
         def root(column: str) -> str:
@@ -285,7 +309,7 @@ class _TraceSearchCompiler(_Compiler):
             )
 
         sql = (
-            f"WITH hits AS ({hits}) SELECT {trace_id} AS trace_id,"
+            f"WITH hits AS ({hits}) SELECT {self.column('TraceId')} AS trace_id,"
             f" min({start_ns}) AS start_ns,"
             f" max({start_ns} + {q('Duration')}) AS end_ns,"
             f" {call('count')} AS span_count,"
@@ -296,7 +320,7 @@ class _TraceSearchCompiler(_Compiler):
             f" FROM {q(self.table.value)} WHERE {trace_id} IN (SELECT {trace_id} FROM hits)"
             f" GROUP BY {trace_id} ORDER BY start_ns DESC, trace_id ASC"
         )
-        return Statement(sql, tuple(self.params))
+        return Statement(sql, tuple(self.params), {"trace_id": pa.binary()})
 
     def trace_condition(self, predicate: Predicate) -> str:
         if isinstance(predicate, HasSpan):

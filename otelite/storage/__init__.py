@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from otelite.storage._base import Storage, WriteBatch, flatten
 from otelite.storage._logs import logs_from_table, logs_to_table
+from otelite.storage._open import open_storage
 from otelite.storage._traces import traces_from_table, traces_to_tables
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "flatten",
     "logs_from_table",
     "logs_to_table",
+    "open_storage",
     "traces_from_table",
     "traces_to_tables",
 ]

@@ -112,8 +112,18 @@ class Storage(Protocol):
         """Stored data of one signal in ``[start, end)``, as requests of at most ``max_items``."""
         ...
 
-    def query(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
-        """Run a read-only statement the query layer compiled for ``dialect``."""
+    def query(
+        self,
+        sql: str,
+        params: Sequence[object] = (),
+        *,
+        types: Mapping[str, pa.DataType] | None = None,
+    ) -> pa.Table:
+        """Run a read-only statement the query layer compiled for ``dialect``.
+
+        ``types`` names the Arrow type some result columns must have (``Statement.types``):
+        a backend whose driver returns another type for them converts.
+        """
         ...
 
     def delete_before(self, cutoff: UnixNano) -> int:

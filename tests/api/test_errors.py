@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from otelite.api import create_app
-from otelite.storage.duckdb import DuckDBStorage
+from otelite.storage import Storage
 
 from .samples import INJECTION
 from .served import Served
@@ -15,7 +15,7 @@ def test_health(client: httpx.Client) -> None:
     assert client.get("/readyz").json() == {"status": "ready"}
 
 
-def test_readiness_reports_the_reason(storage: DuckDBStorage) -> None:
+def test_readiness_reports_the_reason(storage: Storage) -> None:
     state = [(False, "replaying the write-ahead log")]
     served = Served(create_app(storage, readiness=lambda: state[0]))
     try:
@@ -83,7 +83,7 @@ PARAMETERS = ["service", "name", "text", "traceId", "severity", "status", "start
     ],
 )
 def test_injection_through_every_parameter(
-    client: httpx.Client, storage: DuckDBStorage, path: str
+    client: httpx.Client, storage: Storage, path: str
 ) -> None:
     tries = [(name, INJECTION) for name in PARAMETERS] + [
         ("attr", f"{INJECTION}={INJECTION}"),
@@ -96,7 +96,7 @@ def test_injection_through_every_parameter(
     assert storage.query("SELECT count(*) AS n FROM otel_traces").to_pylist() == [{"n": 5}]
 
 
-def test_injection_through_path_segments(client: httpx.Client, storage: DuckDBStorage) -> None:
+def test_injection_through_path_segments(client: httpx.Client, storage: Storage) -> None:
     assert client.get(f"/api/services/{INJECTION}/operations").json() == {"operations": []}
     assert client.get(f"/api/metrics/{INJECTION}/series").json() == {"series": []}
     assert client.get(f"/api/traces/{INJECTION}").status_code == 400

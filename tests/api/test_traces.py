@@ -5,7 +5,7 @@ import pytest
 
 from otelite.api import create_app
 from otelite.otlp import request_from_json
-from otelite.storage import WriteBatch
+from otelite.storage import Storage, WriteBatch
 from otelite.storage.duckdb import DuckDBStorage
 from otelite.types import ExportTraceServiceRequest, Signal
 
@@ -15,9 +15,7 @@ from .served import Served
 WINDOW = {"start": str(T0 - 10**9), "end": str(T0 + 10 * 10**9)}
 
 
-def test_trace_v1_is_tempo_batches_of_otlp_json(
-    client: httpx.Client, storage: DuckDBStorage
-) -> None:
+def test_trace_v1_is_tempo_batches_of_otlp_json(client: httpx.Client, storage: Storage) -> None:
     response = client.get(f"/api/traces/{TRACE_A.hex()}")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
@@ -27,14 +25,14 @@ def test_trace_v1_is_tempo_batches_of_otlp_json(
     assert decoded == storage.get_trace(TRACE_A)
 
 
-def test_trace_v2_wraps_resource_spans(client: httpx.Client, storage: DuckDBStorage) -> None:
+def test_trace_v2_wraps_resource_spans(client: httpx.Client, storage: Storage) -> None:
     body = client.get(f"/api/v2/traces/{TRACE_B.hex().upper()}").json()
     assert set(body) == {"trace"}
     decoded = request_from_json(Signal.TRACES, body["trace"])
     assert decoded == storage.get_trace(TRACE_B)
 
 
-def test_trace_protobuf(client: httpx.Client, storage: DuckDBStorage) -> None:
+def test_trace_protobuf(client: httpx.Client, storage: Storage) -> None:
     headers = {"Accept": "application/protobuf"}
     v1 = client.get(f"/api/traces/{TRACE_A.hex()}", headers=headers)
     assert v1.headers["content-type"] == "application/protobuf"

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from otelite.query.dialects import Dialect, DuckDBDialect
+from otelite.query.dialects import DuckDBDialect
 from otelite.storage import WriteBatch, flatten
 from otelite.storage._schema import TABLES, TRACES, table_name
 from otelite.storage.duckdb import DATABASE_FILE, DuckDBStorage
@@ -94,11 +94,18 @@ def test_map_lookups_read_the_value_at_the_key(key: str, expected: str | None) -
     ]
 
 
+class _MapEraDialect(DuckDBDialect):
+    """DuckDB's dialect as it was when attribute maps were ``MAP`` columns."""
+
+    def map_type(self, key: str, item: str) -> str:
+        return f"MAP({key}, {item})"
+
+
 def _write_map_era_file(data_dir: Path, request: ExportTraceServiceRequest) -> None:
     """A database as otelite wrote it when attribute maps were DuckDB ``MAP`` columns."""
     data_dir.mkdir()
     connection = duckdb.connect(str(data_dir / DATABASE_FILE))
-    old = Dialect()
+    old = _MapEraDialect()
     for schema in TABLES:
         connection.execute(old.create_table(table_name(schema), schema))
     for name, table in flatten([request], [], [logs_request()]).items():

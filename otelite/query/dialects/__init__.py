@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from otelite.query.dialects._base import Dialect
+from otelite.query.dialects._base import ColumnCodec, Dialect
+from otelite.query.dialects._clickhouse import ClickHouseDialect
 from otelite.query.dialects._duckdb import DuckDBDialect
 
-__all__ = ["Dialect", "DuckDBDialect"]
+__all__ = ["ClickHouseDialect", "ColumnCodec", "Dialect", "DuckDBDialect"]

@@ -1,56 +1,56 @@
-"""A SQL dialect: tables of type names and function templates, overridden per backend.
+"""A SQL dialect: tables of type names, function templates and column codecs, per backend.
 
-The planner never asks which engine it talks to; it asks the dialect for a column type or
-for a function template and fills it in. A backend that spells something differently
-overrides the entry in its subclass's table.
+The planner never asks which engine it talks to; it asks the dialect for a column type, a
+function template, a placeholder or a stored column's logical value and fills it in. The
+base class holds only what standard SQL spells one way; every engine-specific function
+(maps, regular expressions, quantiles, timestamps, hex) is absent here and defined by each
+backend's subclass, so a missing entry fails loudly instead of emitting another engine's SQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import ClassVar
 
 import pyarrow as pa
 
-__all__ = ["Dialect"]
+__all__ = ["ColumnCodec", "Dialect"]
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnCodec:
+    """How a backend stores a column in another form than otelite's schema says.
+
+    ``read`` turns the stored column (``{0}``) into the logical value; ``encode`` turns a
+    logical value (``{0}``, a placeholder) into the stored form, so that an equality test
+    compares stored values and can use the backend's indexes.
+    """
+
+    read: str
+    encode: str
 
 
 class Dialect:
-    """Shared SQL; subclasses override ``TYPES`` and ``FUNCTIONS`` entries."""
+    """Standard SQL; subclasses override ``TYPES``, ``FUNCTIONS`` and ``COLUMNS`` entries."""
 
     name: ClassVar[str] = "generic"
 
     TYPES: ClassVar[Mapping[pa.DataType, str]] = {
         pa.bool_(): "BOOLEAN",
-        pa.int8(): "TINYINT",
+        pa.int8(): "SMALLINT",
         pa.int32(): "INTEGER",
         pa.int64(): "BIGINT",
-        pa.uint32(): "UINTEGER",
-        pa.uint64(): "UBIGINT",
-        pa.float64(): "DOUBLE",
+        pa.float64(): "DOUBLE PRECISION",
         pa.string(): "VARCHAR",
-        pa.binary(): "BLOB",
-        pa.timestamp("ns"): "TIMESTAMP_NS",
     }
     """Arrow type → column type, for the leaves of a schema."""
 
     FUNCTIONS: ClassVar[Mapping[str, str]] = {
         # Scalars.
-        "map_get": "{0}[{1}]",
-        "map_contains": "map_contains({0}, {1})",
-        "list_len": "len({0})",
-        "to_hex": "lower(hex({0}))",
-        "from_hex": "unhex({0})",
-        "ns_to_timestamp": "make_timestamp_ns({0})",
-        "timestamp_to_ns": "epoch_ns({0})",
-        "time_bucket_ns": "(epoch_ns({0}) // {1}) * {1}",  # bucket start, Unix ns
-        "contains": "contains({0}, {1})",
-        "contains_ci": "contains(lower({0}), lower({1}))",
-        "regex_full": "regexp_full_match({0}, {1})",
-        "to_int": "TRY_CAST({0} AS BIGINT)",
-        "to_double": "TRY_CAST({0} AS DOUBLE)",
         "coalesce": "coalesce({0}, {1})",
-        "hash2": "hash({0}, {1})",
+        "to_int": "CAST({0} AS BIGINT)",
+        "to_double": "CAST({0} AS DOUBLE PRECISION)",
         # Aggregates.
         "count": "count(*)",
         "count_if": "count(*) FILTER (WHERE {0})",
@@ -59,25 +59,31 @@ class Dialect:
         "min": "min({0})",
         "max": "max({0})",
         "avg": "avg({0})",
-        "quantile": "quantile_cont({0}, {1})",
-        "bool_or": "bool_or({0})",
-        "arg_min": "arg_min({0}, {1})",
-        "arg_min_if": "arg_min({0}, {1}) FILTER (WHERE {2})",
-        "arg_max": "arg_max({0}, {1})",
-        "distinct_list": "list(DISTINCT {0} ORDER BY {0})",
     }
     """Function name → template with ``{0}``, ``{1}``, ... for the arguments.
 
     An argument may appear twice in a template: parameters are numbered (see
     :meth:`placeholder`), so repeating a fragment repeats its parameters correctly.
+    Backends add: ``map_get`` (NULL for a missing key), ``map_contains``, ``list_len``,
+    ``to_hex``, ``from_hex``, ``ns_to_timestamp``, ``timestamp_to_ns``, ``time_bucket_ns``,
+    ``contains``, ``contains_ci``, ``regex_full``, ``hash2``, ``quantile`` (linear
+    interpolation between closest ranks), ``bool_or``, ``arg_min``, ``arg_min_if`` (NULL
+    when no row qualifies), ``arg_max`` and ``distinct_list`` (sorted).
     """
 
-    def placeholder(self, index: int) -> str:
-        """How the ``index``-th (1-based) bound parameter is written in a statement.
+    COLUMNS: ClassVar[Mapping[str, ColumnCodec]] = {}
+    """Column name → how the backend stores it, where that differs from otelite's schema."""
+
+    def placeholder(self, index: int, value: object) -> str:
+        """How the ``index``-th (1-based) bound parameter, ``value``, is written.
 
         Numbered rather than positional, so templates may reorder or repeat arguments.
         """
         return f"${index}"
+
+    def bind(self, value: object) -> object:
+        """``value`` as the backend's driver takes it for a parameter."""
+        return value
 
     def quote(self, identifier: str) -> str:
         """A safely quoted identifier."""
@@ -85,7 +91,22 @@ class Dialect:
 
     def call(self, function: str, *args: str) -> str:
         """Fill in a function template with SQL fragments."""
-        return self.FUNCTIONS[function].format(*args)
+        try:
+            template = self.FUNCTIONS[function]
+        except KeyError:
+            raise NotImplementedError(f"{self.name}: no SQL for {function!r}") from None
+        return template.format(*args)
+
+    def read(self, column: str) -> str:
+        """The logical value of a stored column."""
+        quoted = self.quote(column)
+        codec = self.COLUMNS.get(column)
+        return quoted if codec is None else codec.read.format(quoted)
+
+    def encode(self, column: str, value: str) -> str | None:
+        """``value`` (SQL) in ``column``'s stored form; None when stored as it is."""
+        codec = self.COLUMNS.get(column)
+        return None if codec is None else codec.encode.format(value)
 
     def column_type(self, data_type: pa.DataType) -> str:
         """The column type for an Arrow type, nested types included."""
@@ -107,11 +128,11 @@ class Dialect:
         return f"MAP({key}, {item})"
 
     def list_type(self, item: str) -> str:
-        return f"{item}[]"
+        return f"{item} ARRAY"
 
     def struct_type(self, fields: list[tuple[str, str]]) -> str:
         inner = ", ".join(f"{self.quote(name)} {type_}" for name, type_ in fields)
-        return f"STRUCT({inner})"
+        return f"ROW({inner})"
 
     def create_table(self, name: str, schema: pa.Schema) -> str:
         """``CREATE TABLE IF NOT EXISTS`` for an Arrow schema."""

@@ -1,4 +1,4 @@
-"""DuckDB's SQL: the generic dialect in DuckDB's spelling, with maps stored as two lists.
+"""DuckDB's SQL, with attribute maps stored as two lists.
 
 Attribute maps are kept as ``STRUCT("keys" K[], "values" V[])`` rather than DuckDB's
 ``MAP`` (why: ``otelite.storage.duckdb._layout``); looking a key up in the keys list and
@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
+import pyarrow as pa
+
 from otelite.query.dialects._base import Dialect
 
 __all__ = ["DuckDBDialect"]
@@ -19,11 +21,46 @@ __all__ = ["DuckDBDialect"]
 class DuckDBDialect(Dialect):
     name: ClassVar[str] = "duckdb"
 
+    TYPES: ClassVar[Mapping[pa.DataType, str]] = {
+        **Dialect.TYPES,
+        pa.int8(): "TINYINT",
+        pa.uint32(): "UINTEGER",
+        pa.uint64(): "UBIGINT",
+        pa.float64(): "DOUBLE",
+        pa.binary(): "BLOB",
+        pa.timestamp("ns"): "TIMESTAMP_NS",
+    }
+
     FUNCTIONS: ClassVar[Mapping[str, str]] = {
         **Dialect.FUNCTIONS,
         "map_get": '{0}."values"[list_position({0}."keys", {1})]',
         "map_contains": 'list_contains({0}."keys", {1})',
+        "list_len": "len({0})",
+        "to_hex": "lower(hex({0}))",
+        "from_hex": "unhex({0})",
+        "ns_to_timestamp": "make_timestamp_ns({0})",
+        "timestamp_to_ns": "epoch_ns({0})",
+        "time_bucket_ns": "(epoch_ns({0}) // {1}) * {1}",  # bucket start, Unix ns
+        "contains": "contains({0}, {1})",
+        "contains_ci": "contains(lower({0}), lower({1}))",
+        "regex_full": "regexp_full_match({0}, {1})",
+        "to_int": "TRY_CAST({0} AS BIGINT)",
+        "to_double": "TRY_CAST({0} AS DOUBLE)",
+        "hash2": "hash({0}, {1})",
+        "quantile": "quantile_cont({0}, {1})",
+        "bool_or": "bool_or({0})",
+        "arg_min": "arg_min({0}, {1})",
+        "arg_min_if": "arg_min({0}, {1}) FILTER (WHERE {2})",
+        "arg_max": "arg_max({0}, {1})",
+        "distinct_list": "list(DISTINCT {0} ORDER BY {0})",
     }
 
     def map_type(self, key: str, item: str) -> str:
         return f'STRUCT("keys" {self.list_type(key)}, "values" {self.list_type(item)})'
+
+    def list_type(self, item: str) -> str:
+        return f"{item}[]"
+
+    def struct_type(self, fields: list[tuple[str, str]]) -> str:
+        inner = ", ".join(f"{self.quote(name)} {type_}" for name, type_ in fields)
+        return f"STRUCT({inner})"

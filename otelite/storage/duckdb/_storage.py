@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,10 +32,10 @@ from otelite.query.dialects import DuckDBDialect
 from otelite.storage._base import WriteBatch, flatten
 from otelite.storage._logs import logs_from_table
 from otelite.storage._metrics import metrics_from_tables
+from otelite.storage._reading import SpanDeduplicator, chunked
 from otelite.storage._schema import LOGS, METRIC_TABLES, TABLES, TRACE_ID_TS, TRACES, table_name
 from otelite.storage._traces import traces_from_table
 from otelite.storage.duckdb._layout import batch_from_stored, from_stored, migrations, to_stored
-from otelite.storage.duckdb._reading import SpanDeduplicator, chunked
 from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal, TraceId, UnixNano
 
 __all__ = ["DuckDBStorage"]
@@ -363,8 +363,16 @@ class DuckDBStorage:
                 self._cursors.remove(cursor)
                 cursor.close()
 
-    def query(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
+    def query(
+        self,
+        sql: str,
+        params: Sequence[object] = (),
+        *,
+        types: Mapping[str, pa.DataType] | None = None,
+    ) -> pa.Table:
         """Run one read-only statement (a ``SELECT``) and return its rows.
+
+        DuckDB returns every column with the type ``types`` may ask for.
 
         Anything else — writes, DDL, ``COPY``, several statements — raises ``InvalidRequest``
         before it runs, as do errors in the statement itself.

@@ -8,8 +8,8 @@ import pyarrow as pa
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otelite.storage import WriteBatch, traces_to_tables
+from otelite.storage._reading import SpanDeduplicator
 from otelite.storage.duckdb import DuckDBStorage
-from otelite.storage.duckdb._reading import SpanDeduplicator
 from tests.roundtrip import assert_same_telemetry
 from tests.storage.samples import T0, TRACE_A, TRACE_B, full_span, span, traces
 

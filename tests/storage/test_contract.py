@@ -1,4 +1,5 @@
-"""The DuckDB store: lossless round trips, reopening, trace lookup, export, retention, SQL."""
+"""The storage contract, on every backend: lossless round trips, reopening, trace lookup, export,
+SQL; and what only DuckDB does (retention by deletes, its settings)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from otelite.types import (
     ExportTraceServiceRequest,
     Signal,
 )
+from tests.backends import BACKENDS, chdb_location, drop, open_backend
 from tests.roundtrip import assert_same_telemetry, canonical_records
 from tests.storage.samples import (
     T0,
@@ -67,27 +69,30 @@ def test_is_a_storage_with_the_duckdb_dialect(storage: DuckDBStorage) -> None:
     assert store.wal_position() == 0
 
 
-def test_every_signal_round_trips(storage: DuckDBStorage) -> None:
+def test_every_signal_round_trips(any_storage: Storage) -> None:
     sent_traces, sent_logs, sent_metrics = trace_request(), logs_request(), metrics_request()
-    storage.write(
+    any_storage.write(
         WriteBatch(traces=[sent_traces], logs=[sent_logs], metrics=[sent_metrics], wal_position=5)
     )
-    assert storage.wal_position() == 5
-    assert_same_telemetry([sent_traces], exported(storage, Signal.TRACES))
-    assert_same_telemetry([sent_logs], exported(storage, Signal.LOGS))
-    assert_same_telemetry([sent_metrics], exported(storage, Signal.METRICS))
+    assert any_storage.wal_position() == 5
+    assert_same_telemetry([sent_traces], exported(any_storage, Signal.TRACES))
+    assert_same_telemetry([sent_logs], exported(any_storage, Signal.LOGS))
+    assert_same_telemetry([sent_metrics], exported(any_storage, Signal.METRICS))
 
 
-def test_reopening_keeps_data_and_wal_position(tmp_path: Path) -> None:
-    store = DuckDBStorage(tmp_path / "data")
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_reopening_keeps_data_and_wal_position(tmp_path: Path, kind: str) -> None:
+    location = chdb_location() if kind == "chdb" else None
+    store = open_backend(kind, tmp_path / "data", location=location)
     store.write(WriteBatch(traces=[trace_request()], logs=[logs_request()], wal_position=41))
     store.write(WriteBatch(metrics=[metrics_request()], wal_position=42))
     store.write(WriteBatch(wal_position=40))  # positions only ever grow
     store.close()
     store.close()  # idempotent
-    assert (tmp_path / "data" / DATABASE_FILE).is_file()
+    if kind == "duckdb":
+        assert (tmp_path / "data" / DATABASE_FILE).is_file()
 
-    reopened = DuckDBStorage(tmp_path / "data")
+    reopened = open_backend(kind, tmp_path / "data", location=location)
     try:
         assert reopened.wal_position() == 42
         assert_same_telemetry([trace_request()], exported(reopened, Signal.TRACES))
@@ -95,53 +100,57 @@ def test_reopening_keeps_data_and_wal_position(tmp_path: Path) -> None:
         assert_same_telemetry([metrics_request()], exported(reopened, Signal.METRICS))
     finally:
         reopened.close()
+        if location is not None:
+            drop(location)
 
 
-def test_get_trace_finds_spans_written_in_different_batches(storage: DuckDBStorage) -> None:
-    storage.write(WriteBatch(traces=[traces(span(TRACE_A, 1, T0), span(TRACE_B, 2, T0 + 5))]))
+def test_get_trace_finds_spans_written_in_different_batches(any_storage: Storage) -> None:
+    any_storage.write(WriteBatch(traces=[traces(span(TRACE_A, 1, T0), span(TRACE_B, 2, T0 + 5))]))
     # Other traces in between, and a late span of A ending before it starts.
-    storage.write(WriteBatch(traces=[traces(*(span(bytes(16 * [i]), i, T0) for i in range(1, 9)))]))
+    any_storage.write(
+        WriteBatch(traces=[traces(*(span(bytes(16 * [i]), i, T0) for i in range(1, 9)))])
+    )
     late = span(TRACE_A, 3, T0 + 10**12, T0 + 1)
-    storage.write(WriteBatch(traces=[traces(late)]))
+    any_storage.write(WriteBatch(traces=[traces(late)]))
 
-    found = storage.get_trace(TRACE_A)
+    found = any_storage.get_trace(TRACE_A)
     assert found is not None
     assert_same_telemetry([traces(span(TRACE_A, 1, T0), late)], [found])
-    assert storage.get_trace(b"\x09" * 16) is None
+    assert any_storage.get_trace(b"\x09" * 16) is None
 
 
-def test_get_trace_orders_spans_by_start(storage: DuckDBStorage) -> None:
-    storage.write(
+def test_get_trace_orders_spans_by_start(any_storage: Storage) -> None:
+    any_storage.write(
         WriteBatch(traces=[traces(*(span(TRACE_A, i, T0 + 100 - i) for i in range(1, 6)))])
     )
-    found = storage.get_trace(TRACE_A)
+    found = any_storage.get_trace(TRACE_A)
     assert found is not None
     starts = [s.start_time_unix_nano for s in found.resource_spans[0].scope_spans[0].spans]
     assert starts == sorted(starts)
 
 
-def test_resent_spans_come_back_once(storage: DuckDBStorage) -> None:
+def test_resent_spans_come_back_once(any_storage: Storage) -> None:
     request = trace_request()
-    storage.write(WriteBatch(traces=[request], wal_position=1))
-    storage.write(WriteBatch(traces=[request, request], wal_position=2))  # client retries
-    assert_same_telemetry([request], exported(storage, Signal.TRACES, max_items=2))
-    found = storage.get_trace(TRACE_A)
+    any_storage.write(WriteBatch(traces=[request], wal_position=1))
+    any_storage.write(WriteBatch(traces=[request, request], wal_position=2))  # client retries
+    assert_same_telemetry([request], exported(any_storage, Signal.TRACES, max_items=2))
+    found = any_storage.get_trace(TRACE_A)
     assert found is not None
     assert span_count([found]) == 3
 
 
-def test_same_ids_with_other_content_are_both_kept(storage: DuckDBStorage) -> None:
+def test_same_ids_with_other_content_are_both_kept(any_storage: Storage) -> None:
     first = traces(span(TRACE_A, 1, T0, name="first"))
     second = traces(span(TRACE_A, 1, T0, name="second"))
-    storage.write(WriteBatch(traces=[first, second]))
-    assert_same_telemetry([first, second], exported(storage, Signal.TRACES))
+    any_storage.write(WriteBatch(traces=[first, second]))
+    assert_same_telemetry([first, second], exported(any_storage, Signal.TRACES))
 
 
-def test_export_streams_in_time_order_and_chunks(storage: DuckDBStorage) -> None:
+def test_export_streams_in_time_order_and_chunks(any_storage: Storage) -> None:
     spans = [span(TRACE_A, i, T0 + (i * 7919) % 25) for i in range(1, 26)]
-    storage.write(WriteBatch(traces=[traces(*spans[:12])]))
-    storage.write(WriteBatch(traces=[traces(*spans[12:])]))
-    chunks = exported(storage, Signal.TRACES, max_items=10)
+    any_storage.write(WriteBatch(traces=[traces(*spans[:12])]))
+    any_storage.write(WriteBatch(traces=[traces(*spans[12:])]))
+    chunks = exported(any_storage, Signal.TRACES, max_items=10)
     assert [span_count([c]) for c in chunks] == [10, 10, 5]
     starts = [
         s.start_time_unix_nano
@@ -154,19 +163,19 @@ def test_export_streams_in_time_order_and_chunks(storage: DuckDBStorage) -> None
     assert_same_telemetry([traces(*spans)], chunks)
 
 
-def test_export_filters_by_time(storage: DuckDBStorage) -> None:
+def test_export_filters_by_time(any_storage: Storage) -> None:
     spans = [span(TRACE_A, i, T0 + i) for i in range(10)]
-    storage.write(WriteBatch(traces=[traces(*spans)], logs=[logs_request()]))
-    window = exported(storage, Signal.TRACES, start=T0 + 3, end=T0 + 7)
+    any_storage.write(WriteBatch(traces=[traces(*spans)], logs=[logs_request()]))
+    window = exported(any_storage, Signal.TRACES, start=T0 + 3, end=T0 + 7)
     assert_same_telemetry([traces(*spans[3:7])], window)
-    assert exported(storage, Signal.TRACES, start=T0 + 100) == []
-    assert span_count(exported(storage, Signal.LOGS, end=T0 + 100)) == 1
-    assert span_count(exported(storage, Signal.METRICS)) == 0
+    assert exported(any_storage, Signal.TRACES, start=T0 + 100) == []
+    assert span_count(exported(any_storage, Signal.LOGS, end=T0 + 100)) == 1
+    assert span_count(exported(any_storage, Signal.METRICS)) == 0
 
 
-def test_export_rejects_a_zero_chunk(storage: DuckDBStorage) -> None:
+def test_export_rejects_a_zero_chunk(any_storage: Storage) -> None:
     with pytest.raises(ValueError, match="max_items"):
-        exported(storage, Signal.TRACES, max_items=0)
+        exported(any_storage, Signal.TRACES, max_items=0)
 
 
 def test_retention_deletes_old_rows_of_every_table(storage: DuckDBStorage) -> None:
@@ -191,10 +200,11 @@ def test_retention_deletes_old_rows_of_every_table(storage: DuckDBStorage) -> No
     assert storage.query("SELECT count(*) AS n FROM otel_logs").to_pylist() == [{"n": 0}]
 
 
-def test_query_runs_selects_with_parameters(storage: DuckDBStorage) -> None:
-    storage.write(WriteBatch(traces=[trace_request()]))
-    table = storage.query(
-        'SELECT "SpanName" FROM otel_traces WHERE "ServiceName" = $1 ORDER BY "Timestamp"',
+def test_query_runs_selects_with_parameters(any_storage: Storage) -> None:
+    any_storage.write(WriteBatch(traces=[trace_request()]))
+    service = any_storage.dialect.placeholder(1, "checkout")
+    table = any_storage.query(
+        f'SELECT "SpanName" FROM otel_traces WHERE "ServiceName" = {service} ORDER BY "Timestamp"',
         ["checkout"],
     )
     assert table.column("SpanName").to_pylist() == ["GET /checkout", "span 2", "clock skew"]
@@ -210,11 +220,11 @@ def test_query_runs_selects_with_parameters(storage: DuckDBStorage) -> None:
         "ATTACH 'other.duckdb'",
     ],
 )
-def test_query_refuses_anything_but_one_select(storage: DuckDBStorage, sql: str) -> None:
-    storage.write(WriteBatch(traces=[trace_request()]))
+def test_query_refuses_anything_but_one_select(any_storage: Storage, sql: str) -> None:
+    any_storage.write(WriteBatch(traces=[trace_request()]))
     with pytest.raises(InvalidRequest, match="SELECT"):
-        storage.query(sql)
-    assert storage.query("SELECT count(*) AS n FROM otel_traces").to_pylist() == [{"n": 4}]
+        any_storage.query(sql)
+    assert any_storage.query("SELECT count(*) AS n FROM otel_traces").to_pylist() == [{"n": 4}]
 
 
 def test_query_cannot_read_files(storage: DuckDBStorage, tmp_path: Path) -> None:
@@ -224,17 +234,17 @@ def test_query_cannot_read_files(storage: DuckDBStorage, tmp_path: Path) -> None
         storage.query(f"SELECT * FROM read_csv('{secret}')")
 
 
-def test_bad_sql_is_an_invalid_request(storage: DuckDBStorage) -> None:
+def test_bad_sql_is_an_invalid_request(any_storage: Storage) -> None:
     with pytest.raises(InvalidRequest):
-        storage.query("SELECT nope FROM otel_traces")
+        any_storage.query("SELECT nope FROM otel_traces")
 
 
-def test_closed_storage_is_unavailable(storage: DuckDBStorage) -> None:
-    storage.close()
+def test_closed_storage_is_unavailable(any_storage: Storage) -> None:
+    any_storage.close()
     with pytest.raises(Unavailable):
-        storage.write(WriteBatch(traces=[trace_request()]))
+        any_storage.write(WriteBatch(traces=[trace_request()]))
     with pytest.raises(Unavailable):
-        storage.get_trace(TRACE_A)
+        any_storage.get_trace(TRACE_A)
 
 
 def _unique_records(requests: list[ExportRequest]) -> list[str]:

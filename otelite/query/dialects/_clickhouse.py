@@ -1,0 +1,140 @@
+"""ClickHouse's SQL, over the OpenTelemetry Collector exporter's tables.
+
+ClickHouse parameters are named and typed (``{p1:String}``), aggregates take constant
+parameters in a second pair of brackets (``quantileExactInclusive(0.95)(x)``), and a map
+lookup of a missing key gives the type's default rather than NULL, so ``map_get`` asks
+``mapContains`` first to keep SQL's missing-means-NULL rule the plans rely on.
+
+The exporter stores some columns in another form than otelite's schema: ids as lowercase
+hex, span kinds and status codes as names (``Server``, ``Error``), and metric values that
+OTLP may leave out as plain numbers, with otelite's ``NullColumns`` naming the ones that
+were absent. ``COLUMNS`` reads each back as otelite's schema has it, and encodes literals
+the stored way so that equality tests hit the exporter's indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+import pyarrow as pa
+
+from otelite.query.dialects._base import ColumnCodec, Dialect
+
+__all__ = ["SPAN_KINDS", "STATUS_CODES", "ClickHouseDialect"]
+
+SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
+"""The exporter's names of OTLP span kinds, by their number."""
+STATUS_CODES = ("Unset", "Ok", "Error")
+"""The exporter's names of OTLP status codes, by their number."""
+
+_INT64_MAX = 2**63 - 1
+
+
+def _enum_codec(names: tuple[str, ...]) -> ColumnCodec:
+    quoted = "[" + ", ".join(f"'{name}'" for name in names) + "]"
+    numbers = "[" + ", ".join(str(n) for n in range(len(names))) + "]::Array(Int32)"
+    # A number the exporter has no name for is stored as its decimal, so it comes back.
+    return ColumnCodec(
+        read=f"transform({{0}}, {quoted}, {numbers}, toInt32OrZero({{0}}))",
+        encode=f"transform(toInt32({{0}}), {numbers}, {quoted}, toString({{0}}))",
+    )
+
+
+def _nullable(name: str) -> ColumnCodec:
+    return ColumnCodec(read=f"if(has(\"NullColumns\", '{name}'), NULL, {{0}})", encode="")
+
+
+_HEX = ColumnCodec(read="unhex({0})", encode="lower(hex({0}))")
+
+
+class ClickHouseDialect(Dialect):
+    name: ClassVar[str] = "clickhouse"
+
+    TYPES: ClassVar[Mapping[pa.DataType, str]] = {
+        pa.bool_(): "Bool",
+        pa.int8(): "Int8",
+        pa.int32(): "Int32",
+        pa.int64(): "Int64",
+        pa.uint32(): "UInt32",
+        pa.uint64(): "UInt64",
+        pa.float64(): "Float64",
+        pa.string(): "String",
+        pa.binary(): "String",
+        pa.timestamp("ns"): "DateTime64(9)",
+    }
+
+    FUNCTIONS: ClassVar[Mapping[str, str]] = {
+        **Dialect.FUNCTIONS,
+        "map_get": "if(mapContains({0}, {1}), {0}[{1}], NULL)",
+        "map_contains": "mapContains({0}, {1})",
+        "list_len": "length({0})",
+        "to_hex": "lower(hex({0}))",
+        "from_hex": "unhex({0})",
+        "ns_to_timestamp": "fromUnixTimestamp64Nano({0})",
+        "timestamp_to_ns": "toUnixTimestamp64Nano({0})",
+        "time_bucket_ns": "intDiv(toUnixTimestamp64Nano({0}), {1}) * {1}",
+        "contains": "(position({0}, {1}) > 0)",
+        "contains_ci": "(positionCaseInsensitiveUTF8({0}, {1}) > 0)",
+        "regex_full": "match({0}, concat('^(?:', {1}, ')$'))",
+        "to_int": "toInt64OrNull({0})",
+        "to_double": "toFloat64OrNull({0})",
+        "hash2": "cityHash64({0}, {1})",
+        "count": "count()",
+        "count_if": "countIf({0})",
+        "count_distinct": "uniqExact({0})",
+        # R-7 interpolation between the closest ranks, as DuckDB's quantile_cont.
+        "quantile": "quantileExactInclusive({1})({0})",
+        # NULL when every value is NULL, as SQL's bool_or.
+        "bool_or": "if(count({0}) = 0, NULL, countIf({0}) > 0)",
+        "arg_min": "argMin({0}, {1})",
+        "arg_min_if": "if(countIf({2}) > 0, argMinIf({0}, {1}, {2}), NULL)",
+        "arg_max": "argMax({0}, {1})",
+        "distinct_list": "arraySort(groupUniqArray({0}))",
+    }
+
+    COLUMNS: ClassVar[Mapping[str, ColumnCodec]] = {
+        "TraceId": _HEX,
+        "SpanId": _HEX,
+        "ParentSpanId": _HEX,
+        "SpanKind": _enum_codec(SPAN_KINDS),
+        "StatusCode": _enum_codec(STATUS_CODES),
+        **{
+            name: _nullable(name)
+            for name in ("Value", "Sum", "Min", "Max", "PositiveOffset", "NegativeOffset")
+        },
+    }
+
+    def placeholder(self, index: int, value: object) -> str:
+        if isinstance(value, bytes):
+            return f"unhex({{p{index}:String}})"  # bound as hex: see bind
+        return f"{{p{index}:{self._parameter_type(value)}}}"
+
+    def bind(self, value: object) -> object:
+        return value.hex() if isinstance(value, bytes) else value
+
+    def encode(self, column: str, value: str) -> str | None:
+        codec = self.COLUMNS.get(column)
+        return None if codec is None or not codec.encode else codec.encode.format(value)
+
+    @staticmethod
+    def _parameter_type(value: object) -> str:
+        if isinstance(value, bool):
+            return "Bool"
+        if isinstance(value, int):
+            return "Int64" if value <= _INT64_MAX else "UInt64"
+        if isinstance(value, float):
+            return "Float64"
+        if isinstance(value, str):
+            return "String"
+        raise TypeError(f"clickhouse: no parameter type for {type(value).__name__}")
+
+    def map_type(self, key: str, item: str) -> str:
+        return f"Map({key}, {item})"
+
+    def list_type(self, item: str) -> str:
+        return f"Array({item})"
+
+    def struct_type(self, fields: list[tuple[str, str]]) -> str:
+        inner = ", ".join(f"{self.quote(name)} {type_}" for name, type_ in fields)
+        return f"Tuple({inner})"

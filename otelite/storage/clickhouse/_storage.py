@@ -1,0 +1,487 @@
+"""ClickHouse as otelite's store: the exporter's tables, through clickhouse-connect.
+
+One code path for a ClickHouse server (HTTP) and for chDB, ClickHouse's engine in this
+process: clickhouse-connect drives both, and ``connect`` says which. Each thread gets its
+own client (a chDB client runs one statement at a time), and an export streams on a
+client of its own.
+
+Acknowledged still means stored, without transactions. ClickHouse stores each table's
+insert on its own, so a crash can leave one table of a batch written and the next not.
+Every row otelite writes carries the number of its insert (``OteliteInsert``: this
+writer's tag in the high 32 bits, a counter below), and ``otelite_state`` records, after
+a batch's tables, the insert and the write-ahead-log position it completes. A restart
+deletes this writer's rows numbered past the last recorded insert before the log is
+replayed, and a failed insert deletes its own rows before the batch is tried again; so
+every logged request ends up stored exactly once. Each insert also carries a
+deduplication token, so a block the driver sends twice (a dropped connection mid-insert)
+is stored once on tables that keep a deduplication window.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pyarrow as pa
+
+from otelite.errors import InvalidRequest, PermanentError, Unavailable
+from otelite.query.dialects import ClickHouseDialect
+from otelite.storage._base import WriteBatch, flatten
+from otelite.storage._logs import logs_from_table
+from otelite.storage._metrics import metrics_from_tables
+from otelite.storage._reading import SpanDeduplicator, chunked
+from otelite.storage._schema import LOGS, METRIC_TABLES, TRACE_ID_TS, TRACES, table_name
+from otelite.storage._traces import traces_from_table
+from otelite.storage.clickhouse._layout import conform, logical_schema, select_list, to_stored
+from otelite.storage.clickhouse._tables import (
+    DATA_TABLES,
+    INSERT_COLUMN,
+    STATE,
+    create_statements,
+)
+from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal, TraceId, UnixNano
+
+__all__ = ["ClickHouseStorage", "Client"]
+
+log = logging.getLogger("otelite.storage")
+
+T = TypeVar("T")
+Client = Any
+"""A ``clickhouse_connect`` client (its package is an optional extra, so not imported here)."""
+
+WRITER_FILE = "clickhouse-writer"
+_READ_BATCH_ROWS = 8192
+_INT64_MAX = 2**63 - 1
+_TRACES = table_name(TRACES)
+_LOGS = table_name(LOGS)
+_TIME_COLUMN: dict[str, str] = {
+    _TRACES: "Timestamp",
+    _LOGS: "Timestamp",
+    **{table_name(schema): "TimeUnix" for schema in METRIC_TABLES.values()},
+}
+# ClickHouse error codes that mean "this data or statement is wrong", not "try later".
+_CONTENT_ERRORS = frozenset(
+    {6, 26, 27, 32, 33, 38, 41, 53, 69, 70, 72, 117, 131, 190, 321, 349, 395}
+)
+_STATEMENT_ERRORS = frozenset({36, 43, 44, 46, 47, 48, 60, 62, 81, 184, 215, 386, 427})
+_CODE = re.compile(r"Code: (\d+)")
+_SELECT = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
+# Result columns and settings that keep the planner's SQL meaning what it means on DuckDB:
+# an output named like a column must not replace that column elsewhere in the statement.
+_QUERY_SETTINGS = {"prefer_column_name_to_alias": 1}
+
+
+class ClickHouseStorage:
+    """``Storage`` on a ClickHouse database, server or chDB.
+
+    ``connect(database)`` opens a clickhouse-connect client whose default database is
+    ``database`` (None: no default, for creating it). ``writer_dir`` keeps this writer's
+    tag (one per write-ahead log; None: a new tag, for a log kept in memory).
+    ``where`` names the store in errors, without its password.
+    """
+
+    def __init__(
+        self,
+        connect: Callable[[str | None], Client],
+        *,
+        database: str,
+        where: str,
+        writer_dir: Path | None = None,
+        create_schema: bool = True,
+        retention_seconds: int | None = None,
+        cluster: str | None = None,
+        read_only_queries: bool = True,
+    ) -> None:
+        self._connect = connect
+        self._database = database
+        self._where = where
+        self._read_only = read_only_queries
+        self._dialect = ClickHouseDialect()
+        self._local = threading.local()
+        self._clients: list[Client] = []
+        self._lock = threading.Lock()  # guards _clients and _closed
+        self._write_lock = threading.Lock()
+        self._closed = False
+        self._tag = _writer_tag(writer_dir)
+        self._writer = f"{self._tag:08x}"
+        self._session = secrets.token_hex(4)  # keeps deduplication tokens unique per start
+        self._dirty: list[int] = []  # inserts that failed and may have left rows
+        try:
+            admin = connect(None)
+            try:
+                if create_schema:
+                    self._create(admin, retention_seconds, cluster)
+            finally:
+                admin.close()
+            self._wal_position, self._ingest_state, self._insert = self._recover()
+        except Exception as error:
+            raise Unavailable(f"storage: cannot open {where}: {_message(error)}") from error
+
+    def _create(self, admin: Client, retention_seconds: int | None, cluster: str | None) -> None:
+        on_cluster = "" if cluster is None else f" ON CLUSTER `{cluster}`"
+        admin.command(f"CREATE DATABASE IF NOT EXISTS `{self._database}`{on_cluster}")
+        version = str(admin.command("SELECT version()"))
+        statements = create_statements(
+            self._database,
+            ttl_seconds=retention_seconds,
+            text_indexes=_version(version) >= (26, 2),
+            cluster=cluster,
+        )
+        for statement in statements:
+            admin.command(statement)
+
+    def _recover(self) -> tuple[int, str, int]:
+        """This writer's stored position, after removing rows of an unrecorded insert."""
+        client = self._client()
+        rows = client.query(
+            f"SELECT argMax(WalPosition, Insert), argMax(IngestState, Insert), max(Insert)"
+            f" FROM `{STATE}` WHERE Writer = {{w:String}}",
+            parameters={"w": self._writer},
+        ).result_rows
+        position, state, last = rows[0] if rows else (0, "", 0)
+        last_insert = int(last or 0) & 0xFFFFFFFF
+        first_unrecorded = (self._tag << 32) | (last_insert + 1)
+        self._delete_inserts(client, first_unrecorded, (self._tag + 1) << 32)
+        return int(position or 0), str(state or ""), last_insert
+
+    def _delete_inserts(self, client: Client, first: int, end: int) -> None:
+        for table in DATA_TABLES:
+            condition = f"{INSERT_COLUMN} >= {first} AND {INSERT_COLUMN} < {end}"
+            found = client.command(f"SELECT count() FROM `{table.name}` WHERE {condition}")
+            if int(found):
+                log.warning("%s: removing %s rows of an unfinished insert", table.name, found)
+                client.command(f"DELETE FROM `{table.name}` WHERE {condition}")
+
+    def __enter__(self) -> ClickHouseStorage:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def dialect(self) -> ClickHouseDialect:
+        """ClickHouse's SQL dialect."""
+        return self._dialect
+
+    @property
+    def database(self) -> str:
+        return self._database
+
+    # Writing -------------------------------------------------------------------------
+
+    def write(self, batch: WriteBatch) -> None:
+        """Insert every table of ``batch``, then record it (see the module docstring)."""
+        tables = {**batch.tables, **flatten(batch.traces, batch.metrics, batch.logs)}
+        # The exporter's materialised view fills the trace-id table from otel_traces.
+        tables.pop(table_name(TRACE_ID_TS), None)
+        with self._write_lock:
+            self._check_open()
+            client = self._client()
+            try:
+                self._clean(client)
+            except Exception as error:
+                raise self._write_error(error) from error
+            number = self._insert + 1
+            insert = (self._tag << 32) | number
+            position = self._wal_position if batch.wal_position is None else batch.wal_position
+            position = max(position, self._wal_position)
+            state = self._ingest_state if batch.ingest_state is None else batch.ingest_state
+            try:
+                for name, table in tables.items():
+                    if table.num_rows:
+                        self._insert_table(client, name, table, insert)
+                client.insert(
+                    STATE,
+                    [[self._writer, insert, position, state]],
+                    column_names=["Writer", "Insert", "WalPosition", "IngestState"],
+                )
+            except Exception as error:
+                self._insert = number  # never reuse the number of an insert that may have rows
+                self._dirty.append(insert)
+                raise self._write_error(error) from error
+            self._insert = number
+            self._wal_position, self._ingest_state = position, state
+
+    def _insert_table(self, client: Client, name: str, table: pa.Table, insert: int) -> None:
+        stored = to_stored(name, table)
+        stored = stored.append_column(
+            INSERT_COLUMN, pa.array([insert] * stored.num_rows, pa.uint64())
+        )
+        client.insert_arrow(
+            name,
+            stored,
+            settings={"insert_deduplication_token": f"{self._session}:{insert:x}:{name}"},
+        )
+
+    def _clean(self, client: Client) -> None:
+        """Remove the rows of inserts that failed (before their batch is written again)."""
+        while self._dirty:
+            insert = self._dirty[0]
+            self._delete_inserts(client, insert, insert + 1)
+            self._dirty.pop(0)
+
+    def _write_error(self, error: Exception) -> Exception:
+        if isinstance(error, PermanentError | Unavailable):
+            return error
+        code = _code(error)
+        if code in _CONTENT_ERRORS:
+            return InvalidRequest(f"storage: {self._where} refused the data: {_message(error)}")
+        return Unavailable(f"storage: write to {self._where} failed: {_message(error)}")
+
+    def wal_position(self) -> int:
+        """The highest WAL position this writer has stored (0 when none)."""
+        return self._wal_position
+
+    def ingest_state(self) -> str:
+        """The ingest pipeline's state stored last by this writer (``""`` when none)."""
+        return self._ingest_state
+
+    def delete_before(self, cutoff: UnixNano) -> int:
+        """Nothing to do: ClickHouse drops expired parts itself (the tables' TTL)."""
+        return 0
+
+    # Reading -------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise Unavailable("storage: closed")
+
+    def _client(self) -> Client:
+        """This thread's client, opened on first use."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._new_client()
+            self._local.client = client
+        return client
+
+    def _new_client(self) -> Client:
+        with self._lock:
+            self._check_open()
+        client = self._connect(self._database)
+        with self._lock:
+            self._clients.append(client)
+        return client
+
+    def _read(self, run: Callable[[Client], T]) -> T:
+        self._check_open()
+        try:
+            return run(self._client())
+        except (InvalidRequest, Unavailable):
+            raise
+        except Exception as error:
+            if _code(error) in _STATEMENT_ERRORS:
+                raise InvalidRequest(f"query: {_message(error)}") from error
+            raise Unavailable(
+                f"storage: read from {self._where} failed: {_message(error)}"
+            ) from error
+
+    def _settings(self) -> dict[str, object]:
+        settings: dict[str, object] = dict(_QUERY_SETTINGS)
+        if self._read_only:
+            settings["readonly"] = 2
+        return settings
+
+    def get_trace(self, trace_id: TraceId) -> ExportTraceServiceRequest | None:
+        """Every stored span of one trace (re-sent copies once); None when there is none."""
+        hex_id = trace_id.hex()
+
+        def run(client: Client) -> pa.Table:
+            # The trace's time range first, from the exporter's lookup table (filled by its
+            # materialised view), so the span scan reads only the parts of those days.
+            bounds = client.query(
+                f"SELECT min(Start), max(End) FROM `{table_name(TRACE_ID_TS)}`"
+                " WHERE TraceId = {t:String}",
+                parameters={"t": hex_id},
+            ).result_rows
+            where = "TraceId = {t:String}"
+            if bounds and bounds[0][0] is not None and bounds[0][0].timestamp() > 0:
+                where += (
+                    " AND Timestamp >= toDateTime64({s:Int64}, 9)"
+                    " AND Timestamp < toDateTime64({e:Int64} + 1, 9)"
+                )
+            parameters: dict[str, object] = {"t": hex_id}
+            if "{s:" in where:
+                parameters["s"] = int(bounds[0][0].timestamp())
+                parameters["e"] = int(bounds[0][1].timestamp())
+            return client.query_arrow(
+                f"SELECT {select_list(_TRACES)} FROM `{_TRACES}` WHERE {where}",
+                parameters=parameters,
+                settings=_QUERY_SETTINGS,
+            )
+
+        table = conform(self._read(run), _types(_TRACES))
+        if table.num_rows == 0:
+            return None
+        return traces_from_table(SpanDeduplicator()(table.sort_by("Timestamp")))
+
+    def export(
+        self,
+        signal: Signal,
+        *,
+        start: UnixNano | None = None,
+        end: UnixNano | None = None,
+        max_items: int = 1000,
+    ) -> Iterator[ExportRequest]:
+        """Stored data of one signal with time in ``[start, end)``, oldest first, streamed."""
+        if max_items < 1:
+            raise ValueError(f"max_items must be at least 1, got {max_items}")
+        if signal is Signal.TRACES:
+            yield from self._export(_TRACES, start, end, max_items, traces_from_table, True)
+        elif signal is Signal.LOGS:
+            yield from self._export(_LOGS, start, end, max_items, logs_from_table, False)
+        else:
+            for kind, schema in METRIC_TABLES.items():
+
+                def rebuild(table: pa.Table, kind: str = kind) -> ExportRequest:
+                    return metrics_from_tables({kind: table})
+
+                yield from self._export(table_name(schema), start, end, max_items, rebuild, False)
+
+    def _export(
+        self,
+        name: str,
+        start: UnixNano | None,
+        end: UnixNano | None,
+        max_items: int,
+        rebuild: Callable[[pa.Table], ExportRequest],
+        dedupe: bool,
+    ) -> Iterator[ExportRequest]:
+        column = f"`{_TIME_COLUMN[name]}`"
+        where: list[str] = []
+        parameters: dict[str, int] = {}
+        if start is not None:
+            where.append(f"{column} >= fromUnixTimestamp64Nano({{start:Int64}})")
+            parameters["start"] = min(start, _INT64_MAX)
+        if end is not None:
+            where.append(f"{column} < fromUnixTimestamp64Nano({{end:Int64}})")
+            parameters["end"] = min(end, _INT64_MAX)
+        sql = f"SELECT {select_list(name)} FROM `{name}`"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {column}"
+        types = _types(name)
+        # A client of its own: a chDB client streaming a result answers nothing else.
+        self._check_open()
+        client = self._new_client()
+        try:
+            try:
+                stream = client.query_arrow_stream(
+                    sql,
+                    parameters=parameters,
+                    settings={
+                        **_QUERY_SETTINGS,
+                        "max_block_size": min(max_items, _READ_BATCH_ROWS),
+                    },
+                )
+            except Exception as error:
+                raise Unavailable(f"storage: export failed: {_message(error)}") from error
+            keep = SpanDeduplicator() if dedupe else None
+            with stream:
+                batches = (
+                    batch
+                    for part in stream
+                    for batch in conform(_as_table(part), types).to_batches()
+                )
+                try:
+                    yield from chunked(batches, max_items, rebuild, keep)
+                except (InvalidRequest, Unavailable):
+                    raise
+                except Exception as error:
+                    raise Unavailable(f"storage: export failed: {_message(error)}") from error
+        finally:
+            self._forget(client)
+
+    def _forget(self, client: Client) -> None:
+        with self._lock:
+            if client in self._clients:
+                self._clients.remove(client)
+        client.close()
+
+    def query(
+        self,
+        sql: str,
+        params: Sequence[object] = (),
+        *,
+        types: Mapping[str, pa.DataType] | None = None,
+    ) -> pa.Table:
+        """Run one read-only statement (a ``SELECT``) and return its rows.
+
+        Columns named in ``types`` come back with those Arrow types (ids, stored as hex,
+        are unhexed by the statement and come back as strings from the driver).
+        """
+        if not _SELECT.match(sql) or ";" in sql.rstrip().rstrip(";"):
+            raise InvalidRequest("query: only a single read-only SELECT statement may run")
+        parameters = {f"p{index}": value for index, value in enumerate(params, start=1)}
+
+        def run(client: Client) -> pa.Table:
+            table: pa.Table = client.query_arrow(
+                sql, parameters=parameters, settings=self._settings()
+            )
+            return table
+
+        return conform(self._read(run), types or {})
+
+    def close(self) -> None:
+        """Close every client. Idempotent."""
+        with self._write_lock, self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            clients, self._clients = self._clients, []
+        for client in clients:
+            try:
+                client.close()
+            except Exception:  # closing a broken client must not stop the rest
+                log.debug("closing a ClickHouse client failed", exc_info=True)
+
+
+def _types(name: str) -> dict[str, pa.DataType]:
+    return {field.name: field.type for field in logical_schema(name)}
+
+
+def _as_table(part: pa.RecordBatch | pa.Table) -> pa.Table:
+    return part if isinstance(part, pa.Table) else pa.Table.from_batches([part])
+
+
+def _writer_tag(directory: Path | None) -> int:
+    """This writer's 31-bit tag, kept in ``directory`` so a restart continues its inserts."""
+    if directory is None:
+        return secrets.randbits(31)
+    path = directory / WRITER_FILE
+    try:
+        return int(path.read_text().strip(), 16)
+    except FileNotFoundError:
+        pass
+    directory.mkdir(parents=True, exist_ok=True)
+    tag = secrets.randbits(31)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(f"{tag:08x}\n")
+    temporary.replace(path)
+    return tag
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = []
+    for part in text.split(".")[:2]:
+        digits = re.match(r"\d+", part)
+        parts.append(int(digits.group()) if digits else 0)
+    return tuple(parts)
+
+
+def _code(error: BaseException) -> int | None:
+    code = getattr(error, "code", None)
+    if isinstance(code, int):
+        return code
+    match = _CODE.search(str(error))
+    return int(match.group(1)) if match else None
+
+
+def _message(error: BaseException) -> str:
+    """The first line of a driver error, without the query text it may repeat."""
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:500]
