@@ -6,17 +6,23 @@ stored the way the OpenTelemetry Collector's ClickHouse exporter stores it — a
 usually empty map from key to a one-letter type code for values that were not strings.
 Together they give back every value with its type:
 
-=====  ===========================  ==========================================
-code   OTLP value                   string form
-=====  ===========================  ==========================================
-(none) ``string_value``             the string itself
-``i``  ``int_value``                decimal
-``d``  ``double_value``             ``repr`` (exact), ``NaN``, ``Infinity``, ``-Infinity``
-``b``  ``bool_value``               ``true`` / ``false``
-``y``  ``bytes_value``              base64
-``j``  arrays, key-value lists,     the OTLP/JSON of the whole ``AnyValue``
-       empty values
-=====  ===========================  ==========================================
+==========  ======================  ==================================================
+code        OTLP value              string form (the Collector's, ``otlp._gotext``)
+==========  ======================  ==================================================
+(none)      ``string_value``        the string itself
+``i``       ``int_value``           decimal
+``d``       ``double_value``        shortest exact digits as ECMAScript writes numbers
+                                    (``1``, ``0.1``, ``1e-7``); NaN and infinities as
+                                    ``json: unsupported value: NaN`` (``+Inf``, ``-Inf``)
+``b``       ``bool_value``          ``true`` / ``false``
+``y``       ``bytes_value``         base64
+``j`` +     arrays, key-value       Go's JSON of the plain values (keys sorted; ``""``
+OTLP/JSON   lists, empty values     for an empty value): lossy, so the type code
+                                    carries the OTLP/JSON of the whole ``AnyValue``
+==========  ======================  ==================================================
+
+Files written before the string forms followed the Collector hold ``repr`` doubles and,
+for ``j`` (the code alone), the OTLP/JSON as the string form; both still read back.
 
 Keys are unique in a map, so when a list repeats a key the first occurrence wins (the
 value a Collector lookup would see); the repeats are dropped. Map order is the order
@@ -27,7 +33,6 @@ from __future__ import annotations
 
 import base64
 import itertools
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -37,6 +42,7 @@ import pyarrow.compute as pc
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from otelite.otlp._anyvalue import any_value_from_json, any_value_to_json
+from otelite.otlp._gotext import UNSUPPORTED_PREFIX, go_float_text, go_json_text
 
 __all__ = [
     "ATTRIBUTE_MAP",
@@ -64,12 +70,12 @@ def any_value_to_text(value: AnyValue) -> tuple[str, str | None]:
     if kind == "int_value":
         return str(value.int_value), "i"
     if kind == "double_value":
-        return _double_text(value.double_value), "d"
+        return go_float_text(value.double_value), "d"
     if kind == "bool_value":
         return ("true" if value.bool_value else "false"), "b"
     if kind == "bytes_value":
         return base64.b64encode(value.bytes_value).decode("ascii"), "y"
-    return orjson.dumps(any_value_to_json(value)).decode(), "j"
+    return go_json_text(value), "j" + orjson.dumps(any_value_to_json(value)).decode()
 
 
 def any_value_from_text(text: str, code: str | None, out: AnyValue | None = None) -> AnyValue:
@@ -80,24 +86,16 @@ def any_value_from_text(text: str, code: str | None, out: AnyValue | None = None
     elif code == "i":
         value.int_value = int(text)
     elif code == "d":
-        value.double_value = float(text)
+        value.double_value = float(text.removeprefix(UNSUPPORTED_PREFIX))
     elif code == "b":
         value.bool_value = text == "true"
     elif code == "y":
         value.bytes_value = base64.b64decode(text)
-    elif code == "j":
-        any_value_from_json(orjson.loads(text), out=value)
+    elif code.startswith("j"):
+        any_value_from_json(orjson.loads(code[1:] or text), out=value)
     else:
         raise ValueError(f"unknown attribute type code {code!r}")
     return value
-
-
-def _double_text(value: float) -> str:
-    if math.isfinite(value):
-        return repr(value)
-    if math.isnan(value):
-        return "NaN"
-    return "Infinity" if value > 0 else "-Infinity"
 
 
 class _Distinct(dict[bytes, int]):
