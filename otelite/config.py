@@ -177,7 +177,8 @@ class StorageLocation:
 
 def tenant_database_suffix(tenant: str) -> str:
     """A tenant id as a database-name suffix (ids allow characters names do not)."""
-    return re.sub(r"[^A-Za-z0-9_]", lambda m: f"_{ord(m.group()):02x}", tenant)
+    # "_" is escaped too, so that two tenants never share a name.
+    return re.sub(r"[^A-Za-z0-9]", lambda m: f"_{ord(m.group()):02x}", tenant)
 
 
 def parse_storage(text: str) -> StorageLocation:

@@ -141,7 +141,7 @@ class Server:
             consumer, stats = tenants, tenants.stats
             source = StoragePerTenant(config.tenancy, tenants.storage)
         else:
-            storage = await asyncio.to_thread(self._open_storage, config.storage, config.data_dir)
+            storage = await asyncio.to_thread(self._open_storage, config.data_dir)
             self._storage = storage
             wal_dir = None if config.data_dir is None else config.data_dir / "wal"
             pipeline = IngestPipeline(
@@ -218,11 +218,12 @@ class Server:
             await self._tenants.close()
             self._tenants = None
 
-    def _open_storage(self, location: StorageLocation, data_dir: Path | None) -> Storage:
+    def _open_storage(self, data_dir: Path | None, tenant: str | None = None) -> Storage:
         config = self.config
         return open_storage(
-            location,
+            config.storage,
             data_dir,
+            tenant=tenant,
             retention_seconds=config.retention_seconds,
             create_schema=config.create_schema,
             cluster=config.clickhouse_cluster,
@@ -233,10 +234,7 @@ class Server:
         # store's own dialect, so it need not be of the configured kind).
         if tenant is None:
             return open_storage(StorageLocation(), None)
-        location = self.config.storage
-        if location.kind != "duckdb":
-            location = location.for_tenant(tenant)  # a database per tenant
-        return self._open_storage(location, directory)
+        return self._open_storage(directory, tenant)
 
     def _readiness(self) -> tuple[bool, str]:
         ingest = self._pipeline or self._tenants
@@ -295,9 +293,11 @@ async def _serve(config: Config) -> int:
         await server.shutdown()
         return 1
     where = "in memory (nothing is kept)" if config.data_dir is None else str(config.data_dir)
-    if config.storage.kind != "duckdb":
-        where = f"{config.storage.describe()}, write-ahead log: {where}"
-    print(f"otelite is running; data: {where}\n{server.endpoints.describe()}", flush=True)
+    print(
+        f"otelite is running; storage: {config.storage.describe()}; data: {where}\n"
+        f"{server.endpoints.describe()}",
+        flush=True,
+    )
     await stop.wait()
     print("otelite: shutting down, storing what was accepted ...", flush=True)
     await server.shutdown()

@@ -254,6 +254,11 @@ class ClickHouseHTTP:
         with self._lock:
             self._failures.extend([(code, message)] * n)
 
+    def recover(self) -> None:
+        """Forget the failures ``fail_next`` has not answered yet: the server is back."""
+        with self._lock:
+            self._failures.clear()
+
     def drop_next_insert(self, n: int = 1) -> None:
         """Execute the next ``n`` INSERTs, then close each connection without an answer.
 

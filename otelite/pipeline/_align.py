@@ -1,14 +1,12 @@
-"""Whole row groups per insert: rows beyond them wait for the next batch, and what that means
-for knowing which requests are stored.
+"""Inserts of the backend's preferred size: rows beyond them wait for the next batch, and
+what that means for knowing which requests are stored.
 
-DuckDB writes an insert of whole row groups (122,880 rows) straight into the database
-file, compressed; rows beyond the last whole group become a partial row group of their
-own (or go through DuckDB's log and memory). Measured on the demo's spans: 4.0-4.2 µs
-and 89-90 B a span for whole groups, against 7.7 µs and 150-165 B when every insert
-ends in a partial group (even one of 500 rows), and 10-14 µs through DuckDB's log.
-So while a backlog lasts, the writer inserts whole row groups of spans and log records
-and carries the rest over to the next insert; when the backlog ends (or on a flush or
-a stop) it inserts everything, so nothing waits longer than the backlog does.
+Each backend says how many rows an insert should hold (``Storage.insert_rows``): DuckDB
+its row group, which it writes straight into its file compressed (the figures are in
+``otelite.storage.duckdb``). So while a backlog lasts, the writer inserts whole multiples
+of that many spans and log records and carries the rest over to the next insert; when
+the backlog ends (or on a flush or a stop) it inserts everything, so nothing waits longer
+than the backlog does.
 
 Carrying splits requests: part of a request's rows may be stored while the rest waits.
 The write-ahead-log position stored with each insert is therefore the last request
@@ -34,16 +32,13 @@ import pyarrow as pa
 from otelite.storage._schema import LOGS, TRACES, table_name
 from otelite.types import Signal
 
-__all__ = ["ALIGNED_TABLES", "ROW_GROUP_ROWS", "InsertPlan", "Progress", "RowGroupAligner"]
-
-ROW_GROUP_ROWS = 122_880
-"""DuckDB's row group size."""
+__all__ = ["ALIGNED_TABLES", "InsertPlan", "Progress", "RowGroupAligner"]
 
 ALIGNED_TABLES: Mapping[Signal, str] = {
     Signal.TRACES: table_name(TRACES),
     Signal.LOGS: table_name(LOGS),
 }
-"""The table of each signal whose inserts are kept to whole row groups (one row per item)."""
+"""The table of each signal whose inserts are kept to whole multiples (one row per item)."""
 
 
 class Request(Protocol):
@@ -117,7 +112,7 @@ class RowGroupAligner:
     front of the carried tables first).
     """
 
-    def __init__(self, *, progress: Progress | None = None, rows: int = ROW_GROUP_ROWS) -> None:
+    def __init__(self, *, rows: int, progress: Progress | None = None) -> None:
         progress = progress or Progress()
         self._rows = rows
         self._positions = dict(progress.positions)

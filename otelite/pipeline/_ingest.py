@@ -17,7 +17,7 @@ from pathlib import Path
 
 from otelite.config import Limits
 from otelite.errors import Overloaded, Unavailable
-from otelite.pipeline._align import ROW_GROUP_ROWS, Progress
+from otelite.pipeline._align import Progress
 from otelite.pipeline._batcher import QueuedRequest
 from otelite.pipeline._drain import DrainEstimate
 from otelite.pipeline._flatten import FlattenPool
@@ -53,7 +53,8 @@ class IngestPipeline:
     ``retry_initial`` up to ``retry_max`` seconds. ``flattener`` is the worker pool that
     turns requests into rows; pipelines may share one (by default each starts its own,
     with one worker, and closes it on shutdown). While a backlog lasts, spans and log
-    records are inserted in whole row groups of ``row_group_rows`` (``_align``).
+    records are inserted in whole multiples of ``row_group_rows`` (``_align``; by default
+    the backend's ``insert_rows``).
     """
 
     def __init__(
@@ -68,7 +69,7 @@ class IngestPipeline:
         retry_initial: float = 0.1,
         retry_max: float = 30.0,
         flattener: FlattenPool | None = None,
-        row_group_rows: int = ROW_GROUP_ROWS,
+        row_group_rows: int | None = None,
     ) -> None:
         self._storage = storage
         self._owns_flattener = flattener is None
@@ -87,7 +88,7 @@ class IngestPipeline:
             max_delay=max_batch_delay if wal_dir is not None else 0.0,
             retry_initial=retry_initial,
             retry_max=retry_max,
-            max_insert_items=row_group_rows,
+            max_insert_items=row_group_rows or storage.insert_rows,
             on_stored=self._release_wal,
             dead_letter_dir=None if wal_dir is None else wal_dir.parent / "dead-letter",
         )

@@ -5,9 +5,9 @@ flatten worker process (``_flatten``); the writer thread inserts the flattened b
 order, each in one transaction, while the worker flattens the next one: DuckDB releases
 the interpreter lock while it inserts, so flattening, inserting and the event loop run on
 separate cores. While a backlog lasts, the writer joins flattened batches and inserts
-spans and log records in whole row groups (122,880 rows), which DuckDB writes straight to
-the database file, compressed; the rows beyond wait for the next batch (``_align`` has
-the figures, and how a request split so is still stored exactly once). A failed write
+spans and log records in whole multiples of the backend's insert size (DuckDB's row
+group, which it writes straight to its file, compressed); the rows beyond wait for the
+next batch (``_align`` says how a request split so is still stored exactly once). A failed write
 is retried with jittered exponential backoff for as long as it takes: the data is safe in
 the write-ahead log (or, in memory mode, its sender is still waiting), so it is never
 dropped for being slow. A request storage refuses for good is never dropped silently

@@ -85,6 +85,12 @@ class Storage(Protocol):
         """The SQL dialect the query layer compiles plans to for this backend."""
         ...
 
+    @property
+    def insert_rows(self) -> int:
+        """How many rows of a table an insert should hold while a backlog lasts: the
+        ingest pipeline inserts whole multiples of it and carries the rest over."""
+        ...
+
     def write(self, batch: WriteBatch) -> None:
         """Store a batch atomically. Raises ``Unavailable`` when the backend cannot write."""
         ...

@@ -70,18 +70,23 @@ def open_storage(
     location: StorageLocation,
     data_dir: Path | None,
     *,
+    tenant: str | None = None,
     retention_seconds: float | None = None,
     create_schema: bool = True,
     cluster: str | None = None,
 ) -> Storage:
     """Open the store at ``location``; ``data_dir`` holds DuckDB's file, or the writer's
     identity for ClickHouse (None: in memory). Raises ``Unavailable`` naming the location
-    (never its password) when it cannot be opened."""
+    (never its password) when it cannot be opened. A ``tenant``'s data is in ``data_dir``
+    (DuckDB) or in a database of its own beside ``location``'s (ClickHouse)."""
     if location.kind == "duckdb":
         from otelite.storage.duckdb import DuckDBStorage
 
         return DuckDBStorage(data_dir)
     from otelite.storage.clickhouse import ClickHouseStorage
+
+    if tenant is not None:
+        location = location.for_tenant(tenant)
 
     if location.kind == "chdb" and location.path is not None:
         location.path.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,8 @@ from typing import TypeVar
 import httpx
 import pytest
 
+from tests.backends import BACKENDS
+
 T = TypeVar("T")
 
 
@@ -112,9 +114,17 @@ class ServerProcess:
                 self.process.wait()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path / "data", tmp_path / "server.log")
+def storage_args(kind: str, tmp_path: Path) -> list[str]:
+    """``otelite serve`` options for a store of ``kind`` (its own chDB directory)."""
+    return [] if kind == "duckdb" else ["--storage", f"chdb:{tmp_path / 'chdb'}"]
+
+
+@pytest.fixture(params=BACKENDS)
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
+    """``otelite serve`` on each kind of store."""
+    proc = ServerProcess(
+        tmp_path / "data", tmp_path / "server.log", extra_args=storage_args(request.param, tmp_path)
+    )
     proc.start()
     yield proc
     if proc.process is not None and proc.process.poll() is None:

@@ -1,4 +1,5 @@
-"""``kill -9`` at random moments during ingest, many times over: nothing acknowledged lost.
+"""``kill -9`` at random moments during ingest, many times over, on each kind of store:
+nothing acknowledged lost.
 
 Each cycle starts otelite on the same data directory, lets senders run for a random time,
 kills the process with SIGKILL (no shutdown code runs) and restarts it, which must succeed
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ServerProcess, wait_for
+from tests.backends import BACKENDS
+from tests.e2e.conftest import ServerProcess, storage_args, wait_for
 
 from .load import Sender, stored_span_ids
 
@@ -27,9 +29,12 @@ CYCLES = int(os.environ.get("OTELITE_CRASH_CYCLES", "15"))
 SENDERS = 2
 
 
-def test_repeated_kill_9_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_repeated_kill_9_loses_and_duplicates_nothing(tmp_path: Path, kind: str) -> None:
     rng = random.Random(int(os.environ.get("OTELITE_CRASH_SEED", "5")))
-    server = ServerProcess(tmp_path / "data", tmp_path / "server.log")
+    server = ServerProcess(
+        tmp_path / "data", tmp_path / "server.log", extra_args=storage_args(kind, tmp_path)
+    )
     acknowledged: set[bytes] = set()
     sent: set[bytes] = set()
     server.start()

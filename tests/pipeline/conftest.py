@@ -98,6 +98,8 @@ class RecordingStorage:
         if batch.ingest_state is not None:
             self._state = batch.ingest_state
 
+    insert_rows = 122_880  # as DuckDB's row groups
+
     def wal_position(self) -> int:
         return self._position
 

@@ -12,7 +12,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2_grpc import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceServiceStub
 
-from otelite.config import Config, Limits, Tenancy
+from otelite.config import Config, Limits, StorageLocation, Tenancy
 from otelite.server import Server
 from otelite.types import ExportRequest, Signal
 from tests.receivers.support import LoopThread
@@ -32,8 +32,10 @@ class Running:
         *,
         limits: Limits | None = None,
         retention_seconds: float | None = None,
+        storage: StorageLocation | None = None,
     ) -> None:
         config = Config(
+            storage=storage or StorageLocation(),
             data_dir=data_dir,
             port=0,
             otlp_grpc_port=0,

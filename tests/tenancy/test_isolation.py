@@ -19,6 +19,7 @@ from otelite.api import create_app
 from otelite.storage.duckdb import DuckDBStorage
 from otelite.types import Signal
 from tests.api.samples import T0
+from tests.backends import chdb_location, drop
 
 from .data import ENTITIES, tenant_a, tenant_b
 from .support import Running
@@ -94,10 +95,11 @@ def send(server: Running, tenant: str, *, grpc: bool) -> None:
     server.flush()
 
 
-@pytest.mark.parametrize("on_disk", [True, False], ids=["disk", "memory"])
-def test_a_tenant_reads_only_its_own_data(tmp_path: Path, on_disk: bool) -> None:
-    data_dir = tmp_path / "data" if on_disk else None
-    server = Running(data_dir)
+@pytest.mark.parametrize("where", ["disk", "memory", "chdb"])
+def test_a_tenant_reads_only_its_own_data(tmp_path: Path, where: str) -> None:
+    data_dir = None if where == "memory" else tmp_path / "data"
+    location = chdb_location() if where == "chdb" else None
+    server = Running(data_dir, storage=location)
     try:
         send(server, B, grpc=True)
         before = {tenant: answers(server, tenant) for tenant in (B, NOBODY)}
@@ -105,6 +107,9 @@ def test_a_tenant_reads_only_its_own_data(tmp_path: Path, on_disk: bool) -> None
         after = {tenant: answers(server, tenant) for tenant in (A, B, NOBODY)}
     finally:
         server.close()
+        if location is not None:
+            for tenant in (A, B):
+                drop(location.for_tenant(tenant))
 
     for tenant in (B, NOBODY):
         changed = [key for key in before[tenant] if before[tenant][key] != after[tenant][key]]
@@ -121,7 +126,7 @@ def test_a_tenant_reads_only_its_own_data(tmp_path: Path, on_disk: bool) -> None
         tenants = data_dir / "tenants"
         assert sorted(os.listdir(tenants)) == [A, B]  # reading created no tenant
         for tenant in (A, B):
-            assert (tenants / tenant / "otelite.duckdb").is_file()
+            assert (tenants / tenant / "otelite.duckdb").is_file() == (location is None)
             assert (tenants / tenant / "wal").is_dir()
         assert sorted(os.listdir(data_dir)) == ["tenants"]  # nothing outside tenants/
 

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Dialog, Page
 
-from tests.e2e.conftest import ServerProcess, wait_for
+from tests.backends import BACKENDS
+from tests.e2e.conftest import ServerProcess, storage_args, wait_for
 from tests.ui.telemetry import Shop
 
 pytestmark = pytest.mark.slow
@@ -30,9 +31,15 @@ def _count(url: str, path: str, key: str, **params: str) -> int:
     return len(response.json()[key]) if response.status_code == 200 else 0
 
 
-@pytest.fixture(scope="package")
-def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filled]:
-    server = ServerProcess(None, tmp_path_factory.mktemp("ui") / "server.log")
+@pytest.fixture(scope="package", params=BACKENDS)
+def filled(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Filled]:
+    """otelite on each kind of store, with the shop's telemetry: every page test runs on both."""
+    where = tmp_path_factory.mktemp("ui")
+    server = ServerProcess(
+        None, where / "server.log", extra_args=storage_args(request.param, where)
+    )
     server.start()
     shop = Shop(server.otlp_http)
     try:

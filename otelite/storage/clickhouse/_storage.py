@@ -43,6 +43,8 @@ from otelite.storage.clickhouse._tables import (
     INSERT_COLUMN,
     STATE,
     create_statements,
+    delete_statement,
+    ttl_statements,
 )
 from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal, TraceId, UnixNano
 
@@ -56,6 +58,7 @@ Client = Any
 
 WRITER_FILE = "clickhouse-writer"
 _READ_BATCH_ROWS = 8192
+INSERT_ROWS = 100_000
 _INT64_MAX = 2**63 - 1
 _TRACES = table_name(TRACES)
 _LOGS = table_name(LOGS)
@@ -102,6 +105,11 @@ class ClickHouseStorage:
         self._where = where
         self._read_only = read_only_queries
         self._dialect = ClickHouseDialect()
+        self._cluster = cluster
+        # On a cluster an insert is acknowledged once every shard has stored its part.
+        self._insert_settings: dict[str, object] = (
+            {} if cluster is None else {"insert_distributed_sync": 1}
+        )
         self._local = threading.local()
         self._clients: list[Client] = []
         self._lock = threading.Lock()  # guards _clients and _closed
@@ -134,6 +142,16 @@ class ClickHouseStorage:
         )
         for statement in statements:
             admin.command(statement)
+        # Tables made before may have another retention: give them this one (new parts
+        # get it; old parts keep theirs until merged, without a rewrite now).
+        engines = dict(
+            admin.query(
+                "SELECT name, engine_full FROM system.tables WHERE database = {d:String}",
+                parameters={"d": self._database},
+            ).result_rows
+        )
+        for statement in ttl_statements(self._database, engines, retention_seconds, cluster):
+            admin.command(statement, settings={"materialize_ttl_after_modify": 0})
 
     def _recover(self) -> tuple[int, str, int]:
         """This writer's stored position, after removing rows of an unrecorded insert."""
@@ -155,7 +173,10 @@ class ClickHouseStorage:
             found = client.command(f"SELECT count() FROM `{table.name}` WHERE {condition}")
             if int(found):
                 log.warning("%s: removing %s rows of an unfinished insert", table.name, found)
-                client.command(f"DELETE FROM `{table.name}` WHERE {condition}")
+                client.command(
+                    delete_statement(self._database, table.name, condition, self._cluster),
+                    settings={"mutations_sync": 2},
+                )
 
     def __enter__(self) -> ClickHouseStorage:
         return self
@@ -171,6 +192,11 @@ class ClickHouseStorage:
     @property
     def database(self) -> str:
         return self._database
+
+    @property
+    def insert_rows(self) -> int:
+        """Large inserts: each insert is a part that ClickHouse merges later."""
+        return INSERT_ROWS
 
     # Writing -------------------------------------------------------------------------
 
@@ -199,6 +225,7 @@ class ClickHouseStorage:
                     STATE,
                     [[self._writer, insert, position, state]],
                     column_names=["Writer", "Insert", "WalPosition", "IngestState"],
+                    settings=self._insert_settings,
                 )
             except Exception as error:
                 self._insert = number  # never reuse the number of an insert that may have rows
@@ -215,7 +242,10 @@ class ClickHouseStorage:
         client.insert_arrow(
             name,
             stored,
-            settings={"insert_deduplication_token": f"{self._session}:{insert:x}:{name}"},
+            settings={
+                **self._insert_settings,
+                "insert_deduplication_token": f"{self._session}:{insert:x}:{name}",
+            },
         )
 
     def _clean(self, client: Client) -> None:

@@ -21,12 +21,15 @@ __all__ = [
     "INSERT_COLUMN",
     "LOGS",
     "METRICS",
+    "SHARDING_KEYS",
     "STATE",
     "TRACES",
     "TRACE_ID_TS",
     "Column",
     "TableDef",
     "create_statements",
+    "delete_statement",
+    "ttl_statements",
 ]
 
 INSERT_COLUMN = "OteliteInsert"
@@ -346,51 +349,123 @@ def create_statements(
     """Every ``CREATE`` otelite runs on a database, in order (all ``IF NOT EXISTS``).
 
     ``text_indexes`` chooses ClickHouse's text indexes (servers from 26.2) over the bloom
-    filters older servers need, as the exporter does.
+    filters older servers need, as the exporter does. With a ``cluster``, each table is a
+    replicated ``<name>_local`` on every node, created ``ON CLUSTER``, under a
+    ``Distributed`` table with the exporter's name: spans (and their trace-id rows) are
+    sharded by trace id so a trace lives on one shard, metric points by series, log
+    records and otelite's records at random.
     """
-    on_cluster = "" if cluster is None else f" ON CLUSTER `{cluster}`"
-    engine = "MergeTree()" if cluster is None else "ReplicatedMergeTree()"
+    ddl = _Ddl(database, cluster)
     statements = []
     for table in DATA_TABLES:
         time = "Timestamp" if table in (TRACES, LOGS) else "TimeUnix"
-        ttl = ""
-        if ttl_seconds is not None:
-            ttl = f"TTL toDateTime({time}) + toIntervalSecond({ttl_seconds})\n"
-        body = ",\n  ".join(
-            [
-                *(column.ddl() for column in table.columns),
-                *(_index(*index, text_indexes) for index in table.indexes),
-            ]
+        body = [
+            *(column.ddl() for column in table.columns),
+            *(_index(*index, text_indexes) for index in table.indexes),
+        ]
+        statements += ddl.table(
+            table.name, body, "MergeTree", table.engine_tail.format(ttl=_ttl(time, ttl_seconds))
         )
-        statements.append(
-            f"CREATE TABLE IF NOT EXISTS `{database}`.`{table.name}`{on_cluster} (\n  {body}\n)"
-            f" ENGINE = {engine}\n{table.engine_tail.format(ttl=ttl)}"
-        )
-    lookup_engine = (
-        "AggregatingMergeTree()" if cluster is None else "ReplicatedAggregatingMergeTree()"
+    statements += ddl.table(
+        TRACE_ID_TS.name,
+        [column.ddl() for column in TRACE_ID_TS.columns],
+        "AggregatingMergeTree",
+        TRACE_ID_TS.engine_tail.format(ttl=_ttl("Start", ttl_seconds)),
     )
-    ttl = (
-        "" if ttl_seconds is None else f"TTL toDateTime(Start) + toIntervalSecond({ttl_seconds})\n"
-    )
-    body = ",\n  ".join(column.ddl() for column in TRACE_ID_TS.columns)
+    # On a cluster the view runs on each shard, over the spans that shard received.
     statements.append(
-        f"CREATE TABLE IF NOT EXISTS `{database}`.`{TRACE_ID_TS.name}`{on_cluster} (\n  {body}\n)"
-        f" ENGINE = {lookup_engine}\n{TRACE_ID_TS.engine_tail.format(ttl=ttl)}"
-    )
-    statements.append(
-        f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{TRACE_ID_TS.name}_mv`{on_cluster}"
-        f" TO `{database}`.`{TRACE_ID_TS.name}` AS SELECT TraceId,"
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS {ddl.name(TRACE_ID_TS.name + '_mv')}"
+        f"{ddl.on_cluster} TO {ddl.local(TRACE_ID_TS.name)} AS SELECT TraceId,"
         " min(toDateTime(Timestamp)) AS Start, max(toDateTime(Timestamp)) AS End"
-        f" FROM `{database}`.`{TRACES.name}` WHERE TraceId != '' GROUP BY TraceId"
+        f" FROM {ddl.local(TRACES.name)} WHERE TraceId != '' GROUP BY TraceId"
     )
     # One row per insert otelite finished: which write-ahead-log position its writer (one
     # per write-ahead log) has stored up to. Merges keep each writer's latest.
-    replacing = (
-        "ReplacingMergeTree(Insert)" if cluster is None else "ReplicatedReplacingMergeTree(Insert)"
-    )
-    statements.append(
-        f"CREATE TABLE IF NOT EXISTS `{database}`.`{STATE}`{on_cluster} (\n"
-        "  Writer String,\n  Insert UInt64,\n  WalPosition Int64,\n  IngestState String\n)"
-        f" ENGINE = {replacing}\nORDER BY Writer"
+    statements += ddl.table(
+        STATE,
+        ["Writer String", "Insert UInt64", "WalPosition Int64", "IngestState String"],
+        "ReplacingMergeTree",
+        "ORDER BY Writer",
+        version="Insert",
     )
     return statements
+
+
+def ttl_statements(
+    database: str, engines: dict[str, str], ttl_seconds: int | None, cluster: str | None = None
+) -> list[str]:
+    """``ALTER``s that give existing tables the retention asked for now.
+
+    ``engines`` maps each table of the database to its ``engine_full`` (``system.tables``);
+    a table whose TTL is already the one asked for needs none.
+    """
+    ddl = _Ddl(database, cluster)
+    statements = []
+    tables = [(t.name, "TimeUnix" if t not in (TRACES, LOGS) else "Timestamp") for t in DATA_TABLES]
+    for name, time in [*tables, (TRACE_ID_TS.name, "Start")]:
+        engine = engines.get(name if cluster is None else f"{name}_local", "")
+        wanted = _ttl(time, ttl_seconds).strip()
+        if ttl_seconds is None and " TTL " not in engine:
+            continue
+        if ttl_seconds is not None and wanted in engine:
+            continue
+        change = "REMOVE TTL" if ttl_seconds is None else f"MODIFY {wanted}"
+        statements.append(f"ALTER TABLE {ddl.local(name)}{ddl.on_cluster} {change}")
+    return statements
+
+
+def delete_statement(database: str, table: str, condition: str, cluster: str | None = None) -> str:
+    """Delete rows of one of otelite's tables (on every shard of a cluster)."""
+    ddl = _Ddl(database, cluster)
+    if cluster is None:
+        return f"DELETE FROM {ddl.local(table)} WHERE {condition}"
+    return f"ALTER TABLE {ddl.local(table)}{ddl.on_cluster} DELETE WHERE {condition}"
+
+
+SHARDING_KEYS: dict[str, str] = {
+    TRACES.name: "cityHash64(TraceId)",
+    TRACE_ID_TS.name: "cityHash64(TraceId)",
+    LOGS.name: "rand()",
+    STATE: "rand()",
+    **{t.name: "cityHash64(MetricName, Attributes, ResourceAttributes)" for t in METRICS.values()},
+}
+"""How a cluster's ``Distributed`` tables spread rows over shards."""
+
+
+def _ttl(column: str, ttl_seconds: int | None) -> str:
+    if ttl_seconds is None:
+        return ""
+    return f"TTL toDateTime({column}) + toIntervalSecond({ttl_seconds})\n"
+
+
+class _Ddl:
+    """Names and clauses of one database, on a single server or on a cluster."""
+
+    def __init__(self, database: str, cluster: str | None) -> None:
+        self.database = database
+        self.cluster = cluster
+        self.on_cluster = "" if cluster is None else f" ON CLUSTER `{cluster}`"
+
+    def name(self, table: str) -> str:
+        return f"`{self.database}`.`{table}`"
+
+    def local(self, table: str) -> str:
+        """The table that holds the rows: ``<table>_local`` on a cluster."""
+        return self.name(table if self.cluster is None else f"{table}_local")
+
+    def table(
+        self, name: str, body: list[str], engine: str, tail: str, *, version: str = ""
+    ) -> list[str]:
+        columns = ",\n  ".join(body)
+        engine = engine if self.cluster is None else f"Replicated{engine}"
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {self.local(name)}{self.on_cluster} (\n  {columns}\n)"
+            f" ENGINE = {engine}({version})\n{tail}"
+        ]
+        if self.cluster is not None:
+            statements.append(
+                f"CREATE TABLE IF NOT EXISTS {self.name(name)}{self.on_cluster}"
+                f" AS {self.local(name)} ENGINE = Distributed(`{self.cluster}`,"
+                f" `{self.database}`, `{name}_local`, {SHARDING_KEYS[name]})"
+            )
+        return statements

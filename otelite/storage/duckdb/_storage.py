@@ -46,6 +46,11 @@ DATABASE_FILE = "otelite.duckdb"
 _STATE = "otelite_state"
 _INT64_MAX = 2**63 - 1
 _READ_BATCH_ROWS = 8192
+ROW_GROUP_ROWS = 122_880
+"""DuckDB's row group. Measured on the demo's spans: an insert of whole row groups goes
+straight into the file, 4.0-4.2 µs and 89-90 B a span, against 7.7 µs and 150-165 B when
+every insert ends in a partial group (even one of 500 rows), and 10-14 µs through DuckDB's
+own log."""
 
 _TRACES = table_name(TRACES)
 _TRACE_ID_TS = table_name(TRACE_ID_TS)
@@ -154,6 +159,11 @@ class DuckDBStorage:
     def dialect(self) -> DuckDBDialect:
         """DuckDB's SQL dialect."""
         return self._dialect
+
+    @property
+    def insert_rows(self) -> int:
+        """Whole row groups (``ROW_GROUP_ROWS``)."""
+        return ROW_GROUP_ROWS
 
     # Writing -------------------------------------------------------------------------
 
