@@ -381,3 +381,22 @@ def test_the_cluster_ddl_parses_and_shards_traces_by_trace_id() -> None:
         "TO `otel`.`otel_traces_trace_id_ts_local` AS SELECT TraceId" in text
         and "FROM `otel`.`otel_traces_local` WHERE" in text
     )
+
+
+def test_logs_have_the_exporters_key_and_materialised_resource_columns(
+    location: StorageLocation,
+) -> None:
+    with open_storage(location, None):
+        client = admin()
+        try:
+            [(ddl,)] = client.query(
+                f"SHOW CREATE TABLE `{location.database}`.otel_logs"
+            ).result_rows
+        finally:
+            client.close()
+    assert "ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)" in ddl
+    assert (
+        "`__otel_materialized_k8s.pod.name` LowCardinality(String)"
+        " MATERIALIZED ResourceAttributes['k8s.pod.name']" in ddl
+    )
+    assert "INDEX idx_lower_body lower(Body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8" in ddl

@@ -47,11 +47,15 @@ class Column:
     default: str | None = None
     extra: bool = False
     """Not in the exporter's table: otelite's, with a default for rows the exporter writes."""
+    materialized: str | None = None
+    """Computed by ClickHouse from other columns on insert (never written)."""
 
     def ddl(self, quote: str = "`") -> str:
         text = f"{quote}{self.name}{quote} {self.type}"
         if self.default is not None:
             text += f" DEFAULT {self.default}"
+        if self.materialized is not None:
+            text += f" MATERIALIZED {self.materialized}"
         if self.codec is not None:
             text += f" CODEC({self.codec})"
         return text
@@ -170,6 +174,18 @@ TRACE_ID_TS = TableDef(
     (),
 )
 
+# Resource attributes the exporter copies into columns of their own, for fast filters.
+_MATERIALIZED_RESOURCE = (
+    "k8s.cluster.name",
+    "k8s.container.name",
+    "k8s.deployment.name",
+    "k8s.namespace.name",
+    "k8s.node.name",
+    "k8s.pod.name",
+    "k8s.pod.uid",
+    "deployment.environment.name",
+)
+
 LOGS = TableDef(
     "otel_logs",
     (
@@ -189,6 +205,10 @@ LOGS = TableDef(
         Column("ScopeAttributes", _MAP),
         Column("LogAttributes", _MAP),
         Column("EventName", "String"),
+        *(
+            Column(f"__otel_materialized_{key}", _LC, materialized=f"ResourceAttributes['{key}']")
+            for key in _MATERIALIZED_RESOURCE
+        ),
         _extra("TimestampIsObserved", "Bool"),
         _extra("ObservedTimestamp", "DateTime64(9)", "Timestamp", codec="Delta(8), ZSTD(1)"),
         _extra("Flags", "UInt32", "TraceFlags"),
@@ -202,7 +222,6 @@ LOGS = TableDef(
         _extra(INSERT_COLUMN, "UInt64", codec=None),
     ),
     "PARTITION BY toDate(Timestamp)\n"
-    "PRIMARY KEY (toStartOfFiveMinutes(Timestamp), ServiceName)\n"
     "ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)\n"
     "{ttl}SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1",
     (
