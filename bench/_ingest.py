@@ -1,17 +1,19 @@
-"""Ingest runs: a fresh server, pre-encoded requests from parallel senders, and the time
-until every acknowledged item can be read back through the query API."""
+"""Ingest runs: a fresh server per store, pre-encoded requests from parallel senders, and
+the time until every acknowledged item can be read back through the query API."""
 
 from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from bench._send import SendResult, Transport, presplit, send_parallel
-from bench._server import MemorySampler, OteliteProcess, read_memory
+from bench._server import MemorySampler, OteliteProcess, Store, read_memory
 from bench._workload import Pool, variant
 from otelite.types import Signal
 
@@ -56,6 +58,7 @@ class IngestSeries:
     """Largest RSS sampled while sending and storing, in bytes."""
     rest_rss: int
     """RSS a second after the last run was stored."""
+    store: Store = "duckdb"
 
 
 def count_stored(
@@ -80,33 +83,53 @@ def run_ingest(
     senders: int,
     runs: int,
     workdir: Path,
-) -> IngestSeries:
-    """Start a fresh server in ``workdir`` and send all of ``pool`` ``runs`` times, each time
-    as new data, waiting after each run until everything is stored."""
-    server = OteliteProcess(workdir / "data", workdir / "server.log")
-    server.start()
-    results = []
-    try:
-        port = server.http_port if transport == "http" else server.grpc_port
-        stored = 0
-        with MemorySampler(server.pid) as memory, httpx.Client() as client:
-            for generation in range(runs):
-                work = presplit(variant(pool, generation), pool.items)
-                sent = send_parallel(
-                    transport, ("127.0.0.1", port), pool.signal, work, senders=senders
-                )
-                stored += sent.items
-                lag = _wait_stored(client, server.url, pool.signal, sent, stored)
-                results.append(IngestRun(sent, lag))
-            time.sleep(1.0)
-            at_rest = read_memory(server.pid)
-        peak = max(memory.peak, at_rest.hwm)
-    finally:
-        server.stop()
-        shutil.rmtree(server.data_dir, ignore_errors=True)
-    return IngestSeries(
-        pool.signal, transport, senders, pool.total_items, results, peak, at_rest.rss
-    )
+    stores: Sequence[Store] = ("duckdb",),
+) -> list[IngestSeries]:
+    """Start a fresh server per store in ``workdir`` and send all of ``pool`` to each
+    ``runs`` times, each time as new data, waiting after each run until everything is
+    stored. The stores take turns run by run (run 1 on each in order, then run 2, ...),
+    the others paused, so that what else the machine does falls on all of them alike."""
+    servers = [OteliteProcess.under(workdir, store) for store in stores]
+    results: list[list[IngestRun]] = [[] for _ in servers]
+    stored = [0 for _ in servers]
+    peaks = [0 for _ in servers]
+    at_rest = []
+    with ExitStack() as cleanup:
+        for server in servers:
+            cleanup.callback(shutil.rmtree, server.data_dir, ignore_errors=True)
+            server.start()
+            cleanup.callback(server.stop)
+            server.pause()
+        for generation in range(runs):
+            work = presplit(variant(pool, generation), pool.items)
+            for n, server in enumerate(servers):
+                port = server.http_port if transport == "http" else server.grpc_port
+                with server.turn(), MemorySampler(server.pid) as memory, httpx.Client() as client:
+                    sent = send_parallel(
+                        transport, ("127.0.0.1", port), pool.signal, work, senders=senders
+                    )
+                    stored[n] += sent.items
+                    lag = _wait_stored(client, server.url, pool.signal, sent, stored[n])
+                results[n].append(IngestRun(sent, lag))
+                peaks[n] = max(peaks[n], memory.peak)
+        for n, server in enumerate(servers):
+            with server.turn(), MemorySampler(server.pid) as memory:
+                time.sleep(1.0)
+                at_rest.append(read_memory(server.pid))
+            peaks[n] = max(peaks[n], memory.peak)
+    return [
+        IngestSeries(
+            pool.signal,
+            transport,
+            senders,
+            pool.total_items,
+            runs_of_store,
+            max(peak, rest.hwm),
+            rest.rss,
+            server.store,
+        )
+        for server, runs_of_store, peak, rest in zip(servers, results, peaks, at_rest, strict=True)
+    ]
 
 
 def _wait_stored(

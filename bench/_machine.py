@@ -88,6 +88,8 @@ def versions(root: Path, generator: str) -> dict[str, str]:
         "python": platform.python_version(),
         "otelite": f"{_version('otelite')} at git {sha}",
         "duckdb": _version("duckdb"),
+        "chdb": f"{_version('chdb')} (chdb-core {_version('chdb-core')}, through "
+        f"clickhouse-connect {_version('clickhouse-connect')})",
         "pyarrow": _version("pyarrow"),
         "grpcio": _version("grpcio"),
         "protobuf": f"{_version('protobuf')} ({api_implementation.Type()} backend)",

@@ -7,24 +7,26 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench._send import presplit, send_parallel
-from bench._server import OteliteProcess
+from bench._server import STORE_NAMES, OteliteProcess, Store, cpu_seconds
 from bench._workload import Pool, variant
 
 __all__ = ["ROLES", "Profile", "parse_collapsed", "profile_ingest", "roles"]
 
 ROLES: tuple[tuple[str, str], ...] = (
     ("flatten worker process", "_serve (otelite/pipeline/_flatten.py"),
-    ("storage writer thread (DuckDB inserts)", "BatchWriter._run"),
+    ("storage writer thread ({store} inserts)", "BatchWriter._run"),
     ("batcher thread", "BatchWriter._batch"),
     ("flatten results thread", "_Worker._receive"),
     ("decode/validate threads (asyncio.to_thread)", "concurrent/futures/thread.py"),
     ("event loop (HTTP, decode, validate, write-ahead log)", "run_forever"),
 )
-"""(role, a frame that marks its stacks), first match wins: where the server's CPU goes."""
+"""(role, a frame that marks its stacks), first match wins: where the server's CPU goes.
+``{store}`` in a role is the store's name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,10 @@ class Profile:
     error: str = ""
     cores: list[tuple[str, float]] = field(default_factory=list)
     """(role, cores it kept busy on average) over the recording, largest first."""
+    store: Store = "duckdb"
+    all_cores: float | None = None
+    """Cores the server's processes kept busy over the recording by /proc: every thread,
+    also those py-spy cannot see (the stores' own thread pools run no Python)."""
 
 
 def parse_collapsed(
@@ -69,7 +75,9 @@ def parse_collapsed(
     return samples, shares(own), shares(total)
 
 
-def roles(text: str, *, seconds: float, rate: int) -> list[tuple[str, float]]:
+def roles(
+    text: str, *, seconds: float, rate: int, store: Store = "duckdb"
+) -> list[tuple[str, float]]:
     """Collapsed stacks → (role of ``ROLES``, or "other", cores busy on average).
 
     py-spy samples each busy thread ``rate`` times a second, so a role's samples over
@@ -81,7 +89,7 @@ def roles(text: str, *, seconds: float, rate: int) -> list[tuple[str, float]]:
         if not stack or not count_text.isdigit():
             continue
         role = next((name for name, marker in ROLES if marker in stack), "other")
-        counts[role] += int(count_text)
+        counts[role.format(store=STORE_NAMES[store])] += int(count_text)
     return [(role, n / (seconds * rate)) for role, n in counts.most_common()]
 
 
@@ -94,14 +102,19 @@ _RATE = 100
 """Samples per second and busy thread."""
 
 
-def profile_ingest(pool: Pool, *, senders: int, seconds: float, workdir: Path) -> Profile:
-    """Record the server with py-spy for ``seconds`` while ``pool`` is sent over and over."""
+def profile_ingest(
+    pool: Pool, *, store: Store, senders: int, seconds: float, workdir: Path
+) -> Profile:
+    """Record the server over ``store`` with py-spy for ``seconds`` while ``pool`` is sent
+    over and over."""
     py_spy = _py_spy()
     if py_spy is None:
-        return Profile(0, [], [], "", "py-spy not found (pip install py-spy, in the dev extra)")
-    server = OteliteProcess(workdir / "data", workdir / "server.log")
+        return Profile(
+            0, [], [], "", "py-spy not found (pip install py-spy, in the dev extra)", store=store
+        )
+    server = OteliteProcess.under(workdir, store, log="server-profile")
     server.start()
-    out = workdir / "profile.txt"
+    out = workdir / f"profile-{store}.txt"
     command = [
         py_spy, "record", "--pid", str(server.pid), "--subprocesses", "--duration",
         str(int(seconds)), "--rate", str(_RATE), "--format", "raw", "--output", str(out),
@@ -112,11 +125,14 @@ def profile_ingest(pool: Pool, *, senders: int, seconds: float, workdir: Path) -
         f"--rate {_RATE} --format raw"
     )
     try:
+        cpu_before, began = cpu_seconds(server.pid), time.monotonic()
         recorder = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         done = threading.Event()
+        used: list[float] = []
 
         def wait() -> None:
             recorder.wait()
+            used.append((cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - began))
             done.set()
 
         threading.Thread(target=wait, daemon=True).start()
@@ -132,7 +148,16 @@ def profile_ingest(pool: Pool, *, senders: int, seconds: float, workdir: Path) -
         server.stop()
         shutil.rmtree(server.data_dir, ignore_errors=True)
     if recorder.returncode != 0 or not out.exists():
-        return Profile(0, [], [], shown, f"py-spy failed ({recorder.returncode}): {output[-800:]}")
+        error = f"py-spy failed ({recorder.returncode}): {output[-800:]}"
+        return Profile(0, [], [], shown, error, store=store)
     text = out.read_text()
     samples, own, total = parse_collapsed(text)
-    return Profile(samples, own, total, shown, cores=roles(text, seconds=seconds, rate=_RATE))
+    return Profile(
+        samples,
+        own,
+        total,
+        shown,
+        cores=roles(text, seconds=seconds, rate=_RATE, store=store),
+        store=store,
+        all_cores=used[0] if used else None,
+    )

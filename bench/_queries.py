@@ -3,7 +3,8 @@
 The store is filled through OTLP/HTTP like any client would: a pool of generated requests is
 sent again and again with fresh trace ids, spread over the last day, oldest first. The
 queries are picked from the data itself (a trace that exists, an attribute value that some
-spans carry) so they work with any generator.
+spans carry) so they work with any generator. With several stores, each is filled in turn
+with the same data, then they take turns answering the same requests, run by run.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import collections
 import random
 import shutil
+import stat
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +24,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from bench._ingest import count_stored
 from bench._send import SendResult, send_parallel
-from bench._server import MemorySampler, OteliteProcess, read_memory, wait_until
+from bench._server import MemorySampler, OteliteProcess, Store, read_memory, wait_until
 from bench._stats import percentile
 from bench._workload import Pool, fill_schedule, regenerate_id, retime_logs, retrace_spans
 from otelite.types import ExportLogsServiceRequest, ExportTraceServiceRequest, Signal
@@ -60,6 +63,7 @@ class StoreRun:
     peak_rss: int
     rest_rss: int
     latencies: list[Latency]
+    store: Store = "duckdb"
 
 
 def _fill(
@@ -98,8 +102,16 @@ def _stored(server: OteliteProcess, signal: Signal) -> int:
 
 
 def disk_usage(path: Path) -> int:
-    """Bytes of all files under ``path``."""
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    """Bytes of all files under ``path``, each file once as ``du`` counts them: ClickHouse
+    links a table's directory by a symlink and may hard-link a part under two names."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for entry in path.rglob("*"):
+        info = entry.lstat()
+        if stat.S_ISREG(info.st_mode) and (info.st_dev, info.st_ino) not in seen:
+            seen.add((info.st_dev, info.st_ino))
+            total += info.st_size
+    return total
 
 
 def run_store(
@@ -111,44 +123,58 @@ def run_store(
     workdir: Path,
     runs: int,
     requests_per_run: int,
+    stores: Sequence[Store] = ("duckdb",),
     seed: int = 7,
-) -> StoreRun:
-    """Fill a fresh store, measure it on disk, restart it, add logs and time the queries."""
-    server = OteliteProcess(workdir / "data", workdir / "server.log")
-    server.start()
-    try:
-        with MemorySampler(server.pid) as memory:
-            fill, queryable_after = _fill(server, spans, total_spans, timeout=3600)
-        peak = memory.peak
-    finally:
-        server.stop()
-    disk = disk_usage(server.data_dir)
-    restarted = time.monotonic()
-    server.start()
-    restart_seconds = time.monotonic() - restarted
-    try:
-        if total_logs:
-            _fill(server, logs, total_logs, timeout=3600)
+) -> list[StoreRun]:
+    """For each store: fill a fresh one, measure it on disk, restart it and add logs; then
+    time the queries, the stores taking turns run by run (the others paused)."""
+    servers = [OteliteProcess.under(workdir, store) for store in stores]
+    fills: list[tuple[SendResult, float, int, int]] = []
+    restarts: list[float] = []
+    rests = []
+    with ExitStack() as cleanup:
+        for server in servers:
+            cleanup.callback(shutil.rmtree, server.data_dir, ignore_errors=True)
+            server.start()
+            try:
+                with MemorySampler(server.pid) as memory:
+                    fill, queryable_after = _fill(server, spans, total_spans, timeout=3600)
+            finally:
+                server.stop()
+            fills.append((fill, queryable_after, disk_usage(server.data_dir), memory.peak))
+        for server in servers:
+            restarted = time.monotonic()
+            server.start()
+            restarts.append(time.monotonic() - restarted)
+            cleanup.callback(server.stop)
+            if total_logs:
+                _fill(server, logs, total_logs, timeout=3600)
+            server.pause()
         queries = _queries(spans, logs, total_spans, random.Random(seed))
-        with httpx.Client(base_url=server.url, timeout=120) as client:
-            latencies = [
-                _time_query(client, name, make, runs, requests_per_run) for name, make in queries
-            ]
-        rest = read_memory(server.pid)
-    finally:
-        server.stop()
-    shutil.rmtree(server.data_dir, ignore_errors=True)
-    return StoreRun(
-        spans=fill.items,
-        logs=total_logs,
-        fill=fill,
-        fill_queryable_after=queryable_after,
-        disk_bytes=disk,
-        restart_seconds=restart_seconds,
-        peak_rss=max(peak, rest.hwm),
-        rest_rss=rest.rss,
-        latencies=latencies,
-    )
+        latencies = [
+            _time_query(servers, name, make, runs, requests_per_run) for name, make in queries
+        ]
+        for server in servers:
+            with server.turn():
+                rests.append(read_memory(server.pid))
+    out = []
+    for n, server in enumerate(servers):
+        fill, queryable_after, disk, peak = fills[n]
+        out.append(
+            StoreRun(
+                spans=fill.items,
+                logs=total_logs,
+                fill=fill,
+                fill_queryable_after=queryable_after,
+                disk_bytes=disk,
+                restart_seconds=restarts[n],
+                peak_rss=max(peak, rests[n].hwm),
+                rest_rss=rests[n].rss,
+                latencies=[of_query[n] for of_query in latencies],
+                store=server.store,
+            )
+        )
+    return out
 
 
 Query = Callable[[], str]
@@ -236,26 +262,44 @@ def _log_word(logs: Pool) -> str:
 
 
 def _time_query(
-    client: httpx.Client, name: str, make: Query, runs: int, requests_per_run: int
-) -> Latency:
+    servers: Sequence[OteliteProcess], name: str, make: Query, runs: int, requests_per_run: int
+) -> list[Latency]:
+    """One query's latencies on each server: every server answers the same requests."""
     example = make()
-    answer = client.get(example)
-    answer.raise_for_status()
-    rows = _rows(answer.json())
-    for _ in range(3):  # warm caches once, as a server that has been running would be
-        client.get(make()).raise_for_status()
-    p50s, p99s = [], []
+    warm = [make() for _ in range(3)]  # once, as a server that has been running would be
+    rows = []
+    for server in servers:
+        with server.turn(), _client(server) as client:
+            answer = client.get(example)
+            answer.raise_for_status()
+            rows.append(_rows(answer.json()))
+            for path in warm:
+                client.get(path).raise_for_status()
+    p50s: list[list[float]] = [[] for _ in servers]
+    p99s: list[list[float]] = [[] for _ in servers]
     for _ in range(runs):
-        seconds = []
-        for _ in range(requests_per_run):
-            path = make()
-            began = time.perf_counter()
-            response = client.get(path)
-            seconds.append(time.perf_counter() - began)
-            response.raise_for_status()
-        p50s.append(percentile(seconds, 50))
-        p99s.append(percentile(seconds, 99))
-    return Latency(name, example, p50s, p99s, requests_per_run, rows)
+        paths = [make() for _ in range(requests_per_run)]
+        for n, server in enumerate(servers):
+            with server.turn(), _client(server) as client:
+                # Untimed: opens the connection (a paused server drops its idle ones when
+                # it resumes) and wakes the server after its pause.
+                client.get(example).raise_for_status()
+                seconds = []
+                for path in paths:
+                    began = time.perf_counter()
+                    response = client.get(path)
+                    seconds.append(time.perf_counter() - began)
+                    response.raise_for_status()
+            p50s[n].append(percentile(seconds, 50))
+            p99s[n].append(percentile(seconds, 99))
+    return [
+        Latency(name, example, p50s[n], p99s[n], requests_per_run, rows[n])
+        for n in range(len(servers))
+    ]
+
+
+def _client(server: OteliteProcess) -> httpx.Client:
+    return httpx.Client(base_url=server.url, timeout=120)
 
 
 def _rows(body: object) -> int:

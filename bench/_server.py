@@ -1,4 +1,5 @@
-"""The server under test as a subprocess, and its memory as /proc reports it."""
+"""The server under test as a subprocess over one of its stores, and its memory and CPU as
+/proc reports them."""
 
 from __future__ import annotations
 
@@ -9,21 +10,34 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import httpx
 
 __all__ = [
+    "STORES",
+    "STORE_NAMES",
     "Memory",
     "MemorySampler",
     "OteliteProcess",
+    "Store",
+    "cpu_seconds",
     "free_port",
+    "parse_stat_cpu_ticks",
     "parse_status_kib",
     "read_memory",
     "wait_until",
 ]
+
+Store = Literal["duckdb", "chdb"]
+"""Where the server stores: ``--storage duckdb`` (the default, a file in the data directory)
+or ``--storage chdb:<data dir>/chdb`` (ClickHouse's engine in the server's process)."""
+STORES: tuple[Store, ...] = ("duckdb", "chdb")
+STORE_NAMES: dict[Store, str] = {"duckdb": "DuckDB", "chdb": "chDB"}
 
 
 def free_port() -> int:
@@ -47,14 +61,23 @@ def wait_until(
 
 @dataclass
 class OteliteProcess:
-    """``otelite serve`` on free ports over ``data_dir``; output goes to ``log_path``."""
+    """``otelite serve`` on free ports over ``data_dir`` storing into ``store``; output goes
+    to ``log_path``. chDB keeps its files inside ``data_dir`` too, so the size of
+    ``data_dir`` is the footprint of either store (with the write-ahead log)."""
 
     data_dir: Path
     log_path: Path
+    store: Store = "duckdb"
     api_port: int = field(default_factory=free_port)
     grpc_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def under(cls, workdir: Path, store: Store, *, log: str = "server") -> OteliteProcess:
+        """A server over ``store`` keeping its data in ``workdir/data-<store>`` and
+        appending its output to ``workdir/<log>-<store>.log``."""
+        return cls(workdir / f"data-{store}", workdir / f"{log}-{store}.log", store=store)
 
     @property
     def url(self) -> str:
@@ -73,6 +96,8 @@ class OteliteProcess:
             "serve",
             "--data-dir",
             str(self.data_dir),
+            "--storage",
+            "duckdb" if self.store == "duckdb" else f"chdb:{self.data_dir / 'chdb'}",
             "--port",
             str(self.api_port),
             "--otlp-grpc-port",
@@ -92,6 +117,9 @@ class OteliteProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                # A session of its own: when a process group with a stopped (paused) member
+                # loses its last parent outside, the kernel hangs the whole group up.
+                start_new_session=True,
             )
         wait_until(self._ready, timeout=300, what="otelite to become ready")
 
@@ -105,10 +133,42 @@ class OteliteProcess:
         except httpx.TransportError:
             return False
 
+    def pause(self) -> None:
+        """Stop the server's processes (SIGSTOP) until ``resume``.
+
+        When stores take turns, the one not being measured must not spend the CPU of the
+        one that is: ClickHouse merges parts and DuckDB checkpoints in the background after
+        a run. Paused, each does that work on its own turn, as it would running alone.
+        """
+        self._signal_all(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Continue after ``pause`` (harmless when running) once the server answers again."""
+        self._signal_all(signal.SIGCONT)
+        wait_until(self._ready, timeout=60, what="otelite to answer after a pause")
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Running for the ``with`` block, paused after it."""
+        self.resume()
+        try:
+            yield
+        finally:
+            self.pause()
+
+    def _signal_all(self, number: signal.Signals) -> None:
+        for pid in descendants(self.pid):
+            try:
+                os.kill(pid, number)
+            except ProcessLookupError:
+                continue  # a worker that just ended
+
     def stop(self) -> int:
         """A clean shutdown (SIGTERM): everything accepted is stored and checkpointed."""
         assert self.process is not None
         if self.process.poll() is None:
+            # A paused process would hold the SIGTERM until continued.
+            self._signal_all(signal.SIGCONT)
             self.process.send_signal(signal.SIGTERM)
         try:
             return self.process.wait(timeout=600)
@@ -173,6 +233,24 @@ def read_memory(pid: int) -> Memory:
             continue  # a worker that just ended
         total += parse_status_kib(text, "Pss")
     return Memory(total, total)
+
+
+def parse_stat_cpu_ticks(stat: str) -> int:
+    """User plus system time of a /proc/<pid>/stat line, in clock ticks (all its threads)."""
+    # The command name may hold spaces and parentheses: fields count from its last ")".
+    fields = stat.rpartition(")")[2].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time ``pid`` and its descendants used so far, every thread (Python or native)."""
+    ticks = 0
+    for member in descendants(pid):
+        try:
+            ticks += parse_stat_cpu_ticks(Path(f"/proc/{member}/stat").read_text())
+        except OSError:
+            continue  # a worker that just ended
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class MemorySampler:

@@ -7,7 +7,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Summary", "percentile", "summarize"]
+__all__ = ["Summary", "paired_ratios", "percentile", "summarize"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,3 +36,14 @@ def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(q / 100 * len(ordered)))
     return ordered[rank - 1]
+
+
+def paired_ratios(numerators: Sequence[float], denominators: Sequence[float]) -> list[float]:
+    """Run ``i`` of one series over run ``i`` of another, for series measured by turns (run
+    1 of each, then run 2, ...): what the machine did meanwhile hits both of a pair alike.
+    Pairs with a zero denominator are left out."""
+    if len(numerators) != len(denominators):
+        raise ValueError(
+            f"paired_ratios: {len(numerators)} runs against {len(denominators)}; pair each run"
+        )
+    return [n / d for n, d in zip(numerators, denominators, strict=True) if d > 0]

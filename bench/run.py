@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import os
 import shlex
 import sys
@@ -19,13 +21,18 @@ from bench._profile import profile_ingest
 from bench._queries import run_store
 from bench._report import Results, render, targets
 from bench._send import Transport, presplit, send_parallel
+from bench._server import STORES, Store
 from bench._sink import null_sink
 from bench._workload import GENERATOR_NAME, Pool, make_pool
 from otelite.types import Signal
 
-__all__ = ["main", "parse_count"]
+__all__ = ["main", "parse_count", "parse_storage"]
 
 _TRANSPORTS: tuple[Transport, ...] = ("http", "grpc")
+_STORAGE_FLAGS: dict[Store, str] = {
+    "duckdb": "DuckDB (`--storage duckdb`, the default)",
+    "chdb": "chDB (`--storage chdb:<data dir>/chdb`)",
+}
 ROOT = Path(__file__).resolve().parent.parent
 NOTE = Path(__file__).resolve().parent / "closing-note.md"
 
@@ -46,43 +53,86 @@ def parse_count(text: str) -> int:
     return int(value)
 
 
+def parse_storage(text: str) -> list[Store]:
+    """``"duckdb,chdb"`` → the stores to measure, in the order they take turns (each once)."""
+    found: list[Store] = []
+    for part in text.split(","):
+        name = part.strip().lower()
+        if not name:
+            continue
+        store = next((s for s in STORES if s == name), None)
+        if store is None:
+            raise argparse.ArgumentTypeError(
+                f"unknown store {part.strip()!r} (choose from {', '.join(STORES)})"
+            )
+        if store not in found:
+            found.append(store)
+    if not found:
+        raise argparse.ArgumentTypeError(f"no store in {text!r} (e.g. duckdb,chdb)")
+    return found
+
+
 def _counts(text: str) -> list[int]:
     return [parse_count(part) for part in text.split(",") if part.strip()]
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="the one-minute version, for development")
+    p.add_argument("--quick", action="store_true", help="the short version, for development")
     p.add_argument("--runs", type=int, help="runs per figure (default 5; quick 3)")
     p.add_argument(
-        "--spans", type=parse_count, help="spans per ingest run (default 300k; quick 40k)"
+        "--spans", type=parse_count, help="spans per ingest run (default 300k; quick 30k)"
     )
     p.add_argument(
-        "--logs", type=parse_count, help="log records per ingest run (default 200k; quick 30k)"
+        "--logs", type=parse_count, help="log records per ingest run (default 200k; quick 10k)"
     )
     p.add_argument(
-        "--points", type=parse_count, help="metric points per run (default 200k; quick 30k)"
+        "--points", type=parse_count, help="metric points per run (default 200k; quick 10k)"
+    )
+    p.add_argument(
+        "--storage",
+        type=parse_storage,
+        default=list(STORES),
+        help="stores to measure side by side, comma-separated (default duckdb,chdb)",
     )
     p.add_argument("--batch", type=int, default=500, help="items per request (default 500)")
-    p.add_argument("--stores", type=_counts, help="store sizes to query, e.g. 1M,10M (quick 200k)")
+    p.add_argument(
+        "--stores",
+        type=_counts,
+        help="store sizes to query, e.g. 1M,10M (default 1M,10M; quick 100k)",
+    )
     p.add_argument(
         "--requests", type=int, help="requests per query per run (default 100; quick 50)"
     )
     p.add_argument("--phoenix-spans", type=parse_count, default=20_000, help="default 20k")
     p.add_argument("--no-phoenix", action="store_true", help="skip Arize Phoenix (quick does)")
-    p.add_argument("--profile-seconds", type=float, help="py-spy time (default 15; quick 5)")
+    p.add_argument(
+        "--profile-seconds",
+        type=float,
+        help="py-spy seconds, when a target is missed (default 15; quick 4)",
+    )
     p.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    p.add_argument(
+        "--workdir",
+        type=Path,
+        help="where the servers keep their data and logs (default: a temporary directory, "
+        "removed at the end); the server logs stay here",
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    storage: list[Store] = args.storage
+    if "chdb" in storage and importlib.util.find_spec("chdb") is None:
+        _say("chDB is not installed: pip install 'otelite[chdb]', or run with --storage duckdb")
+        return 2
     quick = args.quick
     runs = args.runs or (3 if quick else 5)
     spans = args.spans or (30_000 if quick else 300_000)
     logs = args.logs or (10_000 if quick else 200_000)
     points = args.points or (10_000 if quick else 200_000)
-    stores = args.stores or ([100_000] if quick else [1_000_000, 10_000_000])
+    sizes = args.stores or ([100_000] if quick else [1_000_000, 10_000_000])
     requests = args.requests or (50 if quick else 100)
     profile_seconds = args.profile_seconds or (4.0 if quick else 15.0)
     # Quick keeps the 4-sender rows (the highest rates); the full suite runs every row.
@@ -96,17 +146,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands=[command],
         settings={
             "runs per figure": str(runs),
+            "stores compared": ", ".join(_STORAGE_FLAGS[s] for s in storage),
             "requests": f"{args.batch} items each (spans, log records or metric points)",
             "ingest per run": f"{spans:,} spans, {logs:,} log records, {points:,} points",
-            "stores queried": ", ".join(f"{n:,} spans" for n in stores),
+            "stores queried": ", ".join(f"{n:,} spans" for n in sizes),
             "query requests per run": str(requests),
             "Phoenix": f"{args.phoenix_spans:,} spans" if phoenix else "skipped",
         },
         started_utc=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        storage=storage,
     )
-    with tempfile.TemporaryDirectory(prefix="otelite-bench-") as tmp:
-        work = Path(tmp)
-        _say(f"generating workloads ({GENERATOR_NAME})")
+    with contextlib.ExitStack() as cleanup:
+        if args.workdir is None:
+            work = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="otelite-bench-")))
+        else:
+            work = args.workdir
+            work.mkdir(parents=True, exist_ok=True)
+        _say(f"generating workloads ({GENERATOR_NAME}); servers work in {work}")
         trace_pool = make_pool(Signal.TRACES, spans, batch_size=args.batch)
         results.settings["traces workload"] = trace_pool.describe()
         _say("senders against a null receiver")
@@ -115,49 +171,57 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results.ceiling.append(
                     (transport, senders, _ceiling(transport, senders, trace_pool, runs))
                 )
+        into = " and ".join(storage)
         for transport in _TRANSPORTS:
             for senders in sender_counts:
-                _say(f"ingest: traces over {transport}, {senders} sender(s)")
-                series = run_ingest(
-                    trace_pool, transport=transport, senders=senders, runs=runs, workdir=work
+                _say(f"ingest: traces over {transport}, {senders} sender(s), into {into}")
+                results.ingest += run_ingest(
+                    trace_pool,
+                    transport=transport,
+                    senders=senders,
+                    runs=runs,
+                    workdir=work,
+                    stores=storage,
                 )
-                results.ingest.append(series)
         for signal, count in ((Signal.LOGS, logs), (Signal.METRICS, points)):
-            _say(f"ingest: {signal.value} over http")
+            _say(f"ingest: {signal.value} over http, into {into}")
             pool = make_pool(signal, count, batch_size=args.batch, seed=2)
             results.settings[f"{signal.value} workload"] = pool.describe()
-            results.ingest.append(
-                run_ingest(pool, transport="http", senders=1, runs=runs, workdir=work)
+            results.ingest += run_ingest(
+                pool, transport="http", senders=1, runs=runs, workdir=work, stores=storage
             )
-        fill_spans = make_pool(Signal.TRACES, min(100_000, max(stores, default=0)), seed=3)
+        fill_spans = make_pool(Signal.TRACES, min(100_000, max(sizes, default=0)), seed=3)
         fill_logs = make_pool(Signal.LOGS, 20_000, seed=4)
-        for size in stores:
-            _say(f"store of {size:,} spans: fill, footprint, queries")
-            results.stores.append(
-                run_store(
-                    fill_spans,
-                    fill_logs,
-                    total_spans=size,
-                    total_logs=size // 10,
-                    workdir=work,
-                    runs=3,
-                    requests_per_run=requests,
-                )
+        for size in sizes:
+            _say(f"store of {size:,} spans in {into}: fill, footprint, queries")
+            results.stores += run_store(
+                fill_spans,
+                fill_logs,
+                total_spans=size,
+                total_logs=size // 10,
+                workdir=work,
+                runs=3,
+                requests_per_run=requests,
+                stores=storage,
             )
         if phoenix:
-            _say("side by side: otelite and Arize Phoenix")
+            _say("side by side: otelite (its default store, DuckDB) and Arize Phoenix")
             small = make_pool(Signal.TRACES, args.phoenix_spans, batch_size=args.batch, seed=5)
-            results.phoenix_otelite = run_ingest(
+            (results.phoenix_otelite,) = run_ingest(
                 small, transport="http", senders=1, runs=3, workdir=work
             )
             results.phoenix = run_phoenix(small, senders=1, workdir=work)
         else:
             results.phoenix_skipped = "Skipped in this run (only `make bench` runs Phoenix)."
-        if any(t.passed is False for t in targets(results)):
-            _say("profiling the server during ingest")
-            results.profile = profile_ingest(
-                trace_pool, senders=4, seconds=profile_seconds, workdir=work
-            )
+        missed = {t.store for t in targets(results) if t.passed is False}
+        for store in storage:
+            if store in missed:
+                _say(f"{store} missed a target: profiling the server during ingest")
+                results.profiles.append(
+                    profile_ingest(
+                        trace_pool, store=store, senders=4, seconds=profile_seconds, workdir=work
+                    )
+                )
     results.elapsed_seconds = time.monotonic() - began
     results.load_at_end = os.getloadavg()
     text = render(results)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 from bench._ingest import IngestRun, IngestSeries
 from bench._machine import Machine
 from bench._phoenix import PhoenixRun
@@ -62,9 +64,14 @@ def results() -> Results:
         stores=[store],
         phoenix=PhoenixRun("20.26.1", sent(20_000, 100.0, retries=7), 100.0, 700 * MIB, ""),
         phoenix_otelite=series(Signal.TRACES, "http", 1, [40_000, 50_000, 45_000]),
-        profile=Profile(
-            100, [("insert (duckdb:1)", 0.6)], [("write (otelite/x.py:1)", 0.8)], "py-spy record"
-        ),
+        profiles=[
+            Profile(
+                100,
+                [("insert (duckdb:1)", 0.6)],
+                [("write (otelite/x.py:1)", 0.8)],
+                "py-spy record",
+            )
+        ],
     )
 
 
@@ -132,3 +139,127 @@ def test_report_shows_why_phoenix_has_no_number() -> None:
     skipped = results()
     skipped.phoenix_skipped = "Skipped in this run."
     assert "Skipped in this run." in render(skipped)
+
+
+def on_chdb(row: IngestSeries, rates: list[float]) -> IngestSeries:
+    made = series(row.signal, row.transport, row.senders, rates)
+    return dataclasses.replace(made, store="chdb", peak_rss=800 * MIB)
+
+
+def two_stores(chdb_rates: list[float]) -> Results:
+    """``results()`` with chDB beside DuckDB: its 4-sender HTTP row at ``chdb_rates``."""
+    both = results()
+    both.storage = ["duckdb", "chdb"]
+    one, four, logs = both.ingest
+    both.ingest = [
+        one,
+        on_chdb(one, [40_000, 50_000, 45_000]),
+        four,
+        on_chdb(four, chdb_rates),
+        logs,
+        on_chdb(logs, [50_000, 60_000, 70_000]),
+    ]
+    duckdb = both.stores[0]
+    slower = [
+        dataclasses.replace(lat, p99s=[v * 1.5 for v in lat.p99s], result_rows=lat.result_rows + n)
+        for n, lat in enumerate(duckdb.latencies)
+    ]
+    both.stores.append(
+        dataclasses.replace(duckdb, store="chdb", disk_bytes=60_000_000, latencies=slower)
+    )
+    both.profiles.append(dataclasses.replace(both.profiles[0], store="chdb", all_cores=1.7))
+    return both
+
+
+def test_each_target_is_judged_for_each_store() -> None:
+    found = targets(two_stores([66_000, 70_000, 77_000]))
+    assert [(t.name, t.store) for t in found[:3]] == [
+        ("ingest", "duckdb"),
+        ("ingest", "chdb"),
+        ("ingest vs DuckDB", "chdb"),
+    ]
+    by_store = {(t.name, t.store): t for t in found}
+    assert len(by_store) == len(found) == 13
+    trace = by_store[("trace by id p99", "chdb")]
+    assert (trace.measured, trace.passed) == ("13.5 ms at 1M spans", False)
+    assert by_store[("trace by id p99", "duckdb")].passed is True
+    assert by_store[("disk per span", "chdb")].measured == "60 B at 1M spans"
+    assert by_store[("disk per span", "chdb")].passed is True
+    assert by_store[("disk per span", "duckdb")].passed is False
+
+
+def test_chdb_ingest_is_compared_run_by_run_with_duckdb() -> None:
+    # DuckDB's 4-sender runs: 60k, 80k, 70k spans/s.
+    faster = targets(two_stores([66_000, 72_000, 77_000]))[2]
+    assert faster.passed is True
+    assert faster.measured.startswith("1.10\u00d7: median of 3 run-by-run ratios")
+    assert "(medians 72,000 against 70,000 spans/s)" in faster.measured
+    slower = targets(two_stores([54_000, 64_000, 70_000]))[2]
+    assert (slower.passed, slower.gap) == (False, "90% of the target; 1.1\u00d7 short")
+
+
+def test_the_comparison_is_not_measured_without_the_four_sender_rows() -> None:
+    both = two_stores([66_000, 70_000, 77_000])
+    both.ingest = [s for s in both.ingest if s.senders == 1]
+    ratio = targets(both)[2]
+    assert (ratio.name, ratio.measured, ratio.passed) == (
+        "ingest vs DuckDB",
+        "not measured",
+        None,
+    )
+
+
+def test_one_store_has_no_comparison() -> None:
+    chdb_only = two_stores([66_000, 70_000, 77_000])
+    chdb_only.storage = ["chdb"]
+    found = targets(chdb_only)
+    assert {t.store for t in found} == {"chdb"}
+    assert "ingest vs DuckDB" not in {t.name for t in found}
+    text = render(chdb_only)
+    assert "Store: chDB." in text
+    assert "chDB/DuckDB" not in text
+    assert "| trace by id | `/api/traces/ab` | 5.0 (4.0\u20136.0) | 13.5 (12.0\u201330.0) |" in text
+
+
+def test_report_shows_the_stores_side_by_side() -> None:
+    text = render(two_stores([66_000, 72_000, 77_000]))
+    assert "Stores: DuckDB and chDB, measured in this same run." in text
+    assert "| target | store | goal | measured | result | by how much |" in text
+    assert (
+        "| trace by id p99 | chDB | \u2264 10 ms at 10M spans | 13.5 ms at 1M spans | **miss** |"
+        in (text)
+    )
+    assert "Missed in this run: ingest (DuckDB), ingest (chDB), trace by id p99 (chDB)" in text
+    # Ingest: a store column, each workload's rows together, then the ratios run by run.
+    assert (
+        "| traces, OTLP/HTTP protobuf | 4 | DuckDB | 100k spans in 3 runs "
+        "| 70,000 (60,000\u201380,000) spans/s |"
+    ) in text
+    assert (
+        "| traces, OTLP/HTTP protobuf | 4 | chDB | 100k spans in 3 runs "
+        "| 72,000 (66,000\u201377,000) spans/s |"
+    ) in text
+    assert (
+        text.index("| 4 | DuckDB |")
+        < text.index("| 4 | chDB |")
+        < text.index("| 1 | DuckDB | 100k log")
+    )
+    assert "| traces, OTLP/HTTP protobuf | 4 | 1.10\u00d7 (0.90\u00d7\u20131.10\u00d7) |" in text
+    # Footprint and queries: a column per store and the chDB/DuckDB ratio.
+    assert "|  | DuckDB | chDB | chDB/DuckDB |" in text
+    assert (
+        "| on disk after a clean shutdown | 114.4 MiB, 120 B per span "
+        "| 57.2 MiB, 60 B per span | 0.50\u00d7 |"
+    ) in text
+    assert "| query | example | DuckDB p50 ms | DuckDB p99 ms | chDB p50 ms | chDB p99 ms |" in text
+    assert (
+        "| trace by id | `/api/traces/ab` | 5.0 (4.0\u20136.0) | 9.0 (8.0\u201320.0) "
+        "| 5.0 (4.0\u20136.0) | 13.5 (12.0\u201330.0) "
+        "| 1.50\u00d7 (1.50\u00d7\u20131.50\u00d7) | 3 \u00d7 50 | 3 |"
+    ) in text
+    assert "| 20 / 21 (**differ**) |" in text
+    # Phoenix stays with the default store; a profile per store that missed a target.
+    assert "| otelite, DuckDB (3 runs) |" in text
+    assert "### DuckDB\n\nProfiled because DuckDB missed: ingest, disk per span." in text
+    assert "### chDB\n\nProfiled because chDB missed: ingest, trace by id p99" in text
+    assert "kept 1.70 cores busy on average over the recording" in text

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench._stats import Summary, percentile, summarize
+from bench._stats import Summary, paired_ratios, percentile, summarize
 
 
 def test_summarize_gives_median_and_range() -> None:
@@ -35,3 +35,13 @@ def test_percentile_checks_its_arguments() -> None:
         percentile([], 50)
     with pytest.raises(ValueError, match=r"0\.\.100"):
         percentile([1.0], 101)
+
+
+def test_paired_ratios_divide_run_by_run() -> None:
+    assert paired_ratios([2.0, 3.0, 4.0], [1.0, 2.0, 8.0]) == [2.0, 1.5, 0.5]
+    assert paired_ratios([1.0, 5.0], [0.0, 5.0]) == [1.0]
+
+
+def test_paired_ratios_refuse_unpaired_runs() -> None:
+    with pytest.raises(ValueError, match="pair each run"):
+        paired_ratios([1.0, 2.0], [1.0])

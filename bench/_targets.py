@@ -1,0 +1,134 @@
+"""The issue's targets, each judged for each store against what one run measured."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench._format import GIB, TIMES, count, mib, ms, rate
+from bench._results import Results
+from bench._server import Store
+from bench._stats import paired_ratios, summarize
+
+__all__ = ["RATIO_SENDERS", "Target", "judge", "targets"]
+
+TARGET_SPANS = 10_000_000
+RATIO_SENDERS = 4
+"""The ingest row chDB is compared with DuckDB on: OTLP/HTTP, this many senders."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    name: str
+    goal: str
+    measured: str
+    passed: bool | None
+    """None: not measured in this run."""
+    gap: str
+    store: Store | None = None
+    """The store judged (a comparison is judged for the store it asks something of)."""
+
+
+def judge(
+    value: float, goal: float, *, at_least: bool, unit: Callable[[float], str] = str
+) -> tuple[bool, str]:
+    """Whether ``value`` meets ``goal`` and by how much (a factor, and the difference in
+    ``unit`` when it does not)."""
+    if at_least:
+        ok = value >= goal
+        if ok:
+            return True, f"{value / goal:.2f}{TIMES} the target"
+        factor = goal / value if value > 0 else float("inf")
+        return False, f"{value / goal:.0%} of the target; {factor:.1f}{TIMES} short"
+    ok = value <= goal
+    if ok:
+        return True, f"{value / goal:.0%} of the limit"
+    return False, f"{value / goal:.1f}{TIMES} the limit ({unit(value - goal)} over)"
+
+
+def targets(results: Results) -> list[Target]:
+    """Each target for each store, the stores' rows of one target together; the chDB/DuckDB
+    ingest comparison after the ingest rows when both stores ran."""
+    per_store = [_of_store(results, store) for store in results.storage]
+    rows = [row for same_target in zip(*per_store, strict=True) for row in same_target]
+    if results.compares:
+        rows.insert(len(results.storage), _ingest_ratio(results))
+    return rows
+
+
+def _not_measured(name: str, store: Store) -> Target:
+    return Target(name, "", "not measured", None, "", store)
+
+
+def _of_store(results: Results, store: Store) -> list[Target]:
+    out: list[Target] = []
+    http = results.trace_http(store)
+    if http:
+        best = max(http, key=lambda s: summarize([r.stored_rate for r in s.runs]).median)
+        spans_per_s = summarize([r.stored_rate for r in best.runs]).median
+        ok, gap = judge(spans_per_s, 100_000, at_least=True)
+        where = f"OTLP/HTTP, {best.senders} sender(s)"
+        measured = f"{spans_per_s:,.0f} spans/s ({where})"
+        out.append(Target("ingest", "≥ 100,000 spans/s", measured, ok, gap, store))
+        lag = max(summarize([r.queryable_after for r in s.runs]).median for s in http)
+        ok, gap = judge(lag, 2.0, at_least=False, unit=lambda v: f"{v:.2f} s")
+        goal = "≤ 2 s after the last response"
+        out.append(Target("queryable", goal, f"{lag:.2f} s", ok, gap, store))
+        rss = max(s.peak_rss for s in http)
+        ok, gap = judge(rss / GIB, 1.0, at_least=False, unit=lambda v: mib(v * GIB))
+        out.append(Target("RSS while ingesting", "≤ 1 GiB", mib(rss), ok, gap, store))
+    else:
+        for name in ("ingest", "queryable", "RSS while ingesting"):
+            out.append(_not_measured(name, store))
+    filled = results.largest(store)
+    if filled is None:
+        for name in ("trace by id p99", "attribute search p99", "disk per span"):
+            out.append(_not_measured(name, store))
+        return out
+    at = f"at {count(filled.spans)} spans"
+    provisional = "" if filled.spans >= TARGET_SPANS else f" (target is at 10M; measured {at})"
+    by_name = {lat.name: lat for lat in filled.latencies}
+    for name, query, limit in (
+        ("trace by id p99", "trace by id", 0.010),
+        ("attribute search p99", "search: service + attribute + duration, last hour", 0.300),
+    ):
+        latency = by_name.get(query)
+        if latency is None:
+            out.append(_not_measured(name, store))
+            continue
+        p99 = summarize(latency.p99s).median
+        ok, gap = judge(p99, limit, at_least=False, unit=lambda v: f"{ms(v)} ms")
+        goal = f"≤ {limit * 1000:g} ms at 10M spans"
+        out.append(Target(name, goal, f"{ms(p99)} ms {at}", ok, gap + provisional, store))
+    per_span = filled.disk_bytes / max(1, filled.spans)
+    ok, gap = judge(per_span, 100, at_least=False, unit=lambda v: f"{v:.0f} B")
+    measured = f"{per_span:.0f} B {at}"
+    out.append(
+        Target("disk per span", "≤ 100 B at 10M spans", measured, ok, gap + provisional, store)
+    )
+    return out
+
+
+def _ingest_ratio(results: Results) -> Target:
+    """chDB's sustained trace ingest over DuckDB's, run by run, at least 1."""
+    name = "ingest vs DuckDB"
+    goal = f"chDB/DuckDB ≥ 1.0 (sustained spans/s, OTLP/HTTP, {RATIO_SENDERS} senders)"
+    pick = {
+        store: next((s for s in results.trace_http(store) if s.senders == RATIO_SENDERS), None)
+        for store in ("duckdb", "chdb")
+    }
+    duckdb, chdb = pick["duckdb"], pick["chdb"]
+    if duckdb is None or chdb is None:
+        return Target(name, goal, "not measured", None, "", "chdb")
+    ratios = paired_ratios([r.stored_rate for r in chdb.runs], [r.stored_rate for r in duckdb.runs])
+    if not ratios:
+        return Target(name, goal, "not measured", None, "", "chdb")
+    value = summarize(ratios).median
+    ok, gap = judge(value, 1.0, at_least=True)
+    chdb_rate = summarize([r.stored_rate for r in chdb.runs]).median
+    duckdb_rate = summarize([r.stored_rate for r in duckdb.runs]).median
+    measured = (
+        f"{value:.2f}{TIMES}: median of {len(ratios)} run-by-run ratios "
+        f"(medians {rate(chdb_rate)} against {rate(duckdb_rate)} spans/s)"
+    )
+    return Target(name, goal, measured, ok, gap, "chdb")
