@@ -14,12 +14,12 @@ from otelite.config import StorageLocation, parse_storage
 from otelite.errors import Unavailable
 from otelite.storage import Storage, WriteBatch, open_storage
 from otelite.storage.clickhouse import ClickHouseStorage
-from otelite.storage.clickhouse._tables import create_statements
+from otelite.storage.clickhouse._tables import DATA_TABLES, create_statements
 from otelite.types import Signal
 from tests.api.samples import metrics
 from tests.backends import chdb_location, chdb_path, drop
 from tests.clickhouse_http import ClickHouseHTTP
-from tests.roundtrip import assert_same_telemetry
+from tests.roundtrip import assert_same_telemetry, canonical_records
 from tests.storage.samples import TRACE_A, logs_request, trace_request
 
 # The exporter's columns of otel_traces and their types (its traces table template).
@@ -400,3 +400,66 @@ def test_logs_have_the_exporters_key_and_materialised_resource_columns(
         " MATERIALIZED ResourceAttributes['k8s.pod.name']" in ddl
     )
     assert "INDEX idx_lower_body lower(Body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8" in ddl
+
+
+# --- tables the Collector created ------------------------------------------------------------
+
+
+def _exporters_tables(database: str) -> list[str]:
+    """The exporter's own tables: otelite's DDL without the columns otelite adds."""
+    statements = []
+    for table in DATA_TABLES:
+        columns = ",\n  ".join(c.ddl() for c in table.columns if not c.extra)
+        statements.append(
+            f"CREATE TABLE `{database}`.`{table.name}` (\n  {columns}\n) ENGINE = MergeTree()\n"
+            + table.engine_tail.format(ttl="")
+        )
+    return statements
+
+
+def test_tables_a_collector_created_get_otelites_columns_and_keep_working(
+    location: StorageLocation,
+) -> None:
+    client = admin()
+    try:
+        client.command(f"CREATE DATABASE `{location.database}`")
+        for statement in _exporters_tables(location.database):
+            client.command(statement)
+        client.command(COLLECTOR_SPAN.format(db=location.database))
+        with open_storage(location, None) as store:
+            # The Collector's row is served, and otelite's own round trip is lossless.
+            assert store.get_trace(bytes.fromhex("5b8efff798038103d269b633813fc60c"))
+            store.write(WriteBatch(traces=[trace_request()]))
+            stored = set(canonical_records(list(store.export(Signal.TRACES))))
+            assert set(canonical_records([trace_request()])) <= stored
+        # And the Collector goes on writing with its own column list.
+        client.command(COLLECTOR_SPAN.format(db=location.database))
+        assert client.command(f"SELECT count() FROM `{location.database}`.otel_traces") == 6
+    finally:
+        client.close()
+
+
+def test_without_create_schema_missing_columns_are_named_with_the_fix(
+    location: StorageLocation,
+) -> None:
+    client = admin()
+    try:
+        client.command(f"CREATE DATABASE `{location.database}`")
+        for statement in _exporters_tables(location.database):
+            client.command(statement)
+    finally:
+        client.close()
+    with pytest.raises(Unavailable, match="has no table otelite_state"):
+        open_storage(location, None, create_schema=False)
+    open_storage(location, None).close()  # creates what is missing
+    with open_storage(location, None, create_schema=False) as store:
+        assert store.wal_position() == 0
+    client = admin()
+    try:
+        client.command(f"ALTER TABLE `{location.database}`.otel_logs DROP COLUMN BodyType")
+    finally:
+        client.close()
+    with pytest.raises(
+        Unavailable, match=r"(?s)otel_logs\.BodyType\).*ADD COLUMN IF NOT EXISTS `BodyType`"
+    ):
+        open_storage(location, None, create_schema=False)

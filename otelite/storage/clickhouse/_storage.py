@@ -42,8 +42,10 @@ from otelite.storage.clickhouse._tables import (
     DATA_TABLES,
     INSERT_COLUMN,
     STATE,
+    add_column_statements,
     create_statements,
     delete_statement,
+    missing_columns,
     ttl_statements,
 )
 from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal, TraceId, UnixNano
@@ -124,9 +126,12 @@ class ClickHouseStorage:
             try:
                 if create_schema:
                     self._create(admin, retention_seconds, cluster)
+                self._check_columns(admin, cluster, add=create_schema)
             finally:
                 admin.close()
             self._wal_position, self._ingest_state, self._insert = self._recover()
+        except Unavailable:
+            raise
         except Exception as error:
             raise Unavailable(f"storage: cannot open {where}: {_message(error)}") from error
 
@@ -151,7 +156,34 @@ class ClickHouseStorage:
             ).result_rows
         )
         for statement in ttl_statements(self._database, engines, retention_seconds, cluster):
-            admin.command(statement, settings={"materialize_ttl_after_modify": 0})
+            admin.command(statement)
+
+    def _check_columns(self, admin: Client, cluster: str | None, *, add: bool) -> None:
+        """Give tables others made (a Collector, an older otelite) the columns otelite uses,
+        or, when otelite may not change them, say exactly what they lack."""
+        existing: dict[str, set[str]] = {}
+        for table, column in admin.query(
+            "SELECT table, name FROM system.columns WHERE database = {d:String}",
+            parameters={"d": self._database},
+        ).result_rows:
+            existing.setdefault(table, set()).add(column)
+        state = STATE if cluster is None else f"{STATE}_local"
+        if state not in existing:
+            raise Unavailable(
+                f"storage: {self._where} has no table {STATE}: start once without "
+                "--no-create-schema (which creates it), or create it as otelite would"
+            )
+        missing = missing_columns(existing, cluster)
+        statements = add_column_statements(self._database, missing, cluster)
+        if add:
+            for statement in statements:
+                admin.command(statement)
+        elif statements:
+            lacking = ", ".join(f"{t}.{c.name}" for t, cs in missing.items() for c in cs)
+            raise Unavailable(
+                f"storage: {self._where}: tables lack columns otelite needs ({lacking});"
+                " start once without --no-create-schema, or run:\n" + ";\n".join(statements)
+            )
 
     def _recover(self) -> tuple[int, str, int]:
         """This writer's stored position, after removing rows of an unrecorded insert."""
@@ -174,8 +206,7 @@ class ClickHouseStorage:
             if int(found):
                 log.warning("%s: removing %s rows of an unfinished insert", table.name, found)
                 client.command(
-                    delete_statement(self._database, table.name, condition, self._cluster),
-                    settings={"mutations_sync": 2},
+                    delete_statement(self._database, table.name, condition, self._cluster)
                 )
 
     def __enter__(self) -> ClickHouseStorage:
@@ -202,9 +233,15 @@ class ClickHouseStorage:
 
     def write(self, batch: WriteBatch) -> None:
         """Insert every table of ``batch``, then record it (see the module docstring)."""
-        tables = {**batch.tables, **flatten(batch.traces, batch.metrics, batch.logs)}
         # The exporter's materialised view fills the trace-id table from otel_traces.
-        tables.pop(table_name(TRACE_ID_TS), None)
+        tables = [
+            (name, table)
+            for name, table in (
+                *batch.tables.items(),
+                *flatten(batch.traces, batch.metrics, batch.logs).items(),
+            )
+            if name != table_name(TRACE_ID_TS) and table.num_rows
+        ]
         with self._write_lock:
             self._check_open()
             client = self._client()
@@ -218,9 +255,8 @@ class ClickHouseStorage:
             position = max(position, self._wal_position)
             state = self._ingest_state if batch.ingest_state is None else batch.ingest_state
             try:
-                for name, table in tables.items():
-                    if table.num_rows:
-                        self._insert_table(client, name, table, insert)
+                for part, (name, table) in enumerate(tables):
+                    self._insert_table(client, name, table, insert, part)
                 client.insert(
                     STATE,
                     [[self._writer, insert, position, state]],
@@ -234,7 +270,9 @@ class ClickHouseStorage:
             self._insert = number
             self._wal_position, self._ingest_state = position, state
 
-    def _insert_table(self, client: Client, name: str, table: pa.Table, insert: int) -> None:
+    def _insert_table(
+        self, client: Client, name: str, table: pa.Table, insert: int, part: int
+    ) -> None:
         stored = to_stored(name, table)
         stored = stored.append_column(
             INSERT_COLUMN, pa.array([insert] * stored.num_rows, pa.uint64())
@@ -244,7 +282,7 @@ class ClickHouseStorage:
             stored,
             settings={
                 **self._insert_settings,
-                "insert_deduplication_token": f"{self._session}:{insert:x}:{name}",
+                "insert_deduplication_token": f"{self._session}:{insert:x}:{part}",
             },
         )
 
@@ -503,6 +541,10 @@ def _code(error: BaseException) -> int | None:
 
 
 def _message(error: BaseException) -> str:
-    """The first line of a driver error, without the query text it may repeat."""
+    """The first line of a driver error, without the query text it may repeat; anything
+    but the driver's own errors also names its type, so a surprise can be traced."""
     text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0][:500]
+    first = text.splitlines()[0][:500]
+    if type(error).__module__.startswith("clickhouse_connect"):
+        return first
+    return f"{type(error).__name__}: {first}"

@@ -27,8 +27,10 @@ __all__ = [
     "TRACE_ID_TS",
     "Column",
     "TableDef",
+    "add_column_statements",
     "create_statements",
     "delete_statement",
+    "missing_columns",
     "ttl_statements",
 ]
 
@@ -429,7 +431,54 @@ def ttl_statements(
         if ttl_seconds is not None and wanted in engine:
             continue
         change = "REMOVE TTL" if ttl_seconds is None else f"MODIFY {wanted}"
-        statements.append(f"ALTER TABLE {ddl.local(name)}{ddl.on_cluster} {change}")
+        # New parts get the new TTL, old ones keep theirs until merged: no rewrite now.
+        statements.append(
+            f"ALTER TABLE {ddl.local(name)}{ddl.on_cluster} {change}"
+            " SETTINGS materialize_ttl_after_modify = 0"
+        )
+    return statements
+
+
+def missing_columns(
+    existing: dict[str, set[str]], cluster: str | None = None
+) -> dict[str, list[Column]]:
+    """The columns otelite writes or reads that tables made by others lack, by table.
+
+    ``existing`` maps each table to its column names (``system.columns``: a ``Nested``
+    column appears as its fields, ``Events.Name``, ...). A table that does not exist is
+    not listed (creating it is ``create_statements``'s job).
+    """
+    missing: dict[str, list[Column]] = {}
+    for table in DATA_TABLES:
+        name = table.name if cluster is None else f"{table.name}_local"
+        if name not in existing:
+            continue
+        have = existing[name]
+        absent = [
+            column
+            for column in table.columns
+            if column.name not in have
+            and not any(field.startswith(column.name + ".") for field in have)
+        ]
+        if absent:
+            missing[table.name] = absent
+    return missing
+
+
+def add_column_statements(
+    database: str, missing: dict[str, list[Column]], cluster: str | None = None
+) -> list[str]:
+    """``ALTER``s that add ``missing`` columns (with their defaults, so rows others wrote
+    read as they meant them, and their writers can go on without naming the columns)."""
+    ddl = _Ddl(database, cluster)
+    statements = []
+    for table, columns in missing.items():
+        targets = [ddl.local(table)] if cluster is None else [ddl.local(table), ddl.name(table)]
+        for target in targets:
+            statements += [
+                f"ALTER TABLE {target}{ddl.on_cluster} ADD COLUMN IF NOT EXISTS {column.ddl()}"
+                for column in columns
+            ]
     return statements
 
 
@@ -437,8 +486,14 @@ def delete_statement(database: str, table: str, condition: str, cluster: str | N
     """Delete rows of one of otelite's tables (on every shard of a cluster)."""
     ddl = _Ddl(database, cluster)
     if cluster is None:
-        return f"DELETE FROM {ddl.local(table)} WHERE {condition}"
-    return f"ALTER TABLE {ddl.local(table)}{ddl.on_cluster} DELETE WHERE {condition}"
+        return (
+            f"DELETE FROM {ddl.local(table)} WHERE {condition}"
+            " SETTINGS lightweight_deletes_sync = 2"
+        )
+    return (
+        f"ALTER TABLE {ddl.local(table)}{ddl.on_cluster} DELETE WHERE {condition}"
+        " SETTINGS mutations_sync = 2"
+    )
 
 
 SHARDING_KEYS: dict[str, str] = {
