@@ -17,12 +17,19 @@ import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from otelite.config import StorageLocation
 from otelite.errors import Unavailable
 from otelite.storage._base import Storage
 
 __all__ = ["open_storage"]
+
+_CHDB_LIMITS = {
+    "mark_cache_size": 128 * 2**20,
+    "index_mark_cache_size": 64 * 2**20,
+    "primary_index_cache_size": 128 * 2**20,
+}
 
 
 def _driver() -> Any:
@@ -42,7 +49,8 @@ def _connector(location: StorageLocation) -> Callable[[str | None], Any]:
         except ImportError:
             raise Unavailable("storage: chdb: needs chDB: pip install 'otelite[chdb]'") from None
         assert location.path is not None
-        path = str(location.path.absolute())
+        # chDB shares this process: its caches get bounds (a server's are its operator's).
+        path = f"{location.path.absolute()}?{urlencode(_CHDB_LIMITS)}"
 
         def connect_chdb(database: str | None) -> Any:
             return driver.get_client(interface="chdb", path=path, database=database or "")

@@ -186,6 +186,11 @@ def to_stored(name: str, table: pa.Table) -> pa.Table:
             columns[column] = _names(array, STATUS_CODES)
         elif column == "Duration":
             columns[column] = array.cast(pa.uint64())
+        elif column == "EndTimestamp":
+            start = _plain(table.column("Timestamp")).cast(pa.int64())
+            span = pc.subtract(array.cast(pa.int64()), start)
+            duration = _plain(table.column("Duration"))
+            columns["EndTimestampOffset"] = pc.subtract(span, duration)
         elif column == "Events":
             columns.update(_split(array, _EVENT_COLUMNS))
         elif column == "Links":
@@ -321,6 +326,10 @@ def read_columns(name: str) -> dict[str, str]:
             )
         elif column == "TraceFlags":
             exprs[column] = "`Flags`"
+        elif column == "EndTimestamp":
+            exprs[column] = (
+                "addNanoseconds(`Timestamp`, toInt64(`Duration`) + `EndTimestampOffset`)"
+            )
         elif column == "ScopeDroppedAttributesCount" and name in _METRIC_NAMES:
             exprs[column] = "`ScopeDroppedAttrCount`"
         elif column in _NULLABLE and name in _METRIC_NAMES:

@@ -133,7 +133,9 @@ TRACES = TableDef(
         _extra("ScopeSchemaUrl", _LC),
         _attribute_types("SpanAttributeTypes"),
         _extra("DroppedAttributesCount", "UInt32"),
-        _extra("EndTimestamp", "DateTime64(9)", "addNanoseconds(Timestamp, Duration)"),
+        # The raw end is the start plus Duration, but for a span that ends before it
+        # starts (Duration 0): the difference, 0 for nearly every span, costs no bytes.
+        _extra("EndTimestampOffset", "Int64"),
         _extra("DroppedEventsCount", "UInt32"),
         _extra("DroppedLinksCount", "UInt32"),
         _extra("EventsAttributeTypes", f"Array({_MAP})", _per_item("Events.Name", _EMPTY_MAP)),
