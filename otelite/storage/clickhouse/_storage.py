@@ -60,10 +60,12 @@ Client = Any
 
 WRITER_FILE = "clickhouse-writer"
 _READ_BATCH_ROWS = 8192
-# Rows of a table per insert while a backlog lasts. Measured filling chDB with the
-# bench's spans: 100k-row inserts peaked at ~1.9 GiB resident, 25k at ~1.2 GiB, at the
-# same rate (~33k spans/s); below that, more parts to merge and no gain.
-INSERT_ROWS = 25_000
+# Rows of a table per insert while a backlog lasts. Filling chDB directly with the
+# bench's spans, 100k-row inserts peaked at ~1.9 GiB resident, 50k at ~1.4 GiB and 25k at
+# ~1.2 GiB at the same rate; but in the server 25k-row inserts (more parts to merge)
+# lowered sustained ingest by a fifth against 100k (BENCHMARKS.md, two runs): 50k is
+# between the two.
+INSERT_ROWS = 50_000
 _INT64_MAX = 2**63 - 1
 _TRACES = table_name(TRACES)
 _LOGS = table_name(LOGS)
