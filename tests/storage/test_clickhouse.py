@@ -463,3 +463,19 @@ def test_without_create_schema_missing_columns_are_named_with_the_fix(
         Unavailable, match=r"(?s)otel_logs\.BodyType\).*ADD COLUMN IF NOT EXISTS `BodyType`"
     ):
         open_storage(location, None, create_schema=False)
+
+
+def test_a_severity_number_outside_the_exporters_column_is_kept(location: StorageLocation) -> None:
+    sent = logs_request()
+    record = sent.resource_logs[0].scope_logs[0].log_records[0]
+    record.severity_number = 300  # OTLP's enum is open; the exporter's column is a UInt8
+    with open_storage(location, None) as store:
+        store.write(WriteBatch(logs=[sent]))
+        assert_same_telemetry([sent], list(store.export(Signal.LOGS)))
+        severity = store.dialect.placeholder(1, 300)
+        rows = store.query(
+            f"SELECT count() AS n FROM otel_logs WHERE {store.dialect.read('SeverityNumber')}"
+            f" = {severity}",
+            [300],
+        )
+        assert rows.column("n")[0].as_py() == 1

@@ -24,11 +24,12 @@ class ColumnCodec:
 
     ``read`` turns the stored column (``{0}``) into the logical value; ``encode`` turns a
     logical value (``{0}``, a placeholder) into the stored form, so that an equality test
-    compares stored values and can use the backend's indexes.
+    compares stored values and can use the backend's indexes (None: compare what ``read``
+    gives).
     """
 
     read: str
-    encode: str
+    encode: str | None = None
 
 
 class Dialect:
@@ -106,7 +107,7 @@ class Dialect:
     def encode(self, column: str, value: str) -> str | None:
         """``value`` (SQL) in ``column``'s stored form; None when stored as it is."""
         codec = self.COLUMNS.get(column)
-        return None if codec is None else codec.encode.format(value)
+        return None if codec is None or codec.encode is None else codec.encode.format(value)
 
     def column_type(self, data_type: pa.DataType) -> str:
         """The column type for an Arrow type, nested types included."""

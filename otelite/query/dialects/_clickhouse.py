@@ -42,7 +42,7 @@ def _enum_codec(names: tuple[str, ...]) -> ColumnCodec:
 
 
 def _nullable(name: str) -> ColumnCodec:
-    return ColumnCodec(read=f"if(has(\"NullColumns\", '{name}'), NULL, {{0}})", encode="")
+    return ColumnCodec(read=f"if(has(\"NullColumns\", '{name}'), NULL, {{0}})")
 
 
 _HEX = ColumnCodec(read="unhex({0})", encode="lower(hex({0}))")
@@ -99,6 +99,8 @@ class ClickHouseDialect(Dialect):
         "ParentSpanId": _HEX,
         "SpanKind": _enum_codec(SPAN_KINDS),
         "StatusCode": _enum_codec(STATUS_CODES),
+        # The exporter's UInt8, and otelite's full value beside it (see the logs table).
+        "SeverityNumber": ColumnCodec(read='"SeverityNumberValue"'),
         **{
             name: _nullable(name)
             for name in ("Value", "Sum", "Min", "Max", "PositiveOffset", "NegativeOffset")
@@ -112,10 +114,6 @@ class ClickHouseDialect(Dialect):
 
     def bind(self, value: object) -> object:
         return value.hex() if isinstance(value, bytes) else value
-
-    def encode(self, column: str, value: str) -> str | None:
-        codec = self.COLUMNS.get(column)
-        return None if codec is None or not codec.encode else codec.encode.format(value)
 
     @staticmethod
     def _parameter_type(value: object) -> str:

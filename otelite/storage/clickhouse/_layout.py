@@ -204,7 +204,9 @@ def to_stored(name: str, table: pa.Table) -> pa.Table:
             columns["TraceFlags"] = pc.bit_wise_and(array, 0xFF).cast(pa.uint8())
             columns["Flags"] = array
         elif column == "SeverityNumber":
-            columns[column] = array.cast(pa.uint8(), safe=False)
+            fits = pc.and_(pc.greater_equal(array, 0), pc.less_equal(array, 255))
+            columns[column] = pc.if_else(fits, array, 0).cast(pa.uint8())
+            columns["SeverityNumberValue"] = array
         elif column == "ScopeDroppedAttributesCount" and name in _METRIC_NAMES:
             columns["ScopeDroppedAttrCount"] = array
         elif column in _NULLABLE and name in _METRIC_NAMES:
@@ -326,6 +328,8 @@ def read_columns(name: str) -> dict[str, str]:
             )
         elif column == "TraceFlags":
             exprs[column] = "`Flags`"
+        elif column == "SeverityNumber":
+            exprs[column] = _DIALECT.read(column)
         elif column == "EndTimestamp":
             exprs[column] = (
                 "addNanoseconds(`Timestamp`, toInt64(`Duration`) + `EndTimestampOffset`)"

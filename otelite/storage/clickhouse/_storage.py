@@ -172,11 +172,16 @@ class ClickHouseStorage:
             parameters={"d": self._database},
         ).result_rows:
             existing.setdefault(table, set()).add(column)
-        state = STATE if cluster is None else f"{STATE}_local"
-        if state not in existing:
+        suffix = "" if cluster is None else "_local"
+        absent = [
+            name
+            for name in (*(table.name for table in DATA_TABLES), STATE)
+            if f"{name}{suffix}" not in existing
+        ]
+        if absent:
             raise Unavailable(
-                f"storage: {self._where} has no table {STATE}: start once without "
-                "--no-create-schema (which creates it), or create it as otelite would"
+                f"storage: {self._where} has no table {', '.join(absent)}: start once "
+                "without --no-create-schema (which creates them), or create them as otelite would"
             )
         missing = missing_columns(existing, cluster)
         statements = add_column_statements(self._database, missing, cluster)

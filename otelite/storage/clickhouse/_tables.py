@@ -216,6 +216,8 @@ LOGS = TableDef(
         _extra("TimestampIsObserved", "Bool"),
         _extra("ObservedTimestamp", "DateTime64(9)", "Timestamp", codec="Delta(8), ZSTD(1)"),
         _extra("Flags", "UInt32", "TraceFlags"),
+        # OTLP's enum is open: a number past UInt8 is kept here (the exporter's column: 0).
+        _extra("SeverityNumberValue", "Int32", "SeverityNumber"),
         _extra("BodyType", _LC),
         _attribute_types("ResourceAttributeTypes"),
         _extra("ResourceDroppedAttributesCount", "UInt32"),
