@@ -14,7 +14,8 @@ from otelite.config import StorageLocation, parse_storage
 from otelite.errors import Unavailable
 from otelite.storage import Storage, WriteBatch, open_storage
 from otelite.storage.clickhouse import ClickHouseStorage
-from otelite.storage.clickhouse._tables import DATA_TABLES, create_statements
+from otelite.storage.clickhouse._ddl import create_statements
+from otelite.storage.clickhouse._tables import DATA_TABLES
 from otelite.types import Signal
 from tests.api.samples import metrics
 from tests.backends import chdb_location, chdb_path, drop

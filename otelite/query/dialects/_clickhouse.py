@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from otelite.query.dialects._base import ColumnCodec, Dialect
 
-__all__ = ["SPAN_KINDS", "STATUS_CODES", "ClickHouseDialect"]
+__all__ = ["ClickHouseDialect"]
 
 SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
 """The exporter's names of OTLP span kinds, by their number."""
@@ -50,6 +50,11 @@ _HEX = ColumnCodec(read="unhex({0})", encode="lower(hex({0}))")
 
 class ClickHouseDialect(Dialect):
     name: ClassVar[str] = "clickhouse"
+
+    SPAN_KINDS: ClassVar[tuple[str, ...]] = SPAN_KINDS
+    """The exporter's names of OTLP span kinds, by their number."""
+    STATUS_CODES: ClassVar[tuple[str, ...]] = STATUS_CODES
+    """The exporter's names of OTLP status codes, by their number."""
 
     TYPES: ClassVar[Mapping[pa.DataType, str]] = {
         pa.bool_(): "Bool",

@@ -19,7 +19,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from otelite.query.dialects import ClickHouseDialect
-from otelite.query.dialects._clickhouse import SPAN_KINDS, STATUS_CODES
 from otelite.storage._schema import LOGS, METRIC_TABLES, TRACES, table_name
 
 __all__ = [
@@ -181,9 +180,9 @@ def to_stored(name: str, table: pa.Table) -> pa.Table:
         if column in _ID_COLUMNS:
             columns[column] = to_hex(array)
         elif column == "SpanKind":
-            columns[column] = _names(array, SPAN_KINDS)
+            columns[column] = _names(array, _DIALECT.SPAN_KINDS)
         elif column == "StatusCode":
-            columns[column] = _names(array, STATUS_CODES)
+            columns[column] = _names(array, _DIALECT.STATUS_CODES)
         elif column == "Duration":
             columns[column] = array.cast(pa.uint64())
         elif column == "EndTimestamp":

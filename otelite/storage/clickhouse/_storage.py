@@ -25,7 +25,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pyarrow as pa
 
@@ -37,17 +37,11 @@ from otelite.storage._metrics import metrics_from_tables
 from otelite.storage._reading import SpanDeduplicator, chunked
 from otelite.storage._schema import LOGS, METRIC_TABLES, TRACE_ID_TS, TRACES, table_name
 from otelite.storage._traces import traces_from_table
+from otelite.storage.clickhouse._ddl import delete_statement
+from otelite.storage.clickhouse._errors import message, refuses_content, refuses_statement
 from otelite.storage.clickhouse._layout import conform, logical_schema, select_list, to_stored
-from otelite.storage.clickhouse._tables import (
-    DATA_TABLES,
-    INSERT_COLUMN,
-    STATE,
-    add_column_statements,
-    create_statements,
-    delete_statement,
-    missing_columns,
-    ttl_statements,
-)
+from otelite.storage.clickhouse._setup import Client, prepare
+from otelite.storage.clickhouse._tables import DATA_TABLES, INSERT_COLUMN, STATE
 from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal, TraceId, UnixNano
 
 __all__ = ["ClickHouseStorage", "Client"]
@@ -55,8 +49,6 @@ __all__ = ["ClickHouseStorage", "Client"]
 log = logging.getLogger("otelite.storage")
 
 T = TypeVar("T")
-Client = Any
-"""A ``clickhouse_connect`` client (its package is an optional extra, so not imported here)."""
 
 WRITER_FILE = "clickhouse-writer"
 _READ_BATCH_ROWS = 8192
@@ -74,12 +66,6 @@ _TIME_COLUMN: dict[str, str] = {
     _LOGS: "Timestamp",
     **{table_name(schema): "TimeUnix" for schema in METRIC_TABLES.values()},
 }
-# ClickHouse error codes that mean "this data or statement is wrong", not "try later".
-_CONTENT_ERRORS = frozenset(
-    {6, 26, 27, 32, 33, 38, 41, 53, 69, 70, 72, 117, 131, 190, 321, 349, 395}
-)
-_STATEMENT_ERRORS = frozenset({36, 43, 44, 46, 47, 48, 60, 62, 81, 184, 215, 386, 427})
-_CODE = re.compile(r"Code: (\d+)")
 _SELECT = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
 # Result columns and settings that keep the planner's SQL meaning what it means on DuckDB:
 # an output named like a column must not replace that column elsewhere in the statement.
@@ -129,71 +115,21 @@ class ClickHouseStorage:
         try:
             admin = connect(None)
             try:
-                if create_schema:
-                    self._create(admin, retention_seconds, cluster)
-                self._check_columns(admin, cluster, add=create_schema)
+                prepare(
+                    admin,
+                    database,
+                    where,
+                    create=create_schema,
+                    retention_seconds=retention_seconds,
+                    cluster=cluster,
+                )
             finally:
                 admin.close()
             self._wal_position, self._ingest_state, self._insert = self._recover()
         except Unavailable:
             raise
         except Exception as error:
-            raise Unavailable(f"storage: cannot open {where}: {_message(error)}") from error
-
-    def _create(self, admin: Client, retention_seconds: int | None, cluster: str | None) -> None:
-        on_cluster = "" if cluster is None else f" ON CLUSTER `{cluster}`"
-        admin.command(f"CREATE DATABASE IF NOT EXISTS `{self._database}`{on_cluster}")
-        version = str(admin.command("SELECT version()"))
-        statements = create_statements(
-            self._database,
-            ttl_seconds=retention_seconds,
-            text_indexes=_version(version) >= (26, 2),
-            cluster=cluster,
-        )
-        for statement in statements:
-            admin.command(statement)
-        # Tables made before may have another retention: give them this one (new parts
-        # get it; old parts keep theirs until merged, without a rewrite now).
-        engines = dict(
-            admin.query(
-                "SELECT name, engine_full FROM system.tables WHERE database = {d:String}",
-                parameters={"d": self._database},
-            ).result_rows
-        )
-        for statement in ttl_statements(self._database, engines, retention_seconds, cluster):
-            admin.command(statement)
-
-    def _check_columns(self, admin: Client, cluster: str | None, *, add: bool) -> None:
-        """Give tables others made (a Collector, an older otelite) the columns otelite uses,
-        or, when otelite may not change them, say exactly what they lack."""
-        existing: dict[str, set[str]] = {}
-        for table, column in admin.query(
-            "SELECT table, name FROM system.columns WHERE database = {d:String}",
-            parameters={"d": self._database},
-        ).result_rows:
-            existing.setdefault(table, set()).add(column)
-        suffix = "" if cluster is None else "_local"
-        absent = [
-            name
-            for name in (*(table.name for table in DATA_TABLES), STATE)
-            if f"{name}{suffix}" not in existing
-        ]
-        if absent:
-            raise Unavailable(
-                f"storage: {self._where} has no table {', '.join(absent)}: start once "
-                "without --no-create-schema (which creates them), or create them as otelite would"
-            )
-        missing = missing_columns(existing, cluster)
-        statements = add_column_statements(self._database, missing, cluster)
-        if add:
-            for statement in statements:
-                admin.command(statement)
-        elif statements:
-            lacking = ", ".join(f"{t}.{c.name}" for t, cs in missing.items() for c in cs)
-            raise Unavailable(
-                f"storage: {self._where}: tables lack columns otelite needs ({lacking});"
-                " start once without --no-create-schema, or run:\n" + ";\n".join(statements)
-            )
+            raise Unavailable(f"storage: cannot open {where}: {message(error)}") from error
 
     def _recover(self) -> tuple[int, str, int]:
         """This writer's stored position, after removing rows of an unrecorded insert."""
@@ -306,10 +242,9 @@ class ClickHouseStorage:
     def _write_error(self, error: Exception) -> Exception:
         if isinstance(error, PermanentError | Unavailable):
             return error
-        code = _code(error)
-        if code in _CONTENT_ERRORS:
-            return InvalidRequest(f"storage: {self._where} refused the data: {_message(error)}")
-        return Unavailable(f"storage: write to {self._where} failed: {_message(error)}")
+        if refuses_content(error):
+            return InvalidRequest(f"storage: {self._where} refused the data: {message(error)}")
+        return Unavailable(f"storage: write to {self._where} failed: {message(error)}")
 
     def wal_position(self) -> int:
         """The highest WAL position this writer has stored (0 when none)."""
@@ -356,10 +291,10 @@ class ClickHouseStorage:
         except (InvalidRequest, Unavailable):
             raise
         except Exception as error:
-            if _code(error) in _STATEMENT_ERRORS:
-                raise InvalidRequest(f"query: {_message(error)}") from error
+            if refuses_statement(error):
+                raise InvalidRequest(f"query: {message(error)}") from error
             raise Unavailable(
-                f"storage: read from {self._where} failed: {_message(error)}"
+                f"storage: read from {self._where} failed: {message(error)}"
             ) from error
 
     def _settings(self) -> dict[str, object]:
@@ -448,7 +383,7 @@ class ClickHouseStorage:
                     settings={"max_block_size": min(max_items, _READ_BATCH_ROWS)},
                 )
             except Exception as error:
-                raise Unavailable(f"storage: export failed: {_message(error)}") from error
+                raise Unavailable(f"storage: export failed: {message(error)}") from error
             keep = SpanDeduplicator() if dedupe else None
             with stream:
                 batches = (
@@ -461,7 +396,7 @@ class ClickHouseStorage:
                 except (InvalidRequest, Unavailable):
                     raise
                 except Exception as error:
-                    raise Unavailable(f"storage: export failed: {_message(error)}") from error
+                    raise Unavailable(f"storage: export failed: {message(error)}") from error
         finally:
             self._forget(client)
 
@@ -532,29 +467,3 @@ def _writer_tag(directory: Path | None) -> int:
     temporary.write_text(f"{tag:08x}\n")
     temporary.replace(path)
     return tag
-
-
-def _version(text: str) -> tuple[int, ...]:
-    parts = []
-    for part in text.split(".")[:2]:
-        digits = re.match(r"\d+", part)
-        parts.append(int(digits.group()) if digits else 0)
-    return tuple(parts)
-
-
-def _code(error: BaseException) -> int | None:
-    code = getattr(error, "code", None)
-    if isinstance(code, int):
-        return code
-    match = _CODE.search(str(error))
-    return int(match.group(1)) if match else None
-
-
-def _message(error: BaseException) -> str:
-    """The first line of a driver error, without the query text it may repeat; anything
-    but the driver's own errors also names its type, so a surprise can be traced."""
-    text = str(error).strip() or type(error).__name__
-    first = text.splitlines()[0][:500]
-    if type(error).__module__.startswith("clickhouse_connect"):
-        return first
-    return f"{type(error).__name__}: {first}"
