@@ -1,14 +1,55 @@
-"""Turning query results back into export requests: chunking, and dropping re-sent spans."""
+"""Turning stored rows back into export requests: which tables a signal is read from,
+chunking, and dropping re-sent spans. Shared by every backend."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
 
 import pyarrow as pa
 
-from otelite.types import ExportRequest
+from otelite.storage._logs import logs_from_table
+from otelite.storage._metrics import metrics_from_tables
+from otelite.storage._schema import LOGS, METRIC_TABLES, TRACES, table_name
+from otelite.storage._traces import traces_from_table
+from otelite.types import ExportRequest, Signal
 
-__all__ = ["SpanDeduplicator", "chunked"]
+__all__ = ["ExportSource", "SpanDeduplicator", "chunked", "export_sources"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSource:
+    """One table a signal is exported from."""
+
+    table: str
+    time_column: str
+    """The column its rows are ordered and filtered by."""
+    rebuild: Callable[[pa.Table], ExportRequest]
+    """Rows (in otelite's schema) → one request."""
+    dedupe: bool
+    """Drop re-sent copies (spans only): see :class:`SpanDeduplicator`."""
+
+
+def _metrics_request(kind: str, table: pa.Table) -> ExportRequest:
+    return metrics_from_tables({kind: table})
+
+
+def export_sources(signal: Signal, max_items: int) -> list[ExportSource]:
+    """The tables ``signal`` is exported from, in order (metrics: one per point type).
+
+    Raises ``ValueError`` for a chunk size below 1, before anything is read.
+    """
+    if max_items < 1:
+        raise ValueError(f"max_items must be at least 1, got {max_items}")
+    if signal is Signal.TRACES:
+        return [ExportSource(table_name(TRACES), "Timestamp", traces_from_table, True)]
+    if signal is Signal.LOGS:
+        return [ExportSource(table_name(LOGS), "Timestamp", logs_from_table, False)]
+    return [
+        ExportSource(table_name(schema), "TimeUnix", partial(_metrics_request, kind), False)
+        for kind, schema in METRIC_TABLES.items()
+    ]
 
 
 class SpanDeduplicator:

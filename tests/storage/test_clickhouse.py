@@ -406,26 +406,22 @@ def test_logs_have_the_exporters_key_and_materialised_resource_columns(
 # --- tables the Collector created ------------------------------------------------------------
 
 
-def _exporters_tables(database: str) -> list[str]:
-    """The exporter's own tables: otelite's DDL without the columns otelite adds."""
-    statements = []
+def _create_exporters_tables(client: Any, database: str) -> None:
+    """The database as the exporter makes it: otelite's DDL without the columns it adds."""
+    client.command(f"CREATE DATABASE `{database}`")
     for table in DATA_TABLES:
         columns = ",\n  ".join(c.ddl() for c in table.columns if not c.extra)
-        statements.append(
+        client.command(
             f"CREATE TABLE `{database}`.`{table.name}` (\n  {columns}\n) ENGINE = MergeTree()\n"
             + table.engine_tail.format(ttl="")
         )
-    return statements
 
 
 def test_tables_a_collector_created_get_otelites_columns_and_keep_working(
     location: StorageLocation,
 ) -> None:
-    client = admin()
-    try:
-        client.command(f"CREATE DATABASE `{location.database}`")
-        for statement in _exporters_tables(location.database):
-            client.command(statement)
+    with admin() as client:
+        _create_exporters_tables(client, location.database)
         client.command(COLLECTOR_SPAN.format(db=location.database))
         with open_storage(location, None) as store:
             # The Collector's row is served, and otelite's own round trip is lossless.
@@ -436,30 +432,20 @@ def test_tables_a_collector_created_get_otelites_columns_and_keep_working(
         # And the Collector goes on writing with its own column list.
         client.command(COLLECTOR_SPAN.format(db=location.database))
         assert client.command(f"SELECT count() FROM `{location.database}`.otel_traces") == 6
-    finally:
-        client.close()
 
 
 def test_without_create_schema_missing_columns_are_named_with_the_fix(
     location: StorageLocation,
 ) -> None:
-    client = admin()
-    try:
-        client.command(f"CREATE DATABASE `{location.database}`")
-        for statement in _exporters_tables(location.database):
-            client.command(statement)
-    finally:
-        client.close()
+    with admin() as client:
+        _create_exporters_tables(client, location.database)
     with pytest.raises(Unavailable, match="has no table otelite_state"):
         open_storage(location, None, create_schema=False)
     open_storage(location, None).close()  # creates what is missing
     with open_storage(location, None, create_schema=False) as store:
         assert store.wal_position() == 0
-    client = admin()
-    try:
+    with admin() as client:
         client.command(f"ALTER TABLE `{location.database}`.otel_logs DROP COLUMN BodyType")
-    finally:
-        client.close()
     with pytest.raises(
         Unavailable, match=r"(?s)otel_logs\.BodyType\).*ADD COLUMN IF NOT EXISTS `BodyType`"
     ):

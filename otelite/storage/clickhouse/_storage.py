@@ -32,10 +32,8 @@ import pyarrow as pa
 from otelite.errors import InvalidRequest, PermanentError, Unavailable
 from otelite.query.dialects import ClickHouseDialect
 from otelite.storage._base import WriteBatch, flatten
-from otelite.storage._logs import logs_from_table
-from otelite.storage._metrics import metrics_from_tables
-from otelite.storage._reading import SpanDeduplicator, chunked
-from otelite.storage._schema import LOGS, METRIC_TABLES, TRACE_ID_TS, TRACES, table_name
+from otelite.storage._reading import ExportSource, SpanDeduplicator, chunked, export_sources
+from otelite.storage._schema import TRACE_ID_TS, TRACES, table_name
 from otelite.storage._traces import traces_from_table
 from otelite.storage.clickhouse._ddl import delete_statement
 from otelite.storage.clickhouse._errors import message, refuses_content, refuses_statement
@@ -60,12 +58,6 @@ _READ_BATCH_ROWS = 8192
 INSERT_ROWS = 50_000
 _INT64_MAX = 2**63 - 1
 _TRACES = table_name(TRACES)
-_LOGS = table_name(LOGS)
-_TIME_COLUMN: dict[str, str] = {
-    _TRACES: "Timestamp",
-    _LOGS: "Timestamp",
-    **{table_name(schema): "TimeUnix" for schema in METRIC_TABLES.values()},
-}
 _SELECT = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
 # Result columns and settings that keep the planner's SQL meaning what it means on DuckDB:
 # an output named like a column must not replace that column elsewhere in the statement.
@@ -335,30 +327,18 @@ class ClickHouseStorage:
         max_items: int = 1000,
     ) -> Iterator[ExportRequest]:
         """Stored data of one signal with time in ``[start, end)``, oldest first, streamed."""
-        if max_items < 1:
-            raise ValueError(f"max_items must be at least 1, got {max_items}")
-        if signal is Signal.TRACES:
-            yield from self._export(_TRACES, start, end, max_items, traces_from_table, True)
-        elif signal is Signal.LOGS:
-            yield from self._export(_LOGS, start, end, max_items, logs_from_table, False)
-        else:
-            for kind, schema in METRIC_TABLES.items():
-
-                def rebuild(table: pa.Table, kind: str = kind) -> ExportRequest:
-                    return metrics_from_tables({kind: table})
-
-                yield from self._export(table_name(schema), start, end, max_items, rebuild, False)
+        for source in export_sources(signal, max_items):
+            yield from self._export(source, start, end, max_items)
 
     def _export(
         self,
-        name: str,
+        source: ExportSource,
         start: UnixNano | None,
         end: UnixNano | None,
         max_items: int,
-        rebuild: Callable[[pa.Table], ExportRequest],
-        dedupe: bool,
     ) -> Iterator[ExportRequest]:
-        column = f"`{_TIME_COLUMN[name]}`"
+        name = source.table
+        column = f"`{source.time_column}`"
         where: list[str] = []
         parameters: dict[str, int] = {}
         if start is not None:
@@ -384,7 +364,7 @@ class ClickHouseStorage:
                 )
             except Exception as error:
                 raise Unavailable(f"storage: export failed: {message(error)}") from error
-            keep = SpanDeduplicator() if dedupe else None
+            keep = SpanDeduplicator() if source.dedupe else None
             with stream:
                 batches = (
                     batch
@@ -392,7 +372,7 @@ class ClickHouseStorage:
                     for batch in conform(_as_table(part), types).to_batches()
                 )
                 try:
-                    yield from chunked(batches, max_items, rebuild, keep)
+                    yield from chunked(batches, max_items, source.rebuild, keep)
                 except (InvalidRequest, Unavailable):
                     raise
                 except Exception as error:

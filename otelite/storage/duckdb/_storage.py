@@ -30,10 +30,8 @@ import pyarrow as pa
 from otelite.errors import InvalidRequest, Unavailable
 from otelite.query.dialects import DuckDBDialect
 from otelite.storage._base import WriteBatch, flatten
-from otelite.storage._logs import logs_from_table
-from otelite.storage._metrics import metrics_from_tables
-from otelite.storage._reading import SpanDeduplicator, chunked
-from otelite.storage._schema import LOGS, METRIC_TABLES, TABLES, TRACE_ID_TS, TRACES, table_name
+from otelite.storage._reading import ExportSource, SpanDeduplicator, chunked, export_sources
+from otelite.storage._schema import TABLES, TRACE_ID_TS, TRACES, table_name
 from otelite.storage._traces import traces_from_table
 from otelite.storage.duckdb._layout import batch_from_stored, from_stored, migrations, to_stored
 from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal, TraceId, UnixNano
@@ -54,13 +52,14 @@ own log."""
 
 _TRACES = table_name(TRACES)
 _TRACE_ID_TS = table_name(TRACE_ID_TS)
-_LOGS = table_name(LOGS)
-# The column each table is ordered, filtered and expired by.
+# The column each table is expired by: its export time column (the trace-id table: End).
 _TIME_COLUMN: dict[str, str] = {
-    _TRACES: "Timestamp",
+    **{
+        source.table: source.time_column
+        for signal in Signal
+        for source in export_sources(signal, 1)
+    },
     _TRACE_ID_TS: "End",
-    _LOGS: "Timestamp",
-    **{table_name(schema): "TimeUnix" for schema in METRIC_TABLES.values()},
 }
 _USER_ERRORS = (
     duckdb.BinderException,
@@ -313,30 +312,18 @@ class DuckDBStorage:
         table by table, each in time order), streaming from the database: memory holds
         about one request's rows, however much is stored.
         """
-        if max_items < 1:
-            raise ValueError(f"max_items must be at least 1, got {max_items}")
-        if signal is Signal.TRACES:
-            yield from self._export(_TRACES, start, end, max_items, traces_from_table, True)
-        elif signal is Signal.LOGS:
-            yield from self._export(_LOGS, start, end, max_items, logs_from_table, False)
-        else:
-            for kind, schema in METRIC_TABLES.items():
-
-                def rebuild(table: pa.Table, kind: str = kind) -> ExportRequest:
-                    return metrics_from_tables({kind: table})
-
-                yield from self._export(table_name(schema), start, end, max_items, rebuild, False)
+        for source in export_sources(signal, max_items):
+            yield from self._export(source, start, end, max_items)
 
     def _export(
         self,
-        name: str,
+        source: ExportSource,
         start: UnixNano | None,
         end: UnixNano | None,
         max_items: int,
-        rebuild: Callable[[pa.Table], ExportRequest],
-        dedupe: bool,
     ) -> Iterator[ExportRequest]:
-        column = self._dialect.quote(_TIME_COLUMN[name])
+        name = source.table
+        column = self._dialect.quote(source.time_column)
         where: list[str] = []
         params: list[int] = []
         if start is not None:
@@ -359,9 +346,10 @@ class DuckDBStorage:
                 )
             except duckdb.Error as error:
                 raise Unavailable(f"storage: export failed: {error}") from error
-            keep = SpanDeduplicator() if dedupe else None
+            keep = SpanDeduplicator() if source.dedupe else None
+            batches = map(batch_from_stored, reader)
             try:
-                yield from chunked(map(batch_from_stored, reader), max_items, rebuild, keep)
+                yield from chunked(batches, max_items, source.rebuild, keep)
             except duckdb.Error as error:  # e.g. the store was closed mid-stream
                 raise Unavailable(f"storage: export failed: {error}") from error
         finally:
