@@ -11,7 +11,7 @@ sizes a read returns.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,7 +22,13 @@ from otelite.storage._schema import TIMESTAMP, TRACE_ID_TS, TRACES, flattened, t
 from otelite.storage._wire import encoded_views
 from otelite.types import ExportTraceServiceRequest
 
-__all__ = ["traces_from_table", "traces_to_tables"]
+__all__ = [
+    "END_OFFSET",
+    "end_offsets",
+    "traces_from_table",
+    "traces_to_tables",
+    "with_end_timestamps",
+]
 
 _EVENT = TRACES.field("Events").type.value_type
 _LINK = TRACES.field("Links").type.value_type
@@ -41,6 +47,35 @@ def _duration(starts: pa.Array, ends: pa.Array) -> pa.Array:
         pc.greater_equal(ends, starts), pc.subtract(ends, starts), pa.scalar(0, pa.uint64())
     )
     return pc.min_element_wise(elapsed, pa.scalar(_INT64_MAX, pa.uint64())).cast(pa.int64())
+
+
+_Rows = TypeVar("_Rows", pa.Table, pa.RecordBatch)
+
+END_OFFSET = "EndTimestampOffset"
+"""How a store may keep ``EndTimestamp``: its distance from ``Timestamp`` + ``Duration``.
+
+That distance is 0 except for a span that ends before it starts (``Duration`` is 0 then),
+so the column costs almost nothing on disk, where the end itself costs as much as the
+start (~6 B a span). The arithmetic wraps on 64 bits both ways, so every end comes back
+exactly, however far it lies from the start.
+"""
+
+
+def end_offsets(table: pa.Table) -> pa.Array:
+    """``END_OFFSET`` of each row of an ``otel_traces`` table: end - start - duration."""
+    start = table.column("Timestamp").cast(pa.int64())
+    span = pc.subtract(table.column("EndTimestamp").cast(pa.int64()), start)
+    return pc.subtract(span, table.column("Duration")).combine_chunks()
+
+
+def with_end_timestamps(table: _Rows) -> _Rows:
+    """``table`` (or a batch of it) with its ``END_OFFSET`` column back as ``EndTimestamp``."""
+    index = table.schema.get_field_index(END_OFFSET)
+    if index < 0:
+        return table
+    start = table.column("Timestamp").cast(pa.int64())
+    end = pc.add(pc.add(start, table.column("Duration")), table.column(index))
+    return table.set_column(index, pa.field("EndTimestamp", TIMESTAMP), end.cast(TIMESTAMP))
 
 
 def _events(spans: list[Any]) -> pa.Array:

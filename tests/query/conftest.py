@@ -12,7 +12,7 @@ from otelite.query import Plan, compile_plan
 from otelite.query.dialects import DuckDBDialect
 from otelite.storage import Storage, WriteBatch
 from otelite.storage._schema import LOGS, METRIC_TABLES, TABLES, TRACES, table_name
-from otelite.storage.duckdb._layout import from_stored, to_stored
+from otelite.storage.duckdb._layout import from_stored, stored_schema, to_stored
 from tests.backends import BACKENDS, store
 
 from .dataset import GAUGE_ROWS, LOG_ROWS, SPANS, rows_table
@@ -23,7 +23,7 @@ def db() -> Iterator[duckdb.DuckDBPyConnection]:
     connection = duckdb.connect()
     dialect = DuckDBDialect()
     for schema in TABLES:
-        connection.execute(dialect.create_table(table_name(schema), schema))
+        connection.execute(dialect.create_table(table_name(schema), stored_schema(schema)))
     for schema, rows in ((TRACES, SPANS), (LOGS, LOG_ROWS), (METRIC_TABLES["gauge"], GAUGE_ROWS)):
         data = to_stored(rows_table(schema, rows))  # noqa: F841 - read by DuckDB's scan
         connection.execute(f'INSERT INTO "{table_name(schema)}" SELECT * FROM data')

@@ -12,17 +12,19 @@ from hypothesis import HealthCheck, given, settings
 from otelite.query.dialects import DuckDBDialect
 from otelite.storage import WriteBatch, flatten
 from otelite.storage._schema import TABLES, TRACES, table_name
+from otelite.storage._traces import END_OFFSET
 from otelite.storage.duckdb import DATABASE_FILE, DuckDBStorage
 from otelite.storage.duckdb._layout import (
     batch_from_stored,
     from_stored,
     migrations,
+    stored_schema,
     stored_type,
     to_stored,
 )
 from otelite.types import ExportTraceServiceRequest, Signal
 from tests.roundtrip import assert_same_telemetry
-from tests.storage.samples import TRACE_A, decoded, logs_request, trace_request
+from tests.storage.samples import T0, TRACE_A, decoded, logs_request, span, trace_request
 from tests.strategies import trace_requests
 
 MAP = pa.map_(pa.string(), pa.string())
@@ -63,10 +65,10 @@ def test_conversion_round_trips_slices_nulls_and_empty_maps() -> None:
     assert back.to_pylist() == table.to_pylist()
 
 
-def test_a_result_read_from_duckdb_comes_back_as_maps() -> None:
+def test_a_result_read_from_duckdb_comes_back_as_maps_and_ends() -> None:
     table = flatten([trace_request()], [], [])[table_name(TRACES)]
     connection = duckdb.connect()
-    connection.execute(DuckDBDialect().create_table("t", TRACES))
+    connection.execute(DuckDBDialect().create_table("t", stored_schema(TRACES)))
     stored = to_stored(table)  # noqa: F841 - read by DuckDB's replacement scan
     connection.execute("INSERT INTO t SELECT * FROM stored")
     # A slice past the first row: DuckDB's lists then start at an offset in the children.
@@ -131,6 +133,42 @@ def test_a_file_with_map_columns_is_converted_in_place_and_loses_nothing(tmp_pat
     # Opening again finds nothing left to convert.
     with DuckDBStorage(data_dir) as store:
         assert migrations(DuckDBDialect(), "otel_traces", TRACES, _column_types(store)) == []
+
+
+def test_a_file_with_span_ends_keeps_every_end_exactly(tmp_path: Path) -> None:
+    """Ends stored as timestamps become offsets, also those far before or after the start
+    (the offset wraps on 64 bits both ways)."""
+    request = trace_request()
+    extremes = request.resource_spans[1].scope_spans[0].spans
+    extremes.append(span(TRACE_A, 5, T0, 2**64 - 1, name="ends at the last nanosecond"))
+    extremes.append(span(TRACE_A, 6, 2**63 + 5, 3, name="ends 2^63 before it starts"))
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    connection = duckdb.connect(str(data_dir / DATABASE_FILE))
+    dialect = DuckDBDialect()
+    for schema in TABLES:  # the layout before ends were offsets
+        connection.execute(dialect.create_table(table_name(schema), schema))
+    traces = flatten([request], [], [])[table_name(TRACES)]
+    stored = to_stored(traces)
+    index = stored.schema.get_field_index(END_OFFSET)
+    old = stored.set_column(index, "EndTimestamp", traces.column("EndTimestamp"))
+    connection.register("incoming", old)
+    connection.execute(f'INSERT INTO "{table_name(TRACES)}" BY NAME SELECT * FROM incoming')
+    connection.close()
+    with DuckDBStorage(data_dir) as store:
+        types = _column_types(store)
+        assert "EndTimestamp" not in types and types[END_OFFSET] == "BIGINT"
+        assert_same_telemetry([request], list(store.export(Signal.TRACES)))
+        offsets = store.query(f'SELECT "{END_OFFSET}" AS o FROM otel_traces').to_pylist()
+
+    # Only the spans that do not end at start + duration (duration clamped to 0..2^63-1)
+    # have an offset: end - start - duration, taken modulo 2^64 as a signed number.
+    def offset(start: int, end: int) -> int:
+        duration = min(max(0, end - start), 2**63 - 1)
+        return (end - start - duration + 2**63) % 2**64 - 2**63
+
+    expected = [offset(T0 + 10_000, T0 + 4_000), offset(T0, 2**64 - 1), offset(2**63 + 5, 3)]
+    assert sorted(row["o"] for row in offsets if row["o"]) == sorted(expected)
 
 
 def _column_types(store: DuckDBStorage) -> dict[str, str]:

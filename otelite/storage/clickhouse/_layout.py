@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from otelite.query.dialects import ClickHouseDialect
 from otelite.storage._schema import LOGS, METRIC_TABLES, TRACES, table_name
+from otelite.storage._traces import END_OFFSET, end_offsets
 
 __all__ = [
     "conform",
@@ -186,10 +187,7 @@ def to_stored(name: str, table: pa.Table) -> pa.Table:
         elif column == "Duration":
             columns[column] = array.cast(pa.uint64())
         elif column == "EndTimestamp":
-            start = _plain(table.column("Timestamp")).cast(pa.int64())
-            span = pc.subtract(array.cast(pa.int64()), start)
-            duration = _plain(table.column("Duration"))
-            columns["EndTimestampOffset"] = pc.subtract(span, duration)
+            columns[END_OFFSET] = end_offsets(table)
         elif column == "Events":
             columns.update(_split(array, _EVENT_COLUMNS))
         elif column == "Links":
@@ -330,9 +328,7 @@ def read_columns(name: str) -> dict[str, str]:
         elif column == "SeverityNumber":
             exprs[column] = _DIALECT.read(column)
         elif column == "EndTimestamp":
-            exprs[column] = (
-                "addNanoseconds(`Timestamp`, toInt64(`Duration`) + `EndTimestampOffset`)"
-            )
+            exprs[column] = f"addNanoseconds(`Timestamp`, toInt64(`Duration`) + `{END_OFFSET}`)"
         elif column == "ScopeDroppedAttributesCount" and name in _METRIC_NAMES:
             exprs[column] = "`ScopeDroppedAttrCount`"
         elif column in _NULLABLE and name in _METRIC_NAMES:

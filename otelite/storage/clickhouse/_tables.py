@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from otelite.storage._traces import END_OFFSET
+
 __all__ = [
     "DATA_TABLES",
     "INSERT_COLUMN",
@@ -127,9 +129,7 @@ TRACES = TableDef(
         _extra("ScopeSchemaUrl", _LC),
         _attribute_types("SpanAttributeTypes"),
         _extra("DroppedAttributesCount", "UInt32"),
-        # The raw end is the start plus Duration, but for a span that ends before it
-        # starts (Duration 0): the difference, 0 for nearly every span, costs no bytes.
-        _extra("EndTimestampOffset", "Int64"),
+        _extra(END_OFFSET, "Int64"),
         _extra("DroppedEventsCount", "UInt32"),
         _extra("DroppedLinksCount", "UInt32"),
         _extra("EventsAttributeTypes", f"Array({_MAP})", _per_item("Events.Name", _EMPTY_MAP)),

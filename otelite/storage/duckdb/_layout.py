@@ -1,4 +1,5 @@
-"""How the DuckDB store holds attribute maps: a struct of two parallel lists, not a ``MAP``.
+"""How the DuckDB store holds attribute maps (a struct of two parallel lists, not a ``MAP``)
+and span ends.
 
 Every attribute set is an Arrow ``map<string, string>`` in otelite's schemas (the
 ClickHouse exporter's ``Map(String, String)``). DuckDB's own ``MAP`` type checks every
@@ -9,10 +10,14 @@ are unique and never null (``otelite.storage._attributes``) — so the store kee
 as ``STRUCT("keys" VARCHAR[], "values" VARCHAR[])``, which DuckDB looks up as fast as a
 ``MAP`` (``"values"[list_position("keys", k)]``, see ``DuckDBDialect``).
 
+A span's end is kept as its offset from start + duration (``END_OFFSET``, 0 for nearly
+every span), which saves the ~6 B a span the end itself takes on disk.
+
 This module converts at the boundary: :func:`to_stored` before an insert, and
-:func:`from_stored` on every result, so that the rest of otelite only ever sees maps.
-Both are zero-copy in the data (only list offsets and validity are rebuilt).
-:func:`migrations` upgrades a database file written with ``MAP`` columns in place.
+:func:`from_stored` on every result, so that the rest of otelite only ever sees maps and
+ends. Maps are zero-copy in the data (only list offsets and validity are rebuilt).
+:func:`migrations` upgrades a database file written with ``MAP`` columns or with ends in
+place.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from otelite.query.dialects import Dialect
+from otelite.storage._traces import END_OFFSET, end_offsets, with_end_timestamps
 
 __all__ = [
     "KEYS",
@@ -30,6 +36,7 @@ __all__ = [
     "batch_from_stored",
     "from_stored",
     "migrations",
+    "stored_schema",
     "stored_type",
     "to_stored",
 ]
@@ -164,22 +171,35 @@ def _convert_table(
     return table
 
 
+def stored_schema(schema: pa.Schema) -> pa.Schema:
+    """The columns a table of ``schema`` has in the database (maps aside, see the dialect):
+    a span's end is kept as ``END_OFFSET``."""
+    index = schema.get_field_index("EndTimestamp")
+    if index < 0:
+        return schema
+    return schema.set(index, pa.field(END_OFFSET, pa.int64()))
+
+
 def to_stored(table: pa.Table) -> pa.Table:
-    """``table`` with its map columns (also inside lists and structs) as stored structs."""
+    """``table`` as it is inserted: map columns (also inside lists and structs) as stored
+    structs, a span's end as its offset."""
+    index = table.schema.get_field_index("EndTimestamp")
+    if index >= 0:
+        table = table.set_column(index, pa.field(END_OFFSET, pa.int64()), end_offsets(table))
     return _convert_table(table, _to_stored, _has_map, stored_type)
 
 
 def from_stored(table: pa.Table) -> pa.Table:
-    """Inverse of :func:`to_stored`, for any query result: stored structs back to maps."""
-    return _convert_table(table, _from_stored, _has_stored_map, _map_type)
+    """Inverse of :func:`to_stored`, for any query result."""
+    return with_end_timestamps(_convert_table(table, _from_stored, _has_stored_map, _map_type))
 
 
 def batch_from_stored(batch: pa.RecordBatch) -> pa.RecordBatch:
     """:func:`from_stored` for one record batch of a streamed result."""
-    if not any(_has_stored_map(field.type) for field in batch.schema):
-        return batch
-    arrays = [_from_stored(column) for column in batch.columns]
-    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+    if any(_has_stored_map(field.type) for field in batch.schema):
+        arrays = [_from_stored(column) for column in batch.columns]
+        batch = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+    return with_end_timestamps(batch)
 
 
 def _converted(expression: str, data_type: pa.DataType, depth: int = 0) -> str:
@@ -202,11 +222,23 @@ def _converted(expression: str, data_type: pa.DataType, depth: int = 0) -> str:
 def migrations(
     dialect: Dialect, table: str, schema: pa.Schema, stored_types: dict[str, str]
 ) -> list[str]:
-    """``ALTER TABLE`` statements moving ``MAP`` columns of an older file to the stored layout.
+    """``ALTER TABLE`` statements moving an older file's table to the stored layout: ``MAP``
+    columns to structs, a span's end to its offset.
 
     ``stored_types`` is column name → its type in the database as DuckDB spells it.
     """
     statements: list[str] = []
+    if "EndTimestamp" in stored_types and END_OFFSET not in stored_types:
+        name = dialect.quote(table)
+        offset = dialect.quote(END_OFFSET)
+        # In 128 bits, then wrapped to 64 as end_offsets computes it: exact for any end.
+        difference = 'epoch_ns("EndTimestamp")::HUGEINT - epoch_ns("Timestamp") - "Duration"'
+        statements += [
+            f"ALTER TABLE {name} ADD COLUMN {offset} BIGINT",
+            f"UPDATE {name} SET {offset} = "
+            f"((({difference}) % {2**64} + {2**64 + 2**63}) % {2**64} - {2**63})::BIGINT",
+            f'ALTER TABLE {name} DROP COLUMN "EndTimestamp"',
+        ]
     for field in schema:
         current = stored_types.get(field.name, "")
         if _has_map(field.type) and "MAP(" in current.upper():

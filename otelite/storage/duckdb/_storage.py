@@ -33,7 +33,13 @@ from otelite.storage._base import WriteBatch, flatten
 from otelite.storage._reading import ExportSource, SpanDeduplicator, chunked, export_sources
 from otelite.storage._schema import TABLES, TRACE_ID_TS, TRACES, table_name
 from otelite.storage._traces import traces_from_table
-from otelite.storage.duckdb._layout import batch_from_stored, from_stored, migrations, to_stored
+from otelite.storage.duckdb._layout import (
+    batch_from_stored,
+    from_stored,
+    migrations,
+    stored_schema,
+    to_stored,
+)
 from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal, TraceId, UnixNano
 
 __all__ = ["DuckDBStorage"]
@@ -118,8 +124,8 @@ class DuckDBStorage:
         dialect = DuckDBDialect()
         for schema in TABLES:
             name = table_name(schema)
-            self._db.execute(dialect.create_table(name, schema))
-            # A file written before maps were stored as lists: convert it in place, once.
+            self._db.execute(dialect.create_table(name, stored_schema(schema)))
+            # A file written by an older otelite: convert it in place, once.
             stored = dict(
                 self._db.execute(
                     "SELECT column_name, data_type FROM information_schema.columns "
