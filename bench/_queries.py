@@ -12,7 +12,6 @@ from __future__ import annotations
 import collections
 import random
 import shutil
-import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -22,6 +21,7 @@ from pathlib import Path
 import httpx
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from bench._disk import disk_usage, settled_disk_usage
 from bench._ingest import count_stored
 from bench._send import SendResult, send_parallel
 from bench._server import MemorySampler, OteliteProcess, Store, read_memory, wait_until
@@ -59,6 +59,8 @@ class StoreRun:
     fill_queryable_after: float
     disk_bytes: int
     """Size of the data directory after a clean shutdown, spans only."""
+    settled_disk_bytes: int
+    """The same without what the store is bound to delete (``bench._disk``)."""
     restart_seconds: float
     peak_rss: int
     rest_rss: int
@@ -101,19 +103,6 @@ def _stored(server: OteliteProcess, signal: Signal) -> int:
         return count_stored(client, server.url, signal)
 
 
-def disk_usage(path: Path) -> int:
-    """Bytes of all files under ``path``, each file once as ``du`` counts them: ClickHouse
-    links a table's directory by a symlink and may hard-link a part under two names."""
-    seen: set[tuple[int, int]] = set()
-    total = 0
-    for entry in path.rglob("*"):
-        info = entry.lstat()
-        if stat.S_ISREG(info.st_mode) and (info.st_dev, info.st_ino) not in seen:
-            seen.add((info.st_dev, info.st_ino))
-            total += info.st_size
-    return total
-
-
 def run_store(
     spans: Pool,
     logs: Pool,
@@ -129,7 +118,7 @@ def run_store(
     """For each store: fill a fresh one, measure it on disk, restart it and add logs; then
     time the queries, the stores taking turns run by run (the others paused)."""
     servers = [OteliteProcess.under(workdir, store) for store in stores]
-    fills: list[tuple[SendResult, float, int, int]] = []
+    fills: list[tuple[SendResult, float, int, int, int]] = []
     restarts: list[float] = []
     rests = []
     with ExitStack() as cleanup:
@@ -141,7 +130,9 @@ def run_store(
                     fill, queryable_after = _fill(server, spans, total_spans, timeout=3600)
             finally:
                 server.stop()
-            fills.append((fill, queryable_after, disk_usage(server.data_dir), memory.peak))
+            disk = disk_usage(server.data_dir)
+            settled = settled_disk_usage(server.data_dir, server.store)
+            fills.append((fill, queryable_after, disk, settled, memory.peak))
         for server in servers:
             restarted = time.monotonic()
             server.start()
@@ -159,7 +150,7 @@ def run_store(
                 rests.append(read_memory(server.pid))
     out = []
     for n, server in enumerate(servers):
-        fill, queryable_after, disk, peak = fills[n]
+        fill, queryable_after, disk, settled, peak = fills[n]
         out.append(
             StoreRun(
                 spans=fill.items,
@@ -167,6 +158,7 @@ def run_store(
                 fill=fill,
                 fill_queryable_after=queryable_after,
                 disk_bytes=disk,
+                settled_disk_bytes=settled,
                 restart_seconds=restarts[n],
                 peak_rss=max(peak, rests[n].hwm),
                 rest_rss=rests[n].rss,

@@ -30,6 +30,7 @@ def results() -> Results:
         fill=sent(1_000_000, 40.0),
         fill_queryable_after=1.5,
         disk_bytes=120_000_000,
+        settled_disk_bytes=120_000_000,
         restart_seconds=0.8,
         peak_rss=900 * MIB,
         rest_rss=300 * MIB,
@@ -165,7 +166,13 @@ def two_stores(chdb_rates: list[float]) -> Results:
         for n, lat in enumerate(duckdb.latencies)
     ]
     both.stores.append(
-        dataclasses.replace(duckdb, store="chdb", disk_bytes=60_000_000, latencies=slower)
+        dataclasses.replace(
+            duckdb,
+            store="chdb",
+            disk_bytes=150_000_000,  # with the parts merges replaced, deleted minutes later
+            settled_disk_bytes=60_000_000,
+            latencies=slower,
+        )
     )
     both.profiles.append(dataclasses.replace(both.profiles[0], store="chdb", all_cores=1.7))
     return both
@@ -249,6 +256,10 @@ def test_report_shows_the_stores_side_by_side() -> None:
     assert "|  | DuckDB | chDB | chDB/DuckDB |" in text
     assert (
         "| on disk after a clean shutdown | 114.4 MiB, 120 B per span "
+        "| 143.1 MiB, 150 B per span | 1.25\u00d7 |"
+    ) in text
+    assert (
+        "| on disk, settled (no merged-away parts) | 114.4 MiB, 120 B per span "
         "| 57.2 MiB, 60 B per span | 0.50\u00d7 |"
     ) in text
     assert "| query | example | DuckDB p50 ms | DuckDB p99 ms | chDB p50 ms | chDB p99 ms |" in text
