@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from otelite.access import ServerCertificate, Tokens
-from otelite.api import ServerInfo, StoragePerTenant, create_app
+from otelite.api import (
+    PipelineReports,
+    SelfMetrics,
+    ServerInfo,
+    StoragePerTenant,
+    create_app,
+)
 from otelite.config import Config, StorageLocation
 from otelite.errors import OteliteError
 from otelite.pipeline import (
@@ -26,12 +32,14 @@ from otelite.pipeline import (
     Consumer,
     FlattenPool,
     IngestPipeline,
+    PipelineReport,
     PipelineStats,
     Tenants,
 )
 from otelite.receivers import GrpcReceiver, HttpReceiver, UvicornServer
 from otelite.storage import Storage, open_storage
 from otelite.storage.duckdb import DATABASE_FILE
+from otelite.tenancy import SINGLE_TENANT
 
 __all__ = ["Endpoints", "Server", "run"]
 
@@ -138,8 +146,9 @@ class Server:
             )
             self._tenants = tenants
             await tenants.start()
-            consumer, stats = tenants, tenants.stats
+            consumer, stats, stats_of = tenants, tenants.stats, tenants.stats_of
             source = StoragePerTenant(config.tenancy, tenants.storage)
+            reports: PipelineReports = tenants.reports
         else:
             storage = await asyncio.to_thread(self._open_storage, config.data_dir)
             self._storage = storage
@@ -150,8 +159,17 @@ class Server:
             self._pipeline = pipeline
             await pipeline.start()
             consumer, stats, source = pipeline, pipeline.stats, storage
+            stats_of = None
+
+            def reports() -> list[PipelineReport]:
+                return [pipeline.report(SINGLE_TENANT)]
+
         app = create_app(
-            source, readiness=self._readiness, tokens=query_tokens, info=lambda: self._info
+            source,
+            readiness=self._readiness,
+            tokens=query_tokens,
+            info=lambda: self._info,
+            self_metrics=SelfMetrics(reports),
         )
         self._api = UvicornServer(app, host=config.host, port=config.port, certificate=certificate)
         await self._api.start()
@@ -161,6 +179,7 @@ class Server:
             port=config.otlp_grpc_port,
             limits=config.limits,
             stats=stats,
+            stats_of=stats_of,
             tokens=ingest_tokens,
             certificate=certificate,
             tenancy=config.tenancy,
@@ -172,6 +191,7 @@ class Server:
             port=config.otlp_http_port,
             limits=config.limits,
             stats=stats,
+            stats_of=stats_of,
             tokens=ingest_tokens,
             certificate=certificate,
             tenancy=config.tenancy,
@@ -243,18 +263,25 @@ class Server:
         health = ingest.health()
         return health.ready, health.reason
 
+    def _stores(self) -> list[tuple[Storage, PipelineStats]]:
+        """Each storage and where its tenant counts; in multi-tenant mode every tenant's
+        (those opened later join the next retention pass)."""
+        if self._tenants is None:
+            assert self._storage is not None and self._pipeline is not None
+            return [(self._storage, self._pipeline.stats)]
+        tenants = self._tenants
+        return [(tenants.storage(tenant), tenants.stats_of(tenant)) for tenant in tenants.ids]
+
     async def _enforce_retention(self, retention_seconds: float) -> None:
         while True:
             cutoff = time.time_ns() - int(retention_seconds * 1e9)
-            # Every tenant's, in multi-tenant mode; those opened later join the next pass.
-            storages = [self._storage] if self._tenants is None else self._tenants.storages()
-            for storage in storages:
-                assert storage is not None
+            for storage, stats in self._stores():
                 try:
                     deleted = await asyncio.to_thread(storage.delete_before, cutoff)
                 except Exception:
                     log.exception("retention: deleting old data failed; will try again")
                 else:
+                    stats.retention_deleted_rows += deleted
                     if deleted:
                         log.info(
                             "retention: deleted %d rows older than %.0fs",

@@ -32,6 +32,8 @@ else its resource's, by string form (``attr=http.status_code=200`` matches the i
                                        and per time bucket (``buckets``)
 ``GET /api/ui/attributes``             for the web UI: attribute keys and values seen in
                                        recent spans or logs (``signal``)
+``GET /metrics``                       otelite's own metrics, Prometheus text format
+                                       (every tenant's; README.md lists the series)
 ``GET /healthz``, ``GET /readyz``      liveness; readiness (503 with the reason)
 =====================================  ==================================================
 
@@ -44,7 +46,16 @@ tells the web UI whether the server is multi-tenant.
 from __future__ import annotations
 
 from otelite.api._app import Readiness, create_app
+from otelite.api._self_metrics import PipelineReports, SelfMetrics
 from otelite.api._storage import StoragePerTenant
 from otelite.api._ui_data import ServerInfo, ServerInfoSource
 
-__all__ = ["Readiness", "ServerInfo", "ServerInfoSource", "StoragePerTenant", "create_app"]
+__all__ = [
+    "PipelineReports",
+    "Readiness",
+    "SelfMetrics",
+    "ServerInfo",
+    "ServerInfoSource",
+    "StoragePerTenant",
+    "create_app",
+]

@@ -20,6 +20,7 @@ from otelite.api._export import export
 from otelite.api._json import JSONResponse, error_response
 from otelite.api._logs import search_logs
 from otelite.api._metrics import metric_series, metrics
+from otelite.api._self_metrics import SelfMetrics
 from otelite.api._storage import StoragePerTenant
 from otelite.api._traces import operations, search_traces, services, trace_v1, trace_v2
 from otelite.api._ui_data import ServerInfoSource, ui_data_routes
@@ -33,7 +34,7 @@ from otelite.errors import (
     UnsupportedMediaType,
 )
 from otelite.storage import Storage
-from otelite.ui import is_ui_request, ui_routes
+from otelite.ui import is_ui_request, page_or, ui_routes
 
 __all__ = ["Readiness", "create_app"]
 
@@ -60,6 +61,7 @@ def create_app(
     readiness: Readiness | None = None,
     tokens: Tokens | None = None,
     info: ServerInfoSource | None = None,
+    self_metrics: SelfMetrics | None = None,
 ) -> Starlette:
     """The HTTP query API over ``storage`` (see the package docstring for the endpoints).
 
@@ -67,6 +69,7 @@ def create_app(
     files (which carry no telemetry) needs one as a bearer token. ``info`` tells
     ``/api/ui/info`` where the server takes OTLP and keeps data. With ``StoragePerTenant``,
     every request reads the storage of the tenant its ``X-Scope-OrgID`` header names.
+    ``self_metrics`` serves ``/metrics`` and times every request.
     """
 
     async def healthz(request: Request) -> Response:
@@ -94,10 +97,16 @@ def create_app(
         *ui_data_routes(),
         *ui_routes(),
     ]
-    guard = None if tokens is None else Guard(tokens, server="query API")
+    middleware = []
+    if self_metrics is not None:
+        # The web UI has a page at /metrics too: browsers get the page.
+        routes.insert(2, Route("/metrics", page_or(self_metrics.endpoint)))
+        middleware.append(Middleware(self_metrics.timed))
+    if tokens is not None:
+        middleware.append(Middleware(_GuardAllButUI, guard=Guard(tokens, server="query API")))
     app = Starlette(
         routes=routes,
-        middleware=[] if guard is None else [Middleware(_GuardAllButUI, guard=guard)],
+        middleware=middleware,
         exception_handlers={
             OteliteError: _otelite_error,
             HTTPException: _http_error,

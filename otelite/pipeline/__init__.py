@@ -5,16 +5,26 @@ from __future__ import annotations
 from otelite.pipeline._consumer import Consumer, InMemoryConsumer
 from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._ingest import IngestPipeline
-from otelite.pipeline._stats import PipelineHealth, PipelineStats, count_items
+from otelite.pipeline._stats import (
+    DURATION_BUCKETS,
+    Durations,
+    PipelineHealth,
+    PipelineReport,
+    PipelineStats,
+    count_items,
+)
 from otelite.pipeline._tenants import TENANTS_DIR, Tenant, Tenants
 
 __all__ = [
+    "DURATION_BUCKETS",
     "TENANTS_DIR",
     "Consumer",
+    "Durations",
     "FlattenPool",
     "InMemoryConsumer",
     "IngestPipeline",
     "PipelineHealth",
+    "PipelineReport",
     "PipelineStats",
     "Tenant",
     "Tenants",

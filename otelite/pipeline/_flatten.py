@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from multiprocessing import reduction
@@ -199,6 +200,13 @@ class PendingTables:
 
     def __init__(self, future: Future[dict[str, pa.Table]]) -> None:
         self._future = future
+        self._submitted = time.perf_counter()
+        self.seconds = 0.0
+        """From submission until the tables (or the error) came back, once they have."""
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future[dict[str, pa.Table]]) -> None:
+        self.seconds = time.perf_counter() - self._submitted
 
     def result(self) -> dict[str, pa.Table]:
         """Wait for the tables (table name → rows).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import time
 from collections.abc import Callable
 
 from otelite.pipeline._batcher import QueuedRequest
@@ -69,6 +70,12 @@ class GroupCommitter:
         """Release the sync thread. Call when idle."""
         self._executor.shutdown(wait=True)
 
+    def _append(self, records: list[tuple[int, Signal, bytes]]) -> float:
+        """Write and fsync ``records`` (in the sync thread); how long that took."""
+        started = time.perf_counter()
+        self._wal.append(records)
+        return time.perf_counter() - started
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         try:
@@ -78,7 +85,7 @@ class GroupCommitter:
                 group, self._group = self._group, None
                 assert group is not None
                 try:
-                    await loop.run_in_executor(self._executor, self._wal.append, records)
+                    seconds = await loop.run_in_executor(self._executor, self._append, records)
                 except Exception as error:
                     # An OSError is the expected case (disk full, I/O error); anything
                     # else must still answer the waiting senders rather than strand them.
@@ -88,6 +95,7 @@ class GroupCommitter:
                     continue
                 self.last_error = None
                 self._stats.wal_syncs += 1
+                self._stats.wal_sync_seconds.observe(seconds)
                 for request in requests:
                     self._on_durable(request)
                 group.set_result(None)

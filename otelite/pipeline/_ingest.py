@@ -22,7 +22,7 @@ from otelite.pipeline._batcher import QueuedRequest
 from otelite.pipeline._drain import DrainEstimate
 from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._group_commit import GroupCommitter
-from otelite.pipeline._stats import PipelineHealth, PipelineStats, count_items
+from otelite.pipeline._stats import PipelineHealth, PipelineReport, PipelineStats, count_items
 from otelite.pipeline._wal import WriteAheadLog
 from otelite.pipeline._writer import BatchWriter
 from otelite.storage import Storage
@@ -54,7 +54,7 @@ class IngestPipeline:
     turns requests into rows; pipelines may share one (by default each starts its own,
     with one worker, and closes it on shutdown). While a backlog lasts, spans and log
     records are inserted in whole multiples of ``row_group_rows`` (``_align``; by default
-    the backend's ``insert_rows``).
+    the backend's ``insert_rows``). ``stats`` is where it counts (a new one by default).
     """
 
     def __init__(
@@ -70,6 +70,7 @@ class IngestPipeline:
         retry_max: float = 30.0,
         flattener: FlattenPool | None = None,
         row_group_rows: int | None = None,
+        stats: PipelineStats | None = None,
     ) -> None:
         self._storage = storage
         self._owns_flattener = flattener is None
@@ -77,7 +78,7 @@ class IngestPipeline:
         self._wal_dir = wal_dir
         self._limits = limits
         self._segment_bytes = wal_segment_bytes
-        self.stats = PipelineStats()
+        self.stats = PipelineStats() if stats is None else stats
         self._writer = BatchWriter(
             storage,
             flattener=self._flattener,
@@ -106,6 +107,12 @@ class IngestPipeline:
         # Each term has one writing thread, so this needs no lock.
         failed = self._committer.bytes_failed if self._committer is not None else 0
         return self._bytes_in - self._writer.bytes_done - failed
+
+    def report(self, tenant: str) -> PipelineReport:
+        """Counts, queue and log size now, for otelite's own metrics (blocking: it looks
+        at the log's files)."""
+        wal_bytes = 0 if self._wal is None else self._wal.size_bytes()
+        return PipelineReport(tenant, self.stats, self.queued_bytes, wal_bytes)
 
     def drain_seconds(self) -> float:
         """When half the queue's bound will have been stored, at the recent rate: what a

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+from dataclasses import dataclass, field
 
 from otelite.types import (
     ExportLogsServiceRequest,
     ExportMetricsServiceRequest,
     ExportRequest,
     ExportTraceServiceRequest,
+    Signal,
 )
 
-__all__ = ["PipelineHealth", "PipelineStats", "count_items"]
+__all__ = [
+    "DURATION_BUCKETS",
+    "Durations",
+    "PipelineHealth",
+    "PipelineReport",
+    "PipelineStats",
+    "count_items",
+]
+
+DURATION_BUCKETS = (
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0
+)  # fmt: skip
+"""Upper bounds (seconds) of the buckets ``Durations`` counts in; one more holds the rest."""
+
+
+@dataclass(slots=True)
+class Durations:
+    """How long one kind of step took: counts per ``DURATION_BUCKETS`` bucket (not
+    cumulative) and their sum, for a histogram. One writing thread, like the counters."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * (len(DURATION_BUCKETS) + 1))
+    total_seconds: float = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.counts[bisect.bisect_left(DURATION_BUCKETS, seconds)] += 1
+        self.total_seconds += seconds
 
 
 @dataclass(slots=True)
@@ -37,8 +64,8 @@ class PipelineStats:
     dropped_requests: int = 0
     """Requests storage rejected as permanently unstorable, kept in the dead-letter
     directory (``<data_dir>/dead-letter``) and logged at ERROR."""
-    rejected_records: int = 0
-    """Spans, points and records that validation removed (partial success)."""
+    rejected_records: dict[Signal, int] = field(default_factory=lambda: dict.fromkeys(Signal, 0))
+    """Spans, points and records that validation removed (partial success), by signal."""
     rejected_rate_limited: int = 0
     """Requests refused because their client was over its ingest rate."""
     dropped_attributes: int = 0
@@ -47,6 +74,27 @@ class PipelineStats:
     dropped_links: int = 0
     truncated_values: int = 0
     """Attribute values cut to ``Limits.max_attribute_value_length``."""
+    retention_deleted_rows: int = 0
+    """Rows retention deleted (not counted by stores that expire rows themselves)."""
+    wal_sync_seconds: Durations = field(default_factory=Durations)
+    """Each group commit's write and fsync of the write-ahead log."""
+    flatten_seconds: Durations = field(default_factory=Durations)
+    """Each batch's turn into tables, waiting for a flatten worker included."""
+    write_seconds: Durations = field(default_factory=Durations)
+    """Each ``Storage.write`` call that succeeded."""
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineReport:
+    """One tenant's counts and the state of its queue and log, as of now."""
+
+    tenant: str
+    """The tenant id; "" for what was refused before a tenant was known."""
+    stats: PipelineStats
+    queued_bytes: int = 0
+    """Accepted bytes not yet stored."""
+    wal_bytes: int = 0
+    """The write-ahead log's size on disk."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from otelite.config import Limits
 from otelite.errors import Forbidden, InvalidRequest, Overloaded, Unavailable
 from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._ingest import IngestPipeline
-from otelite.pipeline._stats import PipelineHealth, PipelineStats
+from otelite.pipeline._stats import PipelineHealth, PipelineReport, PipelineStats
 from otelite.storage import Storage
 from otelite.tenancy import SINGLE_TENANT, check_tenant_id
 from otelite.types import ExportRequest, Signal
@@ -54,8 +54,10 @@ class Tenants:
 
     ``data_dir`` None keeps each tenant in memory. At most ``max_tenants`` exist; a write
     for one more is refused with ``Forbidden`` (retrying cannot help). ``open_storage``
-    opens a tenant's backend (the composition root chooses it). ``stats`` is where receivers
-    count what validation refused; each tenant's pipeline keeps its own.
+    opens a tenant's backend (the composition root chooses it). Each tenant counts in its
+    own ``PipelineStats`` (``stats_of``), from the first request refused for it on; ``stats``
+    counts what is refused before a tenant is known, and for tenant ids past
+    ``max_tenants``, so that the counts cannot grow without bound.
     """
 
     def __init__(
@@ -74,6 +76,7 @@ class Tenants:
         self._max = max_tenants
         self._open_storage = open_storage
         self.stats = PipelineStats()
+        self._stats: dict[str, PipelineStats] = {}
         self._tenants: dict[str, Tenant] = {}
         self._opening: dict[str, asyncio.Task[Tenant]] = {}
         self._empty: Storage | None = None
@@ -83,6 +86,26 @@ class Tenants:
     def ids(self) -> list[str]:
         """The tenants that exist, in the order they were opened."""
         return list(self._tenants)
+
+    def stats_of(self, tenant: str) -> PipelineStats:
+        """Where ``tenant``'s counts go; ``stats`` once ``max_tenants`` ids have counts and
+        this one has none and no pipeline."""
+        found = self._stats.get(tenant)
+        if found is None:
+            if len(self._stats) >= self._max:
+                return self.stats
+            found = self._stats[tenant] = PipelineStats()
+        return found
+
+    def reports(self) -> list[PipelineReport]:
+        """Every tenant's counts, queue and log size, and the unattributed counts (blocking)."""
+        reports = [PipelineReport("", self.stats)]
+        for tenant, stats in self._stats.items():
+            found = self._tenants.get(tenant)
+            reports.append(
+                PipelineReport(tenant, stats) if found is None else found.pipeline.report(tenant)
+            )
+        return reports
 
     def storages(self) -> list[Storage]:
         """Each tenant's storage (for retention)."""
@@ -143,7 +166,7 @@ class Tenants:
             found = await self._new(tenant)
         queued = sum(t.pipeline.queued_bytes for t in self._tenants.values())
         if queued >= self._limits.max_queue_bytes:
-            self.stats.rejected_overloaded += 1
+            self.stats_of(tenant).rejected_overloaded += 1
             # Tenants drain in parallel, each into its own store: room comes back when
             # the slowest has drained.
             raise Overloaded(
@@ -212,6 +235,8 @@ class Tenants:
             wal_dir=None if directory is None else directory / "wal",
             limits=self._limits,
             flattener=self._flattener,
+            # Its own counts even when refusals alone have used up stats_of's bound.
+            stats=self._stats.setdefault(tenant_id, PipelineStats()),
         )
         try:
             await pipeline.start()

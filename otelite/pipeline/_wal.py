@@ -17,6 +17,7 @@ segment and truncates the rest, so start-up never fails on a damaged tail.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import struct
@@ -148,6 +149,14 @@ class WriteAheadLog:
         """The segment files, oldest first."""
         with self._lock:
             return [segment.path for segment in self._segments]
+
+    def size_bytes(self) -> int:
+        """Bytes of the segment files on disk (a segment deleted meanwhile counts 0)."""
+        total = 0
+        for path in self.segment_paths:
+            with contextlib.suppress(FileNotFoundError):
+                total += path.stat().st_size
+        return total
 
     def records(self, after: int = 0) -> Iterator[WalRecord]:
         """Every logged record with a sequence number above ``after``, in order."""

@@ -188,6 +188,8 @@ class BatchWriter:
                 # Taken now, so that a worker that died is asked again on a retry.
                 pending, tables = tables, ()
                 flattened = _concat([part.result() for part in pending])
+                for part in pending:
+                    self._stats.flatten_seconds.observe(part.seconds)
             except PermanentError as error:
                 self._split(batch, error)
                 return
@@ -209,6 +211,7 @@ class BatchWriter:
         while True:
             try:
                 if plan.tables or plan.done:
+                    started = time.perf_counter()
                     self._storage.write(
                         WriteBatch(
                             tables=plan.tables,
@@ -216,6 +219,7 @@ class BatchWriter:
                             ingest_state=plan.progress.encode(),
                         )
                     )
+                    self._stats.write_seconds.observe(time.perf_counter() - started)
             except PermanentError:
                 raise
             except Exception as error:

@@ -68,7 +68,7 @@ async def export(
     else:
         request, rejection = _decode_valid(signal, body, decode, limits)
     if rejection.message:
-        _count(stats, rejection)
+        _count(stats, signal, rejection)
     # Each request type has one field, its list of resource envelopes.
     if request.ListFields():
         # A protobuf body that validation left unchanged already is the request serialized.
@@ -91,8 +91,8 @@ def _decode_valid(
     return request, validate(signal, request, limits, encoded_size=len(body))
 
 
-def _count(stats: PipelineStats, rejection: Rejection) -> None:
-    stats.rejected_records += rejection.count
+def _count(stats: PipelineStats, signal: Signal, rejection: Rejection) -> None:
+    stats.rejected_records[signal] += rejection.count
     stats.dropped_attributes += rejection.dropped_attributes
     stats.dropped_events += rejection.dropped_events
     stats.dropped_links += rejection.dropped_links

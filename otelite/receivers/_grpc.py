@@ -10,6 +10,7 @@ when storage cannot take writes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -64,7 +65,8 @@ class GrpcReceiver:
     finish for up to ``grace_seconds``. With ``tokens``, calls need one in their
     ``authorization: Bearer`` metadata (else UNAUTHENTICATED); with a ``certificate``, the
     receiver speaks TLS. With multi-tenancy on (``tenancy``), the ``x-scope-orgid`` metadata
-    names the tenant each call is for.
+    names the tenant each call is for. What validation refuses and
+    cuts is counted in ``stats_of(tenant)`` (``stats`` by default).
     """
 
     def __init__(
@@ -75,6 +77,7 @@ class GrpcReceiver:
         port: int = 4317,
         limits: Limits | None = None,
         stats: PipelineStats | None = None,
+        stats_of: Callable[[str], PipelineStats] | None = None,
         grace_seconds: float = 5.0,
         tokens: Tokens | None = None,
         certificate: ServerCertificate | None = None,
@@ -86,6 +89,8 @@ class GrpcReceiver:
         self._limits = limits or Limits()
         self._tenancy = tenancy or Tenancy()
         self.stats = PipelineStats() if stats is None else stats
+        # Validation's refusals and cuts count per tenant when the consumer keeps tenants.
+        self._stats_of = stats_of or (lambda tenant: self.stats)
         """Where limits count what they refuse and cut (the pipeline's, in a server)."""
         self._rate = RateLimiter.from_limits(self._limits, self.stats)
         self._grace_seconds = grace_seconds
@@ -166,7 +171,7 @@ class GrpcReceiver:
                     body,
                     decode_request_proto,
                     limits=self._limits,
-                    stats=self.stats,
+                    stats=self._stats_of(tenant),
                     tenant=tenant,
                 )
             except OteliteError as error:

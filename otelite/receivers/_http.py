@@ -75,7 +75,8 @@ class HttpReceiver:
     stops accepting connections and lets requests in flight finish for up to
     ``grace_seconds``. With ``tokens``, requests need one as a bearer token (else 401);
     with a ``certificate``, the receiver speaks HTTPS. With multi-tenancy on (``tenancy``),
-    the ``X-Scope-OrgID`` header names the tenant each request is for.
+    the ``X-Scope-OrgID`` header names the tenant each request is for. What validation
+    refuses and cuts is counted in ``stats_of(tenant)`` (``stats`` by default).
     """
 
     def __init__(
@@ -86,6 +87,7 @@ class HttpReceiver:
         port: int = 4318,
         limits: Limits | None = None,
         stats: PipelineStats | None = None,
+        stats_of: Callable[[str], PipelineStats] | None = None,
         grace_seconds: float = 5.0,
         tokens: Tokens | None = None,
         certificate: ServerCertificate | None = None,
@@ -95,6 +97,8 @@ class HttpReceiver:
         self._limits = limits or Limits()
         self._tenancy = tenancy or Tenancy()
         self.stats = PipelineStats() if stats is None else stats
+        # Validation's refusals and cuts count per tenant when the consumer keeps tenants.
+        self._stats_of = stats_of or (lambda tenant: self.stats)
         """Where limits count what they refuse and cut (the pipeline's, in a server)."""
         self._rate = RateLimiter.from_limits(self._limits, self.stats)
         self.app = Starlette(
@@ -164,7 +168,7 @@ class HttpReceiver:
                 body,
                 decode,
                 limits=self._limits,
-                stats=self.stats,
+                stats=self._stats_of(tenant),
                 tenant=tenant,
             )
         except OteliteError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.routing import Route
 
-from otelite.api import create_app
+from otelite.api import SelfMetrics, create_app
 from otelite.storage.duckdb import DuckDBStorage
 
 from .support import INGEST_TOKEN, QUERY_TOKEN, Running
@@ -24,11 +24,13 @@ SAMPLE_PATHS = {
 def api_paths() -> list[str]:
     storage = DuckDBStorage(None)
     try:
-        app = create_app(storage)
+        app = create_app(storage, self_metrics=SelfMetrics(list))
     finally:
         storage.close()
     paths = [route.path for route in app.routes if isinstance(route, Route)]
-    return [SAMPLE_PATHS.get(path, path) for path in paths if path.startswith("/api/")]
+    served = [path for path in paths if path.startswith("/api/") or path == "/metrics"]
+    # /metrics twice: otelite's own metrics, and the web UI's page for browsers.
+    return list(dict.fromkeys(SAMPLE_PATHS.get(path, path) for path in served))
 
 
 @pytest.mark.parametrize("path", api_paths())
@@ -48,6 +50,28 @@ def test_every_api_route_needs_the_query_token(guarded: Running, path: str) -> N
     assert wrong.json() == {"error": "the bearer token is not valid"}
     # 404 for the made-up trace id: past the check, the route answers as usual.
     assert allowed.status_code == (404 if "/traces/" in path else 200), allowed.text
+
+
+def test_metrics_are_a_page_for_browsers_and_guarded_series_for_programs(
+    guarded: Running,
+) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    prometheus = {
+        "Accept": "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
+    }
+    with guarded.api_client(token=None) as anonymous:
+        page = anonymous.get("/metrics", headers=browser)
+        refused = anonymous.get("/metrics", headers=prometheus)
+    with guarded.api_client(token=QUERY_TOKEN) as api:
+        scraped = api.get("/metrics", headers=prometheus)
+        plain = api.get("/metrics")
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    assert refused.status_code == 401
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("application/openmetrics-text")
+    assert scraped.text.rstrip().endswith("# EOF")
+    assert plain.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert "# TYPE otelite_records_accepted_total counter" in plain.text
 
 
 def test_unknown_paths_are_refused_before_routing(guarded: Running) -> None:
