@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from opentelemetry.proto.metrics.v1.metrics_pb2 import AGGREGATION_TEMPORALITY_DELTA, Metric
 
 from otelite.errors import InvalidRequest, Unavailable
 from otelite.query.dialects import DuckDBDialect
-from otelite.storage import Storage, WriteBatch
+from otelite.storage import Storage, WriteBatch, flatten
 from otelite.storage.duckdb import DATABASE_FILE, DuckDBStorage
 from otelite.types import (
     ExportLogsServiceRequest,
@@ -293,6 +294,24 @@ def test_a_failed_write_is_unavailable_and_stores_nothing(storage: DuckDBStorage
     assert storage.wal_position() == 1
     assert exported(storage, Signal.LOGS) == []
     storage.write(WriteBatch(logs=[logs_request()], wal_position=3))  # and it recovers
+    assert storage.wal_position() == 3
+
+
+def test_data_duckdb_refuses_is_an_invalid_request_and_stores_nothing(
+    storage: DuckDBStorage,
+) -> None:
+    storage.write(WriteBatch(traces=[trace_request()], wal_position=1))
+    spans = flatten([trace_request()], [], [])["otel_traces"]
+    # A kind DuckDB cannot turn into the column's integer: the data, not the store, is bad.
+    index = spans.schema.get_field_index("SpanKind")
+    bad = spans.set_column(index, "SpanKind", pa.array(["sideways"] * spans.num_rows))
+    with pytest.raises(InvalidRequest, match="DuckDB refused the data: Conversion Error"):
+        storage.write(
+            WriteBatch(tables={"otel_traces": bad}, logs=[logs_request()], wal_position=2)
+        )
+    assert storage.wal_position() == 1
+    assert exported(storage, Signal.LOGS) == []  # the whole batch rolled back
+    storage.write(WriteBatch(logs=[logs_request()], wal_position=3))
     assert storage.wal_position() == 3
 
 

@@ -77,6 +77,16 @@ _USER_ERRORS = (
     duckdb.PermissionException,
     duckdb.CatalogException,
 )
+# Errors that say the data itself is wrong (a value that does not convert or fit, a
+# violated constraint): writing it again cannot succeed, so the pipeline isolates the
+# request and keeps it as a dead letter instead of retrying it forever. Any other error
+# (I/O, memory, a schema someone changed) may pass or needs an operator: retried.
+_CONTENT_ERRORS = (
+    duckdb.ConversionException,
+    duckdb.OutOfRangeException,
+    duckdb.ConstraintException,
+    duckdb.TypeMismatchException,
+)
 
 
 class DuckDBStorage:
@@ -194,6 +204,9 @@ class DuckDBStorage:
                 if batch.ingest_state is not None:
                     writer.execute(f"UPDATE {_STATE} SET ingest_state = ?", [batch.ingest_state])
                 writer.commit()
+            except _CONTENT_ERRORS as error:
+                self._rollback()
+                raise InvalidRequest(f"storage: DuckDB refused the data: {error}") from error
             except duckdb.Error as error:
                 self._rollback()
                 raise Unavailable(f"storage: write failed: {error}") from error
@@ -205,8 +218,13 @@ class DuckDBStorage:
             self._writer.execute(
                 f"INSERT INTO {self._dialect.quote(name)} BY NAME SELECT * FROM {view}"
             )
-        finally:
-            self._writer.unregister(view)
+        except duckdb.Error:
+            # The failed insert aborted the transaction, so unregistering fails too, and
+            # its error must not hide this one; the next register replaces the view.
+            with contextlib.suppress(duckdb.Error):
+                self._writer.unregister(view)
+            raise
+        self._writer.unregister(view)
 
     def _rollback(self) -> None:
         # A failure may already have ended the transaction: nothing left to roll back then.
