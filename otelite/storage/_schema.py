@@ -31,6 +31,8 @@ __all__ = [
     "METRICS_SUM",
     "METRICS_SUMMARY",
     "METRIC_TABLES",
+    "NEWER_SCHEMA",
+    "SCHEMA_VERSION",
     "TABLES",
     "TRACES",
     "TRACE_ID_TS",
@@ -268,3 +270,21 @@ def table_name(schema: pa.Schema) -> str:
 
 
 TABLES: tuple[pa.Schema, ...] = (TRACES, TRACE_ID_TS, LOGS, *METRIC_TABLES.values())
+
+SCHEMA_VERSION = 3
+"""The version of the layout otelite writes, recorded in every store it opens.
+
+A store recorded at an older version is brought up to this one when it opens (DuckDB:
+1, attribute maps as ``MAP`` columns; 2, maps as structs of two lists; 3, span ends as
+offsets. ClickHouse: otelite's extra columns are added to tables that lack them). A store
+recorded at a newer version was written by a newer otelite, which may have changed what
+this one would write into: it is refused, with what to do. Stores from before versions
+were recorded count as 0.
+"""
+
+NEWER_SCHEMA = (
+    "storage: {where} was written by a newer otelite (storage schema {found}; this otelite "
+    "knows up to {known}): upgrade otelite (every process sharing the store), or point it "
+    "at another store"
+)
+"""The refusal, for every backend (``str.format`` with ``where``, ``found``, ``known``)."""

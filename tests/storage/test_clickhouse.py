@@ -13,6 +13,7 @@ import pytest
 from otelite.config import StorageLocation, parse_storage
 from otelite.errors import Unavailable
 from otelite.storage import Storage, WriteBatch, open_storage
+from otelite.storage._schema import SCHEMA_VERSION
 from otelite.storage.clickhouse import ClickHouseStorage
 from otelite.storage.clickhouse._ddl import create_statements
 from otelite.storage.clickhouse._tables import DATA_TABLES
@@ -466,3 +467,48 @@ def test_a_severity_number_outside_the_exporters_column_is_kept(location: Storag
             [300],
         )
         assert rows.column("n")[0].as_py() == 1
+
+
+# --- schema versions ---------------------------------------------------------------------------
+
+
+def test_tables_a_newer_otelite_wrote_into_are_refused(location: StorageLocation) -> None:
+    with open_storage(location, None) as store:
+        store.write(WriteBatch(traces=[trace_request()], wal_position=1))
+    state = f"`{location.database}`.otelite_state"
+    with admin() as client:
+        assert client.command(f"SELECT max(SchemaVersion) FROM {state}") == SCHEMA_VERSION
+        client.command(
+            f"INSERT INTO {state} (Writer, Insert, WalPosition, IngestState, SchemaVersion)"
+            f" VALUES ('newer', 1, 5, '', {SCHEMA_VERSION + 1})"
+        )
+    message = (
+        rf"written by a newer otelite \(storage schema {SCHEMA_VERSION + 1}; this otelite "
+        rf"knows up to {SCHEMA_VERSION}\): upgrade otelite"
+    )
+    with pytest.raises(Unavailable, match=message):
+        open_storage(location, None)
+    with pytest.raises(Unavailable, match=message):
+        open_storage(location, None, create_schema=False)
+
+
+def test_a_state_table_from_before_versions_gets_the_version(location: StorageLocation) -> None:
+    with admin() as client:
+        client.command(f"CREATE DATABASE `{location.database}`")
+        client.command(
+            f"CREATE TABLE `{location.database}`.otelite_state (Writer String, Insert UInt64,"
+            " WalPosition Int64, IngestState String)"
+            " ENGINE = ReplacingMergeTree(Insert) ORDER BY Writer"
+        )
+        client.command(
+            f"INSERT INTO `{location.database}`.otelite_state VALUES ('older', 1, 7, '')"
+        )
+    with open_storage(location, None) as store:
+        store.write(WriteBatch(logs=[logs_request()], wal_position=1))
+    with admin() as client:
+        versions = client.query(
+            f"SELECT Writer, argMax(SchemaVersion, Insert) FROM `{location.database}`"
+            ".otelite_state GROUP BY Writer ORDER BY Writer = 'older'"
+        ).result_rows
+    # The older writer's rows read as version 0; this one records the current version.
+    assert [version for _, version in versions] == [SCHEMA_VERSION, 0]

@@ -9,9 +9,10 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from otelite.errors import Unavailable
 from otelite.query.dialects import DuckDBDialect
 from otelite.storage import WriteBatch, flatten
-from otelite.storage._schema import TABLES, TRACES, table_name
+from otelite.storage._schema import SCHEMA_VERSION, TABLES, TRACES, table_name
 from otelite.storage._traces import END_OFFSET
 from otelite.storage.duckdb import DATABASE_FILE, DuckDBStorage
 from otelite.storage.duckdb._layout import (
@@ -130,9 +131,36 @@ def test_a_file_with_map_columns_is_converted_in_place_and_loses_nothing(tmp_pat
         types = _column_types(store)
     assert types["SpanAttributes"].startswith("STRUCT")
     assert "MAP(" not in types["Events"]
-    # Opening again finds nothing left to convert.
+    # Opening again finds nothing left to convert; the file records the current version.
     with DuckDBStorage(data_dir) as store:
         assert migrations(DuckDBDialect(), "otel_traces", TRACES, _column_types(store)) == []
+        version = store.query("SELECT schema_version AS v FROM otelite_state").to_pylist()
+    assert version == [{"v": SCHEMA_VERSION}]
+
+
+def test_a_file_a_newer_otelite_wrote_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with DuckDBStorage(data_dir) as store:
+        store.write(WriteBatch(traces=[trace_request()], wal_position=4))
+    connection = duckdb.connect(str(data_dir / DATABASE_FILE))
+    connection.execute("UPDATE otelite_state SET schema_version = ?", [SCHEMA_VERSION + 1])
+    # As a newer otelite might have left it: a column this one does not know.
+    connection.execute('ALTER TABLE otel_traces ADD COLUMN "Future" VARCHAR')
+    connection.close()
+    message = (
+        rf"written by a newer otelite \(storage schema {SCHEMA_VERSION + 1}; this otelite "
+        rf"knows up to {SCHEMA_VERSION}\): upgrade otelite"
+    )
+    with pytest.raises(Unavailable, match=message):
+        DuckDBStorage(data_dir)
+    connection = duckdb.connect(str(data_dir / DATABASE_FILE), read_only=True)
+    try:
+        assert connection.execute("SELECT schema_version FROM otelite_state").fetchall() == [
+            (SCHEMA_VERSION + 1,)
+        ]
+        assert connection.execute("SELECT count(*) FROM otel_traces").fetchall() == [(4,)]
+    finally:
+        connection.close()
 
 
 def test_a_file_with_span_ends_keeps_every_end_exactly(tmp_path: Path) -> None:

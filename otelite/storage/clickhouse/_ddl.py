@@ -8,6 +8,7 @@ from otelite.storage.clickhouse._tables import (
     LOGS,
     METRICS,
     STATE,
+    STATE_COLUMNS,
     TRACE_ID_TS,
     TRACES,
     Column,
@@ -76,11 +77,10 @@ def create_statements(
         " min(toDateTime(Timestamp)) AS Start, max(toDateTime(Timestamp)) AS End"
         f" FROM {ddl.local(TRACES.name)} WHERE TraceId != '' GROUP BY TraceId"
     )
-    # One row per insert otelite finished: which write-ahead-log position its writer (one
-    # per write-ahead log) has stored up to. Merges keep each writer's latest.
+    # Merges keep each writer's latest row.
     statements += ddl.table(
         STATE,
-        ["Writer String", "Insert UInt64", "WalPosition Int64", "IngestState String"],
+        [column.ddl() for column in STATE_COLUMNS],
         "ReplacingMergeTree",
         "ORDER BY Writer",
         version="Insert",
@@ -125,19 +125,20 @@ def missing_columns(
     not listed (creating it is ``create_statements``'s job).
     """
     missing: dict[str, list[Column]] = {}
-    for table in DATA_TABLES:
-        name = table.name if cluster is None else f"{table.name}_local"
+    tables = [(table.name, table.columns) for table in DATA_TABLES]
+    for table_name, columns in [*tables, (STATE, STATE_COLUMNS)]:
+        name = table_name if cluster is None else f"{table_name}_local"
         if name not in existing:
             continue
         have = existing[name]
         absent = [
             column
-            for column in table.columns
+            for column in columns
             if column.name not in have
             and not any(field.startswith(column.name + ".") for field in have)
         ]
         if absent:
-            missing[table.name] = absent
+            missing[table_name] = absent
     return missing
 
 

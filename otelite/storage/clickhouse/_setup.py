@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from otelite.errors import Unavailable
+from otelite.storage._schema import NEWER_SCHEMA, SCHEMA_VERSION
 from otelite.storage.clickhouse._ddl import (
     add_column_statements,
     create_statements,
@@ -34,8 +35,25 @@ def prepare(
     """Create what is missing and apply the retention (``create``), or check that nothing
     is missing; raises ``Unavailable`` saying what is missing and how to add it."""
     if create:
+        _check_schema_version(admin, database, where)
         _create(admin, database, retention_seconds, cluster)
     _check_columns(admin, database, where, cluster, add=create)
+    _check_schema_version(admin, database, where)
+
+
+def _check_schema_version(admin: Client, database: str, where: str) -> None:
+    """Refuse tables a newer otelite wrote into (before changing anything, when asked to
+    create: then again once the columns are certain to be there)."""
+    recorded = admin.query(
+        "SELECT count() FROM system.columns WHERE database = {d:String}"
+        " AND table = {t:String} AND name = 'SchemaVersion'",
+        parameters={"d": database, "t": STATE},
+    ).result_rows
+    if not recorded or not recorded[0][0]:
+        return  # no otelite yet, or only one from before versions were recorded
+    found = int(admin.command(f"SELECT max(SchemaVersion) FROM `{database}`.`{STATE}`"))
+    if found > SCHEMA_VERSION:
+        raise Unavailable(NEWER_SCHEMA.format(where=where, found=found, known=SCHEMA_VERSION))
 
 
 def _create(

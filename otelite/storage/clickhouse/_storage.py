@@ -33,7 +33,7 @@ from otelite.errors import InvalidRequest, PermanentError, Unavailable
 from otelite.query.dialects import ClickHouseDialect
 from otelite.storage._base import WriteBatch, flatten
 from otelite.storage._reading import ExportSource, SpanDeduplicator, chunked, export_sources
-from otelite.storage._schema import TRACE_ID_TS, TRACES, table_name
+from otelite.storage._schema import SCHEMA_VERSION, TRACE_ID_TS, TRACES, table_name
 from otelite.storage._traces import traces_from_table
 from otelite.storage.clickhouse._ddl import delete_statement
 from otelite.storage.clickhouse._errors import message, refuses_content, refuses_statement
@@ -197,8 +197,14 @@ class ClickHouseStorage:
                     self._insert_table(client, name, table, insert, part)
                 client.insert(
                     STATE,
-                    [[self._writer, insert, position, state]],
-                    column_names=["Writer", "Insert", "WalPosition", "IngestState"],
+                    [[self._writer, insert, position, state, SCHEMA_VERSION]],
+                    column_names=[
+                        "Writer",
+                        "Insert",
+                        "WalPosition",
+                        "IngestState",
+                        "SchemaVersion",
+                    ],
                     settings=self._insert_settings,
                 )
             except Exception as error:

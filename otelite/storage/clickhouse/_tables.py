@@ -24,6 +24,7 @@ __all__ = [
     "LOGS",
     "METRICS",
     "STATE",
+    "STATE_COLUMNS",
     "TRACES",
     "TRACE_ID_TS",
     "Column",
@@ -61,6 +62,18 @@ class Column:
 
 def _extra(name: str, type_: str, default: str | None = None, codec: str | None = _ZSTD) -> Column:
     return Column(name, type_, codec=codec, default=default, extra=True)
+
+
+STATE_COLUMNS = (
+    Column("Writer", "String", codec=None),
+    Column("Insert", "UInt64", codec=None),
+    Column("WalPosition", "Int64", codec=None),
+    Column("IngestState", "String", codec=None),
+    # Added after the table was first made: a default, so older rows read as version 0.
+    Column("SchemaVersion", "UInt32", codec=None, default="0"),
+)
+"""``otelite_state``: one row per insert otelite finished, with the write-ahead-log position
+its writer (one per log) has stored up to, and the storage schema it wrote."""
 
 
 def _per_item(sibling: str, value: str) -> str:

@@ -31,7 +31,14 @@ from otelite.errors import InvalidRequest, Unavailable
 from otelite.query.dialects import DuckDBDialect
 from otelite.storage._base import WriteBatch, flatten
 from otelite.storage._reading import ExportSource, SpanDeduplicator, chunked, export_sources
-from otelite.storage._schema import TABLES, TRACE_ID_TS, TRACES, table_name
+from otelite.storage._schema import (
+    NEWER_SCHEMA,
+    SCHEMA_VERSION,
+    TABLES,
+    TRACE_ID_TS,
+    TRACES,
+    table_name,
+)
 from otelite.storage._traces import traces_from_table
 from otelite.storage.duckdb._layout import (
     batch_from_stored,
@@ -117,11 +124,14 @@ class DuckDBStorage:
             if data_dir is not None:
                 data_dir.mkdir(parents=True, exist_ok=True)
             self._db = duckdb.connect(path, config=config)
-            self._create_tables()
+            self._create_tables(path)
             self._create_indexes()
             self._writer = self._db.cursor()
         except (OSError, duckdb.Error) as error:
             raise Unavailable(f"storage: cannot open {path}: {error}") from error
+        except Unavailable:
+            self._db.close()
+            raise
         self._persistent = data_dir is not None
         self._dialect = DuckDBDialect()
         self._local = threading.local()
@@ -130,8 +140,9 @@ class DuckDBStorage:
         self._write_lock = threading.Lock()  # one write or retention pass at a time
         self._closed = False
 
-    def _create_tables(self) -> None:
+    def _create_tables(self, where: str) -> None:
         dialect = DuckDBDialect()
+        self._check_schema_version(where)
         for schema in TABLES:
             name = table_name(schema)
             self._db.execute(dialect.create_table(name, stored_schema(schema)))
@@ -153,6 +164,23 @@ class DuckDBStorage:
         self._db.execute(
             f"ALTER TABLE {_STATE} ADD COLUMN IF NOT EXISTS ingest_state VARCHAR DEFAULT ''"
         )
+        self._db.execute(
+            f"ALTER TABLE {_STATE} ADD COLUMN IF NOT EXISTS schema_version INTEGER DEFAULT 0"
+        )
+        self._db.execute(f"UPDATE {_STATE} SET schema_version = ?", [SCHEMA_VERSION])
+
+    def _check_schema_version(self, where: str) -> None:
+        """Refuse a file a newer otelite wrote, before anything in it is changed."""
+        recorded = self._db.execute(
+            "SELECT 1 FROM information_schema.columns "
+            "WHERE table_name = ? AND column_name = 'schema_version'",
+            [_STATE],
+        ).fetchall()
+        if not recorded:
+            return  # a new file, or one from before versions were recorded
+        [(found,)] = self._db.execute(f"SELECT max(schema_version) FROM {_STATE}").fetchall()
+        if found is not None and found > SCHEMA_VERSION:
+            raise Unavailable(NEWER_SCHEMA.format(where=where, found=found, known=SCHEMA_VERSION))
 
     def _create_indexes(self) -> None:
         # Trace ids are random, so zone maps cannot skip any of the trace-id table: without
