@@ -49,11 +49,16 @@ bench: $(DEV_STAMP)
 bench-quick: $(DEV_STAMP)
 	$(BIN)/python -m bench --quick
 
-# Longer runs of what `make test` runs briefly (tests/hardening): 5,000 examples per fuzzed
-# property, and 100 kill -9 cycles during ingest.
+# Longer runs of what `make test` runs briefly: 5,000 examples per hypothesis-fuzzed
+# property (tests/hardening), then atheris on each target of fuzz/ for a million executions
+# (FUZZ_RUNS), growing fuzz/corpus/, which `make test` replays; and 100 kill -9 cycles
+# during ingest.
+FUZZ_RUNS ?= 1000000
 fuzz: $(DEV_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,fuzz]'
 	OTELITE_FUZZ_EXAMPLES=$${OTELITE_FUZZ_EXAMPLES:-5000} $(BIN)/python -m pytest -q \
 		-p no:cacheprovider --timeout=0 tests/hardening/test_fuzz.py
+	$(BIN)/python -m fuzz all --runs $(FUZZ_RUNS)
 
 crash-loop: $(DEV_STAMP)
 	OTELITE_CRASH_CYCLES=$${OTELITE_CRASH_CYCLES:-100} $(BIN)/python -m pytest -q -s \
