@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -271,7 +270,8 @@ def test_metric_emptied_of_points_is_pruned_but_one_that_came_empty_is_kept() ->
     assert [m.name for m in request.resource_metrics[0].scope_metrics[0].metrics] == ["empty"]
 
 
-def test_happy_path_is_cheap() -> None:
+def test_a_large_valid_request_passes_whole_and_unchanged() -> None:
+    # What validation costs a span is measured by bench/flatten.py, not here.
     request = ExportTraceServiceRequest()
     for _ in range(10):
         spans = request.resource_spans.add().scope_spans.add().spans
@@ -282,7 +282,6 @@ def test_happy_path_is_cheap() -> None:
                 start_time_unix_nano=1,
                 end_time_unix_nano=2,
             )
-    started = time.perf_counter()
+    before = request.SerializeToString()
     assert validate(Signal.TRACES, request) == Rejection()
-    # About a microsecond per span here; the bound leaves room for slow CI machines.
-    assert time.perf_counter() - started < 1.0
+    assert request.SerializeToString() == before

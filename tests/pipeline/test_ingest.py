@@ -234,7 +234,8 @@ async def test_batch_closes_after_max_delay(tmp_path: Path) -> None:
     started = time.monotonic()
     await pipeline.consume(Signal.METRICS, make_metrics("lonely"))
     await _wait_for(lambda: storage.tags() == ["lonely"])
-    assert 0.05 < time.monotonic() - started < 2
+    # Not before the delay, though nothing else came (how much later is the machine's).
+    assert time.monotonic() - started >= 0.1
     await pipeline.shutdown()
 
 
@@ -312,14 +313,13 @@ async def test_unstorable_request_is_dropped_and_the_rest_stored(tmp_path: Path)
 
 async def test_shutdown_drains_queue_and_empties_the_log(tmp_path: Path) -> None:
     storage = RecordingStorage()
-    pipeline = make_pipeline(storage, tmp_path, max_batch_delay=30)
+    # A batch delay of an hour: a shutdown that waited for it would hit the test timeout.
+    pipeline = make_pipeline(storage, tmp_path, max_batch_delay=3600)
     await pipeline.start()
     await asyncio.gather(
         *(pipeline.consume(Signal.TRACES, make_traces(f"d{i}")) for i in range(10))
     )
-    started = time.monotonic()
     await pipeline.shutdown()
-    assert time.monotonic() - started < 5
     assert sorted(storage.tags()) == sorted(f"d{i}" for i in range(10))
     assert list(tmp_path.iterdir()) == []
     assert not pipeline.ready
