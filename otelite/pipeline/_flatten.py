@@ -214,7 +214,10 @@ class PendingTables:
         Raises ``InvalidRequest`` when the requests cannot be flattened (retrying the same
         requests cannot help) and ``Unavailable`` when the worker died (retrying can).
         """
-        return self._future.result()
+        tables = self._future.result()
+        if not self.seconds:  # woken before the callback ran: it is about now
+            self.seconds = time.perf_counter() - self._submitted
+        return tables
 
 
 class _Worker:

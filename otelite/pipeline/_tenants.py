@@ -100,7 +100,8 @@ class Tenants:
     def reports(self) -> list[PipelineReport]:
         """Every tenant's counts, queue and log size, and the unattributed counts (blocking)."""
         reports = [PipelineReport("", self.stats)]
-        for tenant, stats in self._stats.items():
+        # A copy: this runs in a thread while the event loop may add tenants.
+        for tenant, stats in list(self._stats.items()):
             found = self._tenants.get(tenant)
             reports.append(
                 PipelineReport(tenant, stats) if found is None else found.pipeline.report(tenant)
