@@ -1,6 +1,9 @@
 """Seed inputs: small valid requests of every signal, as protobuf and as OTLP/JSON.
 
-Mutating valid requests reaches far deeper into the decoders than random bytes do.
+Mutating valid requests reaches far deeper into the decoders than random bytes do. Their
+times are those of when they were written: in the past from then on, which validation
+accepts (it bounds how far ahead a time may be, not how far back), so they reach the
+flattening after it.
 """
 
 from __future__ import annotations
