@@ -9,11 +9,9 @@ before the process exits.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from otelite.pipeline import (
     IngestPipeline,
     PipelineReport,
     PipelineStats,
+    Retention,
     Tenants,
 )
 from otelite.receivers import GrpcReceiver, HttpReceiver, UvicornServer
@@ -44,8 +43,6 @@ from otelite.tenancy import SINGLE_TENANT
 __all__ = ["Endpoints", "Server", "run"]
 
 log = logging.getLogger("otelite")
-
-_RETENTION_INTERVAL_SECONDS = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +95,7 @@ class Server:
         self._api: UvicornServer | None = None
         self._grpc: GrpcReceiver | None = None
         self._http: HttpReceiver | None = None
-        self._retention: asyncio.Task[None] | None = None
+        self._retention: Retention | None = None
         # Flattening runs in worker processes shared by every pipeline (one per tenant).
         self._flattener: FlattenPool | None = None
         # For the web UI; set once the receivers listen, so it names their bound ports.
@@ -207,14 +204,13 @@ class Server:
             tenant_required=config.tenancy.enabled and config.tenancy.default_tenant is None,
         )
         if config.retention_seconds:
-            self._retention = asyncio.create_task(self._enforce_retention(config.retention_seconds))
+            self._retention = Retention(self._stores, retention_seconds=config.retention_seconds)
+            self._retention.start()
 
     async def shutdown(self) -> None:
         """Stop accepting, store everything accepted, close storage. Safe to call twice."""
         if self._retention is not None:
-            self._retention.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._retention
+            await self._retention.shutdown()
             self._retention = None
         for component in (self._http, self._grpc):
             if component is not None:
@@ -271,24 +267,6 @@ class Server:
             return [(self._storage, self._pipeline.stats)]
         tenants = self._tenants
         return [(tenants.storage(tenant), tenants.stats_of(tenant)) for tenant in tenants.ids]
-
-    async def _enforce_retention(self, retention_seconds: float) -> None:
-        while True:
-            cutoff = time.time_ns() - int(retention_seconds * 1e9)
-            for storage, stats in self._stores():
-                try:
-                    deleted = await asyncio.to_thread(storage.delete_before, cutoff)
-                except Exception:
-                    log.exception("retention: deleting old data failed; will try again")
-                else:
-                    stats.retention_deleted_rows += deleted
-                    if deleted:
-                        log.info(
-                            "retention: deleted %d rows older than %.0fs",
-                            deleted,
-                            retention_seconds,
-                        )
-            await asyncio.sleep(_RETENTION_INTERVAL_SECONDS)
 
 
 def _warn_about_other_mode(config: Config) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from otelite.pipeline._consumer import Consumer, InMemoryConsumer
 from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._ingest import IngestPipeline
+from otelite.pipeline._retention import Retention, RetentionTargets
 from otelite.pipeline._stats import (
     DURATION_BUCKETS,
     Durations,
@@ -26,6 +27,8 @@ __all__ = [
     "PipelineHealth",
     "PipelineReport",
     "PipelineStats",
+    "Retention",
+    "RetentionTargets",
     "Tenant",
     "Tenants",
     "count_items",
