@@ -35,22 +35,31 @@ def split(data: bytes) -> tuple[Signal, bytes]:
 def otlp_protobuf(data: bytes) -> None:
     """A binary OTLP body, as OTLP/gRPC and OTLP/HTTP protobuf receive it."""
     signal, body = split(data)
-    try:
-        request = decode_request_proto(signal, body)
-    except InvalidRequest:
-        return
-    validate(signal, request, _LIMITS, body=body)
-    _store(signal, request)
+    _receive(signal, body, decode_request_proto, binary=True)
 
 
 def otlp_json(data: bytes) -> None:
     """An OTLP/JSON body, as OTLP/HTTP JSON receives it."""
     signal, body = split(data)
+    _receive(signal, body, decode_request_json, binary=False)
+
+
+def _receive(
+    signal: Signal,
+    body: bytes,
+    decode: Callable[[Signal, bytes], ExportRequest],
+    *,
+    binary: bool,
+) -> None:
+    """Decode, validate (told the body, or its size, as the receivers tell it), store."""
     try:
-        request = decode_request_json(signal, body)
+        request = decode(signal, body)
     except InvalidRequest:
         return
-    validate(signal, request, _LIMITS, encoded_size=len(body))
+    if binary:
+        validate(signal, request, _LIMITS, body=body)
+    else:
+        validate(signal, request, _LIMITS, encoded_size=len(body))
     _store(signal, request)
 
 

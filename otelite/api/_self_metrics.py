@@ -38,7 +38,6 @@ PipelineReports = Callable[[], Iterable[PipelineReport]]
 """Every tenant's pipeline report, as of now (blocking)."""
 
 _QUERY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-_ACCEPTED = {Signal.TRACES: "spans", Signal.METRICS: "data_points", Signal.LOGS: "log_records"}
 
 
 class SelfMetrics:
@@ -218,7 +217,7 @@ class _PipelineCollector(Collector):
         for report in reports:
             for signal in Signal:
                 tenant_signal = [report.tenant, signal.value]
-                accepted.add_metric(tenant_signal, getattr(report.stats, _ACCEPTED[signal]))
+                accepted.add_metric(tenant_signal, report.stats.accepted(signal))
                 refused.add_metric(
                     [*tenant_signal, "invalid"], report.stats.rejected_records[signal]
                 )

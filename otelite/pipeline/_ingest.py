@@ -327,9 +327,4 @@ class IngestPipeline:
         stats = self.stats
         stats.requests += 1
         stats.bytes_accepted += size
-        if signal is Signal.TRACES:
-            stats.spans += items
-        elif signal is Signal.METRICS:
-            stats.data_points += items
-        else:
-            stats.log_records += items
+        stats.count_accepted(signal, items)

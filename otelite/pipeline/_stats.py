@@ -83,6 +83,21 @@ class PipelineStats:
     write_seconds: Durations = field(default_factory=Durations)
     """Each ``Storage.write`` call that succeeded."""
 
+    def count_accepted(self, signal: Signal, items: int) -> None:
+        """Add ``items`` accepted spans, data points or log records."""
+        if signal is Signal.TRACES:
+            self.spans += items
+        elif signal is Signal.METRICS:
+            self.data_points += items
+        else:
+            self.log_records += items
+
+    def accepted(self, signal: Signal) -> int:
+        """Spans, data points or log records accepted so far."""
+        if signal is Signal.TRACES:
+            return self.spans
+        return self.data_points if signal is Signal.METRICS else self.log_records
+
 
 @dataclass(frozen=True, slots=True)
 class PipelineReport:

@@ -34,16 +34,15 @@ def prepare(
 ) -> None:
     """Create what is missing and apply the retention (``create``), or check that nothing
     is missing; raises ``Unavailable`` saying what is missing and how to add it."""
+    _check_schema_version(admin, database, where)
     if create:
-        _check_schema_version(admin, database, where)
         _create(admin, database, retention_seconds, cluster)
     _check_columns(admin, database, where, cluster, add=create)
-    _check_schema_version(admin, database, where)
 
 
 def _check_schema_version(admin: Client, database: str, where: str) -> None:
-    """Refuse tables a newer otelite wrote into (before changing anything, when asked to
-    create: then again once the columns are certain to be there)."""
+    """Refuse tables a newer otelite wrote into, before anything is changed. A state table
+    without the column is from before versions (its rows are version 0) or is not there."""
     recorded = admin.query(
         "SELECT count() FROM system.columns WHERE database = {d:String}"
         " AND table = {t:String} AND name = 'SchemaVersion'",
