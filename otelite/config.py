@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from otelite.access import Right, TokenEntry
 
 __all__ = [
     "Access",
@@ -92,12 +95,13 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class Access:
-    """Who may connect. No tokens leaves a port open; tokens are never part of a repr."""
+    """Who may connect. A port no token has a right to stays open; tokens are never shown."""
 
-    ingest_tokens: tuple[str, ...] = field(default=(), repr=False)
-    """Bearer tokens the OTLP receivers accept (gRPC and HTTP)."""
-    query_tokens: tuple[str, ...] = field(default=(), repr=False)
-    """Bearer tokens the query API accepts; /healthz, /readyz and the UI's page stay open."""
+    tokens: tuple[TokenEntry, ...] = field(default=(), repr=False)
+    """Bearer tokens (as digests) with their rights and tenants (``read_tokens``). The OTLP
+    receivers need one with the ingest right once any has it; the query API one with the
+    query right (``/metrics``: operator) once any has either. /healthz, /readyz and the UI's
+    page stay open."""
     tls_cert: Path | None = None
     """PEM certificate (chain) for TLS on all three ports; with ``tls_key``."""
     tls_key: Path | None = None
@@ -109,6 +113,10 @@ class Access:
     @property
     def tls(self) -> bool:
         return self.tls_cert is not None
+
+    def tokens_for(self, *rights: Right) -> tuple[TokenEntry, ...]:
+        """The tokens that hold one of ``rights``; a port guarded by them is open without."""
+        return tuple(t for t in self.tokens if any(t.grant.holds(r) for r in rights))
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,3 +257,11 @@ class Config:
     """False: the ClickHouse tables exist already (``--no-create-schema``)."""
     clickhouse_cluster: str | None = None
     """Create replicated tables ``ON CLUSTER`` this cluster, with Distributed ones over them."""
+
+    def __post_init__(self) -> None:
+        bound = next((t.grant.name for t in self.access.tokens if t.grant.bound), None)
+        if bound is not None and not self.tenancy.enabled:
+            raise ValueError(
+                f"{bound}: tenant= needs multi-tenancy (--multi-tenant); without it every "
+                "token reads and writes the one tenant there is"
+            )

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from otelite.access import ServerCertificate, Tokens
+from otelite.access import Right, ServerCertificate, Tokens
 from otelite.api import (
     PipelineReports,
     SelfMetrics,
@@ -111,8 +111,8 @@ class Server:
             self._grpc.port,
             self._http.port,
             tls=access.tls,
-            ingest_auth=bool(access.ingest_tokens),
-            query_auth=bool(access.query_tokens),
+            ingest_auth=bool(access.tokens_for(Right.INGEST)),
+            query_auth=bool(access.tokens_for(Right.QUERY, Right.OPERATOR)),
             multi_tenant=self.config.tenancy.enabled,
         )
 
@@ -123,8 +123,11 @@ class Server:
         if access.tls_cert is not None and access.tls_key is not None:
             # Checked before anything starts, so a bad file stops the process at once.
             certificate = ServerCertificate.load(access.tls_cert, access.tls_key)
-        ingest_tokens = Tokens(access.ingest_tokens) if access.ingest_tokens else None
-        query_tokens = Tokens(access.query_tokens) if access.query_tokens else None
+        # A port is guarded once some token has a right there; its guard knows every token,
+        # so a token without the right is told so (403) rather than called unknown (401).
+        every_token = Tokens(access.tokens) if access.tokens else None
+        ingest_tokens = every_token if access.tokens_for(Right.INGEST) else None
+        query_tokens = every_token if access.tokens_for(Right.QUERY, Right.OPERATOR) else None
         if config.data_dir is not None:
             config.data_dir.mkdir(parents=True, exist_ok=True)
             _warn_about_other_mode(config)
@@ -314,3 +317,4 @@ def run(config: Config) -> int:
     """Run otelite until SIGINT or SIGTERM; returns the process exit code."""
     logging.basicConfig(level=logging.INFO, format="otelite: %(message)s")
     return asyncio.run(_serve(config))
+

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from otelite.config import Tenancy
-from otelite.errors import InvalidRequest
+from otelite.errors import Forbidden, InvalidRequest
 
 __all__ = [
     "MAX_TENANT_ID_BYTES",
@@ -43,28 +43,38 @@ def check_tenant_id(value: str, *, what: str = "X-Scope-OrgID") -> str:
     raise InvalidRequest(f"{what} {_shown(value)} {_problem(value)}; {_RULE}")
 
 
-def tenant_of(values: Sequence[str], tenancy: Tenancy) -> str:
+def tenant_of(values: Sequence[str], tenancy: Tenancy, *, allowed: frozenset[str] | None) -> str:
     """The tenant of a request that carried the header ``values`` (all of them, in order).
 
     Without multi-tenancy that is ``SINGLE_TENANT`` whatever was sent. With it, a request
-    without the header goes to the default tenant, or is refused when there is none; a
-    request with the header twice is refused, so that no proxy in front can read one
-    tenant while otelite reads another.
+    with the header twice is refused, so that no proxy in front can read one tenant while
+    otelite reads another. ``allowed`` are the tenants the request's token may use (None:
+    any): another is refused (``Forbidden``). A request without the header goes to the
+    token's tenant when it has exactly one, else to the default tenant, else is refused.
     """
     if not tenancy.enabled:
         return SINGLE_TENANT
-    if not values:
-        if tenancy.default_tenant is not None:
-            return tenancy.default_tenant
-        raise InvalidRequest(
-            "X-Scope-OrgID header required: this otelite keeps tenants apart "
-            "(multi-tenant mode) and needs to know whose data this is"
-        )
     if len(values) > 1:
         raise InvalidRequest(
             f"X-Scope-OrgID sent {len(values)} times; send one tenant id per request"
         )
-    return check_tenant_id(values[0])
+    if values:
+        tenant = check_tenant_id(values[0])
+    elif allowed is not None and len(allowed) == 1:
+        return next(iter(allowed))
+    elif tenancy.default_tenant is not None:
+        tenant = tenancy.default_tenant
+    else:
+        raise InvalidRequest(
+            "X-Scope-OrgID header required: this otelite keeps tenants apart "
+            "(multi-tenant mode) and needs to know whose data this is"
+        )
+    if allowed is not None and tenant not in allowed:
+        raise Forbidden(
+            f"this bearer token may not use tenant {tenant!r}; "
+            f"it may use {', '.join(sorted(map(repr, allowed))) or 'none'}"
+        )
+    return tenant
 
 
 def _problem(value: str) -> str:

@@ -95,9 +95,19 @@ def register(commands: _args.Commands) -> None:
     _add_limits(p.add_argument_group("limits", "See SECURITY.md for what each limit does."))
     access = p.add_argument_group(
         "access",
-        "Tokens are also read, comma-separated, from $OTELITE_INGEST_TOKENS and "
-        "$OTELITE_QUERY_TOKENS (they are never taken as arguments, which other users can see). "
-        "/healthz, /readyz and the web UI's page and static files stay open.",
+        "A token file has a token (or sha256:<its digest>) per line, optionally followed by "
+        "tenant=a,b (needs --multi-tenant) and rights=ingest,query,operator; see SECURITY.md. "
+        "Plain tokens are also read, comma-separated, from $OTELITE_TOKENS, "
+        "$OTELITE_INGEST_TOKENS and $OTELITE_QUERY_TOKENS (never from arguments, which other "
+        "users can see). /healthz, /readyz and the web UI's page and static files stay open.",
+    )
+    access.add_argument(
+        "--token-file",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="bearer tokens with their tenants and rights (repeatable)",
     )
     access.add_argument(
         "--ingest-token-file",
@@ -105,7 +115,7 @@ def register(commands: _args.Commands) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="bearer tokens the OTLP receivers accept, one per line (repeatable)",
+        help="bearer tokens with the ingest right only (repeatable)",
     )
     access.add_argument(
         "--query-token-file",
@@ -113,7 +123,7 @@ def register(commands: _args.Commands) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="bearer tokens the query API and UI accept, one per line (repeatable)",
+        help="bearer tokens with the query (and operator) rights only (repeatable)",
     )
     access.add_argument(
         "--tls-cert", type=Path, metavar="FILE", help="PEM certificate: serve every port over TLS"
@@ -154,7 +164,7 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
     ``--multi-tenant``.
     """
     # Imported here so that client commands do not load the server's dependencies.
-    from otelite.access import read_tokens
+    from otelite.access import Right, read_tokens
 
     if not args.multi_tenant and args.default_tenant is not None:
         raise ValueError("--default-tenant needs --multi-tenant")
@@ -170,8 +180,23 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
         clickhouse_cluster=args.clickhouse_cluster,
         limits=_limits_from_args(args),
         access=Access(
-            ingest_tokens=read_tokens(environ.get("OTELITE_INGEST_TOKENS"), args.ingest_token_file),
-            query_tokens=read_tokens(environ.get("OTELITE_QUERY_TOKENS"), args.query_token_file),
+            tokens=(
+                read_tokens(
+                    environ.get("OTELITE_TOKENS"), args.token_file, env_name="$OTELITE_TOKENS"
+                )
+                + read_tokens(
+                    environ.get("OTELITE_INGEST_TOKENS"),
+                    args.ingest_token_file,
+                    rights=[Right.INGEST],
+                    env_name="$OTELITE_INGEST_TOKENS",
+                )
+                + read_tokens(
+                    environ.get("OTELITE_QUERY_TOKENS"),
+                    args.query_token_file,
+                    rights=[Right.QUERY, Right.OPERATOR],
+                    env_name="$OTELITE_QUERY_TOKENS",
+                )
+            ),
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
         ),

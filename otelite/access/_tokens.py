@@ -1,8 +1,9 @@
-"""Bearer tokens: where they come from, and how a presented one is checked.
+"""Bearer tokens: how a presented one is checked, and what it grants.
 
 A presented token is compared with every configured token through ``hmac.compare_digest``
 over SHA-256 digests, so the time taken says nothing about which token, or how much of
-one, matched. Tokens are never part of a message, a log line or a ``repr``.
+one, matched. Only the digests are kept; tokens are never part of a message, a log line
+or a ``repr``.
 """
 
 from __future__ import annotations
@@ -13,49 +14,65 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-__all__ = ["Denied", "Guard", "Tokens", "bearer_token", "read_tokens"]
+from otelite.access._grants import Grant, Right
+
+__all__ = ["Denied", "Guard", "TokenEntry", "Tokens", "bearer_token", "check_token", "digest"]
 
 _log = logging.getLogger("otelite.access")
 
 # RFC 6750's b64token: what a client can put after "Bearer " in a header unchanged.
 _TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-_SEPARATORS = re.compile(r"[,\s]+")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenEntry:
+    """One configured token, kept as its SHA-256 digest, and what it grants."""
+
+    digest: bytes = field(repr=False)
+    grant: Grant
+
+    @classmethod
+    def of(cls, token: str, grant: Grant) -> TokenEntry:
+        """The entry for ``token``; ``ValueError`` naming the grant's place if it is invalid."""
+        check_token(token, grant.name)
+        return cls(digest(token), grant)
 
 
 class Tokens:
-    """A set of accepted bearer tokens (at least one)."""
+    """The accepted bearer tokens (at least one), each with its grant."""
 
-    __slots__ = ("_digests",)
+    __slots__ = ("_entries",)
 
-    def __init__(self, tokens: Iterable[str]) -> None:
-        digests = []
-        for number, token in enumerate(tokens, start=1):
-            _check(token, f"token {number}")
-            digests.append(_digest(token))
-        if not digests:
+    def __init__(self, entries: Iterable[TokenEntry]) -> None:
+        # The same token configured twice holds what both places grant.
+        grants: dict[bytes, Grant] = {}
+        for entry in entries:
+            known = grants.get(entry.digest)
+            grants[entry.digest] = entry.grant if known is None else known.merged(entry.grant)
+        if not grants:
             raise ValueError("no tokens given; leave authentication off instead")
-        self._digests = tuple(digests)
+        self._entries = tuple(grants.items())
 
     def __repr__(self) -> str:
-        return f"Tokens(<{len(self._digests)} hidden>)"
+        return f"Tokens(<{len(self._entries)} hidden>)"
 
     def __len__(self) -> int:
-        return len(self._digests)
+        return len(self._entries)
 
-    def accepts(self, presented: str | None) -> bool:
-        """Whether ``presented`` is one of the tokens; None (no token) never is."""
+    def grant_of(self, presented: str | None) -> Grant | None:
+        """What ``presented`` grants; None when it is not one of the tokens (or is None)."""
         if presented is None:
-            return False
-        candidate = _digest(presented)
-        accepted = False
+            return None
+        candidate = digest(presented)
+        found = None
         # Every token is compared, also after a match, so timing cannot tell which matched.
-        for digest in self._digests:
-            accepted |= hmac.compare_digest(digest, candidate)
-        return accepted
+        for known, grant in self._entries:
+            if hmac.compare_digest(known, candidate):
+                found = grant
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +82,8 @@ class Denied:
     message: str
     invalid_token: bool
     """True when a token was sent but is not accepted; False when none was sent."""
+    forbidden: bool = False
+    """True when the token is accepted but lacks the right asked for (403, not 401)."""
 
 
 class Guard:
@@ -90,15 +109,22 @@ class Guard:
         self._refused = 0
         self._logged_at = -math.inf
 
-    def check(self, authorization: str | None, where: str) -> Denied | None:
-        """None when the header carries an accepted bearer token, else why not.
+    def check(self, authorization: str | None, where: str, right: Right) -> Grant | Denied:
+        """The grant of the header's bearer token when it holds ``right``, else why not.
 
         ``where`` (a path or method, and the peer when known) goes into the log line.
         """
         token = bearer_token(authorization)
-        if self.tokens.accepts(token):
-            return None
-        if token is None:
+        grant = self.tokens.grant_of(token)
+        if grant is not None and grant.holds(right):
+            return grant
+        if grant is not None:
+            denied = Denied(
+                f"this bearer token does not have the right {right.value!r}",
+                invalid_token=False,
+                forbidden=True,
+            )
+        elif token is None:
             denied = Denied(self._missing, invalid_token=False)
         else:
             denied = Denied("the bearer token is not valid", invalid_token=True)
@@ -110,9 +136,12 @@ class Guard:
         now = time.monotonic()
         if now - self._logged_at < self._log_interval:
             return
-        reason = "a wrong token" if denied.invalid_token else "no token"
+        if denied.forbidden:
+            reason = f"a token without the right needed ({denied.message})"
+        else:
+            reason = "a wrong token" if denied.invalid_token else "no token"
         _log.warning(
-            "%s: refused %d unauthenticated request(s); the latest had %s (%s)",
+            "%s: refused %d request(s) at the door; the latest had %s (%s)",
             self._server,
             self._refused,
             reason,
@@ -135,45 +164,15 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip() or None
 
 
-def read_tokens(env_value: str | None, files: Sequence[Path] = ()) -> tuple[str, ...]:
-    """Tokens from a comma-separated environment value and from files.
-
-    A file holds tokens separated by newlines or commas; lines starting with ``#`` are
-    comments. Raises ``ValueError`` naming the source (never the token) when one cannot be
-    read or is not a valid bearer token.
-    """
-    tokens: list[str] = []
-    if env_value:
-        tokens += _split(env_value, "the environment")
-    for path in files:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-            raise ValueError(f"cannot read tokens from {path}: {reason}") from None
-        lines = (line for line in text.splitlines() if not line.lstrip().startswith("#"))
-        found = _split("\n".join(lines), str(path))
-        if not found:
-            raise ValueError(f"{path} holds no tokens")
-        tokens += found
-    # Order kept, duplicates dropped: the same token in two places is one token.
-    return tuple(dict.fromkeys(tokens))
-
-
-def _split(text: str, source: str) -> list[str]:
-    tokens = [token for token in _SEPARATORS.split(text) if token]
-    for number, token in enumerate(tokens, start=1):
-        _check(token, f"token {number} from {source}")
-    return tokens
-
-
-def _check(token: str, where: str) -> None:
+def check_token(token: str, where: str) -> None:
+    """``ValueError`` naming ``where`` (never the token) unless ``token`` is a bearer token."""
     if not _TOKEN.fullmatch(token):
         raise ValueError(
-            f"{where} is not a valid bearer token: use letters, digits and - . _ ~ + / "
+            f"{where}: not a valid bearer token: use letters, digits and - . _ ~ + / "
             "(optionally ending in =)"
         )
 
 
-def _digest(token: str) -> bytes:
+def digest(token: str) -> bytes:
+    """The SHA-256 digest of ``token``, as tokens are kept."""
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from otelite.access import BearerAuth, Guard, Tokens
+from otelite.access import BearerAuth, Guard, Right, Tokens
 from otelite.api._count import count
 from otelite.api._export import export
 from otelite.api._json import JSONResponse, error_response
@@ -25,6 +25,7 @@ from otelite.api._storage import StoragePerTenant
 from otelite.api._traces import operations, search_traces, services, trace_v1, trace_v2
 from otelite.api._ui_data import ServerInfoSource, ui_data_routes
 from otelite.errors import (
+    Forbidden,
     InvalidRequest,
     NotFound,
     OteliteError,
@@ -47,6 +48,7 @@ Readiness = Callable[[], tuple[bool, str]]
 _STATUS: tuple[tuple[type[OteliteError], int], ...] = (
     (InvalidRequest, 400),
     (NotFound, 404),
+    (Forbidden, 403),
     (RequestTooLarge, 413),
     (UnsupportedMediaType, 415),
     (Overloaded, 429),
@@ -66,9 +68,10 @@ def create_app(
     """The HTTP query API over ``storage`` (see the package docstring for the endpoints).
 
     With ``tokens``, every route but the health probes and the web UI's page and static
-    files (which carry no telemetry) needs one as a bearer token. ``info`` tells
-    ``/api/ui/info`` where the server takes OTLP and keeps data. With ``StoragePerTenant``,
-    every request reads the storage of the tenant its ``X-Scope-OrgID`` header names.
+    files (which carry no telemetry) needs one with the query right as a bearer token
+    (``/metrics``: the operator right). ``info`` tells ``/api/ui/info`` where the server
+    takes OTLP and keeps data. With ``StoragePerTenant``, every request reads the storage
+    of the tenant its ``X-Scope-OrgID`` header names, among those its token may query.
     ``self_metrics`` serves ``/metrics`` and times every request.
     """
 
@@ -103,7 +106,8 @@ def create_app(
         routes.insert(2, Route("/metrics", page_or(self_metrics.endpoint)))
         middleware.append(Middleware(self_metrics.timed))
     if tokens is not None:
-        middleware.append(Middleware(_GuardAllButUI, guard=Guard(tokens, server="query API")))
+        guard = Guard(tokens, server="query API")
+        middleware.append(Middleware(_GuardAllButUI, guard=guard))
     app = Starlette(
         routes=routes,
         middleware=middleware,
@@ -126,15 +130,23 @@ class _GuardAllButUI:
 
     def __init__(self, app: ASGIApp, *, guard: Guard) -> None:
         self._open = app
-        self._guarded = BearerAuth(app, guard=guard, reply=_unauthenticated, open_paths=_OPEN)
+        self._guarded = BearerAuth(
+            app,
+            guard=guard,
+            reply=_refused,
+            right=Right.QUERY,
+            # otelite's own metrics count every tenant: they are the operator's.
+            path_rights={"/metrics": Right.OPERATOR},
+            open_paths=_OPEN,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         target = self._open if is_ui_request(scope) else self._guarded
         await target(scope, receive, send)
 
 
-def _unauthenticated(headers: Headers, message: str) -> Response:
-    return error_response(401, message)
+def _refused(headers: Headers, status: int, message: str) -> Response:
+    return error_response(status, message)
 
 
 async def _otelite_error(request: Request, error: Exception) -> Response:

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from otelite.access import Right, allowed_tenants
 from otelite.config import Tenancy
 from otelite.query import Plan, compile_plan
 from otelite.storage import Storage
@@ -33,11 +34,14 @@ def storage_of(request: Request) -> Storage:
     """The storage this request may read: the one ``create_app`` was given, or its tenant's.
 
     Handlers get storage only through here, so none can read a tenant the request does
-    not name. Raises ``InvalidRequest`` for a missing or invalid tenant header.
+    not name, or one its token may not query. Raises ``InvalidRequest`` for a missing or
+    invalid tenant header and ``Forbidden`` for a tenant the token may not query.
     """
     source: Storage | StoragePerTenant = request.app.state.storage
     if isinstance(source, StoragePerTenant):
-        return source.lookup(tenant_of(request.headers.getlist(TENANT_HEADER), source.tenancy))
+        sent = request.headers.getlist(TENANT_HEADER)
+        allowed = allowed_tenants(request.scope, Right.QUERY)
+        return source.lookup(tenant_of(sent, source.tenancy, allowed=allowed))
     return source
 
 

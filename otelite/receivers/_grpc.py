@@ -18,7 +18,7 @@ from google.protobuf.duration_pb2 import Duration
 from google.rpc.error_details_pb2 import RetryInfo  # type: ignore[import-untyped]
 from google.rpc.status_pb2 import Status  # type: ignore[import-untyped]
 
-from otelite.access import BearerAuthInterceptor, Guard, ServerCertificate, Tokens
+from otelite.access import Denied, Grant, Guard, Right, ServerCertificate, Tokens
 from otelite.config import Limits, Tenancy
 from otelite.errors import (
     Forbidden,
@@ -62,11 +62,12 @@ class GrpcReceiver:
 
     Runs in the caller's event loop. ``port=0`` picks a free port; ``port`` tells the one
     chosen once started. ``shutdown`` stops accepting calls and lets calls in flight
-    finish for up to ``grace_seconds``. With ``tokens``, calls need one in their
-    ``authorization: Bearer`` metadata (else UNAUTHENTICATED); with a ``certificate``, the
-    receiver speaks TLS. With multi-tenancy on (``tenancy``), the ``x-scope-orgid`` metadata
-    names the tenant each call is for. What validation refuses and
-    cuts is counted in ``stats_of(tenant)`` (``stats`` by default).
+    finish for up to ``grace_seconds``. With ``tokens``, calls need one with the ingest
+    right in their ``authorization: Bearer`` metadata (else UNAUTHENTICATED, or
+    PERMISSION_DENIED for a token without the right); with a ``certificate``, the receiver
+    speaks TLS. With multi-tenancy on (``tenancy``), the ``x-scope-orgid`` metadata names
+    the tenant each call is for, among those its token may use. What validation refuses
+    and cuts is counted in ``stats_of(tenant)`` (``stats`` by default).
     """
 
     def __init__(
@@ -94,7 +95,15 @@ class GrpcReceiver:
         """Where limits count what they refuse and cut (the pipeline's, in a server)."""
         self._rate = RateLimiter.from_limits(self._limits, self.stats)
         self._grace_seconds = grace_seconds
-        self._tokens = tokens
+        self._guard = (
+            None
+            if tokens is None
+            else Guard(
+                tokens,
+                server="OTLP/gRPC receiver",
+                carrier="the metadata 'authorization: Bearer <token>'",
+            )
+        )
         self._certificate = certificate
         self._server: grpc.aio.Server | None = None
 
@@ -105,16 +114,7 @@ class GrpcReceiver:
 
     async def start(self) -> None:
         """Bind and start serving; returns once calls are accepted."""
-        interceptors = []
-        if self._tokens is not None:
-            guard = Guard(
-                self._tokens,
-                server="OTLP/gRPC receiver",
-                carrier="the metadata 'authorization: Bearer <token>'",
-            )
-            interceptors.append(BearerAuthInterceptor(guard))
         server = grpc.aio.server(
-            interceptors=interceptors,
             options=[
                 ("grpc.max_receive_message_length", self._limits.max_request_bytes),
                 # Without this, a second server on the same port would share it silently.
@@ -152,19 +152,34 @@ class GrpcReceiver:
         self._server = None
 
     def _method(self, signal: Signal) -> Any:
+        path = f"/{_SERVICES[signal]}/Export"
+
         # Requests arrive as bytes (no deserializer) so that undecodable input is ours to
         # report as INVALID_ARGUMENT rather than gRPC's generic INTERNAL.
         async def export_method(body: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+            metadata = context.invocation_metadata() or ()
+            grant: Grant | None = None
+            if self._guard is not None:
+                # Checked before the body is decoded; OTLP clients do not retry the refusal.
+                where = f"{path} from {context.peer()}"
+                checked = self._guard.check(_first(metadata, "authorization"), where, Right.INGEST)
+                if isinstance(checked, Denied):
+                    forbidden = grpc.StatusCode.PERMISSION_DENIED
+                    code = forbidden if checked.forbidden else grpc.StatusCode.UNAUTHENTICATED
+                    await context.abort(code, checked.message)
+                    return b""  # not reached: abort raises
+                grant = checked
             try:
-                sent: list[str] = []
-                if self._tenancy.enabled or self._rate is not None:
-                    metadata = context.invocation_metadata() or ()
-                    sent = [str(value) for key, value in metadata if key == TENANT_HEADER]
-                tenant = tenant_of(sent, self._tenancy)
+                sent = [str(value) for key, value in metadata if key == TENANT_HEADER]
+                allowed = None if grant is None else grant.tenants(Right.INGEST)
+                tenant = tenant_of(sent, self._tenancy, allowed=allowed)
                 if self._rate is not None:
-                    # Multi-tenant, the bucket is the checked tenant's, as its data is.
-                    sender = tenant if self._tenancy.enabled else next(iter(sent), None)
-                    self._rate.admit(client_key(sender, context.peer()), len(body))
+                    key = client_key(
+                        tenant=tenant if self._tenancy.enabled else None,
+                        token=grant,
+                        peer=context.peer(),
+                    )
+                    self._rate.admit(key, len(body))
                 response = await export(
                     self._consumer,
                     signal,
@@ -182,6 +197,12 @@ class GrpcReceiver:
             return bytes(response.SerializeToString())
 
         return export_method
+
+
+def _first(metadata: Any, key: str) -> str | None:
+    """The first text value of ``key`` in a call's metadata."""
+    values = [value for name, value in metadata if name == key]
+    return values[0] if values and isinstance(values[0], str) else None
 
 
 def _status_of(

@@ -19,7 +19,15 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from otelite.access import BearerAuth, Guard, ServerCertificate, Tokens
+from otelite.access import (
+    BearerAuth,
+    Guard,
+    Right,
+    ServerCertificate,
+    Tokens,
+    allowed_tenants,
+    granted,
+)
 from otelite.config import Limits, Tenancy
 from otelite.errors import (
     Forbidden,
@@ -65,6 +73,7 @@ _STATUS: list[tuple[type[OteliteError], int, int]] = [
 ]
 _INTERNAL = 13
 _UNAUTHENTICATED = 16
+_PERMISSION_DENIED = 7
 
 
 class HttpReceiver:
@@ -73,9 +82,10 @@ class HttpReceiver:
     Runs as a task in the caller's event loop and leaves signal handling to the caller.
     ``port=0`` picks a free port; ``port`` tells the one chosen once started. ``shutdown``
     stops accepting connections and lets requests in flight finish for up to
-    ``grace_seconds``. With ``tokens``, requests need one as a bearer token (else 401);
-    with a ``certificate``, the receiver speaks HTTPS. With multi-tenancy on (``tenancy``),
-    the ``X-Scope-OrgID`` header names the tenant each request is for. What validation
+    ``grace_seconds``. With ``tokens``, requests need one with the ingest right as a bearer
+    token (else 401, or 403 for a token without the right); with a ``certificate``, the
+    receiver speaks HTTPS. With multi-tenancy on (``tenancy``), the ``X-Scope-OrgID``
+    header names the tenant each request is for, among those its token may use. What validation
     refuses and cuts is counted in ``stats_of(tenant)`` (``stats`` by default).
     """
 
@@ -112,7 +122,8 @@ class HttpReceiver:
                 Middleware(
                     BearerAuth,
                     guard=Guard(tokens, server="OTLP/HTTP receiver"),
-                    reply=_unauthenticated,
+                    reply=_refused,
+                    right=Right.INGEST,
                 )
             ],
         )
@@ -149,7 +160,11 @@ class HttpReceiver:
         media_type = JSON
         try:
             media_type = _media_type(request.headers.get("content-type"))
-            tenant = tenant_of(request.headers.getlist(TENANT_HEADER), self._tenancy)
+            tenant = tenant_of(
+                request.headers.getlist(TENANT_HEADER),
+                self._tenancy,
+                allowed=allowed_tenants(request.scope, Right.INGEST),
+            )
             body = await read_body(
                 request.stream(),
                 coding=content_coding(request.headers.get("content-encoding")),
@@ -157,10 +172,12 @@ class HttpReceiver:
                 limit=self._limits.max_request_bytes,
             )
             if self._rate is not None:
-                peer = request.client.host if request.client else None
-                # Multi-tenant, the bucket is the checked tenant's, as its data is.
-                sender = tenant if self._tenancy.enabled else request.headers.get(TENANT_HEADER)
-                self._rate.admit(client_key(sender, peer), len(body))
+                key = client_key(
+                    tenant=tenant if self._tenancy.enabled else None,
+                    token=granted(request.scope),
+                    peer=request.client.host if request.client else None,
+                )
+                self._rate.admit(key, len(body))
             decode = decode_request_json if media_type == JSON else decode_request_proto
             response = await export(
                 self._consumer,
@@ -196,13 +213,14 @@ def _media_type(header: str | None) -> str:
     raise UnsupportedMediaType(f"Content-Type {header!r} is not supported; {use}")
 
 
-def _unauthenticated(headers: Headers, message: str) -> Response:
+def _refused(headers: Headers, status: int, message: str) -> Response:
     """A ``google.rpc.Status`` body in the request's encoding (JSON when it names none)."""
     try:
         media_type = _media_type(headers.get("content-type"))
     except UnsupportedMediaType:
         media_type = JSON
-    return _status_response(401, _UNAUTHENTICATED, message, media_type)
+    code = _PERMISSION_DENIED if status == 403 else _UNAUTHENTICATED
+    return _status_response(status, code, message, media_type)
 
 
 def _error_response(error: OteliteError, media_type: str) -> Response:

@@ -8,7 +8,9 @@ proportion. A refused client gets ``Overloaded`` with the time until its bucket 
 debt, which the receivers turn into 429 ``Retry-After`` and gRPC RESOURCE_EXHAUSTED with
 ``RetryInfo``.
 
-The client key is the tenant header (``X-Scope-OrgID``) when sent, else the peer address.
+The client key is the checked tenant when tenants are kept apart, else the bearer token
+(by where it was configured) when tokens are on, else the peer address: never a value the
+client can change at will, so no client escapes its limit by sending a new header.
 Buckets that have refilled completely behave like new ones, so they are forgotten when
 more than 10,000 accumulate (and past that, the oldest): memory stays bounded however
 many clients come and go.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from otelite.access import Grant
 from otelite.config import Limits
 from otelite.errors import Overloaded
 from otelite.pipeline import PipelineStats
@@ -92,15 +95,18 @@ class RateLimiter:
             del self._buckets[next(iter(self._buckets))]
 
 
-def client_key(tenant: str | None, peer: str | None) -> str:
-    """Whom a request is charged to: its tenant header, else its peer's address.
+def client_key(*, tenant: str | None, token: Grant | None, peer: str | None) -> str:
+    """Whom a request is charged to: its checked tenant, else its token, else its peer.
 
-    ``peer`` is an address with or without a port (``127.0.0.1``, ``ipv4:10.0.0.1:5123``,
-    ``ipv6:[::1]:5123``, as HTTP and gRPC servers report it); the port is not part of the
-    key, since a client opens many connections.
+    ``tenant`` is given only when tenants are kept apart. ``peer`` is an address with or
+    without a port (``127.0.0.1``, ``ipv4:10.0.0.1:5123``, ``ipv6:[::1]:5123``, as HTTP
+    and gRPC servers report it); the port is not part of the key, since a client opens
+    many connections.
     """
-    if tenant:
+    if tenant is not None:
         return f"tenant {tenant}"
+    if token is not None:
+        return f"token at {token.name}"
     if not peer:
         return "unknown peer"
     if peer.startswith(("ipv4:", "ipv6:")):

@@ -14,7 +14,9 @@ from .support import (
     QUERY_TOKEN,
     CertificateFiles,
     Running,
+    ingest_tokens,
     make_certificate,
+    query_tokens,
 )
 
 
@@ -27,7 +29,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> CertificateFiles:
 def guarded() -> Iterator[Running]:
     """Tokens on both sides, no TLS."""
     running = Running(
-        Access(ingest_tokens=(INGEST_TOKEN, OTHER_INGEST_TOKEN), query_tokens=(QUERY_TOKEN,))
+        Access(tokens=ingest_tokens(INGEST_TOKEN, OTHER_INGEST_TOKEN) + query_tokens(QUERY_TOKEN))
     )
     yield running
     running.close()
@@ -38,8 +40,7 @@ def secured(certificate: CertificateFiles) -> Iterator[Running]:
     """Tokens on both sides and TLS on every port."""
     running = Running(
         Access(
-            ingest_tokens=(INGEST_TOKEN,),
-            query_tokens=(QUERY_TOKEN,),
+            tokens=ingest_tokens(INGEST_TOKEN) + query_tokens(QUERY_TOKEN),
             tls_cert=certificate.cert,
             tls_key=certificate.key,
         )

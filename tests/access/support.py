@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from otelite.access import Right, TokenEntry, read_tokens
 from otelite.config import Access, Config
 from otelite.server import Endpoints, Server
 from tests.receivers.support import LoopThread
@@ -19,6 +20,16 @@ INGEST_TOKEN = "ingest-Zq7rT2vX9kLm4NpB"
 OTHER_INGEST_TOKEN = "ingest-second-token-A1b2C3"
 QUERY_TOKEN = "query-Hh3sJ8dWc5YuE1oR"
 SECRETS = (INGEST_TOKEN, OTHER_INGEST_TOKEN, QUERY_TOKEN)
+
+
+def ingest_tokens(*tokens: str) -> tuple[TokenEntry, ...]:
+    """``tokens`` with the ingest right, for any tenant (as --ingest-token-file gives)."""
+    return read_tokens(",".join(tokens), rights=[Right.INGEST])
+
+
+def query_tokens(*tokens: str) -> tuple[TokenEntry, ...]:
+    """``tokens`` with the query and operator rights (as --query-token-file gives)."""
+    return read_tokens(",".join(tokens), rights=[Right.QUERY, Right.OPERATOR])
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from otelite._cli._serve import config_from_args
+from otelite.access import Right, Tokens
 from otelite.cli import build_parser, main
 from otelite.config import Access
 from otelite.otlp import encode_request_json
@@ -38,13 +39,20 @@ def test_serve_reads_tokens_from_files_and_the_environment(
         str(certificate.key),
     )
     environ = {"OTELITE_INGEST_TOKENS": "from-env-1,from-env-2", "OTELITE_QUERY_TOKENS": ""}
-    assert config_from_args(args, environ).access == Access(
-        ingest_tokens=("from-env-1", "from-env-2", INGEST_TOKEN),
-        query_tokens=(QUERY_TOKEN,),
-        tls_cert=certificate.cert,
-        tls_key=certificate.key,
-    )
+    access = config_from_args(args, environ).access
+    assert (access.tls_cert, access.tls_key) == (certificate.cert, certificate.key)
+    tokens = Tokens(access.tokens)
+    assert len(tokens) == 4
+    for token in ("from-env-1", "from-env-2", INGEST_TOKEN):
+        assert rights_of(tokens, token) == {Right.INGEST: None}
+    assert rights_of(tokens, QUERY_TOKEN) == {Right.QUERY: None, Right.OPERATOR: None}
     assert config_from_args(serve_args(), {}).access == Access()
+
+
+def rights_of(tokens: Tokens, token: str) -> dict[Right, frozenset[str] | None]:
+    grant = tokens.grant_of(token)
+    assert grant is not None, "the token is not accepted"
+    return dict(grant.scopes)
 
 
 @pytest.mark.parametrize(
@@ -52,7 +60,11 @@ def test_serve_reads_tokens_from_files_and_the_environment(
     [
         (["--tls-cert", "cert.pem"], {}, "TLS needs both a certificate and its key"),
         (["--tls-key", "key.pem"], {}, "TLS needs both a certificate and its key"),
-        ([], {"OTELITE_QUERY_TOKENS": "ok,not ok!"}, "token 3 from the environment is not"),
+        (
+            [],
+            {"OTELITE_QUERY_TOKENS": "ok,not ok!"},
+            "token 3 from $OTELITE_QUERY_TOKENS: not a valid bearer token",
+        ),
         (["--ingest-token-file", "/nonexistent/tokens"], {}, "cannot read tokens from"),
     ],
 )
@@ -86,10 +98,15 @@ def test_client_commands_send_the_token_and_trust_the_ca_cert(
         "<token>'; give a token with --token or $OTELITE_TOKEN "
         f"(HTTP 401 from {secured.api}/api/services)\n"
     )
-    assert main(["services", *url, "--token", INGEST_TOKEN]) == 1
+    assert main(["services", *url, "--token", "no-such-token"]) == 1
     err = capsys.readouterr().err
     assert "the bearer token is not valid; check the token given with --token" in err
-    assert INGEST_TOKEN not in err
+    assert "no-such-token" not in err
+    assert main(["services", *url, "--token", INGEST_TOKEN]) == 1
+    assert capsys.readouterr().err == (
+        "otelite: error: this bearer token does not have the right 'query' "
+        f"(HTTP 403 from {secured.api}/api/services)\n"
+    )
 
 
 def test_client_commands_read_token_and_ca_cert_from_the_environment(
@@ -135,7 +152,10 @@ def test_import_sends_the_ingest_token_over_https(
     common += ["--ca-cert", str(certificate.cert)]
     assert main([*common, "--token", INGEST_TOKEN]) == 0
     assert "imported 1 requests (1 traces)" in capsys.readouterr().err
-    assert main([*common, "--token", QUERY_TOKEN]) == 1
+    assert main([*common, "--token", "no-such-token"]) == 1
     err = capsys.readouterr().err
     assert "HTTP 401: the bearer token is not valid; check the token given with --token" in err
+    assert main([*common, "--token", QUERY_TOKEN]) == 1
+    err = capsys.readouterr().err
+    assert "HTTP 403: this bearer token does not have the right 'ingest'" in err
     assert QUERY_TOKEN not in err

@@ -73,24 +73,29 @@ def test_sdk_exporters_with_a_token_are_stored(
 
 
 @pytest.mark.parametrize(
-    ("make", "code_attribute", "code"),
-    [
-        (grpc_exporter, "rpc.response.status_code", "UNAUTHENTICATED"),
-        (http_exporter, "http.response.status_code", 401),
-    ],
+    ("make", "code_attribute"),
+    [(grpc_exporter, "rpc.response.status_code"), (http_exporter, "http.response.status_code")],
     ids=["grpc", "http"],
 )
 @pytest.mark.parametrize(
-    "token", [None, "wrong-token", QUERY_TOKEN], ids=["none", "wrong", "query"]
+    ("token", "codes"),
+    [
+        (None, ("UNAUTHENTICATED", 401)),
+        ("wrong-token", ("UNAUTHENTICATED", 401)),
+        # A known token without the ingest right.
+        (QUERY_TOKEN, ("PERMISSION_DENIED", 403)),
+    ],
+    ids=["none", "wrong", "query"],
 )
 def test_sdk_exporters_without_a_valid_token_fail_with_the_exact_code(
     guarded: Running,
     make: Callable[..., SpanExporter],
     code_attribute: str,
-    code: object,
     token: str | None,
+    codes: tuple[str, int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    code = codes[0] if make is grpc_exporter else codes[1]
     # The exporters record the status they got in their own metrics when asked to.
     monkeypatch.setenv("OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED", "true")
     reader = InMemoryMetricReader()

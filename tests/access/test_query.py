@@ -37,7 +37,8 @@ def api_paths() -> list[str]:
 def test_every_api_route_needs_the_query_token(guarded: Running, path: str) -> None:
     with guarded.api_client(token=None) as anonymous:
         refused = anonymous.get(path)
-        wrong = anonymous.get(path, headers={"Authorization": f"Bearer {INGEST_TOKEN}"})
+        wrong = anonymous.get(path, headers={"Authorization": "Bearer no-such-token"})
+        ingest = anonymous.get(path, headers={"Authorization": f"Bearer {INGEST_TOKEN}"})
     with guarded.api_client(token=QUERY_TOKEN) as api:
         allowed = api.get(path)
     assert refused.status_code == 401
@@ -48,6 +49,11 @@ def test_every_api_route_needs_the_query_token(guarded: Running, path: str) -> N
     assert wrong.status_code == 401
     assert wrong.headers["WWW-Authenticate"] == 'Bearer realm="otelite", error="invalid_token"'
     assert wrong.json() == {"error": "the bearer token is not valid"}
+    # A known token without the right: told so, and no challenge to authenticate again.
+    right = "operator" if path == "/metrics" else "query"
+    assert ingest.status_code == 403
+    assert "WWW-Authenticate" not in ingest.headers
+    assert ingest.json() == {"error": f"this bearer token does not have the right {right!r}"}
     # 404 for the made-up trace id: past the check, the route answers as usual.
     assert allowed.status_code == (404 if "/traces/" in path else 200), allowed.text
 

@@ -11,6 +11,7 @@ from google.rpc.error_details_pb2 import RetryInfo
 from google.rpc.status_pb2 import Status
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceServiceStub
 
+from otelite.access import Grant, Right
 from otelite.config import Limits
 from otelite.errors import Overloaded
 from otelite.pipeline import InMemoryConsumer, PipelineStats
@@ -59,18 +60,22 @@ def test_idle_clients_are_forgotten() -> None:
     assert len(limiter._buckets) == 1
 
 
+TOKEN = Grant.of([Right.INGEST], None, "line 2 of tokens")
+
+
 @pytest.mark.parametrize(
-    ("tenant", "peer", "key"),
+    ("tenant", "token", "peer", "key"),
     [
-        ("acme", "127.0.0.1", "tenant acme"),
-        (None, "127.0.0.1", "127.0.0.1"),
-        (None, "ipv4:10.1.2.3:5123", "10.1.2.3"),
-        (None, "ipv6:[::1]:5123", "::1"),
-        ("", None, "unknown peer"),
+        ("acme", TOKEN, "127.0.0.1", "tenant acme"),
+        (None, TOKEN, "127.0.0.1", "token at line 2 of tokens"),
+        (None, None, "127.0.0.1", "127.0.0.1"),
+        (None, None, "ipv4:10.1.2.3:5123", "10.1.2.3"),
+        (None, None, "ipv6:[::1]:5123", "::1"),
+        (None, None, None, "unknown peer"),
     ],
 )
-def test_client_key(tenant: str | None, peer: str | None, key: str) -> None:
-    assert client_key(tenant, peer) == key
+def test_client_key(tenant: str | None, token: Grant | None, peer: str | None, key: str) -> None:
+    assert client_key(tenant=tenant, token=token, peer=peer) == key
 
 
 LIMITS = Limits(ingest_rate_bytes=100, ingest_burst_bytes=100)
@@ -97,9 +102,10 @@ def test_http_client_over_its_rate_gets_429_with_retry_after(loop_thread: LoopTh
     status = Status.FromString(refused.content)
     assert status.code == 8
     assert status.message.startswith("client '127.0.0.1' is over its ingest rate")
-    assert other.status_code == 200  # a tenant header is a client of its own
-    assert len(consumer.received) == 2
-    assert receiver.stats.rejected_rate_limited == 1
+    # Without multi-tenancy the header is not checked, so it cannot open a new bucket.
+    assert other.status_code == 429
+    assert len(consumer.received) == 1
+    assert receiver.stats.rejected_rate_limited == 2
 
 
 def test_grpc_client_over_its_rate_gets_resource_exhausted_with_retry_info(

@@ -12,7 +12,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2_grpc import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceServiceStub
 
-from otelite.config import Config, Limits, StorageLocation, Tenancy
+from otelite.config import Access, Config, Limits, StorageLocation, Tenancy
 from otelite.server import Server
 from otelite.types import ExportRequest, Signal
 from tests.receivers.support import LoopThread
@@ -33,6 +33,7 @@ class Running:
         limits: Limits | None = None,
         retention_seconds: float | None = None,
         storage: StorageLocation | None = None,
+        access: Access | None = None,
     ) -> None:
         config = Config(
             storage=storage or StorageLocation(),
@@ -43,6 +44,7 @@ class Running:
             retention_seconds=retention_seconds,
             limits=limits or Limits(),
             tenancy=tenancy,
+            access=access or Access(),
         )
         self._loop = LoopThread()
         self.server = Server(config)
@@ -58,11 +60,11 @@ class Running:
         self.otlp_grpc = f"127.0.0.1:{endpoints.otlp_grpc_port}"
         self._api = httpx.Client(base_url=self.api, timeout=10)
 
-    def post(self, signal: Signal, request: ExportRequest, tenant: str | None) -> httpx.Response:
+    def post(
+        self, signal: Signal, request: ExportRequest, tenant: str | None, token: str | None = None
+    ) -> httpx.Response:
         """Send ``request`` over OTLP/HTTP (protobuf) with ``tenant`` as X-Scope-OrgID."""
-        headers = dict(PROTOBUF)
-        if tenant is not None:
-            headers["X-Scope-OrgID"] = tenant
+        headers = dict(PROTOBUF) | _headers(tenant, token)
         return httpx.post(
             f"{self.otlp_http}/v1/{signal.value}",
             content=request.SerializeToString(),
@@ -70,17 +72,20 @@ class Running:
             timeout=10,
         )
 
-    def export_grpc(self, signal: Signal, request: ExportRequest, tenant: str | None) -> None:
+    def export_grpc(
+        self, signal: Signal, request: ExportRequest, tenant: str | None, token: str | None = None
+    ) -> None:
         """Send ``request`` over OTLP/gRPC with ``tenant`` in the x-scope-orgid metadata."""
-        metadata = () if tenant is None else (("x-scope-orgid", tenant),)
+        metadata = tuple((key.lower(), value) for key, value in _headers(tenant, token).items())
         with grpc.insecure_channel(self.otlp_grpc) as channel:
             stub = _STUBS.get(signal, LogsServiceStub)(channel)
             stub.Export(request, metadata=metadata, timeout=10)
 
-    def get(self, path: str, tenant: str | None, **params: str) -> httpx.Response:
-        """GET a query API path as ``tenant`` (None: without the header)."""
-        headers = {} if tenant is None else {"X-Scope-OrgID": tenant}
-        return self._api.get(path, params=params, headers=headers)
+    def get(
+        self, path: str, tenant: str | None, token: str | None = None, **params: str
+    ) -> httpx.Response:
+        """GET a query API path as ``tenant`` (None: without the header), with ``token``."""
+        return self._api.get(path, params=params, headers=_headers(tenant, token))
 
     def flush(self) -> None:
         """Wait until everything accepted is stored."""
@@ -93,3 +98,12 @@ class Running:
         self._api.close()
         self._loop.run(self.server.shutdown())
         self._loop.close()
+
+
+def _headers(tenant: str | None, token: str | None) -> dict[str, str]:
+    headers = {}
+    if tenant is not None:
+        headers["X-Scope-OrgID"] = tenant
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
