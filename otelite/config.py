@@ -257,6 +257,8 @@ class Config:
     """False: the ClickHouse tables exist already (``--no-create-schema``)."""
     clickhouse_cluster: str | None = None
     """Create replicated tables ``ON CLUSTER`` this cluster, with Distributed ones over them."""
+    self_telemetry: bool = False
+    """Store otelite's own traces and metrics in itself, as the service ``otelite``."""
 
     def __post_init__(self) -> None:
         bound = next((t.grant.name for t in self.access.tokens if t.grant.bound), None)

@@ -35,7 +35,13 @@ from otelite.pipeline import (
     Retention,
     Tenants,
 )
-from otelite.receivers import GrpcReceiver, HttpReceiver, UvicornServer
+from otelite.receivers import (
+    SELF_SERVICE,
+    GrpcReceiver,
+    HttpReceiver,
+    SelfTelemetry,
+    UvicornServer,
+)
 from otelite.storage import Storage, open_storage
 from otelite.storage.duckdb import DATABASE_FILE
 from otelite.tenancy import SINGLE_TENANT
@@ -96,6 +102,7 @@ class Server:
         self._grpc: GrpcReceiver | None = None
         self._http: HttpReceiver | None = None
         self._retention: Retention | None = None
+        self._self_telemetry: SelfTelemetry | None = None
         # Flattening runs in worker processes shared by every pipeline (one per tenant).
         self._flattener: FlattenPool | None = None
         # For the web UI; set once the receivers listen, so it names their bound ports.
@@ -136,6 +143,10 @@ class Server:
         source: Storage | StoragePerTenant
         self._flattener = FlattenPool()
         await asyncio.to_thread(self._flattener.start)
+        tracer = None
+        if config.self_telemetry:
+            self._self_telemetry = SelfTelemetry(limits=config.limits)
+            tracer = self._self_telemetry.tracer
         if config.tenancy.enabled:
             tenants = Tenants(
                 config.data_dir,
@@ -143,6 +154,7 @@ class Server:
                 max_tenants=config.tenancy.max_tenants,
                 open_storage=self._open_tenant_storage,
                 flattener=self._flattener,
+                tracer=tracer,
             )
             self._tenants = tenants
             await tenants.start()
@@ -154,7 +166,11 @@ class Server:
             self._storage = storage
             wal_dir = None if config.data_dir is None else config.data_dir / "wal"
             pipeline = IngestPipeline(
-                storage, wal_dir=wal_dir, limits=config.limits, flattener=self._flattener
+                storage,
+                wal_dir=wal_dir,
+                limits=config.limits,
+                flattener=self._flattener,
+                tracer=tracer,
             )
             self._pipeline = pipeline
             await pipeline.start()
@@ -164,12 +180,23 @@ class Server:
             def reports() -> list[PipelineReport]:
                 return [pipeline.report(SINGLE_TENANT)]
 
+        self_metrics = SelfMetrics(reports)
+        if self._self_telemetry is not None:
+            # Its own tenant when tenants are kept apart: nobody's data but otelite's.
+            tenant = SELF_SERVICE if config.tenancy.enabled else SINGLE_TENANT
+            await self._self_telemetry.start(
+                consumer,
+                tenant=tenant,
+                stats=stats if stats_of is None else stats_of(tenant),
+                metrics=self_metrics.registry,
+            )
         app = create_app(
             source,
             readiness=self._readiness,
             tokens=query_tokens,
             info=lambda: self._info,
-            self_metrics=SelfMetrics(reports),
+            self_metrics=self_metrics,
+            tracer=tracer,
         )
         self._api = UvicornServer(app, host=config.host, port=config.port, certificate=certificate)
         await self._api.start()
@@ -219,6 +246,9 @@ class Server:
             if component is not None:
                 await component.shutdown()
         self._http = self._grpc = None
+        if self._self_telemetry is not None:
+            await self._self_telemetry.shutdown()
+            self._self_telemetry = None
         if self._pipeline is not None:
             await self._pipeline.shutdown()
             self._pipeline = None
@@ -317,4 +347,3 @@ def run(config: Config) -> int:
     """Run otelite until SIGINT or SIGTERM; returns the process exit code."""
     logging.basicConfig(level=logging.INFO, format="otelite: %(message)s")
     return asyncio.run(_serve(config))
-

@@ -92,6 +92,12 @@ def register(commands: _args.Commands) -> None:
         help="drop data older than this, e.g. 12h, 7d, 4w; 0 or off keeps everything "
         f"(default: {retention_default})",
     )
+    p.add_argument(
+        "--self-telemetry",
+        action="store_true",
+        help="also store otelite's own traces (queries, storage writes) and metrics, as the "
+        "service 'otelite' (with --multi-tenant, in the tenant 'otelite')",
+    )
     _add_limits(p.add_argument_group("limits", "See SECURITY.md for what each limit does."))
     access = p.add_argument_group(
         "access",
@@ -178,6 +184,7 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
         storage=args.storage,
         create_schema=args.create_schema,
         clickhouse_cluster=args.clickhouse_cluster,
+        self_telemetry=args.self_telemetry,
         limits=_limits_from_args(args),
         access=Access(
             tokens=(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from opentelemetry.trace import NoOpTracer, Tracer
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -23,6 +24,7 @@ from otelite.api._metrics import metric_series, metrics
 from otelite.api._self_metrics import SelfMetrics
 from otelite.api._storage import StoragePerTenant
 from otelite.api._traces import operations, search_traces, services, trace_v1, trace_v2
+from otelite.api._tracing import Traced
 from otelite.api._ui_data import ServerInfoSource, ui_data_routes
 from otelite.errors import (
     Forbidden,
@@ -64,6 +66,7 @@ def create_app(
     tokens: Tokens | None = None,
     info: ServerInfoSource | None = None,
     self_metrics: SelfMetrics | None = None,
+    tracer: Tracer | None = None,
 ) -> Starlette:
     """The HTTP query API over ``storage`` (see the package docstring for the endpoints).
 
@@ -72,7 +75,8 @@ def create_app(
     (``/metrics``: the operator right). ``info`` tells ``/api/ui/info`` where the server
     takes OTLP and keeps data. With ``StoragePerTenant``, every request reads the storage
     of the tenant its ``X-Scope-OrgID`` header names, among those its token may query.
-    ``self_metrics`` serves ``/metrics`` and times every request.
+    ``self_metrics`` serves ``/metrics`` and times every request. With ``tracer``, every
+    request and the storage queries it runs are traced (``--self-telemetry``).
     """
 
     async def healthz(request: Request) -> Response:
@@ -101,6 +105,8 @@ def create_app(
         *ui_routes(),
     ]
     middleware = []
+    if tracer is not None:
+        middleware.append(Middleware(Traced, tracer=tracer))
     if self_metrics is not None:
         # The web UI has a page at /metrics too: browsers get the page.
         routes.insert(2, Route("/metrics", page_or(self_metrics.endpoint)))
@@ -118,6 +124,7 @@ def create_app(
         },
     )
     app.state.storage = storage
+    app.state.tracer = tracer or NoOpTracer()
     app.state.server_info = info
     return app
 

@@ -27,8 +27,9 @@ from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from otelite.api._status import ResponseStatus
 from otelite.pipeline import DURATION_BUCKETS, Durations, PipelineReport
 from otelite.types import Signal
 
@@ -77,23 +78,16 @@ class _Timed:
             await self._app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # unless a response starts
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        response = ResponseStatus()
         try:
-            await self._app(scope, receive, sending)
+            await self._app(scope, receive, response.watching(send))
         finally:
             # The route's template, never the path: ids and unknown paths (scanners) must
             # not grow the number of series. Requests refused before routing (no token)
             # and unknown paths share "unmatched".
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             elapsed = time.perf_counter() - started
-            self._histogram.labels(route, _outcome(status)).observe(elapsed)
+            self._histogram.labels(route, _outcome(response.status)).observe(elapsed)
 
 
 def _outcome(status: int) -> str:

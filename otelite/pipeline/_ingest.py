@@ -15,6 +15,8 @@ import enum
 import logging
 from pathlib import Path
 
+from opentelemetry.trace import Tracer
+
 from otelite.config import Limits
 from otelite.errors import Overloaded, Unavailable
 from otelite.pipeline._align import Progress
@@ -55,6 +57,7 @@ class IngestPipeline:
     with one worker, and closes it on shutdown). While a backlog lasts, spans and log
     records are inserted in whole multiples of ``row_group_rows`` (``_align``; by default
     the backend's ``insert_rows``). ``stats`` is where it counts (a new one by default).
+    ``tracer`` traces each storage write (otelite's own telemetry; none by default).
     """
 
     def __init__(
@@ -71,6 +74,7 @@ class IngestPipeline:
         flattener: FlattenPool | None = None,
         row_group_rows: int | None = None,
         stats: PipelineStats | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self._storage = storage
         self._owns_flattener = flattener is None
@@ -92,6 +96,7 @@ class IngestPipeline:
             max_insert_items=row_group_rows or storage.insert_rows,
             on_stored=self._release_wal,
             dead_letter_dir=None if wal_dir is None else wal_dir.parent / "dead-letter",
+            tracer=tracer,
         )
         self._wal: WriteAheadLog | None = None
         self._committer: GroupCommitter | None = None

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from opentelemetry.trace import Tracer
+
 from otelite.config import Limits
 from otelite.errors import Forbidden, InvalidRequest, Overloaded, Unavailable
 from otelite.pipeline._flatten import FlattenPool
@@ -57,7 +59,8 @@ class Tenants:
     opens a tenant's backend (the composition root chooses it). Each tenant counts in its
     own ``PipelineStats`` (``stats_of``), from the first request refused for it on; ``stats``
     counts what is refused before a tenant is known, and for tenant ids past
-    ``max_tenants``, so that the counts cannot grow without bound.
+    ``max_tenants``, so that the counts cannot grow without bound. Each tenant's pipeline
+    traces its writes with ``tracer``, when given.
     """
 
     def __init__(
@@ -68,7 +71,9 @@ class Tenants:
         max_tenants: int,
         open_storage: OpenStorage,
         flattener: FlattenPool | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
+        self._tracer = tracer
         self._root = None if data_dir is None else data_dir / TENANTS_DIR
         # One worker pool for every tenant: a worker per tenant would cost a process each.
         self._flattener = flattener
@@ -238,6 +243,7 @@ class Tenants:
             flattener=self._flattener,
             # Its own counts even when refusals alone have used up stats_of's bound.
             stats=self._stats.setdefault(tenant_id, PipelineStats()),
+            tracer=self._tracer,
         )
         try:
             await pipeline.start()

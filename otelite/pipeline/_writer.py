@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import cast
 
 import pyarrow as pa
+from opentelemetry import trace
+from opentelemetry.trace import NoOpTracer, Tracer
 
 from otelite.errors import PermanentError, Unavailable
 from otelite.pipeline._align import InsertPlan, Progress, RowGroupAligner
@@ -81,8 +83,10 @@ class BatchWriter:
         max_carry_seconds: float = 2.0,
         on_stored: Callable[[int], None] | None = None,
         dead_letter_dir: Path | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self._storage = storage
+        self._tracer = tracer or NoOpTracer()
         self._flattener = flattener
         self._dead_letter_dir = dead_letter_dir
         self._stats = stats
@@ -180,29 +184,46 @@ class BatchWriter:
         single request refused so goes to the dead letters (see ``_dead_letter``), so
         that one bad request cannot wedge ingest.
         """
-        delay = self._retry_initial
-        while True:
-            try:
-                if not tables:
-                    tables = [self._flattener.submit(serialized(batch))]
-                # Taken now, so that a worker that died is asked again on a retry.
-                pending, tables = tables, ()
-                flattened = _concat([part.result() for part in pending])
-                for part in pending:
-                    self._stats.flatten_seconds.observe(part.seconds)
-            except PermanentError as error:
-                self._split(batch, error)
+        signals = sorted({request.signal.value for request in batch})
+        with self._tracer.start_as_current_span(
+            "write",
+            attributes={
+                "otelite.requests": len(batch),
+                "otelite.items": sum(request.items for request in batch),
+                "otelite.signals": signals,
+            },
+        ):
+            flattened = self._flatten(batch, tables)
+            if flattened is None:
                 return
-            except Exception as error:
-                self._stats.write_errors += 1
-                delay = self._back_off(f"flattening failed ({error})", error, delay)
-            else:
-                break
-        try:
-            self._store(self._aligner.plan(batch, flattened, drain=drain))
-        except PermanentError as error:
-            self._isolate()
-            self._split(batch, error)
+            try:
+                self._store(self._aligner.plan(batch, flattened, drain=drain))
+            except PermanentError as error:
+                self._isolate()
+                self._split(batch, error)
+
+    def _flatten(
+        self, batch: Sequence[QueuedRequest], tables: Sequence[PendingTables]
+    ) -> dict[str, pa.Table] | None:
+        """``batch`` as rows, retrying failures; None when it was split instead."""
+        delay = self._retry_initial
+        with self._tracer.start_as_current_span("flatten"):
+            while True:
+                try:
+                    if not tables:
+                        tables = [self._flattener.submit(serialized(batch))]
+                    # Taken now, so that a worker that died is asked again on a retry.
+                    pending, tables = tables, ()
+                    flattened = _concat([part.result() for part in pending])
+                    for part in pending:
+                        self._stats.flatten_seconds.observe(part.seconds)
+                    return flattened
+                except PermanentError as error:
+                    self._split(batch, error)
+                    return None
+                except Exception as error:
+                    self._stats.write_errors += 1
+                    delay = self._back_off(f"flattening failed ({error})", error, delay)
 
     def _store(self, plan: InsertPlan) -> None:
         """Write ``plan`` in one transaction, retrying failures storage may recover from;
@@ -211,15 +232,19 @@ class BatchWriter:
         while True:
             try:
                 if plan.tables or plan.done:
-                    started = time.perf_counter()
-                    self._storage.write(
-                        WriteBatch(
-                            tables=plan.tables,
-                            wal_position=plan.wal_position,
-                            ingest_state=plan.progress.encode(),
+                    rows = sum(table.num_rows for table in plan.tables.values())
+                    with self._tracer.start_as_current_span(
+                        "insert", attributes={"otelite.rows": rows}
+                    ):
+                        started = time.perf_counter()
+                        self._storage.write(
+                            WriteBatch(
+                                tables=plan.tables,
+                                wal_position=plan.wal_position,
+                                ingest_state=plan.progress.encode(),
+                            )
                         )
-                    )
-                    self._stats.write_seconds.observe(time.perf_counter() - started)
+                        self._stats.write_seconds.observe(time.perf_counter() - started)
             except PermanentError:
                 raise
             except Exception as error:
@@ -236,6 +261,7 @@ class BatchWriter:
         """Record ``error``, wait about ``delay`` seconds; return the next delay."""
         self.last_error = f"{type(error).__name__}: {error}"
         wait = delay * random.uniform(0.5, 1.5)
+        trace.get_current_span().record_exception(error, {"otelite.retry_in_seconds": wait})
         logger.warning("%s; retrying in %.2fs", what, wait)
         if self._abandon.wait(wait):
             raise _Stopped from error
@@ -273,6 +299,9 @@ class BatchWriter:
         storage write until that succeeds; in memory mode its waiting sender gets the error.
         """
         self._stats.dropped_requests += 1
+        trace.get_current_span().add_event(
+            "dead letter", {"otelite.signal": request.signal.value, "exception.message": str(error)}
+        )
         if request.done is not None:
             self._call_on_loop(functools.partial(_set_exception, error), [request.done])
             logger.error("storage refused a %s request as unstorable: %s", request.signal, error)

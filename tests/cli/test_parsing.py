@@ -55,6 +55,7 @@ def test_serve_options() -> None:
             "14318",
             "--retention",
             "36h",
+            "--self-telemetry",
         ]
     )
     assert config_from_args(args) == Config(
@@ -64,6 +65,7 @@ def test_serve_options() -> None:
         otlp_grpc_port=14317,
         otlp_http_port=14318,
         retention_seconds=36 * 3600.0,
+        self_telemetry=True,
     )
 
 

@@ -34,6 +34,7 @@ class Running:
         retention_seconds: float | None = None,
         storage: StorageLocation | None = None,
         access: Access | None = None,
+        self_telemetry: bool = False,
     ) -> None:
         config = Config(
             storage=storage or StorageLocation(),
@@ -45,6 +46,7 @@ class Running:
             limits=limits or Limits(),
             tenancy=tenancy,
             access=access or Access(),
+            self_telemetry=self_telemetry,
         )
         self._loop = LoopThread()
         self.server = Server(config)
@@ -93,6 +95,10 @@ class Running:
         ingest = self.server._tenants or self.server._pipeline
         assert ingest is not None
         self._loop.run(ingest.flush())
+        if self.server._self_telemetry is not None:
+            # What storing that traced, then that itself.
+            self._loop.run(self.server._self_telemetry.flush())
+            self._loop.run(ingest.flush())
 
     def close(self) -> None:
         self._api.close()
