@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from otelite.access import Right, allowed_tenants
 from otelite.config import Tenancy
-from otelite.query import Count, Plan, Table, TraceSearch, compile_plan
+from otelite.query import Count, Plan, Select, Table, compile_plan
 from otelite.storage import Storage
 from otelite.tenancy import TENANT_HEADER, tenant_of
 
@@ -71,7 +71,7 @@ def _run(storage: Storage, plans: Sequence[Plan], tracer: Tracer) -> list[list[d
 def _target(plan: Plan) -> str:
     if isinstance(plan, Count):
         return ",".join(table.value for table in plan.tables)
-    return Table.SPANS.value if isinstance(plan, TraceSearch) else plan.table.value
+    return plan.table.value if isinstance(plan, Select) else Table.SPANS.value
 
 
 def tracer_of(request: Request) -> Tracer:

@@ -36,6 +36,7 @@ from otelite.query._plan import (
     Plan,
     Predicate,
     Select,
+    SpansetSearch,
     Table,
     TimeRange,
     TraceSearch,
@@ -77,6 +78,11 @@ def compile_plan(plan: Plan, dialect: Dialect) -> Statement:
     """
     if isinstance(plan, TraceSearch):
         return _TraceSearchCompiler(dialect).compile(plan)
+    if isinstance(plan, SpansetSearch):
+        # Imported here: that compiler builds on this module's.
+        from otelite.query._spansets import compile_spanset_search
+
+        return compile_spanset_search(plan, dialect)
     if isinstance(plan, Count):
         return _count(plan, dialect)
     compiler = _Compiler(dialect, plan.table)

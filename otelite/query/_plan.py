@@ -31,15 +31,18 @@ __all__ = [
     "And",
     "Attribute",
     "AttributeScope",
+    "BothOf",
     "Call",
     "Column",
     "Compare",
     "Contains",
     "Count",
+    "EitherOf",
     "Exists",
     "Expr",
     "HasSpan",
     "Literal",
+    "Matching",
     "Not",
     "Op",
     "Or",
@@ -47,7 +50,11 @@ __all__ = [
     "Output",
     "Plan",
     "Predicate",
+    "Related",
+    "Relation",
     "Select",
+    "Spanset",
+    "SpansetSearch",
     "Table",
     "TimeRange",
     "TraceSearch",
@@ -295,7 +302,82 @@ class Count:
     time: TimeRange = TimeRange()
 
 
-Plan: TypeAlias = Select | TraceSearch | Count
+# --- Span sets (TraceQL's spanset expressions) ----------------------------------------
+
+
+class Relation(enum.Enum):
+    """How a right-hand span relates to a left-hand one (TraceQL's structural operators)."""
+
+    CHILD = ">"
+    """The right span's parent is a left span."""
+    DESCENDANT = ">>"
+    PARENT = "<"
+    """The right span is the parent of a left span."""
+    ANCESTOR = "<<"
+    SIBLING = "~"
+    """The right span has the parent of a left span (and is another span)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Matching:
+    """The spans of each trace that satisfy ``where``; every span when None (``{ }``)."""
+
+    where: Predicate | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BothOf:
+    """Both sides' spans, in traces where each side has some (TraceQL ``&&``)."""
+
+    left: Spanset
+    right: Spanset
+
+
+@dataclass(frozen=True, slots=True)
+class EitherOf:
+    """Either side's spans (TraceQL ``||``)."""
+
+    left: Spanset
+    right: Spanset
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """The right side's spans that stand in ``relation`` to a left side's span.
+
+    ``both`` also keeps the left spans so related (``&>``, ``&>>``, ...); ``negated`` keeps
+    the right spans that have no such left span instead (``!>``, ``!>>``, ...).
+    """
+
+    relation: Relation
+    left: Spanset
+    right: Spanset
+    both: bool = False
+    negated: bool = False
+
+
+Spanset: TypeAlias = Matching | BothOf | EitherOf | Related
+
+
+@dataclass(frozen=True, slots=True)
+class SpansetSearch:
+    """Traces whose span set is not empty, newest first, with up to ``spans_per_set`` of
+    the matched spans (earliest first) and how many there were.
+
+    Spans outside ``time`` take no part: neither matched nor as a link in a structure.
+    Each row is one matched span of one of the first ``limit`` traces (a trace without
+    shown spans still has one row, with NULL span columns): ``trace_id``, ``start_ns``,
+    ``end_ns``, ``root_service``, ``root_name``, ``matched``, ``span_id``,
+    ``span_start_ns``, ``span_duration_ns``, ``span_name``, ``span_service``.
+    """
+
+    spanset: Spanset
+    time: TimeRange = TimeRange()
+    limit: int = 20
+    spans_per_set: int = 3
+
+
+Plan: TypeAlias = Select | TraceSearch | Count | SpansetSearch
 
 
 def spansets(predicate: Predicate) -> Iterable[HasSpan]:

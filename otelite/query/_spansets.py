@@ -1,0 +1,274 @@
+"""Span set searches → SQL: each spanset node a common table expression of span ids.
+
+Every node of a ``SpansetSearch`` becomes one CTE holding ``(TraceId, SpanId,
+ParentSpanId)`` of the spans it leaves, in the stored form of the ids (equality is all
+the joins need). ``Matching`` reads the spans table; ``BothOf`` and ``EitherOf`` combine
+their sides; ``Related`` joins a side's spans with the other's on the parent link, or,
+for descendants and ancestors, on a recursive walk up the parent links (bounded in
+depth, so that a trace whose links form a cycle cannot loop).
+
+Before any of that, a trace-level prefilter keeps only the traces that can match (each
+side that must have spans has some), so the joins see the spans of those traces only.
+The result is the first ``limit`` traces, newest first, each with its summary over all
+its spans and its earliest matched spans.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from opentelemetry.proto.trace.v1.trace_pb2 import Status
+
+from otelite.errors import InvalidRequest
+from otelite.query._compile import Statement, _TraceSearchCompiler
+from otelite.query._plan import (
+    And,
+    BothOf,
+    EitherOf,
+    HasSpan,
+    Matching,
+    Or,
+    Predicate,
+    Related,
+    Relation,
+    Spanset,
+    SpansetSearch,
+)
+from otelite.query.dialects import Dialect
+
+__all__ = ["compile_spanset_search"]
+
+_IDS = ("TraceId", "SpanId", "ParentSpanId")
+# Deeper than any trace people make; a cycle in the parent links stops here.
+_MAX_DEPTH = 128
+
+
+def compile_spanset_search(plan: SpansetSearch, dialect: Dialect) -> Statement:
+    """One statement answering ``plan`` (see ``SpansetSearch`` for its rows)."""
+    return _SpansetCompiler(dialect).compile(plan)
+
+
+class _SpansetCompiler(_TraceSearchCompiler):
+    def __init__(self, dialect: Dialect) -> None:
+        super().__init__(dialect)
+        self._ctes: list[tuple[str, str]] = []
+        self._recursive = False
+        self._in_range: list[str] = []
+
+    def compile(self, plan: SpansetSearch) -> Statement:  # type: ignore[override]
+        if plan.limit < 1 or plan.spans_per_set < 0:
+            raise InvalidRequest("a span set search needs limit >= 1 and spans_per_set >= 0")
+        q, call = self.dialect.quote, self.dialect.call
+        table = q(self.table.value)
+        trace_id, ts = q("TraceId"), q("Timestamp")
+        self._in_range = self.time(plan.time)
+        # The traces that can match: every side that must have spans has some in range.
+        leaves = [leaf.where for leaf in _leaves(plan.spanset)]
+        conditions = list(self._in_range)
+        if all(where is not None for where in leaves):
+            conditions.append(
+                "(" + " OR ".join(self.predicate(w) for w in leaves if w is not None) + ")"
+            )
+        self._add(
+            "candidates",
+            f"SELECT {trace_id} FROM {table}{_where(conditions)} GROUP BY {trace_id}"
+            f" HAVING {self.trace_condition(_prefilter(plan.spanset))}",
+        )
+        root = self._spanset(plan.spanset)
+        self._add("matched", f"SELECT DISTINCT {trace_id}, {q('SpanId')} FROM {root}")
+        self._add(
+            "hits",
+            f"SELECT {trace_id}, {call('count')} AS matched FROM matched GROUP BY {trace_id}",
+        )
+        is_root = self.equals("ParentSpanId", b"")
+        start_ns = call("timestamp_to_ns", ts)
+
+        def root_of(column: str) -> str:
+            return call(
+                "coalesce",
+                call("arg_min_if", q(column), ts, is_root),
+                call("arg_min", q(column), ts),
+            )
+
+        self._add(
+            "chosen",
+            f"SELECT {trace_id}, {self.column('TraceId')} AS trace_id,"
+            f" min({start_ns}) AS start_ns, max({start_ns} + {q('Duration')}) AS end_ns,"
+            f" {root_of('ServiceName')} AS root_service, {root_of('SpanName')} AS root_name,"
+            f" {call('count_if', self.equals('StatusCode', Status.STATUS_CODE_ERROR))}"
+            f" AS error_count, {call('count')} AS span_count"
+            f" FROM {table} WHERE {trace_id} IN (SELECT {trace_id} FROM hits)"
+            f" GROUP BY {trace_id} ORDER BY start_ns DESC, trace_id ASC"
+            f" LIMIT {self.param(plan.limit)}",
+        )
+        span_id = q("SpanId")
+        shown_conditions = [
+            *self._in_range,
+            f"{trace_id} IN (SELECT {trace_id} FROM chosen)",
+            f"({trace_id}, {span_id}) IN (SELECT {trace_id}, {span_id} FROM matched)",
+        ]
+        self._add(
+            "shown",
+            f"SELECT {trace_id}, {self.column('SpanId')} AS span_id,"
+            f" {start_ns} AS span_start_ns, {q('Duration')} AS span_duration_ns,"
+            f" {q('SpanName')} AS span_name, {q('ServiceName')} AS span_service,"
+            f" row_number() OVER (PARTITION BY {trace_id} ORDER BY {ts}, {span_id}) AS place"
+            f" FROM {table}{_where(shown_conditions)}",
+        )
+        outputs = [
+            *(f"chosen.{n} AS {n}" for n in ("trace_id", "start_ns", "end_ns")),
+            *(f"chosen.{n} AS {n}" for n in ("root_service", "root_name", "error_count")),
+            "chosen.span_count AS span_count",
+            "hits.matched AS matched",
+            *(
+                f"shown.{n} AS {n}"
+                for n in ("span_id", "span_start_ns", "span_duration_ns", "span_name")
+            ),
+            "shown.span_service AS span_service",
+        ]
+        # Every trace chosen has a matched span in range: the first is always shown.
+        sql = (
+            f"SELECT {', '.join(outputs)} FROM chosen"
+            f" JOIN hits ON hits.{trace_id} = chosen.{trace_id}"
+            f" JOIN shown ON shown.{trace_id} = chosen.{trace_id}"
+            f" WHERE shown.place <= {self.param(max(plan.spans_per_set, 1))}"
+            " ORDER BY start_ns DESC, trace_id ASC, span_start_ns ASC, span_id ASC"
+        )
+        with_ = "WITH RECURSIVE " if self._recursive else "WITH "
+        ctes = ", ".join(f"{name} AS ({body})" for name, body in self._ctes)
+        types = {"trace_id": pa.binary(), "span_id": pa.binary()}
+        return Statement(with_ + ctes + " " + sql, tuple(self.params), types)
+
+    # --- span set nodes, each a CTE of (TraceId, SpanId, ParentSpanId) ---
+
+    def _add(self, name: str, body: str) -> str:
+        self._ctes.append((name, body))
+        return name
+
+    def _name(self) -> str:
+        return f"s{len(self._ctes)}"
+
+    def _spanset(self, node: Spanset) -> str:
+        q = self.dialect.quote
+        ids = ", ".join(q(c) for c in _IDS)
+        if isinstance(node, Matching):
+            conditions = [
+                *self._in_range,
+                f"{q('TraceId')} IN (SELECT {q('TraceId')} FROM candidates)",
+            ]
+            if node.where is not None:
+                conditions.append(self.predicate(node.where))
+            return self._add(
+                self._name(), f"SELECT {ids} FROM {q(self.table.value)}{_where(conditions)}"
+            )
+        if isinstance(node, EitherOf):
+            left, right = self._spanset(node.left), self._spanset(node.right)
+            return self._add(
+                self._name(), f"SELECT {ids} FROM {left} UNION DISTINCT SELECT {ids} FROM {right}"
+            )
+        if isinstance(node, BothOf):
+            left, right = self._spanset(node.left), self._spanset(node.right)
+            trace_id = q("TraceId")
+
+            def having(side: str, other: str) -> str:
+                return (
+                    f"SELECT {ids} FROM {side} WHERE {trace_id} IN (SELECT {trace_id} FROM {other})"
+                )
+
+            return self._add(
+                self._name(), f"{having(left, right)} UNION DISTINCT {having(right, left)}"
+            )
+        return self._related(node)
+
+    def _related(self, node: Related) -> str:
+        q = self.dialect.quote
+        left, right = self._spanset(node.left), self._spanset(node.right)
+        trace_id, span_id, parent_id = (q(c) for c in _IDS)
+
+        def columns(alias: str) -> str:
+            return ", ".join(f"{alias}.{q(c)} AS {q(c)}" for c in _IDS)
+
+        same_trace = f"l.{trace_id} = r.{trace_id}"
+        pair = f"{right} AS r JOIN {left} AS l ON {same_trace}"
+        if node.relation is Relation.CHILD:
+            joined = f"{pair} AND l.{span_id} = r.{parent_id}"
+        elif node.relation is Relation.PARENT:
+            joined = f"{pair} AND r.{span_id} = l.{parent_id}"
+        elif node.relation is Relation.SIBLING:
+            joined = (
+                f"{pair} AND l.{parent_id} = r.{parent_id} AND l.{span_id} != r.{span_id}"
+                f" AND r.{parent_id} != {self._stored_empty_id()}"
+            )
+        else:
+            # Walk up from the spans whose ancestors matter: the right side's for
+            # descendants, the left side's for ancestors.
+            if node.relation is Relation.DESCENDANT:
+                lower, upper, start = ("r", right), ("l", left), right
+            else:
+                lower, upper, start = ("l", left), ("r", right), left
+            walk = self._walk_up(start)
+            joined = (
+                f"{lower[1]} AS {lower[0]} JOIN {walk} AS u"
+                f" ON u.{trace_id} = {lower[0]}.{trace_id} AND u.{span_id} = {lower[0]}.{span_id}"
+                f" JOIN {upper[1]} AS {upper[0]} ON {same_trace} AND u.up = {upper[0]}.{span_id}"
+            )
+        kept = self._add(self._name(), f"SELECT DISTINCT {columns('r')} FROM {joined}")
+        if node.negated:
+            ids = ", ".join(q(c) for c in _IDS)
+            return self._add(
+                self._name(), f"SELECT {ids} FROM {right} EXCEPT DISTINCT SELECT {ids} FROM {kept}"
+            )
+        if not node.both:
+            return kept
+        ids = ", ".join(q(c) for c in _IDS)
+        lefts = self._add(self._name(), f"SELECT DISTINCT {columns('l')} FROM {joined}")
+        return self._add(
+            self._name(), f"SELECT {ids} FROM {kept} UNION DISTINCT SELECT {ids} FROM {lefts}"
+        )
+
+    def _stored_empty_id(self) -> str:
+        """The stored form of an empty id (a root span's parent)."""
+        empty = self.param(b"")
+        return self.dialect.encode("ParentSpanId", empty) or empty
+
+    def _walk_up(self, start: str) -> str:
+        """A recursive CTE of (TraceId, SpanId, up, depth): every ancestor ``up`` of each
+        span of ``start``, among the candidate traces' spans in range."""
+        q = self.dialect.quote
+        trace_id, span_id, parent_id = (q(c) for c in _IDS)
+        spans = self._add(
+            self._name(),
+            f"SELECT {trace_id}, {span_id}, {parent_id} FROM {q(self.table.value)}"
+            + _where([*self._in_range, f"{trace_id} IN (SELECT {trace_id} FROM candidates)"]),
+        )
+        self._recursive = True
+        name = self._name()
+        body = (
+            f"SELECT {trace_id}, {span_id}, {parent_id} AS up, 1 AS depth FROM {start}"
+            f" UNION ALL SELECT w.{trace_id} AS {trace_id}, w.{span_id} AS {span_id},"
+            f" p.{parent_id} AS up, w.depth + 1 AS depth"
+            f" FROM {name} AS w JOIN {spans} AS p"
+            f" ON p.{trace_id} = w.{trace_id} AND p.{span_id} = w.up"
+            f" WHERE w.depth < {_MAX_DEPTH}"
+        )
+        return self._add(name, body)
+
+
+def _leaves(node: Spanset) -> list[Matching]:
+    if isinstance(node, Matching):
+        return [node]
+    return [*_leaves(node.left), *_leaves(node.right)]
+
+
+def _prefilter(node: Spanset) -> Predicate:
+    """What a trace needs to have any chance: spans for every side that must have some."""
+    if isinstance(node, Matching):
+        return HasSpan(node.where)
+    if isinstance(node, EitherOf):
+        return Or((_prefilter(node.left), _prefilter(node.right)))
+    if isinstance(node, Related) and node.negated:
+        return _prefilter(node.right)
+    return And((_prefilter(node.left), _prefilter(node.right)))
+
+
+def _where(conditions: list[str]) -> str:
+    return (" WHERE " + " AND ".join(conditions)) if conditions else ""
