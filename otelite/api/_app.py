@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from otelite.access import BearerAuth, Guard, Right, Tokens
 from otelite.api._count import count
 from otelite.api._export import export
+from otelite.api._jaeger import jaeger_routes
 from otelite.api._json import JSONResponse, error_response
 from otelite.api._logs import search_logs
 from otelite.api._metrics import metric_series, metrics
@@ -102,6 +103,7 @@ def create_app(
         Route("/api/export", export),
         Route("/api/count", count),
         *ui_data_routes(),
+        *jaeger_routes(),
         *ui_routes(),
     ]
     middleware = []

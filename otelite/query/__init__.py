@@ -46,6 +46,7 @@ from otelite.query._plan import (
     Related,
     Relation,
     Select,
+    ServiceCalls,
     Spanset,
     SpansetSearch,
     Table,
@@ -57,6 +58,12 @@ from otelite.query._plan import (
 from otelite.query._red import service_red_plan, service_trend_plan
 from otelite.query._samples import attribute_sample_plan
 from otelite.query._severity import parse_severity
+from otelite.query._tags import (
+    attribute_values_plan,
+    column_values_plan,
+    span_keys_plan,
+    value_type,
+)
 from otelite.query._time import parse_duration_ns, parse_time
 
 __all__ = [
@@ -86,6 +93,7 @@ __all__ = [
     "Related",
     "Relation",
     "Select",
+    "ServiceCalls",
     "SpanFilter",
     "SpanStatus",
     "Spanset",
@@ -97,6 +105,8 @@ __all__ = [
     "Value",
     "all_of",
     "attribute_sample_plan",
+    "attribute_values_plan",
+    "column_values_plan",
     "compile_plan",
     "count_plan",
     "log_search_plan",
@@ -109,5 +119,7 @@ __all__ = [
     "service_red_plan",
     "service_summary_plan",
     "service_trend_plan",
+    "span_keys_plan",
     "trace_search_plan",
+    "value_type",
 ]

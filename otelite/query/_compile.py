@@ -36,6 +36,7 @@ from otelite.query._plan import (
     Plan,
     Predicate,
     Select,
+    ServiceCalls,
     SpansetSearch,
     Table,
     TimeRange,
@@ -78,10 +79,12 @@ def compile_plan(plan: Plan, dialect: Dialect) -> Statement:
     """
     if isinstance(plan, TraceSearch):
         return _TraceSearchCompiler(dialect).compile(plan)
-    if isinstance(plan, SpansetSearch):
-        # Imported here: that compiler builds on this module's.
-        from otelite.query._spansets import compile_spanset_search
+    if isinstance(plan, SpansetSearch | ServiceCalls):
+        # Imported here: those compilers build on this module's.
+        from otelite.query._spansets import compile_service_calls, compile_spanset_search
 
+        if isinstance(plan, ServiceCalls):
+            return compile_service_calls(plan, dialect)
         return compile_spanset_search(plan, dialect)
     if isinstance(plan, Count):
         return _count(plan, dialect)

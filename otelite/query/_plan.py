@@ -53,6 +53,7 @@ __all__ = [
     "Related",
     "Relation",
     "Select",
+    "ServiceCalls",
     "Spanset",
     "SpansetSearch",
     "Table",
@@ -364,11 +365,12 @@ class SpansetSearch:
     """Traces whose span set is not empty, newest first, with up to ``spans_per_set`` of
     the matched spans (earliest first) and how many there were.
 
-    Spans outside ``time`` take no part: neither matched nor as a link in a structure.
-    Each row is one matched span of one of the first ``limit`` traces (a trace without
-    shown spans still has one row, with NULL span columns): ``trace_id``, ``start_ns``,
-    ``end_ns``, ``root_service``, ``root_name``, ``matched``, ``span_id``,
-    ``span_start_ns``, ``span_duration_ns``, ``span_name``, ``span_service``.
+    Spans outside ``time`` take no part: neither matched nor as a link in a structure;
+    the summary of a trace covers all its spans. Each row is one shown span of one of the
+    first ``limit`` traces (at least one per trace): ``trace_id``, ``start_ns``,
+    ``end_ns``, ``root_service``, ``root_name``, ``roots`` (root spans received),
+    ``span_count``, ``error_count``, ``matched``, ``span_id``, ``span_start_ns``,
+    ``span_duration_ns``, ``span_name``, ``span_service``.
     """
 
     spanset: Spanset
@@ -377,7 +379,16 @@ class SpansetSearch:
     spans_per_set: int = 3
 
 
-Plan: TypeAlias = Select | TraceSearch | Count | SpansetSearch
+@dataclass(frozen=True, slots=True)
+class ServiceCalls:
+    """Calls between services: spans whose parent span is another service's, counted per
+    (parent service, child service); both spans in ``time``. Rows: ``parent``, ``child``,
+    ``calls``, ordered by parent then child (Jaeger's dependencies)."""
+
+    time: TimeRange = TimeRange()
+
+
+Plan: TypeAlias = Select | TraceSearch | Count | SpansetSearch | ServiceCalls
 
 
 def spansets(predicate: Predicate) -> Iterable[HasSpan]:

@@ -30,12 +30,13 @@ from otelite.query._plan import (
     Predicate,
     Related,
     Relation,
+    ServiceCalls,
     Spanset,
     SpansetSearch,
 )
 from otelite.query.dialects import Dialect
 
-__all__ = ["compile_spanset_search"]
+__all__ = ["compile_service_calls", "compile_spanset_search"]
 
 _IDS = ("TraceId", "SpanId", "ParentSpanId")
 # Deeper than any trace people make; a cycle in the parent links stops here.
@@ -47,6 +48,24 @@ def compile_spanset_search(plan: SpansetSearch, dialect: Dialect) -> Statement:
     return _SpansetCompiler(dialect).compile(plan)
 
 
+def compile_service_calls(plan: ServiceCalls, dialect: Dialect) -> Statement:
+    """One statement answering ``plan``: a join of each span with its parent."""
+    compiler = _TraceSearchCompiler(dialect)
+    q, call = dialect.quote, dialect.call
+    table = q(compiler.table.value)
+    conditions = [
+        f"{alias}.{condition}" for alias in ("c", "p") for condition in compiler.time(plan.time)
+    ]
+    conditions.append(f"p.{q('ServiceName')} != c.{q('ServiceName')}")
+    sql = (
+        f"SELECT p.{q('ServiceName')} AS parent, c.{q('ServiceName')} AS child,"
+        f" {call('count')} AS calls FROM {table} AS c JOIN {table} AS p"
+        f" ON p.{q('TraceId')} = c.{q('TraceId')} AND p.{q('SpanId')} = c.{q('ParentSpanId')}"
+        f"{_where(conditions)} GROUP BY parent, child ORDER BY parent, child"
+    )
+    return Statement(sql, tuple(compiler.params))
+
+
 class _SpansetCompiler(_TraceSearchCompiler):
     def __init__(self, dialect: Dialect) -> None:
         super().__init__(dialect)
@@ -55,8 +74,8 @@ class _SpansetCompiler(_TraceSearchCompiler):
         self._in_range: list[str] = []
 
     def compile(self, plan: SpansetSearch) -> Statement:  # type: ignore[override]
-        if plan.limit < 1 or plan.spans_per_set < 0:
-            raise InvalidRequest("a span set search needs limit >= 1 and spans_per_set >= 0")
+        if plan.limit < 1 or plan.spans_per_set < 1:
+            raise InvalidRequest("a span set search needs limit >= 1 and spans_per_set >= 1")
         q, call = self.dialect.quote, self.dialect.call
         table = q(self.table.value)
         trace_id, ts = q("TraceId"), q("Timestamp")
@@ -95,7 +114,8 @@ class _SpansetCompiler(_TraceSearchCompiler):
             f" min({start_ns}) AS start_ns, max({start_ns} + {q('Duration')}) AS end_ns,"
             f" {root_of('ServiceName')} AS root_service, {root_of('SpanName')} AS root_name,"
             f" {call('count_if', self.equals('StatusCode', Status.STATUS_CODE_ERROR))}"
-            f" AS error_count, {call('count')} AS span_count"
+            f" AS error_count, {call('count')} AS span_count,"
+            f" {call('count_if', is_root)} AS roots"
             f" FROM {table} WHERE {trace_id} IN (SELECT {trace_id} FROM hits)"
             f" GROUP BY {trace_id} ORDER BY start_ns DESC, trace_id ASC"
             f" LIMIT {self.param(plan.limit)}",
@@ -118,6 +138,7 @@ class _SpansetCompiler(_TraceSearchCompiler):
             *(f"chosen.{n} AS {n}" for n in ("trace_id", "start_ns", "end_ns")),
             *(f"chosen.{n} AS {n}" for n in ("root_service", "root_name", "error_count")),
             "chosen.span_count AS span_count",
+            "chosen.roots AS roots",
             "hits.matched AS matched",
             *(
                 f"shown.{n} AS {n}"
@@ -130,7 +151,7 @@ class _SpansetCompiler(_TraceSearchCompiler):
             f"SELECT {', '.join(outputs)} FROM chosen"
             f" JOIN hits ON hits.{trace_id} = chosen.{trace_id}"
             f" JOIN shown ON shown.{trace_id} = chosen.{trace_id}"
-            f" WHERE shown.place <= {self.param(max(plan.spans_per_set, 1))}"
+            f" WHERE shown.place <= {self.param(plan.spans_per_set)}"
             " ORDER BY start_ns DESC, trace_id ASC, span_start_ns ASC, span_id ASC"
         )
         with_ = "WITH RECURSIVE " if self._recursive else "WITH "

@@ -10,6 +10,7 @@ from otelite.storage.duckdb import DuckDBStorage
 
 from .support import INGEST_TOKEN, QUERY_TOKEN, Running
 
+V3_WINDOW = "query.startTimeMin=2000-01-01T00:00:00Z&query.startTimeMax=2100-01-01T00:00:00Z"
 # A concrete path for each route of the query API (path parameters filled in).
 SAMPLE_PATHS = {
     "/api/traces/{traceId}": "/api/traces/" + "ab" * 16,
@@ -18,6 +19,13 @@ SAMPLE_PATHS = {
     "/api/metrics/{name:path}/series": "/api/metrics/queue.depth/series",
     "/api/export": "/api/export?signal=logs",
     "/api/count": "/api/count?signal=logs",
+    "/jaeger/api/services/{service:path}/operations": "/jaeger/api/services/cart/operations",
+    "/jaeger/api/operations": "/jaeger/api/operations?service=cart",
+    "/jaeger/api/traces": "/jaeger/api/traces?service=cart",
+    "/jaeger/api/traces/{traceId:path}": "/jaeger/api/traces/" + "ab" * 16,
+    "/jaeger/api/v3/traces": f"/jaeger/api/v3/traces?{V3_WINDOW}",
+    "/jaeger/api/v3/traces/{traceId:path}": "/jaeger/api/v3/traces/" + "ab" * 16,
+    "/jaeger/api/v3/trace-summaries": f"/jaeger/api/v3/trace-summaries?{V3_WINDOW}",
 }
 
 
@@ -28,7 +36,9 @@ def api_paths() -> list[str]:
     finally:
         storage.close()
     paths = [route.path for route in app.routes if isinstance(route, Route)]
-    served = [path for path in paths if path.startswith("/api/") or path == "/metrics"]
+    served = [
+        path for path in paths if path.startswith(("/api/", "/jaeger/api/")) or path == "/metrics"
+    ]
     # /metrics twice: otelite's own metrics, and the web UI's page for browsers.
     return list(dict.fromkeys(SAMPLE_PATHS.get(path, path) for path in served))
 
@@ -54,8 +64,10 @@ def test_every_api_route_needs_the_query_token(guarded: Running, path: str) -> N
     assert ingest.status_code == 403
     assert "WWW-Authenticate" not in ingest.headers
     assert ingest.json() == {"error": f"this bearer token does not have the right {right!r}"}
-    # 404 for the made-up trace id: past the check, the route answers as usual.
-    assert allowed.status_code == (404 if "/traces/" in path else 200), allowed.text
+    # 404 for the made-up trace id, and for a Jaeger v3 search that finds nothing: past the
+    # check, the route answers as usual.
+    not_found = "/traces/" in path or path.startswith("/jaeger/api/v3/traces?")
+    assert allowed.status_code == (404 if not_found else 200), allowed.text
 
 
 def test_metrics_are_a_page_for_browsers_and_guarded_series_for_programs(

@@ -1,0 +1,94 @@
+"""Plans for tag names and tag values: what query editors offer as completions.
+
+Names come from a sample (the newest spans of the range): an editor needs the common
+keys fast, not a census of every map. Values are counted exactly, per value and type,
+most frequent first.
+"""
+
+from __future__ import annotations
+
+from otelite.query._plan import (
+    Attribute,
+    AttributeScope,
+    Call,
+    Column,
+    Compare,
+    Exists,
+    Literal,
+    Op,
+    Order,
+    Output,
+    Select,
+    Table,
+    TimeRange,
+)
+from otelite.storage._attributes import types_column_name
+
+__all__ = ["attribute_values_plan", "column_values_plan", "span_keys_plan", "value_type"]
+
+_MAPS = {
+    AttributeScope.RECORD: "SpanAttributes",
+    AttributeScope.RESOURCE: "ResourceAttributes",
+    AttributeScope.SCOPE: "ScopeAttributes",
+}
+# Storage's type codes (``storage._attributes``) by the type names query languages use.
+_TYPES = {"i": "int", "d": "float", "b": "bool"}
+
+
+def span_keys_plan(time: TimeRange, sample: int) -> Select:
+    """The attribute maps of the newest ``sample`` spans: ``span``, ``resource`` and
+    ``scope``, each a list of (key, string form) pairs."""
+    return Select(
+        Table.SPANS,
+        (
+            Output("at", Call("timestamp_to_ns", (Column("Timestamp"),))),
+            Output("span", Column("SpanAttributes")),
+            Output("resource", Column("ResourceAttributes")),
+            Output("scope", Column("ScopeAttributes")),
+        ),
+        time=time,
+        order_by=(Order("at", descending=True),),
+        limit=sample,
+    )
+
+
+def attribute_values_plan(key: str, scope: AttributeScope, time: TimeRange, limit: int) -> Select:
+    """The values of one span attribute in the range, with their type codes and counts,
+    most frequent first: rows of ``value``, ``code`` (None for strings) and ``n``."""
+    values = _MAPS[scope]
+    code = Call("map_get", (Column(types_column_name(values)), Literal(key)))
+    return Select(
+        Table.SPANS,
+        (
+            Output("value", Attribute(key, scope)),
+            Output("code", code),
+            Output("n", Call("count")),
+        ),
+        where=Exists(Attribute(key, scope)),
+        time=time,
+        group_by=("value", "code"),
+        order_by=(Order("n", descending=True), Order("value")),
+        limit=limit,
+    )
+
+
+def column_values_plan(
+    column: str, time: TimeRange, limit: int, *, roots_only: bool = False
+) -> Select:
+    """The values of one span column in the range with counts, most frequent first; of
+    root spans only with ``roots_only``."""
+    return Select(
+        Table.SPANS,
+        (Output("value", Column(column)), Output("n", Call("count"))),
+        where=Compare(Column("ParentSpanId"), Op.EQ, b"") if roots_only else None,
+        time=time,
+        group_by=("value",),
+        order_by=(Order("n", descending=True), Order("value")),
+        limit=limit,
+    )
+
+
+def value_type(code: str | None) -> str:
+    """The type name (``string``, ``int``, ``float``, ``bool``) of a stored type code;
+    every other type is offered as its string form."""
+    return _TYPES.get(code or "", "string")
