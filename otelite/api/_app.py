@@ -24,6 +24,7 @@ from otelite.api._logs import search_logs
 from otelite.api._metrics import metric_series, metrics
 from otelite.api._self_metrics import SelfMetrics
 from otelite.api._storage import StoragePerTenant
+from otelite.api._tempo import tempo_routes
 from otelite.api._traces import operations, search_traces, services, trace_v1, trace_v2
 from otelite.api._tracing import Traced
 from otelite.api._ui_data import ServerInfoSource, ui_data_routes
@@ -104,6 +105,7 @@ def create_app(
         Route("/api/count", count),
         *ui_data_routes(),
         *jaeger_routes(),
+        *tempo_routes(),
         *ui_routes(),
     ]
     middleware = []

@@ -26,6 +26,8 @@ SAMPLE_PATHS = {
     "/jaeger/api/v3/traces": f"/jaeger/api/v3/traces?{V3_WINDOW}",
     "/jaeger/api/v3/traces/{traceId:path}": "/jaeger/api/v3/traces/" + "ab" * 16,
     "/jaeger/api/v3/trace-summaries": f"/jaeger/api/v3/trace-summaries?{V3_WINDOW}",
+    "/api/search/tag/{tag:path}/values": "/api/search/tag/service.name/values",
+    "/api/v2/search/tag/{field:path}/values": "/api/v2/search/tag/resource.service.name/values",
 }
 
 

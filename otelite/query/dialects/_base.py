@@ -52,6 +52,7 @@ class Dialect:
         "coalesce": "coalesce({0}, {1})",
         "to_int": "CAST({0} AS BIGINT)",
         "to_double": "CAST({0} AS DOUBLE PRECISION)",
+        "ns_to_seconds": "({0} / 1000000000.0)",
         # Aggregates.
         "count": "count(*)",
         "count_if": "count(*) FILTER (WHERE {0})",
@@ -67,7 +68,8 @@ class Dialect:
     :meth:`placeholder`), so repeating a fragment repeats its parameters correctly.
     Backends add: ``map_get`` (NULL for a missing key), ``map_contains``, ``list_len``,
     ``to_hex``, ``from_hex``, ``ns_to_timestamp``, ``timestamp_to_ns``, ``time_bucket_ns``,
-    ``contains``, ``contains_ci``, ``regex_full``, ``hash2``, ``quantile`` (linear
+    ``contains``, ``contains_ci``, ``regex_full``, ``hash2``, ``pow2_ceiling`` (the
+    power of two at or above a positive number), ``quantile`` (linear
     interpolation between closest ranks), ``bool_or``, ``arg_min``, ``arg_min_if`` (NULL
     when no row qualifies), ``arg_max`` and ``distinct_list`` (sorted).
     """

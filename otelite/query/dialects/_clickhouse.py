@@ -84,6 +84,7 @@ class ClickHouseDialect(Dialect):
         "regex_full": "match({0}, concat('^(?:', {1}, ')$'))",
         "to_int": "toInt64OrNull({0})",
         "to_double": "toFloat64OrNull({0})",
+        "pow2_ceiling": "pow(2, ceil(log2({0})))",
         "hash2": "cityHash64({0}, {1})",
         "count": "count()",
         "count_if": "countIf({0})",

@@ -46,6 +46,7 @@ class DuckDBDialect(Dialect):
         "regex_full": "regexp_full_match({0}, {1})",
         "to_int": "TRY_CAST({0} AS BIGINT)",
         "to_double": "TRY_CAST({0} AS DOUBLE)",
+        "pow2_ceiling": "power(2, ceil(log2({0})))",
         "hash2": "hash({0}, {1})",
         "quantile": "quantile_cont({0}, {1})",
         "bool_or": "bool_or({0})",

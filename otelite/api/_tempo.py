@@ -1,0 +1,263 @@
+"""Grafana Tempo's HTTP API, as Grafana's Tempo data source calls it.
+
+Search takes TraceQL (``q``) and answers Tempo's ``SearchResponse``; the tag APIs list
+attribute names by scope and typed values; ``/api/echo`` is Grafana's health check. Trace
+by id (v1 and v2) lives with otelite's own trace routes, which already speak Tempo's
+envelopes. Field names and value forms follow Tempo's JSON (gogo jsonpb: lowerCamel
+names, zero values left out, 64-bit integers as strings). Errors are Tempo's: status 400
+with the message as plain text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from otelite import __version__
+from otelite.api._json import JSONResponse
+from otelite.api._params import Params
+from otelite.api._storage import rows, rows_of_each, storage_of
+from otelite.errors import InvalidRequest, OteliteError
+from otelite.query import (
+    AttributeScope,
+    Call,
+    Column,
+    Compare,
+    Op,
+    Or,
+    Output,
+    Select,
+    Table,
+    TimeRange,
+    attribute_values_plan,
+    column_values_plan,
+    span_keys_plan,
+    value_type,
+)
+from otelite.query.traceql import (
+    INTRINSIC_NAMES,
+    ParseError,
+    TagValues,
+    parse_field,
+    search_plan,
+    tag_values_source,
+)
+
+__all__ = ["tempo_routes"]
+
+_ROOT_NOT_RECEIVED = "<root span not yet received>"
+_TAG_SAMPLE_SPANS = 5_000
+_SCOPES = ("resource", "span", "instrumentation", "event", "link", "intrinsic")
+# TraceQL's scopes with attribute maps, by the output of ``span_keys_plan`` holding them.
+_MAP_SCOPES = {"span": "span", "resource": "resource", "instrumentation": "scope"}
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _tempo_errors(handler: Handler) -> Handler:
+    """Tempo's error answers: 400 with the message as text (not otelite's JSON)."""
+
+    async def answer(request: Request) -> Response:
+        # The tenant first: a missing or refused tenant is the server's answer, the same
+        # on every route (as a missing token is), not this API's.
+        storage_of(request)
+        try:
+            return await handler(request)
+        except ParseError as error:
+            return PlainTextResponse(f"invalid TraceQL query: {error}", status_code=400)
+        except InvalidRequest as error:
+            return PlainTextResponse(str(error), status_code=400)
+        except OteliteError:
+            raise  # storage trouble: the app's handlers give 503 with Retry-After
+
+    return answer
+
+
+async def echo(request: Request) -> Response:
+    """``GET /api/echo``: Grafana's health check of a Tempo data source."""
+    return PlainTextResponse("echo")
+
+
+async def build_info(request: Request) -> Response:
+    """``GET /api/status/buildinfo``: Tempo's (and Prometheus's) build information."""
+    return JSONResponse(
+        {
+            "version": __version__,
+            "revision": "",
+            "branch": "",
+            "buildUser": "",
+            "buildDate": "",
+            "goVersion": "",
+        }
+    )
+
+
+def _time(params: Params) -> TimeRange:
+    return params.time_range()
+
+
+@_tempo_errors
+async def search(request: Request) -> Response:
+    """``GET /api/search``: traces matching a TraceQL query, with their matched spans."""
+    params = Params(request.query_params)
+    query = params.text("q")
+    if query is not None and params.text("tags") is not None:
+        raise InvalidRequest("invalid request: q and tags cannot both be given")
+    limit = params.limit("limit", default=20, maximum=10_000)
+    spans_per_set = params.limit("spss", default=3, maximum=1_000)
+    plan = search_plan(query or "{}", time=_time(params), limit=limit, spans_per_set=spans_per_set)
+    found: dict[bytes, dict[str, Any]] = {}
+    for row in await rows(request, plan):
+        trace = found.get(row["trace_id"])
+        if trace is None:
+            trace = found[row["trace_id"]] = _trace_json(row)
+        trace["spanSets"][0]["spans"].append(_span_json(row))
+    if found:
+        stats = await rows(request, _service_stats_plan(list(found)))
+        for row in stats:
+            counts = {"spanCount": row["spans"]}
+            if row["errors"]:
+                counts["errorCount"] = row["errors"]
+            found[row["trace_id"]].setdefault("serviceStats", {})[row["service"]] = counts
+    traces = list(found.values())
+    for trace in traces:
+        trace["spanSet"] = trace["spanSets"][0]
+    return JSONResponse({"traces": traces, "metrics": {"inspectedTraces": len(traces)}})
+
+
+def _trace_json(row: dict[str, Any]) -> dict[str, Any]:
+    root_service, root_name = row["root_service"], row["root_name"]
+    if not row["roots"]:
+        root_service, root_name = _ROOT_NOT_RECEIVED, ""
+    trace: dict[str, Any] = {
+        # Tempo writes trace ids without their leading zeros (and reads them padded).
+        "traceID": row["trace_id"].hex().lstrip("0") or "0",
+        "rootServiceName": root_service,
+        "startTimeUnixNano": str(row["start_ns"]),
+        "spanSets": [{"spans": [], "matched": row["matched"]}],
+    }
+    if root_name:
+        trace["rootTraceName"] = root_name
+    duration_ms = (row["end_ns"] - row["start_ns"]) // 1_000_000
+    if duration_ms:
+        trace["durationMs"] = duration_ms
+    return trace
+
+
+def _span_json(row: dict[str, Any]) -> dict[str, Any]:
+    span: dict[str, Any] = {
+        "spanID": row["span_id"].hex(),
+        "name": row["span_name"],
+        "startTimeUnixNano": str(row["span_start_ns"]),
+        "durationNanos": str(row["span_duration_ns"]),
+        "attributes": [{"key": "service.name", "value": {"stringValue": row["span_service"]}}],
+    }
+    return span
+
+
+def _service_stats_plan(trace_ids: list[bytes]) -> Select:
+    """Span and error counts per service of each trace (all its spans, as Tempo counts)."""
+    return Select(
+        Table.SPANS,
+        (
+            Output("trace_id", Column("TraceId")),
+            Output("service", Column("ServiceName")),
+            Output("spans", Call("count")),
+            Output(
+                "errors",
+                Call("count_if", (Compare(Column("StatusCode"), Op.EQ, 2),)),
+            ),
+        ),
+        where=Or(tuple(Compare(Column("TraceId"), Op.EQ, t) for t in trace_ids)),
+        group_by=("trace_id", "service"),
+    )
+
+
+@_tempo_errors
+async def tag_names(request: Request) -> Response:
+    """``GET /api/search/tags``: attribute names of recent spans (any scope)."""
+    keys = await _sampled_keys(request, _time(Params(request.query_params)))
+    names = sorted({key for scope in keys.values() for key in scope})
+    return JSONResponse({"tagNames": names})
+
+
+@_tempo_errors
+async def tag_names_v2(request: Request) -> Response:
+    """``GET /api/v2/search/tags``: attribute names by scope, and the intrinsics."""
+    params = Params(request.query_params)
+    scope = params.text("scope")
+    if scope is not None and scope not in (*_SCOPES, "none", "all"):
+        raise InvalidRequest(f"invalid scope: {scope}")
+    wanted = _SCOPES if scope in (None, "none", "all") else (scope,)
+    keys = await _sampled_keys(request, _time(params))
+    scopes = []
+    for name in wanted:
+        tags = list(INTRINSIC_NAMES) if name == "intrinsic" else sorted(keys.get(name, ()))
+        if tags:
+            scopes.append({"name": name, "tags": tags})
+    return JSONResponse({"scopes": scopes})
+
+
+async def _sampled_keys(request: Request, time: TimeRange) -> dict[str, set[str]]:
+    keys: dict[str, set[str]] = {name: set() for name in _MAP_SCOPES}
+    for row in await rows(request, span_keys_plan(time, _TAG_SAMPLE_SPANS)):
+        for name, output in _MAP_SCOPES.items():
+            keys[name].update(key for key, _ in row[output] or ())
+    return keys
+
+
+@_tempo_errors
+async def tag_values(request: Request) -> Response:
+    """``GET /api/search/tag/{tag}/values``: values of an attribute of any scope."""
+    params = Params(request.query_params)
+    tag = request.path_params["tag"]
+    source = TagValues(key=tag, scopes=(AttributeScope.RECORD, AttributeScope.RESOURCE))
+    found = await _values(request, source, params)
+    return JSONResponse({"tagValues": [value for value, _ in found]})
+
+
+@_tempo_errors
+async def tag_values_v2(request: Request) -> Response:
+    """``GET /api/v2/search/tag/{tag}/values``: typed values of a TraceQL field."""
+    params = Params(request.query_params)
+    source = tag_values_source(parse_field(request.path_params["field"]))
+    found = await _values(request, source, params)
+    return JSONResponse({"tagValues": [{"type": kind, "value": value} for value, kind in found]})
+
+
+async def _values(request: Request, source: TagValues, params: Params) -> list[tuple[str, str]]:
+    """(value, type) pairs of ``source``, most frequent first."""
+    if source.keywords:
+        return [(word, "keyword") for word in source.keywords]
+    limit = params.limit("limit", default=1_000, maximum=10_000)
+    time = _time(params)
+    if source.column is not None:
+        plan = column_values_plan(source.column, time, limit, roots_only=source.roots_only)
+        found = await rows(request, plan)
+        return [(str(row["value"]), "string") for row in found if row["value"] is not None]
+    if source.key is None:
+        return []
+    plans = [attribute_values_plan(source.key, scope, time, limit) for scope in source.scopes]
+    counts: Counter[tuple[str, str]] = Counter()
+    for found in await rows_of_each(request, plans):
+        for row in found:
+            counts[row["value"], value_type(row["code"])] += row["n"]
+    return [pair for pair, _ in counts.most_common(limit)]
+
+
+def tempo_routes() -> list[Route]:
+    """The routes of this module, for ``create_app``."""
+    return [
+        Route("/api/echo", echo),
+        Route("/api/status/buildinfo", build_info),
+        Route("/api/search", search),
+        Route("/api/search/tags", tag_names),
+        Route("/api/v2/search/tags", tag_names_v2),
+        Route("/api/search/tag/{tag:path}/values", tag_values),
+        Route("/api/v2/search/tag/{field:path}/values", tag_values_v2),
+    ]

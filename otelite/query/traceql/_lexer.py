@@ -1,0 +1,319 @@
+"""TraceQL text → tokens, following the rules of Tempo's lexer (Go's ``text/scanner`` plus
+TraceQL's own attribute and duration handling).
+
+Three rules of Tempo's lexer shape what a query means and are kept exactly:
+
+* an attribute name runs from its scope prefix up to whitespace or one of
+  ``{ } ( ) = ~ ! < > & | ^ ,``; so ``span.http.status_code`` is one name, and so is
+  ``span.a+b`` (arithmetic needs spaces), while ``"..."`` parts may hold anything;
+* a number followed, without space, by unit letters is a duration (``1h30m``, ``1.5s``,
+  ``2d``) if those letters parse as one, and a plain number otherwise;
+* ``.`` followed by a digit starts a number (``.5``), not an attribute.
+
+Unlike Go's scanner this lexer does not skip ``//`` and ``/* */`` comments: they are no
+part of TraceQL's documented syntax.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+from otelite.query.traceql._ast import Attribute
+from otelite.query.traceql._enums import Intrinsic, Scope
+from otelite.query.traceql._errors import ParseError
+from otelite.query.traceql._literals import parse_duration
+
+__all__ = ["KEYWORDS", "Token", "TokenKind", "is_attribute_rune", "tokenize"]
+
+
+class TokenKind(Enum):
+    STRING = "string"
+    INT = "integer"
+    FLOAT = "float"
+    DURATION = "duration"
+    IDENT = "identifier"
+    ATTRIBUTE = "attribute"
+    INTRINSIC = "intrinsic"
+    OP = "operator"
+    EOF = "end of query"
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: TokenKind
+    text: str
+    offset: int
+    value: str | int | float | Attribute | Intrinsic | None = None
+
+
+# Tempo's reserved words: none of them can name a hint, and only some have a meaning in
+# any one place, which the parser decides.
+_WORDS = """
+    true false nil ok error unset unspecified internal server client producer consumer
+    duration childCount name status statusMessage kind rootName rootServiceName rootService
+    traceDuration nestedSetLeft nestedSetRight nestedSetParent id traceID spanID parentID
+    timeSinceStart version parent count avg max min sum by coalesce select rate
+    count_over_time min_over_time max_over_time avg_over_time sum_over_time
+    quantile_over_time histogram_over_time compare topk bottomk with
+"""
+KEYWORDS = frozenset(_WORDS.split())
+
+# Longest first, so that ``!>>`` wins over ``!>`` and ``!``.
+_OPERATOR_TEXT = (
+    "{ } ( ) , | = != =~ !~ > >= >> < <= << + - * / % ^ && || ! ~ !> !< !>> !<< &> &>> &< &<< &~"
+)
+_OPERATORS = sorted(_OPERATOR_TEXT.split(), key=len, reverse=True)
+_ATTRIBUTE_SCOPES = {
+    "span": Scope.SPAN,
+    "resource": Scope.RESOURCE,
+    "event": Scope.EVENT,
+    "link": Scope.LINK,
+    "instrumentation": Scope.INSTRUMENTATION,
+}
+_INTRINSICS = {intrinsic.value: intrinsic for intrinsic in Intrinsic if ":" in intrinsic.value}
+_INTRINSIC_SCOPES = ("span", "trace", "event", "link", "instrumentation")
+_ATTRIBUTE_ENDS = frozenset("{}()=~!<>&|^,")
+_DURATION_RUNES = frozenset("0123456789.nsumh\u00b5dwy")
+_SIMPLE_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34}
+_HEX = "0123456789abcdefABCDEF"
+_OCTAL = "01234567"
+_BLANK = frozenset(" \t\r\n")  # Go's scanner skips exactly these between tokens
+
+
+def is_attribute_rune(ch: str) -> bool:
+    """Whether ``ch`` can appear in an unquoted attribute name."""
+    # Python's isspace() also counts U+001C..U+001F, which Go's unicode.IsSpace does not.
+    is_space = ch.isspace() and ch not in "\x1c\x1d\x1e\x1f"
+    return not is_space and ch not in _ATTRIBUTE_ENDS
+
+
+def tokenize(text: str) -> list[Token]:
+    """All tokens of ``text``, ending with an EOF token; raises :class:`ParseError`."""
+    return _Lexer(text).run()
+
+
+class _Lexer:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.tokens: list[Token] = []
+
+    def error(self, message: str, offset: int) -> ParseError:
+        return ParseError(message, text=self.text, offset=offset)
+
+    def peek(self, ahead: int = 0) -> str:
+        index = self.pos + ahead
+        return self.text[index] if index < len(self.text) else ""
+
+    def add(
+        self,
+        kind: TokenKind,
+        start: int,
+        value: str | int | float | Attribute | Intrinsic | None = None,
+    ) -> None:
+        self.tokens.append(Token(kind, self.text[start : self.pos], start, value))
+
+    def run(self) -> list[Token]:
+        while True:
+            while self.peek() and self.peek() in _BLANK:
+                self.pos += 1
+            if self.pos >= len(self.text):
+                self.tokens.append(Token(TokenKind.EOF, "", self.pos))
+                return self.tokens
+            self.token()
+
+    def token(self) -> None:
+        ch, start = self.peek(), self.pos
+        if _is_digit(ch) or (ch == "." and _is_digit(self.peek(1))):
+            self.number()
+        elif ch == ".":
+            self.pos += 1
+            self.attribute(start, Scope.UNSCOPED, parent=False)
+        elif ch == '"':
+            self.add_string(start)
+        elif ch == "`":
+            end = self.text.find("`", start + 1)
+            if end < 0:
+                raise self.error("unterminated raw string: missing closing `", start)
+            self.pos = end + 1
+            # Go drops carriage returns from raw strings.
+            self.add(TokenKind.STRING, start, self.text[start + 1 : end].replace("\r", ""))
+        elif ch.isalpha() or ch == "_":
+            self.word()
+        else:
+            for op in _OPERATORS:
+                if self.text.startswith(op, start):
+                    self.pos += len(op)
+                    self.add(TokenKind.OP, start)
+                    return
+            if ch == "'":
+                raise self.error("strings take double quotes or backticks, not '", start)
+            raise self.error(f"unexpected character {ch!r}", start)
+
+    def word(self) -> None:
+        start = self.pos
+        while self.peek() and (self.peek().isalnum() or self.peek() == "_"):
+            self.pos += 1
+        word = self.text[start : self.pos]
+        if self.peek() == "." and word == "parent":
+            self.pos += 1
+            self.parent_attribute(start)
+        elif self.peek() == "." and word in _ATTRIBUTE_SCOPES:
+            self.pos += 1
+            self.attribute(start, _ATTRIBUTE_SCOPES[word], parent=False)
+        elif self.peek() == ":" and word in _INTRINSIC_SCOPES:
+            self.pos += 1
+            self.intrinsic(start, word)
+        else:
+            self.add(TokenKind.IDENT, start)
+
+    def parent_attribute(self, start: int) -> None:
+        # After `parent.` Tempo takes a following `span.` or `resource.` as a scope.
+        for word in ("span", "resource"):
+            if self.text.startswith(word + ".", self.pos):
+                self.pos += len(word) + 1
+                self.attribute(start, _ATTRIBUTE_SCOPES[word], parent=True)
+                return
+        self.attribute(start, Scope.UNSCOPED, parent=True)
+
+    def attribute(self, start: int, scope: Scope, *, parent: bool) -> None:
+        name: list[str] = []
+        while self.peek() and is_attribute_rune(self.peek()):
+            if self.peek() == '"':
+                name.append(self.quoted_name())
+            else:
+                name.append(self.peek())
+                self.pos += 1
+        if not name or not "".join(name):
+            prefix = self.text[start : self.pos]
+            raise self.error(f"expected an attribute name after `{prefix}`", self.pos)
+        self.add(TokenKind.ATTRIBUTE, start, Attribute(scope, "".join(name), parent))
+
+    def quoted_name(self) -> str:
+        # Quoted attribute names know only two escapes, \" and \\; anything else,
+        # newlines included, stands for itself.
+        start = self.pos
+        self.pos += 1
+        out: list[str] = []
+        while self.pos < len(self.text):
+            ch = self.text[self.pos]
+            if ch == '"':
+                self.pos += 1
+                return "".join(out)
+            if ch == "\\":
+                if self.peek(1) not in ('"', "\\") or not self.peek(1):
+                    raise self.error(
+                        'invalid escape in a quoted attribute name: only \\" and \\\\ exist',
+                        self.pos,
+                    )
+                out.append(self.peek(1))
+                self.pos += 2
+            else:
+                out.append(ch)
+                self.pos += 1
+        raise self.error('unterminated attribute name: missing closing "', start)
+
+    def intrinsic(self, start: int, scope: str) -> None:
+        while self.peek() and self.peek() in _BLANK:  # Tempo allows `span: name`
+            self.pos += 1
+        name_start = self.pos
+        while self.peek() and (self.peek().isalnum() or self.peek() == "_"):
+            self.pos += 1
+        name = self.text[name_start : self.pos]
+        intrinsic = _INTRINSICS.get(f"{scope}:{name}")
+        if intrinsic is None:
+            known = ", ".join(i for i in _INTRINSICS if i.startswith(scope + ":"))
+            found = f"unknown intrinsic {scope}:{name}" if name else f"missing name after {scope}:"
+            raise self.error(f"{found}; expected one of {known}", name_start)
+        self.add(TokenKind.INTRINSIC, start, intrinsic)
+
+    def number(self) -> None:
+        start = self.pos
+        is_float = False
+        while _is_digit(self.peek()):
+            self.pos += 1
+        if self.peek() == ".":
+            is_float = True
+            self.pos += 1
+            while _is_digit(self.peek()):
+                self.pos += 1
+        if self.peek() in ("e", "E") and self.exponent_length():
+            is_float = True
+            self.pos += self.exponent_length()
+        number_end = self.pos
+        while self.peek() and self.peek() in _DURATION_RUNES:
+            self.pos += 1
+        if self.pos > number_end:
+            nanoseconds = parse_duration(self.text[start : self.pos])
+            if nanoseconds is not None:
+                self.add(TokenKind.DURATION, start, nanoseconds)
+                return
+            self.pos = number_end  # not a duration: the letters are the next token
+        number_text = self.text[start : self.pos]
+        if not is_float:
+            self.add(TokenKind.INT, start, int(number_text))
+            return
+        value = float(number_text)
+        if not math.isfinite(value):
+            raise self.error(f"number {number_text} is out of range", start)
+        self.add(TokenKind.FLOAT, start, value)
+
+    def exponent_length(self) -> int:
+        length = 2 if self.peek(1) in ("+", "-") and self.peek(1) else 1
+        digits = 0
+        while _is_digit(self.peek(length + digits)):
+            digits += 1
+        return length + digits if digits else 0
+
+    def add_string(self, start: int) -> None:
+        self.pos += 1
+        out = bytearray()
+        while True:
+            ch = self.peek()
+            if not ch or ch == "\n":
+                raise self.error('unterminated string: missing closing "', start)
+            if ch == '"':
+                self.pos += 1
+                break
+            if ch == "\\":
+                out += self.escape()
+            else:
+                out += ch.encode("utf-8", "surrogatepass")
+                self.pos += 1
+        try:
+            value = out.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.error("string is not valid UTF-8", start) from None
+        self.add(TokenKind.STRING, start, value)
+
+    def escape(self) -> bytes:
+        # Go's escapes: \x and octal give raw bytes, \u and \U give characters.
+        start = self.pos
+        ch = self.peek(1)
+        if ch and ch in _SIMPLE_ESCAPES:
+            self.pos += 2
+            return bytes([_SIMPLE_ESCAPES[ch]])
+        if ch in ("x", "u", "U"):
+            first, digits, allowed = 2, {"x": 2, "u": 4, "U": 8}[ch], _HEX
+        elif ch and ch in _OCTAL:
+            first, digits, allowed = 1, 3, _OCTAL
+        else:
+            raise self.error("invalid escape sequence in string", start)
+        text = self.text[start + first : start + first + digits]
+        if len(text) < digits or any(c not in allowed for c in text):
+            raise self.error("invalid escape sequence in string", start)
+        self.pos = start + first + digits
+        code = int(text, 8 if allowed is _OCTAL else 16)
+        if ch in ("u", "U"):
+            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                raise self.error("escape sequence is not a valid Unicode code point", start)
+            return chr(code).encode("utf-8")
+        if code > 255:
+            raise self.error("octal escape value is larger than 255", start)
+        return bytes([code])
+
+
+def _is_digit(ch: str) -> bool:
+    return ch != "" and ch in "0123456789"

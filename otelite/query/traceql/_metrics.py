@@ -1,0 +1,196 @@
+"""TraceQL metrics → a span metric plan, and its rows → series.
+
+The first stage must be one spanset filter (``{ ... } | rate() by (...)``); its condition
+and the function's field and ``by`` fields become one aggregate query per time bucket in
+the database. Durations are reported in seconds, as Tempo reports them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from otelite.errors import InvalidRequest
+from otelite.query._plan import Attribute as PlanAttribute
+from otelite.query._plan import Call, Column, Expr, Matching, Select, TimeRange
+from otelite.query._span_metrics import SpanMetric, span_metric_plan
+from otelite.query.traceql._ast import (
+    Attribute,
+    BottomK,
+    Field,
+    IntrinsicField,
+    MetricsAggregate,
+    MetricsQuery,
+    TopK,
+)
+from otelite.query.traceql._enums import Intrinsic
+from otelite.query.traceql._generator import to_text
+from otelite.query.traceql._parser import parse
+from otelite.query.traceql._plan import attribute_scopes, spanset_of
+
+__all__ = ["MetricsPlan", "Series", "metrics_plan"]
+
+_LABEL_COLUMNS: dict[Intrinsic, str] = {
+    Intrinsic.SPAN_NAME: "SpanName",
+    Intrinsic.SPAN_STATUS: "StatusCode",
+    Intrinsic.SPAN_KIND: "SpanKind",
+    Intrinsic.SPAN_STATUS_MESSAGE: "StatusMessage",
+    Intrinsic.INSTRUMENTATION_NAME: "ScopeName",
+    Intrinsic.INSTRUMENTATION_VERSION: "ScopeVersion",
+}
+_STATUS_NAMES = {0: "unset", 1: "ok", 2: "error"}
+_KIND_NAMES = {
+    0: "unspecified",
+    1: "internal",
+    2: "server",
+    3: "client",
+    4: "producer",
+    5: "consumer",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One series: its labels (name, value) and samples (bucket start in ns, value)."""
+
+    labels: tuple[tuple[str, object], ...]
+    samples: tuple[tuple[int, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsPlan:
+    """The plan of a TraceQL metrics query, and how to turn its rows into series."""
+
+    plan: Select
+    function: SpanMetric
+    step_ns: int
+    by: tuple[str, ...]
+    by_intrinsics: tuple[Intrinsic | None, ...]
+    quantiles: tuple[float, ...]
+    top: TopK | BottomK | None
+
+    def series(self, rows: Iterable[dict[str, Any]]) -> list[Series]:
+        """Series from the plan's rows: values per step, NaN and empty steps left out."""
+        found: dict[tuple[tuple[str, object], ...], dict[int, float]] = {}
+        seconds = self.step_ns / 1e9
+        for row in rows:
+            labels = tuple(
+                (name, _label(row[f"by{n}"], intrinsic))
+                for n, (name, intrinsic) in enumerate(zip(self.by, self.by_intrinsics, strict=True))
+                if row[f"by{n}"] is not None
+            ) or ((("__name__", self.function.value),) if not self.by else ())
+            for extra, value in self._values(row):
+                if value is None or (isinstance(value, float) and math.isnan(value)):
+                    continue
+                key = labels + extra
+                if self.function is SpanMetric.RATE:
+                    value = value / seconds
+                found.setdefault(key, {})[row["bucket_ns"]] = float(value)
+        series = [Series(labels, tuple(sorted(points.items()))) for labels, points in found.items()]
+        return _top(series, self.top)
+
+    def _values(self, row: dict[str, Any]) -> list[tuple[tuple[tuple[str, object], ...], Any]]:
+        if self.function is SpanMetric.QUANTILE:
+            return [((("p", q),), row[f"q{n}"]) for n, q in enumerate(self.quantiles)]
+        if self.function is SpanMetric.HISTOGRAM:
+            return [((("__bucket", row["bucket"]),), row["value"])]
+        return [((), row["value"])]
+
+
+def metrics_plan(text: str, *, time: TimeRange, step_ns: int) -> MetricsPlan:
+    """The plan of a TraceQL metrics query; ``InvalidRequest`` for a search, or for a
+    construct not supported yet."""
+    query = parse(text)
+    body = query.body
+    if not isinstance(body, MetricsQuery) or not isinstance(body.function, MetricsAggregate):
+        raise InvalidRequest(
+            "a metrics query ends in rate(), count_over_time(), ... (compare() and "
+            "arithmetic between metrics queries are not supported yet)"
+        )
+    top: TopK | BottomK | None = None
+    for stage in body.stages:
+        if isinstance(stage, TopK | BottomK) and top is None:
+            top = stage
+        else:
+            raise InvalidRequest(
+                f"TraceQL: not supported yet after a metrics function: {to_text(stage)}"
+            )
+    spanset = spanset_of(body.source)
+    if not isinstance(spanset, Matching):
+        raise InvalidRequest("TraceQL metrics: the first stage must be one { } filter for now")
+    aggregate = body.function
+    function = SpanMetric(aggregate.function.value)
+    field = None if aggregate.field is None else _value_expr(aggregate.field)
+    by = tuple(_label_expr(f) for f in aggregate.by)
+    plan = span_metric_plan(
+        function,
+        where=spanset.where,
+        time=time,
+        step_ns=step_ns,
+        field=field,
+        by=by,
+        quantiles=aggregate.quantiles,
+    )
+    return MetricsPlan(
+        plan,
+        function,
+        step_ns,
+        tuple(to_text(f) for f in aggregate.by),
+        tuple(f.intrinsic if isinstance(f, IntrinsicField) else None for f in aggregate.by),
+        aggregate.quantiles,
+        top,
+    )
+
+
+def _value_expr(field: Field) -> Expr:
+    """A numeric field: durations in seconds, attributes as doubles."""
+    if isinstance(field, IntrinsicField):
+        if field.intrinsic in (Intrinsic.SPAN_DURATION,):
+            return Call("ns_to_seconds", (Column("Duration"),))
+        raise InvalidRequest(f"TraceQL metrics: {field.intrinsic.value} is not a number")
+    return Call("to_double", (_attribute(field),))
+
+
+def _label_expr(field: Field) -> Expr:
+    if isinstance(field, IntrinsicField):
+        column = _LABEL_COLUMNS.get(field.intrinsic)
+        if column is None:
+            raise InvalidRequest(f"TraceQL metrics: cannot group by {field.intrinsic.value} yet")
+        return Column(column)
+    return _attribute(field)
+
+
+def _attribute(field: Attribute) -> PlanAttribute:
+    scopes = attribute_scopes(field)
+    return PlanAttribute(field.name, scopes[0] if len(scopes) == 1 else None)
+
+
+def _label(value: object, intrinsic: Intrinsic | None) -> object:
+    if intrinsic is Intrinsic.SPAN_STATUS and isinstance(value, int):
+        return _STATUS_NAMES.get(value, str(value))
+    if intrinsic is Intrinsic.SPAN_KIND and isinstance(value, int):
+        return _KIND_NAMES.get(value, str(value))
+    return value
+
+
+def _top(series: list[Series], top: TopK | BottomK | None) -> list[Series]:
+    """topk/bottomk per step: at each step, the series among the n highest (lowest)."""
+    if top is None:
+        return series
+    keep: dict[int, set[int]] = {}
+    steps = {t for s in series for t, _ in s.samples}
+    for step in steps:
+        ranked = sorted(
+            ((dict(s.samples)[step], n) for n, s in enumerate(series) if step in dict(s.samples)),
+            reverse=isinstance(top, TopK),
+        )
+        for _, n in ranked[: top.limit]:
+            keep.setdefault(n, set()).add(step)
+    kept = []
+    for n, s in enumerate(series):
+        samples = tuple((t, v) for t, v in s.samples if t in keep.get(n, set()))
+        if samples:
+            kept.append(Series(s.labels, samples))
+    return kept

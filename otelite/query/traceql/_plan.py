@@ -1,0 +1,369 @@
+"""TraceQL → otelite's plans: a search to a ``SpansetSearch``, fields to predicates.
+
+Span sets map one to one onto the plan's span set nodes; conditions inside braces become
+the plan's predicates over span columns and attribute maps. Field semantics are the
+plan's (``otelite.query._plan``): a string literal compares with an attribute's string
+form, numbers compare numerically with int and double attributes, and a comparison with
+a missing attribute is never true. What the plan cannot express yet is refused with a
+message naming the construct, never answered approximately.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from otelite.errors import InvalidRequest
+from otelite.query._plan import Attribute as PlanAttribute
+from otelite.query._plan import (
+    AttributeScope,
+    BothOf,
+    Column,
+    Compare,
+    EitherOf,
+    Exists,
+    Matching,
+    Not,
+    Op,
+    Or,
+    Predicate,
+    Related,
+    Relation,
+    Spanset,
+    SpansetSearch,
+    TimeRange,
+    Value,
+    all_of,
+)
+from otelite.query.traceql._ast import (
+    Attribute,
+    Binary,
+    Bool,
+    Duration,
+    FieldExpr,
+    Float,
+    Int,
+    IntrinsicField,
+    Nil,
+    Node,
+    Pipeline,
+    SpansetExpr,
+    SpansetFilter,
+    SpansetOperation,
+    Static,
+    String,
+    Unary,
+)
+from otelite.query.traceql._enums import (
+    BinaryOp,
+    Intrinsic,
+    Kind,
+    SpansetOp,
+    Status,
+    UnaryOp,
+)
+from otelite.query.traceql._generator import to_text
+from otelite.query.traceql._parser import parse
+
+__all__ = [
+    "INTRINSIC_NAMES",
+    "TagValues",
+    "attribute_scopes",
+    "search_plan",
+    "spanset_of",
+    "tag_values_source",
+]
+
+INTRINSIC_NAMES = (
+    "duration",
+    "name",
+    "status",
+    "statusMessage",
+    "kind",
+    "rootServiceName",
+    "rootName",
+    "traceDuration",
+    "event:name",
+    "event:timeSinceStart",
+    "link:spanID",
+    "link:traceID",
+    "instrumentation:name",
+    "instrumentation:version",
+    "trace:id",
+    "span:id",
+    "span:parentID",
+    "span:status",
+    "span:statusMessage",
+    "span:duration",
+    "span:name",
+    "span:kind",
+    "trace:rootName",
+    "trace:rootService",
+    "trace:duration",
+)
+"""The intrinsics a query editor offers, in the order Tempo lists them."""
+
+_ATTRIBUTE_SCOPES: dict[str, tuple[AttributeScope, ...]] = {
+    "span": (AttributeScope.RECORD,),
+    "resource": (AttributeScope.RESOURCE,),
+    "instrumentation": (AttributeScope.SCOPE,),
+    "": (AttributeScope.RECORD, AttributeScope.RESOURCE),
+}
+_STATUS_CODES = {Status.UNSET: 0, Status.OK: 1, Status.ERROR: 2}
+_KIND_NUMBERS = {
+    Kind.UNSPECIFIED: 0,
+    Kind.INTERNAL: 1,
+    Kind.SERVER: 2,
+    Kind.CLIENT: 3,
+    Kind.PRODUCER: 4,
+    Kind.CONSUMER: 5,
+}
+# Intrinsics read from one column of the span: (column, what its literals must be).
+_COLUMNS: dict[Intrinsic, tuple[str, str]] = {
+    Intrinsic.SPAN_NAME: ("SpanName", "string"),
+    Intrinsic.SPAN_STATUS: ("StatusCode", "status"),
+    Intrinsic.SPAN_STATUS_MESSAGE: ("StatusMessage", "string"),
+    Intrinsic.SPAN_KIND: ("SpanKind", "kind"),
+    Intrinsic.SPAN_DURATION: ("Duration", "duration"),
+    Intrinsic.SPAN_ID: ("SpanId", "id"),
+    Intrinsic.SPAN_PARENT_ID: ("ParentSpanId", "id"),
+    Intrinsic.TRACE_ID: ("TraceId", "id"),
+    Intrinsic.INSTRUMENTATION_NAME: ("ScopeName", "string"),
+    Intrinsic.INSTRUMENTATION_VERSION: ("ScopeVersion", "string"),
+}
+_OPS = {
+    BinaryOp.EQ: Op.EQ,
+    BinaryOp.NE: Op.NE,
+    BinaryOp.LT: Op.LT,
+    BinaryOp.LE: Op.LE,
+    BinaryOp.GT: Op.GT,
+    BinaryOp.GE: Op.GE,
+    BinaryOp.REGEX: Op.MATCH,
+    BinaryOp.NOT_REGEX: Op.NOT_MATCH,
+}
+_MIRRORED = {Op.LT: Op.GT, Op.LE: Op.GE, Op.GT: Op.LT, Op.GE: Op.LE}
+_RELATIONS = {
+    SpansetOp.CHILD: (Relation.CHILD, False, False),
+    SpansetOp.PARENT: (Relation.PARENT, False, False),
+    SpansetOp.DESCENDANT: (Relation.DESCENDANT, False, False),
+    SpansetOp.ANCESTOR: (Relation.ANCESTOR, False, False),
+    SpansetOp.SIBLING: (Relation.SIBLING, False, False),
+    SpansetOp.UNION_CHILD: (Relation.CHILD, True, False),
+    SpansetOp.UNION_PARENT: (Relation.PARENT, True, False),
+    SpansetOp.UNION_DESCENDANT: (Relation.DESCENDANT, True, False),
+    SpansetOp.UNION_ANCESTOR: (Relation.ANCESTOR, True, False),
+    SpansetOp.UNION_SIBLING: (Relation.SIBLING, True, False),
+    SpansetOp.NOT_CHILD: (Relation.CHILD, False, True),
+    SpansetOp.NOT_PARENT: (Relation.PARENT, False, True),
+    SpansetOp.NOT_DESCENDANT: (Relation.DESCENDANT, False, True),
+    SpansetOp.NOT_ANCESTOR: (Relation.ANCESTOR, False, True),
+    SpansetOp.NOT_SIBLING: (Relation.SIBLING, False, True),
+}
+_NOTHING: Predicate = Or(())
+
+
+def search_plan(text: str, *, time: TimeRange, limit: int, spans_per_set: int) -> SpansetSearch:
+    """The plan of a TraceQL search; ``ParseError`` when it does not parse, and
+    ``InvalidRequest`` for a metrics query or a construct not supported yet."""
+    query = parse(text)
+    if not isinstance(query.body, Pipeline):
+        raise InvalidRequest(
+            "a metrics query cannot search traces: ask /api/metrics/query_range instead"
+        )
+    return SpansetSearch(
+        spanset_of(query.body), time=time, limit=limit, spans_per_set=spans_per_set
+    )
+
+
+def spanset_of(expr: SpansetExpr) -> Spanset:
+    """The plan's span set for a TraceQL spanset expression or pipeline."""
+    if isinstance(expr, SpansetFilter):
+        return Matching(None if expr.condition is None else condition_of(expr.condition))
+    if isinstance(expr, SpansetOperation):
+        left, right = spanset_of(expr.left), spanset_of(expr.right)
+        if expr.op is SpansetOp.AND:
+            return BothOf(left, right)
+        if expr.op is SpansetOp.OR:
+            return EitherOf(left, right)
+        relation, both, negated = _RELATIONS[expr.op]
+        return Related(relation, left, right, both=both, negated=negated)
+    return _pipeline(expr)
+
+
+def _pipeline(pipeline: Pipeline) -> Spanset:
+    first, *stages = pipeline.stages
+    if not isinstance(first, SpansetFilter | SpansetOperation | Pipeline):
+        raise _unsupported(first)
+    found = spanset_of(first)
+    for stage in stages:
+        # A filter stage keeps the spans that also meet its condition.
+        if isinstance(stage, SpansetFilter) and isinstance(found, Matching):
+            extra = None if stage.condition is None else condition_of(stage.condition)
+            found = Matching(all_of(found.where, extra))
+            continue
+        raise _unsupported(stage)
+    return found
+
+
+def condition_of(expr: FieldExpr) -> Predicate | None:
+    """The predicate a span must meet; None when every span does."""
+    if isinstance(expr, Bool):
+        return None if expr.value else _NOTHING
+    if isinstance(expr, Unary) and expr.op is UnaryOp.NOT:
+        inner = condition_of(expr.operand)
+        return _NOTHING if inner is None else Not(inner)
+    if isinstance(expr, Binary):
+        if expr.op is BinaryOp.AND:
+            return all_of(condition_of(expr.left), condition_of(expr.right))
+        if expr.op is BinaryOp.OR:
+            left, right = condition_of(expr.left), condition_of(expr.right)
+            return None if left is None or right is None else Or((left, right))
+        if expr.op in _OPS:
+            return _comparison(_OPS[expr.op], expr.left, expr.right)
+    if isinstance(expr, Attribute | IntrinsicField):
+        return _comparison(Op.EQ, expr, Bool(True))  # a field alone: is it true?
+    raise _unsupported(expr)
+
+
+def _comparison(op: Op, left: FieldExpr, right: FieldExpr) -> Predicate | None:
+    if _is_static(left) and not _is_static(right):
+        left, right = right, left
+        op = _MIRRORED.get(op, op)
+    if not _is_static(right):
+        shown = to_text(Binary(_op_back(op), left, right))
+        raise InvalidRequest(f"TraceQL: comparing two fields is not supported yet: {shown}")
+    if isinstance(left, Attribute):
+        return _attribute_comparison(left, op, right)  # type: ignore[arg-type]
+    if isinstance(left, IntrinsicField):
+        return _intrinsic_comparison(left, op, right)  # type: ignore[arg-type]
+    raise _unsupported(Binary(_op_back(op), left, right))
+
+
+def attribute_scopes(attribute: Attribute) -> tuple[AttributeScope, ...]:
+    """The attribute maps a TraceQL attribute reads, in order; ``InvalidRequest`` for
+    the scopes not supported yet (events, links, the parent's)."""
+    scopes = _ATTRIBUTE_SCOPES.get(attribute.scope.value)
+    if attribute.parent or scopes is None:
+        raise _unsupported(attribute)
+    return scopes
+
+
+def _attribute_comparison(attribute: Attribute, op: Op, value: Static) -> Predicate:
+    scopes = attribute_scopes(attribute)
+    target = PlanAttribute(attribute.name, scopes[0] if len(scopes) == 1 else None)
+    if isinstance(value, Nil):
+        if op is Op.EQ:
+            return Not(Exists(target))
+        if op is Op.NE:
+            return Exists(target)
+        raise InvalidRequest(f"TraceQL: nil compares only with = and !=, not {op.value}")
+    return Compare(target, op, _plain(value))
+
+
+def _intrinsic_comparison(field: IntrinsicField, op: Op, value: Static) -> Predicate:
+    found = _COLUMNS.get(field.intrinsic)
+    if found is None:
+        raise _unsupported(field)
+    column, kind = found
+    if isinstance(value, Nil):
+        raise InvalidRequest(f"TraceQL: {field.intrinsic.value} is never nil")
+    literal: Value
+    if kind == "status":
+        if not isinstance(value, Status) or op not in (Op.EQ, Op.NE):
+            raise InvalidRequest(
+                f"TraceQL: {field.intrinsic.value} compares with = or != to ok, error or unset"
+            )
+        literal = _STATUS_CODES[value]
+    elif kind == "kind":
+        if not isinstance(value, Kind) or op not in (Op.EQ, Op.NE):
+            raise InvalidRequest(
+                f"TraceQL: {field.intrinsic.value} compares with = or != to a span kind"
+            )
+        literal = _KIND_NUMBERS[value]
+    elif kind == "id":
+        if not isinstance(value, String) or op not in (Op.EQ, Op.NE):
+            raise InvalidRequest(
+                f"TraceQL: {field.intrinsic.value} compares with = or != to a hex string"
+            )
+        literal = _hex_id(value.value, 32 if field.intrinsic is Intrinsic.TRACE_ID else 16)
+    elif kind == "duration":
+        if not isinstance(value, Duration | Int):
+            raise InvalidRequest(
+                f"TraceQL: {field.intrinsic.value} compares with a duration such as 100ms"
+            )
+        literal = value.nanoseconds if isinstance(value, Duration) else value.value
+    else:
+        literal = _plain(value)
+    return Compare(Column(column), op, literal)
+
+
+def _needs(field: IntrinsicField, what: str) -> InvalidRequest:
+    return InvalidRequest(f"TraceQL: {field.intrinsic.value} compares with {what}")
+
+
+def _plain(value: Static) -> Value:
+    if isinstance(value, String | Int | Float | Bool):
+        return value.value
+    if isinstance(value, Duration):
+        return value.nanoseconds
+    if isinstance(value, Status):
+        return value.value
+    if isinstance(value, Kind):
+        return value.value
+    raise InvalidRequest("TraceQL: nil compares only with = and !=")
+
+
+def _hex_id(text: str, digits: int) -> bytes:
+    if not 0 < len(text) <= digits:
+        raise InvalidRequest(f"TraceQL: {text!r:.40} is not an id of at most {digits} hex digits")
+    try:
+        return bytes.fromhex(text.rjust(digits, "0"))
+    except ValueError:
+        raise InvalidRequest(f"TraceQL: {text!r:.40} is not a hex id") from None
+
+
+def _is_static(expr: FieldExpr) -> bool:
+    return isinstance(expr, String | Int | Float | Bool | Duration | Nil | Status | Kind)
+
+
+def _op_back(op: Op) -> BinaryOp:
+    return next(b for b, o in _OPS.items() if o is op)
+
+
+def _unsupported(node: Node) -> InvalidRequest:
+    return InvalidRequest(f"TraceQL: not supported yet: {to_text(node)}")
+
+
+@dataclass(frozen=True, slots=True)
+class TagValues:
+    """Where the values of a tag come from: fixed keywords, a span column (of root spans
+    only, for the trace's root fields), or an attribute in some scopes."""
+
+    keywords: tuple[str, ...] = ()
+    column: str | None = None
+    roots_only: bool = False
+    key: str | None = None
+    scopes: tuple[AttributeScope, ...] = ()
+
+
+_INTRINSIC_VALUES = {
+    Intrinsic.SPAN_STATUS: TagValues(
+        keywords=tuple(s.value for s in (Status.ERROR, Status.OK, Status.UNSET))
+    ),
+    Intrinsic.SPAN_KIND: TagValues(keywords=tuple(sorted(k.value for k in Kind))),
+    Intrinsic.SPAN_NAME: TagValues(column="SpanName"),
+    Intrinsic.SPAN_STATUS_MESSAGE: TagValues(column="StatusMessage"),
+    Intrinsic.TRACE_ROOT_SERVICE: TagValues(column="ServiceName", roots_only=True),
+    Intrinsic.TRACE_ROOT_NAME: TagValues(column="SpanName", roots_only=True),
+    Intrinsic.INSTRUMENTATION_NAME: TagValues(column="ScopeName"),
+    Intrinsic.INSTRUMENTATION_VERSION: TagValues(column="ScopeVersion"),
+}
+
+
+def tag_values_source(field: Attribute | IntrinsicField) -> TagValues:
+    """Where the values of ``field`` come from (nothing for fields without a list)."""
+    if isinstance(field, IntrinsicField):
+        return _INTRINSIC_VALUES.get(field.intrinsic, TagValues())
+    scopes = _ATTRIBUTE_SCOPES.get(field.scope.value, ())
+    if field.parent or not scopes:
+        return TagValues()
+    return TagValues(key=field.name, scopes=scopes)

@@ -1,0 +1,134 @@
+"""Tempo's HTTP API as Grafana's Tempo data source calls it, on both backends.
+
+Expected answers are read off the samples (tests/api/samples.py) by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from .samples import MS, SHORT_TRACE, T0, TRACE_A, TRACE_B
+
+WINDOW = {"start": str(T0 // 10**9 - 60), "end": str(T0 // 10**9 + 60)}
+
+
+def search(client: httpx.Client, q: str, **params: str) -> list[dict[str, Any]]:
+    response = client.get("/api/search", params={"q": q, **WINDOW, **params})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"traces", "metrics"}
+    return body["traces"]  # type: ignore[no-any-return]
+
+
+def test_echo_and_build_info(client: httpx.Client) -> None:
+    echo = client.get("/api/echo")
+    assert (echo.status_code, echo.text) == (200, "echo")
+    info = client.get("/api/status/buildinfo").json()
+    assert set(info) == {"version", "revision", "branch", "buildUser", "buildDate", "goVersion"}
+
+
+def test_search_answers_tempos_search_response(client: httpx.Client) -> None:
+    [trace] = search(client, '{ resource.service.name = "cart" && span:status = error }')
+    span = {
+        "spanID": "0000000000000002",
+        "name": "cart.get",
+        "startTimeUnixNano": str(T0 + 10 * MS),
+        "durationNanos": str(80 * MS),
+        "attributes": [{"key": "service.name", "value": {"stringValue": "cart"}}],
+    }
+    assert trace == {
+        "traceID": TRACE_A.hex(),
+        "rootServiceName": "frontend",
+        "rootTraceName": "GET /cart",
+        "startTimeUnixNano": str(T0),
+        "durationMs": 100,
+        "spanSet": {"spans": [span], "matched": 1},
+        "spanSets": [{"spans": [span], "matched": 1}],
+        "serviceStats": {
+            "frontend": {"spanCount": 1},
+            "cart": {"spanCount": 1, "errorCount": 1},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "traces", "names"),
+    [
+        ("{ span.http.status_code >= 500 }", [TRACE_A], [["GET /cart"]]),
+        ('{ kind = server } > { name = "cart.get" }', [TRACE_B, TRACE_A], [["cart.get"]] * 2),
+        ('{ kind = server } &> { name = "cart.get" }', [TRACE_B, TRACE_A],
+         [["POST /checkout", "cart.get"], ["GET /cart", "cart.get"]]),
+        ("{ duration > 300ms } || { status = error }", [TRACE_B, TRACE_A],
+         [["POST /checkout"], ["cart.get"]]),
+        ('{ .http.route = "/cart" } && { name =~ "cart.*" }', [TRACE_A],
+         [["GET /cart", "cart.get"]]),
+        ("{ span.missing != nil }", [], []),
+        ('{ resource.host.name = nil && kind != server }', [SHORT_TRACE, TRACE_B, TRACE_A],
+         [["cart.sweep"], ["cart.get"], ["cart.get"]]),
+    ],
+)
+def test_traceql_searches(
+    client: httpx.Client, query: str, traces: list[bytes], names: list[list[str]]
+) -> None:
+    found = search(client, query)
+    assert [t["traceID"] for t in found] == [t.hex().lstrip("0") for t in traces]
+    assert [[s["name"] for s in t["spanSets"][0]["spans"]] for t in found] == names
+
+
+def test_trace_ids_lose_their_leading_zeros_and_limits_apply(client: httpx.Client) -> None:
+    newest = search(client, "{}", limit="2", spss="1")
+    assert [t["traceID"] for t in newest] == ["abc", TRACE_B.hex()]
+    assert SHORT_TRACE.hex().lstrip("0") == "abc"
+    assert [len(t["spanSets"][0]["spans"]) for t in newest] == [1, 1]
+    assert newest[1]["spanSets"][0]["matched"] == 2
+    # Grafana then asks for the trace by that short id.
+    assert client.get("/api/traces/abc").status_code == 200
+
+
+def test_a_query_that_does_not_parse_is_a_400_with_its_position(client: httpx.Client) -> None:
+    response = client.get("/api/search", params={"q": '{ span.foo = "bar" ', **WINDOW})
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text.startswith("invalid TraceQL query: parse error at line 1, col ")
+    both = client.get("/api/search", params={"q": "{}", "tags": "a=b"})
+    assert both.status_code == 400
+
+
+def test_tag_names(client: httpx.Client) -> None:
+    v1 = client.get("/api/search/tags", params=WINDOW).json()
+    assert {"http.status_code", "http.route", "host.name", "service.name"} <= set(v1["tagNames"])
+    resource = client.get("/api/v2/search/tags", params={"scope": "resource", **WINDOW}).json()
+    assert resource == {"scopes": [{"name": "resource", "tags": ["host.name", "service.name"]}]}
+    every = client.get("/api/v2/search/tags", params=WINDOW).json()
+    scopes = {scope["name"]: scope["tags"] for scope in every["scopes"]}
+    assert "http.status_code" in scopes["span"]
+    assert {"span:name", "span:status", "trace:rootService", "duration"} <= set(
+        scopes["intrinsic"]
+    )
+    assert client.get("/api/v2/search/tags", params={"scope": "nope"}).status_code == 400
+
+
+def test_tag_values(client: httpx.Client) -> None:
+    def values(tag: str) -> list[dict[str, str]]:
+        response = client.get(f"/api/v2/search/tag/{tag}/values", params=WINDOW)
+        assert response.status_code == 200, response.text
+        return response.json()["tagValues"]  # type: ignore[no-any-return]
+
+    assert values("resource.service.name") == [
+        {"type": "string", "value": "cart"},  # three spans
+        {"type": "string", "value": "frontend"},
+    ]
+    assert values("span.http.status_code") == [
+        {"type": "int", "value": "200"},
+        {"type": "int", "value": "500"},
+    ]
+    assert values("span:status") == [
+        {"type": "keyword", "value": word} for word in ("error", "ok", "unset")
+    ]
+    assert values("name")[0] == {"type": "string", "value": "cart.get"}
+    v1 = client.get("/api/search/tag/service.name/values", params=WINDOW).json()
+    assert v1 == {"tagValues": ["cart", "frontend"]}
+    assert client.get("/api/v2/search/tag/span:nope/values").status_code == 400

@@ -1,0 +1,116 @@
+"""TraceQL → plans: each query's plan written by hand, and what is refused and how."""
+
+from __future__ import annotations
+
+import pytest
+
+from otelite.errors import InvalidRequest
+from otelite.query import (
+    And,
+    Attribute,
+    AttributeScope,
+    BothOf,
+    Column,
+    Compare,
+    EitherOf,
+    Exists,
+    Matching,
+    Not,
+    Op,
+    Or,
+    Related,
+    Relation,
+    SpansetSearch,
+    TimeRange,
+)
+from otelite.query.traceql import ParseError, search_plan
+
+SERVER = Compare(Column("SpanKind"), Op.EQ, 2)
+POSTGRES = Compare(Attribute("db.system", AttributeScope.RECORD), Op.EQ, "postgresql")
+CASES = {
+    "{ }": Matching(),
+    "{ true }": Matching(),
+    "{ false }": Matching(Or(())),
+    "{ kind = server }": Matching(SERVER),
+    "{ span:status = error }": Matching(Compare(Column("StatusCode"), Op.EQ, 2)),
+    "{ status != ok }": Matching(Compare(Column("StatusCode"), Op.NE, 1)),
+    "{ duration > 1.5s }": Matching(Compare(Column("Duration"), Op.GT, 1_500_000_000)),
+    "{ 100ms <= duration }": Matching(Compare(Column("Duration"), Op.GE, 100_000_000)),
+    '{ name =~ "GET .*" }': Matching(Compare(Column("SpanName"), Op.MATCH, "GET .*")),
+    '{ span:id = "abc" }': Matching(
+        Compare(Column("SpanId"), Op.EQ, bytes.fromhex("0" * 13 + "abc"))
+    ),
+    '{ trace:id = "0af7651916cd43dd8448eb211c80319c" }': Matching(
+        Compare(Column("TraceId"), Op.EQ, bytes.fromhex("0af7651916cd43dd8448eb211c80319c"))
+    ),
+    '{ instrumentation:name = "io.opentelemetry.jdbc" }': Matching(
+        Compare(Column("ScopeName"), Op.EQ, "io.opentelemetry.jdbc")
+    ),
+    '{ resource.service.name = "cart" }': Matching(
+        Compare(Attribute("service.name", AttributeScope.RESOURCE), Op.EQ, "cart")
+    ),
+    "{ .http.status_code >= 500 }": Matching(Compare(Attribute("http.status_code"), Op.GE, 500)),
+    "{ instrumentation.x = 1.5 }": Matching(
+        Compare(Attribute("x", AttributeScope.SCOPE), Op.EQ, 1.5)
+    ),
+    "{ span.flag }": Matching(Compare(Attribute("flag", AttributeScope.RECORD), Op.EQ, True)),
+    "{ span.a = nil }": Matching(Not(Exists(Attribute("a", AttributeScope.RECORD)))),
+    "{ span.a != nil }": Matching(Exists(Attribute("a", AttributeScope.RECORD))),
+    '{ span.db.system = "postgresql" && kind = server }': Matching(And((POSTGRES, SERVER))),
+    '{ !(span.db.system = "postgresql") || true }': Matching(),
+    '{ kind = server || span.db.system = "postgresql" }': Matching(Or((SERVER, POSTGRES))),
+    '{ kind = server } && { span.db.system = "postgresql" }': BothOf(
+        Matching(SERVER), Matching(POSTGRES)
+    ),
+    '{ kind = server } || { span.db.system = "postgresql" }': EitherOf(
+        Matching(SERVER), Matching(POSTGRES)
+    ),
+    '{ kind = server } >> { span.db.system = "postgresql" }': Related(
+        Relation.DESCENDANT, Matching(SERVER), Matching(POSTGRES)
+    ),
+    '{ kind = server } &< { span.db.system = "postgresql" }': Related(
+        Relation.PARENT, Matching(SERVER), Matching(POSTGRES), both=True
+    ),
+    '{ kind = server } !~ { span.db.system = "postgresql" }': Related(
+        Relation.SIBLING, Matching(SERVER), Matching(POSTGRES), negated=True
+    ),
+    '{ kind = server } | { span.db.system = "postgresql" }': Matching(And((SERVER, POSTGRES))),
+}
+
+
+@pytest.mark.parametrize("text", list(CASES))
+def test_searches_compile_to_these_plans(text: str) -> None:
+    plan = search_plan(text, time=TimeRange(1, 2), limit=7, spans_per_set=2)
+    assert plan == SpansetSearch(CASES[text], time=TimeRange(1, 2), limit=7, spans_per_set=2)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{ } | rate()", "a metrics query cannot search traces"),
+        ("{ } | count() > 2", "not supported yet: count() > 2"),
+        ("{ event.name = 1 }", "not supported yet: event.name"),
+        ('{ trace:rootService = "x" }', "not supported yet: trace:rootService"),
+        ("{ span.a = span.b }", "comparing two fields is not supported yet"),
+        ('{ span:id = "xyz" }', "is not a hex id"),
+        ("{ duration > 3 }", None),  # ints are nanoseconds, as Tempo reads them
+    ],
+)
+def test_what_is_refused_says_what(text: str, message: str | None) -> None:
+    if message is None:
+        search_plan(text, time=TimeRange(), limit=1, spans_per_set=1)
+        return
+    with pytest.raises(InvalidRequest) as error:
+        search_plan(text, time=TimeRange(), limit=1, spans_per_set=1)
+    assert not isinstance(error.value, ParseError)
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [('{ kind = "server" }', 8), ("{ status > ok }", 10), ("{ span.a > nil }", 10)],
+)
+def test_type_errors_are_parse_errors_with_their_position(text: str, column: int) -> None:
+    with pytest.raises(ParseError) as error:
+        search_plan(text, time=TimeRange(), limit=1, spans_per_set=1)
+    assert (error.value.line, error.value.column) == (1, column)
