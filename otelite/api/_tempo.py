@@ -1,7 +1,9 @@
 """Grafana Tempo's HTTP API, as Grafana's Tempo data source calls it.
 
 Search takes TraceQL (``q``) and answers Tempo's ``SearchResponse``; the tag APIs list
-attribute names by scope and typed values; ``/api/echo`` is Grafana's health check. Trace
+attribute names by scope and typed values; the metrics APIs answer TraceQL metrics
+queries per step (``query_range``) or over the whole range (``query``); ``/api/echo`` is
+Grafana's health check. Trace
 by id (v1 and v2) lives with otelite's own trace routes, which already speak Tempo's
 envelopes. Field names and value forms follow Tempo's JSON (gogo jsonpb: lowerCamel
 names, zero values left out, 64-bit integers as strings). Errors are Tempo's: status 400
@@ -10,6 +12,7 @@ with the message as plain text.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -36,6 +39,7 @@ from otelite.query import (
     TimeRange,
     attribute_values_plan,
     column_values_plan,
+    parse_duration_ns,
     span_keys_plan,
     value_type,
 )
@@ -43,6 +47,7 @@ from otelite.query.traceql import (
     INTRINSIC_NAMES,
     ParseError,
     TagValues,
+    metrics_plan,
     parse_field,
     search_plan,
     tag_values_source,
@@ -51,6 +56,12 @@ from otelite.query.traceql import (
 __all__ = ["tempo_routes"]
 
 _ROOT_NOT_RECEIVED = "<root span not yet received>"
+# Default metrics steps, largest first: about a 240th of the range, rounded down to one.
+_STEPS = tuple(int(seconds * 1e9) for seconds in (3600, 300, 60, 15, 5, 1, 0.05))
+_MAX_STEPS = 11_000
+"""Points per series at most (Prometheus's bound, which Grafana's step choice respects)."""
+# A step no stored time reaches past (2^62 ns is in 2116): one bucket for a whole range.
+_WHOLE_RANGE = 2**62
 _TAG_SAMPLE_SPANS = 5_000
 _SCOPES = ("resource", "span", "instrumentation", "event", "link", "intrinsic")
 # TraceQL's scopes with attribute maps, by the output of ``span_keys_plan`` holding them.
@@ -250,6 +261,98 @@ async def _values(request: Request, source: TagValues, params: Params) -> list[t
     return [pair for pair, _ in counts.most_common(limit)]
 
 
+@_tempo_errors
+async def metrics_range(request: Request) -> Response:
+    """``GET /api/metrics/query_range``: a TraceQL metrics query, one value per step."""
+    params = Params(request.query_params)
+    time = _metrics_time(params)
+    step_ns = _step_ns(params.text("step"), time)
+    planned = metrics_plan(_metrics_query(params), time=time, step_ns=step_ns)
+    found = planned.series(await rows(request, planned.plan))
+    series = [
+        {
+            "labels": _labels(s.labels),
+            "samples": [
+                {"timestampMs": str(at // 1_000_000), "value": value} for at, value in s.samples
+            ],
+        }
+        for s in found
+    ]
+    return JSONResponse({"series": series, "metrics": {}})
+
+
+@_tempo_errors
+async def metrics_instant(request: Request) -> Response:
+    """``GET /api/metrics/query``: a TraceQL metrics query over the whole range."""
+    params = Params(request.query_params)
+    time = _metrics_time(params)
+    assert time.start is not None and time.end is not None
+    planned = metrics_plan(_metrics_query(params), time=time, step_ns=_WHOLE_RANGE)
+    found = planned.series(await rows(request, planned.plan), seconds=(time.end - time.start) / 1e9)
+    series = [{"labels": _labels(s.labels), "value": s.samples[0][1]} for s in found if s.samples]
+    return JSONResponse({"series": series, "metrics": {}})
+
+
+def _metrics_query(params: Params) -> str:
+    query = params.text("q") or params.text("query")
+    if query is None:
+        raise InvalidRequest("q: a TraceQL metrics query is required, e.g. { } | rate()")
+    return query
+
+
+def _metrics_time(params: Params) -> TimeRange:
+    """``start``/``end``, or the ``since`` before now (an hour by default)."""
+    since = params.duration_ns("since")
+    if since is not None and params.text("start") is None:
+        return TimeRange(params.now_ns - since, params.now_ns)
+    return params.time_range()
+
+
+def _step_ns(text: str | None, time: TimeRange) -> int:
+    """``step`` as seconds (``30``, ``0.5``) or a duration (``30s``); by default about a
+    240th of the range, on a step people read easily. At most ``_MAX_STEPS`` steps."""
+    assert time.start is not None and time.end is not None
+    span = time.end - time.start
+    if text is None:
+        return next((s for s in _STEPS if s <= span // 240), _STEPS[-1])
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            step = parse_duration_ns(text)
+        except ValueError:
+            raise InvalidRequest(
+                f"step: expected seconds (30) or a duration (30s, 1m), got {text!r:.40}"
+            ) from None
+    else:
+        if not math.isfinite(seconds) or seconds * 1e9 > _WHOLE_RANGE:
+            raise InvalidRequest(f"step: {text!r:.40} is not a usable number of seconds")
+        step = round(seconds * 1e9)
+    if step <= 0:
+        raise InvalidRequest(f"step: must be positive, got {text!r:.40}")
+    if span // step > _MAX_STEPS:
+        raise InvalidRequest(
+            f"step: {text} gives more than {_MAX_STEPS} points over the range; "
+            "use a larger step or a shorter range"
+        )
+    return step
+
+
+def _labels(labels: tuple[tuple[str, object], ...]) -> list[dict[str, Any]]:
+    found = []
+    for key, value in labels:
+        if isinstance(value, bool):
+            any_value: dict[str, Any] = {"boolValue": value}
+        elif isinstance(value, int):
+            any_value = {"intValue": str(value)}
+        elif isinstance(value, float):
+            any_value = {"doubleValue": value}
+        else:
+            any_value = {"stringValue": str(value)}
+        found.append({"key": key, "value": any_value})
+    return found
+
+
 def tempo_routes() -> list[Route]:
     """The routes of this module, for ``create_app``."""
     return [
@@ -260,4 +363,6 @@ def tempo_routes() -> list[Route]:
         Route("/api/v2/search/tags", tag_names_v2),
         Route("/api/search/tag/{tag:path}/values", tag_values),
         Route("/api/v2/search/tag/{field:path}/values", tag_values_v2),
+        Route("/api/metrics/query_range", metrics_range),
+        Route("/api/metrics/query", metrics_instant),
     ]

@@ -95,6 +95,12 @@ ENDPOINTS = {
     "/api/v2/search/tags": Endpoint(("scope", "start", "end")),
     "/api/search/tag/{tag:path}/values": Endpoint(("start", "end", "limit"), ("tag",)),
     "/api/v2/search/tag/{field:path}/values": Endpoint(("start", "end", "limit"), ("field",)),
+    "/api/metrics/query_range": Endpoint(
+        ("q", "query", "start", "end", "step", "since"), base={"q": "{ } | rate()"}
+    ),
+    "/api/metrics/query": Endpoint(
+        ("q", "query", "start", "end", "since"), base={"q": "{ } | rate()"}
+    ),
 }
 # Path parameters, when not the one under test.
 PATH_DEFAULTS = {

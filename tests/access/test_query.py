@@ -28,6 +28,8 @@ SAMPLE_PATHS = {
     "/jaeger/api/v3/trace-summaries": f"/jaeger/api/v3/trace-summaries?{V3_WINDOW}",
     "/api/search/tag/{tag:path}/values": "/api/search/tag/service.name/values",
     "/api/v2/search/tag/{field:path}/values": "/api/v2/search/tag/resource.service.name/values",
+    "/api/metrics/query_range": "/api/metrics/query_range?q=%7B%7D%7Crate()",
+    "/api/metrics/query": "/api/metrics/query?q=%7B%7D%7Crate()",
 }
 
 

@@ -59,15 +59,27 @@ def test_search_answers_tempos_search_response(client: httpx.Client) -> None:
     [
         ("{ span.http.status_code >= 500 }", [TRACE_A], [["GET /cart"]]),
         ('{ kind = server } > { name = "cart.get" }', [TRACE_B, TRACE_A], [["cart.get"]] * 2),
-        ('{ kind = server } &> { name = "cart.get" }', [TRACE_B, TRACE_A],
-         [["POST /checkout", "cart.get"], ["GET /cart", "cart.get"]]),
-        ("{ duration > 300ms } || { status = error }", [TRACE_B, TRACE_A],
-         [["POST /checkout"], ["cart.get"]]),
-        ('{ .http.route = "/cart" } && { name =~ "cart.*" }', [TRACE_A],
-         [["GET /cart", "cart.get"]]),
+        (
+            '{ kind = server } &> { name = "cart.get" }',
+            [TRACE_B, TRACE_A],
+            [["POST /checkout", "cart.get"], ["GET /cart", "cart.get"]],
+        ),
+        (
+            "{ duration > 300ms } || { status = error }",
+            [TRACE_B, TRACE_A],
+            [["POST /checkout"], ["cart.get"]],
+        ),
+        (
+            '{ .http.route = "/cart" } && { name =~ "cart.*" }',
+            [TRACE_A],
+            [["GET /cart", "cart.get"]],
+        ),
         ("{ span.missing != nil }", [], []),
-        ('{ resource.host.name = nil && kind != server }', [SHORT_TRACE, TRACE_B, TRACE_A],
-         [["cart.sweep"], ["cart.get"], ["cart.get"]]),
+        (
+            "{ resource.host.name = nil && kind != server }",
+            [SHORT_TRACE, TRACE_B, TRACE_A],
+            [["cart.sweep"], ["cart.get"], ["cart.get"]],
+        ),
     ],
 )
 def test_traceql_searches(
@@ -105,9 +117,7 @@ def test_tag_names(client: httpx.Client) -> None:
     every = client.get("/api/v2/search/tags", params=WINDOW).json()
     scopes = {scope["name"]: scope["tags"] for scope in every["scopes"]}
     assert "http.status_code" in scopes["span"]
-    assert {"span:name", "span:status", "trace:rootService", "duration"} <= set(
-        scopes["intrinsic"]
-    )
+    assert {"span:name", "span:status", "trace:rootService", "duration"} <= set(scopes["intrinsic"])
     assert client.get("/api/v2/search/tags", params={"scope": "nope"}).status_code == 400
 
 

@@ -67,6 +67,10 @@ QUERIES: dict[str, list[dict[str, str]]] = {
     "/api/v2/search/tags": [WINDOW],
     "/api/search/tag/{tag:path}/values": [WINDOW],
     "/api/v2/search/tag/{field:path}/values": [WINDOW],
+    "/api/metrics/query_range": [
+        {"q": '{ resource.service.name = "{service}" } | count_over_time()', **WINDOW}
+    ],
+    "/api/metrics/query": [{"q": '{ resource.service.name = "{service}" } | rate()', **WINDOW}],
 }
 UNSCOPED = {"/api/ui/info"}
 """Routes that read no telemetry, so need no tenant."""

@@ -104,6 +104,7 @@ from otelite.query.traceql._plan import (
 )
 
 __all__ = [
+    "INTRINSIC_NAMES",
     "Aggregate",
     "AggregateFunction",
     "Attribute",
@@ -120,7 +121,6 @@ __all__ = [
     "Float",
     "GroupBy",
     "Hint",
-    "INTRINSIC_NAMES",
     "Int",
     "Intrinsic",
     "IntrinsicField",

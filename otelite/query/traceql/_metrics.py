@@ -71,10 +71,14 @@ class MetricsPlan:
     quantiles: tuple[float, ...]
     top: TopK | BottomK | None
 
-    def series(self, rows: Iterable[dict[str, Any]]) -> list[Series]:
-        """Series from the plan's rows: values per step, NaN and empty steps left out."""
+    def series(
+        self, rows: Iterable[dict[str, Any]], *, seconds: float | None = None
+    ) -> list[Series]:
+        """Series from the plan's rows: values per step, NaN and empty steps left out.
+        A rate is per second of the step, or of ``seconds`` when given."""
         found: dict[tuple[tuple[str, object], ...], dict[int, float]] = {}
-        seconds = self.step_ns / 1e9
+        if seconds is None:
+            seconds = self.step_ns / 1e9
         for row in rows:
             labels = tuple(
                 (name, _label(row[f"by{n}"], intrinsic))
