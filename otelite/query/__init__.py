@@ -21,6 +21,7 @@ from otelite.query._filters import (
     trace_search_plan,
 )
 from otelite.query._plan import (
+    Aggregated,
     And,
     Attribute,
     AttributeScope,
@@ -67,6 +68,7 @@ from otelite.query._tags import (
 from otelite.query._time import parse_duration_ns, parse_time
 
 __all__ = [
+    "Aggregated",
     "And",
     "Attribute",
     "AttributeScope",

@@ -28,6 +28,7 @@ import pyarrow as pa
 from otelite.storage._schema import LOGS, METRIC_TABLES, TRACES, table_name
 
 __all__ = [
+    "Aggregated",
     "And",
     "Attribute",
     "AttributeScope",
@@ -357,7 +358,23 @@ class Related:
     negated: bool = False
 
 
-Spanset: TypeAlias = Matching | BothOf | EitherOf | Related
+@dataclass(frozen=True, slots=True)
+class Aggregated:
+    """The spans of ``source`` in the traces where ``function`` over those spans compares
+    ``op value`` (TraceQL's ``| count() > 2``, ``| avg(duration) > 20ms``).
+
+    ``function`` is ``count`` (no ``field``), or ``avg``, ``min``, ``max``, ``sum`` of
+    ``field``; spans where the field is missing take no part in it.
+    """
+
+    source: Spanset
+    function: str
+    op: Op
+    value: int | float
+    field: Expr | None = None
+
+
+Spanset: TypeAlias = Matching | BothOf | EitherOf | Related | Aggregated
 
 
 @dataclass(frozen=True, slots=True)

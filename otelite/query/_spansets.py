@@ -21,6 +21,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Status
 from otelite.errors import InvalidRequest
 from otelite.query._compile import Statement, _TraceSearchCompiler
 from otelite.query._plan import (
+    Aggregated,
     And,
     BothOf,
     EitherOf,
@@ -39,6 +40,7 @@ from otelite.query.dialects import Dialect
 __all__ = ["compile_service_calls", "compile_spanset_search"]
 
 _IDS = ("TraceId", "SpanId", "ParentSpanId")
+_AGGREGATES = ("count", "avg", "min", "max", "sum")
 # Deeper than any trace people make; a cycle in the parent links stops here.
 _MAX_DEPTH = 128
 
@@ -186,6 +188,8 @@ class _SpansetCompiler(_TraceSearchCompiler):
             return self._add(
                 self._name(), f"SELECT {ids} FROM {left} UNION DISTINCT SELECT {ids} FROM {right}"
             )
+        if isinstance(node, Aggregated):
+            return self._aggregated(node)
         if isinstance(node, BothOf):
             left, right = self._spanset(node.left), self._spanset(node.right)
             trace_id = q("TraceId")
@@ -199,6 +203,37 @@ class _SpansetCompiler(_TraceSearchCompiler):
                 self._name(), f"{having(left, right)} UNION DISTINCT {having(right, left)}"
             )
         return self._related(node)
+
+    def _aggregated(self, node: Aggregated) -> str:
+        q = self.dialect.quote
+        source = self._spanset(node.source)
+        ids = ", ".join(q(c) for c in _IDS)
+        trace_id, span_id = q("TraceId"), q("SpanId")
+        if node.function not in _AGGREGATES:
+            raise InvalidRequest(f"unknown span set aggregate {node.function!r}")
+        if node.function == "count":
+            aggregate = self.dialect.call("count")
+            spans = source
+        else:
+            if node.field is None:
+                raise InvalidRequest(f"{node.function}() needs a field")
+            aggregate = self.dialect.call(node.function, self.expr(node.field))
+            # The source's spans with their fields: the rows of the spans table it names.
+            spans = f"{q(self.table.value)} WHERE " + " AND ".join(
+                [
+                    *self._in_range,
+                    f"({trace_id}, {span_id}) IN (SELECT {trace_id}, {span_id} FROM {source})",
+                ]
+            )
+        traces = self._add(
+            self._name(),
+            f"SELECT {trace_id} FROM {spans} GROUP BY {trace_id}"
+            f" HAVING {aggregate} {node.op.value} {self.param(node.value)}",
+        )
+        return self._add(
+            self._name(),
+            f"SELECT {ids} FROM {source} WHERE {trace_id} IN (SELECT {trace_id} FROM {traces})",
+        )
 
     def _related(self, node: Related) -> str:
         q = self.dialect.quote
@@ -277,6 +312,8 @@ class _SpansetCompiler(_TraceSearchCompiler):
 def _leaves(node: Spanset) -> list[Matching]:
     if isinstance(node, Matching):
         return [node]
+    if isinstance(node, Aggregated):
+        return _leaves(node.source)
     return [*_leaves(node.left), *_leaves(node.right)]
 
 
@@ -284,6 +321,8 @@ def _prefilter(node: Spanset) -> Predicate:
     """What a trace needs to have any chance: spans for every side that must have some."""
     if isinstance(node, Matching):
         return HasSpan(node.where)
+    if isinstance(node, Aggregated):
+        return _prefilter(node.source)
     if isinstance(node, EitherOf):
         return Or((_prefilter(node.left), _prefilter(node.right)))
     if isinstance(node, Related) and node.negated:

@@ -76,6 +76,12 @@ def test_search_answers_tempos_search_response(client: httpx.Client) -> None:
         ),
         ("{ span.missing != nil }", [], []),
         (
+            "{ } | count() > 1",
+            [TRACE_B, TRACE_A],
+            [["POST /checkout", "cart.get"], ["GET /cart", "cart.get"]],
+        ),
+        ("{ } | avg(duration) > 100ms", [TRACE_B], [["POST /checkout", "cart.get"]]),
+        (
             "{ resource.host.name = nil && kind != server }",
             [SHORT_TRACE, TRACE_B, TRACE_A],
             [["cart.sweep"], ["cart.get"], ["cart.get"]],

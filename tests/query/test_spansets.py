@@ -8,7 +8,9 @@ Python; the engine must give the same traces, matched counts and first matched s
 
 from __future__ import annotations
 
+import operator
 import random
+import statistics
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,6 +18,7 @@ import duckdb
 import pytest
 
 from otelite.query import (
+    Aggregated,
     And,
     Attribute,
     BothOf,
@@ -148,6 +151,22 @@ def evaluate(node: Spanset, trace: list[dict[str, Any]]) -> set[bytes]:
     by_id = {row["SpanId"]: row for row in trace}
     if isinstance(node, Matching):
         return {row["SpanId"] for row in trace if holds(node.where, row)}
+    if isinstance(node, Aggregated):
+        spans = evaluate(node.source, trace)
+        if node.function == "count":
+            value: float | None = len(spans)
+        else:
+            assert node.field == Column("Duration")
+            durations = [by_id[s]["Duration"] for s in spans]
+            value = (
+                {"avg": statistics.fmean, "max": max, "min": min, "sum": sum}[node.function](
+                    durations
+                )
+                if durations
+                else None
+            )
+        compare = {Op.GT: operator.gt, Op.LE: operator.le, Op.EQ: operator.eq}[node.op]
+        return spans if value is not None and compare(value, node.value) else set()
     left, right = evaluate(node.left, trace), evaluate(node.right, trace)
     if isinstance(node, EitherOf):
         return left | right
@@ -263,6 +282,20 @@ SPANSETS: dict[str, Spanset] = {
     },
     "{ cart } >> { } ~ { error }": Related(
         Relation.SIBLING, Related(Relation.DESCENDANT, Matching(CART), Matching()), Matching(ERROR)
+    ),
+    "{ server } | count() > 1": Aggregated(Matching(SERVER), "count", Op.GT, 1),
+    "{ } | avg(duration) > 150ms": Aggregated(
+        Matching(), "avg", Op.GT, 150 * MS, Column("Duration")
+    ),
+    "({ server } > { client }) | max(duration) <= 100ms": Aggregated(
+        Related(Relation.CHILD, Matching(SERVER), Matching(CLIENT)),
+        "max",
+        Op.LE,
+        100 * MS,
+        Column("Duration"),
+    ),
+    "{ error } | count() = 1 && { server }": BothOf(
+        Aggregated(Matching(ERROR), "count", Op.EQ, 1), Matching(SERVER)
     ),
     "({ server } > { client }) && { not error }": BothOf(
         Related(Relation.CHILD, Matching(SERVER), Matching(CLIENT)), Matching(Not(ERROR))

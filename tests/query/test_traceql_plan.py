@@ -6,10 +6,12 @@ import pytest
 
 from otelite.errors import InvalidRequest
 from otelite.query import (
+    Aggregated,
     And,
     Attribute,
     AttributeScope,
     BothOf,
+    Call,
     Column,
     Compare,
     EitherOf,
@@ -75,6 +77,17 @@ CASES = {
         Relation.SIBLING, Matching(SERVER), Matching(POSTGRES), negated=True
     ),
     '{ kind = server } | { span.db.system = "postgresql" }': Matching(And((SERVER, POSTGRES))),
+    "{ kind = server } | count() > 2": Aggregated(Matching(SERVER), "count", Op.GT, 2),
+    "{ } | 20ms < avg(duration)": Aggregated(
+        Matching(), "avg", Op.GT, 20_000_000, Column("Duration")
+    ),
+    "{ } | sum(span.bytes) >= 1.5": Aggregated(
+        Matching(),
+        "sum",
+        Op.GE,
+        1.5,
+        Call("to_double", (Attribute("bytes", AttributeScope.RECORD),)),
+    ),
 }
 
 
@@ -88,7 +101,7 @@ def test_searches_compile_to_these_plans(text: str) -> None:
     ("text", "message"),
     [
         ("{ } | rate()", "a metrics query cannot search traces"),
-        ("{ } | count() > 2", "not supported yet: count() > 2"),
+        ("{ } | by(span.x)", "not supported yet: by(span.x)"),
         ("{ event.name = 1 }", "not supported yet: event.name"),
         ('{ trace:rootService = "x" }', "not supported yet: trace:rootService"),
         ("{ span.a = span.b }", "comparing two fields is not supported yet"),

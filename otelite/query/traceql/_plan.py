@@ -13,14 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from otelite.errors import InvalidRequest
-from otelite.query._plan import Attribute as PlanAttribute
 from otelite.query._plan import (
+    Aggregated,
     AttributeScope,
     BothOf,
+    Call,
     Column,
     Compare,
     EitherOf,
     Exists,
+    Expr,
     Matching,
     Not,
     Op,
@@ -34,7 +36,9 @@ from otelite.query._plan import (
     Value,
     all_of,
 )
+from otelite.query._plan import Attribute as PlanAttribute
 from otelite.query.traceql._ast import (
+    Aggregate,
     Attribute,
     Binary,
     Bool,
@@ -46,6 +50,7 @@ from otelite.query.traceql._ast import (
     Nil,
     Node,
     Pipeline,
+    ScalarFilter,
     SpansetExpr,
     SpansetFilter,
     SpansetOperation,
@@ -199,9 +204,39 @@ def _pipeline(pipeline: Pipeline) -> Spanset:
         if isinstance(stage, SpansetFilter) and isinstance(found, Matching):
             extra = None if stage.condition is None else condition_of(stage.condition)
             found = Matching(all_of(found.where, extra))
-            continue
-        raise _unsupported(stage)
+        elif isinstance(stage, ScalarFilter):
+            found = _scalar_filter(found, stage)
+        else:
+            raise _unsupported(stage)
     return found
+
+
+def _scalar_filter(source: Spanset, stage: ScalarFilter) -> Spanset:
+    """``| count() > 2``: an aggregate of each span set compared with a number."""
+    op, left, right = _OPS.get(stage.op), stage.left, stage.right
+    if isinstance(left, Int | Float | Duration) and isinstance(right, Aggregate):
+        left, right = right, left
+        op = None if op is None else _MIRRORED.get(op, op)
+    if (
+        op not in (Op.EQ, Op.NE, *_MIRRORED)
+        or not isinstance(left, Aggregate)
+        or not isinstance(right, Int | Float | Duration)
+    ):
+        raise _unsupported(stage)
+    value = right.nanoseconds if isinstance(right, Duration) else right.value
+    field = None if left.field is None else _number(left.field)
+    return Aggregated(source, left.function.value, op, value, field)
+
+
+def _number(expr: FieldExpr) -> Expr:
+    """A field as a number: a span's duration in ns, an attribute as a double."""
+    if isinstance(expr, IntrinsicField) and expr.intrinsic is Intrinsic.SPAN_DURATION:
+        return Column("Duration")
+    if isinstance(expr, Attribute):
+        scopes = attribute_scopes(expr)
+        attribute = PlanAttribute(expr.name, scopes[0] if len(scopes) == 1 else None)
+        return Call("to_double", (attribute,))
+    raise _unsupported(expr)
 
 
 def condition_of(expr: FieldExpr) -> Predicate | None:
