@@ -8,6 +8,7 @@ import ssl
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -21,6 +22,7 @@ __all__ = [
     "CliError",
     "Params",
     "add_access_arguments",
+    "answer_items",
     "connect_error",
     "http_client",
     "path_segment",
@@ -230,3 +232,15 @@ def _error_message(response: httpx.Response) -> str:
     if isinstance(body, dict) and isinstance(body.get("error"), str):
         return str(body["error"])
     return response.reason_phrase
+
+
+def answer_items(body: bytes, key: str) -> list[Mapping[str, Any]]:
+    """The objects of the list under ``key`` in a JSON answer; ``CliError`` for another."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise CliError("the server did not answer with JSON") from None
+    items = document.get(key) if isinstance(document, dict) else None
+    if not isinstance(items, list):
+        raise CliError(f"unexpected answer from the server: no {key!r} list")
+    return [item for item in items if isinstance(item, Mapping)]

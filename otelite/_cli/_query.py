@@ -7,10 +7,8 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import orjson
-
 from otelite._cli import _args
-from otelite._cli._client import ApiClient, CliError, Params, path_segment
+from otelite._cli._client import ApiClient, Params, answer_items, path_segment
 from otelite._cli._output import (
     Column,
     format_any_value,
@@ -125,23 +123,12 @@ def _listing(
     if args.json:
         write_raw_json(body)
         return 0
-    items = _items(body, key)
+    items = answer_items(body, key)
     if not items:
         print(empty, file=sys.stderr)
         return 0
     print_table(columns, (row(item) for item in items))
     return 0
-
-
-def _items(body: bytes, key: str) -> list[Mapping[str, Any]]:
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise CliError("the server did not answer with JSON") from None
-    items = document.get(key) if isinstance(document, dict) else None
-    if not isinstance(items, list):
-        raise CliError(f"unexpected answer from the server: no {key!r} list")
-    return [item for item in items if isinstance(item, Mapping)]
 
 
 def _services(args: argparse.Namespace) -> int:
@@ -301,7 +288,7 @@ def _series(args: argparse.Namespace) -> int:
     if args.json:
         write_raw_json(body)
         return 0
-    series = _items(body, "series")
+    series = answer_items(body, "series")
     if not series:
         print(f"no series for metric {args.name!r}", file=sys.stderr)
         return 0

@@ -120,3 +120,45 @@ def test_export_import_round_trip(
         assert main(["export", "--signal", signal.value, "-o", target, *url]) == 0
         assert main(["import", target, "--otlp-url", otlp_url]) == 0
         assert_same_telemetry([sent], consumer.requests(signal))
+
+
+def test_query_searches_with_traceql(url: list[str], capsys: Capture) -> None:
+    lines = out(
+        capsys, "query", '{ resource.service.name = "payments" && status = error }', *WINDOW, *url
+    )
+    assert lines[0].split() == [
+        "TRACE",
+        "ID",
+        "START",
+        "DURATION",
+        "MATCHED",
+        "ROOT",
+        "SERVICE",
+        "ROOT",
+        "SPAN",
+    ]
+    assert lines[1].startswith(TRACE_ID)
+    assert lines[1].split()[-5:] == ["120ms", "1", "frontend", "GET", "/checkout"]
+
+
+def test_query_runs_traceql_metrics(url: list[str], capsys: Capture) -> None:
+    lines = out(
+        capsys,
+        "query",
+        "{ } | count_over_time() by (resource.service.name)",
+        "--step",
+        "1d",
+        *WINDOW,
+        *url,
+    )
+    rows = sorted((line.split()[0], line.split()[-1]) for line in lines[1:])
+    assert rows == [
+        ("{resource.service.name=frontend}", "2"),
+        ("{resource.service.name=payments}", "1"),
+    ]
+
+
+def test_query_shows_where_traceql_does_not_parse(url: list[str], capsys: Capture) -> None:
+    assert main(["query", "{ span.a = }", *WINDOW, *url]) == 1
+    err = capsys.readouterr().err
+    assert "invalid TraceQL query: parse error at line 1, col 12" in err
