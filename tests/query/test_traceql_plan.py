@@ -28,6 +28,7 @@ from otelite.query import (
 from otelite.query.traceql import ParseError, search_plan
 
 SERVER = Compare(Column("SpanKind"), Op.EQ, 2)
+ROOT = Compare(Column("ParentSpanId"), Op.EQ, b"")
 POSTGRES = Compare(Attribute("db.system", AttributeScope.RECORD), Op.EQ, "postgresql")
 CASES = {
     "{ }": Matching(),
@@ -77,6 +78,13 @@ CASES = {
         Relation.SIBLING, Matching(SERVER), Matching(POSTGRES), negated=True
     ),
     '{ kind = server } | { span.db.system = "postgresql" }': Matching(And((SERVER, POSTGRES))),
+    # Grafana's Traces Drilldown asks for root spans so.
+    "{ nestedSetParent < 0 && true }": Matching(ROOT),
+    "{ nestedSetParent = -1 }": Matching(ROOT),
+    "{ nestedSetParent >= 0 }": Matching(Not(ROOT)),
+    "{ nestedSetParent != -1 }": Matching(Not(ROOT)),
+    "{ nestedSetParent > -3 }": Matching(And(())),
+    "{ nestedSetParent < -3 }": Matching(Or(())),
     "{ kind = server } | count() > 2": Aggregated(Matching(SERVER), "count", Op.GT, 2),
     "{ } | 20ms < avg(duration)": Aggregated(
         Matching(), "avg", Op.GT, 20_000_000, Column("Duration")
@@ -102,6 +110,7 @@ def test_searches_compile_to_these_plans(text: str) -> None:
     [
         ("{ } | rate()", "a metrics query cannot search traces"),
         ("{ } | by(span.x)", "not supported yet: by(span.x)"),
+        ("{ nestedSetParent = 3 }", "nestedSetParent answers only whether a span is a root"),
         ("{ event.name = 1 }", "not supported yet: event.name"),
         ('{ trace:rootService = "x" }', "not supported yet: trace:rootService"),
         ("{ span.a = span.b }", "comparing two fields is not supported yet"),

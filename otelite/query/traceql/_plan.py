@@ -10,11 +10,13 @@ message naming the construct, never answered approximately.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 from otelite.errors import InvalidRequest
 from otelite.query._plan import (
     Aggregated,
+    And,
     AttributeScope,
     BothOf,
     Call,
@@ -295,6 +297,8 @@ def _attribute_comparison(attribute: Attribute, op: Op, value: Static) -> Predic
 
 
 def _intrinsic_comparison(field: IntrinsicField, op: Op, value: Static) -> Predicate:
+    if field.intrinsic is Intrinsic.NESTED_SET_PARENT:
+        return _is_root(op, value)
     found = _COLUMNS.get(field.intrinsic)
     if found is None:
         raise _unsupported(field)
@@ -329,6 +333,50 @@ def _intrinsic_comparison(field: IntrinsicField, op: Op, value: Static) -> Predi
     else:
         literal = _plain(value)
     return Compare(Column(column), op, literal)
+
+
+def _is_root(op: Op, value: Static) -> Predicate:
+    """``nestedSetParent < 0``: Grafana's Traces Drilldown asks for root spans so.
+
+    Tempo numbers a root's parent -1 and every other span's parent 0 or more. Without that
+    numbering, a comparison can be answered when it is true or false for every number of
+    0 or more; anything finer is refused.
+    """
+    if isinstance(value, Int):
+        n = value.value
+        compare = {
+            Op.EQ: operator.eq,
+            Op.NE: operator.ne,
+            Op.LT: operator.lt,
+            Op.LE: operator.le,
+            Op.GT: operator.gt,
+            Op.GE: operator.ge,
+        }.get(op)
+        # Over the numbers 0 or more, each comparison is all false or all true below a
+        # bound; these are the cases that hold whatever the number.
+        others = {
+            Op.LT: False if n <= 0 else None,
+            Op.LE: False if n < 0 else None,
+            Op.EQ: False if n < 0 else None,
+            Op.GT: True if n < 0 else None,
+            Op.GE: True if n <= 0 else None,
+            Op.NE: True if n < 0 else None,
+        }.get(op)
+        if compare is not None and others is not None:
+            root = Compare(Column("ParentSpanId"), Op.EQ, b"")
+            match bool(compare(-1, n)), others:
+                case True, True:
+                    return And(())
+                case True, False:
+                    return root
+                case False, True:
+                    return Not(root)
+                case _:
+                    return _NOTHING
+    raise InvalidRequest(
+        "TraceQL: nestedSetParent answers only whether a span is a root: "
+        "nestedSetParent < 0 (a root) or nestedSetParent >= 0 (not a root)"
+    )
 
 
 def _needs(field: IntrinsicField, what: str) -> InvalidRequest:
