@@ -37,6 +37,10 @@ else its resource's, by string form (``attr=http.status_code=200`` matches the i
 ``GET /healthz``, ``GET /readyz``      liveness; readiness (503 with the reason)
 =====================================  ==================================================
 
+Grafana Tempo's API (``_tempo``: TraceQL search, tags and tag values, TraceQL metrics,
+echo and build info) and Jaeger's query APIs (``_jaeger``, under ``/jaeger/api``, v1 and
+v3) answer on the same port, in those projects' shapes and units.
+
 Handlers run storage calls in worker threads; the event loop never waits on a query.
 In multi-tenant mode each request reads only the storage of the tenant its
 ``X-Scope-OrgID`` header names (400 when it is missing or invalid); ``/api/ui/info``
