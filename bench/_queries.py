@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
@@ -29,7 +30,14 @@ from bench._stats import percentile
 from bench._workload import Pool, fill_schedule, regenerate_id, retime_logs, retrace_spans
 from otelite.types import ExportLogsServiceRequest, ExportTraceServiceRequest, Signal
 
-__all__ = ["Latency", "StoreRun", "run_store"]
+__all__ = [
+    "TRACEQL_FILTER",
+    "TRACEQL_RATE",
+    "TRACEQL_STRUCTURAL",
+    "Latency",
+    "StoreRun",
+    "run_store",
+]
 
 _WINDOW_NS = 24 * 3600 * 10**9
 _FILL_SENDERS = 2
@@ -169,6 +177,10 @@ def run_store(
     return out
 
 
+TRACEQL_FILTER = "TraceQL: service && status code >= 500, last hour"
+TRACEQL_STRUCTURAL = "TraceQL: { kind = server } >> { postgresql }, last hour"
+TRACEQL_RATE = "TraceQL metrics: rate() by service, 1 h, 1 m step"
+
 Query = Callable[[], str]
 """Makes the next request path (and query string) of one query."""
 
@@ -194,12 +206,40 @@ def _queries(
     operations = f"/api/services/{busiest}/operations?start=now-24h&end=now"
     word = _log_word(logs)
     text = f"/api/search/logs?text={word}&start=now-1h&end=now"
+    failing = _failing_service(traces)
+    hour = {"start": "now-1h", "end": "now"}
+    traceql_filter = "/api/search?" + urlencode(
+        {
+            "q": f'{{ resource.service.name = "{failing}" '
+            "&& span.http.response.status_code >= 500 }",
+            **hour,
+        }
+    )
+    structural = "/api/search?" + urlencode(
+        {"q": '{ kind = server } >> { span.db.system.name = "postgresql" }', **hour}
+    )
+    rates = "/api/metrics/query_range?" + urlencode(
+        {"q": "{ } | rate() by (resource.service.name)", "step": "1m", **hour}
+    )
     return [
         ("trace by id", trace_by_id),
         ("search: service + attribute + duration, last hour", lambda: search),
         ("operations p50/p95/p99 + errors, 24 h", lambda: operations),
         ("logs text search, last hour", lambda: text),
+        (TRACEQL_FILTER, lambda: traceql_filter),
+        (TRACEQL_STRUCTURAL, lambda: structural),
+        (TRACEQL_RATE, lambda: rates),
     ]
+
+
+def _failing_service(traces: list[ExportTraceServiceRequest]) -> str:
+    """The service with the most spans answering HTTP 500 or more."""
+    found: collections.Counter[str] = collections.Counter()
+    for service, span in _all_spans(traces):
+        for attribute in span.attributes:
+            if attribute.key == "http.response.status_code" and attribute.value.int_value >= 500:
+                found[service] += 1
+    return found.most_common(1)[0][0] if found else "checkout"
 
 
 def _spans(request: ExportTraceServiceRequest) -> Iterator[tuple[str, Span]]:
@@ -296,7 +336,7 @@ def _client(server: OteliteProcess) -> httpx.Client:
 
 def _rows(body: object) -> int:
     if isinstance(body, dict):
-        for key in ("traces", "operations", "logs", "batches"):
+        for key in ("traces", "operations", "logs", "batches", "series"):
             if key in body and isinstance(body[key], list):
                 return len(body[key])
     return 0

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench._format import GIB, TIMES, count, mib, ms, rate
+from bench._queries import TRACEQL_FILTER, TRACEQL_RATE, TRACEQL_STRUCTURAL
 from bench._results import Results
 from bench._server import Store
 from bench._stats import paired_ratios, summarize
@@ -82,7 +83,14 @@ def _of_store(results: Results, store: Store) -> list[Target]:
             out.append(_not_measured(name, store))
     filled = results.largest(store)
     if filled is None:
-        for name in ("trace by id p99", "attribute search p99", "disk per span"):
+        for name in (
+            "trace by id p99",
+            "attribute search p99",
+            "TraceQL filter p99",
+            "TraceQL structural p99",
+            "TraceQL rate by service p99",
+            "disk per span",
+        ):
             out.append(_not_measured(name, store))
         return out
     at = f"at {count(filled.spans)} spans"
@@ -91,6 +99,9 @@ def _of_store(results: Results, store: Store) -> list[Target]:
     for name, query, limit in (
         ("trace by id p99", "trace by id", 0.010),
         ("attribute search p99", "search: service + attribute + duration, last hour", 0.300),
+        ("TraceQL filter p99", TRACEQL_FILTER, 0.300),
+        ("TraceQL structural p99", TRACEQL_STRUCTURAL, 1.0),
+        ("TraceQL rate by service p99", TRACEQL_RATE, 0.500),
     ):
         latency = by_name.get(query)
         if latency is None:
