@@ -40,6 +40,8 @@ from otelite.query._plan import (
     SpansetSearch,
     Table,
     TimeRange,
+    TraceCompare,
+    TraceField,
     TraceSearch,
     Value,
     spansets,
@@ -104,10 +106,13 @@ class _Compiler:
         self.table = table
         self.params: list[object] = []
         self._indexes: dict[tuple[type, object], int] = {}
+        self.window = TimeRange()
+        """The plan's time range, which conditions on whole traces read within."""
 
     # --- statements ---
 
     def select(self, plan: Select) -> str:
+        self.window = plan.time
         names = [output.name for output in plan.outputs]
         if not names:
             raise InvalidRequest("a query must return at least one column")
@@ -215,12 +220,44 @@ class _Compiler:
             return self.dialect.call(
                 function, self.expr(predicate.operand), self.param(predicate.text)
             )
+        if isinstance(predicate, TraceCompare):
+            return self.trace_compare(predicate)
         if isinstance(predicate, Exists):
             key = self.param(predicate.attribute.key)
             maps = self.maps(predicate.attribute)
             tests = [self.dialect.call("map_contains", self.column(m), key) for m in maps]
             return _join(" OR ", tests, "FALSE")
         raise InvalidRequest("a span set ({...}) is only valid as a condition on traces")
+
+    def trace_compare(self, predicate: TraceCompare) -> str:
+        """The span's trace meets ``predicate``: a semi-join on the trace id, reading the
+        spans of the plan's time range."""
+        q, call = self.dialect.quote, self.dialect.call
+        trace_id, value = q("TraceId"), predicate.value
+        conditions = self.time(self.window)
+        if predicate.field is TraceField.DURATION:
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidRequest(f"a trace's duration compares with ns, not {value!r:.40}")
+            start = call("timestamp_to_ns", q("Timestamp"))
+            length = f"max({start} + {q('Duration')}) - min({start})"
+            having = self.binary(length, predicate.op, self.param(value))
+            traces = (
+                f"SELECT {trace_id} FROM {q(self.table.value)}"
+                + (" WHERE " + " AND ".join(conditions) if conditions else "")
+                + f" GROUP BY {trace_id} HAVING {having}"
+            )
+        else:
+            if not isinstance(value, str):
+                raise InvalidRequest(
+                    f"a trace's root {predicate.field.value} is text, not {value!r:.40}"
+                )
+            column = "ServiceName" if predicate.field is TraceField.ROOT_SERVICE else "SpanName"
+            conditions.append(self.equals("ParentSpanId", b""))
+            conditions.append(self.binary(q(column), predicate.op, self.param(value)))
+            traces = f"SELECT {trace_id} FROM {q(self.table.value)} WHERE " + " AND ".join(
+                conditions
+            )
+        return f"{trace_id} IN ({traces})"
 
     def compare(self, left: Column | Call, op: Op, value: Value) -> str:
         sql = self.expr(left)

@@ -59,6 +59,8 @@ __all__ = [
     "SpansetSearch",
     "Table",
     "TimeRange",
+    "TraceCompare",
+    "TraceField",
     "TraceSearch",
     "Value",
     "all_of",
@@ -195,6 +197,29 @@ class Exists:
     attribute: Attribute
 
 
+class TraceField(enum.Enum):
+    """A fact of a span's whole trace."""
+
+    ROOT_SERVICE = "root_service"
+    """The service of the trace's root span (the span without a parent)."""
+    ROOT_NAME = "root_name"
+    DURATION = "duration"
+    """From the trace's first span start to its last span end, in ns."""
+
+
+@dataclass(frozen=True, slots=True)
+class TraceCompare:
+    """``field op value`` about the span's trace (TraceQL's ``trace:rootService`` ...).
+
+    Only spans in the plan's time range count: a trace whose root started before the
+    range has no root service there, and its duration is what the range holds of it.
+    """
+
+    field: TraceField
+    op: Op
+    value: Value
+
+
 @dataclass(frozen=True, slots=True)
 class And:
     items: tuple[Predicate, ...]
@@ -220,7 +245,7 @@ class HasSpan:
     where: Predicate | None = None
 
 
-Predicate: TypeAlias = Compare | Contains | Exists | And | Or | Not | HasSpan
+Predicate: TypeAlias = Compare | Contains | Exists | And | Or | Not | HasSpan | TraceCompare
 Expr: TypeAlias = Column | Attribute | Literal | Call | Predicate
 
 

@@ -81,6 +81,7 @@ class _SpansetCompiler(_TraceSearchCompiler):
         q, call = self.dialect.quote, self.dialect.call
         table = q(self.table.value)
         trace_id, ts = q("TraceId"), q("Timestamp")
+        self.window = plan.time
         self._in_range = self.time(plan.time)
         # The traces that can match: every side that must have spans has some in range.
         leaves = [leaf.where for leaf in _leaves(plan.spanset)]

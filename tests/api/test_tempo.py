@@ -82,6 +82,13 @@ def test_search_answers_tempos_search_response(client: httpx.Client) -> None:
         ),
         ("{ } | avg(duration) > 100ms", [TRACE_B], [["POST /checkout", "cart.get"]]),
         (
+            '{ trace:rootService = "frontend" && name = "cart.get" }',
+            [TRACE_B, TRACE_A],
+            [["cart.get"], ["cart.get"]],
+        ),
+        ("{ trace:duration > 300ms }", [TRACE_B], [["POST /checkout", "cart.get"]]),
+        ('{ rootName =~ "GET.*" }', [TRACE_A], [["GET /cart", "cart.get"]]),
+        (
             "{ resource.host.name = nil && kind != server }",
             [SHORT_TRACE, TRACE_B, TRACE_A],
             [["cart.sweep"], ["cart.get"], ["cart.get"]],

@@ -36,6 +36,8 @@ from otelite.query import (
     Spanset,
     SpansetSearch,
     TimeRange,
+    TraceCompare,
+    TraceField,
     compile_plan,
 )
 from otelite.query.dialects import DuckDBDialect
@@ -118,13 +120,23 @@ SPANS = random_spans()
 # --- the direct evaluator ----------------------------------------------------------
 
 
-def holds(predicate: Predicate | None, row: dict[str, Any]) -> bool:
+def holds(predicate: Predicate | None, row: dict[str, Any], trace: list[dict[str, Any]]) -> bool:
+    """Whether span ``row`` of ``trace`` (its spans in range) meets ``predicate``."""
     if predicate is None:
         return True
     if isinstance(predicate, And):
-        return all(holds(p, row) for p in predicate.items)
+        return all(holds(p, row, trace) for p in predicate.items)
     if isinstance(predicate, Not):
-        return not holds(predicate.item, row)
+        return not holds(predicate.item, row, trace)
+    if isinstance(predicate, TraceCompare):
+        compare = {Op.EQ: operator.eq, Op.GT: operator.gt, Op.NE: operator.ne}[predicate.op]
+        if predicate.field is TraceField.DURATION:
+            start = min(r["Timestamp"] for r in trace)
+            end = max(r["Timestamp"] + r["Duration"] for r in trace)
+            return bool(compare(end - start, predicate.value))
+        column = "ServiceName" if predicate.field is TraceField.ROOT_SERVICE else "SpanName"
+        roots = [r for r in trace if r["ParentSpanId"] == b""]
+        return any(compare(r[column], predicate.value) for r in roots)
     assert isinstance(predicate, Compare) and predicate.op is Op.EQ
     if isinstance(predicate.left, Column):
         return bool(row[predicate.left.name] == predicate.value)
@@ -150,7 +162,7 @@ def evaluate(node: Spanset, trace: list[dict[str, Any]]) -> set[bytes]:
     """The span ids of ``trace`` (spans in range only) that ``node`` leaves."""
     by_id = {row["SpanId"]: row for row in trace}
     if isinstance(node, Matching):
-        return {row["SpanId"] for row in trace if holds(node.where, row)}
+        return {row["SpanId"] for row in trace if holds(node.where, row, trace)}
     if isinstance(node, Aggregated):
         spans = evaluate(node.source, trace)
         if node.function == "count":
@@ -296,6 +308,17 @@ SPANSETS: dict[str, Spanset] = {
     ),
     "{ error } | count() = 1 && { server }": BothOf(
         Aggregated(Matching(ERROR), "count", Op.EQ, 1), Matching(SERVER)
+    ),
+    "{ trace:rootService = cart && server }": Matching(
+        And((TraceCompare(TraceField.ROOT_SERVICE, Op.EQ, "cart"), SERVER))
+    ),
+    "{ trace:rootName != work } >> { error }": Related(
+        Relation.DESCENDANT,
+        Matching(TraceCompare(TraceField.ROOT_NAME, Op.NE, "work")),
+        Matching(ERROR),
+    ),
+    "{ trace:duration > 400ms && postgres }": Matching(
+        And((TraceCompare(TraceField.DURATION, Op.GT, 400 * MS), POSTGRES))
     ),
     "({ server } > { client }) && { not error }": BothOf(
         Related(Relation.CHILD, Matching(SERVER), Matching(CLIENT)), Matching(Not(ERROR))

@@ -24,6 +24,8 @@ from otelite.query import (
     Relation,
     SpansetSearch,
     TimeRange,
+    TraceCompare,
+    TraceField,
 )
 from otelite.query.traceql import ParseError, search_plan
 
@@ -78,6 +80,11 @@ CASES = {
         Relation.SIBLING, Matching(SERVER), Matching(POSTGRES), negated=True
     ),
     '{ kind = server } | { span.db.system = "postgresql" }': Matching(And((SERVER, POSTGRES))),
+    '{ trace:rootService = "cart" }': Matching(
+        TraceCompare(TraceField.ROOT_SERVICE, Op.EQ, "cart")
+    ),
+    '{ rootName !~ "GET.*" }': Matching(TraceCompare(TraceField.ROOT_NAME, Op.NOT_MATCH, "GET.*")),
+    "{ traceDuration >= 2s }": Matching(TraceCompare(TraceField.DURATION, Op.GE, 2_000_000_000)),
     # Grafana's Traces Drilldown asks for root spans so.
     "{ nestedSetParent < 0 && true }": Matching(ROOT),
     "{ nestedSetParent = -1 }": Matching(ROOT),
@@ -112,7 +119,6 @@ def test_searches_compile_to_these_plans(text: str) -> None:
         ("{ } | by(span.x)", "not supported yet: by(span.x)"),
         ("{ nestedSetParent = 3 }", "nestedSetParent answers only whether a span is a root"),
         ("{ event.name = 1 }", "not supported yet: event.name"),
-        ('{ trace:rootService = "x" }', "not supported yet: trace:rootService"),
         ("{ span.a = span.b }", "comparing two fields is not supported yet"),
         ('{ span:id = "xyz" }', "is not a hex id"),
         ("{ duration > 3 }", None),  # ints are nanoseconds, as Tempo reads them

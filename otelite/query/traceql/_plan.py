@@ -35,6 +35,8 @@ from otelite.query._plan import (
     Spanset,
     SpansetSearch,
     TimeRange,
+    TraceCompare,
+    TraceField,
     Value,
     all_of,
 )
@@ -136,6 +138,11 @@ _COLUMNS: dict[Intrinsic, tuple[str, str]] = {
     Intrinsic.TRACE_ID: ("TraceId", "id"),
     Intrinsic.INSTRUMENTATION_NAME: ("ScopeName", "string"),
     Intrinsic.INSTRUMENTATION_VERSION: ("ScopeVersion", "string"),
+}
+_TRACE_FIELDS = {
+    Intrinsic.TRACE_ROOT_SERVICE: TraceField.ROOT_SERVICE,
+    Intrinsic.TRACE_ROOT_NAME: TraceField.ROOT_NAME,
+    Intrinsic.TRACE_DURATION: TraceField.DURATION,
 }
 _OPS = {
     BinaryOp.EQ: Op.EQ,
@@ -299,6 +306,8 @@ def _attribute_comparison(attribute: Attribute, op: Op, value: Static) -> Predic
 def _intrinsic_comparison(field: IntrinsicField, op: Op, value: Static) -> Predicate:
     if field.intrinsic is Intrinsic.NESTED_SET_PARENT:
         return _is_root(op, value)
+    if field.intrinsic in _TRACE_FIELDS:
+        return _trace_comparison(field, op, value)
     found = _COLUMNS.get(field.intrinsic)
     if found is None:
         raise _unsupported(field)
@@ -333,6 +342,18 @@ def _intrinsic_comparison(field: IntrinsicField, op: Op, value: Static) -> Predi
     else:
         literal = _plain(value)
     return Compare(Column(column), op, literal)
+
+
+def _trace_comparison(field: IntrinsicField, op: Op, value: Static) -> Predicate:
+    trace_field = _TRACE_FIELDS[field.intrinsic]
+    if trace_field is TraceField.DURATION:
+        if not isinstance(value, Duration | Int):
+            raise _needs(field, "a duration such as 100ms")
+        number = value.nanoseconds if isinstance(value, Duration) else value.value
+        return TraceCompare(trace_field, op, number)
+    if not isinstance(value, String):
+        raise _needs(field, "a string")
+    return TraceCompare(trace_field, op, value.value)
 
 
 def _is_root(op: Op, value: Static) -> Predicate:
