@@ -47,6 +47,7 @@ from otelite.query.traceql import (
     INTRINSIC_NAMES,
     ParseError,
     TagValues,
+    filter_condition,
     metrics_plan,
     parse_field,
     search_plan,
@@ -247,13 +248,20 @@ async def _values(request: Request, source: TagValues, params: Params) -> list[t
         return [(word, "keyword") for word in source.keywords]
     limit = params.limit("limit", default=1_000, maximum=10_000)
     time = _time(params)
+    # Grafana sends the query being typed: the values of the spans it selects so far.
+    where = filter_condition(params.text("q"))
     if source.column is not None:
-        plan = column_values_plan(source.column, time, limit, roots_only=source.roots_only)
+        plan = column_values_plan(
+            source.column, time, limit, roots_only=source.roots_only, where=where
+        )
         found = await rows(request, plan)
         return [(str(row["value"]), "string") for row in found if row["value"] is not None]
     if source.key is None:
         return []
-    plans = [attribute_values_plan(source.key, scope, time, limit) for scope in source.scopes]
+    plans = [
+        attribute_values_plan(source.key, scope, time, limit, where=where)
+        for scope in source.scopes
+    ]
     counts: Counter[tuple[str, str]] = Counter()
     for found in await rows_of_each(request, plans):
         for row in found:

@@ -18,9 +18,11 @@ from otelite.query._plan import (
     Op,
     Order,
     Output,
+    Predicate,
     Select,
     Table,
     TimeRange,
+    all_of,
 )
 from otelite.storage._attributes import types_column_name
 
@@ -52,9 +54,17 @@ def span_keys_plan(time: TimeRange, sample: int) -> Select:
     )
 
 
-def attribute_values_plan(key: str, scope: AttributeScope, time: TimeRange, limit: int) -> Select:
+def attribute_values_plan(
+    key: str,
+    scope: AttributeScope,
+    time: TimeRange,
+    limit: int,
+    *,
+    where: Predicate | None = None,
+) -> Select:
     """The values of one span attribute in the range, with their type codes and counts,
-    most frequent first: rows of ``value``, ``code`` (None for strings) and ``n``."""
+    most frequent first: rows of ``value``, ``code`` (None for strings) and ``n``; of the
+    spans that meet ``where`` only, when given."""
     values = _MAPS[scope]
     code = Call("map_get", (Column(types_column_name(values)), Literal(key)))
     return Select(
@@ -64,7 +74,7 @@ def attribute_values_plan(key: str, scope: AttributeScope, time: TimeRange, limi
             Output("code", code),
             Output("n", Call("count")),
         ),
-        where=Exists(Attribute(key, scope)),
+        where=all_of(Exists(Attribute(key, scope)), where),
         time=time,
         group_by=("value", "code"),
         order_by=(Order("n", descending=True), Order("value")),
@@ -73,14 +83,20 @@ def attribute_values_plan(key: str, scope: AttributeScope, time: TimeRange, limi
 
 
 def column_values_plan(
-    column: str, time: TimeRange, limit: int, *, roots_only: bool = False
+    column: str,
+    time: TimeRange,
+    limit: int,
+    *,
+    roots_only: bool = False,
+    where: Predicate | None = None,
 ) -> Select:
     """The values of one span column in the range with counts, most frequent first; of
-    root spans only with ``roots_only``."""
+    root spans only with ``roots_only``, of the spans that meet ``where`` when given."""
+    root = Compare(Column("ParentSpanId"), Op.EQ, b"") if roots_only else None
     return Select(
         Table.SPANS,
         (Output("value", Column(column)), Output("n", Call("count"))),
-        where=Compare(Column("ParentSpanId"), Op.EQ, b"") if roots_only else None,
+        where=all_of(root, where),
         time=time,
         group_by=("value",),
         order_by=(Order("n", descending=True), Order("value")),

@@ -155,3 +155,22 @@ def test_tag_values(client: httpx.Client) -> None:
     v1 = client.get("/api/search/tag/service.name/values", params=WINDOW).json()
     assert v1 == {"tagValues": ["cart", "frontend"]}
     assert client.get("/api/v2/search/tag/span:nope/values").status_code == 400
+
+
+def test_tag_values_of_the_spans_a_query_selects(client: httpx.Client) -> None:
+    def values(tag: str, q: str) -> list[str]:
+        response = client.get(f"/api/v2/search/tag/{tag}/values", params={"q": q, **WINDOW})
+        assert response.status_code == 200, response.text
+        return [v["value"] for v in response.json()["tagValues"]]
+
+    assert values("name", '{ resource.service.name = "frontend" }') == [
+        "GET /cart",
+        "POST /checkout",
+    ]
+    assert values("resource.service.name", "{ status = error }") == ["cart"]
+    assert values("span.http.status_code", "{ duration > 200ms }") == ["200"]
+    # As Tempo reads it, a q that is being typed and does not parse yet filters nothing.
+    assert values("resource.service.name", '{ resource.service.name = "fr') == [
+        "cart",
+        "frontend",
+    ]

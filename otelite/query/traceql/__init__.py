@@ -98,6 +98,7 @@ from otelite.query.traceql._parser import parse, parse_field
 from otelite.query.traceql._plan import (
     INTRINSIC_NAMES,
     TagValues,
+    filter_condition,
     search_plan,
     spanset_of,
     tag_values_source,
@@ -157,6 +158,7 @@ __all__ = [
     "TopK",
     "Unary",
     "UnaryOp",
+    "filter_condition",
     "metrics_plan",
     "parse",
     "parse_field",

@@ -77,6 +77,7 @@ __all__ = [
     "INTRINSIC_NAMES",
     "TagValues",
     "attribute_scopes",
+    "filter_condition",
     "search_plan",
     "spanset_of",
     "tag_values_source",
@@ -186,6 +187,22 @@ def search_plan(text: str, *, time: TimeRange, limit: int, spans_per_set: int) -
     return SpansetSearch(
         spanset_of(query.body), time=time, limit=limit, spans_per_set=spans_per_set
     )
+
+
+def filter_condition(text: str | None) -> Predicate | None:
+    """The span condition of a one-filter query (``{ resource.service.name = "a" }``),
+    read leniently as Tempo's tag APIs read their ``q``: a query that does not parse, or
+    is more than one filter, or holds what is not supported, filters nothing."""
+    if not text:
+        return None
+    try:
+        query = parse(text)
+        if not isinstance(query.body, Pipeline):
+            return None
+        found = spanset_of(query.body)
+    except InvalidRequest:
+        return None
+    return found.where if isinstance(found, Matching) else None
 
 
 def spanset_of(expr: SpansetExpr) -> Spanset:
