@@ -26,6 +26,7 @@ from otelite.query._plan import (
     Compare,
     Contains,
     Count,
+    EventCompare,
     Exists,
     Expr,
     HasSpan,
@@ -222,12 +223,37 @@ class _Compiler:
             )
         if isinstance(predicate, TraceCompare):
             return self.trace_compare(predicate)
+        if isinstance(predicate, EventCompare):
+            return self.event_compare(predicate)
         if isinstance(predicate, Exists):
             key = self.param(predicate.attribute.key)
             maps = self.maps(predicate.attribute)
             tests = [self.dialect.call("map_contains", self.column(m), key) for m in maps]
             return _join(" OR ", tests, "FALSE")
         raise InvalidRequest("a span set ({...}) is only valid as a condition on traces")
+
+    def event_compare(self, predicate: EventCompare) -> str:
+        """Some event of the span meets ``predicate``: the dialect's loop over the events
+        (``any_event_*``) around a condition on one event (``event_*``)."""
+        call, value = self.dialect.call, predicate.value
+        if predicate.key is None:
+            if not isinstance(value, str):
+                raise InvalidRequest(f"an event's name is text, not {value!r:.40}")
+            name = call("event_name")
+            return call("any_event_name", self.binary(name, predicate.op, self.param(value)))
+        key = self.param(predicate.key)
+        if value is None:
+            return call("any_event_attribute", call("event_has_attribute", key))
+        text = call("event_attribute", key)
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        if isinstance(value, str):
+            condition = self.binary(text, predicate.op, self.param(value))
+        elif isinstance(value, int | float):
+            condition = self.binary(call("to_double", text), predicate.op, self.param(value))
+        else:
+            raise InvalidRequest(f"an event attribute cannot be compared with {value!r:.40}")
+        return call("any_event_attribute", condition)
 
     def trace_compare(self, predicate: TraceCompare) -> str:
         """The span's trace meets ``predicate``: a semi-join on the trace id, reading the

@@ -39,6 +39,7 @@ __all__ = [
     "Contains",
     "Count",
     "EitherOf",
+    "EventCompare",
     "Exists",
     "Expr",
     "HasSpan",
@@ -197,6 +198,17 @@ class Exists:
     attribute: Attribute
 
 
+@dataclass(frozen=True, slots=True)
+class EventCompare:
+    """Some event of the span has ``op value``: its name (``key`` None), or the string
+    form of its attribute ``key`` (numbers compare numerically, as attributes do).
+    ``value`` None asks only whether some event has the attribute."""
+
+    key: str | None
+    op: Op = Op.EQ
+    value: Value | None = None
+
+
 class TraceField(enum.Enum):
     """A fact of a span's whole trace."""
 
@@ -245,7 +257,9 @@ class HasSpan:
     where: Predicate | None = None
 
 
-Predicate: TypeAlias = Compare | Contains | Exists | And | Or | Not | HasSpan | TraceCompare
+Predicate: TypeAlias = (
+    Compare | Contains | Exists | And | Or | Not | HasSpan | TraceCompare | EventCompare
+)
 Expr: TypeAlias = Column | Attribute | Literal | Call | Predicate
 
 

@@ -25,6 +25,7 @@ from otelite.query import (
     Column,
     Compare,
     EitherOf,
+    EventCompare,
     Matching,
     Not,
     Op,
@@ -46,7 +47,7 @@ from otelite.storage._schema import TRACES, table_name
 from otelite.storage.duckdb._layout import from_stored, stored_schema, to_stored
 from tests.backends import BACKENDS, store
 
-from .dataset import MS, T0, rows_table, span
+from .dataset import MS, T0, attrs, rows_table, span
 
 SERVICES = ("frontend", "cart", "checkout", "payments")
 KINDS = (1, 2, 3, 4, 5)  # internal, server, client, producer, consumer
@@ -68,6 +69,10 @@ def random_spans(seed: int = 7) -> list[dict[str, Any]]:
             attributes: dict[str, Any] = {}
             if rng.random() < 0.3:
                 attributes["db.system"] = rng.choice(("postgresql", "redis"))
+            events = [
+                event(rng.choice(("exception", "retry")), rng.choice(("IOError", "Timeout")), n)
+                for n in range(rng.choice((0, 0, 1, 2)))
+            ]
             spans.append(
                 span(
                     trace,
@@ -81,6 +86,7 @@ def random_spans(seed: int = 7) -> list[dict[str, Any]]:
                     kind=rng.choice(KINDS),
                     span_attrs=attributes,
                 )
+                | {"Events": events}
             )
             ids.append(next_id)
             next_id += 1
@@ -114,6 +120,17 @@ def random_spans(seed: int = 7) -> list[dict[str, Any]]:
     return spans
 
 
+def event(name: str, kind: str, attempt: int) -> dict[str, Any]:
+    values, types = attrs({"exception.type": kind, "attempt": attempt})
+    return {
+        "Timestamp": T0,
+        "Name": name,
+        "Attributes": values,
+        "AttributeTypes": types,
+        "DroppedAttributesCount": 0,
+    }
+
+
 SPANS = random_spans()
 
 
@@ -128,6 +145,16 @@ def holds(predicate: Predicate | None, row: dict[str, Any], trace: list[dict[str
         return all(holds(p, row, trace) for p in predicate.items)
     if isinstance(predicate, Not):
         return not holds(predicate.item, row, trace)
+    if isinstance(predicate, EventCompare):
+        events = row.get("Events") or []
+        if predicate.key is None:
+            return any(e["Name"] == predicate.value for e in events)
+        found = [dict(e["Attributes"]).get(predicate.key) for e in events]
+        if predicate.value is None:
+            return any(v is not None for v in found)
+        if isinstance(predicate.value, str):
+            return predicate.value in found
+        return any(v is not None and float(v) > predicate.value for v in found)
     if isinstance(predicate, TraceCompare):
         compare = {Op.EQ: operator.eq, Op.GT: operator.gt, Op.NE: operator.ne}[predicate.op]
         if predicate.field is TraceField.DURATION:
@@ -308,6 +335,20 @@ SPANSETS: dict[str, Spanset] = {
     ),
     "{ error } | count() = 1 && { server }": BothOf(
         Aggregated(Matching(ERROR), "count", Op.EQ, 1), Matching(SERVER)
+    ),
+    "{ event:name = exception }": Matching(EventCompare(None, Op.EQ, "exception")),
+    "{ event.exception.type = Timeout && event:name = retry }": Matching(
+        And(
+            (
+                EventCompare("exception.type", Op.EQ, "Timeout"),
+                EventCompare(None, Op.EQ, "retry"),
+            )
+        )
+    ),
+    "{ event.attempt > 0 } > { not event.attempt != nil }": Related(
+        Relation.CHILD,
+        Matching(EventCompare("attempt", Op.GT, 0)),
+        Matching(Not(EventCompare("attempt"))),
     ),
     "{ trace:rootService = cart && server }": Matching(
         And((TraceCompare(TraceField.ROOT_SERVICE, Op.EQ, "cart"), SERVER))

@@ -15,6 +15,7 @@ from otelite.query import (
     Column,
     Compare,
     EitherOf,
+    EventCompare,
     Exists,
     Matching,
     Not,
@@ -85,6 +86,11 @@ CASES = {
     ),
     '{ rootName !~ "GET.*" }': Matching(TraceCompare(TraceField.ROOT_NAME, Op.NOT_MATCH, "GET.*")),
     "{ traceDuration >= 2s }": Matching(TraceCompare(TraceField.DURATION, Op.GE, 2_000_000_000)),
+    '{ event:name = "exception" }': Matching(EventCompare(None, Op.EQ, "exception")),
+    '{ event.exception.type =~ "IO.*" }': Matching(
+        EventCompare("exception.type", Op.MATCH, "IO.*")
+    ),
+    "{ event.retry = nil }": Matching(Not(EventCompare("retry"))),
     # Grafana's Traces Drilldown asks for root spans so.
     "{ nestedSetParent < 0 && true }": Matching(ROOT),
     "{ nestedSetParent = -1 }": Matching(ROOT),
@@ -118,7 +124,7 @@ def test_searches_compile_to_these_plans(text: str) -> None:
         ("{ } | rate()", "a metrics query cannot search traces"),
         ("{ } | by(span.x)", "not supported yet: by(span.x)"),
         ("{ nestedSetParent = 3 }", "nestedSetParent answers only whether a span is a root"),
-        ("{ event.name = 1 }", "not supported yet: event.name"),
+        ("{ link.name = 1 }", "not supported yet: link.name"),
         ("{ span.a = span.b }", "comparing two fields is not supported yet"),
         ('{ span:id = "xyz" }', "is not a hex id"),
         ("{ duration > 3 }", None),  # ints are nanoseconds, as Tempo reads them

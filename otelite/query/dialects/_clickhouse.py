@@ -84,6 +84,12 @@ class ClickHouseDialect(Dialect):
         "regex_full": "match({0}, concat('^(?:', {1}, ')$'))",
         "to_int": "toInt64OrNull({0})",
         "to_double": "toFloat64OrNull({0})",
+        # The exporter keeps events as parallel arrays: names, and attribute maps.
+        "any_event_name": 'arrayExists(e -> {0}, "Events.Name")',
+        "any_event_attribute": 'arrayExists(e -> {0}, "Events.Attributes")',
+        "event_name": "e",
+        "event_attribute": "if(mapContains(e, {0}), e[{0}], NULL)",
+        "event_has_attribute": "mapContains(e, {0})",
         "pow2_ceiling": "pow(2, ceil(log2({0})))",
         "hash2": "cityHash64({0}, {1})",
         "count": "count()",

@@ -46,6 +46,14 @@ class DuckDBDialect(Dialect):
         "regex_full": "regexp_full_match({0}, {1})",
         "to_int": "TRY_CAST({0} AS BIGINT)",
         "to_double": "TRY_CAST({0} AS DOUBLE)",
+        # One event (``e``) of the span's list, and some event meeting a condition on it.
+        "any_event_name": 'coalesce(list_bool_or(list_transform("Events", lambda e: {0})), false)',
+        "any_event_attribute": (
+            'coalesce(list_bool_or(list_transform("Events", lambda e: {0})), false)'
+        ),
+        "event_name": 'e."Name"',
+        "event_attribute": 'e."Attributes"."values"[list_position(e."Attributes"."keys", {0})]',
+        "event_has_attribute": 'list_contains(e."Attributes"."keys", {0})',
         "pow2_ceiling": "power(2, ceil(log2({0})))",
         "hash2": "hash({0}, {1})",
         "quantile": "quantile_cont({0}, {1})",

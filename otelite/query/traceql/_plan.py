@@ -23,6 +23,7 @@ from otelite.query._plan import (
     Column,
     Compare,
     EitherOf,
+    EventCompare,
     Exists,
     Expr,
     Matching,
@@ -66,6 +67,7 @@ from otelite.query.traceql._enums import (
     BinaryOp,
     Intrinsic,
     Kind,
+    Scope,
     SpansetOp,
     Status,
     UnaryOp,
@@ -309,6 +311,8 @@ def attribute_scopes(attribute: Attribute) -> tuple[AttributeScope, ...]:
 
 
 def _attribute_comparison(attribute: Attribute, op: Op, value: Static) -> Predicate:
+    if attribute.scope is Scope.EVENT and not attribute.parent:
+        return _event_comparison(attribute.name, op, value)
     scopes = attribute_scopes(attribute)
     target = PlanAttribute(attribute.name, scopes[0] if len(scopes) == 1 else None)
     if isinstance(value, Nil):
@@ -320,7 +324,21 @@ def _attribute_comparison(attribute: Attribute, op: Op, value: Static) -> Predic
     return Compare(target, op, _plain(value))
 
 
+def _event_comparison(key: str | None, op: Op, value: Static) -> Predicate:
+    """Some event of the span: its name (``key`` None) or an attribute."""
+    if isinstance(value, Nil):
+        if key is None or op not in (Op.EQ, Op.NE):
+            raise InvalidRequest("TraceQL: nil compares only with = and != to an attribute")
+        has = EventCompare(key)
+        return Not(has) if op is Op.EQ else has
+    if key is None and not isinstance(value, String):
+        raise InvalidRequest("TraceQL: event:name compares with a string")
+    return EventCompare(key, op, _plain(value))
+
+
 def _intrinsic_comparison(field: IntrinsicField, op: Op, value: Static) -> Predicate:
+    if field.intrinsic is Intrinsic.EVENT_NAME:
+        return _event_comparison(None, op, value)
     if field.intrinsic is Intrinsic.NESTED_SET_PARENT:
         return _is_root(op, value)
     if field.intrinsic in _TRACE_FIELDS:
