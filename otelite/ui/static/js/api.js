@@ -65,14 +65,17 @@ export async function get(path, params = {}, options = {}) {
   const chosen = tenant();
   if (chosen) headers["X-Scope-OrgID"] = chosen;
   const response = await fetch(url, { headers });
+  const text = await response.text();
   let body = null;
   try {
-    body = await response.json();
+    body = JSON.parse(text);
   } catch {
     body = null;
   }
   if (!response.ok) {
-    const message = body && body.error ? body.error : `${response.status} ${response.statusText}`;
+    // otelite's API answers {"error": ...}; Tempo's routes answer the message as text.
+    const plain = (response.headers.get("Content-Type") || "").startsWith("text/plain") ? text.trim() : "";
+    const message = body && body.error ? body.error : plain || `${response.status} ${response.statusText}`;
     const error = new ApiError(message);
     error.status = response.status;
     // Only when the refused token is still the tab's: a request sent before a sign-in may

@@ -2,9 +2,10 @@
 // literals and attribute names written so the server's lexer reads them back exactly,
 // where a parse error points, and what to complete at the caret. Pure functions, no DOM.
 
-// An unquoted attribute name ends at whitespace or one of these (Tempo's lexer rule).
-const NAME_END = /[\s{}()=~!<>&|^,"]/;
-const NAME_RUNES = String.raw`[^\s{}()=~!<>&|^,"]`;
+// An unquoted attribute name ends at whitespace or one of these (Tempo's lexer rule; Go
+// counts U+0085 as a space, JavaScript's \s does not). A '"' starts a quoted part.
+const NAME_END = /[\s\u0085{}()=~!<>&|^,"]/;
+const NAME_RUNES = String.raw`[^\s\u0085{}()=~!<>&|^,"]`;
 // A field as typed: a (scoped) attribute whose parts may be quoted, a scoped intrinsic
 // (`span:name`), or a bare word (`status`, `duration`).
 const FIELD = String.raw`(?:[A-Za-z]*\.(?:${NAME_RUNES}|"(?:[^"\\]|\\.)*")+|[a-z]+:[A-Za-z]+|[A-Za-z_][A-Za-z0-9_]*)`;
@@ -13,11 +14,23 @@ const COMPARISON = String.raw`(?:=~|!~|!=|>=|<=|=|>|<)`;
 const VALUE_AT_CARET = new RegExp(String.raw`(${FIELD})\s*(${COMPARISON})\s*("(?:[^"\\\n]|\\.)*|${NAME_RUNES}*)$`);
 const FIELD_THEN_SPACE = new RegExp(String.raw`(${FIELD})\s+$`);
 const PARTIAL_NAME = new RegExp(String.raw`${NAME_RUNES}*$`);
+const NAME_REST = new RegExp(String.raw`^${NAME_RUNES}*`);
+const STRING_REST = /^(?:[^"\\\n]|\\.)*"?/;
 // What may come right before a field inside `{ }`.
 const BEFORE_FIELD = /(?:\{|&&|\|\||\(|!)$/;
 
 /** The intrinsics the query box offers (those otelite's TraceQL filters on). */
-export const INTRINSICS = ["name", "status", "kind", "duration", "statusMessage"];
+export const INTRINSICS = [
+  "name",
+  "status",
+  "kind",
+  "duration",
+  "statusMessage",
+  "trace:rootService",
+  "trace:rootName",
+  "trace:duration",
+  "event:name",
+];
 /** The scopes an attribute name starts with; `.` is either span or resource. */
 export const SCOPES = ["span.", "resource.", "."];
 
@@ -114,28 +127,34 @@ function openBraces(text) {
 
 /**
  * What to complete at `caret` in `text`, or null:
- * {kind: "field" | "operator" | "value", from, partial, field?}. Replacing
- * `text.slice(from, caret)` with a completion inserts it.
+ * {kind: "field" | "operator" | "value", from, to, partial, field?}. `partial` is the
+ * token's text before the caret; a completion replaces `text.slice(from, to)`, the whole
+ * token (a name, or an open string) the caret is in.
  */
 export function completionContext(text, caret) {
   const before = text.slice(0, caret);
   if (openBraces(before) <= 0) return null;
+  const rest = text.slice(caret);
   const value = VALUE_AT_CARET.exec(before);
-  if (value) return { kind: "value", field: value[1], from: caret - value[3].length, partial: value[3] };
+  if (value) {
+    const partial = value[3];
+    const to = caret + (partial.startsWith('"') ? STRING_REST : NAME_REST).exec(rest)[0].length;
+    return { kind: "value", field: value[1], from: caret - partial.length, to, partial };
+  }
   const field = FIELD_THEN_SPACE.exec(before);
   if (field && BEFORE_FIELD.test(before.slice(0, field.index).trimEnd())) {
-    return { kind: "operator", field: field[1], from: caret, partial: "" };
+    return { kind: "operator", field: field[1], from: caret, to: caret, partial: "" };
   }
   const partial = PARTIAL_NAME.exec(before)[0];
   const from = caret - partial.length;
   if (/^[0-9]/.test(partial) || !BEFORE_FIELD.test(before.slice(0, from).trimEnd())) return null;
-  return { kind: "field", from, partial };
+  return { kind: "field", from, to: caret + NAME_REST.exec(rest)[0].length, partial };
 }
 
 /** The comparisons worth offering after `field`, likeliest first. */
 export function operatorsFor(field) {
   const name = field.replace(/^span:/, "");
-  if (name === "duration") return [">", ">=", "<", "<=", "="];
+  if (name === "duration" || name === "trace:duration") return [">", ">=", "<", "<=", "="];
   if (name === "status" || name === "kind") return ["=", "!="];
   return ["=", "!=", "=~", "!~", ">", "<"];
 }

@@ -1,5 +1,6 @@
 // One trace: a virtualised waterfall (only the rows in view exist in the DOM, so a
-// 10,000-span trace scrolls like a 10-span one), a span detail panel, search in the trace.
+// 10,000-span trace scrolls like a 10-span one), a span detail panel, search in the trace,
+// and the spans a TraceQL query matched (`match=id,id`) marked.
 
 import { get } from "../api.js";
 import { h, replace } from "../dom.js";
@@ -45,6 +46,8 @@ class TracePage {
     this.selected = null;
     this.needle = "";
     this.matches = [];
+    this.matchedIds = null; // the `match` parameter last applied
+    this.matched = new Set();
     this.rows = visibleSpans(trace, this.collapsed);
 
     const root = trace.roots[0];
@@ -59,6 +62,7 @@ class TracePage {
       },
     });
     this.matchInfo = h("span", { class: "muted match-info" });
+    this.matchedInfo = h("span", { class: "matched-info hidden" });
     const header = h(
       "div",
       { class: "trace-header" },
@@ -77,6 +81,7 @@ class TracePage {
         h("span", null, "duration ", h("b", null, duration(trace.durationMs))),
         h("span", null, h("b", null, String(trace.spans.length)), " spans"),
         h("span", { class: trace.spans.some((s) => s.error) ? "error-count" : "" }, h("b", null, String(trace.spans.filter((s) => s.error).length)), " errors"),
+        this.matchedInfo,
         h("a", { href: href("/logs", { traceId: this.traceId, ...logsRange }), "data-nav": true, class: "button" }, "Logs for this trace"),
       ),
       h("div", { class: "legend" }, trace.services.map((s) => h("span", { class: "chip", style: { borderColor: colour(s) } }, s))),
@@ -111,8 +116,22 @@ class TracePage {
     };
   }
 
-  /** Apply the URL's state: `span` (selected span id), `q` (search). */
+  /** Apply the URL's state: `span` (selected span id), `q` (search), `match` (matched spans). */
   show(params) {
+    const matchedIds = params.get("match") || "";
+    if (matchedIds !== this.matchedIds) {
+      const first = this.matchedIds === null;
+      this.matchedIds = matchedIds;
+      const ids = matchedIds.split(",").map((id) => id.trim().toLowerCase());
+      this.matched = new Set(ids.filter((id) => this.trace.byId.has(id)));
+      const count = this.matched.size;
+      this.matchedInfo.textContent = `${count} ${count === 1 ? "span" : "spans"} matched the query`;
+      this.matchedInfo.classList.toggle("hidden", count === 0);
+      this.draw();
+      // Opened from the results: the first matched span in sight (a selected one wins).
+      const shown = first && !params.get("span") ? this.rows.find((s) => this.matched.has(s.id)) : null;
+      if (shown) this.reveal(shown);
+    }
     const q = (params.get("q") || "").trim().toLowerCase();
     if (this.search.value.trim().toLowerCase() !== q && document.activeElement !== this.search) {
       this.search.value = params.get("q") || "";
@@ -202,6 +221,8 @@ class TracePage {
     const classes = ["row"];
     if (span === this.selected) classes.push("selected");
     if (this.needle && this.matchSet.has(span)) classes.push("match");
+    const matched = this.matched.has(span.id);
+    if (matched) classes.push("matched");
     if (span.error) classes.push("error");
     const toggle = hasChildren
       ? h(
@@ -244,6 +265,7 @@ class TracePage {
         h("span", { class: "dot", style: { background: colour(span.service) } }),
         h("span", { class: "svc-name" }, span.service),
         " ",
+        matched ? h("span", { class: "matched-mark", role: "img", "aria-label": "matched by the query", title: "matched by the query" }, "◆") : null,
         h("span", { class: "span-name" }, span.name),
         span.error ? h("span", { class: "error-mark", title: "status: error" }, "!") : null,
       ),

@@ -1,4 +1,5 @@
-// Traces search: filters in the URL, a duration scatter and a results table, live tail.
+// Traces search: filters or a TraceQL query in the URL, a duration scatter and a results
+// table, live tail. The form writes the TraceQL it means into the query box as it changes.
 
 import { get, segment } from "../api.js";
 import { scatter } from "../charts.js";
@@ -8,17 +9,42 @@ import { colour, duration, nsToMs, timestamp } from "../format.js";
 import { timeRange } from "../range.js";
 import { href, navigate, update } from "../router.js";
 import { attributeInputs, readAttributes } from "../attributes.js";
+import { queryBox } from "../traceql-box.js";
+import { formQuery } from "../traceql.js";
 
 const FIELDS = ["service", "name", "minDuration", "maxDuration", "status", "limit"];
 const LIVE_INTERVAL_MS = 2000;
+const DEFAULT_LIMIT = "50";
+const SPANS_PER_SET = 20; // matched spans listed per trace, and marked in its view
+// Tempo's rootServiceName for a trace whose root span has not arrived.
+const ROOT_NOT_RECEIVED = "<root span not yet received>";
 
 export function render(main, view, alive) {
   const params = view.params;
-  const services = h("select", { name: "service", "aria-label": "service" }, h("option", { value: "" }, "all services"));
+  // The chosen service is there from the start: the form says what it means (and writes
+  // its query) before the list of services arrives.
+  const chosen = params.get("service");
+  const services = h(
+    "select",
+    { name: "service", "aria-label": "service" },
+    h("option", { value: "" }, "all services"),
+    chosen ? h("option", { value: chosen, selected: true }, chosen) : null,
+  );
   const names = h("datalist", { id: "span-names" });
+  const query = params.get("q");
+  const box = queryBox({
+    value: query === null ? formQuery(filters(params)) : query,
+    range: () => timeRange(params),
+    onRun: (text) => run(text),
+  });
   const form = h(
     "form",
-    { class: "filters", onsubmit: (event) => submit(event, form) },
+    {
+      class: "filters",
+      onsubmit: (event) => submit(event, form),
+      oninput: (event) => formEdited(event),
+      onchange: (event) => formEdited(event),
+    },
     h("label", null, "Service", services),
     h("label", null, "Span name", h("input", { name: "name", list: "span-names", value: params.get("name") || "", placeholder: "any" })),
     names,
@@ -35,7 +61,7 @@ export function render(main, view, alive) {
         ["", "error", "ok", "unset"].map((s) => h("option", { value: s, selected: params.get("status") === s }, s || "any")),
       ),
     ),
-    h("label", null, "Limit", h("input", { name: "limit", type: "number", min: 1, max: 1000, size: 4, value: params.get("limit") || "50" })),
+    h("label", null, "Limit", h("input", { name: "limit", type: "number", min: 1, max: 1000, size: 4, value: params.get("limit") || DEFAULT_LIMIT })),
     h("button", { type: "submit", class: "primary" }, "Search"),
     h(
       "label",
@@ -49,18 +75,46 @@ export function render(main, view, alive) {
       "Live",
     ),
   );
+  const traceql = h(
+    "div",
+    { class: "traceql" },
+    h("span", { class: "tq-title" }, "TraceQL"),
+    box.element,
+    h("button", { type: "button", class: "primary", onclick: () => run(box.textarea.value) }, "Run TraceQL"),
+    h("p", { class: "muted small tq-help" }, "Enter runs the query, Shift+Enter starts a new line, Ctrl+Space completes. The form above writes its query here."),
+  );
   const chart = h("div", { class: "chart scatter" });
   const results = h("div", { class: "results" }, h("p", { class: "muted" }, "Searching…"));
-  replace(main, h("h1", null, "Traces"), form, chart, results);
+  replace(main, h("h1", null, "Traces"), form, traceql, chart, results);
+
+  // The query box says what the form means as it changes (the limit and Live apply to
+  // either search, and are no part of the query).
+  const formEdited = (event) => {
+    if (!["limit", "live"].includes(event.target.name)) box.setValue(formQuery(readForm(form)));
+  };
+
+  // The query replaces the form's filters in the URL: one of them says what is shown.
+  const run = (text) => {
+    const changes = { q: text.trim() ? text : null, limit: readForm(form).limit };
+    for (const field of FIELDS) if (field !== "limit") changes[field] = null;
+    changes.attr = null;
+    const before = location.search;
+    update(changes);
+    if (location.search === before) search(); // the same query again: fresh results
+  };
 
   get("/api/services", { start: "now-7d", end: "now" }).then(({ services: found }) => {
-    const chosen = params.get("service") || "";
+    const current = services.value; // the user may have chosen meanwhile
     const known = found.map((s) => s.name);
-    if (chosen && !known.includes(chosen)) known.push(chosen);
-    for (const name of known.sort()) services.append(h("option", { value: name, selected: name === chosen }, name));
+    if (current && !known.includes(current)) known.push(current);
+    replace(
+      services,
+      h("option", { value: "" }, "all services"),
+      known.sort().map((name) => h("option", { value: name, selected: name === current }, name)),
+    );
   }).catch(() => {}); // the choices are a convenience; the results say what went wrong
-  if (params.get("service")) {
-    get(`/api/services/${segment(params.get("service"))}/operations`).then(({ operations }) => {
+  if (chosen) {
+    get(`/api/services/${segment(chosen)}/operations`).then(({ operations }) => {
       for (const op of operations) names.append(h("option", { value: op.name }));
     }).catch(() => {});
   }
@@ -68,14 +122,20 @@ export function render(main, view, alive) {
   let cleanupChart = () => {};
   const search = async () => {
     const range = timeRange(params);
-    const query = { start: range.start, end: range.end, attr: params.getAll("attr") };
-    for (const field of FIELDS) query[field] = params.get(field);
-    query.limit = query.limit || "50";
     let traces;
     try {
-      ({ traces } = await get("/api/search/traces", query));
+      traces = query === null ? await formSearch(params, range) : await traceqlSearch(query, params, range);
     } catch (error) {
-      if (alive()) replace(results, errorState(error));
+      if (!alive()) return;
+      // A query the server refuses is the box's to show, at its position when it has one
+      // (unless the text there has changed since).
+      if (query !== null && error.status === 400 && box.textarea.value === query) {
+        box.showError(error);
+        replace(chart);
+        replace(results);
+      } else {
+        replace(results, errorState(error));
+      }
       return;
     }
     if (!alive()) return;
@@ -83,16 +143,17 @@ export function render(main, view, alive) {
     cleanupChart = () => {};
     replace(chart);
     if (!traces.length) {
-      replace(results, emptyState("traces", filtered(params) ? "No trace matches these filters in this time range." : null));
+      const hint = query !== null ? "No trace matches this query in this time range." : filtered(params) ? "No trace matches these filters in this time range." : null;
+      replace(results, emptyState("traces", hint));
       return;
     }
     const points = traces.map((t) => ({ x: nsToMs(t.startTimeUnixNano) / 1000, y: Math.max(t.durationMs, 0.001), error: t.errorCount > 0 }));
     cleanupChart = scatter(chart, {
       points,
       xRange: [range.startMs / 1000, range.endMs / 1000],
-      onPick: (i) => navigate(href(`/trace/${traces[i].traceId}`)),
+      onPick: (i) => navigate(traceHref(traces[i])),
     });
-    replace(results, h("p", { class: "muted count" }, `${traces.length} traces, newest first`), resultsTable(traces));
+    replace(results, h("p", { class: "muted count" }, `${traces.length} traces, newest first`), resultsTable(traces, { matched: query !== null }));
   };
   search();
   const timer = params.get("live") === "1" ? setInterval(search, LIVE_INTERVAL_MS) : null;
@@ -106,17 +167,72 @@ function filtered(params) {
   return FIELDS.some((f) => f !== "limit" && params.get(f)) || params.getAll("attr").length > 0;
 }
 
+// The form's filters in the URL, as formQuery takes them.
+function filters(params) {
+  const found = { attrs: params.getAll("attr") };
+  for (const field of FIELDS) found[field] = params.get(field);
+  return found;
+}
+
+// The form's filters as typed (null for empty), the default limit as null.
+function readForm(form) {
+  const data = new FormData(form);
+  const found = { attrs: readAttributes(form) };
+  for (const field of FIELDS) found[field] = (data.get(field) || "").trim() || null;
+  if (found.limit === DEFAULT_LIMIT) found.limit = null;
+  return found;
+}
+
 function submit(event, form) {
   event.preventDefault();
-  const data = new FormData(form);
-  const changes = {};
-  for (const field of FIELDS) changes[field] = (data.get(field) || "").trim() || null;
-  if (changes.limit === "50") changes.limit = null;
-  changes.attr = readAttributes(form);
+  const found = readForm(form);
+  const changes = { q: null, attr: found.attrs };
+  for (const field of FIELDS) changes[field] = found[field];
   update(changes);
 }
 
-function resultsTable(traces) {
+async function formSearch(params, range) {
+  const query = { start: range.start, end: range.end, attr: params.getAll("attr") };
+  for (const field of FIELDS) query[field] = params.get(field);
+  query.limit = query.limit || DEFAULT_LIMIT;
+  const { traces } = await get("/api/search/traces", query);
+  return traces;
+}
+
+// Tempo's search, in the shape of otelite's own trace summaries plus what the query matched.
+async function traceqlSearch(q, params, range) {
+  const body = await get("/api/search", {
+    q,
+    start: range.start,
+    end: range.end,
+    limit: params.get("limit") || DEFAULT_LIMIT,
+    spss: SPANS_PER_SET,
+  });
+  return (body.traces || []).map((t) => {
+    const stats = Object.entries(t.serviceStats || {});
+    const sets = t.spanSets || (t.spanSet ? [t.spanSet] : []);
+    const spanIds = sets.flatMap((set) => (set.spans || []).map((span) => span.spanID.padStart(16, "0")));
+    return {
+      traceId: t.traceID.padStart(32, "0"), // Tempo trims leading zeros
+      rootServiceName: t.rootServiceName === ROOT_NOT_RECEIVED ? "" : t.rootServiceName || "",
+      rootSpanName: t.rootTraceName || "",
+      startTimeUnixNano: t.startTimeUnixNano,
+      durationMs: t.durationMs || 0, // left out when zero, as Tempo does
+      spanCount: stats.reduce((n, [, s]) => n + (s.spanCount || 0), 0),
+      errorCount: stats.reduce((n, [, s]) => n + (s.errorCount || 0), 0),
+      services: stats.map(([name]) => name).sort(),
+      matched: sets.reduce((n, set) => n + (set.matched || 0), 0),
+      matchedSpans: [...new Set(spanIds)],
+    };
+  });
+}
+
+// A trace's view, with the spans its query matched marked.
+function traceHref(trace) {
+  return href(`/trace/${trace.traceId}`, { match: (trace.matchedSpans || []).join(",") });
+}
+
+function resultsTable(traces, { matched = false } = {}) {
   const rows = traces.map((t) => {
     const start = nsToMs(t.startTimeUnixNano);
     return h(
@@ -127,7 +243,7 @@ function resultsTable(traces) {
         null,
         h(
           "a",
-          { href: `/trace/${t.traceId}`, "data-nav": true, class: "trace-link" },
+          { href: traceHref(t), "data-nav": true, class: "trace-link" },
           h("span", { class: "svc", style: { borderColor: colour(t.rootServiceName || "") } }, t.rootServiceName || "?"),
           " ",
           h("span", { class: "span-name" }, t.rootSpanName || "(root not received)"),
@@ -138,8 +254,10 @@ function resultsTable(traces) {
       h("td", { class: "num" }, duration(t.durationMs)),
       h("td", { class: "num" }, String(t.spanCount)),
       h("td", { class: t.errorCount ? "num error-count" : "num" }, String(t.errorCount)),
+      matched ? h("td", { class: "num matched-count", title: "spans the query matched" }, String(t.matched)) : null,
       h("td", null, t.services.map((s) => h("span", { class: "chip", style: { borderColor: colour(s) } }, s))),
     );
   });
-  return table(["Trace", "Start", "Duration", "Spans", "Errors", "Services"], rows, { class: "grid traces" });
+  const headers = ["Trace", "Start", "Duration", "Spans", "Errors", matched ? "Matched" : null, "Services"].filter(Boolean);
+  return table(headers, rows, { class: "grid traces" });
 }
