@@ -72,7 +72,6 @@ class _SpansetCompiler(_TraceSearchCompiler):
     def __init__(self, dialect: Dialect) -> None:
         super().__init__(dialect)
         self._ctes: list[tuple[str, str]] = []
-        self._recursive = False
         self._in_range: list[str] = []
 
     def compile(self, plan: SpansetSearch) -> Statement:  # type: ignore[override]
@@ -157,10 +156,10 @@ class _SpansetCompiler(_TraceSearchCompiler):
             f" WHERE shown.place <= {self.param(plan.spans_per_set)}"
             " ORDER BY start_ns DESC, trace_id ASC, span_start_ns ASC, span_id ASC"
         )
-        with_ = "WITH RECURSIVE " if self._recursive else "WITH "
-        ctes = ", ".join(f"{name} AS ({body})" for name, body in self._ctes)
+        ctes = ", ".join(self.dialect.cte(name, body) for name, body in self._ctes)
         types = {"trace_id": pa.binary(), "span_id": pa.binary()}
-        return Statement(with_ + ctes + " " + sql, tuple(self.params), types)
+        statement = f"WITH {ctes} {sql}{self.dialect.CTE_SETTINGS}"
+        return Statement(statement, tuple(self.params), types)
 
     # --- span set nodes, each a CTE of (TraceId, SpanId, ParentSpanId) ---
 
@@ -268,18 +267,28 @@ class _SpansetCompiler(_TraceSearchCompiler):
                 f" ON u.{trace_id} = {lower[0]}.{trace_id} AND u.{span_id} = {lower[0]}.{span_id}"
                 f" JOIN {upper[1]} AS {upper[0]} ON {same_trace} AND u.up = {upper[0]}.{span_id}"
             )
-        kept = self._add(self._name(), f"SELECT DISTINCT {columns('r')} FROM {joined}")
-        if node.negated:
-            ids = ", ".join(q(c) for c in _IDS)
+        ids = ", ".join(q(c) for c in _IDS)
+        if not node.both:
+            kept = self._add(self._name(), f"SELECT DISTINCT {columns('r')} FROM {joined}")
+            if not node.negated:
+                return kept
             return self._add(
                 self._name(), f"SELECT {ids} FROM {right} EXCEPT DISTINCT SELECT {ids} FROM {kept}"
             )
-        if not node.both:
-            return kept
-        ids = ", ".join(q(c) for c in _IDS)
-        lefts = self._add(self._name(), f"SELECT DISTINCT {columns('l')} FROM {joined}")
+        # Both sides of each related pair, from one join: the pairs are read twice below.
+        pairs = self._add(
+            self._name(),
+            "SELECT "
+            + ", ".join(f"{side}.{q(c)} AS {side}_{c}" for side in ("r", "l") for c in _IDS)
+            + f" FROM {joined}",
+        )
+
+        def side(alias: str) -> str:
+            return ", ".join(f"{alias}_{c} AS {q(c)}" for c in _IDS)
+
         return self._add(
-            self._name(), f"SELECT {ids} FROM {kept} UNION DISTINCT SELECT {ids} FROM {lefts}"
+            self._name(),
+            f"SELECT {side('r')} FROM {pairs} UNION DISTINCT SELECT {side('l')} FROM {pairs}",
         )
 
     def _stored_empty_id(self) -> str:
@@ -297,7 +306,6 @@ class _SpansetCompiler(_TraceSearchCompiler):
             f"SELECT {trace_id}, {span_id}, {parent_id} FROM {q(self.table.value)}"
             + _where([*self._in_range, f"{trace_id} IN (SELECT {trace_id} FROM candidates)"]),
         )
-        self._recursive = True
         name = self._name()
         body = (
             f"SELECT {trace_id}, {span_id}, {parent_id} AS up, 1 AS depth FROM {start}"
@@ -307,7 +315,9 @@ class _SpansetCompiler(_TraceSearchCompiler):
             f" ON p.{trace_id} = w.{trace_id} AND p.{span_id} = w.up"
             f" WHERE w.depth < {_MAX_DEPTH}"
         )
-        return self._add(name, body)
+        # A subquery of its own: the statement's other CTEs may be materialized, which a
+        # recursive WITH does not allow on ClickHouse.
+        return f"(WITH RECURSIVE {name} AS ({body}) SELECT * FROM {name})"
 
 
 def _leaves(node: Spanset) -> list[Matching]:

@@ -74,8 +74,15 @@ class Dialect:
     when no row qualifies), ``arg_max`` and ``distinct_list`` (sorted).
     """
 
+    CTE_SETTINGS: ClassVar[str] = ""
+    """What a statement whose CTEs ``cte`` wrote must end with for them to work as asked."""
+
     COLUMNS: ClassVar[Mapping[str, ColumnCodec]] = {}
     """Column name → how the backend stores it, where that differs from otelite's schema."""
+
+    def cte(self, name: str, body: str) -> str:
+        """A common table expression that the statement reads several times."""
+        return f"{name} AS ({body})"
 
     def placeholder(self, index: int, value: object) -> str:
         """How the ``index``-th (1-based) bound parameter, ``value``, is written.

@@ -105,6 +105,8 @@ class ClickHouseDialect(Dialect):
         "distinct_list": "arraySort(groupUniqArray({0}))",
     }
 
+    CTE_SETTINGS: ClassVar[str] = " SETTINGS enable_materialized_cte = 1"
+
     COLUMNS: ClassVar[Mapping[str, ColumnCodec]] = {
         "TraceId": _HEX,
         "SpanId": _HEX,
@@ -118,6 +120,9 @@ class ClickHouseDialect(Dialect):
             for name in ("Value", "Sum", "Min", "Max", "PositiveOffset", "NegativeOffset")
         },
     }
+
+    def cte(self, name: str, body: str) -> str:
+        return f"{name} AS MATERIALIZED ({body})"
 
     def placeholder(self, index: int, value: object) -> str:
         if isinstance(value, bytes):
