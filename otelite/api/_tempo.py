@@ -123,12 +123,13 @@ async def search(request: Request) -> Response:
     limit = params.limit("limit", default=20, maximum=10_000)
     spans_per_set = params.limit("spss", default=3, maximum=1_000)
     plan = search_plan(query or "{}", time=_time(params), limit=limit, spans_per_set=spans_per_set)
+    labels = [label for label, _ in plan.fields]
     found: dict[bytes, dict[str, Any]] = {}
     for row in await rows(request, plan):
         trace = found.get(row["trace_id"])
         if trace is None:
             trace = found[row["trace_id"]] = _trace_json(row)
-        trace["spanSets"][0]["spans"].append(_span_json(row))
+        trace["spanSets"][0]["spans"].append(_span_json(row, labels))
     if found:
         stats = await rows(request, _service_stats_plan(list(found)))
         for row in stats:
@@ -161,15 +162,20 @@ def _trace_json(row: dict[str, Any]) -> dict[str, Any]:
     return trace
 
 
-def _span_json(row: dict[str, Any]) -> dict[str, Any]:
-    span: dict[str, Any] = {
+def _span_json(row: dict[str, Any], labels: list[str]) -> dict[str, Any]:
+    """A shown span: its service, and the values ``select`` asked for (``labels``)."""
+    attributes = [{"key": "service.name", "value": {"stringValue": row["span_service"]}}]
+    for n, label in enumerate(labels):
+        value = row[f"field{n}"]
+        if value is not None:
+            attributes.append({"key": label, "value": _any_value(value)})
+    return {
         "spanID": row["span_id"].hex(),
         "name": row["span_name"],
         "startTimeUnixNano": str(row["span_start_ns"]),
         "durationNanos": str(row["span_duration_ns"]),
-        "attributes": [{"key": "service.name", "value": {"stringValue": row["span_service"]}}],
+        "attributes": attributes,
     }
-    return span
 
 
 def _service_stats_plan(trace_ids: list[bytes]) -> Select:
@@ -347,18 +353,18 @@ def _step_ns(text: str | None, time: TimeRange) -> int:
 
 
 def _labels(labels: tuple[tuple[str, object], ...]) -> list[dict[str, Any]]:
-    found = []
-    for key, value in labels:
-        if isinstance(value, bool):
-            any_value: dict[str, Any] = {"boolValue": value}
-        elif isinstance(value, int):
-            any_value = {"intValue": str(value)}
-        elif isinstance(value, float):
-            any_value = {"doubleValue": value}
-        else:
-            any_value = {"stringValue": str(value)}
-        found.append({"key": key, "value": any_value})
-    return found
+    return [{"key": key, "value": _any_value(value)} for key, value in labels]
+
+
+def _any_value(value: object) -> dict[str, Any]:
+    """A plain value as OTLP/JSON's ``AnyValue``."""
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        return {"intValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value}
+    return {"stringValue": str(value)}
 
 
 def tempo_routes() -> list[Route]:

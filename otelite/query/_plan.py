@@ -433,6 +433,9 @@ class SpansetSearch:
     time: TimeRange = TimeRange()
     limit: int = 20
     spans_per_set: int = 3
+    fields: tuple[tuple[str, Expr], ...] = ()
+    """More values of each shown span (TraceQL's ``select``): (label, expression), in
+    the rows as ``field0``, ``field1``, ..."""
 
 
 @dataclass(frozen=True, slots=True)

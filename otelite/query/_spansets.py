@@ -133,7 +133,8 @@ class _SpansetCompiler(_TraceSearchCompiler):
             f"SELECT {trace_id}, {self.column('SpanId')} AS span_id,"
             f" {start_ns} AS span_start_ns, {q('Duration')} AS span_duration_ns,"
             f" {q('SpanName')} AS span_name, {q('ServiceName')} AS span_service,"
-            f" row_number() OVER (PARTITION BY {trace_id} ORDER BY {ts}, {span_id}) AS place"
+            + "".join(f" {self.expr(e)} AS field{n}," for n, (_, e) in enumerate(plan.fields))
+            + f" row_number() OVER (PARTITION BY {trace_id} ORDER BY {ts}, {span_id}) AS place"
             f" FROM {table}{_where(shown_conditions)}",
         )
         outputs = [
@@ -147,6 +148,7 @@ class _SpansetCompiler(_TraceSearchCompiler):
                 for n in ("span_id", "span_start_ns", "span_duration_ns", "span_name")
             ),
             "shown.span_service AS span_service",
+            *(f"shown.field{n} AS field{n}" for n in range(len(plan.fields))),
         ]
         # Every trace chosen has a matched span in range: the first is always shown.
         sql = (

@@ -174,3 +174,15 @@ def test_tag_values_of_the_spans_a_query_selects(client: httpx.Client) -> None:
         "cart",
         "frontend",
     ]
+
+
+def test_select_adds_values_to_the_shown_spans(client: httpx.Client) -> None:
+    [trace] = search(
+        client, "{ span.http.status_code = 500 } | select(span.http.route, duration, .nope)"
+    )
+    [span] = trace["spanSets"][0]["spans"]
+    assert span["attributes"] == [
+        {"key": "service.name", "value": {"stringValue": "frontend"}},
+        {"key": "http.route", "value": {"stringValue": "/cart"}},
+        {"key": "span:duration", "value": {"intValue": str(100 * MS)}},
+    ]

@@ -148,3 +148,19 @@ def test_type_errors_are_parse_errors_with_their_position(text: str, column: int
     with pytest.raises(ParseError) as error:
         search_plan(text, time=TimeRange(), limit=1, spans_per_set=1)
     assert (error.value.line, error.value.column) == (1, column)
+
+
+def test_select_adds_fields_without_changing_what_matches() -> None:
+    plan = search_plan(
+        "{ kind = server } | select(span.http.route, resource.host, status) | select(.a)",
+        time=TimeRange(),
+        limit=1,
+        spans_per_set=1,
+    )
+    assert plan.spanset == Matching(SERVER)
+    assert plan.fields == (
+        ("http.route", Attribute("http.route", AttributeScope.RECORD)),
+        ("host", Attribute("host", AttributeScope.RESOURCE)),
+        ("span:status", Column("StatusCode")),
+        ("a", Attribute("a")),
+    )

@@ -48,6 +48,7 @@ from otelite.query.traceql._ast import (
     Binary,
     Bool,
     Duration,
+    Field,
     FieldExpr,
     Float,
     Int,
@@ -56,6 +57,7 @@ from otelite.query.traceql._ast import (
     Node,
     Pipeline,
     ScalarFilter,
+    SelectStage,
     SpansetExpr,
     SpansetFilter,
     SpansetOperation,
@@ -186,9 +188,29 @@ def search_plan(text: str, *, time: TimeRange, limit: int, spans_per_set: int) -
         raise InvalidRequest(
             "a metrics query cannot search traces: ask /api/metrics/query_range instead"
         )
+    # select(...) adds values to the spans shown; it does not change which match.
+    stages = [s for s in query.body.stages if not isinstance(s, SelectStage)]
+    fields = [f for s in query.body.stages if isinstance(s, SelectStage) for f in s.fields]
     return SpansetSearch(
-        spanset_of(query.body), time=time, limit=limit, spans_per_set=spans_per_set
+        spanset_of(Pipeline(tuple(stages))),
+        time=time,
+        limit=limit,
+        spans_per_set=spans_per_set,
+        fields=tuple(dict.fromkeys(_selected(f) for f in fields)),
     )
+
+
+def _selected(field: Field) -> tuple[str, Expr]:
+    """A ``select`` field: its label (an attribute's name, an intrinsic's text) and value."""
+    if isinstance(field, Attribute):
+        if field.scope is Scope.EVENT:
+            raise _unsupported(field)
+        scopes = attribute_scopes(field)
+        return field.name, PlanAttribute(field.name, scopes[0] if len(scopes) == 1 else None)
+    found = _COLUMNS.get(field.intrinsic)
+    if found is None or found[1] == "id":
+        raise _unsupported(field)
+    return field.intrinsic.value, Column(found[0])
 
 
 def filter_condition(text: str | None) -> Predicate | None:
