@@ -26,11 +26,11 @@ from otelite.query._plan import (
     Compare,
     Contains,
     Count,
-    EventCompare,
     Exists,
     Expr,
     HasSpan,
     Literal,
+    NestedCompare,
     Not,
     Op,
     Or,
@@ -223,8 +223,8 @@ class _Compiler:
             )
         if isinstance(predicate, TraceCompare):
             return self.trace_compare(predicate)
-        if isinstance(predicate, EventCompare):
-            return self.event_compare(predicate)
+        if isinstance(predicate, NestedCompare):
+            return self.nested_compare(predicate)
         if isinstance(predicate, Exists):
             key = self.param(predicate.attribute.key)
             maps = self.maps(predicate.attribute)
@@ -232,19 +232,24 @@ class _Compiler:
             return _join(" OR ", tests, "FALSE")
         raise InvalidRequest("a span set ({...}) is only valid as a condition on traces")
 
-    def event_compare(self, predicate: EventCompare) -> str:
-        """Some event of the span meets ``predicate``: the dialect's loop over the events
-        (``any_event_*``) around a condition on one event (``event_*``)."""
-        call, value = self.dialect.call, predicate.value
-        if predicate.key is None:
-            if not isinstance(value, str):
-                raise InvalidRequest(f"an event's name is text, not {value!r:.40}")
-            name = call("event_name")
-            return call("any_event_name", self.binary(name, predicate.op, self.param(value)))
+    def nested_compare(self, predicate: NestedCompare) -> str:
+        """Some event or link of the span meets ``predicate``: the dialect's loop over the
+        list (``any_event_name``, ``any_link_attribute``...) around a condition on one item
+        (``event_name``, ``link_attribute``...)."""
+        call, value, prefix = self.dialect.call, predicate.value, predicate.nested.value
+        if predicate.field is not None:
+            item = call(f"{prefix}_{predicate.field}")
+            if value is None or isinstance(value, bool):
+                raise InvalidRequest(
+                    f"{prefix} {predicate.field} cannot be compared with {value!r}"
+                )
+            condition = self.binary(item, predicate.op, self.param(value))
+            return call(f"any_{prefix}_{predicate.field}", condition)
+        assert predicate.key is not None
         key = self.param(predicate.key)
         if value is None:
-            return call("any_event_attribute", call("event_has_attribute", key))
-        text = call("event_attribute", key)
+            return call(f"any_{prefix}_attribute", call(f"{prefix}_has_attribute", key))
+        text = call(f"{prefix}_attribute", key)
         if isinstance(value, bool):
             value = "true" if value else "false"
         if isinstance(value, str):
@@ -252,8 +257,8 @@ class _Compiler:
         elif isinstance(value, int | float):
             condition = self.binary(call("to_double", text), predicate.op, self.param(value))
         else:
-            raise InvalidRequest(f"an event attribute cannot be compared with {value!r:.40}")
-        return call("any_event_attribute", condition)
+            raise InvalidRequest(f"a {prefix} attribute cannot be compared with {value!r:.40}")
+        return call(f"any_{prefix}_attribute", condition)
 
     def trace_compare(self, predicate: TraceCompare) -> str:
         """The span's trace meets ``predicate``: a semi-join on the trace id, reading the

@@ -39,12 +39,13 @@ __all__ = [
     "Contains",
     "Count",
     "EitherOf",
-    "EventCompare",
     "Exists",
     "Expr",
     "HasSpan",
     "Literal",
     "Matching",
+    "Nested",
+    "NestedCompare",
     "Not",
     "Op",
     "Or",
@@ -198,15 +199,29 @@ class Exists:
     attribute: Attribute
 
 
-@dataclass(frozen=True, slots=True)
-class EventCompare:
-    """Some event of the span has ``op value``: its name (``key`` None), or the string
-    form of its attribute ``key`` (numbers compare numerically, as attributes do).
-    ``value`` None asks only whether some event has the attribute."""
+class Nested(enum.Enum):
+    """The lists a span holds: its events and its links."""
 
-    key: str | None
+    EVENTS = "event"
+    LINKS = "link"
+
+
+@dataclass(frozen=True, slots=True)
+class NestedCompare:
+    """Some event (or link) of the span has ``op value``: its own ``field`` (``name`` of
+    an event; ``trace_id`` or ``span_id``, as bytes, of a link), or else the string form
+    of its attribute ``key`` (numbers compare numerically, as attributes do). ``value``
+    None asks only whether some item has the attribute."""
+
+    nested: Nested
+    field: str | None
+    key: str | None = None
     op: Op = Op.EQ
     value: Value | None = None
+
+    def __post_init__(self) -> None:
+        if (self.field is None) == (self.key is None):
+            raise ValueError("compare either an item's own field or one of its attributes")
 
 
 class TraceField(enum.Enum):
@@ -258,7 +273,7 @@ class HasSpan:
 
 
 Predicate: TypeAlias = (
-    Compare | Contains | Exists | And | Or | Not | HasSpan | TraceCompare | EventCompare
+    Compare | Contains | Exists | And | Or | Not | HasSpan | TraceCompare | NestedCompare
 )
 Expr: TypeAlias = Column | Attribute | Literal | Call | Predicate
 

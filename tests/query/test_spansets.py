@@ -25,8 +25,9 @@ from otelite.query import (
     Column,
     Compare,
     EitherOf,
-    EventCompare,
     Matching,
+    Nested,
+    NestedCompare,
     Not,
     Op,
     Plan,
@@ -73,6 +74,11 @@ def random_spans(seed: int = 7) -> list[dict[str, Any]]:
                 event(rng.choice(("exception", "retry")), rng.choice(("IOError", "Timeout")), n)
                 for n in range(rng.choice((0, 0, 1, 2)))
             ]
+            links = [
+                link(number - 1, rng.choice(("follows", "batch")))
+                for _ in range(rng.choice((0, 0, 0, 1)))
+                if number > 0
+            ]
             spans.append(
                 span(
                     trace,
@@ -86,7 +92,7 @@ def random_spans(seed: int = 7) -> list[dict[str, Any]]:
                     kind=rng.choice(KINDS),
                     span_attrs=attributes,
                 )
-                | {"Events": events}
+                | {"Events": events, "Links": links}
             )
             ids.append(next_id)
             next_id += 1
@@ -120,6 +126,19 @@ def random_spans(seed: int = 7) -> list[dict[str, Any]]:
     return spans
 
 
+def link(trace: int, why: str) -> dict[str, Any]:
+    values, types = attrs({"link.why": why})
+    return {
+        "TraceId": trace.to_bytes(16, "big"),
+        "SpanId": (7).to_bytes(8, "big"),
+        "TraceState": "",
+        "Attributes": values,
+        "AttributeTypes": types,
+        "DroppedAttributesCount": 0,
+        "Flags": 0,
+    }
+
+
 def event(name: str, kind: str, attempt: int) -> dict[str, Any]:
     values, types = attrs({"exception.type": kind, "attempt": attempt})
     return {
@@ -145,11 +164,12 @@ def holds(predicate: Predicate | None, row: dict[str, Any], trace: list[dict[str
         return all(holds(p, row, trace) for p in predicate.items)
     if isinstance(predicate, Not):
         return not holds(predicate.item, row, trace)
-    if isinstance(predicate, EventCompare):
-        events = row.get("Events") or []
-        if predicate.key is None:
-            return any(e["Name"] == predicate.value for e in events)
-        found = [dict(e["Attributes"]).get(predicate.key) for e in events]
+    if isinstance(predicate, NestedCompare):
+        items = row.get("Events" if predicate.nested is Nested.EVENTS else "Links") or []
+        if predicate.field is not None:
+            own = {"name": "Name", "trace_id": "TraceId", "span_id": "SpanId"}[predicate.field]
+            return any(i[own] == predicate.value for i in items)
+        found = [dict(i["Attributes"]).get(predicate.key) for i in items]
         if predicate.value is None:
             return any(v is not None for v in found)
         if isinstance(predicate.value, str):
@@ -326,29 +346,44 @@ SPANSETS: dict[str, Spanset] = {
     "{ } | avg(duration) > 150ms": Aggregated(
         Matching(), "avg", Op.GT, 150 * MS, Column("Duration")
     ),
-    "({ server } > { client }) | max(duration) <= 100ms": Aggregated(
+    "({ server } > { client }) | max(duration) <= 250ms": Aggregated(
         Related(Relation.CHILD, Matching(SERVER), Matching(CLIENT)),
         "max",
         Op.LE,
-        100 * MS,
+        250 * MS,
         Column("Duration"),
     ),
     "{ error } | count() = 1 && { server }": BothOf(
         Aggregated(Matching(ERROR), "count", Op.EQ, 1), Matching(SERVER)
     ),
-    "{ event:name = exception }": Matching(EventCompare(None, Op.EQ, "exception")),
+    "{ event:name = exception }": Matching(
+        NestedCompare(Nested.EVENTS, "name", None, Op.EQ, "exception")
+    ),
     "{ event.exception.type = Timeout && event:name = retry }": Matching(
         And(
             (
-                EventCompare("exception.type", Op.EQ, "Timeout"),
-                EventCompare(None, Op.EQ, "retry"),
+                NestedCompare(Nested.EVENTS, None, "exception.type", Op.EQ, "Timeout"),
+                NestedCompare(Nested.EVENTS, "name", None, Op.EQ, "retry"),
             )
         )
     ),
     "{ event.attempt > 0 } > { not event.attempt != nil }": Related(
         Relation.CHILD,
-        Matching(EventCompare("attempt", Op.GT, 0)),
-        Matching(Not(EventCompare("attempt"))),
+        Matching(NestedCompare(Nested.EVENTS, None, "attempt", Op.GT, 0)),
+        Matching(Not(NestedCompare(Nested.EVENTS, None, "attempt"))),
+    ),
+    "{ link:traceID = 3 && link.link.why = follows }": Matching(
+        And(
+            (
+                NestedCompare(Nested.LINKS, "trace_id", None, Op.EQ, (3).to_bytes(16, "big")),
+                NestedCompare(Nested.LINKS, None, "link.why", Op.EQ, "follows"),
+            )
+        )
+    ),
+    "{ link:spanID = 7 } > { }": Related(
+        Relation.CHILD,
+        Matching(NestedCompare(Nested.LINKS, "span_id", None, Op.EQ, (7).to_bytes(8, "big"))),
+        Matching(),
     ),
     "{ trace:rootService = cart && server }": Matching(
         And((TraceCompare(TraceField.ROOT_SERVICE, Op.EQ, "cart"), SERVER))

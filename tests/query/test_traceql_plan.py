@@ -15,9 +15,10 @@ from otelite.query import (
     Column,
     Compare,
     EitherOf,
-    EventCompare,
     Exists,
     Matching,
+    Nested,
+    NestedCompare,
     Not,
     Op,
     Or,
@@ -86,11 +87,20 @@ CASES = {
     ),
     '{ rootName !~ "GET.*" }': Matching(TraceCompare(TraceField.ROOT_NAME, Op.NOT_MATCH, "GET.*")),
     "{ traceDuration >= 2s }": Matching(TraceCompare(TraceField.DURATION, Op.GE, 2_000_000_000)),
-    '{ event:name = "exception" }': Matching(EventCompare(None, Op.EQ, "exception")),
-    '{ event.exception.type =~ "IO.*" }': Matching(
-        EventCompare("exception.type", Op.MATCH, "IO.*")
+    '{ event:name = "exception" }': Matching(
+        NestedCompare(Nested.EVENTS, "name", None, Op.EQ, "exception")
     ),
-    "{ event.retry = nil }": Matching(Not(EventCompare("retry"))),
+    '{ event.exception.type =~ "IO.*" }': Matching(
+        NestedCompare(Nested.EVENTS, None, "exception.type", Op.MATCH, "IO.*")
+    ),
+    "{ event.retry = nil }": Matching(Not(NestedCompare(Nested.EVENTS, None, "retry"))),
+    '{ link:traceID = "ab" }': Matching(
+        NestedCompare(Nested.LINKS, "trace_id", None, Op.EQ, bytes.fromhex("ab".rjust(32, "0")))
+    ),
+    '{ link:spanID != "ab" }': Matching(
+        NestedCompare(Nested.LINKS, "span_id", None, Op.NE, bytes.fromhex("ab".rjust(16, "0")))
+    ),
+    "{ link.kind != nil }": Matching(NestedCompare(Nested.LINKS, None, "kind")),
     # Grafana's Traces Drilldown asks for root spans so.
     "{ nestedSetParent < 0 && true }": Matching(ROOT),
     "{ nestedSetParent = -1 }": Matching(ROOT),
@@ -124,7 +134,7 @@ def test_searches_compile_to_these_plans(text: str) -> None:
         ("{ } | rate()", "a metrics query cannot search traces"),
         ("{ } | by(span.x)", "not supported yet: by(span.x)"),
         ("{ nestedSetParent = 3 }", "nestedSetParent answers only whether a span is a root"),
-        ("{ link.name = 1 }", "not supported yet: link.name"),
+        ("{ event:timeSinceStart > 1ms }", "not supported yet: event:timeSinceStart"),
         ("{ span.a = span.b }", "comparing two fields is not supported yet"),
         ('{ span:id = "xyz" }', "is not a hex id"),
         ("{ duration > 3 }", None),  # ints are nanoseconds, as Tempo reads them

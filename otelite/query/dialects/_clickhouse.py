@@ -84,12 +84,20 @@ class ClickHouseDialect(Dialect):
         "regex_full": "match({0}, concat('^(?:', {1}, ')$'))",
         "to_int": "toInt64OrNull({0})",
         "to_double": "toFloat64OrNull({0})",
-        # The exporter keeps events as parallel arrays: names, and attribute maps.
+        # The exporter keeps events and links as parallel arrays, one per field; ``e`` is
+        # one item of the array a condition reads. Link ids are stored as hex.
         "any_event_name": 'arrayExists(e -> {0}, "Events.Name")',
         "any_event_attribute": 'arrayExists(e -> {0}, "Events.Attributes")',
+        "any_link_trace_id": 'arrayExists(e -> {0}, "Links.TraceId")',
+        "any_link_span_id": 'arrayExists(e -> {0}, "Links.SpanId")',
+        "any_link_attribute": 'arrayExists(e -> {0}, "Links.Attributes")',
         "event_name": "e",
+        "link_trace_id": "unhex(e)",
+        "link_span_id": "unhex(e)",
         "event_attribute": "if(mapContains(e, {0}), e[{0}], NULL)",
+        "link_attribute": "if(mapContains(e, {0}), e[{0}], NULL)",
         "event_has_attribute": "mapContains(e, {0})",
+        "link_has_attribute": "mapContains(e, {0})",
         "pow2_ceiling": "pow(2, ceil(log2({0})))",
         "hash2": "cityHash64({0}, {1})",
         "count": "count()",

@@ -18,6 +18,12 @@ from otelite.query.dialects._base import Dialect
 __all__ = ["DuckDBDialect"]
 
 
+# Some item ``e`` of a list column meets the condition ``{{0}}`` (false for no items).
+_ANY = 'coalesce(list_bool_or(list_transform("{list}", lambda e: {{0}})), false)'
+_ITEM_ATTRIBUTE = 'e."Attributes"."values"[list_position(e."Attributes"."keys", {0})]'
+_ITEM_HAS_ATTRIBUTE = 'list_contains(e."Attributes"."keys", {0})'
+
+
 class DuckDBDialect(Dialect):
     name: ClassVar[str] = "duckdb"
 
@@ -46,14 +52,20 @@ class DuckDBDialect(Dialect):
         "regex_full": "regexp_full_match({0}, {1})",
         "to_int": "TRY_CAST({0} AS BIGINT)",
         "to_double": "TRY_CAST({0} AS DOUBLE)",
-        # One event (``e``) of the span's list, and some event meeting a condition on it.
-        "any_event_name": 'coalesce(list_bool_or(list_transform("Events", lambda e: {0})), false)',
-        "any_event_attribute": (
-            'coalesce(list_bool_or(list_transform("Events", lambda e: {0})), false)'
-        ),
+        # One item (``e``) of the span's events or links, and some item meeting a
+        # condition on it: both are lists of structs.
+        "any_event_name": _ANY.format(list="Events"),
+        "any_event_attribute": _ANY.format(list="Events"),
+        "any_link_trace_id": _ANY.format(list="Links"),
+        "any_link_span_id": _ANY.format(list="Links"),
+        "any_link_attribute": _ANY.format(list="Links"),
         "event_name": 'e."Name"',
-        "event_attribute": 'e."Attributes"."values"[list_position(e."Attributes"."keys", {0})]',
-        "event_has_attribute": 'list_contains(e."Attributes"."keys", {0})',
+        "link_trace_id": 'e."TraceId"',
+        "link_span_id": 'e."SpanId"',
+        "event_attribute": _ITEM_ATTRIBUTE,
+        "link_attribute": _ITEM_ATTRIBUTE,
+        "event_has_attribute": _ITEM_HAS_ATTRIBUTE,
+        "link_has_attribute": _ITEM_HAS_ATTRIBUTE,
         "pow2_ceiling": "power(2, ceil(log2({0})))",
         "hash2": "hash({0}, {1})",
         "quantile": "quantile_cont({0}, {1})",

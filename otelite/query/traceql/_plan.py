@@ -23,10 +23,11 @@ from otelite.query._plan import (
     Column,
     Compare,
     EitherOf,
-    EventCompare,
     Exists,
     Expr,
     Matching,
+    Nested,
+    NestedCompare,
     Not,
     Op,
     Or,
@@ -144,6 +145,7 @@ _COLUMNS: dict[Intrinsic, tuple[str, str]] = {
     Intrinsic.INSTRUMENTATION_NAME: ("ScopeName", "string"),
     Intrinsic.INSTRUMENTATION_VERSION: ("ScopeVersion", "string"),
 }
+_NESTED = {Scope.EVENT: Nested.EVENTS, Scope.LINK: Nested.LINKS}
 _TRACE_FIELDS = {
     Intrinsic.TRACE_ROOT_SERVICE: TraceField.ROOT_SERVICE,
     Intrinsic.TRACE_ROOT_NAME: TraceField.ROOT_NAME,
@@ -203,7 +205,7 @@ def search_plan(text: str, *, time: TimeRange, limit: int, spans_per_set: int) -
 def _selected(field: Field) -> tuple[str, Expr]:
     """A ``select`` field: its label (an attribute's name, an intrinsic's text) and value."""
     if isinstance(field, Attribute):
-        if field.scope is Scope.EVENT:
+        if field.scope in _NESTED:
             raise _unsupported(field)
         scopes = attribute_scopes(field)
         return field.name, PlanAttribute(field.name, scopes[0] if len(scopes) == 1 else None)
@@ -333,8 +335,8 @@ def attribute_scopes(attribute: Attribute) -> tuple[AttributeScope, ...]:
 
 
 def _attribute_comparison(attribute: Attribute, op: Op, value: Static) -> Predicate:
-    if attribute.scope is Scope.EVENT and not attribute.parent:
-        return _event_comparison(attribute.name, op, value)
+    if attribute.scope in _NESTED and not attribute.parent:
+        return _item_attribute(_NESTED[attribute.scope], attribute.name, op, value)
     scopes = attribute_scopes(attribute)
     target = PlanAttribute(attribute.name, scopes[0] if len(scopes) == 1 else None)
     if isinstance(value, Nil):
@@ -346,21 +348,32 @@ def _attribute_comparison(attribute: Attribute, op: Op, value: Static) -> Predic
     return Compare(target, op, _plain(value))
 
 
-def _event_comparison(key: str | None, op: Op, value: Static) -> Predicate:
-    """Some event of the span: its name (``key`` None) or an attribute."""
+def _item_attribute(nested: Nested, key: str, op: Op, value: Static) -> Predicate:
+    """Some event or link of the span has attribute ``key`` ``op value``."""
     if isinstance(value, Nil):
-        if key is None or op not in (Op.EQ, Op.NE):
-            raise InvalidRequest("TraceQL: nil compares only with = and != to an attribute")
-        has = EventCompare(key)
+        if op not in (Op.EQ, Op.NE):
+            raise InvalidRequest("TraceQL: nil compares only with = and !=")
+        has = NestedCompare(nested, None, key)
         return Not(has) if op is Op.EQ else has
-    if key is None and not isinstance(value, String):
-        raise InvalidRequest("TraceQL: event:name compares with a string")
-    return EventCompare(key, op, _plain(value))
+    return NestedCompare(nested, None, key, op, _plain(value))
+
+
+def _item_field(field: IntrinsicField, op: Op, value: Static) -> Predicate:
+    """``event:name``, ``link:traceID``, ``link:spanID``: some item's own field."""
+    if not isinstance(value, String):
+        raise _needs(field, "a string")
+    if field.intrinsic is Intrinsic.EVENT_NAME:
+        return NestedCompare(Nested.EVENTS, "name", None, op, value.value)
+    if op not in (Op.EQ, Op.NE):
+        raise _needs(field, '= or != and a hex string ("4bf92f35...")')
+    trace = field.intrinsic is Intrinsic.LINK_TRACE_ID
+    id_ = _hex_id(value.value, 32 if trace else 16)
+    return NestedCompare(Nested.LINKS, "trace_id" if trace else "span_id", None, op, id_)
 
 
 def _intrinsic_comparison(field: IntrinsicField, op: Op, value: Static) -> Predicate:
-    if field.intrinsic is Intrinsic.EVENT_NAME:
-        return _event_comparison(None, op, value)
+    if field.intrinsic in (Intrinsic.EVENT_NAME, Intrinsic.LINK_TRACE_ID, Intrinsic.LINK_SPAN_ID):
+        return _item_field(field, op, value)
     if field.intrinsic is Intrinsic.NESTED_SET_PARENT:
         return _is_root(op, value)
     if field.intrinsic in _TRACE_FIELDS:
