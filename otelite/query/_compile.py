@@ -214,7 +214,9 @@ class _Compiler:
             return f"(NOT {self.predicate(predicate.item)})"
         if isinstance(predicate, Compare):
             if isinstance(predicate.left, Attribute):
-                return self.compare_attribute(predicate.left, predicate.op, predicate.value)
+                return self.compare_attribute(
+                    predicate.left, predicate.op, predicate.value, typed=predicate.typed
+                )
             return self.compare(predicate.left, predicate.op, predicate.value)
         if isinstance(predicate, Contains):
             function = "contains" if predicate.case_sensitive else "contains_ci"
@@ -309,19 +311,25 @@ class _Compiler:
             return f"(NOT {self.dialect.call('regex_full', left, right)})"
         return f"{left} {op.value} {right}"
 
-    def compare_attribute(self, attribute: Attribute, op: Op, value: Value) -> str:
+    def compare_attribute(
+        self, attribute: Attribute, op: Op, value: Value, *, typed: bool = False
+    ) -> str:
         key = self.param(attribute.key)
         tests = []
         for values_map in self.maps(attribute):
             text = self.dialect.call("map_get", self.column(values_map), key)
             types_map = self.column(types_column_name(values_map))
             code = self.dialect.call("map_get", types_map, key)
-            tests.append(self.typed_attribute(attribute.key, text, code, op, value))
+            tests.append(self.typed_attribute(attribute.key, text, code, op, value, typed))
         return _join(" OR ", tests, "FALSE")
 
-    def typed_attribute(self, key: str, text: str, code: str, op: Op, value: Value) -> str:
+    def typed_attribute(
+        self, key: str, text: str, code: str, op: Op, value: Value, typed: bool = False
+    ) -> str:
         if isinstance(value, str):
-            return self.binary(text, op, self.param(value))
+            compared = self.binary(text, op, self.param(value))
+            # Strings carry no type code: only they compare with a typed string.
+            return f"({code} IS NULL AND {compared})" if typed else compared
         if isinstance(value, bool | bytes):
             if op not in _EQUALITY:
                 raise InvalidRequest(f"attribute {key!r}: {op.value} does not apply to {value!r}")

@@ -178,11 +178,14 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Compare:
-    """``left op value``; see the module docstring for how attributes compare."""
+    """``left op value``; see the module docstring for how attributes compare. ``typed``
+    makes a ``str`` value match string attributes only (TraceQL's typed comparison),
+    where a person's filter text also matches other types by their string form."""
 
     left: Column | Attribute | Call
     op: Op
     value: Value
+    typed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,8 @@ def test_search_answers_tempos_search_response(client: httpx.Client) -> None:
             [["GET /cart", "cart.get"]],
         ),
         ("{ span.missing != nil }", [], []),
+        # Typed, as in Tempo: a string is not the integer 500.
+        ('{ span.http.status_code = "500" }', [], []),
         (
             "{ } | count() > 1",
             [TRACE_B, TRACE_A],

@@ -33,7 +33,7 @@ from otelite.query.traceql import ParseError, search_plan
 
 SERVER = Compare(Column("SpanKind"), Op.EQ, 2)
 ROOT = Compare(Column("ParentSpanId"), Op.EQ, b"")
-POSTGRES = Compare(Attribute("db.system", AttributeScope.RECORD), Op.EQ, "postgresql")
+POSTGRES = Compare(Attribute("db.system", AttributeScope.RECORD), Op.EQ, "postgresql", typed=True)
 CASES = {
     "{ }": Matching(),
     "{ true }": Matching(),
@@ -54,13 +54,17 @@ CASES = {
         Compare(Column("ScopeName"), Op.EQ, "io.opentelemetry.jdbc")
     ),
     '{ resource.service.name = "cart" }': Matching(
-        Compare(Attribute("service.name", AttributeScope.RESOURCE), Op.EQ, "cart")
+        Compare(Attribute("service.name", AttributeScope.RESOURCE), Op.EQ, "cart", typed=True)
     ),
-    "{ .http.status_code >= 500 }": Matching(Compare(Attribute("http.status_code"), Op.GE, 500)),
+    "{ .http.status_code >= 500 }": Matching(
+        Compare(Attribute("http.status_code"), Op.GE, 500, typed=True)
+    ),
     "{ instrumentation.x = 1.5 }": Matching(
-        Compare(Attribute("x", AttributeScope.SCOPE), Op.EQ, 1.5)
+        Compare(Attribute("x", AttributeScope.SCOPE), Op.EQ, 1.5, typed=True)
     ),
-    "{ span.flag }": Matching(Compare(Attribute("flag", AttributeScope.RECORD), Op.EQ, True)),
+    "{ span.flag }": Matching(
+        Compare(Attribute("flag", AttributeScope.RECORD), Op.EQ, True, typed=True)
+    ),
     "{ span.a = nil }": Matching(Not(Exists(Attribute("a", AttributeScope.RECORD)))),
     "{ span.a != nil }": Matching(Exists(Attribute("a", AttributeScope.RECORD))),
     '{ span.db.system = "postgresql" && kind = server }': Matching(And((POSTGRES, SERVER))),

@@ -345,7 +345,7 @@ def _attribute_comparison(attribute: Attribute, op: Op, value: Static) -> Predic
         if op is Op.NE:
             return Exists(target)
         raise InvalidRequest(f"TraceQL: nil compares only with = and !=, not {op.value}")
-    return Compare(target, op, _plain(value))
+    return Compare(target, op, _plain(value), typed=True)
 
 
 def _item_attribute(nested: Nested, key: str, op: Op, value: Static) -> Predicate:
