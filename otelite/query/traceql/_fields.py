@@ -169,14 +169,11 @@ class FieldParser(TokenStream):
             raise self.error(problem, token)
         return Unary(op, operand)
 
-    def field_primary(self) -> FieldExpr:
-        token = self.next()
+    def literal(self, token: Token) -> Static | None:
+        """The literal ``token`` is (a string, number, duration or word such as ``true``,
+        ``nil``, ``error``), else None."""
         value = token.value
         match token.kind:
-            case TokenKind.OP if token.text == "(":
-                inner = self.field_expr()
-                self.expect(")", f"to close the `(` at {self.where(token)}")
-                return inner
             case TokenKind.STRING if isinstance(value, str):
                 return String(value)
             case TokenKind.INT if isinstance(value, int):
@@ -187,6 +184,17 @@ class FieldParser(TokenStream):
                 return Duration(value)
             case TokenKind.IDENT if token.text in LITERAL_WORDS:
                 return LITERAL_WORDS[token.text]
+        return None
+
+    def field_primary(self) -> FieldExpr:
+        token = self.next()
+        if token.kind is TokenKind.OP and token.text == "(":
+            inner = self.field_expr()
+            self.expect(")", f"to close the `(` at {self.where(token)}")
+            return inner
+        literal = self.literal(token)
+        if literal is not None:
+            return literal
         field = self.field_from(token)
         if field is not None:
             return field

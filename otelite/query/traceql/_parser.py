@@ -42,7 +42,6 @@ from otelite.query.traceql._ast import (
     SelectStage,
     Stage,
     Static,
-    String,
     TopK,
 )
 from otelite.query.traceql._combine import CombineError, Outer, Shape, add_stage, combine, shape
@@ -401,20 +400,9 @@ class _Parser(FieldParser):
 
     def hint_value(self) -> Static:
         token = self.next()
-        value = token.value
-        match token.kind:
-            case TokenKind.STRING if isinstance(value, str):
-                return String(value)
-            case TokenKind.INT if isinstance(value, int):
-                return int_literal(value, self, token)
-            case TokenKind.FLOAT if isinstance(value, float):
-                return Float(value)
-            case TokenKind.DURATION if isinstance(value, int):
-                return Duration(value)
-            case TokenKind.IDENT if token.text in LITERAL_WORDS and token.text != "nil":
-                literal = LITERAL_WORDS[token.text]
-                assert not isinstance(literal, Nil)
-                return literal
+        literal = self.literal(token)
+        if literal is not None and not isinstance(literal, Nil):
+            return literal
         raise self.error(
             f'a hint value is a literal such as true, 0.1, 10s or "text", found {describe(token)}',
             token,
