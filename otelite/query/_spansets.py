@@ -11,6 +11,9 @@ Before any of that, a trace-level prefilter keeps only the traces that can match
 side that must have spans has some), so the joins see the spans of those traces only.
 The result is the first ``limit`` traces, newest first, each with its summary over all
 its spans and its earliest matched spans.
+
+Each CTE is read several times; the dialect writes it so that the engine computes it
+once (``Dialect.cte``): ClickHouse otherwise runs a CTE again at every reference.
 """
 
 from __future__ import annotations
