@@ -211,8 +211,9 @@ class Nested(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class NestedCompare:
-    """Some event (or link) of the span has ``op value``: its own ``field`` (``name`` of
-    an event; ``trace_id`` or ``span_id``, as bytes, of a link), or else the string form
+    """Some event (or link) of the span has ``op value``: its own ``field`` (``name`` or
+    ``time_since_start``, in ns, of an event; ``trace_id`` or ``span_id``, as bytes, of a
+    link), or else the string form
     of its attribute ``key`` (numbers compare numerically, as attributes do). ``value``
     None asks only whether some item has the attribute."""
 

@@ -94,6 +94,8 @@ def random_spans(seed: int = 7) -> list[dict[str, Any]]:
                 )
                 | {"Events": events, "Links": links}
             )
+            for n, item in enumerate(events):  # 7 ms apart, from 7 ms after the start
+                item["Timestamp"] = spans[-1]["Timestamp"] + (n + 1) * 7 * MS
             ids.append(next_id)
             next_id += 1
     # A trace whose links form a cycle: no span is a root.
@@ -167,6 +169,9 @@ def holds(predicate: Predicate | None, row: dict[str, Any], trace: list[dict[str
     if isinstance(predicate, NestedCompare):
         items = row.get("Events" if predicate.nested is Nested.EVENTS else "Links") or []
         if predicate.field is not None:
+            if predicate.field == "time_since_start":
+                since = [i["Timestamp"] - row["Timestamp"] for i in items]
+                return any(v > predicate.value for v in since)
             own = {"name": "Name", "trace_id": "TraceId", "span_id": "SpanId"}[predicate.field]
             return any(i[own] == predicate.value for i in items)
         found = [dict(i["Attributes"]).get(predicate.key) for i in items]
@@ -379,6 +384,9 @@ SPANSETS: dict[str, Spanset] = {
                 NestedCompare(Nested.LINKS, None, "link.why", Op.EQ, "follows"),
             )
         )
+    ),
+    "{ event:timeSinceStart > 10ms }": Matching(
+        NestedCompare(Nested.EVENTS, "time_since_start", None, Op.GT, 10 * MS)
     ),
     "{ link:spanID = 7 } > { }": Related(
         Relation.CHILD,

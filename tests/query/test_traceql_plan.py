@@ -105,6 +105,9 @@ CASES = {
         NestedCompare(Nested.LINKS, "span_id", None, Op.NE, bytes.fromhex("ab".rjust(16, "0")))
     ),
     "{ link.kind != nil }": Matching(NestedCompare(Nested.LINKS, None, "kind")),
+    "{ event:timeSinceStart >= 1ms }": Matching(
+        NestedCompare(Nested.EVENTS, "time_since_start", None, Op.GE, 1_000_000)
+    ),
     # Grafana's Traces Drilldown asks for root spans so.
     "{ nestedSetParent < 0 && true }": Matching(ROOT),
     "{ nestedSetParent = -1 }": Matching(ROOT),
@@ -138,7 +141,7 @@ def test_searches_compile_to_these_plans(text: str) -> None:
         ("{ } | rate()", "a metrics query cannot search traces"),
         ("{ } | by(span.x)", "not supported yet: by(span.x)"),
         ("{ nestedSetParent = 3 }", "nestedSetParent answers only whether a span is a root"),
-        ("{ event:timeSinceStart > 1ms }", "not supported yet: event:timeSinceStart"),
+        ("{ span:childCount > 1 }", "not supported yet: span:childCount"),
         ("{ span.a = span.b }", "comparing two fields is not supported yet"),
         ('{ span:id = "xyz" }', "is not a hex id"),
         ("{ duration > 3 }", None),  # ints are nanoseconds, as Tempo reads them

@@ -146,6 +146,12 @@ _COLUMNS: dict[Intrinsic, tuple[str, str]] = {
     Intrinsic.INSTRUMENTATION_VERSION: ("ScopeVersion", "string"),
 }
 _NESTED = {Scope.EVENT: Nested.EVENTS, Scope.LINK: Nested.LINKS}
+_ITEM_FIELDS = (
+    Intrinsic.EVENT_NAME,
+    Intrinsic.EVENT_TIME_SINCE_START,
+    Intrinsic.LINK_TRACE_ID,
+    Intrinsic.LINK_SPAN_ID,
+)
 _TRACE_FIELDS = {
     Intrinsic.TRACE_ROOT_SERVICE: TraceField.ROOT_SERVICE,
     Intrinsic.TRACE_ROOT_NAME: TraceField.ROOT_NAME,
@@ -359,7 +365,13 @@ def _item_attribute(nested: Nested, key: str, op: Op, value: Static) -> Predicat
 
 
 def _item_field(field: IntrinsicField, op: Op, value: Static) -> Predicate:
-    """``event:name``, ``link:traceID``, ``link:spanID``: some item's own field."""
+    """``event:name``, ``event:timeSinceStart``, ``link:traceID``, ``link:spanID``: some
+    item's own field."""
+    if field.intrinsic is Intrinsic.EVENT_TIME_SINCE_START:
+        if not isinstance(value, Duration | Int):
+            raise _needs(field, "a duration such as 10ms")
+        since = value.nanoseconds if isinstance(value, Duration) else value.value
+        return NestedCompare(Nested.EVENTS, "time_since_start", None, op, since)
     if not isinstance(value, String):
         raise _needs(field, "a string")
     if field.intrinsic is Intrinsic.EVENT_NAME:
@@ -372,7 +384,7 @@ def _item_field(field: IntrinsicField, op: Op, value: Static) -> Predicate:
 
 
 def _intrinsic_comparison(field: IntrinsicField, op: Op, value: Static) -> Predicate:
-    if field.intrinsic in (Intrinsic.EVENT_NAME, Intrinsic.LINK_TRACE_ID, Intrinsic.LINK_SPAN_ID):
+    if field.intrinsic in _ITEM_FIELDS:
         return _item_field(field, op, value)
     if field.intrinsic is Intrinsic.NESTED_SET_PARENT:
         return _is_root(op, value)
