@@ -12,14 +12,16 @@ from otelite.api._json import JSONResponse
 from otelite.api._params import Params, parse_trace_id
 from otelite.api._storage import rows, storage_of
 from otelite.errors import NotFound
-from otelite.otlp import request_to_json
+from otelite.otlp import only_spans, request_to_json
 from otelite.query import (
     SpanFilter,
     SpanStatus,
     operation_summary_plan,
     service_summary_plan,
+    span_ids_plan,
     trace_search_plan,
 )
+from otelite.query.traceql import span_condition
 
 __all__ = ["operations", "search_traces", "services", "trace_v1", "trace_v2"]
 
@@ -36,19 +38,29 @@ def _wants_protobuf(request: Request) -> bool:
 
 async def _trace_response(request: Request, *, v2: bool) -> Response:
     trace_id = parse_trace_id(request.path_params["traceId"])
+    query = Params(request.query_params).text("q") if v2 else None
     trace = await run_in_threadpool(storage_of(request).get_trace, trace_id)
     if trace is None:
         raise NotFound(f"trace {trace_id.hex()} not found")
+    partial = query is not None
+    if query is not None:
+        # Tempo's v2 q: only the spans that match one filter, marked as a partial trace.
+        plan = span_ids_plan(trace_id, span_condition(query))
+        trace = only_spans(trace, {row["span_id"] for row in await rows(request, plan)})
     if _wants_protobuf(request):
         # An ExportTraceServiceRequest is wire-identical to Tempo's Trace message (field 1,
-        # repeated ResourceSpans); v2 wraps it as field 1 of a TraceByIDResponse.
+        # repeated ResourceSpans); v2 wraps it as field 1 of a TraceByIDResponse, whose
+        # field 3 is the PartialStatus (1: PARTIAL).
         body = trace.SerializeToString()
         if v2:
-            body = b"\x0a" + _varint(len(body)) + body
+            body = b"\x0a" + _varint(len(body)) + body + (b"\x18\x01" if partial else b"")
         return Response(body, media_type=PROTOBUF_TYPES[0])
     resource_spans = request_to_json(trace).get("resourceSpans", [])
     if v2:
-        return JSONResponse({"trace": {"resourceSpans": resource_spans}})
+        answer: dict[str, Any] = {"trace": {"resourceSpans": resource_spans}}
+        if partial:
+            answer["status"] = "PARTIAL"
+        return JSONResponse(answer)
     return JSONResponse({"batches": resource_spans})
 
 

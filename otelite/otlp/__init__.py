@@ -1,5 +1,5 @@
-"""OTLP wire codecs (OTLP/JSON for requests, responses and error bodies), validation, and
-the retry rules OTLP clients follow. No I/O here."""
+"""OTLP wire codecs (OTLP/JSON for requests, responses and error bodies), validation, the
+retry rules OTLP clients follow, and picking spans out of a trace. No I/O here."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from otelite.otlp._json import (
     status_proto,
 )
 from otelite.otlp._retry import Backoff, retry_after_seconds
+from otelite.otlp._select import only_spans
 
 __all__ = [
     "Backoff",
@@ -32,6 +33,7 @@ __all__ = [
     "encode_status_json",
     "key_values_from_json",
     "key_values_to_json",
+    "only_spans",
     "request_from_json",
     "request_to_json",
     "retry_after_seconds",

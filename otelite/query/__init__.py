@@ -18,6 +18,7 @@ from otelite.query._filters import (
     metric_points_plan,
     operation_summary_plan,
     service_summary_plan,
+    span_ids_plan,
     trace_search_plan,
 )
 from otelite.query._plan import (
@@ -129,6 +130,7 @@ __all__ = [
     "service_red_plan",
     "service_summary_plan",
     "service_trend_plan",
+    "span_ids_plan",
     "span_keys_plan",
     "trace_search_plan",
     "value_type",

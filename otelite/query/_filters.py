@@ -46,6 +46,7 @@ __all__ = [
     "metric_points_plan",
     "operation_summary_plan",
     "service_summary_plan",
+    "span_ids_plan",
     "trace_search_plan",
 ]
 
@@ -304,4 +305,13 @@ def metric_points_plan(
         time=time,
         order_by=(Order("series"), *(Order(c) for c in kind), Order("time_ns")),
         limit=limit,
+    )
+
+
+def span_ids_plan(trace_id: bytes, where: Predicate | None) -> Select:
+    """The ids (``span_id``) of the spans of one trace that meet ``where``."""
+    return Select(
+        Table.SPANS,
+        (Output("span_id", Column("SpanId")),),
+        where=all_of(Compare(Column("TraceId"), Op.EQ, trace_id), where),
     )

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from otelite.types import ExportTraceServiceRequest
+
 from .samples import MS, SHORT_TRACE, T0, TRACE_A, TRACE_B
 
 WINDOW = {"start": str(T0 // 10**9 - 60), "end": str(T0 // 10**9 + 60)}
@@ -188,3 +190,30 @@ def test_select_adds_values_to_the_shown_spans(client: httpx.Client) -> None:
         {"key": "http.route", "value": {"stringValue": "/cart"}},
         {"key": "span:duration", "value": {"intValue": str(100 * MS)}},
     ]
+
+
+def test_trace_by_id_v2_with_q_keeps_the_matching_spans(client: httpx.Client) -> None:
+    path = f"/api/v2/traces/{TRACE_A.hex()}"
+    body = client.get(path, params={"q": "{ status = error }"}).json()
+    assert body["status"] == "PARTIAL"
+    spans = [
+        s for rs in body["trace"]["resourceSpans"] for ss in rs["scopeSpans"] for s in ss["spans"]
+    ]
+    assert [s["name"] for s in spans] == ["cart.get"]
+    assert [rs["resource"]["attributes"][0]["value"] for rs in body["trace"]["resourceSpans"]] == [
+        {"stringValue": "cart"}
+    ]
+    whole = client.get(path).json()
+    assert "status" not in whole
+    # Grafana asks for protobuf: a TraceByIDResponse whose field 3 (status) is PARTIAL.
+    raw = client.get(
+        path, params={"q": "{ status = error }"}, headers={"Accept": "application/protobuf"}
+    ).content
+    assert raw.endswith(b"\x18\x01")
+    inner = ExportTraceServiceRequest.FromString(raw[2:-2])  # field 1, a one-byte length
+    assert [s.name for rs in inner.resource_spans for ss in rs.scope_spans for s in ss.spans] == [
+        "cart.get"
+    ]
+    structural = client.get(path, params={"q": "{ } > { }"})
+    assert structural.status_code == 400
+    assert "one span set filter" in structural.json()["error"]

@@ -100,6 +100,7 @@ from otelite.query.traceql._plan import (
     TagValues,
     filter_condition,
     search_plan,
+    span_condition,
     spanset_of,
     tag_values_source,
 )
@@ -163,6 +164,7 @@ __all__ = [
     "parse",
     "parse_field",
     "search_plan",
+    "span_condition",
     "spanset_of",
     "tag_values_source",
     "to_text",

@@ -84,6 +84,7 @@ __all__ = [
     "attribute_scopes",
     "filter_condition",
     "search_plan",
+    "span_condition",
     "spanset_of",
     "tag_values_source",
 ]
@@ -219,6 +220,19 @@ def _selected(field: Field) -> tuple[str, Expr]:
     if found is None or found[1] == "id":
         raise _unsupported(field)
     return field.intrinsic.value, Column(found[0])
+
+
+def span_condition(text: str) -> Predicate | None:
+    """The condition of a query that is one ``{ }`` filter (Tempo's trace-by-id ``q``);
+    ``InvalidRequest`` for anything else (``ParseError`` when it does not parse)."""
+    query = parse(text)
+    found = spanset_of(query.body) if isinstance(query.body, Pipeline) else None
+    if not isinstance(found, Matching):
+        raise InvalidRequest(
+            "q: one span set filter such as { status = error } is expected here, "
+            "without structure, pipelines or metrics"
+        )
+    return found.where
 
 
 def filter_condition(text: str | None) -> Predicate | None:
