@@ -45,6 +45,7 @@ from otelite.query import (
 )
 from otelite.query.traceql import (
     INTRINSIC_NAMES,
+    Exemplar,
     ParseError,
     TagValues,
     filter_condition,
@@ -59,6 +60,7 @@ __all__ = ["tempo_routes"]
 _ROOT_NOT_RECEIVED = "<root span not yet received>"
 # Default metrics steps, largest first: about a 240th of the range, rounded down to one.
 _STEPS = tuple(int(seconds * 1e9) for seconds in (3600, 300, 60, 15, 5, 1, 0.05))
+_MAX_EXEMPLARS = 1_000
 _MAX_STEPS = 11_000
 """Points per series at most (Prometheus's bound, which Grafana's step choice respects)."""
 # A step no stored time reaches past (2^62 ns is in 2116): one bucket for a whole range.
@@ -282,13 +284,20 @@ async def metrics_range(request: Request) -> Response:
     time = _metrics_time(params)
     step_ns = _step_ns(params.text("step"), time)
     planned = metrics_plan(_metrics_query(params), time=time, step_ns=step_ns)
-    found = planned.series(await rows(request, planned.plan))
+    # Grafana asks for exemplars (example spans it links to) with exemplars=<how many>.
+    wanted = 0
+    if params.text("exemplars") not in (None, "0"):
+        wanted = params.limit("exemplars", default=0, maximum=_MAX_EXEMPLARS)
+    plans = [planned.plan, *([planned.exemplars_plan(wanted)] if wanted else [])]
+    found_rows = await rows_of_each(request, plans)
+    found = planned.series(found_rows[0], exemplar_rows=found_rows[1] if wanted else ())
     series = [
         {
             "labels": _labels(s.labels),
             "samples": [
                 {"timestampMs": str(at // 1_000_000), "value": value} for at, value in s.samples
             ],
+            **({"exemplars": [_exemplar_json(e) for e in s.exemplars]} if s.exemplars else {}),
         }
         for s in found
     ]
@@ -305,6 +314,19 @@ async def metrics_instant(request: Request) -> Response:
     found = planned.series(await rows(request, planned.plan), seconds=(time.end - time.start) / 1e9)
     series = [{"labels": _labels(s.labels), "value": s.samples[0][1]} for s in found if s.samples]
     return JSONResponse({"series": series, "metrics": {}})
+
+
+def _exemplar_json(exemplar: Exemplar) -> dict[str, Any]:
+    # proto3 JSON writes a NaN double as the string "NaN".
+    value: float | str = "NaN" if math.isnan(exemplar.value) else exemplar.value
+    return {
+        "labels": [
+            {"key": "trace:id", "value": {"stringValue": exemplar.trace_id}},
+            {"key": "span:id", "value": {"stringValue": exemplar.span_id}},
+        ],
+        "value": value,
+        "timestampMs": str(exemplar.at_ns // 1_000_000),
+    }
 
 
 def _metrics_query(params: Params) -> str:

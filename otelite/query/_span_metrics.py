@@ -25,7 +25,7 @@ from otelite.query._plan import (
     TimeRange,
 )
 
-__all__ = ["SpanMetric", "span_metric_plan"]
+__all__ = ["SpanMetric", "span_exemplars_plan", "span_metric_plan"]
 
 
 class SpanMetric(enum.Enum):
@@ -97,4 +97,42 @@ def span_metric_plan(
         time=time,
         group_by=names,
         order_by=tuple(Order(name) for name in names),
+    )
+
+
+def span_exemplars_plan(
+    *,
+    where: Predicate | None,
+    time: TimeRange,
+    step_ns: int,
+    by: Sequence[Expr] = (),
+    limit: int,
+) -> Select:
+    """One example span per step and group of ``by`` values, the slowest: rows of
+    ``bucket_ns``, ``by0``, ..., ``trace_id`` and ``span_id`` (hex), ``at_ns`` (its start)
+    and ``duration_ns``; at most ``limit`` rows, the earliest steps first."""
+    if step_ns <= 0:
+        raise ValueError(f"step_ns must be positive, got {step_ns}")
+    bucket: Expr = Call("time_bucket_ns", (Column("Timestamp"), Literal(step_ns)))
+    keys = [Output("bucket_ns", bucket), *(Output(f"by{n}", e) for n, e in enumerate(by))]
+    duration = Column("Duration")
+
+    def slowest(expr: Expr) -> Expr:
+        return Call("arg_max", (expr, duration))
+
+    values = [
+        Output("trace_id", slowest(Call("to_hex", (Column("TraceId"),)))),
+        Output("span_id", slowest(Call("to_hex", (Column("SpanId"),)))),
+        Output("at_ns", slowest(Call("timestamp_to_ns", (Column("Timestamp"),)))),
+        Output("duration_ns", Call("max", (duration,))),
+    ]
+    names = tuple(output.name for output in keys)
+    return Select(
+        Table.SPANS,
+        (*keys, *values),
+        where=where,
+        time=time,
+        group_by=names,
+        order_by=tuple(Order(name) for name in names),
+        limit=limit,
     )

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .samples import MS, T0
+from .samples import MS, T0, TRACE_A, TRACE_B
 
 
 def one_bucket_step() -> int:
@@ -155,3 +155,33 @@ def test_unusable_steps_are_refused(client: httpx.Client, step: str, message: st
     )
     assert response.status_code == 400
     assert message in response.text
+
+
+def test_exemplars_are_the_slowest_span_of_each_step_and_group(client: httpx.Client) -> None:
+    found = query_range(
+        client,
+        "{ } | quantile_over_time(duration, 0.5) by (resource.service.name)",
+        exemplars="10",
+    )
+    by_service = {s["labels"][0]["value"]["stringValue"]: s.get("exemplars") for s in found}
+    # The slowest span of each service (all in one step): frontend's POST /checkout
+    # (400 ms, span 4 of TRACE_B), cart's cart.get (80 ms, span 2 of TRACE_A).
+    assert by_service == {
+        "frontend": [exemplar(TRACE_B, 4, 1000, 0.4)],
+        "cart": [exemplar(TRACE_A, 2, 10, 0.08)],
+    }
+    [rate] = query_range(client, "{ kind = server } | rate()", exemplars="5")
+    [example] = rate["exemplars"]
+    assert example["value"] == "NaN"  # a rate's exemplar has no value of its own
+    assert "exemplars" not in query_range(client, "{ } | rate()")[0]
+
+
+def exemplar(trace: bytes, span: int, start_ms: int, seconds: float) -> dict[str, Any]:
+    return {
+        "labels": [
+            {"key": "trace:id", "value": {"stringValue": trace.hex()}},
+            {"key": "span:id", "value": {"stringValue": span.to_bytes(8, "big").hex()}},
+        ],
+        "value": seconds,
+        "timestampMs": str((T0 + start_ms * MS) // MS),
+    }

@@ -93,7 +93,7 @@ from otelite.query.traceql._enums import (
 )
 from otelite.query.traceql._errors import ParseError
 from otelite.query.traceql._generator import to_text
-from otelite.query.traceql._metrics import MetricsPlan, Series, metrics_plan
+from otelite.query.traceql._metrics import Exemplar, MetricsPlan, Series, metrics_plan
 from otelite.query.traceql._parser import parse, parse_field
 from otelite.query.traceql._plan import (
     INTRINSIC_NAMES,
@@ -118,6 +118,7 @@ __all__ = [
     "Compare",
     "Constant",
     "Duration",
+    "Exemplar",
     "Field",
     "FieldExpr",
     "Float",

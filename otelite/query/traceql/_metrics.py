@@ -14,8 +14,8 @@ from typing import Any
 
 from otelite.errors import InvalidRequest
 from otelite.query._plan import Attribute as PlanAttribute
-from otelite.query._plan import Call, Column, Expr, Matching, Select, TimeRange
-from otelite.query._span_metrics import SpanMetric, span_metric_plan
+from otelite.query._plan import Call, Column, Expr, Matching, Predicate, Select, TimeRange
+from otelite.query._span_metrics import SpanMetric, span_exemplars_plan, span_metric_plan
 from otelite.query.traceql._ast import (
     Attribute,
     BottomK,
@@ -30,7 +30,7 @@ from otelite.query.traceql._generator import to_text
 from otelite.query.traceql._parser import parse
 from otelite.query.traceql._plan import attribute_scopes, spanset_of
 
-__all__ = ["MetricsPlan", "Series", "metrics_plan"]
+__all__ = ["Exemplar", "MetricsPlan", "Series", "metrics_plan"]
 
 _LABEL_COLUMNS: dict[Intrinsic, str] = {
     Intrinsic.SPAN_NAME: "SpanName",
@@ -52,11 +52,24 @@ _KIND_NAMES = {
 
 
 @dataclass(frozen=True, slots=True)
+class Exemplar:
+    """An example span of a series at one step: the slowest there."""
+
+    trace_id: str
+    span_id: str
+    at_ns: int
+    value: float
+    """The span's duration in seconds for metrics of durations; NaN for counts and rates,
+    whose points no one span stands for (as Tempo gives them)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Series:
     """One series: its labels (name, value) and samples (bucket start in ns, value)."""
 
     labels: tuple[tuple[str, object], ...]
     samples: tuple[tuple[int, float], ...]
+    exemplars: tuple[Exemplar, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,21 +83,38 @@ class MetricsPlan:
     by_intrinsics: tuple[Intrinsic | None, ...]
     quantiles: tuple[float, ...]
     top: TopK | BottomK | None
+    where: Predicate | None
+    time: TimeRange
+    by_exprs: tuple[Expr, ...]
+    durations: bool
+    """Whether the function reads span durations (its exemplars then carry them)."""
+
+    def exemplars_plan(self, limit: int) -> Select:
+        """The plan of up to ``limit`` exemplars for the series of ``plan``."""
+        return span_exemplars_plan(
+            where=self.where, time=self.time, step_ns=self.step_ns, by=self.by_exprs, limit=limit
+        )
 
     def series(
-        self, rows: Iterable[dict[str, Any]], *, seconds: float | None = None
+        self,
+        rows: Iterable[dict[str, Any]],
+        *,
+        seconds: float | None = None,
+        exemplar_rows: Iterable[dict[str, Any]] = (),
     ) -> list[Series]:
         """Series from the plan's rows: values per step, NaN and empty steps left out.
-        A rate is per second of the step, or of ``seconds`` when given."""
+        A rate is per second of the step, or of ``seconds`` when given. The rows of
+        ``exemplars_plan`` become the exemplars of the series with their labels."""
         found: dict[tuple[tuple[str, object], ...], dict[int, float]] = {}
         if seconds is None:
             seconds = self.step_ns / 1e9
+        examples: dict[tuple[tuple[str, object], ...], list[Exemplar]] = {}
+        for row in exemplar_rows:
+            value = row["duration_ns"] / 1e9 if self.durations else math.nan
+            example = Exemplar(row["trace_id"], row["span_id"], row["at_ns"], value)
+            examples.setdefault(self._labels(row), []).append(example)
         for row in rows:
-            labels = tuple(
-                (name, _label(row[f"by{n}"], intrinsic))
-                for n, (name, intrinsic) in enumerate(zip(self.by, self.by_intrinsics, strict=True))
-                if row[f"by{n}"] is not None
-            ) or ((("__name__", self.function.value),) if not self.by else ())
+            labels = self._labels(row)
             for extra, value in self._values(row):
                 if value is None or (isinstance(value, float) and math.isnan(value)):
                     continue
@@ -92,8 +122,28 @@ class MetricsPlan:
                 if self.function is SpanMetric.RATE:
                     value = value / seconds
                 found.setdefault(key, {})[row["bucket_ns"]] = float(value)
-        series = [Series(labels, tuple(sorted(points.items()))) for labels, points in found.items()]
+        series = [
+            Series(
+                labels,
+                tuple(sorted(points.items())),
+                tuple(examples.get(labels[: len(labels) - self._extra_labels], ())),
+            )
+            for labels, points in found.items()
+        ]
         return _top(series, self.top)
+
+    @property
+    def _extra_labels(self) -> int:
+        """How many labels a series has beyond its group's (``p``, ``__bucket``)."""
+        return 1 if self.function in (SpanMetric.QUANTILE, SpanMetric.HISTOGRAM) else 0
+
+    def _labels(self, row: dict[str, Any]) -> tuple[tuple[str, object], ...]:
+        """A row's group labels: its ``by`` values, or the function's name ungrouped."""
+        return tuple(
+            (name, _label(row[f"by{n}"], intrinsic))
+            for n, (name, intrinsic) in enumerate(zip(self.by, self.by_intrinsics, strict=True))
+            if row[f"by{n}"] is not None
+        ) or ((("__name__", self.function.value),) if not self.by else ())
 
     def _values(self, row: dict[str, Any]) -> list[tuple[tuple[tuple[str, object], ...], Any]]:
         if self.function is SpanMetric.QUANTILE:
@@ -145,6 +195,10 @@ def metrics_plan(text: str, *, time: TimeRange, step_ns: int) -> MetricsPlan:
         tuple(f.intrinsic if isinstance(f, IntrinsicField) else None for f in aggregate.by),
         aggregate.quantiles,
         top,
+        where=spanset.where,
+        time=time,
+        by_exprs=by,
+        durations=aggregate.field == IntrinsicField(Intrinsic.SPAN_DURATION),
     )
 
 
