@@ -49,6 +49,7 @@ from otelite.query.traceql import (
     ParseError,
     TagValues,
     filter_condition,
+    metrics_expression,
     metrics_plan,
     parse_field,
     search_plan,
@@ -283,14 +284,21 @@ async def metrics_range(request: Request) -> Response:
     params = Params(request.query_params)
     time = _metrics_time(params)
     step_ns = _step_ns(params.text("step"), time)
-    planned = metrics_plan(_metrics_query(params), time=time, step_ns=step_ns)
-    # Grafana asks for exemplars (example spans it links to) with exemplars=<how many>.
+    expression = metrics_expression(_metrics_query(params), time=time, step_ns=step_ns)
+    # Grafana asks for exemplars (example spans it links to) with exemplars=<how many>:
+    # of one query's series (arithmetic's series stand for no single span).
     wanted = 0
-    if params.text("exemplars") not in (None, "0"):
+    if params.text("exemplars") not in (None, "0") and len(expression.plans) == 1:
         wanted = params.limit("exemplars", default=0, maximum=_MAX_EXEMPLARS)
-    plans = [planned.plan, *([planned.exemplars_plan(wanted)] if wanted else [])]
-    found_rows = await rows_of_each(request, plans)
-    found = planned.series(found_rows[0], exemplar_rows=found_rows[1] if wanted else ())
+    if wanted:
+        [planned] = expression.plans
+        rows_, examples = await rows_of_each(
+            request, [planned.plan, planned.exemplars_plan(wanted)]
+        )
+        found = planned.series(rows_, exemplar_rows=examples)
+    else:
+        results = await rows_of_each(request, [p.plan for p in expression.plans])
+        found = expression.series(results)
     series = [
         {
             "labels": _labels(s.labels),

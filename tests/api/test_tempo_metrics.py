@@ -185,3 +185,28 @@ def exemplar(trace: bytes, span: int, start_ms: int, seconds: float) -> dict[str
         "value": seconds,
         "timestampMs": str((T0 + start_ms * MS) // MS),
     }
+
+
+def test_arithmetic_between_metrics_queries(client: httpx.Client) -> None:
+    # Errors over all spans per service: cart 1 of 3, frontend 0 of 2 (no error series).
+    ratio = plain(
+        query_range(
+            client,
+            "({ status = error } | count_over_time() by (resource.service.name))"
+            " / ({ } | count_over_time() by (resource.service.name))",
+        )
+    )
+    assert ratio == {(("resource.service.name", "cart"),): {bucket_ms(0): pytest.approx(1 / 3)}}
+    # An ungrouped side applies to every series of the other; numbers apply to each point.
+    share = plain(
+        query_range(
+            client,
+            "({ } | count_over_time() by (resource.service.name)) / ({ } | count_over_time())",
+        )
+    )
+    assert share == {
+        (("resource.service.name", "cart"),): {bucket_ms(0): pytest.approx(3 / 5)},
+        (("resource.service.name", "frontend"),): {bucket_ms(0): pytest.approx(2 / 5)},
+    }
+    doubled = plain(query_range(client, "({ kind = server } | count_over_time()) * 2"))
+    assert doubled == {(): {bucket_ms(0): 4.0}}

@@ -93,7 +93,14 @@ from otelite.query.traceql._enums import (
 )
 from otelite.query.traceql._errors import ParseError
 from otelite.query.traceql._generator import to_text
-from otelite.query.traceql._metrics import Exemplar, MetricsPlan, Series, metrics_plan
+from otelite.query.traceql._metrics import (
+    Exemplar,
+    MetricsExpression,
+    MetricsPlan,
+    Series,
+    metrics_expression,
+    metrics_plan,
+)
 from otelite.query.traceql._parser import parse, parse_field
 from otelite.query.traceql._plan import (
     INTRINSIC_NAMES,
@@ -130,6 +137,7 @@ __all__ = [
     "Kind",
     "MetricsAggregate",
     "MetricsExpr",
+    "MetricsExpression",
     "MetricsFilter",
     "MetricsFunction",
     "MetricsMath",
@@ -161,6 +169,7 @@ __all__ = [
     "Unary",
     "UnaryOp",
     "filter_condition",
+    "metrics_expression",
     "metrics_plan",
     "parse",
     "parse_field",

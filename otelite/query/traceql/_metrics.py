@@ -8,9 +8,10 @@ the database. Durations are reported in seconds, as Tempo reports them.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import operator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from otelite.errors import InvalidRequest
 from otelite.query._plan import Attribute as PlanAttribute
@@ -20,17 +21,32 @@ from otelite.query.traceql._ast import (
     Attribute,
     BottomK,
     Field,
+    Float,
+    Int,
     IntrinsicField,
     MetricsAggregate,
+    MetricsExpr,
+    MetricsMath,
     MetricsQuery,
+    Pipeline,
+    SecondStage,
     TopK,
 )
-from otelite.query.traceql._enums import Intrinsic
+from otelite.query.traceql._enums import BinaryOp, Intrinsic
 from otelite.query.traceql._generator import to_text
 from otelite.query.traceql._parser import parse
 from otelite.query.traceql._plan import attribute_scopes, spanset_of
 
-__all__ = ["Exemplar", "MetricsPlan", "Series", "metrics_plan"]
+__all__ = [
+    "Exemplar",
+    "MetricsExpression",
+    "MetricsPlan",
+    "Series",
+    "metrics_expression",
+    "metrics_plan",
+]
+
+_NOT_METRICS = "a metrics query ends in rate(), count_over_time(), ...: search with /api/search"
 
 _LABEL_COLUMNS: dict[Intrinsic, str] = {
     Intrinsic.SPAN_NAME: "SpanName",
@@ -154,23 +170,58 @@ class MetricsPlan:
 
 
 def metrics_plan(text: str, *, time: TimeRange, step_ns: int) -> MetricsPlan:
-    """The plan of a TraceQL metrics query; ``InvalidRequest`` for a search, or for a
-    construct not supported yet."""
-    query = parse(text)
-    body = query.body
-    if not isinstance(body, MetricsQuery) or not isinstance(body.function, MetricsAggregate):
+    """The plan of a TraceQL metrics query of one function; ``InvalidRequest`` for a
+    search, arithmetic between queries, or a construct not supported yet."""
+    body = parse(text).body
+    if isinstance(body, MetricsMath):
         raise InvalidRequest(
-            "a metrics query ends in rate(), count_over_time(), ... (compare() and "
-            "arithmetic between metrics queries are not supported yet)"
+            "arithmetic between metrics queries is answered per step only (query_range)"
         )
+    if not isinstance(body, MetricsQuery):
+        raise InvalidRequest(_NOT_METRICS)
+    return _query_plan(body, time, step_ns)
+
+
+def metrics_expression(text: str, *, time: TimeRange, step_ns: int) -> MetricsExpression:
+    """A TraceQL metrics query, arithmetic between queries and numbers included
+    (``({ status = error } | rate()) / ({ } | rate())``): its plans, and how their
+    series combine."""
+    body = parse(text).body
+    if isinstance(body, Pipeline):
+        raise InvalidRequest(_NOT_METRICS)
+    plans: list[MetricsPlan] = []
+
+    def tree(node: MetricsExpr) -> _Tree:
+        if isinstance(node, Int | Float):
+            return float(node.value)
+        if isinstance(node, MetricsQuery):
+            plans.append(_query_plan(node, time, step_ns))
+            return len(plans) - 1
+        top = _top_of(node.stages)
+        return _Math(_ARITHMETIC[node.op], tree(node.left), tree(node.right), top)
+
+    root = tree(body)
+    if not plans:
+        raise InvalidRequest(_NOT_METRICS)
+    return MetricsExpression(tuple(plans), root)
+
+
+def _top_of(stages: tuple[SecondStage, ...]) -> TopK | BottomK | None:
     top: TopK | BottomK | None = None
-    for stage in body.stages:
+    for stage in stages:
         if isinstance(stage, TopK | BottomK) and top is None:
             top = stage
         else:
             raise InvalidRequest(
                 f"TraceQL: not supported yet after a metrics function: {to_text(stage)}"
             )
+    return top
+
+
+def _query_plan(body: MetricsQuery, time: TimeRange, step_ns: int) -> MetricsPlan:
+    if not isinstance(body.function, MetricsAggregate):
+        raise InvalidRequest("TraceQL metrics: compare() is not supported yet")
+    top = _top_of(body.stages)
     spanset = spanset_of(body.source)
     if not isinstance(spanset, Matching):
         raise InvalidRequest("TraceQL metrics: the first stage must be one { } filter for now")
@@ -200,6 +251,101 @@ def metrics_plan(text: str, *, time: TimeRange, step_ns: int) -> MetricsPlan:
         by_exprs=by,
         durations=aggregate.field == IntrinsicField(Intrinsic.SPAN_DURATION),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Math:
+    op: Callable[[float, float], float]
+    left: _Tree
+    right: _Tree
+    top: TopK | BottomK | None
+
+
+_Tree: TypeAlias = "int | float | _Math"
+"""A plan's index, a number, or arithmetic between two trees."""
+
+_ARITHMETIC: dict[BinaryOp, Callable[[float, float], float]] = {
+    BinaryOp.ADD: operator.add,
+    BinaryOp.SUB: operator.sub,
+    BinaryOp.MUL: operator.mul,
+    BinaryOp.DIV: operator.truediv,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsExpression:
+    """The plans of a metrics query, and how their series combine."""
+
+    plans: tuple[MetricsPlan, ...]
+    tree: _Tree
+
+    def series(self, results: Sequence[Iterable[dict[str, Any]]]) -> list[Series]:
+        """The series of the whole expression from each plan's rows, in plan order.
+
+        Two sides combine series with the same labels (the function's ``__name__``
+        aside); a side without ``by`` labels applies to every series of the other. A
+        point is kept where both sides have one and the result is a number.
+        """
+        found = [plan.series(rows) for plan, rows in zip(self.plans, results, strict=True)]
+        result = _evaluate(self.tree, found)
+        assert not isinstance(result, float), "an expression with a query gives series"
+        return result
+
+
+def _evaluate(tree: _Tree, found: list[list[Series]]) -> list[Series] | float:
+    if isinstance(tree, float):
+        return tree  # a number (the plans' indexes are ints)
+    if not isinstance(tree, _Math):
+        return found[tree]
+    left, right = _evaluate(tree.left, found), _evaluate(tree.right, found)
+    if isinstance(left, float) and isinstance(right, float):
+        return tree.op(left, right)
+    combined = _combine(tree.op, left, right)
+    return _top(combined, tree.top)
+
+
+def _combine(
+    op: Callable[[float, float], float], left: list[Series] | float, right: list[Series] | float
+) -> list[Series]:
+    def name_less(labels: tuple[tuple[str, object], ...]) -> tuple[tuple[str, object], ...]:
+        return tuple((k, v) for k, v in labels if k != "__name__")
+
+    def pairs() -> Iterator[tuple[tuple[tuple[str, object], ...], Series | float, Series | float]]:
+        if isinstance(left, float):
+            assert not isinstance(right, float)
+            yield from ((name_less(s.labels), left, s) for s in right)
+        elif isinstance(right, float):
+            yield from ((name_less(s.labels), s, right) for s in left)
+        else:
+            lefts = {name_less(s.labels): s for s in left}
+            rights = {name_less(s.labels): s for s in right}
+            for labels in lefts.keys() & rights.keys():
+                yield labels, lefts[labels], rights[labels]
+            # One side ungrouped: it applies to every series of the other.
+            for one, many, flip in ((lefts, rights, False), (rights, lefts, True)):
+                if set(one) == {()} and set(many) != {()}:
+                    for labels, series in many.items():
+                        yield (labels, one[()], series) if not flip else (labels, series, one[()])
+
+    out = []
+    for labels, a, b in pairs():
+        a_points = dict(a.samples) if isinstance(a, Series) else None
+        b_points = dict(b.samples) if isinstance(b, Series) else None
+        steps = sorted((a_points or b_points or {}).keys() & (b_points or a_points or {}).keys())
+        samples = []
+        for step in steps:
+            x = a if a_points is None else a_points[step]
+            y = b if b_points is None else b_points[step]
+            assert isinstance(x, float) and isinstance(y, float)
+            try:
+                value = op(x, y)
+            except ZeroDivisionError:
+                continue
+            if math.isfinite(value):
+                samples.append((step, value))
+        if samples:
+            out.append(Series(labels, tuple(samples)))
+    return out
 
 
 def _value_expr(field: Field) -> Expr:
