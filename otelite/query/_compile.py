@@ -29,6 +29,7 @@ from otelite.query._plan import (
     Exists,
     Expr,
     HasSpan,
+    InSpanset,
     Literal,
     NestedCompare,
     Not,
@@ -227,6 +228,13 @@ class _Compiler:
             return self.trace_compare(predicate)
         if isinstance(predicate, NestedCompare):
             return self.nested_compare(predicate)
+        if isinstance(predicate, InSpanset):
+            # Imported here: that compiler builds on this module's.
+            from otelite.query._spansets import spanset_subquery
+
+            q = self.dialect.quote
+            ids = spanset_subquery(self, predicate.spanset, self.window)
+            return f"({q('TraceId')}, {q('SpanId')}) IN {ids}"
         if isinstance(predicate, Exists):
             key = self.param(predicate.attribute.key)
             maps = self.maps(predicate.attribute)

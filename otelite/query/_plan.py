@@ -42,6 +42,7 @@ __all__ = [
     "Exists",
     "Expr",
     "HasSpan",
+    "InSpanset",
     "Literal",
     "Matching",
     "Nested",
@@ -276,8 +277,25 @@ class HasSpan:
     where: Predicate | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class InSpanset:
+    """The span is one ``spanset`` leaves (over the plan's time range): a structural
+    span set as the condition of a plan over single spans, such as TraceQL metrics."""
+
+    spanset: Spanset
+
+
 Predicate: TypeAlias = (
-    Compare | Contains | Exists | And | Or | Not | HasSpan | TraceCompare | NestedCompare
+    Compare
+    | Contains
+    | Exists
+    | And
+    | Or
+    | Not
+    | HasSpan
+    | TraceCompare
+    | NestedCompare
+    | InSpanset
 )
 Expr: TypeAlias = Column | Attribute | Literal | Call | Predicate
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from otelite.errors import InvalidRequest
-from otelite.query._compile import Statement, _TraceSearchCompiler
+from otelite.query._compile import Statement, _Compiler, _TraceSearchCompiler
 from otelite.query._plan import (
     Aggregated,
     And,
@@ -37,10 +37,11 @@ from otelite.query._plan import (
     ServiceCalls,
     Spanset,
     SpansetSearch,
+    TimeRange,
 )
 from otelite.query.dialects import Dialect
 
-__all__ = ["compile_service_calls", "compile_spanset_search"]
+__all__ = ["compile_service_calls", "compile_spanset_search", "spanset_subquery"]
 
 _IDS = ("TraceId", "SpanId", "ParentSpanId")
 _AGGREGATES = ("count", "avg", "min", "max", "sum")
@@ -51,6 +52,18 @@ _MAX_DEPTH = 128
 def compile_spanset_search(plan: SpansetSearch, dialect: Dialect) -> Statement:
     """One statement answering ``plan`` (see ``SpansetSearch`` for its rows)."""
     return _SpansetCompiler(dialect).compile(plan)
+
+
+def spanset_subquery(outer: _Compiler, spanset: Spanset, time: TimeRange) -> str:
+    """A subquery of the ids (TraceId, SpanId) of the spans ``spanset`` leaves over
+    ``time``, for a condition of ``outer``'s statement, whose parameters it shares."""
+    inner = _SpansetCompiler(outer.dialect)
+    inner.params, inner._indexes = outer.params, outer._indexes
+    root = inner.spans(spanset, time)
+    q = outer.dialect.quote
+    # Plain CTEs: materializing them needs a setting of the whole statement.
+    ctes = ", ".join(f"{name} AS ({body})" for name, body in inner._ctes)
+    return f"(WITH {ctes} SELECT {q('TraceId')}, {q('SpanId')} FROM {root})"
 
 
 def compile_service_calls(plan: ServiceCalls, dialect: Dialect) -> Statement:
@@ -77,16 +90,15 @@ class _SpansetCompiler(_TraceSearchCompiler):
         self._ctes: list[tuple[str, str]] = []
         self._in_range: list[str] = []
 
-    def compile(self, plan: SpansetSearch) -> Statement:  # type: ignore[override]
-        if plan.limit < 1 or plan.spans_per_set < 1:
-            raise InvalidRequest("a span set search needs limit >= 1 and spans_per_set >= 1")
-        q, call = self.dialect.quote, self.dialect.call
-        table = q(self.table.value)
-        trace_id, ts = q("TraceId"), q("Timestamp")
-        self.window = plan.time
-        self._in_range = self.time(plan.time)
+    def spans(self, spanset: Spanset, time: TimeRange) -> str:
+        """Add the CTEs of ``spanset`` over ``time``; the name of the one holding its
+        spans' ids."""
+        q = self.dialect.quote
+        trace_id = q("TraceId")
+        self.window = time
+        self._in_range = self.time(time)
         # The traces that can match: every side that must have spans has some in range.
-        leaves = [leaf.where for leaf in _leaves(plan.spanset)]
+        leaves = [leaf.where for leaf in _leaves(spanset)]
         conditions = list(self._in_range)
         if all(where is not None for where in leaves):
             conditions.append(
@@ -94,10 +106,18 @@ class _SpansetCompiler(_TraceSearchCompiler):
             )
         self._add(
             "candidates",
-            f"SELECT {trace_id} FROM {table}{_where(conditions)} GROUP BY {trace_id}"
-            f" HAVING {self.trace_condition(_prefilter(plan.spanset))}",
+            f"SELECT {trace_id} FROM {q(self.table.value)}{_where(conditions)}"
+            f" GROUP BY {trace_id} HAVING {self.trace_condition(_prefilter(spanset))}",
         )
-        root = self._spanset(plan.spanset)
+        return self._spanset(spanset)
+
+    def compile(self, plan: SpansetSearch) -> Statement:  # type: ignore[override]
+        if plan.limit < 1 or plan.spans_per_set < 1:
+            raise InvalidRequest("a span set search needs limit >= 1 and spans_per_set >= 1")
+        q, call = self.dialect.quote, self.dialect.call
+        table = q(self.table.value)
+        trace_id, ts = q("TraceId"), q("Timestamp")
+        root = self.spans(plan.spanset, plan.time)
         self._add("matched", f"SELECT DISTINCT {trace_id}, {q('SpanId')} FROM {root}")
         self._add(
             "hits",

@@ -210,3 +210,14 @@ def test_arithmetic_between_metrics_queries(client: httpx.Client) -> None:
     }
     doubled = plain(query_range(client, "({ kind = server } | count_over_time()) * 2"))
     assert doubled == {(): {bucket_ms(0): 4.0}}
+
+
+def test_a_structural_first_stage_counts_the_spans_it_leaves(client: httpx.Client) -> None:
+    # The two cart.get spans are children of server spans; cart.sweep has no parent.
+    found = plain(
+        query_range(
+            client,
+            '{ kind = server } > { name =~ "cart.*" } | count_over_time() by (name)',
+        )
+    )
+    assert found == {(("span:name", "cart.get"),): {bucket_ms(0): 2.0}}

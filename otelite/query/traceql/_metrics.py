@@ -15,7 +15,16 @@ from typing import Any, TypeAlias
 
 from otelite.errors import InvalidRequest
 from otelite.query._plan import Attribute as PlanAttribute
-from otelite.query._plan import Call, Column, Expr, Matching, Predicate, Select, TimeRange
+from otelite.query._plan import (
+    Call,
+    Column,
+    Expr,
+    InSpanset,
+    Matching,
+    Predicate,
+    Select,
+    TimeRange,
+)
 from otelite.query._span_metrics import SpanMetric, span_exemplars_plan, span_metric_plan
 from otelite.query.traceql._ast import (
     Attribute,
@@ -223,15 +232,15 @@ def _query_plan(body: MetricsQuery, time: TimeRange, step_ns: int) -> MetricsPla
         raise InvalidRequest("TraceQL metrics: compare() is not supported yet")
     top = _top_of(body.stages)
     spanset = spanset_of(body.source)
-    if not isinstance(spanset, Matching):
-        raise InvalidRequest("TraceQL metrics: the first stage must be one { } filter for now")
+    # One filter is a condition on each span; anything else, the spans it leaves.
+    where = spanset.where if isinstance(spanset, Matching) else InSpanset(spanset)
     aggregate = body.function
     function = SpanMetric(aggregate.function.value)
     field = None if aggregate.field is None else _value_expr(aggregate.field)
     by = tuple(_label_expr(f) for f in aggregate.by)
     plan = span_metric_plan(
         function,
-        where=spanset.where,
+        where=where,
         time=time,
         step_ns=step_ns,
         field=field,
@@ -246,7 +255,7 @@ def _query_plan(body: MetricsQuery, time: TimeRange, step_ns: int) -> MetricsPla
         tuple(f.intrinsic if isinstance(f, IntrinsicField) else None for f in aggregate.by),
         aggregate.quantiles,
         top,
-        where=spanset.where,
+        where=where,
         time=time,
         by_exprs=by,
         durations=aggregate.field == IntrinsicField(Intrinsic.SPAN_DURATION),
