@@ -13,8 +13,10 @@ with the message as plain text.
 from __future__ import annotations
 
 import math
+import shlex
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -27,21 +29,28 @@ from otelite.api._params import Params
 from otelite.api._storage import rows, rows_of_each, storage_of
 from otelite.errors import InvalidRequest, OteliteError
 from otelite.query import (
+    Attribute,
     AttributeScope,
     Call,
     Column,
     Compare,
+    Matching,
     Op,
     Or,
     Output,
+    Predicate,
     Select,
     Table,
     TimeRange,
+    TraceCompare,
+    TraceField,
+    all_of,
     attribute_values_plan,
     column_values_plan,
     parse_duration_ns,
     span_keys_plan,
     value_type,
+    within_traces,
 )
 from otelite.query.traceql import (
     INTRINSIC_NAMES,
@@ -126,6 +135,12 @@ async def search(request: Request) -> Response:
     limit = params.limit("limit", default=20, maximum=10_000)
     spans_per_set = params.limit("spss", default=3, maximum=1_000)
     plan = search_plan(query or "{}", time=_time(params), limit=limit, spans_per_set=spans_per_set)
+    tags = params.text("tags")
+    if tags is not None:
+        plan = replace(plan, spanset=Matching(_legacy_tags(tags)))
+    durations = _trace_durations(params)
+    if durations is not None:
+        plan = replace(plan, spanset=within_traces(plan.spanset, durations))
     labels = [label for label, _ in plan.fields]
     found: dict[bytes, dict[str, Any]] = {}
     for row in await rows(request, plan):
@@ -144,6 +159,33 @@ async def search(request: Request) -> Response:
     for trace in traces:
         trace["spanSet"] = trace["spanSets"][0]
     return JSONResponse({"traces": traces, "metrics": {"inspectedTraces": len(traces)}})
+
+
+def _legacy_tags(text: str) -> Predicate | None:
+    """Tempo's older ``tags`` search (logfmt ``k=v`` pairs): spans with every attribute,
+    ``name`` being the span's name."""
+    try:
+        pairs = [item.partition("=") for item in shlex.split(text)]
+    except ValueError as error:
+        raise InvalidRequest(f"invalid tags: {error}") from None
+    conditions: list[Predicate] = []
+    for key, sign, value in pairs:
+        if not sign or not key:
+            raise InvalidRequest(f"invalid tags: expected key=value, got {key!r:.40}")
+        left = Column("SpanName") if key == "name" else Attribute(key)
+        conditions.append(Compare(left, Op.EQ, value))
+    return all_of(*conditions)
+
+
+def _trace_durations(params: Params) -> Predicate | None:
+    """``minDuration`` and ``maxDuration`` (Go durations) bound the traces' durations."""
+    low, high = params.duration_ns("minDuration"), params.duration_ns("maxDuration")
+    if low is not None and high is not None and low > high:
+        raise InvalidRequest("invalid maxDuration: must be greater than minDuration")
+    return all_of(
+        None if low is None else TraceCompare(TraceField.DURATION, Op.GE, low),
+        None if high is None else TraceCompare(TraceField.DURATION, Op.LE, high),
+    )
 
 
 def _trace_json(row: dict[str, Any]) -> dict[str, Any]:

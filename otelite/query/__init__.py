@@ -61,6 +61,7 @@ from otelite.query._plan import (
     TraceSearch,
     Value,
     all_of,
+    within_traces,
 )
 from otelite.query._red import service_red_plan, service_trend_plan
 from otelite.query._samples import attribute_sample_plan
@@ -136,4 +137,5 @@ __all__ = [
     "span_keys_plan",
     "trace_search_plan",
     "value_type",
+    "within_traces",
 ]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeAlias
 
 import pyarrow as pa
@@ -67,6 +67,7 @@ __all__ = [
     "TraceSearch",
     "Value",
     "all_of",
+    "within_traces",
 ]
 
 Value: TypeAlias = str | int | float | bool | bytes
@@ -451,6 +452,20 @@ class Aggregated:
 
 
 Spanset: TypeAlias = Matching | BothOf | EitherOf | Related | Aggregated
+
+
+def within_traces(spanset: Spanset, condition: Predicate) -> Spanset:
+    """``spanset`` with every span it reads also meeting ``condition``: with a condition
+    on whole traces (``TraceCompare``), the span set of the traces that meet it."""
+    if isinstance(spanset, Matching):
+        return Matching(all_of(spanset.where, condition))
+    if isinstance(spanset, Aggregated):
+        return replace(spanset, source=within_traces(spanset.source, condition))
+    return replace(
+        spanset,
+        left=within_traces(spanset.left, condition),
+        right=within_traces(spanset.right, condition),
+    )
 
 
 @dataclass(frozen=True, slots=True)

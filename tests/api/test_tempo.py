@@ -217,3 +217,25 @@ def test_trace_by_id_v2_with_q_keeps_the_matching_spans(client: httpx.Client) ->
     structural = client.get(path, params={"q": "{ } > { }"})
     assert structural.status_code == 400
     assert "one span set filter" in structural.json()["error"]
+
+
+def test_legacy_tags_and_trace_durations(client: httpx.Client) -> None:
+    def traces(**params: str) -> list[str]:
+        response = client.get("/api/search", params={**WINDOW, **params})
+        assert response.status_code == 200, response.text
+        return [t["traceID"] for t in response.json()["traces"]]
+
+    assert traces(tags="name=cart.get") == [TRACE_B.hex(), TRACE_A.hex()]
+    assert traces(tags='service.name=frontend "http.status_code=500"') == [TRACE_A.hex()]
+    # Bounds on whole traces' durations: TRACE_B lasts 400 ms, TRACE_A 100, the short 5.
+    assert traces(q="{ }", minDuration="300ms") == [TRACE_B.hex()]
+    assert traces(q="{ }", maxDuration="50ms") == ["abc"]
+    assert traces(q='{ name = "cart.get" }', minDuration="50ms", maxDuration="200ms") == [
+        TRACE_A.hex()
+    ]
+    bad = client.get("/api/search", params={"minDuration": "2s", "maxDuration": "1s"})
+    assert (bad.status_code, bad.text) == (
+        400,
+        "invalid maxDuration: must be greater than minDuration",
+    )
+    assert client.get("/api/search", params={"tags": "nokey"}).status_code == 400
