@@ -143,11 +143,23 @@ async def search(request: Request) -> Response:
         plan = replace(plan, spanset=within_traces(plan.spanset, durations))
     labels = [label for label, _ in plan.fields]
     found: dict[bytes, dict[str, Any]] = {}
+    # One span set per trace, or with by(...) one per value of it.
+    sets: dict[tuple[bytes, object], dict[str, Any]] = {}
+    grouped = plan.group_by is not None
     for row in await rows(request, plan):
         trace = found.get(row["trace_id"])
         if trace is None:
             trace = found[row["trace_id"]] = _trace_json(row)
-        trace["spanSets"][0]["spans"].append(_span_json(row, labels))
+        value = row["grp"] if grouped else None
+        spanset = sets.get((row["trace_id"], value))
+        if spanset is None:
+            matched = row["grp_matched"] if grouped else row["matched"]
+            spanset = sets[row["trace_id"], value] = {"spans": [], "matched": matched}
+            if plan.group_by is not None and value is not None:
+                label = {"key": plan.group_by[0], "value": _any_value(value)}
+                spanset["attributes"] = [label]
+            trace["spanSets"].append(spanset)
+        spanset["spans"].append(_span_json(row, labels))
     if found:
         stats = await rows(request, _service_stats_plan(list(found)))
         for row in stats:
@@ -197,7 +209,7 @@ def _trace_json(row: dict[str, Any]) -> dict[str, Any]:
         "traceID": row["trace_id"].hex().lstrip("0") or "0",
         "rootServiceName": root_service,
         "startTimeUnixNano": str(row["start_ns"]),
-        "spanSets": [{"spans": [], "matched": row["matched"]}],
+        "spanSets": [],
     }
     if root_name:
         trace["rootTraceName"] = root_name

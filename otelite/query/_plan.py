@@ -488,6 +488,10 @@ class SpansetSearch:
     fields: tuple[tuple[str, Expr], ...] = ()
     """More values of each shown span (TraceQL's ``select``): (label, expression), in
     the rows as ``field0``, ``field1``, ..."""
+    group_by: tuple[str, Expr] | None = None
+    """Split each trace's matched spans by a value (TraceQL's ``by``), given with its
+    label: the rows then carry ``grp`` and ``grp_matched``, and ``spans_per_set`` holds
+    per group."""
 
 
 @dataclass(frozen=True, slots=True)

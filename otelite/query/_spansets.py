@@ -151,13 +151,22 @@ class _SpansetCompiler(_TraceSearchCompiler):
             f"{trace_id} IN (SELECT {trace_id} FROM chosen)",
             f"({trace_id}, {span_id}) IN (SELECT {trace_id}, {span_id} FROM matched)",
         ]
+        grouped = plan.group_by is not None
+        partition = f"{trace_id}, grp" if grouped else trace_id
+        group_columns = ""
+        if plan.group_by is not None:
+            group_columns = (
+                f" {self.expr(plan.group_by[1])} AS grp,"
+                f" {call('count')} OVER (PARTITION BY {trace_id}, grp) AS grp_matched,"
+            )
         self._add(
             "shown",
             f"SELECT {trace_id}, {self.column('SpanId')} AS span_id,"
             f" {start_ns} AS span_start_ns, {q('Duration')} AS span_duration_ns,"
             f" {q('SpanName')} AS span_name, {q('ServiceName')} AS span_service,"
             + "".join(f" {self.expr(e)} AS field{n}," for n, (_, e) in enumerate(plan.fields))
-            + f" row_number() OVER (PARTITION BY {trace_id} ORDER BY {ts}, {span_id}) AS place"
+            + group_columns
+            + f" row_number() OVER (PARTITION BY {partition} ORDER BY {ts}, {span_id}) AS place"
             f" FROM {table}{_where(shown_conditions)}",
         )
         outputs = [
@@ -172,6 +181,7 @@ class _SpansetCompiler(_TraceSearchCompiler):
             ),
             "shown.span_service AS span_service",
             *(f"shown.field{n} AS field{n}" for n in range(len(plan.fields))),
+            *(("shown.grp AS grp", "shown.grp_matched AS grp_matched") if grouped else ()),
         ]
         # Every trace chosen has a matched span in range: the first is always shown.
         sql = (

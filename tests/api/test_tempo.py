@@ -239,3 +239,27 @@ def test_legacy_tags_and_trace_durations(client: httpx.Client) -> None:
         "invalid maxDuration: must be greater than minDuration",
     )
     assert client.get("/api/search", params={"tags": "nokey"}).status_code == 400
+
+
+def test_by_splits_each_traces_spans_into_span_sets(client: httpx.Client) -> None:
+    found = search(client, "{ } | by(resource.service.name)")
+    by_trace = {
+        t["traceID"]: [
+            (
+                s["attributes"][0]["value"]["stringValue"],
+                s["matched"],
+                [span["name"] for span in s["spans"]],
+            )
+            for s in t["spanSets"]
+        ]
+        for t in found
+    }
+    key = "by(resource.service.name)"
+    assert all(s["attributes"][0]["key"] == key for t in found for s in t["spanSets"])
+    assert {trace: sorted(sets) for trace, sets in by_trace.items()} == {
+        "abc": [("cart", 1, ["cart.sweep"])],
+        TRACE_B.hex(): [("cart", 1, ["cart.get"]), ("frontend", 1, ["POST /checkout"])],
+        TRACE_A.hex(): [("cart", 1, ["cart.get"]), ("frontend", 1, ["GET /cart"])],
+    }
+    # The deprecated spanSet field is the first span set.
+    assert all(t["spanSet"] == t["spanSets"][0] for t in found)

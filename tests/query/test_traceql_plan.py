@@ -139,7 +139,7 @@ def test_searches_compile_to_these_plans(text: str) -> None:
     ("text", "message"),
     [
         ("{ } | rate()", "a metrics query cannot search traces"),
-        ("{ } | by(span.x)", "not supported yet: by(span.x)"),
+        ("{ } | by(span.x) | count() > 1", "not supported yet: by(span.x)"),
         ("{ nestedSetParent = 3 }", "nestedSetParent answers only whether a span is a root"),
         ("{ span:childCount > 1 }", "not supported yet: span:childCount"),
         ("{ span.a = span.b }", "comparing two fields is not supported yet"),
@@ -180,4 +180,18 @@ def test_select_adds_fields_without_changing_what_matches() -> None:
         ("host", Attribute("host", AttributeScope.RESOURCE)),
         ("span:status", Column("StatusCode")),
         ("a", Attribute("a")),
+    )
+
+
+def test_by_as_the_last_stage_splits_span_sets() -> None:
+    plan = search_plan(
+        "{ kind = server } | by(resource.service.name)",
+        time=TimeRange(),
+        limit=1,
+        spans_per_set=1,
+    )
+    assert plan.spanset == Matching(SERVER)
+    assert plan.group_by == (
+        "by(resource.service.name)",
+        Attribute("service.name", AttributeScope.RESOURCE),
     )

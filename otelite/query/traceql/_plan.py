@@ -52,6 +52,7 @@ from otelite.query.traceql._ast import (
     Field,
     FieldExpr,
     Float,
+    GroupBy,
     Int,
     IntrinsicField,
     Nil,
@@ -200,13 +201,27 @@ def search_plan(text: str, *, time: TimeRange, limit: int, spans_per_set: int) -
     # select(...) adds values to the spans shown; it does not change which match.
     stages = [s for s in query.body.stages if not isinstance(s, SelectStage)]
     fields = [f for s in query.body.stages if isinstance(s, SelectStage) for f in s.fields]
+    # by(...) as the last stage splits each trace's spans into span sets by a value.
+    group: tuple[str, Expr] | None = None
+    if len(stages) > 1 and isinstance(stages[-1], GroupBy):
+        by = stages.pop()
+        assert isinstance(by, GroupBy)
+        group = (f"by({to_text(by.expr)})", _group_value(by.expr))
     return SpansetSearch(
         spanset_of(Pipeline(tuple(stages))),
         time=time,
         limit=limit,
         spans_per_set=spans_per_set,
         fields=tuple(dict.fromkeys(_selected(f) for f in fields)),
+        group_by=group,
     )
+
+
+def _group_value(expr: FieldExpr) -> Expr:
+    """The value ``by(expr)`` groups on: an attribute's string form or a span column."""
+    if isinstance(expr, Attribute | IntrinsicField):
+        return _selected(expr)[1]
+    raise _unsupported(GroupBy(expr))
 
 
 def _selected(field: Field) -> tuple[str, Expr]:
