@@ -89,6 +89,7 @@ class _SpansetCompiler(_TraceSearchCompiler):
         super().__init__(dialect)
         self._ctes: list[tuple[str, str]] = []
         self._in_range: list[str] = []
+        self._candidates = True
 
     def spans(self, spanset: Spanset, time: TimeRange) -> str:
         """Add the CTEs of ``spanset`` over ``time``; the name of the one holding its
@@ -98,17 +99,20 @@ class _SpansetCompiler(_TraceSearchCompiler):
         self.window = time
         self._in_range = self.time(time)
         # The traces that can match: every side that must have spans has some in range.
-        leaves = [leaf.where for leaf in _leaves(spanset)]
-        conditions = list(self._in_range)
-        if all(where is not None for where in leaves):
-            conditions.append(
-                "(" + " OR ".join(self.predicate(w) for w in leaves if w is not None) + ")"
+        self._candidates = not isinstance(spanset, Matching)
+        if self._candidates:
+            leaves = [leaf.where for leaf in _leaves(spanset)]
+            conditions = list(self._in_range)
+            if all(where is not None for where in leaves):
+                conditions.append(
+                    "(" + " OR ".join(self.predicate(w) for w in leaves if w is not None) + ")"
+                )
+            self._add(
+                "candidates",
+                f"SELECT {trace_id} FROM {q(self.table.value)}{_where(conditions)}"
+                f" GROUP BY {trace_id} HAVING {self.trace_condition(_prefilter(spanset))}",
             )
-        self._add(
-            "candidates",
-            f"SELECT {trace_id} FROM {q(self.table.value)}{_where(conditions)}"
-            f" GROUP BY {trace_id} HAVING {self.trace_condition(_prefilter(spanset))}",
-        )
+        # One filter needs no prefilter: its spans are its own candidates.
         return self._spanset(spanset)
 
     def compile(self, plan: SpansetSearch) -> Statement:  # type: ignore[override]
@@ -209,10 +213,9 @@ class _SpansetCompiler(_TraceSearchCompiler):
         q = self.dialect.quote
         ids = ", ".join(q(c) for c in _IDS)
         if isinstance(node, Matching):
-            conditions = [
-                *self._in_range,
-                f"{q('TraceId')} IN (SELECT {q('TraceId')} FROM candidates)",
-            ]
+            conditions = list(self._in_range)
+            if self._candidates:
+                conditions.append(f"{q('TraceId')} IN (SELECT {q('TraceId')} FROM candidates)")
             if node.where is not None:
                 conditions.append(self.predicate(node.where))
             return self._add(
