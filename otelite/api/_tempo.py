@@ -161,7 +161,7 @@ async def search(request: Request) -> Response:
             trace["spanSets"].append(spanset)
         spanset["spans"].append(_span_json(row, labels))
     if found:
-        stats = await rows(request, _service_stats_plan(list(found)))
+        stats = await rows(request, _service_stats_plan(list(found), plan.time))
         for row in stats:
             counts = {"spanCount": row["spans"]}
             if row["errors"]:
@@ -235,8 +235,8 @@ def _span_json(row: dict[str, Any], labels: list[str]) -> dict[str, Any]:
     }
 
 
-def _service_stats_plan(trace_ids: list[bytes]) -> Select:
-    """Span and error counts per service of each trace (all its spans, as Tempo counts)."""
+def _service_stats_plan(trace_ids: list[bytes], time: TimeRange) -> Select:
+    """Span and error counts per service of each trace, over the search's time range."""
     return Select(
         Table.SPANS,
         (
@@ -249,6 +249,7 @@ def _service_stats_plan(trace_ids: list[bytes]) -> Select:
             ),
         ),
         where=Or(tuple(Compare(Column("TraceId"), Op.EQ, t) for t in trace_ids)),
+        time=time,
         group_by=("trace_id", "service"),
     )
 

@@ -473,12 +473,13 @@ class SpansetSearch:
     """Traces whose span set is not empty, newest first, with up to ``spans_per_set`` of
     the matched spans (earliest first) and how many there were.
 
-    Spans outside ``time`` take no part: neither matched nor as a link in a structure;
-    the summary of a trace covers all its spans. Each row is one shown span of one of the
-    first ``limit`` traces (at least one per trace): ``trace_id``, ``start_ns``,
-    ``end_ns``, ``root_service``, ``root_name``, ``roots`` (root spans received),
-    ``span_count``, ``error_count``, ``matched``, ``span_id``, ``span_start_ns``,
-    ``span_duration_ns``, ``span_name``, ``span_service``.
+    Spans outside ``time`` take no part: neither matched, nor as a link in a structure,
+    nor in a trace's summary (as Tempo's search reads only the blocks of its range), so
+    a search never reads the spans of a whole day to answer about an hour. Each row is
+    one shown span of one of the first ``limit`` traces (at least one per trace):
+    ``trace_id``, ``start_ns``, ``end_ns``, ``root_service``, ``root_name``, ``roots``
+    (root spans received), ``span_count``, ``error_count``, ``matched``, ``span_id``,
+    ``span_start_ns``, ``span_duration_ns``, ``span_name``, ``span_service``.
     """
 
     spanset: Spanset

@@ -145,8 +145,9 @@ class _SpansetCompiler(_TraceSearchCompiler):
             f" {call('count_if', self.equals('StatusCode', Status.STATUS_CODE_ERROR))}"
             f" AS error_count, {call('count')} AS span_count,"
             f" {call('count_if', is_root)} AS roots"
-            f" FROM {table} WHERE {trace_id} IN (SELECT {trace_id} FROM hits)"
-            f" GROUP BY {trace_id} ORDER BY start_ns DESC, trace_id ASC"
+            f" FROM {table}"
+            + _where([*self._in_range, f"{trace_id} IN (SELECT {trace_id} FROM hits)"])
+            + f" GROUP BY {trace_id} ORDER BY start_ns DESC, trace_id ASC"
             f" LIMIT {self.param(plan.limit)}",
         )
         span_id = q("SpanId")
