@@ -32,8 +32,7 @@ import orjson
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
 
-from otelite.otlp._anyvalue import double_to_json
-from otelite.otlp._gotext import go_json_text
+from otelite.otlp import double_to_json, go_json_text
 from otelite.query import Column, Compare, Not, Op, Predicate, SpanStatus
 from otelite.types import ExportTraceServiceRequest
 

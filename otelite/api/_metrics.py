@@ -11,7 +11,7 @@ from starlette.responses import Response
 from otelite.api._json import JSONResponse, attribute_dict
 from otelite.api._params import Params
 from otelite.api._storage import rows_of_each
-from otelite.otlp._anyvalue import double_to_json
+from otelite.otlp import double_to_json
 from otelite.query import Table, metric_catalog_plan, metric_points_plan
 
 __all__ = ["metric_series", "metrics"]

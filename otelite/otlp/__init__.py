@@ -6,9 +6,11 @@ from __future__ import annotations
 from otelite.otlp._anyvalue import (
     any_value_from_json,
     any_value_to_json,
+    double_to_json,
     key_values_from_json,
     key_values_to_json,
 )
+from otelite.otlp._gotext import go_json_text
 from otelite.otlp._json import (
     decode_request_json,
     decode_response_json,
@@ -28,9 +30,11 @@ __all__ = [
     "any_value_to_json",
     "decode_request_json",
     "decode_response_json",
+    "double_to_json",
     "encode_request_json",
     "encode_response_json",
     "encode_status_json",
+    "go_json_text",
     "key_values_from_json",
     "key_values_to_json",
     "only_spans",

@@ -44,7 +44,7 @@ from otelite.query.traceql._ast import (
 from otelite.query.traceql._enums import BinaryOp, Intrinsic
 from otelite.query.traceql._generator import to_text
 from otelite.query.traceql._parser import parse
-from otelite.query.traceql._plan import attribute_scopes, spanset_of
+from otelite.query.traceql._plan import KIND_NUMBERS, STATUS_CODES, attribute_scopes, spanset_of
 
 __all__ = [
     "Exemplar",
@@ -65,15 +65,9 @@ _LABEL_COLUMNS: dict[Intrinsic, str] = {
     Intrinsic.INSTRUMENTATION_NAME: "ScopeName",
     Intrinsic.INSTRUMENTATION_VERSION: "ScopeVersion",
 }
-_STATUS_NAMES = {0: "unset", 1: "ok", 2: "error"}
-_KIND_NAMES = {
-    0: "unspecified",
-    1: "internal",
-    2: "server",
-    3: "client",
-    4: "producer",
-    5: "consumer",
-}
+# The labels of status and kind groups: the literals the plan translates them from.
+_STATUS_NAMES = {number: status.value for status, number in STATUS_CODES.items()}
+_KIND_NAMES = {number: kind.value for kind, number in KIND_NUMBERS.items()}
 
 
 @dataclass(frozen=True, slots=True)

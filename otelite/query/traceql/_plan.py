@@ -81,6 +81,8 @@ from otelite.query.traceql._parser import parse
 
 __all__ = [
     "INTRINSIC_NAMES",
+    "KIND_NUMBERS",
+    "STATUS_CODES",
     "TagValues",
     "attribute_scopes",
     "filter_condition",
@@ -125,8 +127,8 @@ _ATTRIBUTE_SCOPES: dict[str, tuple[AttributeScope, ...]] = {
     "instrumentation": (AttributeScope.SCOPE,),
     "": (AttributeScope.RECORD, AttributeScope.RESOURCE),
 }
-_STATUS_CODES = {Status.UNSET: 0, Status.OK: 1, Status.ERROR: 2}
-_KIND_NUMBERS = {
+STATUS_CODES = {Status.UNSET: 0, Status.OK: 1, Status.ERROR: 2}
+KIND_NUMBERS = {
     Kind.UNSPECIFIED: 0,
     Kind.INTERNAL: 1,
     Kind.SERVER: 2,
@@ -431,13 +433,13 @@ def _intrinsic_comparison(field: IntrinsicField, op: Op, value: Static) -> Predi
             raise InvalidRequest(
                 f"TraceQL: {field.intrinsic.value} compares with = or != to ok, error or unset"
             )
-        literal = _STATUS_CODES[value]
+        literal = STATUS_CODES[value]
     elif kind == "kind":
         if not isinstance(value, Kind) or op not in (Op.EQ, Op.NE):
             raise InvalidRequest(
                 f"TraceQL: {field.intrinsic.value} compares with = or != to a span kind"
             )
-        literal = _KIND_NUMBERS[value]
+        literal = KIND_NUMBERS[value]
     elif kind == "id":
         if not isinstance(value, String) or op not in (Op.EQ, Op.NE):
             raise InvalidRequest(
