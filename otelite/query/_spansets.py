@@ -9,6 +9,7 @@ depth, so that a trace whose links form a cycle cannot loop).
 
 Before any of that, a trace-level prefilter keeps only the traces that can match (each
 side that must have spans has some), so the joins see the spans of those traces only.
+Their spans are read once, with a flag column per filter, and every filter reads those.
 The result is the first ``limit`` traces, newest first, each with its summary over all
 its spans and its earliest matched spans.
 
@@ -90,6 +91,10 @@ class _SpansetCompiler(_TraceSearchCompiler):
         self._ctes: list[tuple[str, str]] = []
         self._in_range: list[str] = []
         self._candidates = True
+        self._flags: dict[int, str] = {}  # a filter's flag column in candidate_spans
+        # CTEs written plainly: a filter over candidate_spans is cheap to run again, and
+        # ClickHouse cannot materialize a CTE that reads a materialized CTE in FROM.
+        self._plain: set[str] = set()
 
     def spans(self, spanset: Spanset, time: TimeRange) -> str:
         """Add the CTEs of ``spanset`` over ``time``; the name of the one holding its
@@ -111,6 +116,19 @@ class _SpansetCompiler(_TraceSearchCompiler):
                 "candidates",
                 f"SELECT {trace_id} FROM {q(self.table.value)}{_where(conditions)}"
                 f" GROUP BY {trace_id} HAVING {self.trace_condition(_prefilter(spanset))}",
+            )
+            # The candidates' spans, read once, with a flag per filter: every filter and
+            # the walk up the parent links read these rather than the table.
+            flags = [
+                f"{'TRUE' if leaf.where is None else self.predicate(leaf.where)} AS m{n}"
+                for n, leaf in enumerate(_leaves(spanset))
+            ]
+            self._flags = {id(leaf): f"m{n}" for n, leaf in enumerate(_leaves(spanset))}
+            self._add(
+                "candidate_spans",
+                f"SELECT {', '.join(q(c) for c in _IDS)}, {', '.join(flags)}"
+                f" FROM {q(self.table.value)}"
+                + _where([*self._in_range, f"{trace_id} IN (SELECT {trace_id} FROM candidates)"]),
             )
         # One filter needs no prefilter: its spans are its own candidates.
         return self._spanset(spanset)
@@ -196,7 +214,10 @@ class _SpansetCompiler(_TraceSearchCompiler):
             f" WHERE shown.place <= {self.param(plan.spans_per_set)}"
             " ORDER BY start_ns DESC, trace_id ASC, span_start_ns ASC, span_id ASC"
         )
-        ctes = ", ".join(self.dialect.cte(name, body) for name, body in self._ctes)
+        ctes = ", ".join(
+            f"{name} AS ({body})" if name in self._plain else self.dialect.cte(name, body)
+            for name, body in self._ctes
+        )
         types = {"trace_id": pa.binary(), "span_id": pa.binary()}
         statement = f"WITH {ctes} {sql}{self.dialect.CTE_SETTINGS}"
         return Statement(statement, tuple(self.params), types)
@@ -214,9 +235,14 @@ class _SpansetCompiler(_TraceSearchCompiler):
         q = self.dialect.quote
         ids = ", ".join(q(c) for c in _IDS)
         if isinstance(node, Matching):
-            conditions = list(self._in_range)
             if self._candidates:
-                conditions.append(f"{q('TraceId')} IN (SELECT {q('TraceId')} FROM candidates)")
+                name = self._add(
+                    self._name(),
+                    f"SELECT {ids} FROM candidate_spans WHERE {self._flags[id(node)]}",
+                )
+                self._plain.add(name)
+                return name
+            conditions = list(self._in_range)
             if node.where is not None:
                 conditions.append(self.predicate(node.where))
             return self._add(
@@ -340,12 +366,8 @@ class _SpansetCompiler(_TraceSearchCompiler):
         span of ``start``, among the candidate traces' spans in range."""
         q = self.dialect.quote
         trace_id, span_id, parent_id = (q(c) for c in _IDS)
-        spans = self._add(
-            self._name(),
-            f"SELECT {trace_id}, {span_id}, {parent_id} FROM {q(self.table.value)}"
-            + _where([*self._in_range, f"{trace_id} IN (SELECT {trace_id} FROM candidates)"]),
-        )
-        name = self._name()
+        spans = "candidate_spans"
+        name = "walk"
         body = (
             f"SELECT {trace_id}, {span_id}, {parent_id} AS up, 1 AS depth FROM {start}"
             f" UNION ALL SELECT w.{trace_id} AS {trace_id}, w.{span_id} AS {span_id},"
