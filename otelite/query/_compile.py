@@ -19,11 +19,15 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Status
 from otelite.errors import InvalidRequest
 from otelite.query._plan import (
     And,
+    Arithmetic,
+    ArithmeticOp,
     Attribute,
     AttributeScope,
     Call,
+    ChildCount,
     Column,
     Compare,
+    CompareValues,
     Contains,
     Count,
     Exists,
@@ -45,7 +49,9 @@ from otelite.query._plan import (
     TraceCompare,
     TraceField,
     TraceSearch,
+    TypedAttribute,
     Value,
+    ValueKind,
     spansets,
 )
 from otelite.query.dialects import Dialect
@@ -194,7 +200,34 @@ class _Compiler:
             if expr.function not in self.dialect.FUNCTIONS:
                 raise InvalidRequest(f"unknown function {expr.function!r}")
             return self.dialect.call(expr.function, *(self.expr(a) for a in expr.args))
+        if isinstance(expr, TypedAttribute):
+            return self.typed_value(expr)
+        if isinstance(expr, Arithmetic):
+            call = self.dialect.call
+            left, right = (call("as_double", self.expr(e)) for e in (expr.left, expr.right))
+            if expr.op is ArithmeticOp.POW:
+                return call("power", left, right)
+            return f"({left} {expr.op.value} {right})"
         return self.predicate(expr)
+
+    def typed_value(self, value: TypedAttribute) -> str:
+        """The attribute where it has the kind asked for, from the first map that has it
+        so; NULL elsewhere."""
+        key = self.param(value.attribute.key)
+        call = self.dialect.call
+        found = []
+        for values_map in self.maps(value.attribute):
+            text = call("map_get", self.column(values_map), key)
+            code = call("map_get", self.column(types_column_name(values_map)), key)
+            if value.kind is ValueKind.NUMBER:
+                is_kind = f"({code} = {self.param('i')} OR {code} = {self.param('d')})"
+                text = call("to_double", text)
+            elif value.kind is ValueKind.BOOL:
+                is_kind = f"{code} = {self.param('b')}"
+            else:
+                is_kind = f"{code} IS NULL"  # strings carry no type code
+            found.append(f"CASE WHEN {is_kind} THEN {text} END")
+        return found[0] if len(found) == 1 else call("coalesce", *found)
 
     def maps(self, attribute: Attribute) -> list[str]:
         """The value map columns an attribute is looked up in, in order of precedence."""
@@ -219,6 +252,11 @@ class _Compiler:
                     predicate.left, predicate.op, predicate.value, typed=predicate.typed
                 )
             return self.compare(predicate.left, predicate.op, predicate.value)
+        if isinstance(predicate, CompareValues):
+            left, right = self.expr(predicate.left), self.expr(predicate.right)
+            return self.binary(left, predicate.op, right)
+        if isinstance(predicate, ChildCount):
+            return self.child_count(predicate)
         if isinstance(predicate, Contains):
             function = "contains" if predicate.case_sensitive else "contains_ci"
             return self.dialect.call(
@@ -270,6 +308,23 @@ class _Compiler:
             raise InvalidRequest(f"a {prefix} attribute cannot be compared with {value!r:.40}")
         return call(f"any_{prefix}_attribute", condition)
 
+    def child_count(self, predicate: ChildCount) -> str:
+        """Whether the span has ``op value`` children: a semi-join on the spans that are
+        parents (by their children in range), or an anti-join when a span without
+        children would qualify."""
+        q, call = self.dialect.quote, self.dialect.call
+        trace_id, parent_id = q("TraceId"), q("ParentSpanId")
+        childless = predicate.op.holds(0, predicate.value)
+        having = self.binary(call("count"), predicate.op, self.param(predicate.value))
+        parents = (
+            f"SELECT {trace_id}, {parent_id} FROM {q(self.table.value)}"
+            + _where(self.time(self.window))
+            + f" GROUP BY {trace_id}, {parent_id} HAVING "
+            + (f"NOT ({having})" if childless else having)
+        )
+        ids = f"({trace_id}, {q('SpanId')})"
+        return f"{ids} NOT IN ({parents})" if childless else f"{ids} IN ({parents})"
+
     def trace_compare(self, predicate: TraceCompare) -> str:
         """The span's trace meets ``predicate``: a semi-join on the trace id, reading the
         spans of the plan's time range."""
@@ -283,9 +338,8 @@ class _Compiler:
             length = f"max({start} + {q('Duration')}) - min({start})"
             having = self.binary(length, predicate.op, self.param(value))
             traces = (
-                f"SELECT {trace_id} FROM {q(self.table.value)}"
-                + (" WHERE " + " AND ".join(conditions) if conditions else "")
-                + f" GROUP BY {trace_id} HAVING {having}"
+                f"SELECT {trace_id} FROM {q(self.table.value)}{_where(conditions)}"
+                f" GROUP BY {trace_id} HAVING {having}"
             )
         else:
             if not isinstance(value, str):
@@ -453,6 +507,10 @@ def _has_not(predicate: Predicate) -> bool:
     if isinstance(predicate, And | Or):
         return any(_has_not(p) for p in predicate.items)
     return False
+
+
+def _where(conditions: list[str]) -> str:
+    return (" WHERE " + " AND ".join(conditions)) if conditions else ""
 
 
 def _join(separator: str, parts: list[str], empty: str) -> str:

@@ -30,12 +30,16 @@ from otelite.storage._schema import LOGS, METRIC_TABLES, TRACES, table_name
 __all__ = [
     "Aggregated",
     "And",
+    "Arithmetic",
+    "ArithmeticOp",
     "Attribute",
     "AttributeScope",
     "BothOf",
     "Call",
+    "ChildCount",
     "Column",
     "Compare",
+    "CompareValues",
     "Contains",
     "Count",
     "EitherOf",
@@ -65,7 +69,9 @@ __all__ = [
     "TraceCompare",
     "TraceField",
     "TraceSearch",
+    "TypedAttribute",
     "Value",
+    "ValueKind",
     "all_of",
     "within_traces",
 ]
@@ -143,6 +149,19 @@ class Op(enum.Enum):
     """The whole value matches a regular expression (as PromQL and TraceQL use it)."""
     NOT_MATCH = "!~"
 
+    def holds(self, left: float, right: float) -> bool:
+        """Whether ``left op right`` for two numbers (the equality and ordering ops)."""
+        if self in (Op.MATCH, Op.NOT_MATCH):
+            raise ValueError(f"{self.value} compares text, not numbers")
+        return {
+            Op.EQ: left == right,
+            Op.NE: left != right,
+            Op.LT: left < right,
+            Op.LE: left <= right,
+            Op.GT: left > right,
+            Op.GE: left >= right,
+        }[self]
+
 
 # --- Expressions ---------------------------------------------------------------------
 
@@ -175,6 +194,40 @@ class Call:
     args: tuple[Expr, ...] = ()
 
 
+class ValueKind(enum.Enum):
+    NUMBER = "number"
+    """An int or a double attribute, read as a double."""
+    STRING = "string"
+    BOOL = "bool"
+
+
+@dataclass(frozen=True, slots=True)
+class TypedAttribute:
+    """An attribute's value where it is of ``kind``, NULL where it is missing or of another
+    kind: a query language's typed value, where ``Attribute`` is the string form."""
+
+    attribute: Attribute
+    kind: ValueKind
+
+
+class ArithmeticOp(enum.Enum):
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+    DIV = "/"
+    MOD = "%"
+    POW = "^"
+
+
+@dataclass(frozen=True, slots=True)
+class Arithmetic:
+    """``left op right`` over numbers, computed as doubles."""
+
+    op: ArithmeticOp
+    left: Expr
+    right: Expr
+
+
 # --- Predicates ----------------------------------------------------------------------
 
 
@@ -188,6 +241,25 @@ class Compare:
     op: Op
     value: Value
     typed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CompareValues:
+    """``left op right`` between two computed values (``TypedAttribute``,
+    ``Arithmetic``, columns); never true where either is missing."""
+
+    left: Expr
+    op: Op
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class ChildCount:
+    """The number of the span's direct children ``op value``; the children counted are
+    those in the plan's time range."""
+
+    op: Op
+    value: int | float
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +360,8 @@ class InSpanset:
 
 Predicate: TypeAlias = (
     Compare
+    | CompareValues
+    | ChildCount
     | Contains
     | Exists
     | And
@@ -298,7 +372,7 @@ Predicate: TypeAlias = (
     | NestedCompare
     | InSpanset
 )
-Expr: TypeAlias = Column | Attribute | Literal | Call | Predicate
+Expr: TypeAlias = Column | Attribute | TypedAttribute | Literal | Call | Arithmetic | Predicate
 
 
 def all_of(*predicates: Predicate | None) -> Predicate | None:

@@ -23,7 +23,7 @@ import pyarrow as pa
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from otelite.errors import InvalidRequest
-from otelite.query._compile import Statement, _Compiler, _TraceSearchCompiler
+from otelite.query._compile import Statement, _Compiler, _TraceSearchCompiler, _where
 from otelite.query._plan import (
     Aggregated,
     And,
@@ -400,7 +400,3 @@ def _prefilter(node: Spanset) -> Predicate:
     if isinstance(node, Related) and node.negated:
         return _prefilter(node.right)
     return And((_prefilter(node.left), _prefilter(node.right)))
-
-
-def _where(conditions: list[str]) -> str:
-    return (" WHERE " + " AND ".join(conditions)) if conditions else ""

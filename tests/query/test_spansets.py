@@ -20,16 +20,23 @@ import pytest
 from otelite.query import (
     Aggregated,
     And,
+    Arithmetic,
+    ArithmeticOp,
     Attribute,
+    AttributeScope,
     BothOf,
+    ChildCount,
     Column,
     Compare,
+    CompareValues,
     EitherOf,
+    Literal,
     Matching,
     Nested,
     NestedCompare,
     Not,
     Op,
+    Or,
     Plan,
     Predicate,
     Related,
@@ -40,9 +47,12 @@ from otelite.query import (
     TimeRange,
     TraceCompare,
     TraceField,
+    TypedAttribute,
+    ValueKind,
     compile_plan,
 )
 from otelite.query.dialects import DuckDBDialect
+from otelite.query.traceql import search_plan
 from otelite.storage import Storage, WriteBatch
 from otelite.storage._schema import TRACES, table_name
 from otelite.storage.duckdb._layout import from_stored, stored_schema, to_stored
@@ -57,6 +67,7 @@ WINDOW = TimeRange(T0, T0 + 10_000 * MS)
 
 def random_spans(seed: int = 7) -> list[dict[str, Any]]:
     rng = random.Random(seed)
+    sizes = random.Random(seed + 1)  # numbers for arithmetic, apart from the trees' draws
     spans = []
     next_id = 1
     for number in range(40):
@@ -70,6 +81,12 @@ def random_spans(seed: int = 7) -> list[dict[str, Any]]:
             attributes: dict[str, Any] = {}
             if rng.random() < 0.3:
                 attributes["db.system"] = rng.choice(("postgresql", "redis"))
+            # Ints, doubles and a string that reads as a number, to compare across fields.
+            if sizes.random() < 0.7:
+                attributes["size"] = sizes.randrange(0, 100, 5)
+            attributes["limit"] = sizes.choice((10, 50, 50.5, 80.0, "50", None))
+            attributes["label"] = sizes.choice(("work", "query", "other", 7, None))
+            attributes = {k: v for k, v in attributes.items() if v is not None}
             events = [
                 event(rng.choice(("exception", "retry")), rng.choice(("IOError", "Timeout")), n)
                 for n in range(rng.choice((0, 0, 1, 2)))
@@ -189,11 +206,63 @@ def holds(predicate: Predicate | None, row: dict[str, Any], trace: list[dict[str
         column = "ServiceName" if predicate.field is TraceField.ROOT_SERVICE else "SpanName"
         roots = [r for r in trace if r["ParentSpanId"] == b""]
         return any(compare(r[column], predicate.value) for r in roots)
+    if isinstance(predicate, Or):
+        return any(holds(p, row, trace) for p in predicate.items)
+    if isinstance(predicate, ChildCount):
+        children = sum(r["ParentSpanId"] == row["SpanId"] for r in trace)
+        return predicate.op.holds(children, predicate.value)
+    if isinstance(predicate, CompareValues):
+        left, right = value(predicate.left, row), value(predicate.right, row)
+        if left is None or right is None:
+            return False
+        return {
+            Op.EQ: operator.eq,
+            Op.NE: operator.ne,
+            Op.LT: operator.lt,
+            Op.LE: operator.le,
+            Op.GT: operator.gt,
+            Op.GE: operator.ge,
+        }[predicate.op](left, right)
     assert isinstance(predicate, Compare) and predicate.op is Op.EQ
     if isinstance(predicate.left, Column):
         return bool(row[predicate.left.name] == predicate.value)
     assert isinstance(predicate.left, Attribute)
     return dict(row["SpanAttributes"]).get(predicate.left.key) == predicate.value
+
+
+def value(expr: Any, row: dict[str, Any]) -> Any:
+    """A computed value of span ``row``; None where it has none (of the kind asked)."""
+    if isinstance(expr, Literal):
+        return expr.value
+    if isinstance(expr, Column):
+        return row[expr.name]
+    if isinstance(expr, TypedAttribute):
+        assert expr.attribute.scope is AttributeScope.RECORD
+        found = typed_attributes(row).get(expr.attribute.key)
+        kinds = {ValueKind.NUMBER: (int, float), ValueKind.STRING: str, ValueKind.BOOL: bool}
+        if isinstance(found, bool) and expr.kind is not ValueKind.BOOL:
+            return None
+        return found if isinstance(found, kinds[expr.kind]) else None
+    assert isinstance(expr, Arithmetic)
+    left, right = value(expr.left, row), value(expr.right, row)
+    if left is None or right is None:
+        return None
+    if expr.op in (ArithmeticOp.DIV, ArithmeticOp.MOD) and right == 0:
+        return None
+    return {
+        ArithmeticOp.ADD: operator.add,
+        ArithmeticOp.SUB: operator.sub,
+        ArithmeticOp.MUL: operator.mul,
+        ArithmeticOp.DIV: operator.truediv,
+        ArithmeticOp.POW: operator.pow,
+    }[expr.op](float(left), float(right))
+
+
+def typed_attributes(row: dict[str, Any]) -> dict[str, Any]:
+    """The span's own attributes as the Python values they were written from."""
+    types = dict(row["SpanAttributeTypes"])
+    read = {"i": int, "d": float, "b": lambda text: text == "true"}
+    return {k: read.get(types.get(k), str)(v) for k, v in row["SpanAttributes"]}
 
 
 def in_window(row: dict[str, Any]) -> bool:
@@ -327,6 +396,12 @@ POSTGRES = Compare(Attribute("db.system"), Op.EQ, "postgresql")
 ERROR = Compare(Column("StatusCode"), Op.EQ, 2)
 CART = Compare(Column("ServiceName"), Op.EQ, "cart")
 
+
+def traceql(text: str) -> Spanset:
+    """The span set of a TraceQL search, as otelite's translation plans it."""
+    return search_plan(text, time=WINDOW, limit=1, spans_per_set=1).spanset
+
+
 SPANSETS: dict[str, Spanset] = {
     "{ }": Matching(),
     "{ server }": Matching(SERVER),
@@ -407,6 +482,24 @@ SPANSETS: dict[str, Spanset] = {
     "({ server } > { client }) && { not error }": BothOf(
         Related(Relation.CHILD, Matching(SERVER), Matching(CLIENT)), Matching(Not(ERROR))
     ),
+    **{
+        text: traceql(text)
+        for text in (
+            "{ span:childCount = 0 && kind = server }",
+            "{ span:childCount >= 2 }",
+            "{ span:childCount != 1 } > { }",
+            "{ duration * 2 > 300ms }",
+            "{ duration - 100ms >= 20ms * 3 && span:childCount < 2 }",
+            "{ span.size > span.limit }",
+            "{ span.size + 1 >= span.limit * 2 / 3 }",
+            "{ span.size ^ 2 < duration / 1ms }",
+            "{ span.label = name }",
+            "{ span.label != name }",
+            "{ span.limit = span.size }",
+            "{ span.limit >= span.label }",
+            "{ -span.size > -10 }",
+        )
+    },
 }
 
 

@@ -8,14 +8,19 @@ from otelite.errors import InvalidRequest
 from otelite.query import (
     Aggregated,
     And,
+    Arithmetic,
+    ArithmeticOp,
     Attribute,
     AttributeScope,
     BothOf,
     Call,
+    ChildCount,
     Column,
     Compare,
+    CompareValues,
     EitherOf,
     Exists,
+    Literal,
     Matching,
     Nested,
     NestedCompare,
@@ -28,6 +33,8 @@ from otelite.query import (
     TimeRange,
     TraceCompare,
     TraceField,
+    TypedAttribute,
+    ValueKind,
 )
 from otelite.query.traceql import ParseError, search_plan
 
@@ -115,6 +122,51 @@ CASES = {
     "{ nestedSetParent != -1 }": Matching(Not(ROOT)),
     "{ nestedSetParent > -3 }": Matching(And(())),
     "{ nestedSetParent < -3 }": Matching(Or(())),
+    # Arithmetic between literals is computed before planning, as Tempo does.
+    "{ span.size > 10 * 1024 * 1024 }": Matching(
+        Compare(Attribute("size", AttributeScope.RECORD), Op.GT, 10_485_760, typed=True)
+    ),
+    "{ duration >= 1s / 4 + 2 * 5ms }": Matching(Compare(Column("Duration"), Op.GE, 260_000_000)),
+    "{ span.x < 7 / 2 }": Matching(
+        Compare(Attribute("x", AttributeScope.RECORD), Op.LT, 3.5, typed=True)
+    ),
+    "{ span.x = -7 % 3 }": Matching(
+        Compare(Attribute("x", AttributeScope.RECORD), Op.EQ, -1, typed=True)
+    ),
+    "{ 2 ^ 10 = 1024 && kind = server }": Matching(SERVER),
+    '{ "a" > "b" || kind = server }': Matching(Or((Or(()), SERVER))),
+    "{ span:childCount = 0 }": Matching(ChildCount(Op.EQ, 0)),
+    "{ 3 < span:childCount }": Matching(ChildCount(Op.GT, 3)),
+    "{ duration > 2 * span.budget }": Matching(
+        CompareValues(
+            Column("Duration"),
+            Op.GT,
+            Arithmetic(
+                ArithmeticOp.MUL,
+                Literal(2),
+                TypedAttribute(Attribute("budget", AttributeScope.RECORD), ValueKind.NUMBER),
+            ),
+        )
+    ),
+    "{ name != resource.expected }": Matching(
+        CompareValues(
+            Column("SpanName"),
+            Op.NE,
+            TypedAttribute(Attribute("expected", AttributeScope.RESOURCE), ValueKind.STRING),
+        )
+    ),
+    "{ span.a < .b }": Matching(
+        Or(
+            tuple(
+                CompareValues(
+                    TypedAttribute(Attribute("a", AttributeScope.RECORD), kind),
+                    Op.LT,
+                    TypedAttribute(Attribute("b"), kind),
+                )
+                for kind in (ValueKind.NUMBER, ValueKind.STRING)
+            )
+        )
+    ),
     "{ kind = server } | count() > 2": Aggregated(Matching(SERVER), "count", Op.GT, 2),
     "{ } | 20ms < avg(duration)": Aggregated(
         Matching(), "avg", Op.GT, 20_000_000, Column("Duration")
@@ -141,8 +193,11 @@ def test_searches_compile_to_these_plans(text: str) -> None:
         ("{ } | rate()", "a metrics query cannot search traces"),
         ("{ } | by(span.x) | count() > 1", "not supported yet: by(span.x)"),
         ("{ nestedSetParent = 3 }", "nestedSetParent answers only whether a span is a root"),
-        ("{ span:childCount > 1 }", "not supported yet: span:childCount"),
-        ("{ span.a = span.b }", "comparing two fields is not supported yet"),
+        ("{ duration > trace:duration / 2 }", "trace:duration compares only with a literal"),
+        ("{ status = span.x }", "span:status compares only with a literal"),
+        ("{ event.a = span.b }", "event and link attributes compare only with a literal"),
+        ("{ span.a > 1 / (2 - 2) }", "division by zero"),
+        ("{ span.a > 2 ^ 64 }", "overflows a 64-bit integer"),
         ('{ span:id = "xyz" }', "is not a hex id"),
         ("{ duration > 3 }", None),  # ints are nanoseconds, as Tempo reads them
     ],

@@ -52,6 +52,8 @@ class Dialect:
         "coalesce": "coalesce({0}, {1})",
         "to_int": "CAST({0} AS BIGINT)",
         "to_double": "CAST({0} AS DOUBLE PRECISION)",
+        "as_double": "CAST({0} AS DOUBLE PRECISION)",  # a number, never text
+        "power": "power({0}, {1})",
         "ns_to_seconds": "({0} / 1000000000.0)",
         # Aggregates.
         "count": "count(*)",

@@ -84,6 +84,8 @@ class ClickHouseDialect(Dialect):
         "regex_full": "match({0}, concat('^(?:', {1}, ')$'))",
         "to_int": "toInt64OrNull({0})",
         "to_double": "toFloat64OrNull({0})",
+        "as_double": "toFloat64({0})",
+        "power": "pow({0}, {1})",
         # The exporter keeps events and links as parallel arrays, one per field; ``e`` is
         # one item of the array a condition reads. Link ids are stored as hex.
         "any_event_name": 'arrayExists(e -> {0}, "Events.Name")',

@@ -10,21 +10,25 @@ message naming the construct, never answered approximately.
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 
 from otelite.errors import InvalidRequest
 from otelite.query._plan import (
     Aggregated,
     And,
+    Arithmetic,
+    ArithmeticOp,
     AttributeScope,
     BothOf,
     Call,
+    ChildCount,
     Column,
     Compare,
+    CompareValues,
     EitherOf,
     Exists,
     Expr,
+    Literal,
     Matching,
     Nested,
     NestedCompare,
@@ -39,7 +43,9 @@ from otelite.query._plan import (
     TimeRange,
     TraceCompare,
     TraceField,
+    TypedAttribute,
     Value,
+    ValueKind,
     all_of,
 )
 from otelite.query._plan import Attribute as PlanAttribute
@@ -76,6 +82,7 @@ from otelite.query.traceql._enums import (
     Status,
     UnaryOp,
 )
+from otelite.query.traceql._fold import ARITHMETIC, constant_holds, folded
 from otelite.query.traceql._generator import to_text
 from otelite.query.traceql._parser import parse
 
@@ -349,17 +356,96 @@ def condition_of(expr: FieldExpr) -> Predicate | None:
 
 
 def _comparison(op: Op, left: FieldExpr, right: FieldExpr) -> Predicate | None:
+    left, right = folded(left), folded(right)
     if _is_static(left) and not _is_static(right):
         left, right = right, left
         op = _MIRRORED.get(op, op)
+    if _is_static(left):
+        # Two literals: the answer is the same for every span.
+        holds = constant_holds(op, left, right)  # type: ignore[arg-type]
+        return None if holds else _NOTHING
     if not _is_static(right):
-        shown = to_text(Binary(_op_back(op), left, right))
-        raise InvalidRequest(f"TraceQL: comparing two fields is not supported yet: {shown}")
+        return _fields_compared(op, left, right)
     if isinstance(left, Attribute):
         return _attribute_comparison(left, op, right)  # type: ignore[arg-type]
     if isinstance(left, IntrinsicField):
         return _intrinsic_comparison(left, op, right)  # type: ignore[arg-type]
-    raise _unsupported(Binary(_op_back(op), left, right))
+    return _fields_compared(op, left, right)
+
+
+def _fields_compared(op: Op, left: FieldExpr, right: FieldExpr) -> Predicate:
+    """A comparison reading the span on both sides, or arithmetic over its fields: both
+    sides computed in SQL, as numbers where either is one (``duration``, arithmetic), as
+    strings where either is a string intrinsic (``name``), and, between two attributes,
+    true where they have one kind and compare so."""
+    shown = to_text(Binary(_op_back(op), left, right))
+    kinds = {k for k in (_kind_of(left, shown), _kind_of(right, shown)) if k is not None}
+    if len(kinds) > 1:
+        raise InvalidRequest(f"TraceQL: a number cannot be compared with a string: {shown}")
+    # (=~ and !~ never get here: their right side is a string literal.)
+    if kinds:
+        tried = list(kinds)
+    elif op in (Op.EQ, Op.NE):
+        tried = [ValueKind.NUMBER, ValueKind.STRING, ValueKind.BOOL]
+    else:
+        tried = [ValueKind.NUMBER, ValueKind.STRING]
+    compared: list[Predicate] = [
+        CompareValues(_value(left, kind, shown), op, _value(right, kind, shown)) for kind in tried
+    ]
+    return compared[0] if len(compared) == 1 else Or(tuple(compared))
+
+
+def _kind_of(expr: FieldExpr, shown: str) -> ValueKind | None:
+    """What a side of a field comparison is; None for an attribute, which may be any."""
+    if isinstance(expr, Attribute):
+        return None
+    if isinstance(expr, Binary | Unary | Int | Float | Duration):
+        return ValueKind.NUMBER
+    if isinstance(expr, String):
+        return ValueKind.STRING
+    if isinstance(expr, IntrinsicField):
+        return (
+            ValueKind.NUMBER if _computed_column(expr, shown)[1] == "duration" else ValueKind.STRING
+        )
+    raise InvalidRequest(f"TraceQL: cannot compare {to_text(expr)} with another field: {shown}")
+
+
+def _computed_column(field: IntrinsicField, shown: str) -> tuple[str, str]:
+    """The column of an intrinsic that a field comparison or arithmetic can read."""
+    found = _COLUMNS.get(field.intrinsic)
+    if found is None or found[1] not in ("duration", "string"):
+        raise InvalidRequest(
+            f"TraceQL: {field.intrinsic.value} compares only with a literal, not in"
+            f" arithmetic or with another field: {shown}"
+        )
+    return found
+
+
+def _value(expr: FieldExpr, kind: ValueKind, shown: str) -> Expr:
+    """One side of a field comparison as a value of ``kind`` (NULL where it is not)."""
+    if isinstance(expr, Attribute):
+        if expr.scope in _NESTED:
+            raise InvalidRequest(
+                f"TraceQL: event and link attributes compare only with a literal: {shown}"
+            )
+        scopes = attribute_scopes(expr)
+        attribute = PlanAttribute(expr.name, scopes[0] if len(scopes) == 1 else None)
+        return TypedAttribute(attribute, kind)
+    if isinstance(expr, IntrinsicField):
+        return Column(_computed_column(expr, shown)[0])
+    if isinstance(expr, Binary) and expr.op in ARITHMETIC:
+        return Arithmetic(
+            ArithmeticOp(expr.op.value),
+            _value(expr.left, ValueKind.NUMBER, shown),
+            _value(expr.right, ValueKind.NUMBER, shown),
+        )
+    if isinstance(expr, Unary) and expr.op is UnaryOp.NEG:
+        return Arithmetic(ArithmeticOp.SUB, Literal(0), _value(expr.operand, kind, shown))
+    if isinstance(expr, Int | Float | String):
+        return Literal(expr.value)
+    if isinstance(expr, Duration):
+        return Literal(expr.nanoseconds)
+    raise InvalidRequest(f"TraceQL: cannot compute {to_text(expr)} in a comparison: {shown}")
 
 
 def attribute_scopes(attribute: Attribute) -> tuple[AttributeScope, ...]:
@@ -419,6 +505,10 @@ def _intrinsic_comparison(field: IntrinsicField, op: Op, value: Static) -> Predi
         return _item_field(field, op, value)
     if field.intrinsic is Intrinsic.NESTED_SET_PARENT:
         return _is_root(op, value)
+    if field.intrinsic is Intrinsic.SPAN_CHILD_COUNT:
+        if not isinstance(value, Int | Float):
+            raise _needs(field, "a number, such as span:childCount > 0")
+        return ChildCount(op, value.value)
     if field.intrinsic in _TRACE_FIELDS:
         return _trace_comparison(field, op, value)
     found = _COLUMNS.get(field.intrinsic)
@@ -478,14 +568,6 @@ def _is_root(op: Op, value: Static) -> Predicate:
     """
     if isinstance(value, Int):
         n = value.value
-        compare = {
-            Op.EQ: operator.eq,
-            Op.NE: operator.ne,
-            Op.LT: operator.lt,
-            Op.LE: operator.le,
-            Op.GT: operator.gt,
-            Op.GE: operator.ge,
-        }.get(op)
         # Over the numbers 0 or more, each comparison is all false or all true below a
         # bound; these are the cases that hold whatever the number.
         others = {
@@ -496,9 +578,9 @@ def _is_root(op: Op, value: Static) -> Predicate:
             Op.GE: True if n <= 0 else None,
             Op.NE: True if n < 0 else None,
         }.get(op)
-        if compare is not None and others is not None:
+        if others is not None:
             root = Compare(Column("ParentSpanId"), Op.EQ, b"")
-            match bool(compare(-1, n)), others:
+            match op.holds(-1, n), others:
                 case True, True:
                     return And(())
                 case True, False:
