@@ -45,6 +45,7 @@ __all__ = [
     "EitherOf",
     "Exists",
     "Expr",
+    "Filtered",
     "HasSpan",
     "InSpanset",
     "Literal",
@@ -515,7 +516,9 @@ class Aggregated:
     ``op value`` (TraceQL's ``| count() > 2``, ``| avg(duration) > 20ms``).
 
     ``function`` is ``count`` (no ``field``), or ``avg``, ``min``, ``max``, ``sum`` of
-    ``field``; spans where the field is missing take no part in it.
+    ``field``; spans where the field is missing take no part in it. With ``group``, each
+    trace's spans are split by its value (TraceQL's ``by(...)`` before the aggregate) and
+    each group's spans are kept where its own aggregate compares so.
     """
 
     source: Spanset
@@ -523,9 +526,19 @@ class Aggregated:
     op: Op
     value: int | float
     field: Expr | None = None
+    group: Expr | None = None
 
 
-Spanset: TypeAlias = Matching | BothOf | EitherOf | Related | Aggregated
+@dataclass(frozen=True, slots=True)
+class Filtered:
+    """The spans of ``source`` that also satisfy ``where`` (a filter stage after one that
+    is not a filter: ``{ } | count() > 2 | { status = error }``)."""
+
+    source: Spanset
+    where: Predicate
+
+
+Spanset: TypeAlias = Matching | BothOf | EitherOf | Related | Aggregated | Filtered
 
 
 def within_traces(spanset: Spanset, condition: Predicate) -> Spanset:
@@ -533,7 +546,7 @@ def within_traces(spanset: Spanset, condition: Predicate) -> Spanset:
     on whole traces (``TraceCompare``), the span set of the traces that meet it."""
     if isinstance(spanset, Matching):
         return Matching(all_of(spanset.where, condition))
-    if isinstance(spanset, Aggregated):
+    if isinstance(spanset, Aggregated | Filtered):
         return replace(spanset, source=within_traces(spanset.source, condition))
     return replace(
         spanset,

@@ -29,6 +29,7 @@ from otelite.query._plan import (
     And,
     BothOf,
     EitherOf,
+    Filtered,
     HasSpan,
     Matching,
     Or,
@@ -255,6 +256,8 @@ class _SpansetCompiler(_TraceSearchCompiler):
             )
         if isinstance(node, Aggregated):
             return self._aggregated(node)
+        if isinstance(node, Filtered):
+            return self._filtered(node)
         if isinstance(node, BothOf):
             left, right = self._spanset(node.left), self._spanset(node.right)
             trace_id = q("TraceId")
@@ -270,35 +273,50 @@ class _SpansetCompiler(_TraceSearchCompiler):
         return self._related(node)
 
     def _aggregated(self, node: Aggregated) -> str:
-        q = self.dialect.quote
+        """The source's spans whose trace (or group in it) has the aggregate asked for: a
+        window over each trace's (or group's) spans, so no join back is needed."""
+        q, call = self.dialect.quote, self.dialect.call
         source = self._spanset(node.source)
         ids = ", ".join(q(c) for c in _IDS)
-        trace_id, span_id = q("TraceId"), q("SpanId")
         if node.function not in _AGGREGATES:
             raise InvalidRequest(f"unknown span set aggregate {node.function!r}")
         if node.function == "count":
-            aggregate = self.dialect.call("count")
-            spans = source
+            aggregate, extra = call("count"), []
+        elif node.field is None:
+            raise InvalidRequest(f"{node.function}() needs a field")
         else:
-            if node.field is None:
-                raise InvalidRequest(f"{node.function}() needs a field")
-            aggregate = self.dialect.call(node.function, self.expr(node.field))
-            # The source's spans with their fields: the rows of the spans table it names.
-            spans = f"{q(self.table.value)} WHERE " + " AND ".join(
-                [
-                    *self._in_range,
-                    f"({trace_id}, {span_id}) IN (SELECT {trace_id}, {span_id} FROM {source})",
-                ]
-            )
-        traces = self._add(
-            self._name(),
-            f"SELECT {trace_id} FROM {spans} GROUP BY {trace_id}"
-            f" HAVING {aggregate} {node.op.value} {self.param(node.value)}",
+            aggregate, extra = call(node.function, "v"), [f"{self.expr(node.field)} AS v"]
+        partition = q("TraceId")
+        if node.group is not None:
+            extra.append(f"{self.expr(node.group)} AS g")
+            partition += ", g"
+        spans = source
+        if extra:
+            # The source's spans with the values they need: their rows of the table.
+            spans = self._rows_of(source, ", ".join([ids, *extra]))
+        windowed = (
+            f"SELECT {ids}, {aggregate} OVER (PARTITION BY {partition}) AS a FROM {spans} AS s"
         )
-        return self._add(
-            self._name(),
-            f"SELECT {ids} FROM {source} WHERE {trace_id} IN (SELECT {trace_id} FROM {traces})",
-        )
+        kept = f"a {node.op.value} {self.param(node.value)}"
+        return self._add(self._name(), f"SELECT {ids} FROM ({windowed}) AS w WHERE {kept}")
+
+    def _filtered(self, node: Filtered) -> str:
+        source = self._spanset(node.source)
+        ids = ", ".join(self.dialect.quote(c) for c in _IDS)
+        kept = self._rows_of(source, ids, self.predicate(node.where))
+        return self._add(self._name(), f"SELECT {ids} FROM {kept} AS f")
+
+    def _rows_of(self, source: str, columns: str, where: str | None = None) -> str:
+        """A subquery of ``columns`` of the table's rows of the spans of ``source``."""
+        q = self.dialect.quote
+        trace_id, span_id = q("TraceId"), q("SpanId")
+        conditions = [
+            *self._in_range,
+            f"({trace_id}, {span_id}) IN (SELECT {trace_id}, {span_id} FROM {source})",
+        ]
+        if where is not None:
+            conditions.append(where)
+        return f"(SELECT {columns} FROM {q(self.table.value)}{_where(conditions)})"
 
     def _related(self, node: Related) -> str:
         q = self.dialect.quote
@@ -384,7 +402,7 @@ class _SpansetCompiler(_TraceSearchCompiler):
 def _leaves(node: Spanset) -> list[Matching]:
     if isinstance(node, Matching):
         return [node]
-    if isinstance(node, Aggregated):
+    if isinstance(node, Aggregated | Filtered):
         return _leaves(node.source)
     return [*_leaves(node.left), *_leaves(node.right)]
 
@@ -393,7 +411,7 @@ def _prefilter(node: Spanset) -> Predicate:
     """What a trace needs to have any chance: spans for every side that must have some."""
     if isinstance(node, Matching):
         return HasSpan(node.where)
-    if isinstance(node, Aggregated):
+    if isinstance(node, Aggregated | Filtered):
         return _prefilter(node.source)
     if isinstance(node, EitherOf):
         return Or((_prefilter(node.left), _prefilter(node.right)))

@@ -263,3 +263,31 @@ def test_by_splits_each_traces_spans_into_span_sets(client: httpx.Client) -> Non
     }
     # The deprecated spanSet field is the first span set.
     assert all(t["spanSet"] == t["spanSets"][0] for t in found)
+
+
+def test_stages_after_by_work_per_group_until_coalesce(client: httpx.Client) -> None:
+    def sets(q: str) -> dict[str, list[tuple[Any, int, list[str]]]]:
+        return {
+            t["traceID"]: sorted(
+                (
+                    [a["value"]["stringValue"] for a in s.get("attributes", [])],
+                    s["matched"],
+                    sorted(span["name"] for span in s["spans"]),
+                )
+                for s in t["spanSets"]
+            )
+            for t in search(client, q)
+        }
+
+    # Each service has one span per trace here: only a count of 1 keeps a group.
+    assert sets("{ } | by(resource.service.name) | count() > 1") == {}
+    assert sets('{ } | by(resource.service.name) | count() = 1 | { name = "cart.get" }') == {
+        TRACE_B.hex(): [(["cart"], 1, ["cart.get"])],
+        TRACE_A.hex(): [(["cart"], 1, ["cart.get"])],
+    }
+    # coalesce() makes each trace's groups one span set again.
+    servers = sets("{ kind = server }")
+    assert servers and all(len(s) == 1 for s in servers.values())
+    assert sets("{ kind = server } | by(resource.service.name) | coalesce()") == servers
+    several = sets("{ } | count() > 1")
+    assert several and sets("count() > 1") == several

@@ -30,6 +30,7 @@ from otelite.query import (
     Compare,
     CompareValues,
     EitherOf,
+    Filtered,
     Literal,
     Matching,
     Nested,
@@ -230,6 +231,17 @@ def holds(predicate: Predicate | None, row: dict[str, Any], trace: list[dict[str
     return dict(row["SpanAttributes"]).get(predicate.left.key) == predicate.value
 
 
+def group_of(expr: Any, row: dict[str, Any]) -> Any:
+    """The value ``by(...)`` puts span ``row`` in a group by (None without a by)."""
+    if expr is None:
+        return None
+    if isinstance(expr, Column):
+        return row[expr.name]
+    assert isinstance(expr, Attribute) and expr.scope is not None
+    maps = {AttributeScope.RECORD: "SpanAttributes", AttributeScope.RESOURCE: "ResourceAttributes"}
+    return dict(row[maps[expr.scope]]).get(expr.key)
+
+
 def value(expr: Any, row: dict[str, Any]) -> Any:
     """A computed value of span ``row``; None where it has none (of the kind asked)."""
     if isinstance(expr, Literal):
@@ -284,22 +296,26 @@ def evaluate(node: Spanset, trace: list[dict[str, Any]]) -> set[bytes]:
     by_id = {row["SpanId"]: row for row in trace}
     if isinstance(node, Matching):
         return {row["SpanId"] for row in trace if holds(node.where, row, trace)}
-    if isinstance(node, Aggregated):
+    if isinstance(node, Filtered):
         spans = evaluate(node.source, trace)
-        if node.function == "count":
-            value: float | None = len(spans)
-        else:
-            assert node.field == Column("Duration")
-            durations = [by_id[s]["Duration"] for s in spans]
-            value = (
-                {"avg": statistics.fmean, "max": max, "min": min, "sum": sum}[node.function](
-                    durations
-                )
-                if durations
-                else None
-            )
-        compare = {Op.GT: operator.gt, Op.LE: operator.le, Op.EQ: operator.eq}[node.op]
-        return spans if value is not None and compare(value, node.value) else set()
+        return {s for s in spans if holds(node.where, by_id[s], trace)}
+    if isinstance(node, Aggregated):
+        groups: dict[Any, set[bytes]] = {}
+        for s in evaluate(node.source, trace):
+            groups.setdefault(group_of(node.group, by_id[s]), set()).add(s)
+        kept: set[bytes] = set()
+        for spans in groups.values():
+            if node.function == "count":
+                total: float | None = len(spans)
+            else:
+                assert node.field == Column("Duration")
+                durations = [by_id[s]["Duration"] for s in spans]
+                total = {"avg": statistics.fmean, "max": max, "min": min, "sum": sum}[
+                    node.function
+                ](durations)
+            if node.op.holds(total, node.value):
+                kept |= spans
+        return kept
     left, right = evaluate(node.left, trace), evaluate(node.right, trace)
     if isinstance(node, EitherOf):
         return left | right
@@ -498,6 +514,13 @@ SPANSETS: dict[str, Spanset] = {
             "{ span.limit = span.size }",
             "{ span.limit >= span.label }",
             "{ -span.size > -10 }",
+            "count() > 8",
+            "{ } | by(resource.service.name) | count() > 2",
+            "{ kind = server } | by(span.db.system) | count() > 1",
+            "{ } | by(name) | avg(duration) > 150ms | { status = error }",
+            "{ } | by(name) | max(duration) < 200ms | coalesce() | count() > 3",
+            "{ } | count() > 4 | { status = error }",
+            "({ } | by(kind) | count() = 1) >> { }",
         )
     },
 }

@@ -191,7 +191,7 @@ def test_searches_compile_to_these_plans(text: str) -> None:
     ("text", "message"),
     [
         ("{ } | rate()", "a metrics query cannot search traces"),
-        ("{ } | by(span.x) | count() > 1", "not supported yet: by(span.x)"),
+        ("{ } | by(span.x) | count() > 1 | by(span.y)", "a second by(span.y) before coalesce"),
         ("{ nestedSetParent = 3 }", "nestedSetParent answers only whether a span is a root"),
         ("{ duration > trace:duration / 2 }", "trace:duration compares only with a literal"),
         ("{ status = span.x }", "span:status compares only with a literal"),

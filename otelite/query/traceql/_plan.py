@@ -28,6 +28,7 @@ from otelite.query._plan import (
     EitherOf,
     Exists,
     Expr,
+    Filtered,
     Literal,
     Matching,
     Nested,
@@ -54,6 +55,7 @@ from otelite.query.traceql._ast import (
     Attribute,
     Binary,
     Bool,
+    Coalesce,
     Duration,
     Field,
     FieldExpr,
@@ -210,12 +212,13 @@ def search_plan(text: str, *, time: TimeRange, limit: int, spans_per_set: int) -
     # select(...) adds values to the spans shown; it does not change which match.
     stages = [s for s in query.body.stages if not isinstance(s, SelectStage)]
     fields = [f for s in query.body.stages if isinstance(s, SelectStage) for f in s.fields]
-    # by(...) as the last stage splits each trace's spans into span sets by a value.
+    # A by(...) that no coalesce() follows splits each trace's result into span sets.
     group: tuple[str, Expr] | None = None
-    if len(stages) > 1 and isinstance(stages[-1], GroupBy):
-        by = stages.pop()
-        assert isinstance(by, GroupBy)
-        group = (f"by({to_text(by.expr)})", _group_value(by.expr))
+    for stage in stages:
+        if isinstance(stage, GroupBy):
+            group = (f"by({to_text(stage.expr)})", _group_value(stage.expr))
+        elif isinstance(stage, Coalesce):
+            group = None
     return SpansetSearch(
         spanset_of(Pipeline(tuple(stages))),
         time=time,
@@ -292,22 +295,37 @@ def spanset_of(expr: SpansetExpr) -> Spanset:
 
 def _pipeline(pipeline: Pipeline) -> Spanset:
     first, *stages = pipeline.stages
-    if not isinstance(first, SpansetFilter | SpansetOperation | Pipeline):
-        raise _unsupported(first)
-    found = spanset_of(first)
+    found: Spanset
+    if isinstance(first, SpansetFilter | SpansetOperation | Pipeline):
+        found = spanset_of(first)
+    else:
+        # A pipeline may start with a stage (`count() > 10`): it reads every span.
+        found, stages = Matching(), [first, *stages]
+    group: Expr | None = None  # the by(...) in force: aggregates are per its groups
     for stage in stages:
-        # A filter stage keeps the spans that also meet its condition.
-        if isinstance(stage, SpansetFilter) and isinstance(found, Matching):
+        if isinstance(stage, SpansetFilter):
+            # A filter stage keeps the spans that also meet its condition.
             extra = None if stage.condition is None else condition_of(stage.condition)
-            found = Matching(all_of(found.where, extra))
+            if isinstance(found, Matching):
+                found = Matching(all_of(found.where, extra))
+            elif extra is not None:
+                found = Filtered(found, extra)
         elif isinstance(stage, ScalarFilter):
-            found = _scalar_filter(found, stage)
-        else:
+            found = _scalar_filter(found, stage, group)
+        elif isinstance(stage, GroupBy):
+            if group is not None:
+                raise InvalidRequest(
+                    f"TraceQL: not supported yet: a second {to_text(stage)} before coalesce()"
+                )
+            group = _group_value(stage.expr)
+        elif isinstance(stage, Coalesce):
+            group = None
+        elif not isinstance(stage, SelectStage):
             raise _unsupported(stage)
     return found
 
 
-def _scalar_filter(source: Spanset, stage: ScalarFilter) -> Spanset:
+def _scalar_filter(source: Spanset, stage: ScalarFilter, group: Expr | None) -> Spanset:
     """``| count() > 2``: an aggregate of each span set compared with a number."""
     op, left, right = _OPS.get(stage.op), stage.left, stage.right
     if isinstance(left, Int | Float | Duration) and isinstance(right, Aggregate):
@@ -321,7 +339,7 @@ def _scalar_filter(source: Spanset, stage: ScalarFilter) -> Spanset:
         raise _unsupported(stage)
     value = right.nanoseconds if isinstance(right, Duration) else right.value
     field = None if left.field is None else _number(left.field)
-    return Aggregated(source, left.function.value, op, value, field)
+    return Aggregated(source, left.function.value, op, value, field, group)
 
 
 def _number(expr: FieldExpr) -> Expr:
