@@ -33,14 +33,25 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationSc
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
 
 from otelite.otlp import double_to_json, go_json_text
-from otelite.query import Column, Compare, Not, Op, Predicate, SpanStatus
+from otelite.query import (
+    Attribute,
+    Column,
+    Compare,
+    Nested,
+    NestedCompare,
+    Not,
+    Op,
+    Or,
+    Predicate,
+    SpanStatus,
+)
 from otelite.types import ExportTraceServiceRequest
 
 __all__ = [
-    "field_condition",
     "jaeger_span_id",
     "jaeger_trace_id",
     "operation_kind",
+    "tag_condition",
     "trace_json",
     "trace_summary",
 ]
@@ -275,7 +286,7 @@ def trace_summary(trace: ExportTraceServiceRequest) -> dict[str, Any]:
     }
 
 
-def field_condition(key: str, value: str) -> Predicate | None:
+def _field_condition(key: str, value: str) -> Predicate | None:
     """What a search tag ``key=value`` asks of a span when ``trace_json`` makes that tag
     from a span field (``error``, ``span.kind``, ``otel.status_code``, ...); None for a
     tag that is an attribute (or a value no field can have), to be matched as one.
@@ -292,3 +303,20 @@ def field_condition(key: str, value: str) -> Predicate | None:
         return Compare(Column("SpanKind"), Op.EQ, kinds[value])
     column = _FIELD_TAGS.get(key)
     return None if column is None else Compare(Column(column), Op.EQ, value)
+
+
+def tag_condition(key: str, value: str) -> Predicate:
+    """What a search tag ``key=value`` asks of a span, as Jaeger's storage reads tags:
+    the field ``trace_json`` makes that tag from, or else the attribute among the span's
+    tags, its process's tags (the resource) or its logs' fields (events; ``event`` is
+    also an event's name)."""
+    field = _field_condition(key, value)
+    if field is not None:
+        return field
+    found: list[Predicate] = [
+        Compare(Attribute(key), Op.EQ, value),
+        NestedCompare(Nested.EVENTS, None, key, Op.EQ, value),
+    ]
+    if key == "event":
+        found.append(NestedCompare(Nested.EVENTS, "name", None, Op.EQ, value))
+    return Or(tuple(found))

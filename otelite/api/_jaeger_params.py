@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import orjson
 from starlette.datastructures import QueryParams
 
-from otelite.api._jaeger_model import field_condition
+from otelite.api._jaeger_model import tag_condition
 from otelite.api._params import Params, parse_trace_id
 from otelite.errors import InvalidRequest
 from otelite.query import HasSpan, SpanFilter, TimeRange, TraceSearch, all_of
@@ -135,22 +135,15 @@ def _search_plan(
     time: TimeRange,
     limit: int,
 ) -> TraceSearch:
-    """``trace_search_plan``'s search, plus what the tags made from span fields ask."""
-    fields, attributes = [], []
-    for key, value in tags.items():
-        condition = field_condition(key, value)
-        if condition is None:
-            attributes.append((key, value))
-        else:
-            fields.append(condition)
+    """``trace_search_plan``'s search, with each tag as Jaeger's storage reads it."""
     span = SpanFilter(
         service=service,
         name=operation,
-        attributes=tuple(attributes),
         min_duration_ns=durations[0],
         max_duration_ns=durations[1],
     )
-    return TraceSearch(HasSpan(all_of(span.predicate(), *fields)), time, limit)
+    tagged = [tag_condition(key, value) for key, value in tags.items()]
+    return TraceSearch(HasSpan(all_of(span.predicate(), *tagged)), time, limit)
 
 
 def v1_search_plan(params: Params, query: QueryParams) -> TraceSearch:

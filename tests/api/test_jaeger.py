@@ -453,6 +453,13 @@ def test_search_start_and_end_are_microseconds(client: httpx.Client) -> None:
         ({"service": "checkout", "tag": "otel.status_code:OK", "operation": "charge"}, [J]),
         ({"service": "checkout", "tag": "otel.status_description:card declined"}, [J]),
         ({"service": "checkout", "tag": "otel.scope.name:io.otel.http"}, [J]),
+        # Log fields are tags too: an event's attributes, and its name as "event".
+        ({"service": "checkout", "tag": "exception.type:ValueError"}, [J]),
+        ({"service": "checkout", "tag": "attempt:2"}, [J]),
+        ({"service": "checkout", "tag": "event:exception"}, [J]),
+        ({"service": "checkout", "tag": "event:retry"}, [J]),
+        ({"service": "checkout", "tag": "exception.type:KeyError"}, []),
+        ({"service": "checkout", "tag": ["note:x", "host.name:h2"]}, [J]),
         ({"service": "checkout", "minDuration": "250ms"}, [J]),
         ({"service": "checkout", "minDuration": "250.002ms"}, []),
         ({"service": "checkout", "maxDuration": "5ms", "operation": "audit"}, [J]),
