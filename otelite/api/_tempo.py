@@ -56,8 +56,10 @@ from otelite.query.traceql import (
     INTRINSIC_NAMES,
     Exemplar,
     ParseError,
+    Series,
     TagValues,
     filter_condition,
+    metrics_comparison,
     metrics_expression,
     metrics_plan,
     parse_field,
@@ -339,7 +341,12 @@ async def metrics_range(request: Request) -> Response:
     params = Params(request.query_params)
     time = _metrics_time(params)
     step_ns = _step_ns(params.text("step"), time)
-    expression = metrics_expression(_metrics_query(params), time=time, step_ns=step_ns)
+    query = _metrics_query(params)
+    comparison = metrics_comparison(query, time=time, step_ns=step_ns)
+    if comparison is not None:
+        found = comparison.series(await rows(request, comparison.plan))
+        return JSONResponse({"series": [_series_json(s) for s in found], "metrics": {}})
+    expression = metrics_expression(query, time=time, step_ns=step_ns)
     # Grafana asks for exemplars (example spans it links to) with exemplars=<how many>:
     # of one query's series (arithmetic's series stand for no single span).
     wanted = 0
@@ -354,17 +361,7 @@ async def metrics_range(request: Request) -> Response:
     else:
         results = await rows_of_each(request, [p.plan for p in expression.plans])
         found = expression.series(results)
-    series = [
-        {
-            "labels": _labels(s.labels),
-            "samples": [
-                {"timestampMs": str(at // 1_000_000), "value": value} for at, value in s.samples
-            ],
-            **({"exemplars": [_exemplar_json(e) for e in s.exemplars]} if s.exemplars else {}),
-        }
-        for s in found
-    ]
-    return JSONResponse({"series": series, "metrics": {}})
+    return JSONResponse({"series": [_series_json(s) for s in found], "metrics": {}})
 
 
 @_tempo_errors
@@ -373,10 +370,28 @@ async def metrics_instant(request: Request) -> Response:
     params = Params(request.query_params)
     time = _metrics_time(params)
     assert time.start is not None and time.end is not None
-    planned = metrics_plan(_metrics_query(params), time=time, step_ns=_WHOLE_RANGE)
-    found = planned.series(await rows(request, planned.plan), seconds=(time.end - time.start) / 1e9)
+    query = _metrics_query(params)
+    comparison = metrics_comparison(query, time=time, step_ns=_WHOLE_RANGE)
+    if comparison is not None:
+        found = comparison.series(await rows(request, comparison.plan))
+    else:
+        planned = metrics_plan(query, time=time, step_ns=_WHOLE_RANGE)
+        seconds = (time.end - time.start) / 1e9
+        found = planned.series(await rows(request, planned.plan), seconds=seconds)
     series = [{"labels": _labels(s.labels), "value": s.samples[0][1]} for s in found if s.samples]
     return JSONResponse({"series": series, "metrics": {}})
+
+
+def _series_json(series: Series) -> dict[str, Any]:
+    return {
+        "labels": _labels(series.labels),
+        "samples": [
+            {"timestampMs": str(at // 1_000_000), "value": value} for at, value in series.samples
+        ],
+        **(
+            {"exemplars": [_exemplar_json(e) for e in series.exemplars]} if series.exemplars else {}
+        ),
+    }
 
 
 def _exemplar_json(exemplar: Exemplar) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from otelite.query._plan import (
     ChildCount,
     Column,
     Compare,
+    Compared,
     CompareValues,
     Contains,
     Count,
@@ -57,6 +58,7 @@ from otelite.query._plan import (
     Relation,
     Select,
     ServiceCalls,
+    SpanComparison,
     Spanset,
     SpansetSearch,
     Table,
@@ -73,6 +75,7 @@ from otelite.query._plan import (
 from otelite.query._red import service_red_plan, service_trend_plan
 from otelite.query._samples import attribute_sample_plan
 from otelite.query._severity import parse_severity
+from otelite.query._span_comparison import compared_value
 from otelite.query._tags import (
     attribute_values_plan,
     column_values_plan,
@@ -94,6 +97,7 @@ __all__ = [
     "Column",
     "Compare",
     "CompareValues",
+    "Compared",
     "Contains",
     "Count",
     "EitherOf",
@@ -118,6 +122,7 @@ __all__ = [
     "Relation",
     "Select",
     "ServiceCalls",
+    "SpanComparison",
     "SpanFilter",
     "SpanStatus",
     "Spanset",
@@ -135,6 +140,7 @@ __all__ = [
     "attribute_sample_plan",
     "attribute_values_plan",
     "column_values_plan",
+    "compared_value",
     "compile_plan",
     "count_plan",
     "log_search_plan",

@@ -43,6 +43,7 @@ from otelite.query._plan import (
     Predicate,
     Select,
     ServiceCalls,
+    SpanComparison,
     SpansetSearch,
     Table,
     TimeRange,
@@ -98,6 +99,10 @@ def compile_plan(plan: Plan, dialect: Dialect) -> Statement:
         return compile_spanset_search(plan, dialect)
     if isinstance(plan, Count):
         return _count(plan, dialect)
+    if isinstance(plan, SpanComparison):
+        from otelite.query._span_comparison import compile_span_comparison
+
+        return compile_span_comparison(plan, dialect)
     compiler = _Compiler(dialect, plan.table)
     sql = compiler.select(plan)
     types = {

@@ -40,6 +40,7 @@ __all__ = [
     "Column",
     "Compare",
     "CompareValues",
+    "Compared",
     "Contains",
     "Count",
     "EitherOf",
@@ -63,6 +64,7 @@ __all__ = [
     "Relation",
     "Select",
     "ServiceCalls",
+    "SpanComparison",
     "Spanset",
     "SpansetSearch",
     "Table",
@@ -591,7 +593,76 @@ class ServiceCalls:
     time: TimeRange = TimeRange()
 
 
-Plan: TypeAlias = Select | TraceSearch | Count | SpansetSearch | ServiceCalls
+class Compared(enum.Enum):
+    """What a comparison counts the values of: an attribute map, whose every key is an
+    attribute of its own, or one column of the span (or of its trace's root)."""
+
+    SPAN_ATTRIBUTES = 0
+    RESOURCE_ATTRIBUTES = 1
+    SCOPE_ATTRIBUTES = 2
+    NAME = 3
+    STATUS = 4
+    """The OTLP status code (a number)."""
+    STATUS_MESSAGE = 5
+    KIND = 6
+    """The OTLP span kind (a number)."""
+    SCOPE_NAME = 7
+    SCOPE_VERSION = 8
+    ROOT_SERVICE = 9
+    """The service of the trace's root span (a span without a parent, the earliest if
+    several) among the spans of the range; none while no root is there."""
+    ROOT_NAME = 10
+
+    @property
+    def is_map(self) -> bool:
+        """Whether this is an attribute map, whose every key is compared on its own."""
+        return self in (
+            Compared.SPAN_ATTRIBUTES,
+            Compared.RESOURCE_ATTRIBUTES,
+            Compared.SCOPE_ATTRIBUTES,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SpanComparison:
+    """The spans meeting ``where`` in ``time``, split into the selection (``selection``
+    holds, and the span starts inside ``window`` when given) and the baseline (the rest).
+
+    Rows: ``selected`` (1 for the selection, 0 for the baseline), ``compared`` (the
+    number of a :class:`Compared`), ``key`` (the attribute's key in a map, ``""`` for a
+    column), ``value`` and ``code`` (the string form and the storage type code, ``""`` for
+    a string; see :func:`compared_value`), ``bucket_ns`` (the step, on a grid of multiples
+    of ``step_ns``), ``n`` (how many spans of the side have that value there) and
+    ``total`` (0). For each side, attribute and step there is also a row with ``total``
+    1, ``value`` and ``code`` ``""``, whose ``n`` counts the side's spans having the
+    attribute at all. Only the ``top`` most frequent values of each side's attribute over
+    the whole range are given, and only the ``max_attributes`` attributes most spans
+    have (ties by their order in ``Compared``, then by key).
+    """
+
+    where: Predicate | None
+    selection: Predicate | None
+    time: TimeRange
+    step_ns: int
+    top: int
+    max_attributes: int
+    window: tuple[int, int] | None = None
+    """``(start, end]`` in Unix ns: a span selected must start after ``start`` and at
+    or before ``end``."""
+    compared: tuple[Compared, ...] = tuple(Compared)
+    limit: int | None = None
+    """At most this many rows, when given (which rows is not defined)."""
+
+    def __post_init__(self) -> None:
+        if self.step_ns <= 0:
+            raise ValueError(f"step_ns must be positive, got {self.step_ns}")
+        if self.top <= 0 or self.max_attributes <= 0:
+            raise ValueError("a comparison keeps at least one value of one attribute")
+        if not self.compared:
+            raise ValueError("a comparison compares at least one map or column")
+
+
+Plan: TypeAlias = Select | TraceSearch | Count | SpansetSearch | ServiceCalls | SpanComparison
 
 
 def spansets(predicate: Predicate) -> Iterable[HasSpan]:

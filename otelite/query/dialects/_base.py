@@ -55,6 +55,7 @@ class Dialect:
         "as_double": "CAST({0} AS DOUBLE PRECISION)",  # a number, never text
         "power": "power({0}, {1})",
         "ns_to_seconds": "({0} / 1000000000.0)",
+        "to_text": "CAST({0} AS VARCHAR)",
         # Aggregates.
         "count": "count(*)",
         "count_if": "count(*) FILTER (WHERE {0})",
@@ -73,7 +74,8 @@ class Dialect:
     ``contains``, ``contains_ci``, ``regex_full``, ``hash2``, ``pow2_ceiling`` (the
     power of two at or above a positive number), ``quantile`` (linear
     interpolation between closest ranks), ``bool_or``, ``arg_min``, ``arg_min_if`` (NULL
-    when no row qualifies), ``arg_max`` and ``distinct_list`` (sorted).
+    when no row qualifies), ``arg_max``, ``distinct_list`` (sorted), ``map_keys`` (a
+    map's keys as a list) and ``unnest`` (one row per item of a list, in a select list).
     """
 
     CTE_SETTINGS: ClassVar[str] = ""

@@ -41,6 +41,8 @@ class DuckDBDialect(Dialect):
         **Dialect.FUNCTIONS,
         "map_get": '{0}."values"[list_position({0}."keys", {1})]',
         "map_contains": 'list_contains({0}."keys", {1})',
+        "map_keys": '{0}."keys"',
+        "unnest": "unnest({0})",
         "list_len": "len({0})",
         "to_hex": "lower(hex({0}))",
         "from_hex": "unhex({0})",

@@ -34,7 +34,8 @@ Modules, in the order text flows through them: ``_lexer`` (tokens; ``_literals``
 durations and strings), ``_stream`` (a token cursor), ``_fields`` (what goes inside
 braces; ``_types`` for its type rules), ``_parser`` (pipelines, metrics and hints;
 ``_combine`` for what operators mean outside braces), ``_ast`` and ``_enums`` (the
-nodes), ``_generator`` (back to text) and ``_errors``.
+nodes), ``_generator`` (back to text) and ``_errors``; then ``_plan``, ``_metrics`` and
+``_compare`` (``compare()``, Tempo's comparison of a selection of spans with the rest).
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ from otelite.query.traceql._ast import (
     TopK,
     Unary,
 )
+from otelite.query.traceql._compare import MetricsComparison, metrics_comparison
 from otelite.query.traceql._enums import (
     AggregateFunction,
     BinaryOp,
@@ -136,6 +138,7 @@ __all__ = [
     "IntrinsicField",
     "Kind",
     "MetricsAggregate",
+    "MetricsComparison",
     "MetricsExpr",
     "MetricsExpression",
     "MetricsFilter",
@@ -169,6 +172,7 @@ __all__ = [
     "Unary",
     "UnaryOp",
     "filter_condition",
+    "metrics_comparison",
     "metrics_expression",
     "metrics_plan",
     "parse",

@@ -223,11 +223,10 @@ def _top_of(stages: tuple[SecondStage, ...]) -> TopK | BottomK | None:
 
 def _query_plan(body: MetricsQuery, time: TimeRange, step_ns: int) -> MetricsPlan:
     if not isinstance(body.function, MetricsAggregate):
-        raise InvalidRequest("TraceQL metrics: compare() is not supported yet")
+        # The parser keeps compare() out of arithmetic; on its own it has its own plan.
+        raise InvalidRequest("TraceQL metrics: compare() is planned by metrics_comparison")
     top = _top_of(body.stages)
-    spanset = spanset_of(body.source)
-    # One filter is a condition on each span; anything else, the spans it leaves.
-    where = spanset.where if isinstance(spanset, Matching) else InSpanset(spanset)
+    where = _source_condition(body.source)
     aggregate = body.function
     function = SpanMetric(aggregate.function.value)
     field = None if aggregate.field is None else _value_expr(aggregate.field)
@@ -254,6 +253,13 @@ def _query_plan(body: MetricsQuery, time: TimeRange, step_ns: int) -> MetricsPla
         by_exprs=by,
         durations=aggregate.field == IntrinsicField(Intrinsic.SPAN_DURATION),
     )
+
+
+def _source_condition(source: Pipeline) -> Predicate | None:
+    """The condition on each span of a metrics query's first stage."""
+    spanset = spanset_of(source)
+    # One filter is a condition on each span; anything else, the spans it leaves.
+    return spanset.where if isinstance(spanset, Matching) else InSpanset(spanset)
 
 
 @dataclass(frozen=True, slots=True)
