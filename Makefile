@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck fuzz crash-loop clean chromium screenshots bench bench-quick
+.PHONY: run test lint typecheck fuzz crash-loop clean chromium prometheus screenshots bench \
+	bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +30,7 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-test: $(DEV_STAMP) chromium
+test: $(DEV_STAMP) chromium prometheus
 	$(BIN)/ruff check otelite tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
@@ -38,6 +39,13 @@ test: $(DEV_STAMP) chromium
 chromium:
 	@command -v chromium >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+
+# The PromQL tests (tests/promql) ask Debian's prometheus the same queries as otelite, over
+# blocks its promtool writes. No recommends: they would add node-exporter, a daemon.
+prometheus:
+	@{ command -v prometheus && command -v promtool; } >/dev/null || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends prometheus; }
 
 screenshots: $(DEV_STAMP) chromium
 	$(BIN)/python -m tests.ui.screenshots docs/screenshots

@@ -22,6 +22,7 @@ from otelite.api._jaeger import jaeger_routes
 from otelite.api._json import JSONResponse, error_response
 from otelite.api._logs import search_logs
 from otelite.api._metrics import metric_series, metrics
+from otelite.api._prometheus import prometheus_routes
 from otelite.api._self_metrics import SelfMetrics
 from otelite.api._storage import StoragePerTenant
 from otelite.api._tempo import tempo_routes
@@ -106,6 +107,7 @@ def create_app(
         *ui_data_routes(),
         *jaeger_routes(),
         *tempo_routes(),
+        *prometheus_routes(),
         *ui_routes(),
     ]
     middleware = []

@@ -73,6 +73,7 @@ JAEGER_V3 = {
     "query.startTimeMin": "2000-01-01T00:00:00Z",
     "query.startTimeMax": "2100-01-01T00:00:00Z",
 }
+PROMETHEUS_RANGE = {"query": "rate(requests_total[5m])", "start": "0", "end": "600", "step": "60"}
 ENDPOINTS = {
     "/api/traces/{traceId}": Endpoint((), ("traceId",)),
     "/api/v2/traces/{traceId}": Endpoint((), ("traceId",)),
@@ -143,6 +144,21 @@ ENDPOINTS = {
     ),
     "/jaeger/api/v3/traces/{traceId:path}": Endpoint((), ("traceId",)),
     "/jaeger/api/v3/trace-summaries": Endpoint(("query.serviceName",), base=JAEGER_V3),
+    "/api/v1/query": Endpoint(("query", "time", "lookback_delta"), base={"query": "queue_depth"}),
+    "/api/v1/query_range": Endpoint(
+        ("query", "start", "end", "step", "lookback_delta"), base=PROMETHEUS_RANGE
+    ),
+    "/api/v1/series": Endpoint(
+        ("match[]", "start", "end", "limit"), base={"match[]": "queue_depth"}
+    ),
+    "/api/v1/labels": Endpoint(("match[]", "start", "end", "limit")),
+    "/api/v1/label/{label:path}/values": Endpoint(("match[]", "start", "end", "limit"), ("label",)),
+    "/api/v1/metadata": Endpoint(("metric", "limit")),
+    "/api/v1/query_exemplars": Endpoint(("query", "start", "end"), base={"query": "up"}),
+    "/api/v1/format_query": Endpoint(("query",), base={"query": "up"}),
+    "/api/v1/status/buildinfo": Endpoint(()),
+    "/api/v1/rules": Endpoint(()),
+    "/api/v1/alerts": Endpoint(()),
 }
 # Path parameters, when not the one under test.
 PATH_DEFAULTS = {
@@ -151,6 +167,7 @@ PATH_DEFAULTS = {
     "name": "queue.depth",
     "tag": "http.route",
     "field": "span.http.route",
+    "label": "job",
 }
 
 

@@ -30,6 +30,12 @@ SAMPLE_PATHS = {
     "/api/v2/search/tag/{field:path}/values": "/api/v2/search/tag/resource.service.name/values",
     "/api/metrics/query_range": "/api/metrics/query_range?q=%7B%7D%7Crate()",
     "/api/metrics/query": "/api/metrics/query?q=%7B%7D%7Crate()",
+    "/api/v1/query": "/api/v1/query?query=up",
+    "/api/v1/query_range": "/api/v1/query_range?query=up&start=0&end=60&step=15",
+    "/api/v1/series": "/api/v1/series?match%5B%5D=up",
+    "/api/v1/label/{label:path}/values": "/api/v1/label/job/values",
+    "/api/v1/query_exemplars": "/api/v1/query_exemplars?query=up",
+    "/api/v1/format_query": "/api/v1/format_query?query=up",
 }
 
 

@@ -78,7 +78,7 @@ def tenant_b() -> dict[Signal, ExportRequest]:
 
 
 # Tag names for the tag value routes: an attribute name (v1), a TraceQL field (v2).
-TAGS = {"tag": "service.name", "field": "resource.service.name"}
+TAGS = {"tag": "service.name", "field": "resource.service.name", "label": "job"}
 # Path parameters naming each tenant's own things, to ask every tenant about both.
 ENTITIES = {
     "A": {"traceId": TRACE_A.hex(), "service": "cart", "name": "queue.depth", **TAGS},

@@ -32,6 +32,8 @@ JAEGER_V3_WINDOW = {
     "query.startTimeMin": "2000-01-01T00:00:00Z",
     "query.startTimeMax": "2100-01-01T00:00:00Z",
 }
+PROMETHEUS_WINDOW = {"start": str(T0 // 10**9 - 3600), "end": str(T0 // 10**9 + 3600)}
+PROMETHEUS_RANGE = {**PROMETHEUS_WINDOW, "step": "60"}
 # Queries for each route of the API; every one is asked with each tenant's path parameters.
 QUERIES: dict[str, list[dict[str, str]]] = {
     "/api/traces/{traceId}": [{}],
@@ -71,10 +73,29 @@ QUERIES: dict[str, list[dict[str, str]]] = {
         {"q": '{ resource.service.name = "{service}" } | count_over_time()', **WINDOW}
     ],
     "/api/metrics/query": [{"q": '{ resource.service.name = "{service}" } | rate()', **WINDOW}],
+    "/api/v1/query": [{"query": 'count({job="{service}"})', "time": str(T0 // 10**9 + 10)}],
+    "/api/v1/query_range": [{"query": 'count({job="{service}"})', **PROMETHEUS_RANGE}],
+    "/api/v1/series": [{"match[]": '{job="{service}"}', **PROMETHEUS_WINDOW}],
+    "/api/v1/labels": [PROMETHEUS_WINDOW],
+    "/api/v1/label/{label:path}/values": [PROMETHEUS_WINDOW],
+    "/api/v1/metadata": [{}],
+    "/api/v1/query_exemplars": [{"query": "up"}],
+    "/api/v1/format_query": [{"query": "sum(up)"}],
+    "/api/v1/status/buildinfo": [{}],
+    "/api/v1/rules": [{}],
+    "/api/v1/alerts": [{}],
 }
 UNSCOPED = {"/api/ui/info"}
 """Routes that read no telemetry, so need no tenant."""
-STATIC = {"/api/echo", "/api/status/buildinfo"}
+STATIC = {
+    "/api/echo",
+    "/api/status/buildinfo",
+    "/api/v1/status/buildinfo",
+    "/api/v1/format_query",
+    "/api/v1/query_exemplars",
+    "/api/v1/rules",
+    "/api/v1/alerts",
+}
 """Routes whose answer is the same for everyone: no telemetry, no tenant, no settings."""
 ONLY_A_HAS = {"/jaeger/api/dependencies"}
 """Routes B's data cannot change: B's one span calls no other service."""

@@ -1,0 +1,89 @@
+"""PromQL over stored OTLP metrics, and the Prometheus names those metrics go by.
+
+The language is Prometheus's, parsed by ``promql-parser`` and evaluated by ``_engine``
+over whole grids of steps with numpy (``_series`` holds the values it computes with;
+``_windows``, ``_aggregate``, ``_binary`` and ``_functions`` the operations). Series
+come from a ``Source``: ``StorageSource`` reads stored OTLP metrics as Prometheus sees
+them (``_names``: the OpenTelemetry specification's compatibility rules, as Prometheus
+3's OTLP receiver applies them), ``MemorySource`` holds series given in memory.
+"""
+
+from __future__ import annotations
+
+from otelite.query.promql._engine import (
+    DEFAULT_LOOKBACK_MS,
+    Matcher,
+    RawSeries,
+    Source,
+    evaluate,
+    parse,
+    selector_matchers,
+)
+from otelite.query.promql._memory import MemorySource, raw_series
+from otelite.query.promql._names import (
+    PER_UNITS,
+    TARGET_INFO,
+    UNITS,
+    MetricKind,
+    Naming,
+    SeriesRole,
+    SeriesSource,
+    StoredMetric,
+    label_name,
+    metric_name,
+    metric_type,
+    prometheus_unit,
+    series_index,
+    series_labels,
+    target_info_labels,
+)
+from otelite.query.promql._series import (
+    Labels,
+    Matrix,
+    QueryError,
+    SampleSeries,
+    Scalar,
+    String,
+    Value,
+    Vector,
+    format_value,
+)
+from otelite.query.promql._source import Family, StorageSource
+
+__all__ = [
+    "DEFAULT_LOOKBACK_MS",
+    "PER_UNITS",
+    "TARGET_INFO",
+    "UNITS",
+    "Family",
+    "Labels",
+    "Matcher",
+    "Matrix",
+    "MemorySource",
+    "MetricKind",
+    "Naming",
+    "QueryError",
+    "RawSeries",
+    "SampleSeries",
+    "Scalar",
+    "SeriesRole",
+    "SeriesSource",
+    "Source",
+    "StorageSource",
+    "StoredMetric",
+    "String",
+    "Value",
+    "Vector",
+    "evaluate",
+    "format_value",
+    "label_name",
+    "metric_name",
+    "metric_type",
+    "parse",
+    "prometheus_unit",
+    "raw_series",
+    "selector_matchers",
+    "series_index",
+    "series_labels",
+    "target_info_labels",
+]

@@ -1,0 +1,340 @@
+"""Stored OTLP metrics as the series PromQL selects.
+
+A selector names series the Prometheus way; the store holds OTLP metrics. So a selection
+first reads the store's catalog (each metric's name, unit and type) and finds, through
+``series_index``, which stored metrics make a series of each name the matchers accept.
+For those it reads each stored series' identity (resource, scope, attributes) once and
+its points apart, gives each series its Prometheus labels (``series_labels``), keeps
+those every matcher accepts, and turns the points into samples:
+
+- gauges and sums: the value (a delta sum adds up to a running total, as a cumulative
+  one would have reported; a non-monotonic sum is a gauge);
+- explicit-bucket histograms: a ``_bucket`` series per bound (``le``, cumulative counts,
+  ``+Inf`` the total), ``_sum`` and ``_count``; delta histograms add up the same way;
+- a point flagged "no recorded value" is a staleness marker: the series ended there.
+
+A summary's ``_sum`` and ``_count`` are selectable; its quantiles and exponential (native)
+histograms are not yet.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from otelite.query._compile import compile_plan
+from otelite.query._plan import (
+    Call,
+    Column,
+    Compare,
+    Op,
+    Order,
+    Output,
+    Select,
+    Table,
+    TimeRange,
+)
+from otelite.query.promql._engine import Matcher, RawSeries
+from otelite.query.promql._names import (
+    MetricKind,
+    Naming,
+    SeriesRole,
+    SeriesSource,
+    metric_name,
+    series_index,
+    series_labels,
+)
+from otelite.query.promql._series import NAME, Labels, labels_of
+from otelite.storage import Storage
+
+__all__ = ["Family", "StorageSource"]
+
+_KINDS = {
+    Table.GAUGE: MetricKind.GAUGE,
+    Table.SUM: MetricKind.SUM,
+    Table.HISTOGRAM: MetricKind.HISTOGRAM,
+    Table.EXPONENTIAL_HISTOGRAM: MetricKind.EXPONENTIAL_HISTOGRAM,
+    Table.SUMMARY: MetricKind.SUMMARY,
+}
+_TABLES = {kind: table for table, kind in _KINDS.items()}
+_SELECTABLE = frozenset({SeriesRole.VALUE, SeriesRole.BUCKET, SeriesRole.SUM, SeriesRole.COUNT})
+_NO_RECORDED_VALUE = 1  # DataPointFlags.FLAG_NO_RECORDED_VALUE_MASK
+_DELTA = 1  # AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
+_NS_PER_MS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A metric family as the metadata API lists it."""
+
+    name: str
+    kind: MetricKind
+    monotonic: bool
+    unit: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Identity:
+    labels: dict[str, str]
+    delta: bool
+
+
+class StorageSource:
+    """Series read from a store; one instance per query (it keeps the catalog)."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+        self._index: dict[str, list[SeriesSource]] | None = None
+        self._families: list[Family] | None = None
+        self._catalog: list[tuple[str, str, MetricKind, bool]] = []
+
+    def families(self) -> list[Family]:
+        """The store's metrics, each under its Prometheus family name."""
+        if self._families is None:
+            self._families = []
+            for table, kind in _KINDS.items():
+                for row in self._rows(_catalog_plan(table)):
+                    name, unit = str(row["name"]), str(row["unit"] or "")
+                    monotonic = bool(row.get("monotonic"))
+                    family = metric_name(name, unit, kind, monotonic)
+                    if family:
+                        description = str(row["description"] or "")
+                        self._families.append(Family(family, kind, monotonic, unit, description))
+                    self._catalog.append((name, unit, kind, monotonic))
+        return self._families
+
+    def names(self) -> dict[str, list[SeriesSource]]:
+        """Every Prometheus series name the store's metrics make."""
+        if self._index is None:
+            self.families()
+            self._index = series_index(self._catalog)
+        return self._index
+
+    def listed_names(self) -> list[str]:
+        """The series names to offer people: each once, escaped as Prometheus writes it."""
+        return sorted(
+            name
+            for name, sources in self.names().items()
+            if any(s.naming is Naming.ESCAPED for s in sources)
+        )
+
+    def select(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> list[RawSeries]:
+        naming = [m for m in matchers if m.name == NAME]
+        others = [m for m in matchers if m.name != NAME]
+        wanted: dict[tuple[Table, str], list[tuple[str, SeriesRole]]] = {}
+        for name, sources in self.names().items():
+            if not all(m.matches(name) for m in naming):
+                continue
+            for source in sources:
+                if source.role not in _SELECTABLE:
+                    continue
+                key = (_TABLES[source.metric.kind], source.metric.name)
+                wanted.setdefault(key, []).append((name, source.role))
+        time = TimeRange(start_ms * _NS_PER_MS, (end_ms + 1) * _NS_PER_MS)
+        by_labels: dict[Labels, list[RawSeries]] = {}
+        for (table, metric), roles in wanted.items():
+            for series in self._series_of(table, metric, roles, time):
+                labels = dict(series.labels)
+                if all(m.matches(labels.get(m.name, "")) for m in others):
+                    by_labels.setdefault(series.labels, []).append(series)
+        return [_merged(parts) for parts in by_labels.values()]
+
+    def _rows(self, plan: Select) -> list[dict[str, object]]:
+        statement = compile_plan(plan, self._storage.dialect)
+        table = self._storage.query(statement.sql, statement.params, types=statement.types)
+        rows: list[dict[str, object]] = table.to_pylist()
+        return rows
+
+    def _series_of(
+        self, table: Table, metric: str, roles: list[tuple[str, SeriesRole]], time: TimeRange
+    ) -> Iterable[RawSeries]:
+        identities: dict[int, _Identity] = {}
+        for row in self._rows(_identity_plan(table, metric, time)):
+            resource = dict(row["resource"])  # type: ignore[call-overload]
+            attributes = dict(row["attributes"])  # type: ignore[call-overload]
+            labels = series_labels(
+                resource, str(row["scope_name"] or ""), str(row["scope_version"] or ""), attributes
+            )
+            identities[int(row["series"])] = _Identity(  # type: ignore[call-overload]
+                labels, row.get("temporality") == _DELTA
+            )
+        if not identities:
+            return
+        statement = compile_plan(_points_plan(table, metric, time), self._storage.dialect)
+        points = self._storage.query(statement.sql, statement.params, types=statement.types)
+        for name, role in roles:
+            yield from _samples(table, points, identities, name, role)
+
+
+def _samples(
+    table: Table, points: pa.Table, identities: dict[int, _Identity], name: str, role: SeriesRole
+) -> Iterable[RawSeries]:
+    hashes = _numbers(points.column("series"), np.uint64)
+    times = _numbers(points.column("time_ns"), np.int64) // _NS_PER_MS
+    flags = _numbers(points.column("flags").fill_null(0))
+    stale = (flags & _NO_RECORDED_VALUE) != 0
+    if role is SeriesRole.BUCKET:
+        yield from _buckets(points, identities, name, hashes, times, stale)
+        return
+    if table in (Table.GAUGE, Table.SUM):
+        as_int = pc.cast(points.column("ValueInt"), pa.float64())
+        value = pc.coalesce(points.column("Value"), as_int)
+    else:
+        value = pc.cast(points.column("Sum" if role is SeriesRole.SUM else "Count"), pa.float64())
+    values = _numbers(value.fill_null(np.nan), np.float64)
+    starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
+    bounds = [*starts.tolist(), len(hashes)]
+    for begin, end in itertools.pairwise(bounds):
+        identity = identities.get(int(hashes[begin]))
+        if identity is None:
+            continue
+        v = values[begin:end]
+        if identity.delta:
+            v = np.cumsum(np.nan_to_num(v, nan=0.0))
+        labels = labels_of({**identity.labels, NAME: name})
+        yield RawSeries(labels, times[begin:end], v, stale[begin:end])
+
+
+def _buckets(
+    points: pa.Table,
+    identities: dict[int, _Identity],
+    name: str,
+    hashes: np.ndarray,
+    times: np.ndarray,
+    stale: np.ndarray,
+) -> Iterable[RawSeries]:
+    """A ``_bucket`` series per bound, the counts made cumulative over the bounds."""
+    counts_list = points.column("BucketCounts").combine_chunks()
+    bounds_list = points.column("ExplicitBounds").combine_chunks()
+    lengths = _numbers(pc.list_value_length(counts_list).fill_null(0))
+    counts = _numbers(pc.list_flatten(counts_list), np.float64)
+    bounds = _numbers(pc.list_flatten(bounds_list), np.float64)
+    point = np.repeat(np.arange(len(lengths)), lengths)
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    position = np.arange(len(counts)) - offsets[point]
+    # The last bucket of a point is above its last bound: +Inf.
+    bound_lengths = _numbers(pc.list_value_length(bounds_list).fill_null(0))
+    bound_offsets = np.concatenate(([0], np.cumsum(bound_lengths)))
+    is_last = position >= bound_lengths[point]
+    own_bound = np.minimum(bound_offsets[point] + position, max(len(bounds) - 1, 0))
+    le = np.where(is_last, np.inf, bounds[own_bound] if len(bounds) else np.inf)
+    running = np.cumsum(counts)
+    before = np.concatenate(([0.0], running))[offsets[point]]
+    cumulative = running - before
+    keys = np.lexsort((times[point], le, hashes[point]))
+    for (h, bound), rows in _groups(hashes[point][keys], le[keys]):
+        identity = identities.get(int(h))
+        if identity is None:
+            continue
+        order = keys[rows]
+        v = cumulative[order]
+        if identity.delta:
+            v = np.cumsum(v)
+        labels = labels_of({**identity.labels, NAME: name, "le": _le(bound)})
+        yield RawSeries(labels, times[point][order], v, stale[point][order])
+
+
+def _numbers(column: pa.Array | pa.ChunkedArray, dtype: type | None = None) -> np.ndarray:
+    found = np.asarray(column.to_numpy(zero_copy_only=False))
+    return found if dtype is None else found.astype(dtype)
+
+
+def _groups(hashes: np.ndarray, bounds: np.ndarray) -> Iterable[tuple[tuple[int, float], slice]]:
+    if not len(hashes):
+        return
+    change = (hashes[1:] != hashes[:-1]) | (bounds[1:] != bounds[:-1])
+    starts = [0, *(np.flatnonzero(change) + 1).tolist(), len(hashes)]
+    for begin, end in itertools.pairwise(starts):
+        yield (int(hashes[begin]), float(bounds[begin])), slice(begin, end)
+
+
+def _le(bound: float) -> str:
+    """A bucket bound as Prometheus writes ``le``: ``+Inf``, else Go's shortest form."""
+    if bound == np.inf:
+        return "+Inf"
+    text = repr(float(bound))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _merged(parts: list[RawSeries]) -> RawSeries:
+    """Stored series that look alike to Prometheus as one, in time order."""
+    if len(parts) == 1:
+        return parts[0]
+    times = np.concatenate([p.times for p in parts])
+    order = np.argsort(times, kind="stable")
+    return RawSeries(
+        parts[0].labels,
+        times[order],
+        np.concatenate([p.values for p in parts])[order],
+        np.concatenate([p.stale for p in parts])[order],
+    )
+
+
+def _catalog_plan(table: Table) -> Select:
+    latest = Column("TimeUnix")
+    outputs = [
+        Output("name", Column("MetricName")),
+        Output("unit", Call("arg_max", (Column("MetricUnit"), latest))),
+        Output("description", Call("arg_max", (Column("MetricDescription"), latest))),
+    ]
+    if table is Table.SUM:
+        outputs.append(Output("monotonic", Call("arg_max", (Column("IsMonotonic"), latest))))
+    return Select(table, tuple(outputs), group_by=("name",), order_by=(Order("name"),))
+
+
+def _series_hash() -> Call:
+    return Call(
+        "hash2",
+        (
+            Call("hash2", (Column("ResourceAttributes"), Column("Attributes"))),
+            Call("hash2", (Column("ScopeName"), Column("ScopeVersion"))),
+        ),
+    )
+
+
+def _identity_plan(table: Table, metric: str, time: TimeRange) -> Select:
+    outputs = [
+        Output("series", _series_hash()),
+        Output("resource", Column("ResourceAttributes")),
+        Output("scope_name", Column("ScopeName")),
+        Output("scope_version", Column("ScopeVersion")),
+        Output("attributes", Column("Attributes")),
+    ]
+    if table in (Table.SUM, Table.HISTOGRAM, Table.EXPONENTIAL_HISTOGRAM):
+        outputs.append(Output("temporality", Column("AggregationTemporality")))
+    return Select(
+        table,
+        tuple(outputs),
+        where=Compare(Column("MetricName"), Op.EQ, metric),
+        time=time,
+        group_by=tuple(o.name for o in outputs),
+    )
+
+
+_POINTS = {
+    Table.GAUGE: ("Value", "ValueInt"),
+    Table.SUM: ("Value", "ValueInt"),
+    Table.HISTOGRAM: ("Count", "Sum", "BucketCounts", "ExplicitBounds"),
+    Table.SUMMARY: ("Count", "Sum"),
+}
+
+
+def _points_plan(table: Table, metric: str, time: TimeRange) -> Select:
+    return Select(
+        table,
+        (
+            Output("series", _series_hash()),
+            Output("time_ns", Call("timestamp_to_ns", (Column("TimeUnix"),))),
+            Output("flags", Column("Flags")),
+            *(Output(c, Column(c)) for c in _POINTS[table]),
+        ),
+        where=Compare(Column("MetricName"), Op.EQ, metric),
+        time=time,
+        order_by=(Order("series"), Order("time_ns")),
+    )
