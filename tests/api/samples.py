@@ -12,6 +12,7 @@ from typing import Any
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue, KeyValueList
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
 from opentelemetry.proto.metrics.v1.metrics_pb2 import (
+    Exemplar,
     ExponentialHistogram,
     ExponentialHistogramDataPoint,
     Gauge,
@@ -176,7 +177,21 @@ def metrics() -> ExportMetricsServiceRequest:
                 aggregation_temporality=2,
                 is_monotonic=True,
                 data_points=[
-                    NumberDataPoint(as_int=7, attributes=[kv("code", int_value=200)], **at(1))
+                    NumberDataPoint(
+                        as_int=7,
+                        attributes=[kv("code", int_value=200)],
+                        # The request that made the count 7, in TRACE_A.
+                        exemplars=[
+                            Exemplar(
+                                time_unix_nano=T0 + 500_000_000,
+                                as_int=1,
+                                trace_id=TRACE_A,
+                                span_id=bytes.fromhex("a2" * 8),
+                                filtered_attributes=[kv("user", string_value="ann")],
+                            )
+                        ],
+                        **at(1),
+                    )
                 ],
             ),
         ),
@@ -193,6 +208,13 @@ def metrics() -> ExportMetricsServiceRequest:
                         max=9.0,
                         bucket_counts=[1, 2],
                         explicit_bounds=[5.0],
+                        exemplars=[
+                            Exemplar(
+                                time_unix_nano=T0 + 700_000_000,
+                                as_double=3.0,
+                                trace_id=TRACE_B,
+                            )
+                        ],
                         **at(1),
                     )
                 ],

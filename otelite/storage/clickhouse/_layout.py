@@ -260,8 +260,21 @@ def _pad(column: str, sibling: str, value: str) -> str:
     )
 
 
-def _zip(logical: pa.DataType, parts: list[str]) -> str:
-    return f"CAST(arrayZip({', '.join(parts)}), '{_DIALECT.column_type(logical)}')"
+def _zip(logical: pa.DataType, parts: list[str], nullable: tuple[str, ...] = ()) -> str:
+    """The arrays ``parts`` as one list of structs; the ``nullable`` fields may hold NULL
+    (an exemplar has a double or an int, never both)."""
+    item = logical.value_type
+    fields = [
+        (
+            f.name,
+            _DIALECT.column_type(f.type)
+            if f.name not in nullable
+            else f"Nullable({_DIALECT.column_type(f.type)})",
+        )
+        for f in item
+    ]
+    cast = _DIALECT.list_type(_DIALECT.struct_type(fields))
+    return f"CAST(arrayZip({', '.join(parts)}), '{cast}')"
 
 
 _MAP = "map()"
@@ -318,6 +331,7 @@ def read_columns(name: str) -> dict[str, str]:
                         "arrayMap(x -> unhex(x), `Exemplars.SpanId`)",
                         "arrayMap(x -> unhex(x), `Exemplars.TraceId`)",
                     ],
+                    nullable=("Value", "ValueInt"),
                 )
         elif column == "ValueAtQuantiles":
             exprs[column] = _zip(
