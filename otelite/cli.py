@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from otelite import __version__
-from otelite._cli import _demo, _export, _import, _query, _serve, _trace, _traceql
+from otelite._cli import _demo, _export, _import, _promql, _query, _serve, _trace, _traceql
 from otelite._cli._client import CliError, add_access_arguments, url_default
 
 __all__ = ["build_parser", "main"]
@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     _query.register(commands, [connection, output])
     _trace.register(commands, [connection, output])
     _traceql.register(commands, [connection, output])
+    _promql.register(commands, [connection, output])
     return parser
 
 

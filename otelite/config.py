@@ -259,6 +259,8 @@ class Config:
     """Create replicated tables ``ON CLUSTER`` this cluster, with Distributed ones over them."""
     self_telemetry: bool = False
     """Store otelite's own traces and metrics in itself, as the service ``otelite``."""
+    query_timeout_seconds: float | None = 120.0
+    """How long one query language query may run (PromQL today); None: no limit."""
 
     def __post_init__(self) -> None:
         bound = next((t.grant.name for t in self.access.tokens if t.grant.bound), None)

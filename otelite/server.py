@@ -197,6 +197,7 @@ class Server:
             info=lambda: self._info,
             self_metrics=self_metrics,
             tracer=tracer,
+            query_timeout_seconds=config.query_timeout_seconds,
         )
         self._api = UvicornServer(app, host=config.host, port=config.port, certificate=certificate)
         await self._api.start()

@@ -93,6 +93,13 @@ def register(commands: _args.Commands) -> None:
         f"(default: {retention_default})",
     )
     p.add_argument(
+        "--query-timeout",
+        type=_args.retention,
+        default=defaults.query_timeout_seconds,
+        metavar="DURATION",
+        help="stop a PromQL query that runs longer, e.g. 30s, 2m; 0 or off: no limit (default: 2m)",
+    )
+    p.add_argument(
         "--self-telemetry",
         action="store_true",
         help="also store otelite's own traces (queries, storage writes) and metrics, as the "
@@ -185,6 +192,7 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
         create_schema=args.create_schema,
         clickhouse_cluster=args.clickhouse_cluster,
         self_telemetry=args.self_telemetry,
+        query_timeout_seconds=args.query_timeout,
         limits=_limits_from_args(args),
         access=Access(
             tokens=(

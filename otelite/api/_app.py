@@ -70,6 +70,7 @@ def create_app(
     info: ServerInfoSource | None = None,
     self_metrics: SelfMetrics | None = None,
     tracer: Tracer | None = None,
+    query_timeout_seconds: float | None = 120.0,
 ) -> Starlette:
     """The HTTP query API over ``storage`` (see the package docstring for the endpoints).
 
@@ -79,7 +80,8 @@ def create_app(
     takes OTLP and keeps data. With ``StoragePerTenant``, every request reads the storage
     of the tenant its ``X-Scope-OrgID`` header names, among those its token may query.
     ``self_metrics`` serves ``/metrics`` and times every request. With ``tracer``, every
-    request and the storage queries it runs are traced (``--self-telemetry``).
+    request and the storage queries it runs are traced (``--self-telemetry``). A PromQL
+    query stops after ``query_timeout_seconds`` (None: no limit).
     """
 
     async def healthz(request: Request) -> Response:
@@ -132,6 +134,7 @@ def create_app(
     app.state.storage = storage
     app.state.tracer = tracer or NoOpTracer()
     app.state.server_info = info
+    app.state.query_timeout_seconds = query_timeout_seconds
     return app
 
 

@@ -3,7 +3,8 @@
 Queries and their series come from ``otelite.query.promql``; this module reads the
 parameters (GET or a POSTed form, as Grafana sends either), writes Prometheus's envelope
 (``{"status", "data"}`` or ``{"status": "error", "errorType", "error"}``) and its result
-shapes, and keeps the limits: a range query has at most 11,000 steps.
+shapes, and keeps the limits: a range query has at most 11,000 steps, and a query runs
+for at most the server's query timeout (or the request's ``timeout``, when shorter).
 
 Times are Unix seconds (a float) or RFC 3339; ``step`` is seconds or a duration
 (``15s``). Values are strings, as Prometheus writes them (``"NaN"``, ``"+Inf"``).
@@ -14,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -31,17 +33,22 @@ from otelite.api._json import JSONResponse
 from otelite.api._storage import storage_of
 from otelite.errors import InvalidRequest
 from otelite.query.promql import (
+    Budget,
+    Exemplar,
     Matrix,
     QueryError,
+    QueryTimeout,
     Scalar,
     StorageSource,
     String,
     Vector,
     evaluate,
+    exemplars,
     format_value,
     metric_type,
     parse,
     prometheus_unit,
+    query_selectors,
     selector_matchers,
 )
 from otelite.storage import Storage
@@ -79,6 +86,8 @@ def _answering(handler: Handler, *, reads: bool = True) -> Handler:
             storage_of(request)  # a refused tenant is the server's answer, not this API's
         try:
             return await handler(request)
+        except QueryTimeout as problem:
+            return _error(503, "timeout", str(problem))
         except QueryError as problem:
             return _error(422, "execution", str(problem))
         except InvalidRequest as problem:
@@ -168,18 +177,41 @@ def _metric(labels: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return dict(labels)
 
 
-def _run_query(
-    storage: Storage, text: str, steps: np.ndarray, start_ms: int, end_ms: int, lookback: int
-) -> Any:
-    expr = parse(text)
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """One query's text, its steps and the limits it runs under."""
+
+    text: str
+    steps: np.ndarray
+    start_ms: int
+    end_ms: int
+    lookback_ms: int
+    timeout_s: float | None
+
+
+def _run_query(storage: Storage, asked: _Asked) -> Any:
+    expr = parse(asked.text)
     return evaluate(
         expr,
         StorageSource(storage),
-        steps,
-        start_ms=start_ms,
-        end_ms=end_ms,
-        lookback_ms=lookback,
+        asked.steps,
+        start_ms=asked.start_ms,
+        end_ms=asked.end_ms,
+        lookback_ms=asked.lookback_ms,
+        budget=Budget(timeout_s=asked.timeout_s),
     )
+
+
+def _asked(request: Request, form: _Form, text: str, steps: np.ndarray) -> _Asked:
+    """The query and its limits: the server's time limit, or the request's ``timeout``
+    when that is shorter."""
+    timeout: float | None = request.app.state.query_timeout_seconds
+    if form.get("timeout") is not None:
+        asked = form.duration_ms("timeout") / 1000
+        if asked <= 0:
+            raise InvalidRequest('invalid parameter "timeout": must be positive')
+        timeout = asked if timeout is None else min(timeout, asked)
+    return _Asked(text, steps, int(steps[0]), int(steps[-1]), _lookback(form), timeout)
 
 
 def _lookback(form: _Form) -> int:
@@ -199,9 +231,8 @@ async def query(request: Request) -> Response:
         raise InvalidRequest('invalid parameter "query": missing')
     at = form.time_ms("time", _now_ms())
     steps = np.array([at], dtype=np.int64)
-    value = await run_in_threadpool(
-        _run_query, storage_of(request), text, steps, at, at, _lookback(form)
-    )
+    asked = _asked(request, form, text, steps)
+    value = await run_in_threadpool(_run_query, storage_of(request), asked)
     t = _seconds(at)
     if isinstance(value, Scalar):
         return _success({"resultType": "scalar", "result": [t, format_value(value.values[0])]})
@@ -259,9 +290,8 @@ async def query_range(request: Request) -> Response:
             " Try decreasing the query resolution (?step=XX)"
         )
     steps = np.arange(start, end + 1, step, dtype=np.int64)
-    value = await run_in_threadpool(
-        _run_query, storage_of(request), text, steps, start, end, _lookback(form)
-    )
+    asked = _asked(request, form, text, steps)
+    value = await run_in_threadpool(_run_query, storage_of(request), asked)
     if isinstance(value, Scalar):
         value = Vector([()], value.values[None, :], np.ones((1, len(steps)), dtype=bool))
     if not isinstance(value, Vector):
@@ -413,12 +443,38 @@ async def metadata(request: Request) -> Response:
     return _success(data)
 
 
+def _exemplars_of(storage: Storage, text: str, start: int, end: int) -> list[dict[str, Any]]:
+    source = StorageSource(storage)
+    found: dict[tuple[tuple[str, str], ...], list[Exemplar]] = {}
+    for matchers in query_selectors(parse(text)):
+        for labels, items in exemplars(source, matchers, start, end).items():
+            found.setdefault(labels, items)
+    return [
+        {
+            "seriesLabels": dict(labels),
+            "exemplars": [
+                {
+                    "labels": item.labels,
+                    "value": format_value(item.value),
+                    "timestamp": _seconds(item.time_ms),
+                }
+                for item in items
+            ],
+        }
+        for labels, items in sorted(found.items())
+    ]
+
+
 async def query_exemplars(request: Request) -> Response:
-    """``/api/v1/query_exemplars``: not served yet; an empty answer that says so."""
+    """``/api/v1/query_exemplars``: the exemplars, in ``start``..``end``, of the series
+    the query's selectors pick (Grafana links them to their traces)."""
     form = await _Form.of(request)
-    if form.get("query") is None:
+    text = form.get("query")
+    if text is None:
         raise InvalidRequest('invalid parameter "query": missing')
-    return _success([], ["otelite does not serve exemplars through this API yet"])
+    start, end = _series_window(form)
+    found = await run_in_threadpool(_exemplars_of, storage_of(request), text, start, end)
+    return _success(found)
 
 
 async def format_query(request: Request) -> Response:
@@ -465,8 +521,8 @@ def prometheus_routes() -> list[Route]:
         Route("/api/v1/labels", _answering(labels), methods=both),
         Route("/api/v1/label/{label:path}/values", _answering(label_values)),
         Route("/api/v1/metadata", _answering(metadata)),
+        Route("/api/v1/query_exemplars", _answering(query_exemplars), methods=both),
         # Nothing stored answers these yet: they need no tenant.
-        Route("/api/v1/query_exemplars", _answering(query_exemplars, reads=False), methods=both),
         Route("/api/v1/format_query", _answering(format_query, reads=False), methods=both),
         Route("/api/v1/status/buildinfo", _answering(build_info, reads=False)),
         Route("/api/v1/rules", _answering(rules, reads=False)),

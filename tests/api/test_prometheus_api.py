@@ -3,8 +3,9 @@
 The expected names and labels follow the OpenTelemetry specification's Prometheus rules
 applied by hand to the samples: the gauge ``queue.depth`` in ``{items}`` is
 ``queue_depth``, the monotonic sum ``requests`` is ``requests_total``, the histogram
-``latency`` in ``ms`` is ``latency_milliseconds_bucket``/``_sum``/``_count``, and the
-resource's ``service.name`` is ``job``.
+``latency`` in ``ms`` is ``latency_milliseconds_bucket``/``_sum``/``_count``, the summary
+``rtt`` in ``s`` is ``rtt_seconds{quantile}``/``_sum``/``_count``, and the resource's
+``service.name`` is ``job``.
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ def test_counters_and_histograms_have_their_prometheus_names(client: httpx.Clien
     ]
     assert value("latency_milliseconds_count")[0][1] == "3"
     assert value("latency_milliseconds_sum")[0][1] == "12.5"
+    # The summary rtt in s: a series per quantile, and its count and sum.
+    assert value("rtt_seconds") == [
+        ({"__name__": "rtt_seconds", "job": "cart", "quantile": "0.5"}, "1.5")
+    ]
+    assert [v for _, v in value("rtt_seconds_count") + value("rtt_seconds_sum")] == ["2", "3"]
     # Prometheus 3's quoted names reach the OpenTelemetry name itself.
     assert [m["__name__"] for m, _ in value('{"queue.depth"}')] == ["queue.depth"] * 2
 
@@ -188,3 +194,33 @@ def test_build_info_rules_alerts_and_formatting(client: httpx.Client) -> None:
     assert ok(client.get("/api/v1/alerts")) == {"alerts": []}
     formatted = ok(client.get("/api/v1/format_query", params={"query": "sum(rate(x[5m]))by(a)"}))
     assert formatted == "sum by (a) (rate(x[5m]))"
+
+
+def test_exemplars_link_a_series_to_its_traces(client: httpx.Client) -> None:
+    window = {"start": str(S0 - 60), "end": str(S0 + 60)}
+    query = "sum(rate(requests_total[5m]))"
+    data = ok(client.get("/api/v1/query_exemplars", params={"query": query, **window}))
+    assert data == [
+        {
+            "seriesLabels": {"__name__": "requests_total", "code": "200", "job": "cart"},
+            "exemplars": [
+                {
+                    "labels": {"trace_id": "a1" * 16, "span_id": "a2" * 8, "user": "ann"},
+                    "value": "1",
+                    "timestamp": S0 + 0.5,
+                }
+            ],
+        }
+    ]
+    # A histogram's exemplar belongs to the bucket its value falls in: 3 is under 5.
+    buckets = "histogram_quantile(0.9, rate(latency_milliseconds_bucket[5m]))"
+    [found] = ok(client.get("/api/v1/query_exemplars", params={"query": buckets, **window}))
+    assert found["seriesLabels"]["le"] == "5"
+    assert found["exemplars"][0]["labels"] == {"trace_id": "b2" * 16}
+    assert found["exemplars"][0]["value"] == "3"
+    # Outside the window, or for a series without any: nothing.
+    before = {"start": str(S0 - 600), "end": str(S0 - 60)}
+    assert ok(client.get("/api/v1/query_exemplars", params={"query": query, **before})) == []
+    assert (
+        ok(client.get("/api/v1/query_exemplars", params={"query": "queue_depth", **window})) == []
+    )

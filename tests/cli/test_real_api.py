@@ -16,7 +16,7 @@ from otelite.storage.duckdb import DuckDBStorage
 from otelite.types import ExportRequest, Signal
 from tests.roundtrip import assert_same_telemetry
 
-from .support import TRACE_ID, ServerThread, sample_logs, sample_metrics, sample_traces
+from .support import T0, TRACE_ID, ServerThread, sample_logs, sample_metrics, sample_traces
 
 Capture = pytest.CaptureFixture[str]
 # The sample data is from 2023-11-14; listings default to the last hour.
@@ -162,3 +162,25 @@ def test_query_shows_where_traceql_does_not_parse(url: list[str], capsys: Captur
     assert main(["query", "{ span.a = }", *WINDOW, *url]) == 1
     err = capsys.readouterr().err
     assert "invalid TraceQL query: parse error at line 1, col 12" in err
+
+
+def test_promql_answers_at_a_time_and_over_a_range(url: list[str], capsys: Capture) -> None:
+    # http.requests (a monotonic sum, unit 1) is the counter http_requests_total; its
+    # points are 3 and 5, one and two seconds after T0.
+    at = ["--end", str((T0 + 2 * 10**9) // 10**9)]
+    lines = out(capsys, "promql", "http_requests_total", *at, *url)
+    assert lines[0].split() == ["SERIES", "TIME", "VALUE"]
+    series = 'http_requests_total{job="frontend", route="/checkout"}'
+    assert lines[1].startswith(series) and lines[1].split()[-1] == "5"
+    assert out(capsys, "promql", "sum(http_requests_total) * 2", *at, *url)[1].endswith(" 10")
+    assert out(capsys, "promql", "1 + 1", *at, *url) == ["2"]
+    window = ["--start", str(T0 // 10**9 + 1), *at]
+    lines = out(capsys, "promql", "http_requests_total", "--step", "1", *window, *url)
+    assert [line.split()[-1] for line in lines[1:]] == ["3", "5"]
+    answer = orjson.loads("\n".join(out(capsys, "promql", "1", "--json", *at, *url)))
+    assert answer["data"]["resultType"] == "scalar"
+
+
+def test_promql_reports_bad_queries(url: list[str], capsys: Capture) -> None:
+    assert main(["promql", "sum(rate(x[5m]", *url]) == 1
+    assert "unclosed left parenthesis" in capsys.readouterr().err

@@ -5,6 +5,7 @@ from __future__ import annotations
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
 from opentelemetry.proto.metrics.v1.metrics_pb2 import (
+    Exemplar,
     Gauge,
     Metric,
     NumberDataPoint,
@@ -52,7 +53,15 @@ def tenant_b() -> dict[Signal, ExportRequest]:
     )
     gauge = Metric(
         name="bravo.gauge",
-        gauge=Gauge(data_points=[NumberDataPoint(as_int=7, time_unix_nano=at)]),
+        gauge=Gauge(
+            data_points=[
+                NumberDataPoint(
+                    as_int=7,
+                    time_unix_nano=at,
+                    exemplars=[Exemplar(time_unix_nano=at, as_int=7, trace_id=TRACE_OF_B)],
+                )
+            ]
+        ),
     )
     return {
         Signal.TRACES: ExportTraceServiceRequest(

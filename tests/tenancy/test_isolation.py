@@ -79,7 +79,7 @@ QUERIES: dict[str, list[dict[str, str]]] = {
     "/api/v1/labels": [PROMETHEUS_WINDOW],
     "/api/v1/label/{label:path}/values": [PROMETHEUS_WINDOW],
     "/api/v1/metadata": [{}],
-    "/api/v1/query_exemplars": [{"query": "up"}],
+    "/api/v1/query_exemplars": [{"query": '{job="{service}"}', **PROMETHEUS_WINDOW}],
     "/api/v1/format_query": [{"query": "sum(up)"}],
     "/api/v1/status/buildinfo": [{}],
     "/api/v1/rules": [{}],
@@ -92,7 +92,6 @@ STATIC = {
     "/api/status/buildinfo",
     "/api/v1/status/buildinfo",
     "/api/v1/format_query",
-    "/api/v1/query_exemplars",
     "/api/v1/rules",
     "/api/v1/alerts",
 }

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from otelite.query.promql._engine import (
     DEFAULT_LOOKBACK_MS,
+    DEFAULT_MAX_SAMPLES,
+    Budget,
     Matcher,
     RawSeries,
     Source,
     evaluate,
     parse,
+    query_selectors,
     selector_matchers,
 )
+from otelite.query.promql._exemplars import Exemplar, exemplars
 from otelite.query.promql._memory import MemorySource, raw_series
 from otelite.query.promql._names import (
     PER_UNITS,
@@ -41,6 +45,7 @@ from otelite.query.promql._series import (
     Labels,
     Matrix,
     QueryError,
+    QueryTimeout,
     SampleSeries,
     Scalar,
     String,
@@ -52,9 +57,12 @@ from otelite.query.promql._source import Family, StorageSource
 
 __all__ = [
     "DEFAULT_LOOKBACK_MS",
+    "DEFAULT_MAX_SAMPLES",
     "PER_UNITS",
     "TARGET_INFO",
     "UNITS",
+    "Budget",
+    "Exemplar",
     "Family",
     "Labels",
     "Matcher",
@@ -63,6 +71,7 @@ __all__ = [
     "MetricKind",
     "Naming",
     "QueryError",
+    "QueryTimeout",
     "RawSeries",
     "SampleSeries",
     "Scalar",
@@ -75,12 +84,14 @@ __all__ = [
     "Value",
     "Vector",
     "evaluate",
+    "exemplars",
     "format_value",
     "label_name",
     "metric_name",
     "metric_type",
     "parse",
     "prometheus_unit",
+    "query_selectors",
     "raw_series",
     "selector_matchers",
     "series_index",

@@ -15,6 +15,7 @@ delta too, ``offset`` moves a selector back (forward when negative) and ``@`` pi
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -47,6 +48,7 @@ from otelite.query.promql._series import (
     Labels,
     Matrix,
     QueryError,
+    QueryTimeout,
     SampleSeries,
     Scalar,
     String,
@@ -66,15 +68,19 @@ from otelite.query.promql._windows import (
 
 __all__ = [
     "DEFAULT_LOOKBACK_MS",
+    "DEFAULT_MAX_SAMPLES",
+    "Budget",
     "Matcher",
     "RawSeries",
     "Source",
     "evaluate",
     "parse",
+    "query_selectors",
     "selector_matchers",
 ]
 
 DEFAULT_LOOKBACK_MS = 5 * 60 * 1000
+DEFAULT_MAX_SAMPLES = 50_000_000  # as Prometheus's --query.max-samples
 DEFAULT_SUBQUERY_STEP_MS = 60 * 1000  # Prometheus's default evaluation interval
 # Functions of range vectors that keep the metric name.
 _KEEP_NAME = frozenset({"last_over_time"})
@@ -129,12 +135,61 @@ def selector_matchers(text: str) -> list[Matcher]:
     node = parse(text)
     if not isinstance(node, pp.VectorSelector):
         raise InvalidRequest(f'invalid parameter "match[]": {text!r} is not a series selector')
+    return _selector(node)
+
+
+def query_selectors(expr: Any) -> list[list[Matcher]]:
+    """The matchers of every series selector in an expression."""
+    found: list[list[Matcher]] = []
+
+    def visit(node: Any) -> bool:
+        if isinstance(node, pp.VectorSelector):
+            found.append(_selector(node))
+        return True
+
+    pp.walk(expr, visit)
+    return found
+
+
+def _selector(node: Any) -> list[Matcher]:
+    if node.matchers.or_matchers:
+        raise InvalidRequest("selectors with `or` between matchers are not supported yet")
     matchers = [_matcher(m) for m in node.matchers.matchers]
     if node.name:
         matchers.append(Matcher(NAME, "=", node.name))
     if not any(m.op in ("=", "=~") and not m.matches("") for m in matchers):
-        raise InvalidRequest("match[] must contain at least one non-empty matcher")
+        raise InvalidRequest(
+            "vector selector must contain at least one matcher that does not match the empty string"
+        )
     return matchers
+
+
+@dataclass(slots=True)
+class Budget:
+    """What one query may spend: samples held (read from the source, and the cells of
+    the vectors it computes) and time, after which it stops with ``QueryTimeout``."""
+
+    max_samples: int = DEFAULT_MAX_SAMPLES
+    timeout_s: float | None = None
+    samples: int = 0
+    deadline: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.timeout_s is not None:
+            self.deadline = time.monotonic() + self.timeout_s
+
+    def spend(self, samples: int) -> None:
+        self.samples += samples
+        if self.samples > self.max_samples:
+            raise QueryError(
+                "query processing would load too many samples into memory in query execution"
+                f" (more than {self.max_samples})"
+            )
+        self.check_time()
+
+    def check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise QueryTimeout(f"query timed out after {self.timeout_s:g}s")
 
 
 def evaluate(
@@ -145,10 +200,13 @@ def evaluate(
     start_ms: int,
     end_ms: int,
     lookback_ms: int = DEFAULT_LOOKBACK_MS,
+    budget: Budget | None = None,
 ) -> Value:
     """``expr`` at each of ``steps``; ``start_ms`` and ``end_ms`` are the query's, for
-    ``@ start()`` and ``@ end()``."""
-    return _Evaluation(source, steps, start_ms, end_ms, lookback_ms).eval(expr)
+    ``@ start()`` and ``@ end()``. ``budget`` bounds its samples and time (by default
+    Prometheus's 50 million samples, and no time limit)."""
+    evaluation = _Evaluation(source, steps, start_ms, end_ms, lookback_ms, budget or Budget())
+    return evaluation.eval(expr)
 
 
 def _ms(delta: timedelta | None) -> int:
@@ -157,18 +215,28 @@ def _ms(delta: timedelta | None) -> int:
 
 class _Evaluation:
     def __init__(
-        self, source: Source, steps: Times, start_ms: int, end_ms: int, lookback_ms: int
+        self,
+        source: Source,
+        steps: Times,
+        start_ms: int,
+        end_ms: int,
+        lookback_ms: int,
+        budget: Budget,
     ) -> None:
         self.source = source
         self.steps = steps
         self.start_ms, self.end_ms = start_ms, end_ms
         self.lookback_ms = lookback_ms
+        self.budget = budget
 
     def eval(self, node: Any) -> Value:
         method = getattr(self, f"_{type(node).__name__}", None)
         if method is None:
             raise InvalidRequest(f"unsupported PromQL expression: {node}")
+        self.budget.check_time()
         value: Value = method(node)
+        if isinstance(value, Vector):
+            self.budget.spend(value.values.size)
         return value
 
     def scalar(self, node: Any) -> Floats:
@@ -226,14 +294,9 @@ class _Evaluation:
         return round(float(at.at.timestamp()) * 1000)
 
     def _read(self, node: Any, earliest: int, latest: int) -> list[RawSeries]:
-        matchers = [_matcher(m) for m in node.matchers.matchers]
-        if node.name:
-            matchers.append(Matcher(NAME, "=", node.name))
-        if node.matchers.or_matchers:
-            raise InvalidRequest("selectors with `or` between matchers are not supported yet")
-        if not any(m.op in ("=", "=~") and not m.matches("") for m in matchers):
-            raise InvalidRequest("vector selector must contain at least one non-empty matcher")
-        return self.source.select(matchers, earliest, latest)
+        found = self.source.select(_selector(node), earliest, latest)
+        self.budget.spend(sum(len(series.times) for series in found))
+        return found
 
     def _VectorSelector(self, node: Any) -> Value:
         times = self._times(node.offset, node.at)
@@ -269,7 +332,7 @@ class _Evaluation:
         first = -(-(int(ends.min()) - range_ms) // step) * step
         inner_steps = np.arange(first, int(ends.max()) + 1, step, dtype=np.int64)
         inner = _Evaluation(
-            self.source, inner_steps, self.start_ms, self.end_ms, self.lookback_ms
+            self.source, inner_steps, self.start_ms, self.end_ms, self.lookback_ms, self.budget
         ).eval(node.expr)
         if isinstance(inner, Scalar):
             raise InvalidRequest("subquery is only allowed on instant vector")

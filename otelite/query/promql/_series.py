@@ -28,6 +28,7 @@ __all__ = [
     "Labels",
     "Matrix",
     "QueryError",
+    "QueryTimeout",
     "SampleSeries",
     "Scalar",
     "String",
@@ -52,6 +53,10 @@ Times: TypeAlias = npt.NDArray[np.int64]
 class QueryError(InvalidRequest):
     """A query that parsed but cannot be answered as asked (Prometheus's ``execution``
     error): duplicate series, a many-to-many match, a limit exceeded."""
+
+
+class QueryTimeout(QueryError):
+    """A query that ran past its time (Prometheus's ``timeout`` error)."""
 
 
 def labels_of(values: Mapping[str, str]) -> Labels:

@@ -11,10 +11,10 @@ those every matcher accepts, and turns the points into samples:
   one would have reported; a non-monotonic sum is a gauge);
 - explicit-bucket histograms: a ``_bucket`` series per bound (``le``, cumulative counts,
   ``+Inf`` the total), ``_sum`` and ``_count``; delta histograms add up the same way;
+- summaries: a series per quantile (``quantile``), ``_sum`` and ``_count``;
 - a point flagged "no recorded value" is a staleness marker: the series ended there.
 
-A summary's ``_sum`` and ``_count`` are selectable; its quantiles and exponential (native)
-histograms are not yet.
+Exponential (native) histograms are not selectable yet.
 """
 
 from __future__ import annotations
@@ -49,10 +49,10 @@ from otelite.query.promql._names import (
     series_index,
     series_labels,
 )
-from otelite.query.promql._series import NAME, Labels, labels_of
+from otelite.query.promql._series import NAME, Labels, format_value, labels_of
 from otelite.storage import Storage
 
-__all__ = ["Family", "StorageSource"]
+__all__ = ["Family", "Identity", "StorageSource", "points_plan", "time_range"]
 
 _KINDS = {
     Table.GAUGE: MetricKind.GAUGE,
@@ -62,7 +62,9 @@ _KINDS = {
     Table.SUMMARY: MetricKind.SUMMARY,
 }
 _TABLES = {kind: table for table, kind in _KINDS.items()}
-_SELECTABLE = frozenset({SeriesRole.VALUE, SeriesRole.BUCKET, SeriesRole.SUM, SeriesRole.COUNT})
+_SELECTABLE = frozenset(
+    {SeriesRole.VALUE, SeriesRole.BUCKET, SeriesRole.SUM, SeriesRole.COUNT, SeriesRole.QUANTILE}
+)
 _NO_RECORDED_VALUE = 1  # DataPointFlags.FLAG_NO_RECORDED_VALUE_MASK
 _DELTA = 1  # AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
 _NS_PER_MS = 1_000_000
@@ -80,7 +82,10 @@ class Family:
 
 
 @dataclass(frozen=True, slots=True)
-class _Identity:
+class Identity:
+    """A stored series as Prometheus sees it: its labels (without ``__name__``), and
+    whether its points are deltas."""
+
     labels: dict[str, str]
     delta: bool
 
@@ -125,55 +130,73 @@ class StorageSource:
         )
 
     def select(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> list[RawSeries]:
-        naming = [m for m in matchers if m.name == NAME]
         others = [m for m in matchers if m.name != NAME]
-        wanted: dict[tuple[Table, str], list[tuple[str, SeriesRole]]] = {}
-        for name, sources in self.names().items():
-            if not all(m.matches(name) for m in naming):
-                continue
-            for source in sources:
-                if source.role not in _SELECTABLE:
-                    continue
-                key = (_TABLES[source.metric.kind], source.metric.name)
-                wanted.setdefault(key, []).append((name, source.role))
-        time = TimeRange(start_ms * _NS_PER_MS, (end_ms + 1) * _NS_PER_MS)
+        time = time_range(start_ms, end_ms)
         by_labels: dict[Labels, list[RawSeries]] = {}
-        for (table, metric), roles in wanted.items():
+        for (table, metric), roles in self.wanted(matchers, _SELECTABLE).items():
             for series in self._series_of(table, metric, roles, time):
                 labels = dict(series.labels)
                 if all(m.matches(labels.get(m.name, "")) for m in others):
                     by_labels.setdefault(series.labels, []).append(series)
         return [_merged(parts) for parts in by_labels.values()]
 
-    def _rows(self, plan: Select) -> list[dict[str, object]]:
+    def wanted(
+        self, matchers: Sequence[Matcher], roles: frozenset[SeriesRole]
+    ) -> dict[tuple[Table, str], list[tuple[str, SeriesRole]]]:
+        """The stored metrics (table, name) that make a series the ``__name__`` matchers
+        accept, each with the series names and ``roles`` it makes them in."""
+        naming = [m for m in matchers if m.name == NAME]
+        found: dict[tuple[Table, str], list[tuple[str, SeriesRole]]] = {}
+        for name, sources in self.names().items():
+            if not all(m.matches(name) for m in naming):
+                continue
+            for source in sources:
+                if source.role in roles:
+                    key = (_TABLES[source.metric.kind], source.metric.name)
+                    found.setdefault(key, []).append((name, source.role))
+        return found
+
+    def rows(self, plan: Select) -> pa.Table:
+        """The rows a plan answers, from the store."""
         statement = compile_plan(plan, self._storage.dialect)
-        table = self._storage.query(statement.sql, statement.params, types=statement.types)
-        rows: list[dict[str, object]] = table.to_pylist()
+        return self._storage.query(statement.sql, statement.params, types=statement.types)
+
+    def _rows(self, plan: Select) -> list[dict[str, object]]:
+        rows: list[dict[str, object]] = self.rows(plan).to_pylist()
         return rows
 
-    def _series_of(
-        self, table: Table, metric: str, roles: list[tuple[str, SeriesRole]], time: TimeRange
-    ) -> Iterable[RawSeries]:
-        identities: dict[int, _Identity] = {}
+    def identities(self, table: Table, metric: str, time: TimeRange) -> dict[int, Identity]:
+        """Each stored series of ``metric`` in ``time``, by the hash its points carry."""
+        found: dict[int, Identity] = {}
         for row in self._rows(_identity_plan(table, metric, time)):
             resource = dict(row["resource"])  # type: ignore[call-overload]
             attributes = dict(row["attributes"])  # type: ignore[call-overload]
             labels = series_labels(
                 resource, str(row["scope_name"] or ""), str(row["scope_version"] or ""), attributes
             )
-            identities[int(row["series"])] = _Identity(  # type: ignore[call-overload]
+            found[int(row["series"])] = Identity(  # type: ignore[call-overload]
                 labels, row.get("temporality") == _DELTA
             )
+        return found
+
+    def _series_of(
+        self, table: Table, metric: str, roles: list[tuple[str, SeriesRole]], time: TimeRange
+    ) -> Iterable[RawSeries]:
+        identities = self.identities(table, metric, time)
         if not identities:
             return
-        statement = compile_plan(_points_plan(table, metric, time), self._storage.dialect)
-        points = self._storage.query(statement.sql, statement.params, types=statement.types)
+        points = self.rows(points_plan(table, metric, time))
         for name, role in roles:
             yield from _samples(table, points, identities, name, role)
 
 
+def time_range(start_ms: int, end_ms: int) -> TimeRange:
+    """``[start, end]`` in ms as the plans' range of ns (whose end is open)."""
+    return TimeRange(start_ms * _NS_PER_MS, (end_ms + 1) * _NS_PER_MS)
+
+
 def _samples(
-    table: Table, points: pa.Table, identities: dict[int, _Identity], name: str, role: SeriesRole
+    table: Table, points: pa.Table, identities: dict[int, Identity], name: str, role: SeriesRole
 ) -> Iterable[RawSeries]:
     hashes = _numbers(points.column("series"), np.uint64)
     times = _numbers(points.column("time_ns"), np.int64) // _NS_PER_MS
@@ -181,6 +204,9 @@ def _samples(
     stale = (flags & _NO_RECORDED_VALUE) != 0
     if role is SeriesRole.BUCKET:
         yield from _buckets(points, identities, name, hashes, times, stale)
+        return
+    if role is SeriesRole.QUANTILE:
+        yield from _quantiles(points, identities, name, hashes, times, stale)
         return
     if table in (Table.GAUGE, Table.SUM):
         as_int = pc.cast(points.column("ValueInt"), pa.float64())
@@ -203,7 +229,7 @@ def _samples(
 
 def _buckets(
     points: pa.Table,
-    identities: dict[int, _Identity],
+    identities: dict[int, Identity],
     name: str,
     hashes: np.ndarray,
     times: np.ndarray,
@@ -225,19 +251,58 @@ def _buckets(
     own_bound = np.minimum(bound_offsets[point] + position, max(len(bounds) - 1, 0))
     le = np.where(is_last, np.inf, bounds[own_bound] if len(bounds) else np.inf)
     running = np.cumsum(counts)
-    before = np.concatenate(([0.0], running))[offsets[point]]
-    cumulative = running - before
-    keys = np.lexsort((times[point], le, hashes[point]))
-    for (h, bound), rows in _groups(hashes[point][keys], le[keys]):
+    cumulative = running - np.concatenate(([0.0], running))[offsets[point]]
+    yield from _per_item(
+        identities, name, "le", point, le, cumulative, hashes, times, stale, adds_up=True
+    )
+
+
+def _quantiles(
+    points: pa.Table,
+    identities: dict[int, Identity],
+    name: str,
+    hashes: np.ndarray,
+    times: np.ndarray,
+    stale: np.ndarray,
+) -> Iterable[RawSeries]:
+    """A summary's series per quantile (``quantile="0.99"``)."""
+    items = points.column("ValueAtQuantiles").combine_chunks()
+    lengths = _numbers(pc.list_value_length(items).fill_null(0))
+    flat = pc.list_flatten(items)
+    quantiles = _numbers(pc.struct_field(flat, "Quantile"), np.float64)
+    values = _numbers(pc.struct_field(flat, "Value"), np.float64)
+    point = np.repeat(np.arange(len(lengths)), lengths)
+    yield from _per_item(
+        identities, name, "quantile", point, quantiles, values, hashes, times, stale
+    )
+
+
+def _per_item(
+    identities: dict[int, Identity],
+    name: str,
+    label: str,
+    point: np.ndarray,
+    keys: np.ndarray,
+    values: np.ndarray,
+    hashes: np.ndarray,
+    times: np.ndarray,
+    stale: np.ndarray,
+    *,
+    adds_up: bool = False,
+) -> Iterable[RawSeries]:
+    """Items of the points' lists (buckets, quantiles) as a series per stored series and
+    item key, which ``label`` carries; ``adds_up``: delta points add up over time."""
+    order = np.lexsort((times[point], keys, hashes[point]))
+    for (h, key), rows in _groups(hashes[point][order], keys[order]):
         identity = identities.get(int(h))
         if identity is None:
             continue
-        order = keys[rows]
-        v = cumulative[order]
-        if identity.delta:
+        picked = order[rows]
+        v = values[picked]
+        if adds_up and identity.delta:
             v = np.cumsum(v)
-        labels = labels_of({**identity.labels, NAME: name, "le": _le(bound)})
-        yield RawSeries(labels, times[point][order], v, stale[point][order])
+        labels = labels_of({**identity.labels, NAME: name, label: format_value(key)})
+        yield RawSeries(labels, times[point][picked], v, stale[point][picked])
 
 
 def _numbers(column: pa.Array | pa.ChunkedArray, dtype: type | None = None) -> np.ndarray:
@@ -252,14 +317,6 @@ def _groups(hashes: np.ndarray, bounds: np.ndarray) -> Iterable[tuple[tuple[int,
     starts = [0, *(np.flatnonzero(change) + 1).tolist(), len(hashes)]
     for begin, end in itertools.pairwise(starts):
         yield (int(hashes[begin]), float(bounds[begin])), slice(begin, end)
-
-
-def _le(bound: float) -> str:
-    """A bucket bound as Prometheus writes ``le``: ``+Inf``, else Go's shortest form."""
-    if bound == np.inf:
-        return "+Inf"
-    text = repr(float(bound))
-    return text[:-2] if text.endswith(".0") else text
 
 
 def _merged(parts: list[RawSeries]) -> RawSeries:
@@ -321,18 +378,22 @@ _POINTS = {
     Table.GAUGE: ("Value", "ValueInt"),
     Table.SUM: ("Value", "ValueInt"),
     Table.HISTOGRAM: ("Count", "Sum", "BucketCounts", "ExplicitBounds"),
-    Table.SUMMARY: ("Count", "Sum"),
+    Table.SUMMARY: ("Count", "Sum", "ValueAtQuantiles"),
 }
 
 
-def _points_plan(table: Table, metric: str, time: TimeRange) -> Select:
+def points_plan(
+    table: Table, metric: str, time: TimeRange, *, extra: tuple[str, ...] = ()
+) -> Select:
+    """The points of ``metric`` in ``time``, series after series, each in time order, with
+    the columns samples are made of (and ``extra`` ones)."""
     return Select(
         table,
         (
             Output("series", _series_hash()),
             Output("time_ns", Call("timestamp_to_ns", (Column("TimeUnix"),))),
             Output("flags", Column("Flags")),
-            *(Output(c, Column(c)) for c in _POINTS[table]),
+            *(Output(c, Column(c)) for c in dict.fromkeys((*_POINTS[table], *extra))),
         ),
         where=Compare(Column("MetricName"), Op.EQ, metric),
         time=time,
