@@ -50,6 +50,12 @@ from otelite.query.promql._names import (
     series_labels,
 )
 from otelite.query.promql._series import NAME, Labels, format_value, labels_of
+from otelite.query.promql._spanmetrics import (
+    SPAN_METRIC_SERIES,
+    SPAN_METRICS,
+    selects_span_metrics,
+    span_metric_series,
+)
 from otelite.storage import Storage
 
 __all__ = ["Family", "Identity", "StorageSource", "points_plan", "time_range"]
@@ -112,6 +118,11 @@ class StorageSource:
                         description = str(row["description"] or "")
                         self._families.append(Family(family, kind, monotonic, unit, description))
                     self._catalog.append((name, unit, kind, monotonic))
+            for family, (kind_name, unit, description) in SPAN_METRICS.items():
+                kind = MetricKind.SUM if kind_name == "counter" else MetricKind.HISTOGRAM
+                self._families.append(
+                    Family(family, kind, kind is MetricKind.SUM, unit, description)
+                )
         return self._families
 
     def names(self) -> dict[str, list[SeriesSource]]:
@@ -123,11 +134,12 @@ class StorageSource:
 
     def listed_names(self) -> list[str]:
         """The series names to offer people: each once, escaped as Prometheus writes it."""
-        return sorted(
+        stored = (
             name
             for name, sources in self.names().items()
             if any(s.naming is Naming.ESCAPED for s in sources)
         )
+        return sorted({*stored, *SPAN_METRIC_SERIES})
 
     def select(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> list[RawSeries]:
         others = [m for m in matchers if m.name != NAME]
@@ -138,7 +150,9 @@ class StorageSource:
                 labels = dict(series.labels)
                 if all(m.matches(labels.get(m.name, "")) for m in others):
                     by_labels.setdefault(series.labels, []).append(series)
-        return [_merged(parts) for parts in by_labels.values()]
+        found = [_merged(parts) for parts in by_labels.values()]
+        derived = selects_span_metrics(list(matchers))
+        return found + span_metric_series(self.rows, derived, list(matchers), start_ms, end_ms)
 
     def wanted(
         self, matchers: Sequence[Matcher], roles: frozenset[SeriesRole]

@@ -1,0 +1,197 @@
+"""Metrics derived from spans (Tempo's span metrics names), on both backends, against
+counts made here from the spans the test sends.
+
+A counter's sample at the end of each 15-second step counts the spans that started
+since midnight (UTC) and before that end; an instant query sees the latest sample at or
+before its time.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
+
+from otelite.api import create_app
+from otelite.storage import WriteBatch
+from tests.api.served import Served
+from tests.backends import BACKENDS, store
+
+DAY_MS = 86_400_000
+MIDNIGHT_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+BASE_MS = MIDNIGHT_MS + 10 * 3_600_000  # 10:00, where the spans start
+STEP_MS = 15_000
+MS = 1_000_000
+KINDS = {Span.SPAN_KIND_SERVER: "SPAN_KIND_SERVER", Span.SPAN_KIND_CLIENT: "SPAN_KIND_CLIENT"}
+STATUSES = {
+    Status.STATUS_CODE_UNSET: "STATUS_CODE_UNSET",
+    Status.STATUS_CODE_ERROR: "STATUS_CODE_ERROR",
+}
+# Durations on and around the bucket bounds (2 ms, 4 ms, ...) and past the last one.
+DURATIONS_NS = (0, 1 * MS, 2 * MS, 2 * MS + 1, 3 * MS, 4 * MS, 100 * MS, 1_500 * MS, 20_000 * MS)
+
+
+def make_spans(seed: int = 5) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    spans = []
+    for n in range(300):
+        spans.append(
+            {
+                "service": rng.choice(("cart", "shop")),
+                "name": rng.choice(("GET /", "query")),
+                "kind": rng.choice(list(KINDS)),
+                "status": rng.choice(list(STATUSES)),
+                "start_ms": BASE_MS + rng.randrange(0, 20 * 60_000),
+                "duration_ns": rng.choice(DURATIONS_NS),
+                "id": n + 1,
+            }
+        )
+    # The day before, a minute to midnight: counted that day, not the next.
+    for n in range(3):
+        spans.append(
+            {
+                "service": "cart",
+                "name": "nightly",
+                "kind": Span.SPAN_KIND_SERVER,
+                "status": Status.STATUS_CODE_UNSET,
+                "start_ms": MIDNIGHT_MS - 60_000 + n,
+                "duration_ns": MS,
+                "id": 1_000 + n,
+            }
+        )
+    return spans
+
+
+SPANS = make_spans()
+
+
+def export_request() -> ExportTraceServiceRequest:
+    by_service: dict[str, list[Span]] = {}
+    for s in SPANS:
+        start = s["start_ms"] * MS
+        by_service.setdefault(s["service"], []).append(
+            Span(
+                trace_id=s["id"].to_bytes(16, "big"),
+                span_id=s["id"].to_bytes(8, "big"),
+                name=s["name"],
+                kind=s["kind"],
+                start_time_unix_nano=start,
+                end_time_unix_nano=start + s["duration_ns"],
+                status=Status(code=s["status"]),
+            )
+        )
+    return ExportTraceServiceRequest(
+        resource_spans=[
+            ResourceSpans(
+                resource=Resource(
+                    attributes=[KeyValue(key="service.name", value=AnyValue(string_value=svc))]
+                ),
+                scope_spans=[ScopeSpans(spans=spans)],
+            )
+            for svc, spans in by_service.items()
+        ]
+    )
+
+
+@pytest.fixture(scope="module", params=BACKENDS, name="api")
+def api_fixture(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    with store(request.param) as opened:
+        opened.write(WriteBatch(traces=[export_request()]))
+        served = Served(create_app(opened))
+        try:
+            with httpx.Client(base_url=served.url, timeout=60) as http:
+                yield http
+        finally:
+            served.close()
+
+
+def key(span: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (span["service"], span["name"], KINDS[span["kind"]], STATUSES[span["status"]])
+
+
+def counted_before(end_ms: int, keep: Any = lambda span: True) -> Counter[tuple[str, ...]]:
+    """Spans per label set that started since midnight and before ``end_ms``."""
+    return Counter(key(s) for s in SPANS if MIDNIGHT_MS <= s["start_ms"] < end_ms and keep(s))
+
+
+def instant(api: httpx.Client, query: str, at_ms: int) -> dict[tuple[str, ...], float]:
+    response = api.get("/api/v1/query", params={"query": query, "time": at_ms / 1000})
+    assert response.status_code == 200, response.text
+    found = {}
+    for item in response.json()["data"]["result"]:
+        m = item["metric"]
+        labels = (m.get("service"), m.get("span_name"), m.get("span_kind"), m.get("status_code"))
+        found[labels] = float(item["value"][1])
+    return found
+
+
+# Times inside the spans' twenty minutes, off the step grid, and at its end.
+TIMES = [BASE_MS + 7 * 60_000 + 4_321, BASE_MS + 13 * 60_000 + 11_000, BASE_MS + 20 * 60_000]
+
+
+@pytest.mark.parametrize("at", TIMES)
+def test_calls_count_the_spans_since_midnight(api: httpx.Client, at: int) -> None:
+    step_end = at // STEP_MS * STEP_MS  # the latest sample at or before the time
+    expected = {k: float(v) for k, v in counted_before(step_end).items()}
+    assert expected
+    assert instant(api, "traces_spanmetrics_calls_total", at) == expected
+    assert instant(api, "traces_spanmetrics_latency_count", at) == expected
+
+
+@pytest.mark.parametrize("at", TIMES)
+def test_latency_buckets_and_sums(api: httpx.Client, at: int) -> None:
+    step_end = at // STEP_MS * STEP_MS
+    for le, bound_ns in (("0.002", 2 * MS), ("0.004", 4 * MS), ("16.384", 16_384 * MS)):
+        expected = counted_before(step_end, lambda s, b=bound_ns: s["duration_ns"] <= b)
+        query = f'traces_spanmetrics_latency_bucket{{le="{le}"}}'
+        found = instant(api, query, at)
+        assert {k: v for k, v in found.items() if v} == {k: float(v) for k, v in expected.items()}
+    sums: dict[tuple[str, ...], float] = {}
+    for s in SPANS:
+        if MIDNIGHT_MS <= s["start_ms"] < step_end:
+            sums[key(s)] = sums.get(key(s), 0.0) + s["duration_ns"] / 1e9
+    found = instant(api, "traces_spanmetrics_latency_sum", at)
+    assert found.keys() == sums.keys()
+    assert all(abs(found[k] - sums[k]) < 1e-6 for k in sums)
+
+
+def test_a_counter_means_the_same_in_every_selector(api: httpx.Client) -> None:
+    """Two selectors reading different windows agree: the difference over ten minutes is
+    the spans that started in them."""
+    at = TIMES[1]
+    query = "traces_spanmetrics_calls_total - traces_spanmetrics_calls_total offset 10m"
+    found = instant(api, query, at)
+    now, then = at // STEP_MS * STEP_MS, (at - 600_000) // STEP_MS * STEP_MS
+    before, after = counted_before(then), counted_before(now)
+    # A label set without spans ten minutes ago had no series then: no difference.
+    expected = {k: float(after[k] - before[k]) for k in before}
+    assert found == expected
+    assert any(expected.values()) and len(expected) < len(after)
+
+
+def test_span_metrics_are_listed_with_their_types(api: httpx.Client) -> None:
+    names = api.get("/api/v1/label/__name__/values").json()["data"]
+    assert "traces_spanmetrics_calls_total" in names
+    assert "traces_spanmetrics_latency_bucket" in names
+    metadata = api.get("/api/v1/metadata").json()["data"]
+    assert metadata["traces_spanmetrics_calls_total"][0]["type"] == "counter"
+    assert metadata["traces_spanmetrics_latency"][0]["type"] == "histogram"
+    assert metadata["traces_spanmetrics_latency"][0]["unit"] == "seconds"
+
+
+def test_counters_start_again_at_midnight(api: httpx.Client) -> None:
+    nightly = ("cart", "nightly", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET")
+    # Just before midnight the day's three spans; just after, none yet: a reset.
+    assert instant(api, "traces_spanmetrics_calls_total", MIDNIGHT_MS - 1_000)[nightly] == 3.0
+    assert instant(api, "traces_spanmetrics_calls_total", MIDNIGHT_MS + 120_000)[nightly] == 0.0
+    # increase() reads the drop as the reset it is, not as a negative count.
+    query = "increase(traces_spanmetrics_calls_total[4m])"
+    assert instant(api, query, MIDNIGHT_MS + 120_000)[nightly] >= 0.0
