@@ -43,6 +43,7 @@ from otelite.query._plan import (
     Predicate,
     Select,
     ServiceCalls,
+    ServiceGraph,
     SpanComparison,
     SpansetSearch,
     Table,
@@ -90,12 +91,18 @@ def compile_plan(plan: Plan, dialect: Dialect) -> Statement:
     """
     if isinstance(plan, TraceSearch):
         return _TraceSearchCompiler(dialect).compile(plan)
-    if isinstance(plan, SpansetSearch | ServiceCalls):
+    if isinstance(plan, SpansetSearch | ServiceCalls | ServiceGraph):
         # Imported here: those compilers build on this module's.
-        from otelite.query._spansets import compile_service_calls, compile_spanset_search
+        from otelite.query._spansets import (
+            compile_service_calls,
+            compile_service_graph,
+            compile_spanset_search,
+        )
 
         if isinstance(plan, ServiceCalls):
             return compile_service_calls(plan, dialect)
+        if isinstance(plan, ServiceGraph):
+            return compile_service_graph(plan, dialect)
         return compile_spanset_search(plan, dialect)
     if isinstance(plan, Count):
         return _count(plan, dialect)

@@ -64,6 +64,7 @@ __all__ = [
     "Relation",
     "Select",
     "ServiceCalls",
+    "ServiceGraph",
     "SpanComparison",
     "Spanset",
     "SpansetSearch",
@@ -593,6 +594,21 @@ class ServiceCalls:
     time: TimeRange = TimeRange()
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceGraph:
+    """Requests between services, as Tempo's service graph pairs them: a client (or
+    producer) span and its server (or consumer) child, both in ``time``. Rows per step
+    (``bucket_ns``, a multiple of ``step_ns``, by the server span's start), ``client``,
+    ``server``, ``messaging`` (the pair is a producer and a consumer), ``failed``
+    (either span is an error), ``server_bucket`` and ``client_bucket`` (the power of two
+    at or above each span's duration in units of ``unit_ns``): ``calls``, ``server_ns``
+    and ``client_ns`` (their total durations)."""
+
+    time: TimeRange
+    step_ns: int
+    unit_ns: int
+
+
 class Compared(enum.Enum):
     """What a comparison counts the values of: an attribute map, whose every key is an
     attribute of its own, or one column of the span (or of its trace's root)."""
@@ -662,7 +678,9 @@ class SpanComparison:
             raise ValueError("a comparison compares at least one map or column")
 
 
-Plan: TypeAlias = Select | TraceSearch | Count | SpansetSearch | ServiceCalls | SpanComparison
+Plan: TypeAlias = (
+    Select | TraceSearch | Count | SpansetSearch | ServiceCalls | ServiceGraph | SpanComparison
+)
 
 
 def spansets(predicate: Predicate) -> Iterable[HasSpan]:

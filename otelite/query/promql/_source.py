@@ -35,6 +35,7 @@ from otelite.query._plan import (
     Op,
     Order,
     Output,
+    Plan,
     Select,
     Table,
     TimeRange,
@@ -51,10 +52,10 @@ from otelite.query.promql._names import (
 )
 from otelite.query.promql._series import NAME, Labels, format_value, labels_of
 from otelite.query.promql._spanmetrics import (
-    SPAN_METRIC_SERIES,
-    SPAN_METRICS,
-    selects_span_metrics,
-    span_metric_series,
+    DERIVED_FAMILIES,
+    DERIVED_SERIES,
+    derived_series,
+    selects_derived,
 )
 from otelite.storage import Storage
 
@@ -118,7 +119,7 @@ class StorageSource:
                         description = str(row["description"] or "")
                         self._families.append(Family(family, kind, monotonic, unit, description))
                     self._catalog.append((name, unit, kind, monotonic))
-            for family, (kind_name, unit, description) in SPAN_METRICS.items():
+            for family, (kind_name, unit, description) in DERIVED_FAMILIES.items():
                 kind = MetricKind.SUM if kind_name == "counter" else MetricKind.HISTOGRAM
                 self._families.append(
                     Family(family, kind, kind is MetricKind.SUM, unit, description)
@@ -139,7 +140,7 @@ class StorageSource:
             for name, sources in self.names().items()
             if any(s.naming is Naming.ESCAPED for s in sources)
         )
-        return sorted({*stored, *SPAN_METRIC_SERIES})
+        return sorted({*stored, *DERIVED_SERIES})
 
     def select(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> list[RawSeries]:
         others = [m for m in matchers if m.name != NAME]
@@ -151,8 +152,8 @@ class StorageSource:
                 if all(m.matches(labels.get(m.name, "")) for m in others):
                     by_labels.setdefault(series.labels, []).append(series)
         found = [_merged(parts) for parts in by_labels.values()]
-        derived = selects_span_metrics(list(matchers))
-        return found + span_metric_series(self.rows, derived, list(matchers), start_ms, end_ms)
+        derived = selects_derived(list(matchers))
+        return found + derived_series(self.rows, derived, list(matchers), start_ms, end_ms)
 
     def wanted(
         self, matchers: Sequence[Matcher], roles: frozenset[SeriesRole]
@@ -170,7 +171,7 @@ class StorageSource:
                     found.setdefault(key, []).append((name, source.role))
         return found
 
-    def rows(self, plan: Select) -> pa.Table:
+    def rows(self, plan: Plan) -> pa.Table:
         """The rows a plan answers, from the store."""
         statement = compile_plan(plan, self._storage.dialect)
         return self._storage.query(statement.sql, statement.params, types=statement.types)
