@@ -298,22 +298,28 @@ class _Evaluation:
         self.budget.spend(sum(len(series.times) for series in found))
         return found
 
-    def _VectorSelector(self, node: Any) -> Value:
+    def _selected(self, node: Any) -> tuple[list[RawSeries], Times, list[Any], list[Any]]:
+        """An instant selector's series, the times it reads at, and for each series the
+        index of its latest sample at each time and whether that sample counts (within
+        the lookback, not a staleness marker)."""
         times = self._times(node.offset, node.at)
-        found = self._read(node, int(times.min()) - self.lookback_ms, int(times.max()))
-        labels, values, present = [], [], []
+        read = self._read(node, int(times.min()) - self.lookback_ms, int(times.max()))
+        found = [series for series in read if len(series.times)]
+        indexes, present = [], []
         for series in found:
             index = np.searchsorted(series.times, times, side="right") - 1
             safe = np.maximum(index, 0)
-            has = (
-                (index >= 0) & (series.times[safe] > times - self.lookback_ms) & ~series.stale[safe]
-            )
-            labels.append(series.labels)
-            values.append(series.values[safe] if len(series.times) else np.zeros(len(times)))
-            present.append(has if len(series.times) else np.zeros(len(times), bool))
-        if not labels:
+            recent = series.times[safe] > times - self.lookback_ms
+            indexes.append(safe)
+            present.append((index >= 0) & recent & ~series.stale[safe])
+        return found, times, indexes, present
+
+    def _VectorSelector(self, node: Any) -> Value:
+        found, _, indexes, present = self._selected(node)
+        if not found:
             return Vector.empty(len(self.steps))
-        return Vector.of(labels, np.array(values), np.array(present))
+        values = [s.values[i] for s, i in zip(found, indexes, strict=True)]
+        return Vector.of([s.labels for s in found], np.array(values), np.array(present))
 
     def _MatrixSelector(self, node: Any) -> Value:
         selector = node.vector_selector
@@ -484,23 +490,15 @@ class _Evaluation:
         while isinstance(node, pp.ParenExpr):
             node = node.expr
         if isinstance(node, pp.VectorSelector):
-            times = self._times(node.offset, node.at)
-            found = self._read(node, int(times.min()) - self.lookback_ms, int(times.max()))
-            labels, values, present = [], [], []
-            for series in found:
-                index = np.searchsorted(series.times, times, side="right") - 1
-                safe = np.maximum(index, 0)
-                has = (index >= 0) & (series.times[safe] > times - self.lookback_ms)
-                has &= ~series.stale[safe]
-                labels.append(drop_name(series.labels))
-                values.append(series.times[safe] / 1000.0)
-                present.append(has)
-            if not labels:
+            found, _, indexes, present = self._selected(node)
+            if not found:
                 return Vector.empty(len(self.steps))
-            return merge_same_labels(Vector.of(labels, np.array(values), np.array(present)))
+            seconds = [s.times[i] / 1000.0 for s, i in zip(found, indexes, strict=True)]
+            labels = [drop_name(s.labels) for s in found]
+            return merge_same_labels(Vector.of(labels, np.array(seconds), np.array(present)))
         vector = self.vector(node)
-        seconds = np.broadcast_to(self.steps / 1000.0, vector.values.shape)
-        return mapped(Vector(vector.labels, seconds.copy(), vector.present), lambda v: v)
+        at_steps = np.broadcast_to(self.steps / 1000.0, vector.values.shape).copy()
+        return mapped(Vector(vector.labels, at_steps, vector.present), lambda v: v)
 
     def _function_round(self, args: list[Any]) -> Value:
         vector = self.vector(args[0])

@@ -22,6 +22,7 @@ from otelite.query.promql._series import (
     drop_name,
     merge_same_labels,
 )
+from otelite.query.promql._windows import phi_outside
 
 __all__ = [
     "ELEMENTWISE",
@@ -234,12 +235,9 @@ def _quantiles_complete(phi: Floats, bounds: Floats, counts: Floats) -> Floats:
 
 
 def _one_quantile(q: float, bounds: Floats, counts: Floats) -> float:
-    if np.isnan(q):
-        return float("nan")
-    if q < 0:
-        return float("-inf")
-    if q > 1:
-        return float("inf")
+    outside = phi_outside(q)
+    if outside is not None:
+        return outside
     if len(bounds) < 2 or bounds[-1] != np.inf:
         return float("nan")
     # Equal bounds are merged (their counts added), as Prometheus's coalesceBuckets.

@@ -22,7 +22,15 @@ import numpy.typing as npt
 
 from otelite.query.promql._series import Floats, Matrix, SampleSeries
 
-__all__ = ["RANGE_FUNCTIONS", "Windowed", "quantile_over_time", "windowed"]
+__all__ = [
+    "RANGE_FUNCTIONS",
+    "Windowed",
+    "phi_outside",
+    "predict_linear",
+    "quantile",
+    "quantile_over_time",
+    "windowed",
+]
 
 Windowed = tuple[Floats, npt.NDArray[np.bool_]]
 """A value per step, and where there is one."""
@@ -245,14 +253,23 @@ def quantile_over_time(matrix: Matrix, series: SampleSeries, q: Floats) -> Windo
     return out, hi > lo
 
 
-def quantile(values: Floats, q: float) -> float:
-    """Prometheus's φ-quantile of some values: ±Inf outside [0, 1], NaN for NaN."""
+def phi_outside(q: float) -> float | None:
+    """What a quantile function answers for a φ outside [0, 1] (±Inf) or NaN (NaN);
+    None for a φ inside."""
     if np.isnan(q):
         return float("nan")
     if q < 0:
         return float("-inf")
     if q > 1:
         return float("inf")
+    return None
+
+
+def quantile(values: Floats, q: float) -> float:
+    """Prometheus's φ-quantile of some values: ±Inf outside [0, 1], NaN for NaN."""
+    outside = phi_outside(q)
+    if outside is not None:
+        return outside
     ordered = np.sort(values)
     rank = q * (len(ordered) - 1)
     below = int(np.floor(rank))
