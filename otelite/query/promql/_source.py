@@ -371,21 +371,30 @@ def _series_hash() -> Call:
 
 
 def _identity_plan(table: Table, metric: str, time: TimeRange) -> Select:
-    outputs = [
-        Output("series", _series_hash()),
-        Output("resource", Column("ResourceAttributes")),
-        Output("scope_name", Column("ScopeName")),
-        Output("scope_version", Column("ScopeVersion")),
-        Output("attributes", Column("Attributes")),
-    ]
+    """One row per stored series of ``metric`` in ``time``: grouped by the hash its
+    points carry (the identity's columns are the same on every point of it; grouping by
+    the maps themselves costs several times more)."""
+    first = Column("TimeUnix")
+    columns = {
+        "resource": "ResourceAttributes",
+        "scope_name": "ScopeName",
+        "scope_version": "ScopeVersion",
+        "attributes": "Attributes",
+    }
     if table in (Table.SUM, Table.HISTOGRAM, Table.EXPONENTIAL_HISTOGRAM):
-        outputs.append(Output("temporality", Column("AggregationTemporality")))
+        columns["temporality"] = "AggregationTemporality"
     return Select(
         table,
-        tuple(outputs),
+        (
+            Output("series", _series_hash()),
+            *(
+                Output(name, Call("arg_min", (Column(column), first)))
+                for name, column in columns.items()
+            ),
+        ),
         where=Compare(Column("MetricName"), Op.EQ, metric),
         time=time,
-        group_by=tuple(o.name for o in outputs),
+        group_by=("series",),
     )
 
 
