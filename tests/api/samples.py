@@ -256,6 +256,9 @@ def metrics() -> ExportMetricsServiceRequest:
     ]
     return ExportMetricsServiceRequest(
         resource_metrics=[
-            ResourceMetrics(resource=resource("cart"), scope_metrics=[ScopeMetrics(metrics=items)])
+            ResourceMetrics(
+                resource=resource("cart", kv("host.name", string_value="box-1")),
+                scope_metrics=[ScopeMetrics(metrics=items)],
+            )
         ]
     )

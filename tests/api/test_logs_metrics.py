@@ -88,7 +88,7 @@ def series(client: httpx.Client, name: str, **params: str) -> list[dict[str, Any
 def test_gauge_series(client: httpx.Client) -> None:
     found = series(client, "queue.depth")
     assert sorted(s["attributes"]["queue"] for s in found) == ["a", "b"]
-    assert all(s["resource"] == {"service.name": "cart"} for s in found)
+    assert all(s["resource"] == {"service.name": "cart", "host.name": "box-1"} for s in found)
     assert [p["value"] for p in found[0]["points"]] == [1.0, 2.0]
     assert found[0]["points"][0]["timeUnixNano"] == str(T0 + 10**9)
     only_b = series(client, "queue.depth", attr="queue=b", service="cart")

@@ -67,6 +67,12 @@ def test_counters_and_histograms_have_their_prometheus_names(client: httpx.Clien
         ({"__name__": "rtt_seconds", "job": "cart", "quantile": "0.5"}, "1.5")
     ]
     assert [v for _, v in value("rtt_seconds_count") + value("rtt_seconds_sum")] == ["2", "3"]
+    # The resource's other attributes: target_info, with job to join it on.
+    assert value("target_info") == [
+        ({"__name__": "target_info", "host_name": "box-1", "job": "cart"}, "1")
+    ]
+    joined = "queue_depth * on (job) group_left (host_name) target_info"
+    assert {m["host_name"] for m, _ in value(joined)} == {"box-1"}
     # Prometheus 3's quoted names reach the OpenTelemetry name itself.
     assert [m["__name__"] for m, _ in value('{"queue.depth"}')] == ["queue.depth"] * 2
 

@@ -32,6 +32,7 @@ from otelite.query._plan import (
     Call,
     Column,
     Compare,
+    Literal,
     Op,
     Order,
     Output,
@@ -42,6 +43,7 @@ from otelite.query._plan import (
 )
 from otelite.query.promql._engine import Matcher, RawSeries
 from otelite.query.promql._names import (
+    TARGET_INFO,
     MetricKind,
     Naming,
     SeriesRole,
@@ -49,6 +51,7 @@ from otelite.query.promql._names import (
     metric_name,
     series_index,
     series_labels,
+    target_info_labels,
 )
 from otelite.query.promql._series import NAME, Labels, format_value, labels_of
 from otelite.query.promql._spanmetrics import (
@@ -75,6 +78,7 @@ _SELECTABLE = frozenset(
 _NO_RECORDED_VALUE = 1  # DataPointFlags.FLAG_NO_RECORDED_VALUE_MASK
 _DELTA = 1  # AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
 _NS_PER_MS = 1_000_000
+_TARGET_STEP_NS = 15 * 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +144,7 @@ class StorageSource:
             for name, sources in self.names().items()
             if any(s.naming is Naming.ESCAPED for s in sources)
         )
-        return sorted({*stored, *DERIVED_SERIES})
+        return sorted({*stored, *DERIVED_SERIES, *((TARGET_INFO,) if self._catalog else ())})
 
     def select(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> list[RawSeries]:
         others = [m for m in matchers if m.name != NAME]
@@ -153,7 +157,32 @@ class StorageSource:
                     by_labels.setdefault(series.labels, []).append(series)
         found = [_merged(parts) for parts in by_labels.values()]
         derived = selects_derived(list(matchers))
-        return found + derived_series(self.rows, derived, list(matchers), start_ms, end_ms)
+        found += derived_series(self.rows, derived, list(matchers), start_ms, end_ms)
+        if all(m.matches(TARGET_INFO) for m in matchers if m.name == NAME):
+            found += self._target_info(others, time)
+        return found
+
+    def _target_info(self, matchers: list[Matcher], time: TimeRange) -> list[RawSeries]:
+        """``target_info`` (value 1) of each resource with attributes besides its service
+        and instance, with a sample at its latest point in every 15 seconds it reported
+        any metric point, as Prometheus's OTLP receiver writes one with each batch."""
+        samples: dict[Labels, set[int]] = {}
+        for table in _KINDS:
+            for row in self._rows(_resources_plan(table, time)):
+                resource = dict(row["resource"])  # type: ignore[call-overload]
+                labels = target_info_labels(resource)
+                if not labels:
+                    continue
+                labels[NAME] = TARGET_INFO
+                if all(m.matches(labels.get(m.name, "")) for m in matchers):
+                    at = int(row["at_ns"])  # type: ignore[call-overload]
+                    samples.setdefault(labels_of(labels), set()).add(at // _NS_PER_MS)
+        found = []
+        for series, times in samples.items():
+            ordered = np.array(sorted(times), dtype=np.int64)
+            no_markers = np.zeros(len(ordered), dtype=bool)
+            found.append(RawSeries(series, ordered, np.ones(len(ordered)), no_markers))
+        return found
 
     def wanted(
         self, matchers: Sequence[Matcher], roles: frozenset[SeriesRole]
@@ -367,6 +396,28 @@ def _series_hash() -> Call:
             Call("hash2", (Column("ResourceAttributes"), Column("Attributes"))),
             Call("hash2", (Column("ScopeName"), Column("ScopeVersion"))),
         ),
+    )
+
+
+def _resources_plan(table: Table, time: TimeRange) -> Select:
+    """Each resource of a metric table, and its latest point time in every 15 seconds
+    it has points."""
+    at = Call("timestamp_to_ns", (Column("TimeUnix"),))
+    return Select(
+        table,
+        (
+            Output(
+                "resource_hash",
+                Call("hash2", (Column("ResourceAttributes"), Column("ServiceName"))),
+            ),
+            Output(
+                "bucket_ns", Call("time_bucket_ns", (Column("TimeUnix"), Literal(_TARGET_STEP_NS)))
+            ),
+            Output("resource", Call("arg_min", (Column("ResourceAttributes"), Column("TimeUnix")))),
+            Output("at_ns", Call("max", (at,))),
+        ),
+        time=time,
+        group_by=("resource_hash", "bucket_ns"),
     )
 
 
