@@ -7,7 +7,10 @@ shapes, and keeps the limits: a range query has at most 11,000 steps, and a quer
 for at most the server's query timeout (or the request's ``timeout``, when shorter).
 
 Times are Unix seconds (a float) or RFC 3339; ``step`` is seconds or a duration
-(``15s``). Values are strings, as Prometheus writes them (``"NaN"``, ``"+Inf"``).
+(``15s``). Values are strings, as Prometheus writes them (``"NaN"``, ``"+Inf"``). Without
+``start`` and ``end``, ``series``, ``labels``, ``label/<name>/values`` and exemplars read
+the last five minutes, where Prometheus reads all it has: a bound on what such a call
+costs (Grafana always sends both).
 """
 
 from __future__ import annotations
