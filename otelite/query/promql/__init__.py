@@ -22,6 +22,7 @@ from otelite.query.promql._engine import (
     query_selectors,
     selector_matchers,
 )
+from otelite.query.promql._errors import ParseError
 from otelite.query.promql._exemplars import Exemplar, exemplars
 from otelite.query.promql._memory import MemorySource, raw_series
 from otelite.query.promql._names import (
@@ -70,6 +71,7 @@ __all__ = [
     "MemorySource",
     "MetricKind",
     "Naming",
+    "ParseError",
     "QueryError",
     "QueryTimeout",
     "RawSeries",

@@ -33,6 +33,7 @@ from otelite.query.promql._binary import (
     binary_vector_scalar,
     binary_vectors,
 )
+from otelite.query.promql._errors import parse_error
 from otelite.query.promql._functions import (
     ELEMENTWISE,
     TIME_PARTS,
@@ -123,11 +124,12 @@ class Source(Protocol):
 
 
 def parse(text: str) -> Any:
-    """The expression's syntax tree; ``InvalidRequest`` with the parser's reason."""
+    """The expression's syntax tree; ``ParseError`` with the parser's reason and, where
+    the reason names one, its place."""
     try:
         return pp.parse(text)
     except ValueError as error:
-        raise InvalidRequest(f'invalid parameter "query": {error}') from None
+        raise parse_error(text, str(error)) from None
 
 
 def selector_matchers(text: str) -> list[Matcher]:
