@@ -22,12 +22,11 @@ from typing import Any
 import httpx
 import pytest
 
-from otelite.api import create_app
 from otelite.storage import WriteBatch
-from tests.api.served import Served
-from tests.backends import BACKENDS, store
+from tests.backends import BACKENDS
 from tests.promql.dataset import BASE_MS, END_MS, MINUTE_MS, REQUESTS, SERIES
 from tests.promql.reference import LOOKBACK_MS, PrometheusError, Reference
+from tests.promql.support import serving
 from tests.promql.test_reference import increase as increase_as_prometheus_2
 
 pytestmark = pytest.mark.slow
@@ -149,14 +148,8 @@ QUERIES = [
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def otelite(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
-    with store(request.param) as opened:
-        opened.write(WriteBatch(metrics=REQUESTS))
-        served = Served(create_app(opened))
-        try:
-            with httpx.Client(base_url=served.url, timeout=60) as client:
-                yield client
-        finally:
-            served.close()
+    with serving(request.param, WriteBatch(metrics=REQUESTS)) as client:
+        yield client
 
 
 def ask(client: httpx.Client, path: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -13,14 +13,12 @@ from typing import Any
 import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.resource.v1.resource_pb2 import Resource
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from otelite.api import create_app
 from otelite.storage import WriteBatch
-from tests.api.served import Served
-from tests.backends import BACKENDS, store
+from tests.backends import BACKENDS
+from tests.promql.support import by_service as spans_by_service
+from tests.promql.support import serving
 
 MIDNIGHT_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 BASE_MS = MIDNIGHT_MS + 9 * 3_600_000
@@ -91,29 +89,13 @@ def export_request() -> ExportTraceServiceRequest:
                 status=error if r["server_error"] else Status(),
             )
         )
-    return ExportTraceServiceRequest(
-        resource_spans=[
-            ResourceSpans(
-                resource=Resource(
-                    attributes=[KeyValue(key="service.name", value=AnyValue(string_value=svc))]
-                ),
-                scope_spans=[ScopeSpans(spans=spans)],
-            )
-            for svc, spans in by_service.items()
-        ]
-    )
+    return spans_by_service(by_service)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def api(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
-    with store(request.param) as opened:
-        opened.write(WriteBatch(traces=[export_request()]))
-        served = Served(create_app(opened))
-        try:
-            with httpx.Client(base_url=served.url, timeout=60) as http:
-                yield http
-        finally:
-            served.close()
+    with serving(request.param, WriteBatch(traces=[export_request()])) as client:
+        yield client
 
 
 Edge = tuple[str, str, str]
