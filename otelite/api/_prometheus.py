@@ -255,14 +255,17 @@ async def query(request: Request) -> Response:
 def _raw_samples(matrix: Matrix) -> list[dict[str, Any]]:
     """An instant query of a range vector: each series' samples in its window."""
     found = []
-    for series in matrix.series:
-        lo, hi = matrix.windows(series)
-        times, values = series.times[lo[0] : hi[0]], series.values[lo[0] : hi[0]]
+    lo, hi = matrix.windows()
+    for row, labels in enumerate(matrix.labels):
+        times, values = (
+            matrix.times[lo[row, 0] : hi[row, 0]],
+            matrix.values[lo[row, 0] : hi[row, 0]],
+        )
         if not len(times):
             continue
         found.append(
             {
-                "metric": _metric(series.labels),
+                "metric": _metric(labels),
                 "values": [
                     [_seconds(int(t)), format_value(float(v))]
                     for t, v in zip(times, values, strict=True)

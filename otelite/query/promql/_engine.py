@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -59,13 +59,7 @@ from otelite.query.promql._series import (
     drop_name,
     merge_same_labels,
 )
-from otelite.query.promql._windows import (
-    RANGE_FUNCTIONS,
-    Windowed,
-    predict_linear,
-    quantile_over_time,
-    windowed,
-)
+from otelite.query.promql._windows import RANGE_FUNCTIONS, windowed
 
 __all__ = [
     "DEFAULT_LOOKBACK_MS",
@@ -85,6 +79,7 @@ DEFAULT_MAX_SAMPLES = 50_000_000  # as Prometheus's --query.max-samples
 DEFAULT_SUBQUERY_STEP_MS = 60 * 1000  # Prometheus's default evaluation interval
 # Functions of range vectors that keep the metric name.
 _KEEP_NAME = frozenset({"last_over_time"})
+_WITH_PARAMETER = frozenset({"quantile_over_time", "predict_linear"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +324,7 @@ class _Evaluation:
         ends = self._times(selector.offset, selector.at)
         found = self._read(selector, int(ends.min()) - range_ms, int(ends.max()))
         series = [SampleSeries(s.labels, s.times[~s.stale], s.values[~s.stale]) for s in found]
-        return Matrix(series, range_ms, ends)
+        return Matrix.pack(series, range_ms, ends)
 
     def _SubqueryExpr(self, node: Any) -> Value:
         range_ms = _ms(node.range)
@@ -346,13 +341,17 @@ class _Evaluation:
             raise InvalidRequest("subquery is only allowed on instant vector")
         if not isinstance(inner, Vector):
             raise InvalidRequest("subquery is only allowed on instant vector")
-        series = [
-            SampleSeries(
-                labels, inner_steps[inner.present[row]], inner.values[row][inner.present[row]]
-            )
-            for row, labels in enumerate(inner.labels)
-        ]
-        return Matrix(series, range_ms, ends)
+        # Row by row, each row's samples in step order: packed as they lie.
+        rows, columns = np.nonzero(inner.present)
+        offsets = np.searchsorted(rows, np.arange(len(inner.labels) + 1)).astype(np.intp)
+        return Matrix(
+            list(inner.labels),
+            inner_steps[columns],
+            inner.values[rows, columns],
+            offsets,
+            range_ms,
+            ends,
+        )
 
     # --- operators ---
 
@@ -396,7 +395,7 @@ class _Evaluation:
     def _Call(self, node: Any) -> Value:
         name = node.func.name
         args = list(node.args)
-        if name in RANGE_FUNCTIONS:
+        if name in RANGE_FUNCTIONS and name not in _WITH_PARAMETER:
             return self._over_windows(name, self.matrix(args[0]))
         if name in ELEMENTWISE:
             return mapped(self.vector(args[0]), ELEMENTWISE[name])
@@ -408,36 +407,22 @@ class _Evaluation:
         value: Value = handler(args)
         return value
 
-    def _over_windows(self, name: str, matrix: Matrix) -> Vector:
-        return self._per_series(
-            matrix, lambda series: windowed(name, matrix, series), keep_name=name in _KEEP_NAME
-        )
-
-    def _per_series(
-        self,
-        matrix: Matrix,
-        compute: Callable[[SampleSeries], Windowed],
-        *,
-        keep_name: bool = False,
-    ) -> Vector:
-        """A vector of ``compute`` over each series of ``matrix``."""
-        labels, values, present = [], [], []
-        for series in matrix.series:
-            result, ok = compute(series)
-            labels.append(series.labels if keep_name else drop_name(series.labels))
-            values.append(result)
-            present.append(ok)
-        if not labels:
+    def _over_windows(self, name: str, matrix: Matrix, parameter: Floats | None = None) -> Vector:
+        """A vector of the range function ``name`` over every series of ``matrix``."""
+        if not len(matrix):
             return Vector.empty(len(self.steps))
-        return merge_same_labels(Vector.of(labels, np.array(values), np.array(present)))
+        values, present = windowed(name, matrix, parameter)
+        keep = name in _KEEP_NAME
+        labels = [lb if keep else drop_name(lb) for lb in matrix.labels]
+        return merge_same_labels(Vector.of(labels, values, present))
 
     def _function_quantile_over_time(self, args: list[Any]) -> Value:
         q, matrix = self.scalar(args[0]), self.matrix(args[1])
-        return self._per_series(matrix, lambda series: quantile_over_time(matrix, series, q))
+        return self._over_windows("quantile_over_time", matrix, q)
 
     def _function_predict_linear(self, args: list[Any]) -> Value:
         matrix, seconds = self.matrix(args[0]), self.scalar(args[1])
-        return self._per_series(matrix, lambda series: predict_linear(matrix, series, seconds))
+        return self._over_windows("predict_linear", matrix, seconds)
 
     def _absent_labels(self, node: Any) -> Labels:
         """The labels ``absent`` answers with: the selector's equality matchers."""
@@ -463,10 +448,8 @@ class _Evaluation:
 
     def _function_absent_over_time(self, args: list[Any]) -> Value:
         matrix = self.matrix(args[0])
-        anywhere = np.zeros(len(self.steps), dtype=bool)
-        for series in matrix.series:
-            lo, hi = matrix.windows(series)
-            anywhere |= hi > lo
+        lo, hi = matrix.windows()
+        anywhere = np.asarray((hi > lo).any(axis=0))
         return Vector.of(
             [self._absent_labels(args[0])], np.ones((1, len(self.steps))), ~anywhere[None, :]
         )

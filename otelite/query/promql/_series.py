@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import decimal
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -35,6 +35,7 @@ __all__ = [
     "Times",
     "Value",
     "Vector",
+    "bounds",
     "drop_name",
     "format_labels",
     "format_value",
@@ -119,19 +120,62 @@ class Vector:
 
 @dataclass(frozen=True, slots=True)
 class Matrix:
-    """A range vector: each series' samples, and the window ``(end - range, end]`` each
-    step reads, ``end`` being the step's time moved by ``offset`` (or pinned by ``@``)."""
+    """A range vector: series' samples packed one series after another (series ``i``'s
+    are ``[offsets[i], offsets[i + 1])``, in time order), and the window ``(end - range,
+    end]`` each step reads, ``end`` being the step's time moved by ``offset`` (or pinned by
+    ``@``). Packed, every series' windows are found and computed at once."""
 
-    series: list[SampleSeries]
+    labels: list[Labels]
+    times: Times = field(repr=False)
+    values: Floats = field(repr=False)
+    offsets: npt.NDArray[np.intp] = field(repr=False)
     range_ms: int
     ends: Times = field(repr=False)
     """The end of each step's window (after ``offset`` and ``@``)."""
 
-    def windows(self, series: SampleSeries) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-        """For each step, the samples of ``series`` in its window: ``[lo, hi)``."""
-        lo = np.searchsorted(series.times, self.ends - self.range_ms, side="right")
-        hi = np.searchsorted(series.times, self.ends, side="right")
-        return lo, hi
+    @classmethod
+    def pack(cls, series: Sequence[SampleSeries], range_ms: int, ends: Times) -> Matrix:
+        lengths = [len(s.times) for s in series]
+        offsets = np.concatenate(([0], np.cumsum(lengths, dtype=np.intp))).astype(np.intp)
+        times = np.concatenate([s.times for s in series]) if series else np.zeros(0, np.int64)
+        values = np.concatenate([s.values for s in series]) if series else np.zeros(0)
+        return cls([s.labels for s in series], times, values, offsets, range_ms, ends)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def series(self, row: int) -> SampleSeries:
+        """One series' samples (views, not copies)."""
+        part = slice(self.offsets[row], self.offsets[row + 1])
+        return SampleSeries(self.labels[row], self.times[part], self.values[part])
+
+    def windows(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """For each series and step, its samples in the step's window: ``[lo, hi)``, as
+        positions in ``times`` and ``values`` (series x steps)."""
+        return bounds(self.offsets, self.times, self.ends - self.range_ms, self.ends)
+
+
+def bounds(
+    offsets: npt.NDArray[np.intp], times: Times, after: Times, upto: Times
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """For packed series (``offsets``, ``times``) and each step ``j``, the positions of
+    each series' samples in ``(after[j], upto[j]]``: ``[lo, hi)``, series x steps.
+
+    One search for all series: each time is keyed by its series, ``row * width + time``,
+    with ``width`` wider than every time involved, so the keys ascend across the packed
+    array and a step's bound within series ``row`` is a search for its own key."""
+    rows = len(offsets) - 1
+    if rows <= 0 or not len(times):
+        empty = np.broadcast_to(offsets[:-1, None], (max(rows, 0), len(upto)))
+        return empty.copy(), empty.copy()
+    base = min(int(times.min()), int(after.min()))
+    width = max(int(times.max()), int(upto.max())) - base + 2
+    series_of = np.repeat(np.arange(rows, dtype=np.int64), np.diff(offsets))
+    keys = series_of * width + (times - base)
+    starts = (np.arange(rows, dtype=np.int64) * width)[:, None]
+    lo = np.searchsorted(keys, starts + (after - base)[None, :], side="right")
+    hi = np.searchsorted(keys, starts + (upto - base)[None, :], side="right")
+    return lo.astype(np.intp), hi.astype(np.intp)
 
 
 Value: TypeAlias = Scalar | Vector | Matrix | String

@@ -1,10 +1,11 @@
 """PromQL's functions of range vectors (``rate``, ``increase``, ``*_over_time``, ...).
 
-Each function reads, for every step, the samples of one series in that step's window
-``[lo, hi)`` (``Matrix.windows``) and answers with a value per step and whether there is
-one. The work is over arrays: prefix sums for counts, sums and regressions, a sparse
-table for minima and maxima, and a running total of counter resets, so a window costs
-the same whatever its length. Only ``quantile_over_time`` sorts each window on its own.
+Each function reads, for every cell (a series at a step), the samples in that cell's
+window ``[lo, hi)`` (``Matrix.windows``) and answers with a value per cell and whether
+there is one. All series are computed at once, over the matrix's packed samples: prefix
+sums for counts, sums and resets, a sparse table for minima and maxima, so a window
+costs the same whatever its length; regressions, variances and quantiles gather each
+window's samples into a row, a bounded number of cells at a time.
 
 The semantics are Prometheus's (``promql/functions.go``): ``rate``, ``increase`` and
 ``delta`` extrapolate to the window's edges as Prometheus 3 does, counters reset when a
@@ -16,31 +17,75 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from otelite.query.promql._series import Floats, Matrix, SampleSeries
+from otelite.query.promql._series import Floats, Matrix, Times
 
 __all__ = [
     "RANGE_FUNCTIONS",
+    "Cells",
     "Windowed",
     "phi_outside",
-    "predict_linear",
     "quantile",
-    "quantile_over_time",
     "windowed",
 ]
 
 Windowed = tuple[Floats, npt.NDArray[np.bool_]]
-"""A value per step, and where there is one."""
-_Window = Callable[[SampleSeries, Matrix, npt.NDArray[np.intp], npt.NDArray[np.intp]], Windowed]
+"""A value per cell, and where there is one."""
+Positions = npt.NDArray[np.intp]
+_GATHERED_CELLS = 4_000_000
+"""At most this many samples gathered into rows at once (32 MB of floats)."""
 
 
-def windowed(name: str, matrix: Matrix, series: SampleSeries) -> Windowed:
-    """``name(matrix)`` for one of its series, at every step."""
-    lo, hi = matrix.windows(series)
-    return RANGE_FUNCTIONS[name](series, matrix, lo, hi)
+@dataclass(frozen=True, slots=True)
+class Cells:
+    """Windows to compute: cell ``k`` reads ``values[lo[k]:hi[k]]`` (and their
+    ``times``), the window ending at ``ends[k]``; ``parameter`` is the function's
+    scalar argument at the cell's step (``predict_linear``'s seconds, a quantile)."""
+
+    values: Floats
+    times: Times
+    lo: Positions
+    hi: Positions
+    ends: Times
+    range_ms: int
+    parameter: Floats | None = None
+
+
+_Window = Callable[[Cells], Windowed]
+
+
+def windowed(name: str, matrix: Matrix, parameter: Floats | None = None) -> Windowed:
+    """``name(matrix)`` (with its per-step ``parameter``) for every series and step:
+    values and presence, series x steps."""
+    compute = RANGE_FUNCTIONS[name]
+    lo, hi = matrix.windows()
+    rows, steps = lo.shape
+    out, ok = np.full(lo.shape, np.nan), np.zeros(lo.shape, dtype=bool)
+    if not rows or not steps:
+        return out, ok
+    longest = int((hi - lo).max()) if name in _GATHERING else 1
+    chunk = max(1, _GATHERED_CELLS // (steps * max(longest, 1)))
+    ends = np.broadcast_to(matrix.ends, lo.shape)
+    per_cell = None if parameter is None else np.broadcast_to(parameter, lo.shape)
+    for first in range(0, rows, chunk):
+        part = slice(first, first + chunk)
+        cells = Cells(
+            matrix.values,
+            matrix.times,
+            lo[part].ravel(),
+            hi[part].ravel(),
+            ends[part].ravel(),
+            matrix.range_ms,
+            None if per_cell is None else per_cell[part].ravel(),
+        )
+        values, present = compute(cells)
+        out[part] = values.reshape(-1, steps)
+        ok[part] = present.reshape(-1, steps)
+    return out, ok
 
 
 def _prefix(values: Floats) -> Floats:
@@ -49,22 +94,21 @@ def _prefix(values: Floats) -> Floats:
 
 
 def _extrapolated(counter: bool, per_second: bool) -> _Window:
-    def compute(
-        s: SampleSeries, m: Matrix, lo: npt.NDArray[np.intp], hi: npt.NDArray[np.intp]
-    ) -> Windowed:
-        count = hi - lo
+    def compute(c: Cells) -> Windowed:
+        count = c.hi - c.lo
         ok = count >= 2
-        first, last = np.minimum(lo, len(s.times) - 1), np.maximum(hi - 1, 0)
-        v, t = s.values, s.times
+        first, last = np.minimum(c.lo, len(c.times) - 1), np.maximum(c.hi - 1, 0)
+        v, t = c.values, c.times
         result = v[last] - v[first]
         if counter:
-            # A drop is a reset: the value before it was the counter's total then.
+            # A drop is a reset: the value before it was the counter's total then. (A
+            # drop between two series cancels out: it is before every window's first.)
             drops = np.concatenate(([0.0], np.where(v[1:] < v[:-1], v[:-1], 0.0)))
             resets = np.cumsum(drops)
             result = result + resets[last] - resets[first]
         with np.errstate(divide="ignore", invalid="ignore"):
-            to_start = (t[first] - (m.ends - m.range_ms)) / 1000.0
-            to_end = (m.ends - t[last]) / 1000.0
+            to_start = (t[first] - (c.ends - c.range_ms)) / 1000.0
+            to_end = (c.ends - t[last]) / 1000.0
             sampled = (t[last] - t[first]) / 1000.0
             average = sampled / np.maximum(count - 1, 1)
             threshold = average * 1.1
@@ -77,7 +121,7 @@ def _extrapolated(counter: bool, per_second: bool) -> _Window:
             to_end = np.where(to_end >= threshold, average / 2, to_end)
             result = result * ((sampled + to_start + to_end) / sampled)
         if per_second:
-            result = result / (m.range_ms / 1000.0)
+            result = result / (c.range_ms / 1000.0)
         return result, ok
 
     return compute
@@ -86,12 +130,10 @@ def _extrapolated(counter: bool, per_second: bool) -> _Window:
 def _instant(per_second: bool) -> _Window:
     """``irate`` and ``idelta``: the last two samples of the window."""
 
-    def compute(
-        s: SampleSeries, m: Matrix, lo: npt.NDArray[np.intp], hi: npt.NDArray[np.intp]
-    ) -> Windowed:
-        ok = hi - lo >= 2
-        last, previous = np.maximum(hi - 1, 0), np.maximum(hi - 2, 0)
-        v, t = s.values, s.times
+    def compute(c: Cells) -> Windowed:
+        ok = c.hi - c.lo >= 2
+        last, previous = np.maximum(c.hi - 1, 0), np.maximum(c.hi - 2, 0)
+        v, t = c.values, c.times
         change = v[last] - v[previous]
         if per_second:
             change = np.where(v[last] < v[previous], v[last], change)  # a reset
@@ -102,10 +144,8 @@ def _instant(per_second: bool) -> _Window:
     return compute
 
 
-def _gathered(
-    values: Floats, lo: npt.NDArray[np.intp], hi: npt.NDArray[np.intp]
-) -> tuple[Floats, npt.NDArray[np.bool_]]:
-    """Each step's window as a row (steps x longest window), and which cells are
+def _gathered(values: Floats, lo: Positions, hi: Positions) -> tuple[Floats, npt.NDArray[np.bool_]]:
+    """Each cell's window as a row (cells x longest window), and which cells are
     samples: for the statistics that prefix sums would compute with cancellation."""
     longest = int((hi - lo).max()) if len(lo) else 0
     cells = lo[:, None] + np.arange(max(longest, 1))[None, :]
@@ -115,15 +155,13 @@ def _gathered(
     return np.where(inside, rows, np.nan), inside
 
 
-def _regression(
-    s: SampleSeries, m: Matrix, lo: npt.NDArray[np.intp], hi: npt.NDArray[np.intp]
-) -> tuple[Floats, Floats, npt.NDArray[np.bool_]]:
+def _regression(c: Cells) -> tuple[Floats, Floats, npt.NDArray[np.bool_]]:
     """Least squares over each window, with times in seconds from the window's end: the
     slope per second, and the value the line takes at the end. A window whose values are
     all equal has slope 0, as Prometheus answers it."""
-    y, inside = _gathered(s.values, lo, hi)
-    t, _ = _gathered(s.times.astype(np.float64), lo, hi)
-    x = (t - m.ends[:, None]) / 1000.0
+    y, inside = _gathered(c.values, c.lo, c.hi)
+    t, _ = _gathered(c.times.astype(np.float64), c.lo, c.hi)
+    x = (t - c.ends[:, None]) / 1000.0
     n = inside.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"), _quiet():
         mean_x = np.nanmean(x, axis=1)
@@ -138,31 +176,28 @@ def _regression(
     return slope, at_end, n >= 2
 
 
-def _deriv(
-    s: SampleSeries, m: Matrix, lo: npt.NDArray[np.intp], hi: npt.NDArray[np.intp]
-) -> Windowed:
-    slope, _, ok = _regression(s, m, lo, hi)
+def _deriv(c: Cells) -> Windowed:
+    slope, _, ok = _regression(c)
     return slope, ok
 
 
-def predict_linear(matrix: Matrix, series: SampleSeries, seconds: Floats) -> Windowed:
-    """The value the window's regression line reaches ``seconds`` after the step."""
-    lo, hi = matrix.windows(series)
-    slope, at_end, ok = _regression(series, matrix, lo, hi)
-    return at_end + slope * seconds, ok
+def _predict_linear(c: Cells) -> Windowed:
+    """The value the window's regression line reaches ``parameter`` seconds after the
+    step."""
+    slope, at_end, ok = _regression(c)
+    assert c.parameter is not None
+    return at_end + slope * c.parameter, ok
 
 
 def _pairs(changed: Callable[[Floats, Floats], npt.NDArray[np.bool_]]) -> _Window:
     """``changes`` and ``resets``: how many consecutive pairs in the window qualify."""
 
-    def compute(
-        s: SampleSeries, m: Matrix, lo: npt.NDArray[np.intp], hi: npt.NDArray[np.intp]
-    ) -> Windowed:
-        v = s.values
+    def compute(c: Cells) -> Windowed:
+        v = c.values
         hits = np.concatenate(([0.0], changed(v[1:], v[:-1]).astype(np.float64)))
         counted = np.cumsum(hits)
-        last, first = np.maximum(hi - 1, 0), np.minimum(lo, len(v) - 1)
-        return counted[last] - counted[first], hi > lo
+        last, first = np.maximum(c.hi - 1, 0), np.minimum(c.lo, len(v) - 1)
+        return counted[last] - counted[first], c.hi > c.lo
 
     return compute
 
@@ -182,26 +217,22 @@ def _summed(
 ) -> _Window:
     """A function of the window's sum and count (``sum``, ``avg``, ``count``)."""
 
-    def compute(
-        s: SampleSeries, m: Matrix, lo: npt.NDArray[np.intp], hi: npt.NDArray[np.intp]
-    ) -> Windowed:
-        sums = _prefix(s.values)
-        count = (hi - lo).astype(np.float64)
+    def compute(c: Cells) -> Windowed:
+        sums = _prefix(c.values)
+        count = (c.hi - c.lo).astype(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return transform(sums[hi] - sums[lo], count), hi > lo
+            return transform(sums[c.hi] - sums[c.lo], count), c.hi > c.lo
 
     return compute
 
 
-def _variance(
-    s: SampleSeries, m: Matrix, lo: npt.NDArray[np.intp], hi: npt.NDArray[np.intp]
-) -> Windowed:
+def _variance(c: Cells) -> Windowed:
     """The population variance of each window, in two passes over its samples."""
-    values, inside = _gathered(s.values, lo, hi)
+    values, inside = _gathered(c.values, c.lo, c.hi)
     with np.errstate(divide="ignore", invalid="ignore"), _quiet():
         deviations = values - np.nanmean(values, axis=1)[:, None]
         variance = np.nansum(deviations * deviations, axis=1) / inside.sum(axis=1)
-    return variance, hi > lo
+    return variance, c.hi > c.lo
 
 
 def _extreme(reduce: Callable[[Floats, Floats], Floats]) -> _Window:
@@ -209,48 +240,59 @@ def _extreme(reduce: Callable[[Floats, Floats], Floats]) -> _Window:
     every power-of-two run, so any window is the extreme of two overlapping runs. NaN
     counts only when every sample of the window is NaN (``fmin``/``fmax``)."""
 
-    def compute(
-        s: SampleSeries, m: Matrix, lo: npt.NDArray[np.intp], hi: npt.NDArray[np.intp]
-    ) -> Windowed:
-        ok = hi > lo
-        out = np.full(len(lo), np.nan)
-        if not len(s.values):
+    def compute(c: Cells) -> Windowed:
+        ok = c.hi > c.lo
+        out = np.full(len(c.lo), np.nan)
+        if not len(c.values):
             return out, ok
-        table = [s.values]
-        while 2 ** len(table) <= len(s.values):
+        table = [c.values]
+        longest = int((c.hi - c.lo).max())
+        while 2 ** len(table) <= longest:
             half = 2 ** (len(table) - 1)
             previous = table[-1]
             table.append(reduce(previous[:-half], previous[half:]))
-        length = np.where(ok, hi - lo, 1)
+        length = np.where(ok, c.hi - c.lo, 1)
         level = np.floor(np.log2(length)).astype(np.intp)
         for k in np.unique(level[ok]):
             at = ok & (level == k)
             run = table[k]
-            out[at] = reduce(run[lo[at]], run[hi[at] - 2**k])
+            out[at] = reduce(run[c.lo[at]], run[c.hi[at] - 2**k])
         return out, ok
 
     return compute
 
 
-def _last(
-    s: SampleSeries, m: Matrix, lo: npt.NDArray[np.intp], hi: npt.NDArray[np.intp]
-) -> Windowed:
-    return s.values[np.maximum(hi - 1, 0)] if len(s.values) else np.zeros(len(hi)), hi > lo
+def _last(c: Cells) -> Windowed:
+    values = c.values[np.maximum(c.hi - 1, 0)] if len(c.values) else np.zeros(len(c.hi))
+    return values, c.hi > c.lo
 
 
-def _present(
-    s: SampleSeries, m: Matrix, lo: npt.NDArray[np.intp], hi: npt.NDArray[np.intp]
-) -> Windowed:
-    return np.ones(len(hi)), hi > lo
+def _present(c: Cells) -> Windowed:
+    return np.ones(len(c.hi)), c.hi > c.lo
 
 
-def quantile_over_time(matrix: Matrix, series: SampleSeries, q: Floats) -> Windowed:
-    """The ``q``-quantile of each window, interpolated between the closest ranks."""
-    lo, hi = matrix.windows(series)
-    out = np.full(len(lo), np.nan)
-    for step in np.flatnonzero(hi > lo):
-        out[step] = quantile(series.values[lo[step] : hi[step]], float(q[step]))
-    return out, hi > lo
+def _quantile_over_time(c: Cells) -> Windowed:
+    """The ``parameter``-quantile of each window, interpolated between the closest
+    ranks (numpy's "linear" method is Prometheus's)."""
+    assert c.parameter is not None
+    ok = c.hi > c.lo
+    out = np.full(len(c.lo), np.nan)
+    rows, _ = _gathered(c.values, c.lo, c.hi)
+    phi = c.parameter
+    inside = ok & (phi >= 0) & (phi <= 1)
+    ordered = np.sort(rows, axis=1)  # NaN (outside the window) sorts last
+    count = (c.hi - c.lo).astype(np.float64)
+    rank = np.clip(np.nan_to_num(phi), 0, 1) * np.maximum(count - 1, 0)
+    below = np.floor(rank).astype(np.intp)
+    above = np.minimum(below + 1, np.maximum(c.hi - c.lo - 1, 0))
+    weight = rank - below
+    picked = np.arange(len(c.lo))
+    with np.errstate(invalid="ignore"):
+        found = ordered[picked, below] * (1 - weight) + ordered[picked, above] * weight
+    out[inside] = found[inside]
+    for k in np.flatnonzero(ok & ~inside):
+        out[k] = phi_outside(float(phi[k]))
+    return out, ok
 
 
 def phi_outside(q: float) -> float | None:
@@ -290,10 +332,8 @@ def _count(total: Floats, count: Floats) -> Floats:
     return count
 
 
-def _stddev(
-    s: SampleSeries, m: Matrix, lo: npt.NDArray[np.intp], hi: npt.NDArray[np.intp]
-) -> Windowed:
-    variance, ok = _variance(s, m, lo, hi)
+def _stddev(c: Cells) -> Windowed:
+    variance, ok = _variance(c)
     return np.sqrt(variance), ok
 
 
@@ -315,8 +355,14 @@ RANGE_FUNCTIONS: dict[str, _Window] = {
     "max_over_time": _extreme(np.fmax),
     "last_over_time": _last,
     "present_over_time": _present,
+    "predict_linear": _predict_linear,
+    "quantile_over_time": _quantile_over_time,
 }
-"""The functions of one range vector argument."""
+"""The functions of range vectors (``predict_linear`` and ``quantile_over_time`` with a
+scalar ``parameter`` too)."""
+_GATHERING = frozenset(
+    {"deriv", "predict_linear", "stdvar_over_time", "stddev_over_time", "quantile_over_time"}
+)
 
 
 @contextmanager
