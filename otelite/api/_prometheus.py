@@ -351,8 +351,8 @@ def _matching_series(
     source = StorageSource(storage)
     found: dict[tuple[tuple[str, str], ...], None] = {}
     for selector in selectors:
-        for series in source.select(selector_matchers(selector), start, end):
-            found.setdefault(series.labels)
+        for labels in source.select(selector_matchers(selector), start, end).labels:
+            found.setdefault(labels)
     return [dict(labels) for labels in sorted(found)]
 
 

@@ -95,6 +95,12 @@ class Storage(Protocol):
         """Store a batch atomically. Raises ``Unavailable`` when the backend cannot write."""
         ...
 
+    def data_version(self) -> int | None:
+        """A number that changes whenever the stored data does, so what is derived from it
+        (a catalog of metric names) may be kept while it holds; None when writers other
+        than this process may change the data, and nothing may be kept."""
+        ...
+
     def wal_position(self) -> int:
         """The highest ``WriteBatch.wal_position`` stored so far (0 when none)."""
         ...

@@ -1,4 +1,5 @@
-"""Hand-written spans and log records that use every field and every kind of value."""
+"""Hand-written spans, log records and metric points that use every field and every kind
+of value."""
 
 from __future__ import annotations
 
@@ -14,10 +15,15 @@ from opentelemetry.proto.common.v1.common_pb2 import (
     KeyValueList,
 )
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs, SeverityNumber
+from opentelemetry.proto.metrics.v1.metrics_pb2 import AGGREGATION_TEMPORALITY_DELTA, Metric
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
-from otelite.types import ExportLogsServiceRequest, ExportTraceServiceRequest
+from otelite.types import (
+    ExportLogsServiceRequest,
+    ExportMetricsServiceRequest,
+    ExportTraceServiceRequest,
+)
 
 T0 = 1_700_000_000_000_000_000
 TRACE_A = bytes(range(1, 17))
@@ -236,3 +242,23 @@ def decoded(table: pa.Table) -> pa.Table:
                 index, field.with_type(value_type), pa.chunked_array(chunks, value_type)
             )
     return table
+
+
+def metrics_request() -> ExportMetricsServiceRequest:
+    gauge = Metric(name="temperature", unit="Cel", metadata=[kv("origin", string_value="x")])
+    gauge.gauge.data_points.add(
+        time_unix_nano=T0 + 1, as_int=3, attributes=[kv("room", int_value=1)]
+    )
+    gauge.gauge.data_points.add(time_unix_nano=T0 + 2, as_double=21.5)
+    counter = Metric(name="requests")
+    counter.sum.aggregation_temporality = AGGREGATION_TEMPORALITY_DELTA
+    counter.sum.is_monotonic = True
+    counter.sum.data_points.add(start_time_unix_nano=T0, time_unix_nano=T0 + 3, as_int=7)
+    histogram = Metric(name="latency", unit="ms")
+    histogram.histogram.data_points.add(
+        time_unix_nano=T0 + 4, count=3, sum=1.5, bucket_counts=[1, 2], explicit_bounds=[1.0]
+    )
+    request = ExportMetricsServiceRequest()
+    scope_metrics = request.resource_metrics.add().scope_metrics.add()
+    scope_metrics.metrics.extend([gauge, counter, histogram])
+    return request

@@ -8,7 +8,6 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
-from opentelemetry.proto.metrics.v1.metrics_pb2 import AGGREGATION_TEMPORALITY_DELTA, Metric
 
 from otelite.errors import InvalidRequest, Unavailable
 from otelite.query.dialects import DuckDBDialect
@@ -27,33 +26,13 @@ from tests.storage.samples import (
     T0,
     TRACE_A,
     TRACE_B,
-    kv,
     logs_request,
+    metrics_request,
     span,
     trace_request,
     traces,
 )
 from tests.strategies import logs_requests, metrics_requests, trace_requests
-
-
-def metrics_request() -> ExportMetricsServiceRequest:
-    gauge = Metric(name="temperature", unit="Cel", metadata=[kv("origin", string_value="x")])
-    gauge.gauge.data_points.add(
-        time_unix_nano=T0 + 1, as_int=3, attributes=[kv("room", int_value=1)]
-    )
-    gauge.gauge.data_points.add(time_unix_nano=T0 + 2, as_double=21.5)
-    counter = Metric(name="requests")
-    counter.sum.aggregation_temporality = AGGREGATION_TEMPORALITY_DELTA
-    counter.sum.is_monotonic = True
-    counter.sum.data_points.add(start_time_unix_nano=T0, time_unix_nano=T0 + 3, as_int=7)
-    histogram = Metric(name="latency", unit="ms")
-    histogram.histogram.data_points.add(
-        time_unix_nano=T0 + 4, count=3, sum=1.5, bucket_counts=[1, 2], explicit_bounds=[1.0]
-    )
-    request = ExportMetricsServiceRequest()
-    scope_metrics = request.resource_metrics.add().scope_metrics.add()
-    scope_metrics.metrics.extend([gauge, counter, histogram])
-    return request
 
 
 def exported(store: Storage, signal: Signal, **options: int) -> list[ExportRequest]:

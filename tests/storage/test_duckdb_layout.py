@@ -25,7 +25,15 @@ from otelite.storage.duckdb._layout import (
 )
 from otelite.types import ExportTraceServiceRequest, Signal
 from tests.roundtrip import assert_same_telemetry
-from tests.storage.samples import T0, TRACE_A, decoded, logs_request, span, trace_request
+from tests.storage.samples import (
+    T0,
+    TRACE_A,
+    decoded,
+    logs_request,
+    metrics_request,
+    span,
+    trace_request,
+)
 from tests.strategies import trace_requests
 
 MAP = pa.map_(pa.string(), pa.string())
@@ -215,3 +223,37 @@ def test_generated_tables_survive_the_conversion(request: ExportTraceServiceRequ
         assert from_stored(to_stored(plain)).equals(plain)
         # Dictionary-encoded columns are converted in their dictionaries.
         assert decoded(to_stored(table)).equals(to_stored(plain))
+
+
+def test_a_file_from_before_series_ids_gets_them_and_new_points_join_their_series(
+    tmp_path: Path,
+) -> None:
+    """Metric points written before the store kept each point's series identity get
+    it when the file opens; a later point of the same series gets the same one."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    connection = duckdb.connect(str(data_dir / DATABASE_FILE))
+    dialect = DuckDBDialect()
+    for schema in TABLES:  # the layout before series ids
+        connection.execute(dialect.create_table(table_name(schema), stored_schema(schema)))
+    for name, table in flatten([], [metrics_request()], []).items():
+        connection.register("incoming", to_stored(table))
+        connection.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM incoming')
+        connection.unregister("incoming")
+    connection.close()
+    with DuckDBStorage(data_dir) as store:
+        store.write(WriteBatch(metrics=[metrics_request()]))
+        assert_same_telemetry(
+            [metrics_request(), metrics_request()], list(store.export(Signal.METRICS))
+        )
+        rows = store.query(
+            'SELECT "Attributes" AS a, "SeriesId" AS s FROM otel_metrics_gauge'
+        ).to_pylist()
+    # The gauge has two series (with and without "room"), each written twice: once before
+    # the migration and once after.
+    by_series: dict[str, set[int]] = {}
+    for row in rows:
+        by_series.setdefault(repr(sorted(row["a"])), set()).add(row["s"])
+    assert len(rows) == 4 and len(by_series) == 2
+    assert all(len(ids) == 1 and None not in ids for ids in by_series.values())
+    assert len(set.union(*by_series.values())) == 2

@@ -75,7 +75,8 @@ class Dialect:
     power of two at or above a positive number), ``quantile`` (linear
     interpolation between closest ranks), ``bool_or``, ``arg_min``, ``arg_min_if`` (NULL
     when no row qualifies), ``arg_max``, ``distinct_list`` (sorted), ``map_keys`` (a
-    map's keys as a list) and ``unnest`` (one row per item of a list, in a select list).
+    map's keys as a list), ``unnest`` (one row per item of a list, in a select list) and
+    ``series_id`` (a metric point's series: a hash of its resource, scope and attributes).
     """
 
     CTE_SETTINGS: ClassVar[str] = ""

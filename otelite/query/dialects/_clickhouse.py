@@ -107,6 +107,7 @@ class ClickHouseDialect(Dialect):
         "link_has_attribute": "mapContains(e, {0})",
         "pow2_ceiling": "pow(2, ceil(log2({0})))",
         "hash2": "cityHash64({0}, {1})",
+        "series_id": "cityHash64(ResourceAttributes, ScopeName, ScopeVersion, Attributes)",
         "count": "count()",
         "count_if": "countIf({0})",
         "count_distinct": "uniqExact({0})",

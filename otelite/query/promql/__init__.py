@@ -3,20 +3,19 @@
 The language is Prometheus's, parsed by ``promql-parser`` and evaluated by ``_engine``
 over whole grids of steps with numpy (``_series`` holds the values it computes with;
 ``_windows``, ``_aggregate``, ``_binary`` and ``_functions`` the operations). Series
-come from a ``Source``: ``StorageSource`` reads stored OTLP metrics as Prometheus sees
-them (``_names``: the OpenTelemetry specification's compatibility rules, as Prometheus
-3's OTLP receiver applies them), ``MemorySource`` holds series given in memory.
+come from a ``Source`` (``_selection``), packed: ``StorageSource`` reads stored OTLP
+metrics as Prometheus sees them (``_names``: the OpenTelemetry specification's
+compatibility rules, as Prometheus 3's OTLP receiver applies them; ``_catalog``: what is
+kept of a store between queries), ``MemorySource`` holds series given in memory.
 """
 
 from __future__ import annotations
 
+from otelite.query.promql._catalog import Family
 from otelite.query.promql._engine import (
     DEFAULT_LOOKBACK_MS,
     DEFAULT_MAX_SAMPLES,
     Budget,
-    Matcher,
-    RawSeries,
-    Source,
     evaluate,
     parse,
     query_selectors,
@@ -42,6 +41,7 @@ from otelite.query.promql._names import (
     series_labels,
     target_info_labels,
 )
+from otelite.query.promql._selection import Matcher, RawSeries, Selection, Source
 from otelite.query.promql._series import (
     Labels,
     Matrix,
@@ -54,7 +54,7 @@ from otelite.query.promql._series import (
     Vector,
     format_value,
 )
-from otelite.query.promql._source import Family, StorageSource
+from otelite.query.promql._source import StorageSource
 
 __all__ = [
     "DEFAULT_LOOKBACK_MS",
@@ -77,6 +77,7 @@ __all__ = [
     "RawSeries",
     "SampleSeries",
     "Scalar",
+    "Selection",
     "SeriesRole",
     "SeriesSource",
     "Source",

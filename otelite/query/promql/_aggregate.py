@@ -1,11 +1,12 @@
 """PromQL's aggregation operators (``sum``, ``avg``, ``topk``, ``quantile``, ...).
 
 Rows of the input vector fall into groups by their labels (``by``/``without``); every
-step of every group is reduced at once with ``ufunc.at`` over the group index, so no
-Python code runs per sample. The semantics are Prometheus's (``promql/engine.go``,
-``aggregation``): ``by`` keeps only the labels listed, ``without`` drops those and the
-metric name, NaN is the lowest value for ``topk`` and ``bottomk`` alike, ``min`` and
-``max`` are NaN only when every value is, and ``stddev``/``stdvar`` are the population's.
+step of every group is reduced at once (the rows ordered by group, each run of rows
+reduced with ``ufunc.reduceat``), so no Python code runs per sample. The semantics are
+Prometheus's (``promql/engine.go``, ``aggregation``): ``by`` keeps only the labels
+listed, ``without`` drops those and the metric name, NaN is the lowest value for ``topk``
+and ``bottomk`` alike, ``min`` and ``max`` are NaN only when every value is, and
+``stddev``/``stdvar`` are the population's.
 """
 
 from __future__ import annotations
@@ -77,22 +78,19 @@ def aggregate(
         assert isinstance(parameter, str)
         return _count_values(vector, group, groups, parameter)
     shape = (len(groups), steps)
-    count = np.zeros(shape)
-    np.add.at(count, group, present.astype(np.float64))
+    by_group = _Grouped(group, len(groups))
+    count = by_group.reduce(np.add, present.astype(np.float64))
     has = count > 0
     if op == "quantile":
         assert isinstance(parameter, np.ndarray)
         out = _quantiles(values, present, group, len(groups), parameter)
     elif op in ("sum", "avg", "stddev", "stdvar"):
-        total = np.zeros(shape)
-        np.add.at(total, group, np.where(present, values, 0.0))
+        total = by_group.reduce(np.add, np.where(present, values, 0.0))
         with np.errstate(divide="ignore", invalid="ignore"):
             out = total if op == "sum" else total / count
             if op in ("stddev", "stdvar"):
                 deviations = np.where(present, values - out[group], 0.0)
-                squares = np.zeros(shape)
-                np.add.at(squares, group, deviations * deviations)
-                out = squares / count
+                out = by_group.reduce(np.add, deviations * deviations) / count
                 if op == "stddev":
                     out = np.sqrt(out)
     elif op == "count":
@@ -100,12 +98,25 @@ def aggregate(
     elif op == "group":
         out = np.ones(shape)
     elif op in ("min", "max"):
-        out = np.full(shape, np.nan)
         reduce = np.fmin if op == "min" else np.fmax
-        reduce.at(out, group, np.where(present, values, np.nan))
+        out = by_group.reduce(reduce, np.where(present, values, np.nan))
     else:
         raise QueryError(f"unknown aggregation {op!r}")
     return Vector.of(groups, out, has)
+
+
+class _Grouped:
+    """Rows in groups (``group[row]`` in ``range(groups)``, every group with a row),
+    ordered so that each group's rows are one run."""
+
+    def __init__(self, group: npt.NDArray[np.intp], groups: int) -> None:
+        self.order = np.argsort(group, kind="stable")
+        self.starts = np.searchsorted(group[self.order], np.arange(groups))
+
+    def reduce(self, ufunc: np.ufunc, values: Floats) -> Floats:
+        """Each group's rows reduced to one, step by step."""
+        reduced: Floats = ufunc.reduceat(values[self.order], self.starts, axis=0)
+        return reduced
 
 
 def _quantiles(

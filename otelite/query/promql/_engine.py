@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +42,7 @@ from otelite.query.promql._functions import (
     mapped,
     time_part,
 )
+from otelite.query.promql._selection import Matcher, Selection, Source
 from otelite.query.promql._series import (
     NAME,
     Floats,
@@ -50,12 +50,12 @@ from otelite.query.promql._series import (
     Matrix,
     QueryError,
     QueryTimeout,
-    SampleSeries,
     Scalar,
     String,
     Times,
     Value,
     Vector,
+    bounds,
     drop_name,
     merge_same_labels,
 )
@@ -65,9 +65,6 @@ __all__ = [
     "DEFAULT_LOOKBACK_MS",
     "DEFAULT_MAX_SAMPLES",
     "Budget",
-    "Matcher",
-    "RawSeries",
-    "Source",
     "evaluate",
     "parse",
     "query_selectors",
@@ -80,42 +77,6 @@ DEFAULT_SUBQUERY_STEP_MS = 60 * 1000  # Prometheus's default evaluation interval
 # Functions of range vectors that keep the metric name.
 _KEEP_NAME = frozenset({"last_over_time"})
 _WITH_PARAMETER = frozenset({"quantile_over_time", "predict_linear"})
-
-
-@dataclass(frozen=True, slots=True)
-class Matcher:
-    """A label matcher; regular expressions match the whole value, as in Prometheus."""
-
-    name: str
-    op: str  # "=", "!=", "=~" or "!~"
-    value: str
-
-    def matches(self, value: str) -> bool:
-        if self.op == "=":
-            return value == self.value
-        if self.op == "!=":
-            return value != self.value
-        found = re.fullmatch(f"(?:{self.value})", value, re.DOTALL) is not None
-        return found if self.op == "=~" else not found
-
-
-@dataclass(frozen=True, slots=True)
-class RawSeries:
-    """One stored series: its labels (``__name__`` included), its samples in time
-    order, and which of them are staleness markers (the series ended there)."""
-
-    labels: Labels
-    times: Times
-    values: Floats
-    stale: np.ndarray
-
-
-class Source(Protocol):
-    """Where selectors read series from."""
-
-    def select(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> list[RawSeries]:
-        """The series every matcher accepts, with their samples in ``[start, end]``."""
-        ...
 
 
 def parse(text: str) -> Any:
@@ -290,41 +251,34 @@ class _Evaluation:
             return self.end_ms
         return round(float(at.at.timestamp()) * 1000)
 
-    def _read(self, node: Any, earliest: int, latest: int) -> list[RawSeries]:
+    def _read(self, node: Any, earliest: int, latest: int) -> Selection:
         found = self.source.select(_selector(node), earliest, latest)
-        self.budget.spend(sum(len(series.times) for series in found))
+        self.budget.spend(len(found.times))
         return found
 
-    def _selected(self, node: Any) -> tuple[list[RawSeries], Times, list[Any], list[Any]]:
-        """An instant selector's series, the times it reads at, and for each series the
-        index of its latest sample at each time and whether that sample counts (within
-        the lookback, not a staleness marker)."""
+    def _selected(self, node: Any) -> tuple[Selection, npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        """An instant selector's series, and for each series and step the position of
+        its latest sample at the time the step reads and whether that sample counts
+        (within the lookback, not a staleness marker)."""
         times = self._times(node.offset, node.at)
-        read = self._read(node, int(times.min()) - self.lookback_ms, int(times.max()))
-        found = [series for series in read if len(series.times)]
-        indexes, present = [], []
-        for series in found:
-            index = np.searchsorted(series.times, times, side="right") - 1
-            safe = np.maximum(index, 0)
-            recent = series.times[safe] > times - self.lookback_ms
-            indexes.append(safe)
-            present.append((index >= 0) & recent & ~series.stale[safe])
-        return found, times, indexes, present
+        found = self._read(node, int(times.min()) - self.lookback_ms, int(times.max()))
+        lo, hi = bounds(found.offsets, found.times, times - self.lookback_ms, times)
+        latest = np.maximum(hi - 1, 0)
+        present = (hi > lo) & ~found.stale[latest] if len(found.stale) else hi > lo
+        return found, latest, present
 
     def _VectorSelector(self, node: Any) -> Value:
-        found, _, indexes, present = self._selected(node)
-        if not found:
+        found, latest, present = self._selected(node)
+        if not len(found) or not len(found.times):
             return Vector.empty(len(self.steps))
-        values = [s.values[i] for s, i in zip(found, indexes, strict=True)]
-        return Vector.of([s.labels for s in found], np.array(values), np.array(present))
+        return Vector.of(found.labels, found.values[latest], present)
 
     def _MatrixSelector(self, node: Any) -> Value:
         selector = node.vector_selector
         range_ms = _ms(node.range)
         ends = self._times(selector.offset, selector.at)
-        found = self._read(selector, int(ends.min()) - range_ms, int(ends.max()))
-        series = [SampleSeries(s.labels, s.times[~s.stale], s.values[~s.stale]) for s in found]
-        return Matrix.pack(series, range_ms, ends)
+        found = self._read(selector, int(ends.min()) - range_ms, int(ends.max())).without_stale()
+        return Matrix(found.labels, found.times, found.values, found.offsets, range_ms, ends)
 
     def _SubqueryExpr(self, node: Any) -> Value:
         range_ms = _ms(node.range)
@@ -475,12 +429,11 @@ class _Evaluation:
         while isinstance(node, pp.ParenExpr):
             node = node.expr
         if isinstance(node, pp.VectorSelector):
-            found, _, indexes, present = self._selected(node)
-            if not found:
+            found, latest, present = self._selected(node)
+            if not len(found) or not len(found.times):
                 return Vector.empty(len(self.steps))
-            seconds = [s.times[i] / 1000.0 for s, i in zip(found, indexes, strict=True)]
-            labels = [drop_name(s.labels) for s in found]
-            return merge_same_labels(Vector.of(labels, np.array(seconds), np.array(present)))
+            labels = [drop_name(labels) for labels in found.labels]
+            return merge_same_labels(Vector.of(labels, found.times[latest] / 1000.0, present))
         vector = self.vector(node)
         at_steps = np.broadcast_to(self.steps / 1000.0, vector.values.shape).copy()
         return mapped(Vector(vector.labels, at_steps, vector.present), lambda v: v)

@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from otelite.query.promql._engine import Matcher
 from otelite.query.promql._names import SeriesRole, label_name
+from otelite.query.promql._selection import Matcher
 from otelite.query.promql._series import NAME, Labels, format_value, labels_of
 from otelite.query.promql._source import StorageSource, points_plan, time_range
 
@@ -55,7 +55,7 @@ def exemplars(
             if identity is None or not start_ms <= item.time_ms <= end_ms:
                 continue
             for name, role in roles:
-                labels = {**identity.labels, NAME: name}
+                labels = {**dict(identity.labels), NAME: name}
                 if role is SeriesRole.BUCKET:
                     bounds = points.column("ExplicitBounds")[point].as_py() or []
                     labels["le"] = format_value(_bucket_bound(bounds, item.value))

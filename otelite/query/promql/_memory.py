@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from otelite.query.promql._engine import Matcher, RawSeries
+from otelite.query.promql._selection import Matcher, RawSeries, Selection
 
 __all__ = ["MemorySource", "raw_series"]
 
@@ -18,7 +18,7 @@ class MemorySource:
     def __init__(self, series: Sequence[RawSeries]) -> None:
         self._series = list(series)
 
-    def select(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> list[RawSeries]:
+    def select(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> Selection:
         found = []
         for series in self._series:
             labels = dict(series.labels)
@@ -30,7 +30,7 @@ class MemorySource:
                     series.labels, series.times[keep], series.values[keep], series.stale[keep]
                 )
             )
-        return [s for s in found if len(s.times)]
+        return Selection.of([s for s in found if len(s.times)])
 
 
 def raw_series(labels: dict[str, str], samples: Sequence[tuple[int, float]]) -> RawSeries:

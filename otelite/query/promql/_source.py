@@ -1,11 +1,11 @@
 """Stored OTLP metrics as the series PromQL selects.
 
 A selector names series the Prometheus way; the store holds OTLP metrics. So a selection
-first reads the store's catalog (each metric's name, unit and type) and finds, through
-``series_index``, which stored metrics make a series of each name the matchers accept.
-For those it reads each stored series' identity (resource, scope, attributes) once and
-its points apart, gives each series its Prometheus labels (``series_labels``), keeps
-those every matcher accepts, and turns the points into samples:
+finds in the store's catalog (``_catalog``) which stored metrics make a series of each
+name the matchers accept, reads their points in the time range with each point's series
+identity, orders them series after series, gives each series its Prometheus labels (from
+its identity, read once and kept), keeps those every matcher accepts, and turns the
+points into samples:
 
 - gauges and sums: the value (a delta sum adds up to a running total, as a cumulative
   one would have reported; a non-monotonic sum is a gauge);
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -34,108 +33,53 @@ from otelite.query._plan import (
     Compare,
     Literal,
     Op,
-    Order,
     Output,
     Plan,
     Select,
     Table,
     TimeRange,
 )
-from otelite.query.promql._engine import Matcher, RawSeries
+from otelite.query.promql._catalog import KINDS, Catalog, Family, Identity, identities, with_name
 from otelite.query.promql._names import (
     TARGET_INFO,
-    MetricKind,
     Naming,
     SeriesRole,
     SeriesSource,
-    metric_name,
-    series_index,
-    series_labels,
     target_info_labels,
 )
+from otelite.query.promql._selection import Matcher, RawSeries, Selection
 from otelite.query.promql._series import NAME, Labels, format_value, labels_of
 from otelite.query.promql._spanmetrics import (
-    DERIVED_FAMILIES,
     DERIVED_SERIES,
     derived_series,
     selects_derived,
 )
 from otelite.storage import Storage
 
-__all__ = ["Family", "Identity", "StorageSource", "points_plan", "time_range"]
+__all__ = ["StorageSource", "points_plan", "time_range"]
 
-_KINDS = {
-    Table.GAUGE: MetricKind.GAUGE,
-    Table.SUM: MetricKind.SUM,
-    Table.HISTOGRAM: MetricKind.HISTOGRAM,
-    Table.EXPONENTIAL_HISTOGRAM: MetricKind.EXPONENTIAL_HISTOGRAM,
-    Table.SUMMARY: MetricKind.SUMMARY,
-}
-_TABLES = {kind: table for table, kind in _KINDS.items()}
 _SELECTABLE = frozenset(
     {SeriesRole.VALUE, SeriesRole.BUCKET, SeriesRole.SUM, SeriesRole.COUNT, SeriesRole.QUANTILE}
 )
 _NO_RECORDED_VALUE = 1  # DataPointFlags.FLAG_NO_RECORDED_VALUE_MASK
-_DELTA = 1  # AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
 _NS_PER_MS = 1_000_000
 _TARGET_STEP_NS = 15 * 1_000_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class Family:
-    """A metric family as the metadata API lists it."""
-
-    name: str
-    kind: MetricKind
-    monotonic: bool
-    unit: str
-    description: str
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """A stored series as Prometheus sees it: its labels (without ``__name__``), and
-    whether its points are deltas."""
-
-    labels: dict[str, str]
-    delta: bool
-
-
 class StorageSource:
-    """Series read from a store; one instance per query (it keeps the catalog)."""
+    """Series read from a store; one instance per query (it reads the catalog once)."""
 
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
-        self._index: dict[str, list[SeriesSource]] | None = None
-        self._families: list[Family] | None = None
-        self._catalog: list[tuple[str, str, MetricKind, bool]] = []
+        self._catalog = Catalog(storage, self.rows)
 
     def families(self) -> list[Family]:
         """The store's metrics, each under its Prometheus family name."""
-        if self._families is None:
-            self._families = []
-            for table, kind in _KINDS.items():
-                for row in self._rows(_catalog_plan(table)):
-                    name, unit = str(row["name"]), str(row["unit"] or "")
-                    monotonic = bool(row.get("monotonic"))
-                    family = metric_name(name, unit, kind, monotonic)
-                    if family:
-                        description = str(row["description"] or "")
-                        self._families.append(Family(family, kind, monotonic, unit, description))
-                    self._catalog.append((name, unit, kind, monotonic))
-            for family, (kind_name, unit, description) in DERIVED_FAMILIES.items():
-                kind = MetricKind.SUM if kind_name == "counter" else MetricKind.HISTOGRAM
-                self._families.append(
-                    Family(family, kind, kind is MetricKind.SUM, unit, description)
-                )
-        return self._families
+        return self._catalog.families()
 
     def names(self) -> dict[str, list[SeriesSource]]:
         """Every Prometheus series name the store's metrics make."""
-        if self._index is None:
-            self.families()
-            self._index = series_index(self._catalog)
-        return self._index
+        return self._catalog.names()
 
     def listed_names(self) -> list[str]:
         """The series names to offer people: each once, escaped as Prometheus writes it."""
@@ -144,38 +88,35 @@ class StorageSource:
             for name, sources in self.names().items()
             if any(s.naming is Naming.ESCAPED for s in sources)
         )
-        return sorted({*stored, *DERIVED_SERIES, *((TARGET_INFO,) if self._catalog else ())})
+        has_metrics = bool(self._catalog.entries())
+        return sorted({*stored, *DERIVED_SERIES, *((TARGET_INFO,) if has_metrics else ())})
 
-    def select(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> list[RawSeries]:
+    def select(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> Selection:
         others = [m for m in matchers if m.name != NAME]
         time = time_range(start_ms, end_ms)
-        by_labels: dict[Labels, list[RawSeries]] = {}
+        parts: list[Selection] = []
         for (table, metric), roles in self.wanted(matchers, _SELECTABLE).items():
-            for series in self._series_of(table, metric, roles, time):
-                labels = dict(series.labels)
-                if all(m.matches(labels.get(m.name, "")) for m in others):
-                    by_labels.setdefault(series.labels, []).append(series)
-        found = [_merged(parts) for parts in by_labels.values()]
+            parts += self._series_of(table, metric, roles, time, others)
         derived = selects_derived(list(matchers))
-        found += derived_series(self.rows, derived, list(matchers), start_ms, end_ms)
+        loose = derived_series(self.rows, derived, list(matchers), start_ms, end_ms)
         if all(m.matches(TARGET_INFO) for m in matchers if m.name == NAME):
-            found += self._target_info(others, time)
-        return found
+            loose += self._target_info(others, time)
+        parts.append(Selection.of(loose))
+        return _merged(Selection.joined(parts))
 
     def _target_info(self, matchers: list[Matcher], time: TimeRange) -> list[RawSeries]:
         """``target_info`` (value 1) of each resource with attributes besides its service
         and instance, with a sample at its latest point in every 15 seconds it reported
         any metric point, as Prometheus's OTLP receiver writes one with each batch."""
         samples: dict[Labels, set[int]] = {}
-        for table in _KINDS:
-            for row in self._rows(_resources_plan(table, time)):
-                resource = dict(row["resource"])  # type: ignore[call-overload]
-                labels = target_info_labels(resource)
+        for table in KINDS:
+            for row in self.rows(_resources_plan(table, time)).to_pylist():
+                labels = target_info_labels(dict(row["resource"]))
                 if not labels:
                     continue
                 labels[NAME] = TARGET_INFO
                 if all(m.matches(labels.get(m.name, "")) for m in matchers):
-                    at = int(row["at_ns"])  # type: ignore[call-overload]
+                    at = int(row["at_ns"])
                     samples.setdefault(labels_of(labels), set()).add(at // _NS_PER_MS)
         found = []
         for series, times in samples.items():
@@ -189,49 +130,54 @@ class StorageSource:
     ) -> dict[tuple[Table, str], list[tuple[str, SeriesRole]]]:
         """The stored metrics (table, name) that make a series the ``__name__`` matchers
         accept, each with the series names and ``roles`` it makes them in."""
-        naming = [m for m in matchers if m.name == NAME]
-        found: dict[tuple[Table, str], list[tuple[str, SeriesRole]]] = {}
-        for name, sources in self.names().items():
-            if not all(m.matches(name) for m in naming):
-                continue
-            for source in sources:
-                if source.role in roles:
-                    key = (_TABLES[source.metric.kind], source.metric.name)
-                    found.setdefault(key, []).append((name, source.role))
-        return found
+        naming = [m.matches for m in matchers if m.name == NAME]
+        return self._catalog.wanted(naming, roles)
 
     def rows(self, plan: Plan) -> pa.Table:
         """The rows a plan answers, from the store."""
         statement = compile_plan(plan, self._storage.dialect)
         return self._storage.query(statement.sql, statement.params, types=statement.types)
 
-    def _rows(self, plan: Select) -> list[dict[str, object]]:
-        rows: list[dict[str, object]] = self.rows(plan).to_pylist()
-        return rows
-
-    def identities(self, table: Table, metric: str, time: TimeRange) -> dict[int, Identity]:
-        """Each stored series of ``metric`` in ``time``, by the hash its points carry."""
-        found: dict[int, Identity] = {}
-        for row in self._rows(_identity_plan(table, metric, time)):
-            resource = dict(row["resource"])  # type: ignore[call-overload]
-            attributes = dict(row["attributes"])  # type: ignore[call-overload]
-            labels = series_labels(
-                resource, str(row["scope_name"] or ""), str(row["scope_version"] or ""), attributes
-            )
-            found[int(row["series"])] = Identity(  # type: ignore[call-overload]
-                labels, row.get("temporality") == _DELTA
-            )
-        return found
+    def identities(
+        self, table: Table, metric: str, time: TimeRange, ids: Iterable[int] | None = None
+    ) -> dict[int, Identity]:
+        """The identity of each series of ``metric`` in ``time`` (of those in ``ids``)."""
+        if ids is None:
+            ids = (int(i) for i in self.rows(_ids_plan(table, metric, time)).column("series"))
+        return identities(self._storage, self.rows, table, metric, time, set(ids))
 
     def _series_of(
-        self, table: Table, metric: str, roles: list[tuple[str, SeriesRole]], time: TimeRange
-    ) -> Iterable[RawSeries]:
-        identities = self.identities(table, metric, time)
-        if not identities:
-            return
+        self,
+        table: Table,
+        metric: str,
+        roles: list[tuple[str, SeriesRole]],
+        time: TimeRange,
+        matchers: list[Matcher],
+    ) -> list[Selection]:
+        """The series of one stored metric, in each of its roles, that ``matchers``
+        accept."""
         points = self.rows(points_plan(table, metric, time))
+        if not points.num_rows:
+            return []
+        hashes = _numbers(points.column("series"), np.uint64)
+        times = _numbers(points.column("time_ns"), np.int64) // _NS_PER_MS
+        order, starts = _series_order(hashes, times)
+        points, hashes, times = points.take(pa.array(order)), hashes[order], times[order]
+        known = self.identities(table, metric, time, np.unique(hashes[starts[:-1]]).tolist())
+        flags = _numbers(points.column("flags").fill_null(0))
+        stale = (flags & _NO_RECORDED_VALUE) != 0
+        found = []
         for name, role in roles:
-            yield from _samples(table, points, identities, name, role)
+            if role is SeriesRole.BUCKET:
+                items = _buckets(points, known, name, hashes, times, stale)
+            elif role is SeriesRole.QUANTILE:
+                items = _quantiles(points, known, name, hashes, times, stale)
+            else:
+                values = _values(table, points, role)
+                found.append(_packed(known, name, matchers, hashes, times, values, stale, starts))
+                continue
+            found.append(Selection.of([s for s in items if _accepts(s.labels, matchers)]))
+        return found
 
 
 def time_range(start_ms: int, end_ms: int) -> TimeRange:
@@ -239,36 +185,76 @@ def time_range(start_ms: int, end_ms: int) -> TimeRange:
     return TimeRange(start_ms * _NS_PER_MS, (end_ms + 1) * _NS_PER_MS)
 
 
-def _samples(
-    table: Table, points: pa.Table, identities: dict[int, Identity], name: str, role: SeriesRole
-) -> Iterable[RawSeries]:
-    hashes = _numbers(points.column("series"), np.uint64)
-    times = _numbers(points.column("time_ns"), np.int64) // _NS_PER_MS
-    flags = _numbers(points.column("flags").fill_null(0))
-    stale = (flags & _NO_RECORDED_VALUE) != 0
-    if role is SeriesRole.BUCKET:
-        yield from _buckets(points, identities, name, hashes, times, stale)
-        return
-    if role is SeriesRole.QUANTILE:
-        yield from _quantiles(points, identities, name, hashes, times, stale)
-        return
+def _series_order(hashes: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order that puts points series after series, each series in time order, and
+    where each series starts in it (and the end). Points mostly arrive in time order,
+    so a stable sort by series is enough; when it is not, a sort by both."""
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    same = ordered[1:] == ordered[:-1]
+    t = times[order]
+    if ((t[1:] < t[:-1]) & same).any():
+        order = np.lexsort((times, hashes))
+        ordered = hashes[order]
+        same = ordered[1:] == ordered[:-1]
+    starts = np.flatnonzero(np.concatenate(([True], ~same)))
+    return order, np.append(starts, len(hashes))
+
+
+def _values(table: Table, points: pa.Table, role: SeriesRole) -> np.ndarray:
+    """The value of each point in ``role`` (a gauge's or a sum's value, a histogram's or
+    a summary's sum or count)."""
     if table in (Table.GAUGE, Table.SUM):
         as_int = pc.cast(points.column("ValueInt"), pa.float64())
         value = pc.coalesce(points.column("Value"), as_int)
     else:
         value = pc.cast(points.column("Sum" if role is SeriesRole.SUM else "Count"), pa.float64())
-    values = _numbers(value.fill_null(np.nan), np.float64)
-    starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
-    bounds = [*starts.tolist(), len(hashes)]
-    for begin, end in itertools.pairwise(bounds):
-        identity = identities.get(int(hashes[begin]))
+    return _numbers(value.fill_null(np.nan), np.float64)
+
+
+def _packed(
+    identities: dict[int, Identity],
+    name: str,
+    matchers: list[Matcher],
+    hashes: np.ndarray,
+    times: np.ndarray,
+    values: np.ndarray,
+    stale: np.ndarray,
+    starts: np.ndarray,
+) -> Selection:
+    """The series named ``name`` that ``matchers`` accept, from points ordered series
+    after series (each series starting at ``starts``), packed as they lie. A delta
+    series' values add up to running totals."""
+    lengths = np.diff(starts)
+    labels: list[Labels] = []
+    keep = np.zeros(len(lengths), dtype=bool)
+    delta = np.zeros(len(lengths), dtype=bool)
+    for row, series in enumerate(hashes[starts[:-1]].tolist()):
+        identity = identities.get(series)
         if identity is None:
             continue
-        v = values[begin:end]
-        if identity.delta:
-            v = np.cumsum(np.nan_to_num(v, nan=0.0))
-        labels = labels_of({**identity.labels, NAME: name})
-        yield RawSeries(labels, times[begin:end], v, stale[begin:end])
+        named = with_name(identity.labels, name)
+        if _accepts(named, matchers):
+            keep[row], delta[row] = True, identity.delta
+            labels.append(named)
+    if delta.any():
+        is_delta = np.repeat(delta, lengths)
+        added = np.cumsum(np.where(is_delta, np.nan_to_num(values, nan=0.0), 0.0))
+        before = np.concatenate(([0.0], added))[starts[:-1]]
+        values = np.where(is_delta, added - np.repeat(before, lengths), values)
+    if not keep.all():
+        points = np.repeat(keep, lengths)
+        times, values, stale = times[points], values[points], stale[points]
+        lengths = lengths[keep]
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.intp)
+    return Selection(labels, times, values, stale, offsets)
+
+
+def _accepts(labels: Labels, matchers: list[Matcher]) -> bool:
+    if not matchers:
+        return True
+    found = dict(labels)
+    return all(m.matches(found.get(m.name, "")) for m in matchers)
 
 
 def _buckets(
@@ -345,7 +331,7 @@ def _per_item(
         v = values[picked]
         if adds_up and identity.delta:
             v = np.cumsum(v)
-        labels = labels_of({**identity.labels, NAME: name, label: format_value(key)})
+        labels = labels_of({**dict(identity.labels), NAME: name, label: format_value(key)})
         yield RawSeries(labels, times[point][picked], v, stale[point][picked])
 
 
@@ -363,40 +349,28 @@ def _groups(hashes: np.ndarray, bounds: np.ndarray) -> Iterable[tuple[tuple[int,
         yield (int(hashes[begin]), float(bounds[begin])), slice(begin, end)
 
 
-def _merged(parts: list[RawSeries]) -> RawSeries:
-    """Stored series that look alike to Prometheus as one, in time order."""
-    if len(parts) == 1:
-        return parts[0]
-    times = np.concatenate([p.times for p in parts])
-    order = np.argsort(times, kind="stable")
-    return RawSeries(
-        parts[0].labels,
-        times[order],
-        np.concatenate([p.values for p in parts])[order],
-        np.concatenate([p.stale for p in parts])[order],
-    )
-
-
-def _catalog_plan(table: Table) -> Select:
-    latest = Column("TimeUnix")
-    outputs = [
-        Output("name", Column("MetricName")),
-        Output("unit", Call("arg_max", (Column("MetricUnit"), latest))),
-        Output("description", Call("arg_max", (Column("MetricDescription"), latest))),
-    ]
-    if table is Table.SUM:
-        outputs.append(Output("monotonic", Call("arg_max", (Column("IsMonotonic"), latest))))
-    return Select(table, tuple(outputs), group_by=("name",), order_by=(Order("name"),))
-
-
-def _series_hash() -> Call:
-    return Call(
-        "hash2",
-        (
-            Call("hash2", (Column("ResourceAttributes"), Column("Attributes"))),
-            Call("hash2", (Column("ScopeName"), Column("ScopeVersion"))),
-        ),
-    )
+def _merged(found: Selection) -> Selection:
+    """Stored series that look alike to Prometheus (two metrics or two identities that
+    make the same labels) as one, in time order."""
+    if len(set(found.labels)) == len(found.labels):
+        return found
+    by_labels: dict[Labels, list[RawSeries]] = {}
+    for row in range(len(found)):
+        series = found.series(row)
+        by_labels.setdefault(series.labels, []).append(series)
+    merged = []
+    for labels, parts in by_labels.items():
+        times = np.concatenate([p.times for p in parts])
+        order = np.argsort(times, kind="stable")
+        merged.append(
+            RawSeries(
+                labels,
+                times[order],
+                np.concatenate([p.values for p in parts])[order],
+                np.concatenate([p.stale for p in parts])[order],
+            )
+        )
+    return Selection.of(merged)
 
 
 def _resources_plan(table: Table, time: TimeRange) -> Select:
@@ -421,28 +395,11 @@ def _resources_plan(table: Table, time: TimeRange) -> Select:
     )
 
 
-def _identity_plan(table: Table, metric: str, time: TimeRange) -> Select:
-    """One row per stored series of ``metric`` in ``time``: grouped by the hash its
-    points carry (the identity's columns are the same on every point of it; grouping by
-    the maps themselves costs several times more)."""
-    first = Column("TimeUnix")
-    columns = {
-        "resource": "ResourceAttributes",
-        "scope_name": "ScopeName",
-        "scope_version": "ScopeVersion",
-        "attributes": "Attributes",
-    }
-    if table in (Table.SUM, Table.HISTOGRAM, Table.EXPONENTIAL_HISTOGRAM):
-        columns["temporality"] = "AggregationTemporality"
+def _ids_plan(table: Table, metric: str, time: TimeRange) -> Select:
+    """The identity of each series of ``metric`` in ``time``."""
     return Select(
         table,
-        (
-            Output("series", _series_hash()),
-            *(
-                Output(name, Call("arg_min", (Column(column), first)))
-                for name, column in columns.items()
-            ),
-        ),
+        (Output("series", Call("series_id", ())),),
         where=Compare(Column("MetricName"), Op.EQ, metric),
         time=time,
         group_by=("series",),
@@ -460,17 +417,16 @@ _POINTS = {
 def points_plan(
     table: Table, metric: str, time: TimeRange, *, extra: tuple[str, ...] = ()
 ) -> Select:
-    """The points of ``metric`` in ``time``, series after series, each in time order, with
-    the columns samples are made of (and ``extra`` ones)."""
+    """The points of ``metric`` in ``time``, in no particular order, each with its
+    series identity and the columns samples are made of (and ``extra`` ones)."""
     return Select(
         table,
         (
-            Output("series", _series_hash()),
+            Output("series", Call("series_id", ())),
             Output("time_ns", Call("timestamp_to_ns", (Column("TimeUnix"),))),
             Output("flags", Column("Flags")),
             *(Output(c, Column(c)) for c in dict.fromkeys((*_POINTS[table], *extra))),
         ),
         where=Compare(Column("MetricName"), Op.EQ, metric),
         time=time,
-        order_by=(Order("series"), Order("time_ns")),
     )

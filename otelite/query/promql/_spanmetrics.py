@@ -42,7 +42,7 @@ from otelite.query._plan import (
     TimeRange,
 )
 from otelite.query._span_metrics import SpanMetric, span_metric_plan
-from otelite.query.promql._engine import Matcher, RawSeries
+from otelite.query.promql._selection import Matcher, RawSeries
 from otelite.query.promql._series import NAME, format_value, labels_of
 
 __all__ = ["DERIVED_FAMILIES", "DERIVED_SERIES", "derived_series", "selects_derived"]

@@ -244,6 +244,10 @@ class ClickHouseStorage:
             return InvalidRequest(f"storage: {self._where} refused the data: {message(error)}")
         return Unavailable(f"storage: write to {self._where} failed: {message(error)}")
 
+    def data_version(self) -> None:
+        """None: other otelite instances (or a Collector) may write to the same tables."""
+        return None
+
     def wal_position(self) -> int:
         """The highest WAL position this writer has stored (0 when none)."""
         return self._wal_position

@@ -27,7 +27,7 @@ from collections.abc import Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from otelite.query.dialects import Dialect
+from otelite.query.dialects import Dialect, DuckDBDialect
 from otelite.storage._traces import END_OFFSET, end_offsets, with_end_timestamps
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "batch_from_stored",
     "from_stored",
     "migrations",
+    "stored_only",
     "stored_schema",
     "stored_type",
     "to_stored",
@@ -43,6 +44,14 @@ __all__ = [
 
 KEYS = "keys"
 VALUES = "values"
+
+
+def stored_only(schema: pa.Schema) -> dict[str, str]:
+    """The columns the store adds to a table of ``schema`` (name → the SQL of its value,
+    over the table's other columns): the series identity of a metric table's points."""
+    if "MetricName" in schema.names:
+        return {DuckDBDialect.SERIES_ID: DuckDBDialect.SERIES_ID_OF}
+    return {}
 
 
 def stored_type(data_type: pa.DataType) -> pa.DataType:
@@ -222,12 +231,20 @@ def _converted(expression: str, data_type: pa.DataType, depth: int = 0) -> str:
 def migrations(
     dialect: Dialect, table: str, schema: pa.Schema, stored_types: dict[str, str]
 ) -> list[str]:
-    """``ALTER TABLE`` statements moving an older file's table to the stored layout: ``MAP``
-    columns to structs, a span's end to its offset.
+    """``ALTER TABLE`` statements moving an older file's table (or a new one) to the stored
+    layout: ``MAP`` columns to structs, a span's end to its offset, the series identity of
+    a metric table's points (``DuckDBDialect.SERIES_ID``).
 
     ``stored_types`` is column name → its type in the database as DuckDB spells it.
     """
     statements: list[str] = []
+    for column, value in stored_only(schema).items():
+        if column not in stored_types:
+            name = dialect.quote(table)
+            statements += [
+                f"ALTER TABLE {name} ADD COLUMN {dialect.quote(column)} UBIGINT",
+                f"UPDATE {name} SET {dialect.quote(column)} = {value}",
+            ]
     if "EndTimestamp" in stored_types and END_OFFSET not in stored_types:
         name = dialect.quote(table)
         offset = dialect.quote(END_OFFSET)

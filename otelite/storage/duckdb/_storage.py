@@ -44,6 +44,7 @@ from otelite.storage.duckdb._layout import (
     batch_from_stored,
     from_stored,
     migrations,
+    stored_only,
     stored_schema,
     to_stored,
 )
@@ -65,6 +66,8 @@ own log."""
 
 _TRACES = table_name(TRACES)
 _TRACE_ID_TS = table_name(TRACE_ID_TS)
+# Per table, the columns only the store has, and the SQL of their values.
+_STORED_ONLY = {table_name(schema): stored_only(schema) for schema in TABLES}
 # The column each table is expired by: its export time column (the trace-id table: End).
 _TIME_COLUMN: dict[str, str] = {
     **{
@@ -139,6 +142,7 @@ class DuckDBStorage:
         self._lock = threading.Lock()  # guards _cursors and _closed
         self._write_lock = threading.Lock()  # one write or retention pass at a time
         self._closed = False
+        self._version = 0
 
     def _create_tables(self, where: str) -> None:
         dialect = DuckDBDialect()
@@ -232,6 +236,7 @@ class DuckDBStorage:
                 if batch.ingest_state is not None:
                     writer.execute(f"UPDATE {_STATE} SET ingest_state = ?", [batch.ingest_state])
                 writer.commit()
+                self._version += 1
             except _CONTENT_ERRORS as error:
                 self._rollback()
                 raise InvalidRequest(f"storage: DuckDB refused the data: {error}") from error
@@ -242,9 +247,13 @@ class DuckDBStorage:
     def _insert(self, name: str, table: pa.Table) -> None:
         view = "_otelite_rows"
         self._writer.register(view, to_stored(table))
+        added = "".join(
+            f", {value} AS {self._dialect.quote(column)}"
+            for column, value in _STORED_ONLY.get(name, {}).items()
+        )
         try:
             self._writer.execute(
-                f"INSERT INTO {self._dialect.quote(name)} BY NAME SELECT * FROM {view}"
+                f"INSERT INTO {self._dialect.quote(name)} BY NAME SELECT *{added} FROM {view}"
             )
         except duckdb.Error:
             # The failed insert aborted the transaction, so unregistering fails too, and
@@ -258,6 +267,10 @@ class DuckDBStorage:
         # A failure may already have ended the transaction: nothing left to roll back then.
         with contextlib.suppress(duckdb.Error):
             self._writer.rollback()
+
+    def data_version(self) -> int:
+        """A number that changes with every write and delete (only this process writes)."""
+        return self._version
 
     def wal_position(self) -> int:
         """The highest WAL position stored so far (0 when none)."""
@@ -289,6 +302,7 @@ class DuckDBStorage:
                     if name != _TRACE_ID_TS:
                         deleted += int(rows[0][0])
                 writer.commit()
+                self._version += 1
             except duckdb.Error as error:
                 self._rollback()
                 raise Unavailable(f"storage: retention delete failed: {error}") from error
@@ -384,7 +398,8 @@ class DuckDBStorage:
         if end is not None:
             where.append(f"{column} < make_timestamp_ns(?)")
             params.append(min(end, _INT64_MAX))
-        sql = f"SELECT * FROM {name}"
+        hidden = ", ".join(self._dialect.quote(c) for c in _STORED_ONLY.get(name, {}))
+        sql = f"SELECT * EXCLUDE ({hidden}) FROM {name}" if hidden else f"SELECT * FROM {name}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {column}"
