@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.e2e.conftest import wait_for
 from tests.ui.conftest import UI, Filled
@@ -245,3 +245,18 @@ def test_no_series_and_a_failed_query_say_so(ui: UI, t0: int) -> None:
     expect(failure).to_contain_text("The query could not be answered")
     expect(failure).to_contain_text("invalid regular expression")
     expect(page.locator(".promql .tq-error")).to_be_hidden()
+
+
+def test_a_query_that_runs_out_of_time_says_so(ui: UI, t0: int) -> None:
+    page = ui.page
+
+    # The server's own answer to a query given a millisecond.
+    def hurried(route: Route) -> None:
+        route.continue_(url=route.request.url + "&timeout=1ms")
+
+    page.route("**/api/v1/query_range?*", hurried)
+    expression = "sum by (route) (rate(promql_ui_requests_total[1m]))"
+    page = ui.open(_metrics(t0, t0 + 3600, q=expression, step="1s"))
+    failure = page.locator(".promql-result .api-error")
+    expect(failure).to_contain_text("The query ran out of time: query timed out after 0.001s")
+    expect(page.locator(".promql-result")).to_contain_text("A shorter range or a longer step")
