@@ -223,7 +223,7 @@ def test_a_parse_error_is_marked_where_it_is(
     expect(problem).to_contain_text(f"{line}:{column}: parse error")
     expect(page.locator(".promql .tq-mark")).to_have_text(marked)
     expect(_box(page)).to_have_attribute("aria-invalid", "true")
-    expect(page.locator(".promql-result")).to_contain_text("refused the expression")
+    expect(page.locator(".promql-result")).to_contain_text("refused the query")
     problem.get_by_role("button", name=f"Go to line {line}, column {column}").click()
     caret = _box(page).evaluate("(box) => [box.selectionStart, box.value]")
     lines = expression.split("\n")
@@ -260,3 +260,12 @@ def test_a_query_that_runs_out_of_time_says_so(ui: UI, t0: int) -> None:
     failure = page.locator(".promql-result .api-error")
     expect(failure).to_contain_text("The query ran out of time: query timed out after 0.001s")
     expect(page.locator(".promql-result")).to_contain_text("A shorter range or a longer step")
+
+
+def test_a_refused_step_is_shown_under_the_box_without_a_mark(ui: UI, t0: int) -> None:
+    page = ui.open(_metrics(t0, t0 + 60, q="promql_ui_depth", step="soon"))
+    problem = page.locator(".promql .tq-error")
+    expect(problem).to_contain_text('invalid parameter "step"')
+    expect(page.locator(".promql .tq-mark")).to_have_count(0)
+    expect(problem.get_by_role("button")).to_have_count(0)
+    expect(page.locator(".promql-result canvas")).to_have_count(0)

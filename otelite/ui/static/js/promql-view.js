@@ -66,7 +66,7 @@ export function promqlView(params, alive) {
   const failed = (error) => {
     if (error.status === 400 && form.text() === state.q) {
       form.showError(error);
-      replace(result, h("p", { class: "muted" }, "Nothing to show: the server refused the expression (see above)."));
+      replace(result, h("p", { class: "muted" }, "Nothing to show: the server refused the query (see above)."));
     } else if (error.status === 422) {
       replace(result, problem("The query could not be answered: ", error));
     } else if (error.status === 503) {
