@@ -9,6 +9,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 from playwright.sync_api import Page, sync_playwright
@@ -87,6 +88,15 @@ def main(out: Path) -> None:
                     f"{base}/metrics?{window}&metric=http.server.request.duration&type=histogram",
                     out / "metrics.png",
                     ".metric-plot canvas",
+                )
+                by = "http_response_status_code"
+                promql = f"sum by ({by}) (rate(http_server_requests_total[30s]))"
+                legend = quote(f"status {{{{{by}}}}}", safe="")
+                _shoot(
+                    page,
+                    f"{base}/metrics?{window}&q={quote(promql, safe='')}&legend={legend}",
+                    out / "promql.png",
+                    ".promql-result canvas",
                 )
                 browser.close()
         finally:

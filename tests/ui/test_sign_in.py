@@ -144,3 +144,30 @@ def test_sign_in_keeps_the_token_for_the_tab_and_sign_out_forgets_it(
     finally:
         page.close()
     assert errors == [], f"script errors on the page: {errors}"
+
+
+def test_promql_on_the_metrics_page_asks_with_the_token(browser: Browser, guarded: Guarded) -> None:
+    authorized = {"Authorization": f"Bearer {TOKEN}"}
+    query = {"query": "count(http_server_requests_total)"}
+
+    def counted() -> bool:
+        url = f"{guarded.server.url}/api/v1/query"
+        response = httpx.get(url, params=query, headers=authorized, timeout=5)
+        return response.status_code == 200 and bool(response.json()["data"]["result"])
+
+    wait_for(counted, what="the shop's counter")
+    assert httpx.get(f"{guarded.server.url}/api/v1/query", params=query).status_code == 401
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        view = f"{guarded.server.url}/metrics?q=count%28http_server_requests_total%29&mode=table"
+        page.goto(view)
+        expect(page.locator("form.sign-in")).to_be_visible()
+        page.locator("form.sign-in").get_by_label("Query token").fill(TOKEN)
+        page.locator("form.sign-in").get_by_role("button", name="Sign in").click()
+        expect(page.locator(".promql-result td.num")).to_have_attribute("data-value", "1")
+    finally:
+        page.close()
+    assert errors == [], f"script errors on the page: {errors}"

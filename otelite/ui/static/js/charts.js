@@ -19,14 +19,15 @@ function autosize(el, plot) {
 }
 
 /**
- * Lines over time. `xs`: Unix seconds; `series`: [{label, values, colour}].
- * Returns a cleanup function.
+ * Lines over time. `xs`: Unix seconds; `series`: [{label, values, colour}]; `legend`
+ * false leaves the legend to the caller. Returns a cleanup function.
  */
-export function lineChart(el, { xs, series, height = 260, format = number }) {
+export function lineChart(el, { xs, series, height = 260, format = number, legend = true }) {
   const plot = new uPlot(
     {
       width: width(el),
       height,
+      legend: { show: legend },
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true } },
       axes: [{}, { values: (u, ticks) => ticks.map((t) => format(t)), size: 70 }],

@@ -115,3 +115,8 @@ export function colour(name) {
   for (let i = 0; i < name.length; i++) hash = (hash * 31 + name.charCodeAt(i)) | 0;
   return PALETTE[Math.abs(hash) % PALETTE.length];
 }
+
+/** The colour of the `index`th of several lines that have no name to keep a colour by. */
+export function seriesColour(index) {
+  return PALETTE[index % PALETTE.length];
+}

@@ -4,13 +4,13 @@
 
 import { get } from "./api.js";
 import { h, replace } from "./dom.js";
+import { queryField } from "./query-field.js";
 import {
   INTRINSICS,
   SCOPES,
   attributeName,
   completionContext,
   errorPosition,
-  offsetAt,
   operatorsFor,
   valueLiteral,
 } from "./traceql.js";
@@ -71,46 +71,29 @@ async function valueItems(field, partial, range) {
     .filter((i) => i.insert.toLowerCase().startsWith(lower) || i.label.toLowerCase().startsWith(bare));
 }
 
-let counter = 0;
-
 /**
  * The box: `value` to start with, `range()` the time range completions are read for,
  * `onRun(text)` when the user runs the query (Enter, or the button).
  * Returns {element, textarea, setValue(text), showError(error), clearError()}.
  */
 export function queryBox({ value, range, onRun }) {
-  const id = `traceql-${++counter}`;
-  const listId = `${id}-suggestions`;
-  const errorId = `${id}-error`;
-  const backdrop = h("div", { class: "tq-backdrop", "aria-hidden": "true" });
-  const textarea = h("textarea", {
-    class: "tq-input",
-    rows: 1,
-    spellcheck: "false",
-    autocomplete: "off",
-    autocapitalize: "off",
-    "aria-label": "TraceQL query",
-    "aria-autocomplete": "list",
-    "aria-controls": listId,
-    "aria-expanded": "false",
+  const list = h("ul", { class: "tq-suggestions hidden", role: "listbox", "aria-label": "TraceQL completions" });
+  const { element, textarea, id, fit, showError, clearError } = queryField({
+    label: "TraceQL query",
     placeholder: '{ resource.service.name = "checkout" && status = error }',
     value,
+    position: errorPosition,
+    attrs: { "aria-autocomplete": "list", "aria-expanded": "false" },
+    children: [list],
   });
-  const list = h("ul", { class: "tq-suggestions hidden", id: listId, role: "listbox", "aria-label": "TraceQL completions" });
-  const problem = h("div", { class: "tq-error hidden", id: errorId, role: "alert" });
-  const field = h("div", { class: "tq-field" }, backdrop, textarea, list);
-  const element = h("div", { class: "tq-box" }, field, problem);
+  const listId = `${id}-suggestions`;
+  list.id = listId;
+  textarea.setAttribute("aria-controls", listId);
 
   let items = [];
   let active = 0;
   let context = null;
   let asked = 0; // the latest completion request; older answers are dropped
-
-  const fit = () => {
-    textarea.style.height = "auto";
-    textarea.style.height = `${textarea.scrollHeight + 2}px`;
-    backdrop.scrollTop = textarea.scrollTop;
-  };
 
   const close = () => {
     asked++;
@@ -196,46 +179,6 @@ export function queryBox({ value, range, onRun }) {
     else suggest();
   };
 
-  const clearError = () => {
-    problem.classList.add("hidden");
-    replace(problem);
-    replace(backdrop);
-    textarea.removeAttribute("aria-invalid");
-    textarea.removeAttribute("aria-describedby");
-  };
-
-  const showError = (error) => {
-    clearError();
-    const message = String((error && error.message) || error);
-    const [first, ...excerpt] = message.split("\n");
-    const position = errorPosition(message);
-    let goTo = null;
-    if (position) {
-      const text = textarea.value;
-      const offset = offsetAt(text, position.line, position.column);
-      const end = offset < text.length && text[offset] !== "\n" ? offset + (text.codePointAt(offset) > 0xffff ? 2 : 1) : offset;
-      // The offending character highlighted in place (a space stands for the end of a line).
-      replace(backdrop, text.slice(0, offset), h("mark", { class: "tq-mark" }, end > offset ? text.slice(offset, end) : " "), text.slice(end));
-      backdrop.scrollTop = textarea.scrollTop;
-      goTo = h(
-        "button",
-        {
-          type: "button",
-          class: "small",
-          onclick: () => {
-            textarea.focus();
-            textarea.setSelectionRange(offset, end);
-          },
-        },
-        `Go to line ${position.line}, column ${position.column}`,
-      );
-    }
-    replace(problem, h("p", null, first, " ", goTo), excerpt.length ? h("pre", { class: "tq-excerpt" }, excerpt.join("\n")) : null);
-    problem.classList.remove("hidden");
-    textarea.setAttribute("aria-invalid", "true");
-    textarea.setAttribute("aria-describedby", errorId);
-  };
-
   textarea.addEventListener("input", () => {
     clearError();
     fit();
@@ -264,10 +207,6 @@ export function queryBox({ value, range, onRun }) {
   });
   textarea.addEventListener("blur", close);
   textarea.addEventListener("click", close);
-  textarea.addEventListener("scroll", () => {
-    backdrop.scrollTop = textarea.scrollTop;
-  });
-  requestAnimationFrame(fit);
 
   return {
     element,

@@ -100,21 +100,6 @@ export function errorPosition(text) {
   return found ? { line: Number(found[1]), column: Number(found[2]), message: found[3] } : null;
 }
 
-/** The string index in `text` of a 1-based line and column counted in characters. */
-export function offsetAt(text, line, column) {
-  let offset = 0;
-  for (let l = 1; l < line; l++) {
-    const newline = text.indexOf("\n", offset);
-    if (newline < 0) return text.length;
-    offset = newline + 1;
-  }
-  // Columns count characters (code points), JS indexes UTF-16 units.
-  for (let c = 1; c < column && offset < text.length && text[offset] !== "\n"; c++) {
-    offset += text.codePointAt(offset) > 0xffff ? 2 : 1;
-  }
-  return offset;
-}
-
 // Braces still open before the caret, strings skipped.
 function openBraces(text) {
   let depth = 0;

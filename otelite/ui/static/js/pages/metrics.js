@@ -1,7 +1,8 @@
-// Metrics: the catalog (name, type, unit, description), and one metric plotted with
-// attribute filters and grouping: rates for monotonic sums, values for gauges and other
-// sums, quantiles for histograms and summaries. How a sum adds up over time (cumulative or
-// delta, monotonic or not) comes with each series from the API.
+// Metrics: a PromQL expression plotted (promql-view.js), the catalog (name, type, unit,
+// description), and one metric plotted with attribute filters and grouping: rates for
+// monotonic sums, values for gauges and other sums, quantiles for histograms and summaries.
+// How a sum adds up over time (cumulative or delta, monotonic or not) comes with each
+// series from the API.
 
 import { get, segment } from "../api.js";
 import { lineChart } from "../charts.js";
@@ -11,6 +12,7 @@ import { colour, number } from "../format.js";
 import { timeRange } from "../range.js";
 import { href, update } from "../router.js";
 import { attributeInputs, readAttributes } from "../attributes.js";
+import { PROMQL_PARAMS, promqlView } from "../promql-view.js";
 import { QUANTILES, align, bucketPoints, describeKind, mergeBuckets, numberPoints, quantile, sumMode, summaryPoints } from "../metric-math.js";
 
 const MAX_LINES = 20;
@@ -22,7 +24,8 @@ export function render(main, view, alive) {
   const filter = h("input", { type: "search", placeholder: "Filter metrics…", "aria-label": "filter metrics", value: params.get("filter") || "" });
   const list = h("div", { class: "metric-list" }, h("p", { class: "muted" }, "Loading…"));
   const plot = h("section", { class: "metric-plot" }, chosen ? h("p", { class: "muted" }, "Loading…") : h("p", { class: "muted" }, "Pick a metric to plot it."));
-  replace(main, h("h1", null, "Metrics"), h("div", { class: "metrics-layout" }, h("div", null, filter, list), plot));
+  const promql = promqlView(params, alive);
+  replace(main, h("h1", null, "Metrics"), promql.element, h("div", { class: "metrics-layout" }, h("div", null, filter, list), plot));
   let cleanup = () => {};
 
   get("/api/metrics", { start: range.start, end: range.end })
@@ -63,13 +66,17 @@ export function render(main, view, alive) {
       })
       .catch((error) => alive() && replace(plot, errorState(error)));
   }
-  return () => cleanup();
+  return () => {
+    promql.cleanup();
+    cleanup();
+  };
 }
 
-// The range and filter survive picking another metric; the metric's own options do not.
+// The range and the PromQL view survive picking another metric; the metric's own options
+// do not.
 function keep(params) {
   const out = {};
-  for (const key of ["range", "start", "end"]) if (params.get(key)) out[key] = params.get(key);
+  for (const key of ["range", "start", "end", ...PROMQL_PARAMS]) if (params.get(key)) out[key] = params.get(key);
   return out;
 }
 
