@@ -606,18 +606,36 @@ class ServiceCalls:
 
 @dataclass(frozen=True, slots=True)
 class ServiceGraph:
-    """Requests between services, as Tempo's service graph pairs them: a client (or
-    producer) span and its server (or consumer) child, both in ``time``, each span read
-    once however often it was sent (``SPAN_IDENTITY``). Rows per step (``bucket_ns``, a
-    multiple of ``step_ns``, by the server span's start), ``client``, ``server``,
-    ``connection`` (``messaging_system`` for a producer and a consumer, else ``""``),
+    """Requests between services, as Tempo's service graph finds them, each span read
+    once however often it was sent (``SPAN_IDENTITY``). A request is one of:
+
+    - a client (or producer) span and its server (or consumer) child, from the client's
+      service to the server's, at the server span's start (``connection``
+      ``messaging_system`` when the client is a producer, else ``""``);
+    - a client span of a database call (one with ``db.namespace``, ``db.name`` or
+      ``db.system``), to the database, at the client span's start (``database``): named
+      by the first of ``peer.service``, ``server.address``, ``network.peer.address``
+      (with ``:`` and ``network.peer.port`` when given) and those three that it has; such
+      a span pairs with no server span;
+    - any other client span without a server child, when its own attributes name its
+      peer (the first of ``peer.service``, ``db.name`` and ``db.system``): to a virtual
+      node of that name, at the client span's start (``virtual_node``);
+    - a server span without a parent (a trace's root), from a virtual node named by its
+      peer the same way, else ``user``, at its start (``virtual_node``).
+
+    The span a request is timed by starts in ``time``; the other one (the client of a
+    pair, the server child a client span lacks) may start up to ``pairing_ns`` either
+    side, so that a request counts the same whichever range reads it. Rows per step
+    (``bucket_ns``, a multiple of ``step_ns``), ``client``, ``server``, ``connection``,
     ``failed`` (either span is an error), ``server_bucket`` and ``client_bucket`` (the
-    power of two at or above each span's duration in units of ``unit_ns``): ``calls``,
-    ``server_ns`` and ``client_ns`` (their total durations)."""
+    power of two at or above each span's duration in units of ``unit_ns``; 0 for the
+    missing span of a virtual node): ``calls``, ``server_ns`` and ``client_ns`` (their
+    total durations)."""
 
     time: TimeRange
     step_ns: int
     unit_ns: int
+    pairing_ns: int = 60_000_000_000
 
 
 class Compared(enum.Enum):

@@ -5,10 +5,11 @@
   durations' histogram, by ``service``, ``span_name``, ``span_kind`` and ``status_code``
   (``SPAN_KIND_SERVER``, ``STATUS_CODE_ERROR``, as Tempo writes them).
 - Service graph: ``traces_service_graph_request_total`` and ``..._failed_total`` count
-  requests, a client (or producer) span with its server (or consumer) child, and
-  ``..._server_seconds`` and ``..._client_seconds`` are the histograms of the two sides'
-  durations, by ``client`` and ``server`` (and ``connection_type="messaging_system"``
-  for a producer and a consumer).
+  requests, a client (or producer) span with its server (or consumer) child, a database
+  call, or a call to or from a service that sends no spans (a virtual node), as
+  ``ServiceGraph`` finds them; ``..._server_seconds`` and ``..._client_seconds`` are the
+  histograms of the two sides' durations, by ``client`` and ``server`` (and
+  ``connection_type``: ``messaging_system``, ``database`` or ``virtual_node``).
 
 They are computed when a query selects them, from the spans of the time it reads, so
 they always agree with the stored spans, and count each span once however often a
