@@ -91,18 +91,16 @@ def compile_plan(plan: Plan, dialect: Dialect) -> Statement:
     """
     if isinstance(plan, TraceSearch):
         return _TraceSearchCompiler(dialect).compile(plan)
-    if isinstance(plan, SpansetSearch | ServiceCalls | ServiceGraph):
+    if isinstance(plan, ServiceCalls | ServiceGraph):
         # Imported here: those compilers build on this module's.
-        from otelite.query._spansets import (
-            compile_service_calls,
-            compile_service_graph,
-            compile_spanset_search,
-        )
+        from otelite.query._service_graph import compile_service_calls, compile_service_graph
 
         if isinstance(plan, ServiceCalls):
             return compile_service_calls(plan, dialect)
-        if isinstance(plan, ServiceGraph):
-            return compile_service_graph(plan, dialect)
+        return compile_service_graph(plan, dialect)
+    if isinstance(plan, SpansetSearch):
+        from otelite.query._spansets import compile_spanset_search
+
         return compile_spanset_search(plan, dialect)
     if isinstance(plan, Count):
         return _count(plan, dialect)
@@ -140,10 +138,14 @@ class _Compiler:
         for output in plan.outputs:
             self._check_name(output.name, output.expr)
             outputs.append(f"{self.expr(output.expr)} AS {self.dialect.quote(output.name)}")
-        sql = f"SELECT {', '.join(outputs)} FROM {self.dialect.quote(self.table.value)}"
+        table = self.dialect.quote(self.table.value)
         conditions = [*self.time(plan.time), *([self.predicate(plan.where)] if plan.where else [])]
-        if conditions:
-            sql += " WHERE " + " AND ".join(conditions)
+        source = table + _where(conditions)
+        if plan.one_row_per:
+            per = ", ".join(self.dialect.quote(self.stored(c)) for c in plan.one_row_per)
+            # The rows kept read as the table's, under its name.
+            source = f"({self.dialect.call('one_row_per', '*', per, source)}) AS {table}"
+        sql = f"SELECT {', '.join(outputs)} FROM {source}"
         for name in (*plan.group_by, *(o.name for o in plan.order_by)):
             if name not in names:
                 raise InvalidRequest(f"{name!r} is not an output of the query")

@@ -28,6 +28,7 @@ import pyarrow as pa
 from otelite.storage._schema import LOGS, METRIC_TABLES, TRACES, table_name
 
 __all__ = [
+    "SPAN_IDENTITY",
     "Aggregated",
     "And",
     "Arithmetic",
@@ -82,6 +83,11 @@ __all__ = [
 
 Value: TypeAlias = str | int | float | bool | bytes
 """A literal: always sent to the database as a bound parameter."""
+
+SPAN_IDENTITY = ("TraceId", "SpanId")
+"""The columns that make a span one span. A client that sends a span again (a retry
+after a timeout) stores another row with the same ids; what counts spans reads those
+rows as one (``Select.one_row_per``)."""
 
 
 class Table(enum.Enum):
@@ -430,6 +436,10 @@ class Select:
     """Names of outputs to group by; the other outputs must then be aggregates."""
     order_by: tuple[Order, ...] = ()
     limit: int | None = None
+    one_row_per: tuple[str, ...] = ()
+    """Columns whose values make a row: of the rows in ``time`` that meet ``where``, only
+    one per value of these is read (``SPAN_IDENTITY``: each span once, however often it
+    was sent). Which one of several is not defined, but its columns come from one row."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -596,17 +606,36 @@ class ServiceCalls:
 
 @dataclass(frozen=True, slots=True)
 class ServiceGraph:
-    """Requests between services, as Tempo's service graph pairs them: a client (or
-    producer) span and its server (or consumer) child, both in ``time``. Rows per step
-    (``bucket_ns``, a multiple of ``step_ns``, by the server span's start), ``client``,
-    ``server``, ``messaging`` (the pair is a producer and a consumer), ``failed``
-    (either span is an error), ``server_bucket`` and ``client_bucket`` (the power of two
-    at or above each span's duration in units of ``unit_ns``): ``calls``, ``server_ns``
-    and ``client_ns`` (their total durations)."""
+    """Requests between services, as Tempo's service graph finds them, each span read
+    once however often it was sent (``SPAN_IDENTITY``). A request is one of:
+
+    - a client (or producer) span and its server (or consumer) child, from the client's
+      service to the server's, at the server span's start (``connection``
+      ``messaging_system`` when the client is a producer, else ``""``);
+    - a client span of a database call (one with ``db.namespace``, ``db.name`` or
+      ``db.system``), to the database, at the client span's start (``database``): named
+      by the first of ``peer.service``, ``server.address``, ``network.peer.address``
+      (with ``:`` and ``network.peer.port`` when given) and those three that it has; such
+      a span pairs with no server span;
+    - any other client span without a server child, when its own attributes name its
+      peer (the first of ``peer.service``, ``db.name`` and ``db.system``): to a virtual
+      node of that name, at the client span's start (``virtual_node``);
+    - a server span without a parent (a trace's root), from a virtual node named by its
+      peer the same way, else ``user``, at its start (``virtual_node``).
+
+    The span a request is timed by starts in ``time``; the other one (the client of a
+    pair, the server child a client span lacks) may start up to ``pairing_ns`` either
+    side, so that a request counts the same whichever range reads it. Rows per step
+    (``bucket_ns``, a multiple of ``step_ns``), ``client``, ``server``, ``connection``,
+    ``failed`` (either span is an error), ``server_bucket`` and ``client_bucket`` (the
+    power of two at or above each span's duration in units of ``unit_ns``; 0 for the
+    missing span of a virtual node): ``calls``, ``server_ns`` and ``client_ns`` (their
+    total durations)."""
 
     time: TimeRange
     step_ns: int
     unit_ns: int
+    pairing_ns: int = 60_000_000_000
 
 
 class Compared(enum.Enum):

@@ -20,7 +20,7 @@ once (``Dialect.cte``): ClickHouse otherwise runs a CTE again at every reference
 from __future__ import annotations
 
 import pyarrow as pa
-from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from otelite.errors import InvalidRequest
 from otelite.query._compile import Statement, _Compiler, _TraceSearchCompiler, _where
@@ -36,20 +36,13 @@ from otelite.query._plan import (
     Predicate,
     Related,
     Relation,
-    ServiceCalls,
-    ServiceGraph,
     Spanset,
     SpansetSearch,
     TimeRange,
 )
 from otelite.query.dialects import Dialect
 
-__all__ = [
-    "compile_service_calls",
-    "compile_service_graph",
-    "compile_spanset_search",
-    "spanset_subquery",
-]
+__all__ = ["compile_spanset_search", "spanset_subquery"]
 
 _IDS = ("TraceId", "SpanId", "ParentSpanId")
 _AGGREGATES = ("count", "avg", "min", "max", "sum")
@@ -72,67 +65,6 @@ def spanset_subquery(outer: _Compiler, spanset: Spanset, time: TimeRange) -> str
     # Plain CTEs: materializing them needs a setting of the whole statement.
     ctes = ", ".join(f"{name} AS ({body})" for name, body in inner._ctes)
     return f"(WITH {ctes} SELECT {q('TraceId')}, {q('SpanId')} FROM {root})"
-
-
-def compile_service_calls(plan: ServiceCalls, dialect: Dialect) -> Statement:
-    """One statement answering ``plan``: a join of each span with its parent."""
-    compiler = _TraceSearchCompiler(dialect)
-    q, call = dialect.quote, dialect.call
-    table = q(compiler.table.value)
-    conditions = [
-        f"{alias}.{condition}" for alias in ("c", "p") for condition in compiler.time(plan.time)
-    ]
-    conditions.append(f"p.{q('ServiceName')} != c.{q('ServiceName')}")
-    sql = (
-        f"SELECT p.{q('ServiceName')} AS parent, c.{q('ServiceName')} AS child,"
-        f" {call('count')} AS calls FROM {table} AS c JOIN {table} AS p"
-        f" ON p.{q('TraceId')} = c.{q('TraceId')} AND p.{q('SpanId')} = c.{q('ParentSpanId')}"
-        f"{_where(conditions)} GROUP BY parent, child ORDER BY parent, child"
-    )
-    return Statement(sql, tuple(compiler.params))
-
-
-def compile_service_graph(plan: ServiceGraph, dialect: Dialect) -> Statement:
-    """One statement answering ``plan``: a join of each server (or consumer) span with
-    its client (or producer) parent, grouped per step."""
-    if plan.step_ns <= 0 or plan.unit_ns <= 0:
-        raise InvalidRequest("a service graph needs a positive step and unit")
-    compiler = _TraceSearchCompiler(dialect)
-    q, call = dialect.quote, dialect.call
-    table = q(compiler.table.value)
-    conditions = [f"{a}.{c}" for a in ("c", "s") for c in compiler.time(plan.time)]
-
-    def kind(alias: str, *kinds: int) -> str:
-        tests = [f"{alias}.{compiler.equals('SpanKind', k)}" for k in kinds]
-        return "(" + " OR ".join(tests) + ")"
-
-    conditions += [
-        kind("s", Span.SPAN_KIND_SERVER, Span.SPAN_KIND_CONSUMER),
-        kind("c", Span.SPAN_KIND_CLIENT, Span.SPAN_KIND_PRODUCER),
-    ]
-    error = Status.STATUS_CODE_ERROR
-    failed = (
-        f"(c.{compiler.equals('StatusCode', error)} OR s.{compiler.equals('StatusCode', error)})"
-    )
-    unit = compiler.param(plan.unit_ns)
-
-    def bucket(alias: str) -> str:
-        return call("pow2_ceiling", f"({alias}.{q('Duration')} / {unit})")
-
-    start = f"s.{q('Timestamp')}"
-    sql = (
-        f"SELECT {call('time_bucket_ns', start, compiler.param(plan.step_ns))} AS bucket_ns,"
-        f" c.{q('ServiceName')} AS client, s.{q('ServiceName')} AS server,"
-        f" {kind('c', Span.SPAN_KIND_PRODUCER)} AS messaging, {failed} AS failed,"
-        f" {bucket('s')} AS server_bucket, {bucket('c')} AS client_bucket,"
-        f" {call('count')} AS calls, sum(s.{q('Duration')}) AS server_ns,"
-        f" sum(c.{q('Duration')}) AS client_ns"
-        f" FROM {table} AS s JOIN {table} AS c"
-        f" ON c.{q('TraceId')} = s.{q('TraceId')} AND c.{q('SpanId')} = s.{q('ParentSpanId')}"
-        f"{_where(conditions)}"
-        " GROUP BY bucket_ns, client, server, messaging, failed, server_bucket, client_bucket"
-    )
-    return Statement(sql, tuple(compiler.params))
 
 
 class _SpansetCompiler(_TraceSearchCompiler):

@@ -19,10 +19,12 @@ from tests.backends import store
 
 
 @contextmanager
-def serving(kind: str, batch: WriteBatch) -> Iterator[httpx.Client]:
-    """A client of the query API over a store of ``kind`` holding ``batch``."""
+def serving(kind: str, *batches: WriteBatch) -> Iterator[httpx.Client]:
+    """A client of the query API over a store of ``kind`` holding ``batches``, written
+    one after another (as separate requests would be)."""
     with store(kind) as opened:
-        opened.write(batch)
+        for batch in batches:
+            opened.write(batch)
         served = Served(create_app(opened))
         try:
             with httpx.Client(base_url=served.url, timeout=60) as client:

@@ -57,17 +57,20 @@ def make_requests(seed: int = 11) -> list[dict[str, Any]]:
 REQUESTS = make_requests()
 
 
-def export_request() -> ExportTraceServiceRequest:
+def export_request(
+    requests: list[dict[str, Any]] = REQUESTS, *, sides: tuple[str, ...] = ("client", "server")
+) -> ExportTraceServiceRequest:
+    """The spans of ``requests``: both of each, or only the client's or the server's."""
     by_service: dict[str, list[Span]] = {}
-    for r in REQUESTS:
+    for r in requests:
         trace = r["id"].to_bytes(16, "big")
         client_id, server_id = (
             (2 * r["id"]).to_bytes(8, "big"),
             (2 * r["id"] + 1).to_bytes(8, "big"),
         )
         error = Status(code=Status.STATUS_CODE_ERROR)
-        by_service.setdefault(r["client"], []).append(
-            Span(
+        made = {
+            "client": Span(
                 trace_id=trace,
                 span_id=client_id,
                 name="call",
@@ -75,10 +78,8 @@ def export_request() -> ExportTraceServiceRequest:
                 start_time_unix_nano=r["client_start_ms"] * MS,
                 end_time_unix_nano=r["client_start_ms"] * MS + r["server_ns"] + 2 * MS,
                 status=error if r["client_error"] else Status(),
-            )
-        )
-        by_service.setdefault(r["server"], []).append(
-            Span(
+            ),
+            "server": Span(
                 trace_id=trace,
                 span_id=server_id,
                 parent_span_id=client_id,
@@ -87,14 +88,30 @@ def export_request() -> ExportTraceServiceRequest:
                 start_time_unix_nano=r["server_start_ms"] * MS,
                 end_time_unix_nano=r["server_start_ms"] * MS + r["server_ns"],
                 status=error if r["server_error"] else Status(),
-            )
-        )
+            ),
+        }
+        for side in sides:
+            by_service.setdefault(r[side], []).append(made[side])
     return spans_by_service(by_service)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def api(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
     with serving(request.param, WriteBatch(traces=[export_request()])) as client:
+        yield client
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def resent(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    """The API over the requests' spans, some of which a client sent again: the client
+    span of some requests, the server span of others, both of others."""
+    again = [
+        export_request(REQUESTS[0::5], sides=("client",)),
+        export_request(REQUESTS[1::5], sides=("server",)),
+        export_request(REQUESTS[2::5]),
+    ]
+    batches = [WriteBatch(traces=[export_request()]), *(WriteBatch(traces=[r]) for r in again)]
+    with serving(request.param, *batches) as client:
         yield client
 
 
@@ -156,3 +173,22 @@ def test_server_latency_histogram(api: httpx.Client) -> None:
     )
     response = api.get("/api/v1/query", params={"query": query, "time": at / 1000})
     assert len(response.json()["data"]["result"]) == len(PAIRS)
+
+
+@pytest.mark.parametrize("at", [BASE_MS + 6 * 60_000 + 777, BASE_MS + 15 * 60_000])
+def test_a_span_sent_twice_counts_once(resent: httpx.Client, at: int) -> None:
+    end = at // STEP_MS * STEP_MS
+    requests = {k: float(v) for k, v in counted(end).items()}
+    assert instant(resent, "traces_service_graph_request_total", at) == requests
+    assert instant(resent, "traces_service_graph_request_server_seconds_count", at) == requests
+    assert instant(resent, "traces_service_graph_request_client_seconds_count", at) == requests
+    failed = counted(end, lambda r: r["client_error"] or r["server_error"])
+    found = instant(resent, "traces_service_graph_request_failed_total", at)
+    assert {k: v for k, v in found.items() if v} == {k: float(v) for k, v in failed.items()}
+    sums: dict[Edge, float] = {}
+    for r in REQUESTS:
+        if MIDNIGHT_MS <= r["server_start_ms"] < end:
+            sums[edge(r)] = sums.get(edge(r), 0.0) + r["server_ns"] / 1e9
+    found = instant(resent, "traces_service_graph_request_server_seconds_sum", at)
+    assert found.keys() == sums.keys()
+    assert all(abs(found[k] - sums[k]) < 1e-6 for k in sums)

@@ -71,9 +71,9 @@ def make_spans(seed: int = 5) -> list[dict[str, Any]]:
 SPANS = make_spans()
 
 
-def export_request() -> ExportTraceServiceRequest:
+def export_request(spans: list[dict[str, Any]] = SPANS) -> ExportTraceServiceRequest:
     by_service: dict[str, list[Span]] = {}
-    for s in SPANS:
+    for s in spans:
         start = s["start_ms"] * MS
         by_service.setdefault(s["service"], []).append(
             Span(
@@ -92,6 +92,14 @@ def export_request() -> ExportTraceServiceRequest:
 @pytest.fixture(scope="module", params=BACKENDS)
 def api(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
     with serving(request.param, WriteBatch(traces=[export_request()])) as client:
+        yield client
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def resent(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    """The API over the spans, a third of which a client sent again (a retry)."""
+    again = WriteBatch(traces=[export_request(SPANS[::3])])
+    with serving(request.param, WriteBatch(traces=[export_request()]), again) as client:
         yield client
 
 
@@ -141,6 +149,24 @@ def test_latency_buckets_and_sums(api: httpx.Client, at: int) -> None:
         if MIDNIGHT_MS <= s["start_ms"] < step_end:
             sums[key(s)] = sums.get(key(s), 0.0) + s["duration_ns"] / 1e9
     found = instant(api, "traces_spanmetrics_latency_sum", at)
+    assert found.keys() == sums.keys()
+    assert all(abs(found[k] - sums[k]) < 1e-6 for k in sums)
+
+
+@pytest.mark.parametrize("at", TIMES)
+def test_a_span_sent_twice_counts_once(resent: httpx.Client, at: int) -> None:
+    step_end = at // STEP_MS * STEP_MS
+    expected = {k: float(v) for k, v in counted_before(step_end).items()}
+    assert instant(resent, "traces_spanmetrics_calls_total", at) == expected
+    assert instant(resent, "traces_spanmetrics_latency_count", at) == expected
+    fast = counted_before(step_end, lambda s: s["duration_ns"] <= 4 * MS)
+    found = instant(resent, 'traces_spanmetrics_latency_bucket{le="0.004"}', at)
+    assert {k: v for k, v in found.items() if v} == {k: float(v) for k, v in fast.items()}
+    sums: dict[tuple[str, ...], float] = {}
+    for s in SPANS:
+        if MIDNIGHT_MS <= s["start_ms"] < step_end:
+            sums[key(s)] = sums.get(key(s), 0.0) + s["duration_ns"] / 1e9
+    found = instant(resent, "traces_spanmetrics_latency_sum", at)
     assert found.keys() == sums.keys()
     assert all(abs(found[k] - sums[k]) < 1e-6 for k in sums)
 

@@ -75,8 +75,11 @@ class Dialect:
     power of two at or above a positive number), ``quantile`` (linear
     interpolation between closest ranks), ``bool_or``, ``arg_min``, ``arg_min_if`` (NULL
     when no row qualifies), ``arg_max``, ``distinct_list`` (sorted), ``map_keys`` (a
-    map's keys as a list), ``unnest`` (one row per item of a list, in a select list) and
-    ``series_id`` (a metric point's series: a hash of its resource, scope and attributes).
+    map's keys as a list), ``unnest`` (one row per item of a list, in a select list),
+    ``series_id`` (a metric point's series: a hash of its resource, scope and attributes)
+    and ``one_row_per``, a whole ``SELECT``: the columns ``{0}`` of one row per value of
+    the keys ``{1}`` among the rows of ``{2}`` (a table and its ``WHERE``), the engine's
+    cheapest way (which row of several is not defined).
     """
 
     CTE_SETTINGS: ClassVar[str] = ""

@@ -119,6 +119,7 @@ class ClickHouseDialect(Dialect):
         "arg_min_if": "if(countIf({2}) > 0, argMinIf({0}, {1}, {2}), NULL)",
         "arg_max": "argMax({0}, {1})",
         "distinct_list": "arraySort(groupUniqArray({0}))",
+        "one_row_per": "SELECT {0} FROM {2} LIMIT 1 BY {1}",
     }
 
     CTE_SETTINGS: ClassVar[str] = " SETTINGS enable_materialized_cte = 1"

@@ -90,6 +90,7 @@ class DuckDBDialect(Dialect):
         "arg_min_if": "arg_min({0}, {1}) FILTER (WHERE {2})",
         "arg_max": "arg_max({0}, {1})",
         "distinct_list": "list(DISTINCT {0} ORDER BY {0})",
+        "one_row_per": "SELECT DISTINCT ON ({1}) {0} FROM {2}",
     }
 
     def map_type(self, key: str, item: str) -> str:

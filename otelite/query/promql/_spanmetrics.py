@@ -5,13 +5,15 @@
   durations' histogram, by ``service``, ``span_name``, ``span_kind`` and ``status_code``
   (``SPAN_KIND_SERVER``, ``STATUS_CODE_ERROR``, as Tempo writes them).
 - Service graph: ``traces_service_graph_request_total`` and ``..._failed_total`` count
-  requests, a client (or producer) span with its server (or consumer) child, and
-  ``..._server_seconds`` and ``..._client_seconds`` are the histograms of the two sides'
-  durations, by ``client`` and ``server`` (and ``connection_type="messaging_system"``
-  for a producer and a consumer).
+  requests, a client (or producer) span with its server (or consumer) child, a database
+  call, or a call to or from a service that sends no spans (a virtual node), as
+  ``ServiceGraph`` finds them; ``..._server_seconds`` and ``..._client_seconds`` are the
+  histograms of the two sides' durations, by ``client`` and ``server`` (and
+  ``connection_type``: ``messaging_system``, ``database`` or ``virtual_node``).
 
 They are computed when a query selects them, from the spans of the time it reads, so
-they always agree with the stored spans: the database counts per step, latency bucket
+they always agree with the stored spans, and count each span once however often a
+client sent it (``SPAN_IDENTITY``): the database counts per step, latency bucket
 and label set, and the counts add up here into counters with a sample at the end of
 every step (15 seconds, or coarser over long ranges). A counter counts since midnight
 (UTC) and starts again at zero each midnight, as a process restarting daily would: its
@@ -33,15 +35,19 @@ import pyarrow as pa
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from otelite.query._plan import (
+    SPAN_IDENTITY,
     Arithmetic,
     ArithmeticOp,
+    Call,
     Column,
     Literal,
+    Output,
     Plan,
+    Select,
     ServiceGraph,
+    Table,
     TimeRange,
 )
-from otelite.query._span_metrics import SpanMetric, span_metric_plan
 from otelite.query.promql._selection import Matcher, RawSeries
 from otelite.query.promql._series import NAME, format_value, labels_of
 
@@ -280,31 +286,43 @@ class _Counter:
 def _read_spans(rows: Rows, start: int, end: int, step_ms: int, steps: int) -> _Tally:
     counter = _Counter(start, step_ms, steps, histograms=("latency",), counts=("latency_ns",))
     if end > start:
-        time = TimeRange(start * _NS_PER_MS, end * _NS_PER_MS)
-        by = [Column("ServiceName"), Column("SpanName"), Column("SpanKind"), Column("StatusCode")]
-        step_ns = step_ms * _NS_PER_MS
-        scaled = Arithmetic(ArithmeticOp.DIV, Column("Duration"), Literal(_FIRST_BOUND_NS))
-        for function, field in (
-            (SpanMetric.HISTOGRAM, scaled),
-            (SpanMetric.SUM, Column("Duration")),
-        ):
-            plan = span_metric_plan(
-                function, where=None, time=time, step_ns=step_ns, field=field, by=by
-            )
-            for row in rows(plan).to_pylist():
-                labels = {
-                    "service": str(row["by0"] or ""),
-                    "span_name": str(row["by1"] or ""),
-                    "span_kind": _KINDS.get(int(row["by2"] or 0), "SPAN_KIND_UNSPECIFIED"),
-                    "status_code": _STATUS_NAMES.get(int(row["by3"] or 0), "STATUS_CODE_UNSET"),
-                }
-                if function is SpanMetric.HISTOGRAM:
-                    counter.add(
-                        labels, row["bucket_ns"], "latency", _bucket(row["bucket"]), row["value"]
-                    )
-                else:
-                    counter.add(labels, row["bucket_ns"], "latency_ns", 0, row["value"])
+        plan = _spans_plan(TimeRange(start * _NS_PER_MS, end * _NS_PER_MS), step_ms * _NS_PER_MS)
+        for row in rows(plan).to_pylist():
+            labels = {
+                "service": str(row["service"] or ""),
+                "span_name": str(row["span_name"] or ""),
+                "span_kind": _KINDS.get(int(row["kind"] or 0), "SPAN_KIND_UNSPECIFIED"),
+                "status_code": _STATUS_NAMES.get(int(row["status"] or 0), "STATUS_CODE_UNSET"),
+            }
+            at = row["bucket_ns"]
+            counter.add(labels, at, "latency", _bucket(row["bucket"]), row["calls"])
+            counter.add(labels, at, "latency_ns", 0, row["duration_ns"])
     return counter.tally()
+
+
+def _spans_plan(time: TimeRange, step_ns: int) -> Select:
+    """Spans (each once) per step, label set and latency bucket: how many, and their
+    total duration."""
+    scaled = Arithmetic(ArithmeticOp.DIV, Column("Duration"), Literal(_FIRST_BOUND_NS))
+    keys = (
+        Output("bucket_ns", Call("time_bucket_ns", (Column("Timestamp"), Literal(step_ns)))),
+        Output("service", Column("ServiceName")),
+        Output("span_name", Column("SpanName")),
+        Output("kind", Column("SpanKind")),
+        Output("status", Column("StatusCode")),
+        Output("bucket", Call("pow2_ceiling", (scaled,))),
+    )
+    values = (
+        Output("calls", Call("count")),
+        Output("duration_ns", Call("sum", (Column("Duration"),))),
+    )
+    return Select(
+        Table.SPANS,
+        (*keys, *values),
+        time=time,
+        group_by=tuple(key.name for key in keys),
+        one_row_per=SPAN_IDENTITY,
+    )
 
 
 def _read_graph(rows: Rows, start: int, end: int, step_ms: int, steps: int) -> _Tally:
@@ -321,8 +339,8 @@ def _read_graph(rows: Rows, start: int, end: int, step_ms: int, steps: int) -> _
         )
         for row in rows(plan).to_pylist():
             labels = {"client": str(row["client"] or ""), "server": str(row["server"] or "")}
-            if row["messaging"]:
-                labels["connection_type"] = "messaging_system"
+            if row["connection"]:
+                labels["connection_type"] = str(row["connection"])
             at, calls = row["bucket_ns"], row["calls"]
             counter.add(labels, at, "server", _bucket(row["server_bucket"]), calls)
             counter.add(labels, at, "client", _bucket(row["client_bucket"]), calls)

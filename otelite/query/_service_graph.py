@@ -1,0 +1,245 @@
+"""Calls between services → SQL: Jaeger's dependencies (``ServiceCalls``) and Tempo's
+service graph (``ServiceGraph``).
+
+The service graph reads the client and server spans of its range (widened by the pairing
+margin) once, one row per span (``SPAN_IDENTITY``), so that a span sent twice makes one
+request, not two (nor four, when both sides were sent twice). Each row carries the name
+its attributes give the span's peer and, for a database call, the database's. Every
+kind of request (a pair, a database call, a call to or from a virtual node) is a query
+over those rows; the requests are then counted per step, edge and latency bucket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+from otelite.errors import InvalidRequest
+from otelite.query._compile import Statement, _TraceSearchCompiler, _where
+from otelite.query._plan import (
+    SPAN_IDENTITY,
+    Attribute,
+    AttributeScope,
+    ServiceCalls,
+    ServiceGraph,
+    TimeRange,
+)
+from otelite.query.dialects import Dialect
+
+__all__ = ["compile_service_calls", "compile_service_graph"]
+
+# Tempo's defaults. The span's own attributes that name the peer of a client span
+# without a server, or of a root server span, first found first:
+_PEER_ATTRIBUTES = ("peer.service", "db.name", "db.system")
+# Those that make a client span a database call, and its database's name when no
+# attribute of _DATABASE_NAMES (nor the peer's address) names it:
+_DATABASE_ATTRIBUTES = ("db.namespace", "db.name", "db.system")
+_DATABASE_NAMES = ("peer.service", "server.address")
+_ADDRESS, _PORT = "network.peer.address", "network.peer.port"
+_USER = "user"  # the client of a root server span that names no peer
+
+_COLUMNS = (
+    *SPAN_IDENTITY,
+    "ParentSpanId",
+    "ServiceName",
+    "SpanKind",
+    "StatusCode",
+    "Duration",
+    "Timestamp",
+)
+_CLIENTS = (Span.SPAN_KIND_CLIENT, Span.SPAN_KIND_PRODUCER)
+_SERVERS = (Span.SPAN_KIND_SERVER, Span.SPAN_KIND_CONSUMER)
+
+
+def compile_service_calls(plan: ServiceCalls, dialect: Dialect) -> Statement:
+    """One statement answering ``plan``: a join of each span with its parent."""
+    compiler = _TraceSearchCompiler(dialect)
+    q, call = dialect.quote, dialect.call
+    table = q(compiler.table.value)
+    conditions = [
+        f"{alias}.{condition}" for alias in ("c", "p") for condition in compiler.time(plan.time)
+    ]
+    conditions.append(f"p.{q('ServiceName')} != c.{q('ServiceName')}")
+    sql = (
+        f"SELECT p.{q('ServiceName')} AS parent, c.{q('ServiceName')} AS child,"
+        f" {call('count')} AS calls FROM {table} AS c JOIN {table} AS p"
+        f" ON p.{q('TraceId')} = c.{q('TraceId')} AND p.{q('SpanId')} = c.{q('ParentSpanId')}"
+        f"{_where(conditions)} GROUP BY parent, child ORDER BY parent, child"
+    )
+    return Statement(sql, tuple(compiler.params))
+
+
+def compile_service_graph(plan: ServiceGraph, dialect: Dialect) -> Statement:
+    """One statement answering ``plan`` (see ``ServiceGraph`` for its requests)."""
+    if plan.step_ns <= 0 or plan.unit_ns <= 0 or plan.pairing_ns < 0:
+        raise InvalidRequest("a service graph needs a positive step and unit, pairing_ns >= 0")
+    return _GraphCompiler(dialect).compile(plan)
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One kind of request, as SQL over the ``spans`` CTE: the span ``timed`` (its
+    alias) gives the request's time, and must start in the plan's range."""
+
+    timed: str
+    source: str
+    conditions: tuple[str, ...]
+    client: str
+    server: str
+    connection: str
+    failed: str
+    server_duration: str
+    client_duration: str
+
+
+class _GraphCompiler(_TraceSearchCompiler):
+    def compile(self, plan: ServiceGraph) -> Statement:  # type: ignore[override]
+        call = self.dialect.call
+        requests = " UNION ALL ".join(self._select(r, plan.time) for r in self._requests())
+        unit = self.param(plan.unit_ns)
+
+        def bucket(duration: str) -> str:
+            return call("pow2_ceiling", f"({duration} / {unit})")
+
+        sql = (
+            f"WITH {self.dialect.cte('spans', self._spans(plan))}"
+            f" SELECT {call('time_bucket_ns', 'started', self.param(plan.step_ns))}"
+            " AS bucket_ns, client, server, connection, failed,"
+            f" {bucket('server_duration')} AS server_bucket,"
+            f" {bucket('client_duration')} AS client_bucket, {call('count')} AS calls,"
+            " sum(server_duration) AS server_ns, sum(client_duration) AS client_ns"
+            f" FROM ({requests}) AS requests"
+            " GROUP BY bucket_ns, client, server, connection, failed, server_bucket,"
+            f" client_bucket{self.dialect.CTE_SETTINGS}"
+        )
+        return Statement(sql, tuple(self.params))
+
+    def _spans(self, plan: ServiceGraph) -> str:
+        """The client and server spans of the widened range, one row per span, with
+        ``peer`` and ``db`` (NULL when the span is not a database call)."""
+        q = self.dialect.quote
+        start, end = plan.time.start, plan.time.end
+        widened = TimeRange(
+            None if start is None else start - plan.pairing_ns,
+            None if end is None else end + plan.pairing_ns,
+        )
+        columns = [*(q(c) for c in _COLUMNS), f"{self._peer()} AS peer", f"{self._db()} AS db"]
+        return self.dialect.call(
+            "one_row_per",
+            ", ".join(columns),
+            ", ".join(q(c) for c in SPAN_IDENTITY),
+            q(self.table.value)
+            + _where([*self.time(widened), self._kind("", *_CLIENTS, *_SERVERS)]),
+        )
+
+    def _requests(self) -> list[_Request]:
+        """Tempo's kinds of request (see ``ServiceGraph``): a client and its server, a
+        database call, a call to a virtual server, a call from a virtual client."""
+        q, call = self.dialect.quote, self.dialect.call
+        trace_id, span_id, parent_id = q("TraceId"), q("SpanId"), q("ParentSpanId")
+        service = q("ServiceName")
+        # Durations as doubles: one type in every kind of request, on every backend.
+        server_ns, client_ns = (call("as_double", f"{a}.{q('Duration')}") for a in "sc")
+        none = call("as_double", self.param(0))
+        server, client = self._kind("s", *_SERVERS), self._kind("c", *_CLIENTS)
+        messaging = (
+            f"CASE WHEN {self._kind('c', Span.SPAN_KIND_PRODUCER)}"
+            f" THEN {self.param('messaging_system')} ELSE {self.param('')} END"
+        )
+        virtual = self.param("virtual_node")
+        unanswered = (
+            f"(c.{trace_id}, c.{span_id}) NOT IN"
+            f" (SELECT s.{trace_id}, s.{parent_id} FROM spans AS s WHERE {server})"
+        )
+        pair = (
+            f"spans AS c JOIN spans AS s"
+            f" ON c.{trace_id} = s.{trace_id} AND c.{span_id} = s.{parent_id}"
+        )
+        return [
+            _Request(
+                "s",
+                pair,
+                (server, client, "c.db IS NULL"),
+                f"c.{service}",
+                f"s.{service}",
+                messaging,
+                f"({self._failed('c')} OR {self._failed('s')})",
+                server_ns,
+                client_ns,
+            ),
+            _Request(
+                "c",
+                "spans AS c",
+                (client, "c.db IS NOT NULL"),
+                f"c.{service}",
+                "c.db",
+                self.param("database"),
+                self._failed("c"),
+                client_ns,
+                client_ns,
+            ),
+            _Request(
+                "c",
+                "spans AS c",
+                (client, "c.db IS NULL", "c.peer IS NOT NULL", unanswered),
+                f"c.{service}",
+                "c.peer",
+                virtual,
+                self._failed("c"),
+                none,
+                client_ns,
+            ),
+            _Request(
+                "s",
+                "spans AS s",
+                (server, f"s.{self.equals('ParentSpanId', b'')}"),
+                call("coalesce", "s.peer", self.param(_USER)),
+                f"s.{service}",
+                virtual,
+                self._failed("s"),
+                server_ns,
+                none,
+            ),
+        ]
+
+    def _select(self, request: _Request, time: TimeRange) -> str:
+        timed = [f"{request.timed}.{condition}" for condition in self.time(time)]
+        return (
+            f"SELECT {request.timed}.{self.dialect.quote('Timestamp')} AS started,"
+            f" {request.client} AS client, {request.server} AS server,"
+            f" {request.connection} AS connection, {request.failed} AS failed,"
+            f" {request.server_duration} AS server_duration,"
+            f" {request.client_duration} AS client_duration"
+            f" FROM {request.source}{_where([*timed, *request.conditions])}"
+        )
+
+    def _kind(self, alias: str, *kinds: int) -> str:
+        """The span (of ``alias``, or the table's) is of one of ``kinds``."""
+        prefix = f"{alias}." if alias else ""
+        return "(" + " OR ".join(f"{prefix}{self.equals('SpanKind', k)}" for k in kinds) + ")"
+
+    def _failed(self, alias: str) -> str:
+        return f"{alias}.{self.equals('StatusCode', Status.STATUS_CODE_ERROR)}"
+
+    def _first(self, values: list[str]) -> str:
+        """The first of ``values`` that is not NULL."""
+        first = values[-1]
+        for value in reversed(values[:-1]):
+            first = self.dialect.call("coalesce", value, first)
+        return first
+
+    def _peer(self) -> str:
+        """The name the span's own attributes give its peer, or NULL."""
+        return self._first(
+            [self.expr(Attribute(key, AttributeScope.RECORD)) for key in _PEER_ATTRIBUTES]
+        )
+
+    def _db(self) -> str:
+        """The name of the database the span calls, or NULL when it calls none."""
+        marks = [self.expr(Attribute(key)) for key in _DATABASE_ATTRIBUTES]
+        address = self.expr(Attribute(_ADDRESS))
+        # NULL when the port is: || gives NULL for a NULL operand on both backends.
+        with_port = f"({address} || {self.param(':')} || {self.expr(Attribute(_PORT))})"
+        names = [*(self.expr(Attribute(key)) for key in _DATABASE_NAMES), with_port, address]
+        return f"CASE WHEN {self._first(marks)} IS NOT NULL THEN {self._first(names + marks)} END"
