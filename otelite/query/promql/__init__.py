@@ -2,7 +2,8 @@
 
 The language is Prometheus's, parsed by ``promql-parser`` and evaluated by ``_engine``
 over whole grids of steps with numpy (``_series`` holds the values it computes with;
-``_windows``, ``_aggregate``, ``_binary`` and ``_functions`` the operations). Series
+``_windows``, ``_aggregate``, ``_binary`` and ``_functions`` the operations; ``_native``
+carries native histograms through them as float series, ``_native_ops`` reads them). Series
 come from a ``Source``: ``StorageSource`` reads stored OTLP metrics as Prometheus sees
 them (``_names``: the OpenTelemetry specification's compatibility rules, as Prometheus
 3's OTLP receiver applies them), ``MemorySource`` holds series given in memory.
@@ -42,6 +43,13 @@ from otelite.query.promql._names import (
     series_labels,
     target_info_labels,
 )
+from otelite.query.promql._native import (
+    Histograms,
+    fold_histograms,
+    histogram_labels,
+    histogram_samples,
+    split_histograms,
+)
 from otelite.query.promql._series import (
     Labels,
     Matrix,
@@ -65,6 +73,7 @@ __all__ = [
     "Budget",
     "Exemplar",
     "Family",
+    "Histograms",
     "Labels",
     "Matcher",
     "Matrix",
@@ -87,7 +96,10 @@ __all__ = [
     "Vector",
     "evaluate",
     "exemplars",
+    "fold_histograms",
     "format_value",
+    "histogram_labels",
+    "histogram_samples",
     "label_name",
     "metric_name",
     "metric_type",
@@ -98,5 +110,6 @@ __all__ = [
     "selector_matchers",
     "series_index",
     "series_labels",
+    "split_histograms",
     "target_info_labels",
 ]

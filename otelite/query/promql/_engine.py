@@ -26,7 +26,6 @@ import numpy.typing as npt
 import promql_parser as pp
 
 from otelite.errors import InvalidRequest
-from otelite.query.promql._aggregate import aggregate
 from otelite.query.promql._binary import (
     Matching,
     binary_scalars,
@@ -42,6 +41,13 @@ from otelite.query.promql._functions import (
     label_replace,
     mapped,
     time_part,
+)
+from otelite.query.promql._native import joined, part_of, per_histogram
+from otelite.query.promql._native_ops import (
+    HISTOGRAM_FUNCTIONS,
+    aggregate_all,
+    histogram_fraction,
+    histogram_windows,
 )
 from otelite.query.promql._series import (
     NAME,
@@ -374,7 +380,7 @@ class _Evaluation:
             if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", label.value):
                 raise QueryError(f"invalid label name {label.value!r}")
             parameter = label.value
-        return aggregate(op, vector, names, without, parameter)
+        return aggregate_all(op, vector, names, without, parameter)
 
     def _BinaryExpr(self, node: Any) -> Value:
         op = str(node.op)
@@ -402,6 +408,8 @@ class _Evaluation:
             return mapped(self.vector(args[0]), ELEMENTWISE[name])
         if name in TIME_PARTS:
             return self._time_part(name, args)
+        if name in HISTOGRAM_FUNCTIONS:
+            return HISTOGRAM_FUNCTIONS[name](self.vector(args[0]))
         handler = getattr(self, f"_function_{name}", None)
         if handler is None:
             raise InvalidRequest(f"the PromQL function {name}() is not supported yet")
@@ -409,9 +417,11 @@ class _Evaluation:
         return value
 
     def _over_windows(self, name: str, matrix: Matrix) -> Vector:
-        return self._per_series(
-            matrix, lambda series: windowed(name, matrix, series), keep_name=name in _KEEP_NAME
+        keep_name = name in _KEEP_NAME
+        floats = self._per_series(
+            matrix, lambda series: windowed(name, matrix, series), keep_name=keep_name
         )
+        return joined(floats, histogram_windows(name, matrix, keep_name=keep_name))
 
     def _per_series(
         self,
@@ -420,9 +430,11 @@ class _Evaluation:
         *,
         keep_name: bool = False,
     ) -> Vector:
-        """A vector of ``compute`` over each series of ``matrix``."""
+        """A vector of ``compute`` over each float series of ``matrix``."""
         labels, values, present = [], [], []
         for series in matrix.series:
+            if part_of(series.labels) is not None:
+                continue
             result, ok = compute(series)
             labels.append(series.labels if keep_name else drop_name(series.labels))
             values.append(result)
@@ -497,7 +509,9 @@ class _Evaluation:
                 return Vector.empty(len(self.steps))
             seconds = [s.times[i] / 1000.0 for s, i in zip(found, indexes, strict=True)]
             labels = [drop_name(s.labels) for s in found]
-            return merge_same_labels(Vector.of(labels, np.array(seconds), np.array(present)))
+            return per_histogram(
+                merge_same_labels(Vector.of(labels, np.array(seconds), np.array(present)))
+            )
         vector = self.vector(node)
         at_steps = np.broadcast_to(self.steps / 1000.0, vector.values.shape).copy()
         return mapped(Vector(vector.labels, at_steps, vector.present), lambda v: v)
@@ -540,6 +554,10 @@ class _Evaluation:
 
     def _function_histogram_quantile(self, args: list[Any]) -> Value:
         return histogram_quantile(self.scalar(args[0]), self.vector(args[1]))
+
+    def _function_histogram_fraction(self, args: list[Any]) -> Value:
+        lower, upper = self.scalar(args[0]), self.scalar(args[1])
+        return histogram_fraction(lower, upper, self.vector(args[2]))
 
     def _string(self, node: Any) -> str:
         value = self.eval(node)

@@ -12,9 +12,9 @@ those every matcher accepts, and turns the points into samples:
 - explicit-bucket histograms: a ``_bucket`` series per bound (``le``, cumulative counts,
   ``+Inf`` the total), ``_sum`` and ``_count``; delta histograms add up the same way;
 - summaries: a series per quantile (``quantile``), ``_sum`` and ``_count``;
+- exponential histograms: one native histogram, carried as the float series of its
+  parts (``_native_read``);
 - a point flagged "no recorded value" is a staleness marker: the series ended there.
-
-Exponential (native) histograms are not selectable yet.
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ from otelite.query.promql._names import (
     series_labels,
     target_info_labels,
 )
+from otelite.query.promql._native_read import COLUMNS as NATIVE_COLUMNS
+from otelite.query.promql._native_read import native_series
 from otelite.query.promql._series import NAME, Labels, format_value, labels_of
 from otelite.query.promql._spanmetrics import (
     DERIVED_FAMILIES,
@@ -72,9 +74,7 @@ _KINDS = {
     Table.SUMMARY: MetricKind.SUMMARY,
 }
 _TABLES = {kind: table for table, kind in _KINDS.items()}
-_SELECTABLE = frozenset(
-    {SeriesRole.VALUE, SeriesRole.BUCKET, SeriesRole.SUM, SeriesRole.COUNT, SeriesRole.QUANTILE}
-)
+_SELECTABLE = frozenset(SeriesRole)
 _NO_RECORDED_VALUE = 1  # DataPointFlags.FLAG_NO_RECORDED_VALUE_MASK
 _DELTA = 1  # AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
 _NS_PER_MS = 1_000_000
@@ -251,6 +251,9 @@ def _samples(
         return
     if role is SeriesRole.QUANTILE:
         yield from _quantiles(points, identities, name, hashes, times, stale)
+        return
+    if role is SeriesRole.HISTOGRAM:
+        yield from native_series(points, identities, name, hashes, times, stale)
         return
     if table in (Table.GAUGE, Table.SUM):
         as_int = pc.cast(points.column("ValueInt"), pa.float64())
@@ -454,6 +457,7 @@ _POINTS = {
     Table.SUM: ("Value", "ValueInt"),
     Table.HISTOGRAM: ("Count", "Sum", "BucketCounts", "ExplicitBounds"),
     Table.SUMMARY: ("Count", "Sum", "ValueAtQuantiles"),
+    Table.EXPONENTIAL_HISTOGRAM: NATIVE_COLUMNS,
 }
 
 

@@ -25,6 +25,7 @@ from otelite.query.promql._series import Floats, Matrix, SampleSeries
 __all__ = [
     "RANGE_FUNCTIONS",
     "Windowed",
+    "extrapolated",
     "phi_outside",
     "predict_linear",
     "quantile",
@@ -53,34 +54,52 @@ def _extrapolated(counter: bool, per_second: bool) -> _Window:
         s: SampleSeries, m: Matrix, lo: npt.NDArray[np.intp], hi: npt.NDArray[np.intp]
     ) -> Windowed:
         count = hi - lo
-        ok = count >= 2
         first, last = np.minimum(lo, len(s.times) - 1), np.maximum(hi - 1, 0)
-        v, t = s.values, s.times
+        v = s.values
         result = v[last] - v[first]
         if counter:
             # A drop is a reset: the value before it was the counter's total then.
             drops = np.concatenate(([0.0], np.where(v[1:] < v[:-1], v[:-1], 0.0)))
             resets = np.cumsum(drops)
             result = result + resets[last] - resets[first]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            to_start = (t[first] - (m.ends - m.range_ms)) / 1000.0
-            to_end = (m.ends - t[last]) / 1000.0
-            sampled = (t[last] - t[first]) / 1000.0
-            average = sampled / np.maximum(count - 1, 1)
-            threshold = average * 1.1
-            to_start = np.where(to_start >= threshold, average / 2, to_start)
-            if counter:
-                # A counter is never negative: extrapolate no further back than zero.
-                to_zero = sampled * (v[first] / result)
-                earlier = (result > 0) & (v[first] >= 0) & (to_zero < to_start)
-                to_start = np.where(earlier, to_zero, to_start)
-            to_end = np.where(to_end >= threshold, average / 2, to_end)
-            result = result * ((sampled + to_start + to_end) / sampled)
-        if per_second:
-            result = result / (m.range_ms / 1000.0)
-        return result, ok
+        start = v[first] if counter else None
+        return extrapolated(result, s.times, m, lo, hi, start, per_second), count >= 2
 
     return compute
+
+
+def extrapolated(
+    result: Floats,
+    times: npt.NDArray[np.int64],
+    m: Matrix,
+    lo: npt.NDArray[np.intp],
+    hi: npt.NDArray[np.intp],
+    counter_start: Floats | None,
+    per_second: bool,
+) -> Floats:
+    """The change ``result`` between the first and last samples of each window (at
+    ``times``), extrapolated to the window's edges; a counter's (its first value in
+    ``counter_start``) no further back than where it would have been zero."""
+    count = hi - lo
+    first, last = np.minimum(lo, len(times) - 1), np.maximum(hi - 1, 0)
+    t = times
+    with np.errstate(divide="ignore", invalid="ignore"):
+        to_start = (t[first] - (m.ends - m.range_ms)) / 1000.0
+        to_end = (m.ends - t[last]) / 1000.0
+        sampled = (t[last] - t[first]) / 1000.0
+        average = sampled / np.maximum(count - 1, 1)
+        threshold = average * 1.1
+        to_start = np.where(to_start >= threshold, average / 2, to_start)
+        if counter_start is not None:
+            # A counter is never negative: extrapolate no further back than zero.
+            to_zero = sampled * (counter_start / result)
+            earlier = (result > 0) & (counter_start >= 0) & (to_zero < to_start)
+            to_start = np.where(earlier, to_zero, to_start)
+        to_end = np.where(to_end >= threshold, average / 2, to_end)
+        result = result * ((sampled + to_start + to_end) / sampled)
+    if per_second:
+        result = result / (m.range_ms / 1000.0)
+    return result
 
 
 def _instant(per_second: bool) -> _Window:
