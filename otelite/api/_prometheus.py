@@ -52,6 +52,7 @@ from otelite.query.promql import (
     format_value,
     histogram_labels,
     histogram_samples,
+    is_histogram_part,
     metric_type,
     parse,
     prometheus_unit,
@@ -279,6 +280,8 @@ def _raw_samples(matrix: Matrix) -> list[dict[str, Any]]:
     """An instant query of a range vector: each series' samples in its window."""
     found = []
     for series in matrix.series:
+        if is_histogram_part(series.labels):
+            continue
         lo, hi = matrix.windows(series)
         times, values = series.times[lo[0] : hi[0]], series.values[lo[0] : hi[0]]
         if not len(times):

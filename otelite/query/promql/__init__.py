@@ -48,6 +48,7 @@ from otelite.query.promql._native import (
     fold_histograms,
     histogram_labels,
     histogram_samples,
+    is_histogram_part,
     split_histograms,
 )
 from otelite.query.promql._series import (
@@ -100,6 +101,7 @@ __all__ = [
     "format_value",
     "histogram_labels",
     "histogram_samples",
+    "is_histogram_part",
     "label_name",
     "metric_name",
     "metric_type",

@@ -51,6 +51,7 @@ __all__ = [
     "histogram_labels",
     "histogram_rows",
     "histogram_samples",
+    "is_histogram_part",
     "joined",
     "part_of",
     "per_histogram",
@@ -100,6 +101,11 @@ def part_of(labels: Labels) -> Part | None:
         if name == PART:
             return Part.parse(value)
     return None
+
+
+def is_histogram_part(labels: Labels) -> bool:
+    """Whether a series is part of a native histogram."""
+    return any(name == PART for name, _ in labels)
 
 
 def histogram_labels(labels: Labels) -> Labels:
