@@ -78,13 +78,21 @@ def _print(body: bytes) -> int:
     rows = []
     for item in result:
         labels = _labels(item.get("metric", {}))
-        for at, value in item.get("values", [item.get("value")]):
-            rows.append([labels, format_time(round(float(at) * 1e9)), str(value)])
+        samples = item.get("values") or item.get("histograms")
+        for at, value in samples or [item.get("value") or item.get("histogram")]:
+            rows.append([labels, format_time(round(float(at) * 1e9)), _shown(value)])
     if not rows:
         print("no data points", file=sys.stderr)
         return 0
     print_table([Column("SERIES"), Column("TIME"), Column("VALUE", right=True)], rows)
     return 0
+
+
+def _shown(value: Any) -> str:
+    """A float sample's value, or a native histogram's count and sum."""
+    if isinstance(value, Mapping):
+        return f"count={value.get('count')} sum={value.get('sum')}"
+    return str(value)
 
 
 def _labels(metric: Any) -> str:

@@ -38,6 +38,7 @@ from otelite.errors import InvalidRequest
 from otelite.query.promql import (
     Budget,
     Exemplar,
+    Histograms,
     Matrix,
     QueryError,
     QueryTimeout,
@@ -47,12 +48,17 @@ from otelite.query.promql import (
     Vector,
     evaluate,
     exemplars,
+    fold_histograms,
     format_value,
+    histogram_labels,
+    histogram_samples,
+    is_histogram_part,
     metric_type,
     parse,
     prometheus_unit,
     query_selectors,
     selector_matchers,
+    split_histograms,
 )
 from otelite.storage import Storage
 
@@ -180,6 +186,18 @@ def _metric(labels: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return dict(labels)
 
 
+def _histogram(h: Histograms, step: int) -> dict[str, Any]:
+    """A native histogram sample's value as Prometheus writes it."""
+    return {
+        "count": format_value(float(h.count[step])),
+        "sum": format_value(float(h.sum[step])),
+        "buckets": [
+            [rule, format_value(lower), format_value(upper), format_value(count)]
+            for rule, lower, upper, count in h.listed(step)
+        ],
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class _Asked:
     """One query's text, its steps and the limits it runs under."""
@@ -244,10 +262,16 @@ async def query(request: Request) -> Response:
     if isinstance(value, Matrix):
         return _success({"resultType": "matrix", "result": _raw_samples(value)})
     assert isinstance(value, Vector)
+    value, parts = split_histograms(value)
     result = [
         {"metric": _metric(labels), "value": [t, format_value(float(value.values[row, 0]))]}
         for row, labels in enumerate(value.labels)
         if value.present[row, 0]
+    ]
+    result += [
+        {"metric": _metric(h.labels), "histogram": [t, _histogram(h, 0)]}
+        for h in fold_histograms(parts)
+        if h.present[0]
     ]
     return _success({"resultType": "vector", "result": result})
 
@@ -257,6 +281,8 @@ def _raw_samples(matrix: Matrix) -> list[dict[str, Any]]:
     found = []
     lo, hi = matrix.windows()
     for row, labels in enumerate(matrix.labels):
+        if is_histogram_part(labels):
+            continue
         times, values = (
             matrix.times[lo[row, 0] : hi[row, 0]],
             matrix.values[lo[row, 0] : hi[row, 0]],
@@ -272,6 +298,16 @@ def _raw_samples(matrix: Matrix) -> list[dict[str, Any]]:
                 ],
             }
         )
+    start, end = int(matrix.ends[0]) - matrix.range_ms, int(matrix.ends[0])
+    for labels, times, h in histogram_samples(matrix.all_series()):
+        steps = np.flatnonzero((times > start) & (times <= end))
+        if len(steps):
+            found.append(
+                {
+                    "metric": _metric(labels),
+                    "histograms": [[_seconds(int(times[i])), _histogram(h, int(i))] for i in steps],
+                }
+            )
     return found
 
 
@@ -305,6 +341,7 @@ async def query_range(request: Request) -> Response:
         raise InvalidRequest(
             f'invalid expression type "{kind}" for range query, must be Scalar or instant Vector'
         )
+    value, parts = split_histograms(value)
     rows = sorted(range(len(value.labels)), key=lambda row: value.labels[row])
     seconds = steps / 1000.0
     result = []
@@ -321,6 +358,15 @@ async def query_range(request: Request) -> Response:
                 ],
             }
         )
+    for h in sorted(fold_histograms(parts), key=lambda h: h.labels):
+        at = np.flatnonzero(h.present)
+        if len(at):
+            result.append(
+                {
+                    "metric": _metric(h.labels),
+                    "histograms": [[float(seconds[i]), _histogram(h, int(i))] for i in at],
+                }
+            )
     return _success({"resultType": "matrix", "result": result})
 
 
@@ -352,7 +398,7 @@ def _matching_series(
     found: dict[tuple[tuple[str, str], ...], None] = {}
     for selector in selectors:
         for labels in source.select(selector_matchers(selector), start, end).labels:
-            found.setdefault(labels)
+            found.setdefault(histogram_labels(labels))
     return [dict(labels) for labels in sorted(found)]
 
 

@@ -2,9 +2,10 @@
 
 The language is Prometheus's, parsed by ``promql-parser`` and evaluated by ``_engine``
 over whole grids of steps with numpy (``_series`` holds the values it computes with;
-``_windows``, ``_aggregate``, ``_binary`` and ``_functions`` the operations). Series
-come from a ``Source`` (``_selection``), packed: ``StorageSource`` reads stored OTLP
-metrics as Prometheus sees them (``_names``: the OpenTelemetry specification's
+``_windows``, ``_aggregate``, ``_binary`` and ``_functions`` the operations; ``_native``
+carries native histograms through them as float series, ``_native_ops`` reads them).
+Series come from a ``Source`` (``_selection``), packed: ``StorageSource`` reads stored
+OTLP metrics as Prometheus sees them (``_names``: the OpenTelemetry specification's
 compatibility rules, as Prometheus 3's OTLP receiver applies them; ``_catalog``: what is
 kept of a store between queries), ``MemorySource`` holds series given in memory.
 """
@@ -41,6 +42,14 @@ from otelite.query.promql._names import (
     series_labels,
     target_info_labels,
 )
+from otelite.query.promql._native import (
+    Histograms,
+    fold_histograms,
+    histogram_labels,
+    histogram_samples,
+    is_histogram_part,
+    split_histograms,
+)
 from otelite.query.promql._selection import Matcher, RawSeries, Selection, Source
 from otelite.query.promql._series import (
     Labels,
@@ -65,6 +74,7 @@ __all__ = [
     "Budget",
     "Exemplar",
     "Family",
+    "Histograms",
     "Labels",
     "Matcher",
     "Matrix",
@@ -88,7 +98,11 @@ __all__ = [
     "Vector",
     "evaluate",
     "exemplars",
+    "fold_histograms",
     "format_value",
+    "histogram_labels",
+    "histogram_samples",
+    "is_histogram_part",
     "label_name",
     "metric_name",
     "metric_type",
@@ -99,5 +113,6 @@ __all__ = [
     "selector_matchers",
     "series_index",
     "series_labels",
+    "split_histograms",
     "target_info_labels",
 ]

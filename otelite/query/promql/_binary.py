@@ -7,6 +7,10 @@ present. The semantics follow ``promql/engine.go`` (``VectorBinop``,
 ``VectorscalarBinop``, ``resultMetric``): arithmetic and ``bool`` comparisons drop the
 metric name, a filtering comparison keeps the left operand's value, ``%`` is the
 dividend-signed remainder and ``^`` the power.
+
+Native histograms (``_native``) take part only in ``*`` and ``/`` by a scalar (the
+histogram on the left of ``/``) and in the set operators, which match them by their
+own labels; elsewhere they are left out, as Prometheus drops what it cannot compute.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from otelite.query.promql._native import PART, split_histograms
 from otelite.query.promql._series import (
     NAME,
     Floats,
@@ -77,7 +82,7 @@ class Matching:
         if self.on:
             kept = set(self.labels)
             return tuple(item for item in labels if item[0] in kept)
-        dropped = {*self.labels, NAME}
+        dropped = {*self.labels, NAME, PART}
         return tuple(item for item in labels if item[0] not in dropped)
 
 
@@ -97,6 +102,8 @@ def binary_vector_scalar(
     op: str, vector: Vector, scalar: Scalar, *, scalar_left: bool, return_bool: bool
 ) -> Vector:
     """A vector and a scalar, the scalar on the left when ``scalar_left``."""
+    if not (op == "*" or (op == "/" and not scalar_left)):
+        vector, _ = split_histograms(vector)
     values = vector.values
     number = np.broadcast_to(scalar.values, values.shape)
     left, right = (number, values) if scalar_left else (values, number)
@@ -120,6 +127,7 @@ def binary_vectors(
     """Two vectors, matched per step."""
     if op in SET_OPERATORS:
         return _set_operation(op, left, right, matching)
+    (left, _), (right, _) = split_histograms(left), split_histograms(right)
     many, one = (right, left) if matching.card == "one-to-many" else (left, right)
     steps = left.steps
     one_signatures = [matching.signature(lb) for lb in one.labels]

@@ -25,7 +25,6 @@ import numpy.typing as npt
 import promql_parser as pp
 
 from otelite.errors import InvalidRequest
-from otelite.query.promql._aggregate import aggregate
 from otelite.query.promql._binary import (
     Matching,
     binary_scalars,
@@ -41,6 +40,13 @@ from otelite.query.promql._functions import (
     label_replace,
     mapped,
     time_part,
+)
+from otelite.query.promql._native import joined, part_of, per_histogram
+from otelite.query.promql._native_ops import (
+    HISTOGRAM_FUNCTIONS,
+    aggregate_all,
+    histogram_fraction,
+    histogram_windows,
 )
 from otelite.query.promql._selection import Matcher, Selection, Source
 from otelite.query.promql._series import (
@@ -327,7 +333,7 @@ class _Evaluation:
             if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", label.value):
                 raise QueryError(f"invalid label name {label.value!r}")
             parameter = label.value
-        return aggregate(op, vector, names, without, parameter)
+        return aggregate_all(op, vector, names, without, parameter)
 
     def _BinaryExpr(self, node: Any) -> Value:
         op = str(node.op)
@@ -355,6 +361,8 @@ class _Evaluation:
             return mapped(self.vector(args[0]), ELEMENTWISE[name])
         if name in TIME_PARTS:
             return self._time_part(name, args)
+        if name in HISTOGRAM_FUNCTIONS:
+            return HISTOGRAM_FUNCTIONS[name](self.vector(args[0]))
         handler = getattr(self, f"_function_{name}", None)
         if handler is None:
             raise InvalidRequest(f"the PromQL function {name}() is not supported yet")
@@ -362,13 +370,16 @@ class _Evaluation:
         return value
 
     def _over_windows(self, name: str, matrix: Matrix, parameter: Floats | None = None) -> Vector:
-        """A vector of the range function ``name`` over every series of ``matrix``."""
-        if not len(matrix):
-            return Vector.empty(len(self.steps))
-        values, present = windowed(name, matrix, parameter)
+        """A vector of the range function ``name`` over every series of ``matrix``: its
+        float series here, its native histograms by ``histogram_windows``."""
         keep = name in _KEEP_NAME
-        labels = [lb if keep else drop_name(lb) for lb in matrix.labels]
-        return merge_same_labels(Vector.of(labels, values, present))
+        floats = matrix.take([row for row, lb in enumerate(matrix.labels) if part_of(lb) is None])
+        found = Vector.empty(len(self.steps))
+        if len(floats):
+            values, present = windowed(name, floats, parameter)
+            labels = [lb if keep else drop_name(lb) for lb in floats.labels]
+            found = merge_same_labels(Vector.of(labels, values, present))
+        return joined(found, histogram_windows(name, matrix, keep_name=keep))
 
     def _function_quantile_over_time(self, args: list[Any]) -> Value:
         q, matrix = self.scalar(args[0]), self.matrix(args[1])
@@ -433,7 +444,8 @@ class _Evaluation:
             if not len(found) or not len(found.times):
                 return Vector.empty(len(self.steps))
             labels = [drop_name(labels) for labels in found.labels]
-            return merge_same_labels(Vector.of(labels, found.times[latest] / 1000.0, present))
+            seconds = found.times[latest] / 1000.0
+            return per_histogram(merge_same_labels(Vector.of(labels, seconds, present)))
         vector = self.vector(node)
         at_steps = np.broadcast_to(self.steps / 1000.0, vector.values.shape).copy()
         return mapped(Vector(vector.labels, at_steps, vector.present), lambda v: v)
@@ -476,6 +488,10 @@ class _Evaluation:
 
     def _function_histogram_quantile(self, args: list[Any]) -> Value:
         return histogram_quantile(self.scalar(args[0]), self.vector(args[1]))
+
+    def _function_histogram_fraction(self, args: list[Any]) -> Value:
+        lower, upper = self.scalar(args[0]), self.scalar(args[1])
+        return histogram_fraction(lower, upper, self.vector(args[2]))
 
     def _string(self, node: Any) -> str:
         value = self.eval(node)

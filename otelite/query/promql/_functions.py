@@ -2,7 +2,8 @@
 sorting, and ``histogram_quantile`` over classic (``le``) buckets.
 
 All drop the metric name except ``sort``, ``sort_desc``, ``label_replace`` and
-``label_join``, as in Prometheus (``promql/functions.go``).
+``label_join``, as in Prometheus (``promql/functions.go``). The functions of values
+leave native histograms out; ``histogram_quantile`` reads them (``_native_ops``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from otelite.query.promql._native import joined, split_histograms
+from otelite.query.promql._native_ops import native_quantile
 from otelite.query.promql._series import (
     NAME,
     Floats,
@@ -63,7 +66,9 @@ ELEMENTWISE: dict[str, Callable[[Floats], Floats]] = {
 
 
 def mapped(vector: Vector, function: Callable[[Floats], Floats]) -> Vector:
-    """``function`` of every value, the metric name dropped."""
+    """``function`` of every value, the metric name dropped; native histograms are
+    left out."""
+    vector, _ = split_histograms(vector)
     with np.errstate(all="ignore"):
         values = function(vector.values)
     labels = [drop_name(lb) for lb in vector.labels]
@@ -168,7 +173,14 @@ def histogram_quantile(phi: Floats, buckets: Vector) -> Vector:
     histogram's cumulative buckets. As Prometheus (``bucketQuantile``): buckets sorted by
     bound, counts forced monotonic, a histogram without a ``+Inf`` bucket is NaN, the
     value interpolated linearly in its bucket (from 0 for the first bucket when its
-    bound is positive), and the highest finite bound when it falls in ``+Inf``."""
+    bound is positive), and the highest finite bound when it falls in ``+Inf``. Native
+    histograms in the vector have theirs too (``native_quantile``)."""
+    buckets, native = split_histograms(buckets)
+    classic = _classic_quantile(phi, buckets)
+    return joined(classic, native_quantile(phi, native))
+
+
+def _classic_quantile(phi: Floats, buckets: Vector) -> Vector:
     groups: dict[Labels, list[tuple[float, int]]] = {}
     for row, lb in enumerate(buckets.labels):
         values = dict(lb)

@@ -15,6 +15,9 @@ seconds is the family ``http_server_request_duration_seconds``. A family's serie
 - summary: ``<family>`` (with ``quantile``), ``<family>_sum`` and ``<family>_count``;
 - exponential histogram: one native histogram named ``<family>``.
 
+A native histogram has no ``_count``, ``_sum`` or ``_bucket`` series, as in Prometheus (its
+functions ``histogram_count`` and ``histogram_sum`` read them), and no ``_total``.
+
 An explicit-bucket histogram never has a series named after the bare family: Prometheus
 writes one only as a native histogram with custom buckets (``convert_histograms_to_nhcb``),
 which otelite does not offer.

@@ -144,6 +144,15 @@ class Matrix:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def take(self, rows: Sequence[int]) -> Matrix:
+        """The matrix of some of its series (in the order given)."""
+        if len(rows) == len(self.labels):
+            return self
+        return Matrix.pack([self.series(row) for row in rows], self.range_ms, self.ends)
+
+    def all_series(self) -> list[SampleSeries]:
+        return [self.series(row) for row in range(len(self.labels))]
+
     def series(self, row: int) -> SampleSeries:
         """One series' samples (views, not copies)."""
         part = slice(self.offsets[row], self.offsets[row + 1])

@@ -12,9 +12,9 @@ points into samples:
 - explicit-bucket histograms: a ``_bucket`` series per bound (``le``, cumulative counts,
   ``+Inf`` the total), ``_sum`` and ``_count``; delta histograms add up the same way;
 - summaries: a series per quantile (``quantile``), ``_sum`` and ``_count``;
+- exponential histograms: one native histogram, carried as the float series of its
+  parts (``_native_read``);
 - a point flagged "no recorded value" is a staleness marker: the series ended there.
-
-Exponential (native) histograms are not selectable yet.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ from otelite.query.promql._names import (
     SeriesSource,
     target_info_labels,
 )
+from otelite.query.promql._native_read import COLUMNS as NATIVE_COLUMNS
+from otelite.query.promql._native_read import native_series
 from otelite.query.promql._selection import Matcher, RawSeries, Selection
 from otelite.query.promql._series import NAME, Labels, format_value, labels_of
 from otelite.query.promql._spanmetrics import (
@@ -58,9 +60,7 @@ from otelite.storage import Storage
 
 __all__ = ["StorageSource", "points_plan", "time_range"]
 
-_SELECTABLE = frozenset(
-    {SeriesRole.VALUE, SeriesRole.BUCKET, SeriesRole.SUM, SeriesRole.COUNT, SeriesRole.QUANTILE}
-)
+_SELECTABLE = frozenset(SeriesRole)
 _NO_RECORDED_VALUE = 1  # DataPointFlags.FLAG_NO_RECORDED_VALUE_MASK
 _NS_PER_MS = 1_000_000
 _TARGET_STEP_NS = 15 * 1_000_000_000
@@ -172,6 +172,8 @@ class StorageSource:
                 items = _buckets(points, known, name, hashes, times, stale)
             elif role is SeriesRole.QUANTILE:
                 items = _quantiles(points, known, name, hashes, times, stale)
+            elif role is SeriesRole.HISTOGRAM:
+                items = native_series(points, known, name, hashes, times, stale)
             else:
                 values = _values(table, points, role)
                 found.append(_packed(known, name, matchers, hashes, times, values, stale, starts))
@@ -411,6 +413,7 @@ _POINTS = {
     Table.SUM: ("Value", "ValueInt"),
     Table.HISTOGRAM: ("Count", "Sum", "BucketCounts", "ExplicitBounds"),
     Table.SUMMARY: ("Count", "Sum", "ValueAtQuantiles"),
+    Table.EXPONENTIAL_HISTOGRAM: NATIVE_COLUMNS,
 }
 
 

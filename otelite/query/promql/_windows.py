@@ -28,6 +28,7 @@ __all__ = [
     "RANGE_FUNCTIONS",
     "Cells",
     "Windowed",
+    "extrapolated",
     "phi_outside",
     "quantile",
     "windowed",
@@ -96,9 +97,8 @@ def _prefix(values: Floats) -> Floats:
 def _extrapolated(counter: bool, per_second: bool) -> _Window:
     def compute(c: Cells) -> Windowed:
         count = c.hi - c.lo
-        ok = count >= 2
         first, last = np.minimum(c.lo, len(c.times) - 1), np.maximum(c.hi - 1, 0)
-        v, t = c.values, c.times
+        v = c.values
         result = v[last] - v[first]
         if counter:
             # A drop is a reset: the value before it was the counter's total then. (A
@@ -106,25 +106,48 @@ def _extrapolated(counter: bool, per_second: bool) -> _Window:
             drops = np.concatenate(([0.0], np.where(v[1:] < v[:-1], v[:-1], 0.0)))
             resets = np.cumsum(drops)
             result = result + resets[last] - resets[first]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            to_start = (t[first] - (c.ends - c.range_ms)) / 1000.0
-            to_end = (c.ends - t[last]) / 1000.0
-            sampled = (t[last] - t[first]) / 1000.0
-            average = sampled / np.maximum(count - 1, 1)
-            threshold = average * 1.1
-            to_start = np.where(to_start >= threshold, average / 2, to_start)
-            if counter:
-                # A counter is never negative: extrapolate no further back than zero.
-                to_zero = sampled * (v[first] / result)
-                earlier = (result > 0) & (v[first] >= 0) & (to_zero < to_start)
-                to_start = np.where(earlier, to_zero, to_start)
-            to_end = np.where(to_end >= threshold, average / 2, to_end)
-            result = result * ((sampled + to_start + to_end) / sampled)
-        if per_second:
-            result = result / (c.range_ms / 1000.0)
-        return result, ok
+        start = v[first] if counter else None
+        return extrapolated(result, c.times, c.ends, c.range_ms, c.lo, c.hi, start, per_second), (
+            count >= 2
+        )
 
     return compute
+
+
+def extrapolated(
+    result: Floats,
+    times: Times,
+    ends: Times,
+    range_ms: int,
+    lo: Positions,
+    hi: Positions,
+    counter_start: Floats | None,
+    per_second: bool,
+) -> Floats:
+    """The change ``result`` between the first and last samples of each window
+    ``[lo, hi)`` of ``times`` (ending at ``ends``, ``range_ms`` long), extrapolated to
+    the window's edges; a counter's (its first value in ``counter_start``) no further
+    back than where it would have been zero."""
+    count = hi - lo
+    first, last = np.minimum(lo, len(times) - 1), np.maximum(hi - 1, 0)
+    t = times
+    with np.errstate(divide="ignore", invalid="ignore"):
+        to_start = (t[first] - (ends - range_ms)) / 1000.0
+        to_end = (ends - t[last]) / 1000.0
+        sampled = (t[last] - t[first]) / 1000.0
+        average = sampled / np.maximum(count - 1, 1)
+        threshold = average * 1.1
+        to_start = np.where(to_start >= threshold, average / 2, to_start)
+        if counter_start is not None:
+            # A counter is never negative: extrapolate no further back than zero.
+            to_zero = sampled * (counter_start / result)
+            earlier = (result > 0) & (counter_start >= 0) & (to_zero < to_start)
+            to_start = np.where(earlier, to_zero, to_start)
+        to_end = np.where(to_end >= threshold, average / 2, to_end)
+        result = result * ((sampled + to_start + to_end) / sampled)
+    if per_second:
+        result = result / (range_ms / 1000.0)
+    return result
 
 
 def _instant(per_second: bool) -> _Window:
