@@ -17,6 +17,7 @@ Both are kept between queries, as Prometheus keeps its index in memory:
 
 from __future__ import annotations
 
+import bisect
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -56,6 +57,7 @@ __all__ = [
     "Family",
     "Identity",
     "identities",
+    "with_label",
     "with_name",
 ]
 
@@ -213,12 +215,18 @@ def identities(
 
 
 def with_name(labels: Labels, name: str) -> Labels:
-    """``labels`` (sorted, without ``__name__``) with the series name, in its place."""
-    item = (NAME, name)
-    at = 0
-    while at < len(labels) and labels[at] < item:
-        at += 1
-    return (*labels[:at], item, *labels[at:])
+    """``labels`` (sorted) with the series name, in its place."""
+    return with_label(labels, NAME, name)
+
+
+def with_label(labels: Labels, name: str, value: str) -> Labels:
+    """``labels`` (sorted) with ``name`` set to ``value``, in its place (an empty value
+    leaves it out, as Prometheus has no empty labels)."""
+    at = bisect.bisect_left(labels, (name,))
+    after = at + 1 if at < len(labels) and labels[at][0] == name else at
+    if not value:
+        return (*labels[:at], *labels[after:])
+    return (*labels[:at], (name, value), *labels[after:])
 
 
 def _read_identities(rows: Rows, table: Table, metric: str, time: TimeRange) -> dict[int, Identity]:

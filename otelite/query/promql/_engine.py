@@ -41,7 +41,7 @@ from otelite.query.promql._functions import (
     mapped,
     time_part,
 )
-from otelite.query.promql._native import joined, part_of, per_histogram
+from otelite.query.promql._native import is_histogram_part, joined, per_histogram
 from otelite.query.promql._native_ops import (
     HISTOGRAM_FUNCTIONS,
     aggregate_all,
@@ -373,7 +373,9 @@ class _Evaluation:
         """A vector of the range function ``name`` over every series of ``matrix``: its
         float series here, its native histograms by ``histogram_windows``."""
         keep = name in _KEEP_NAME
-        floats = matrix.take([row for row, lb in enumerate(matrix.labels) if part_of(lb) is None])
+        floats = matrix.take(
+            [row for row, lb in enumerate(matrix.labels) if not is_histogram_part(lb)]
+        )
         found = Vector.empty(len(self.steps))
         if len(floats):
             values, present = windowed(name, floats, parameter)

@@ -105,7 +105,10 @@ def part_of(labels: Labels) -> Part | None:
 
 def is_histogram_part(labels: Labels) -> bool:
     """Whether a series is part of a native histogram."""
-    return any(name == PART for name, _ in labels)
+    for name, _ in labels:  # sorted: the first name at or after PART decides
+        if name >= PART:
+            return name == PART
+    return False
 
 
 def histogram_labels(labels: Labels) -> Labels:
@@ -120,7 +123,7 @@ def _rows(vector: Vector, rows: Sequence[int]) -> Vector:
 
 def split_histograms(vector: Vector) -> tuple[Vector, Vector]:
     """The float series of a vector, and the parts of its native histograms."""
-    parts = [row for row, labels in enumerate(vector.labels) if part_of(labels) is not None]
+    parts = [row for row, labels in enumerate(vector.labels) if is_histogram_part(labels)]
     if not parts:
         return vector, Vector.empty(vector.steps)
     taken = set(parts)
@@ -319,7 +322,7 @@ def histogram_samples(series: Sequence[SampleSeries]) -> list[tuple[Labels, _Int
     the times it has samples at and its histogram at each."""
     groups: dict[Labels, list[SampleSeries]] = {}
     for one in series:
-        if part_of(one.labels) is not None:
+        if is_histogram_part(one.labels):
             groups.setdefault(histogram_labels(one.labels), []).append(one)
     found = []
     for labels, members in groups.items():

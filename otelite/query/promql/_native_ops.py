@@ -44,8 +44,8 @@ from otelite.query.promql._native import (
     fold_histograms,
     histogram_labels,
     histogram_rows,
+    is_histogram_part,
     joined,
-    part_of,
     split_histograms,
 )
 from otelite.query.promql._series import (
@@ -182,7 +182,8 @@ def histogram_windows(name: str, matrix: Matrix, *, keep_name: bool) -> Vector:
     """``name(matrix)`` of the matrix's native histograms (empty where ``name`` leaves
     histograms out)."""
     steps = len(matrix.ends)
-    series = [s for s in matrix.all_series() if part_of(s.labels) is not None]
+    rows = [row for row, labels in enumerate(matrix.labels) if is_histogram_part(labels)]
+    series = [matrix.series(row) for row in rows]
     if not series:
         return Vector.empty(steps)
     if name in _COUNTING:

@@ -182,8 +182,11 @@ def bounds(
     series_of = np.repeat(np.arange(rows, dtype=np.int64), np.diff(offsets))
     keys = series_of * width + (times - base)
     starts = (np.arange(rows, dtype=np.int64) * width)[:, None]
-    lo = np.searchsorted(keys, starts + (after - base)[None, :], side="right")
-    hi = np.searchsorted(keys, starts + (upto - base)[None, :], side="right")
+    # A window's start is often another's end (a range that is a multiple of the step):
+    # each distinct edge is searched for once.
+    edges, which = np.unique(np.concatenate([after, upto]), return_inverse=True)
+    found = np.searchsorted(keys, starts + (edges - base)[None, :], side="right")
+    lo, hi = found[:, which[: len(after)]], found[:, which[len(after) :]]
     return lo.astype(np.intp), hi.astype(np.intp)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -39,7 +40,15 @@ from otelite.query._plan import (
     Table,
     TimeRange,
 )
-from otelite.query.promql._catalog import KINDS, Catalog, Family, Identity, identities, with_name
+from otelite.query.promql._catalog import (
+    KINDS,
+    Catalog,
+    Family,
+    Identity,
+    identities,
+    with_label,
+    with_name,
+)
 from otelite.query.promql._names import (
     TARGET_INFO,
     Naming,
@@ -162,23 +171,26 @@ class StorageSource:
         hashes = _numbers(points.column("series"), np.uint64)
         times = _numbers(points.column("time_ns"), np.int64) // _NS_PER_MS
         order, starts = _series_order(hashes, times)
-        points, hashes, times = points.take(pa.array(order)), hashes[order], times[order]
+        hashes, times = hashes[order], times[order]
         known = self.identities(table, metric, time, np.unique(hashes[starts[:-1]]).tolist())
-        flags = _numbers(points.column("flags").fill_null(0))
+        flags = _numbers(points.column("flags").fill_null(0))[order]
         stale = (flags & _NO_RECORDED_VALUE) != 0
+        stored = _Stored(known, hashes, times, stale, starts, matchers)
+        ordered: pa.Table | None = None  # the points themselves, for the list columns
         found = []
         for name, role in roles:
-            if role is SeriesRole.BUCKET:
-                items = _buckets(points, known, name, hashes, times, stale)
-            elif role is SeriesRole.QUANTILE:
-                items = _quantiles(points, known, name, hashes, times, stale)
-            elif role is SeriesRole.HISTOGRAM:
-                items = native_series(points, known, name, hashes, times, stale)
-            else:
-                values = _values(table, points, role)
-                found.append(_packed(known, name, matchers, hashes, times, values, stale, starts))
+            if role in (SeriesRole.VALUE, SeriesRole.SUM, SeriesRole.COUNT):
+                found.append(_packed(stored, name, _values(table, points, role)[order]))
                 continue
-            found.append(Selection.of([s for s in items if _accepts(s.labels, matchers)]))
+            if ordered is None:
+                ordered = points.take(pa.array(order))
+            if role is SeriesRole.BUCKET:
+                found.append(_buckets(ordered, stored, name))
+            elif role is SeriesRole.QUANTILE:
+                found.append(_quantiles(ordered, stored, name))
+            else:
+                parts = native_series(ordered, known, name, hashes, times, stale)
+                found.append(Selection.of([s for s in parts if _accepts(s.labels, matchers)]))
         return found
 
 
@@ -189,18 +201,40 @@ def time_range(start_ms: int, end_ms: int) -> TimeRange:
 
 def _series_order(hashes: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The order that puts points series after series, each series in time order, and
-    where each series starts in it (and the end). Points mostly arrive in time order,
-    so a stable sort by series is enough; when it is not, a sort by both."""
-    order = np.argsort(hashes, kind="stable")
+    where each series starts in it (and the end).
+
+    Points mostly arrive in time order, so a stable sort by series is enough. It sorts
+    by the identity's low 32 bits, as two stable 16-bit sorts (numpy sorts those by
+    radix, several times faster than 64-bit keys); two series whose identities share
+    those bits, or points out of time order, fall back to a sort by both."""
+    low = (hashes & np.uint64(0xFFFF)).astype(np.uint16)
+    order = np.argsort(low, kind="stable")
+    high = ((hashes[order] >> np.uint64(16)) & np.uint64(0xFFFF)).astype(np.uint16)
+    order = order[np.argsort(high, kind="stable")]
     ordered = hashes[order]
     same = ordered[1:] == ordered[:-1]
+    bits = ordered & np.uint64(0xFFFFFFFF)
+    shared = (bits[1:] == bits[:-1]) & ~same
     t = times[order]
-    if ((t[1:] < t[:-1]) & same).any():
+    if shared.any() or ((t[1:] < t[:-1]) & same).any():
         order = np.lexsort((times, hashes))
         ordered = hashes[order]
         same = ordered[1:] == ordered[:-1]
     starts = np.flatnonzero(np.concatenate(([True], ~same)))
     return order, np.append(starts, len(hashes))
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """Points ordered series after series (series ``k`` from ``starts[k]``), and what a
+    selection needs to make series of them."""
+
+    identities: dict[int, Identity]
+    hashes: np.ndarray
+    times: np.ndarray
+    stale: np.ndarray
+    starts: np.ndarray
+    matchers: list[Matcher]
 
 
 def _values(table: Table, points: pa.Table, role: SeriesRole) -> np.ndarray:
@@ -214,29 +248,21 @@ def _values(table: Table, points: pa.Table, role: SeriesRole) -> np.ndarray:
     return _numbers(value.fill_null(np.nan), np.float64)
 
 
-def _packed(
-    identities: dict[int, Identity],
-    name: str,
-    matchers: list[Matcher],
-    hashes: np.ndarray,
-    times: np.ndarray,
-    values: np.ndarray,
-    stale: np.ndarray,
-    starts: np.ndarray,
-) -> Selection:
+def _packed(stored: _Stored, name: str, values: np.ndarray) -> Selection:
     """The series named ``name`` that ``matchers`` accept, from points ordered series
     after series (each series starting at ``starts``), packed as they lie. A delta
     series' values add up to running totals."""
+    starts, times, stale = stored.starts, stored.times, stored.stale
     lengths = np.diff(starts)
     labels: list[Labels] = []
     keep = np.zeros(len(lengths), dtype=bool)
     delta = np.zeros(len(lengths), dtype=bool)
-    for row, series in enumerate(hashes[starts[:-1]].tolist()):
-        identity = identities.get(series)
+    for row, series in enumerate(stored.hashes[starts[:-1]].tolist()):
+        identity = stored.identities.get(series)
         if identity is None:
             continue
         named = with_name(identity.labels, name)
-        if _accepts(named, matchers):
+        if _accepts(named, stored.matchers):
             keep[row], delta[row] = True, identity.delta
             labels.append(named)
     if delta.any():
@@ -259,14 +285,7 @@ def _accepts(labels: Labels, matchers: list[Matcher]) -> bool:
     return all(m.matches(found.get(m.name, "")) for m in matchers)
 
 
-def _buckets(
-    points: pa.Table,
-    identities: dict[int, Identity],
-    name: str,
-    hashes: np.ndarray,
-    times: np.ndarray,
-    stale: np.ndarray,
-) -> Iterable[RawSeries]:
+def _buckets(points: pa.Table, stored: _Stored, name: str) -> Selection:
     """A ``_bucket`` series per bound, the counts made cumulative over the bounds."""
     counts_list = points.column("BucketCounts").combine_chunks()
     bounds_list = points.column("ExplicitBounds").combine_chunks()
@@ -284,71 +303,111 @@ def _buckets(
     le = np.where(is_last, np.inf, bounds[own_bound] if len(bounds) else np.inf)
     running = np.cumsum(counts)
     cumulative = running - np.concatenate(([0.0], running))[offsets[point]]
-    yield from _per_item(
-        identities, name, "le", point, le, cumulative, hashes, times, stale, adds_up=True
-    )
+    return _per_item(stored, name, "le", lengths, le, cumulative, adds_up=True)
 
 
-def _quantiles(
-    points: pa.Table,
-    identities: dict[int, Identity],
-    name: str,
-    hashes: np.ndarray,
-    times: np.ndarray,
-    stale: np.ndarray,
-) -> Iterable[RawSeries]:
+def _quantiles(points: pa.Table, stored: _Stored, name: str) -> Selection:
     """A summary's series per quantile (``quantile="0.99"``)."""
     items = points.column("ValueAtQuantiles").combine_chunks()
     lengths = _numbers(pc.list_value_length(items).fill_null(0))
     flat = pc.list_flatten(items)
     quantiles = _numbers(pc.struct_field(flat, "Quantile"), np.float64)
     values = _numbers(pc.struct_field(flat, "Value"), np.float64)
-    point = np.repeat(np.arange(len(lengths)), lengths)
-    yield from _per_item(
-        identities, name, "quantile", point, quantiles, values, hashes, times, stale
-    )
+    return _per_item(stored, name, "quantile", lengths, quantiles, values)
 
 
 def _per_item(
-    identities: dict[int, Identity],
+    stored: _Stored,
     name: str,
     label: str,
-    point: np.ndarray,
+    lengths: np.ndarray,
     keys: np.ndarray,
     values: np.ndarray,
-    hashes: np.ndarray,
-    times: np.ndarray,
-    stale: np.ndarray,
     *,
     adds_up: bool = False,
-) -> Iterable[RawSeries]:
-    """Items of the points' lists (buckets, quantiles) as a series per stored series and
-    item key, which ``label`` carries; ``adds_up``: delta points add up over time."""
-    order = np.lexsort((times[point], keys, hashes[point]))
-    for (h, key), rows in _groups(hashes[point][order], keys[order]):
-        identity = identities.get(int(h))
+) -> Selection:
+    """Items of the points' lists (buckets, quantiles; ``lengths`` of them per point, in
+    point order) as a series per stored series and item key, which ``label`` carries;
+    ``adds_up``: delta points add up over time.
+
+    A series whose points all have the same keys (the usual case) is a block of points x
+    keys, whose columns are its series; any other is split key by key."""
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.intp)
+    labels: list[Labels] = []
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    uneven: list[RawSeries] = []
+    starts = stored.starts.tolist()
+    for begin, end in itertools.pairwise(starts):
+        identity = stored.identities.get(int(stored.hashes[begin]))
         if identity is None:
             continue
-        picked = order[rows]
-        v = values[picked]
+        base = with_name(identity.labels, name)
+        first, last = offsets[begin], offsets[end]
+        width, points = int(lengths[begin]), end - begin
+        block_keys = keys[first:last].reshape(points, width) if width else None
+        if (
+            block_keys is None
+            or not (lengths[begin:end] == width).all()
+            or not (block_keys == block_keys[0]).all()
+        ):
+            uneven += _by_key(stored, base, label, keys, values, offsets, begin, end, adds_up)
+            continue
+        block = values[first:last].reshape(points, width).T
         if adds_up and identity.delta:
-            v = np.cumsum(v)
-        labels = labels_of({**dict(identity.labels), NAME: name, label: format_value(key)})
-        yield RawSeries(labels, times[point][picked], v, stale[point][picked])
+            block = np.cumsum(block, axis=1)
+        times, stale = stored.times[begin:end], stored.stale[begin:end]
+        for column, key in enumerate(block_keys[0].tolist()):
+            named = with_label(base, label, format_value(key))
+            if _accepts(named, stored.matchers):
+                labels.append(named)
+                parts.append((times, block[column], stale))
+    sizes = [len(t) for t, _, _ in parts]
+    even = Selection(
+        labels,
+        np.concatenate([np.zeros(0, np.int64), *(t for t, _, _ in parts)]),
+        np.concatenate([np.zeros(0), *(v for _, v, _ in parts)]),
+        np.concatenate([np.zeros(0, bool), *(s for _, _, s in parts)]),
+        np.concatenate(([0], np.cumsum(sizes))).astype(np.intp),
+    )
+    kept = [s for s in uneven if _accepts(s.labels, stored.matchers)]
+    return Selection.joined([even, Selection.of(kept)])
+
+
+def _by_key(
+    stored: _Stored,
+    base: Labels,
+    label: str,
+    keys: np.ndarray,
+    values: np.ndarray,
+    offsets: np.ndarray,
+    begin: int,
+    end: int,
+    adds_up: bool,
+) -> list[RawSeries]:
+    """The items of one stored series' points (``begin`` to ``end``) whose keys differ
+    from point to point: a series per key, each in time order."""
+    first, last = offsets[begin], offsets[end]
+    point = np.repeat(np.arange(begin, end), np.diff(offsets[begin : end + 1]))
+    found = []
+    item_keys, item_values = keys[first:last], values[first:last]
+    delta = adds_up and stored.identities[int(stored.hashes[begin])].delta
+    for key in np.unique(item_keys).tolist():
+        at = item_keys == key
+        v = item_values[at]
+        found.append(
+            RawSeries(
+                with_label(base, label, format_value(key)),
+                stored.times[point[at]],
+                np.cumsum(v) if delta else v,
+                stored.stale[point[at]],
+            )
+        )
+    return found
 
 
 def _numbers(column: pa.Array | pa.ChunkedArray, dtype: type | None = None) -> np.ndarray:
     found = np.asarray(column.to_numpy(zero_copy_only=False))
     return found if dtype is None else found.astype(dtype)
-
-
-def _groups(hashes: np.ndarray, bounds: np.ndarray) -> Iterable[tuple[tuple[int, float], slice]]:
-    if not len(hashes):
-        return
-    change = (hashes[1:] != hashes[:-1]) | (bounds[1:] != bounds[:-1])
-    starts = [0, *(np.flatnonzero(change) + 1).tolist(), len(hashes)]
-    for begin, end in itertools.pairwise(starts):
-        yield (int(hashes[begin]), float(bounds[begin])), slice(begin, end)
 
 
 def _merged(found: Selection) -> Selection:

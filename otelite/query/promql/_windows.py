@@ -39,6 +39,8 @@ Windowed = tuple[Floats, npt.NDArray[np.bool_]]
 Positions = npt.NDArray[np.intp]
 _GATHERED_CELLS = 4_000_000
 """At most this many samples gathered into rows at once (32 MB of floats)."""
+_CELLS = 1 << 17
+"""Cells computed at once otherwise: their temporaries stay in the processor's caches."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,17 +70,24 @@ def windowed(name: str, matrix: Matrix, parameter: Floats | None = None) -> Wind
     out, ok = np.full(lo.shape, np.nan), np.zeros(lo.shape, dtype=bool)
     if not rows or not steps:
         return out, ok
-    longest = int((hi - lo).max()) if name in _GATHERING else 1
-    chunk = max(1, _GATHERED_CELLS // (steps * max(longest, 1)))
+    if name in _GATHERING:
+        chunk = max(1, _GATHERED_CELLS // (steps * max(int((hi - lo).max()), 1)))
+    else:
+        chunk = max(1, _CELLS // steps)
     ends = np.broadcast_to(matrix.ends, lo.shape)
     per_cell = None if parameter is None else np.broadcast_to(parameter, lo.shape)
     for first in range(0, rows, chunk):
         part = slice(first, first + chunk)
+        # The chunk's series' samples only, so that what is computed over samples (a
+        # running total of resets) is computed once per sample.
+        begin, end = int(matrix.offsets[first]), int(matrix.offsets[min(first + chunk, rows)])
+        if begin == end:
+            continue
         cells = Cells(
-            matrix.values,
-            matrix.times,
-            lo[part].ravel(),
-            hi[part].ravel(),
+            matrix.values[begin:end],
+            matrix.times[begin:end],
+            lo[part].ravel() - begin,
+            hi[part].ravel() - begin,
             ends[part].ravel(),
             matrix.range_ms,
             None if per_cell is None else per_cell[part].ravel(),
