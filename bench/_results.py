@@ -8,6 +8,7 @@ from bench._ingest import IngestSeries
 from bench._machine import Machine
 from bench._phoenix import PhoenixRun
 from bench._profile import Profile
+from bench._promql import PromqlRun
 from bench._queries import StoreRun
 from bench._server import Store
 from otelite.types import Signal
@@ -32,6 +33,8 @@ class Results:
     ingest: list[IngestSeries] = field(default_factory=list)
     stores: list[StoreRun] = field(default_factory=list)
     """Filled stores: every size for every store."""
+    promql: list[PromqlRun] = field(default_factory=list)
+    """PromQL beside Prometheus, per size."""
     phoenix: PhoenixRun | None = None
     phoenix_otelite: IngestSeries | None = None
     phoenix_skipped: str = ""

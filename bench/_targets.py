@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench._format import GIB, TIMES, count, mib, ms, rate
+from bench._promql import RATIO_LIMIT, worst_range_ratio
 from bench._queries import TRACEQL_FILTER, TRACEQL_RATE, TRACEQL_STRUCTURAL
 from bench._results import Results
 from bench._server import Store
@@ -54,6 +55,8 @@ def targets(results: Results) -> list[Target]:
     rows = [row for same_target in zip(*per_store, strict=True) for row in same_target]
     if results.compares:
         rows.insert(len(results.storage), _ingest_ratio(results))
+    if "duckdb" in results.storage:
+        rows.append(_promql_ratio(results))
     return rows
 
 
@@ -143,3 +146,16 @@ def _ingest_ratio(results: Results) -> Target:
         f"(medians {rate(chdb_rate)} against {rate(duckdb_rate)} spans/s)"
     )
     return Target(name, goal, measured, ok, gap, "chdb")
+
+
+def _promql_ratio(results: Results) -> Target:
+    """otelite on DuckDB against Prometheus on range queries: the worst query and size."""
+    name = "PromQL range vs Prometheus"
+    goal = f"≤ {RATIO_LIMIT:g}{TIMES} Prometheus's latency (DuckDB, 1k and 10k series)"
+    worst = worst_range_ratio(results.promql, "duckdb")
+    if worst is None:
+        return Target(name, goal, "not measured", None, "", "duckdb")
+    value, where = worst
+    ok, gap = judge(value, RATIO_LIMIT, at_least=False, unit=lambda v: f"{v:.2f}{TIMES}")
+    measured = f"{value:.2f}{TIMES} at worst ({where}; median of run-by-run ratios)"
+    return Target(name, goal, measured, ok, gap, "duckdb")

@@ -18,6 +18,7 @@ from bench._ingest import run_ingest
 from bench._machine import describe_machine, versions
 from bench._phoenix import run_phoenix
 from bench._profile import profile_ingest
+from bench._promql import run_promql
 from bench._queries import run_store
 from bench._report import Results, render, targets
 from bench._send import Transport, presplit, send_parallel
@@ -104,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--requests", type=int, help="requests per query per run (default 100; quick 50)"
     )
+    p.add_argument(
+        "--promql-series",
+        type=_counts,
+        help="PromQL beside Prometheus at these series counts (default 1k,10k; quick 1k)",
+    )
+    p.add_argument("--no-promql", action="store_true", help="skip PromQL beside Prometheus")
     p.add_argument("--phoenix-spans", type=parse_count, default=20_000, help="default 20k")
     p.add_argument("--no-phoenix", action="store_true", help="skip Arize Phoenix (quick does)")
     p.add_argument(
@@ -134,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     points = args.points or (10_000 if quick else 200_000)
     sizes = args.stores or ([100_000] if quick else [1_000_000, 10_000_000])
     requests = args.requests or (50 if quick else 100)
+    promql_sizes = (
+        [] if args.no_promql else args.promql_series or ([1000] if quick else [1000, 10_000])
+    )
     profile_seconds = args.profile_seconds or (4.0 if quick else 15.0)
     # Quick keeps the 4-sender rows (the highest rates); the full suite runs every row.
     sender_counts = (4,) if quick else (1, 4)
@@ -151,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ingest per run": f"{spans:,} spans, {logs:,} log records, {points:,} points",
             "stores queried": ", ".join(f"{n:,} spans" for n in sizes),
             "query requests per run": str(requests),
+            "PromQL beside Prometheus": ", ".join(f"{n:,} series" for n in promql_sizes)
+            or "skipped",
             "Phoenix": f"{args.phoenix_spans:,} spans" if phoenix else "skipped",
         },
         started_utc=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -204,6 +216,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 requests_per_run=requests,
                 stores=storage,
             )
+        if promql_sizes:
+            _say(f"PromQL beside Prometheus at {promql_sizes} series, in {into}")
+            results.promql = run_promql(promql_sizes, stores=storage, workdir=work, runs=3)
         if phoenix:
             _say("side by side: otelite (its default store, DuckDB) and Arize Phoenix")
             small = make_pool(Signal.TRACES, args.phoenix_spans, batch_size=args.batch, seed=5)

@@ -6,6 +6,7 @@ from bench._ingest import IngestRun, IngestSeries
 from bench._machine import Machine
 from bench._phoenix import PhoenixRun
 from bench._profile import Profile
+from bench._promql import QUERIES, PromqlLatency, PromqlRun
 from bench._queries import Latency, StoreRun
 from bench._report import Results, judge, render, targets
 from bench._send import SendResult
@@ -186,7 +187,8 @@ def test_each_target_is_judged_for_each_store() -> None:
         ("ingest vs DuckDB", "chdb"),
     ]
     by_store = {(t.name, t.store): t for t in found}
-    assert len(by_store) == len(found) == 19
+    assert len(by_store) == len(found) == 20
+    assert by_store[("PromQL range vs Prometheus", "duckdb")].measured == "not measured"
     # The stores of this example ran no TraceQL query.
     assert by_store[("TraceQL structural p99", "chdb")].measured == "not measured"
     trace = by_store[("trace by id p99", "chdb")]
@@ -276,3 +278,36 @@ def test_report_shows_the_stores_side_by_side() -> None:
     assert "### DuckDB\n\nProfiled because DuckDB missed: ingest, disk per span." in text
     assert "### chDB\n\nProfiled because chDB missed: ingest, trace by id p99" in text
     assert "kept 1.70 cores busy on average over the recording" in text
+
+
+def promql_run(series: int, prometheus: list[float], duckdb: list[float]) -> PromqlRun:
+    """Range and instant latencies of every query; the range ones as given."""
+    run = PromqlRun(series, series * 480, 5, checked={"duckdb": "same answers"})
+    for query in QUERIES:
+        run.latencies += [
+            PromqlLatency(query, "range", "prometheus", prometheus),
+            PromqlLatency(query, "range", "duckdb", duckdb),
+            PromqlLatency(query, "instant", "prometheus", [0.01, 0.01, 0.01]),
+            PromqlLatency(query, "instant", "duckdb", [0.05, 0.05, 0.05]),
+        ]
+    return run
+
+
+def test_promql_is_judged_on_its_worst_range_ratio_run_by_run() -> None:
+    results = two_stores([66_000, 70_000, 77_000])
+    results.promql = [
+        promql_run(1000, [0.04, 0.05, 0.04], [0.06, 0.06, 0.06]),  # 1.5, 1.2, 1.5
+        promql_run(10_000, [0.40, 0.50, 0.40], [1.20, 1.10, 0.90]),  # 3.0, 2.2, 2.25
+    ]
+    (promql,) = [t for t in targets(results) if t.name == "PromQL range vs Prometheus"]
+    assert promql.passed is False
+    assert promql.measured.startswith("2.25\u00d7 at worst (rate + sum by, 10k series")
+    results.promql[1] = promql_run(10_000, [0.40, 0.50, 0.40], [0.96, 0.80, 0.72])
+    (promql,) = [t for t in targets(results) if t.name == "PromQL range vs Prometheus"]
+    assert (promql.passed, promql.measured[:5]) == (True, "1.80\u00d7")
+    text = render(results)
+    assert "## PromQL beside Prometheus" in text
+    assert "### 10k series (4,800,000 samples)" in text
+    # Instant queries: 50 ms against 10 ms, five times as long, though not judged.
+    assert "| rate + sum by | instant | 10.0 (10.0\u201310.0) |" in text
+    assert "5.00\u00d7 (5.00\u00d7\u20135.00\u00d7)" in text
