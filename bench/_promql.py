@@ -42,9 +42,10 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 from bench._format import DASH, count, ms, ratio, summary_text
+from bench._send import presplit, send_parallel
 from bench._server import STORE_NAMES, OteliteProcess, Store, wait_until
 from bench._stats import paired_ratios, summarize
-from otelite.types import ExportMetricsServiceRequest
+from otelite.types import ExportMetricsServiceRequest, Signal
 from tests.promql.reference import Reference
 from tests.promql.translate import prometheus_series
 
@@ -240,14 +241,19 @@ def _kv(key: str, value: str) -> KeyValue:
 def _send(
     server: OteliteProcess, requests: list[ExportMetricsServiceRequest], *, expected: int
 ) -> None:
-    """Every request over OTLP/HTTP, then wait until the last point of every series is
+    """Every request over OTLP/HTTP (2 senders, retrying what the server asks to be
+    retried, as an exporter does), then wait until the last point of every series is
     queryable."""
-    url = f"http://127.0.0.1:{server.http_port}/v1/metrics"
-    headers = {"Content-Type": "application/x-protobuf"}
-    with httpx.Client(timeout=120) as client:
-        for request in requests:
-            response = client.post(url, content=request.SerializeToString(), headers=headers)
-            response.raise_for_status()
+    bodies = [request.SerializeToString() for request in requests]
+    sent = send_parallel(
+        "http",
+        ("127.0.0.1", server.http_port),
+        Signal.METRICS,
+        presplit(bodies, [1] * len(bodies)),
+        senders=2,
+    )
+    if sent.failures:
+        raise RuntimeError(f"otelite refused {sent.failures} requests: {sent.first_error}")
     end = _BASE_S + (_POINTS - 1) * _STEP_S
 
     def stored() -> bool:
