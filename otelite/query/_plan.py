@@ -571,7 +571,8 @@ def within_traces(spanset: Spanset, condition: Predicate) -> Spanset:
 @dataclass(frozen=True, slots=True)
 class SpansetSearch:
     """Traces whose span set is not empty, newest first, with up to ``spans_per_set`` of
-    the matched spans (earliest first) and how many there were.
+    the matched spans (earliest first) and how many there were, both each span once
+    however often it was sent (``SPAN_IDENTITY``).
 
     Spans outside ``time`` take no part: neither matched, nor as a link in a structure,
     nor in a trace's summary (as Tempo's search reads only the blocks of its range), so

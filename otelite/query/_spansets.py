@@ -11,7 +11,8 @@ Before any of that, a trace-level prefilter keeps only the traces that can match
 side that must have spans has some), so the joins see the spans of those traces only.
 Their spans are read once, with a flag column per filter, and every filter reads those.
 The result is the first ``limit`` traces, newest first, each with its summary over all
-its spans and its earliest matched spans.
+its spans and its earliest matched spans, each span shown once however often it was
+sent.
 
 Each CTE is read several times; the dialect writes it so that the engine computes it
 once (``Dialect.cte``): ClickHouse otherwise runs a CTE again at every reference.
@@ -25,6 +26,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Status
 from otelite.errors import InvalidRequest
 from otelite.query._compile import Statement, _Compiler, _TraceSearchCompiler, _where
 from otelite.query._plan import (
+    SPAN_IDENTITY,
     Aggregated,
     And,
     BothOf,
@@ -158,21 +160,31 @@ class _SpansetCompiler(_TraceSearchCompiler):
         ]
         grouped = plan.group_by is not None
         partition = f"{trace_id}, grp" if grouped else trace_id
+        # Each span once, however often it was sent: copies would take the places of
+        # other spans (and count again in a group's matched). Only the values shown are
+        # read, so the scan skips the other columns.
+        values = (
+            f"{trace_id}, {span_id}, {ts}, {self.column('SpanId')} AS span_id,"
+            f" {start_ns} AS span_start_ns, {q('Duration')} AS span_duration_ns,"
+            f" {q('SpanName')} AS span_name, {q('ServiceName')} AS span_service"
+            + "".join(f", {self.expr(e)} AS field{n}" for n, (_, e) in enumerate(plan.fields))
+            + (f", {self.expr(plan.group_by[1])} AS grp" if plan.group_by is not None else "")
+        )
+        identity = ", ".join(q(self.stored(c)) for c in SPAN_IDENTITY)
+        spans = call("one_row_per", values, identity, f"{table}{_where(shown_conditions)}")
         group_columns = ""
-        if plan.group_by is not None:
+        if grouped:
             group_columns = (
-                f" {self.expr(plan.group_by[1])} AS grp,"
-                f" {call('count')} OVER (PARTITION BY {trace_id}, grp) AS grp_matched,"
+                f" grp, {call('count')} OVER (PARTITION BY {trace_id}, grp) AS grp_matched,"
             )
         self._add(
             "shown",
-            f"SELECT {trace_id}, {self.column('SpanId')} AS span_id,"
-            f" {start_ns} AS span_start_ns, {q('Duration')} AS span_duration_ns,"
-            f" {q('SpanName')} AS span_name, {q('ServiceName')} AS span_service,"
-            + "".join(f" {self.expr(e)} AS field{n}," for n, (_, e) in enumerate(plan.fields))
+            f"SELECT {trace_id}, span_id, span_start_ns, span_duration_ns, span_name,"
+            " span_service,"
+            + "".join(f" field{n}," for n in range(len(plan.fields)))
             + group_columns
             + f" row_number() OVER (PARTITION BY {partition} ORDER BY {ts}, {span_id}) AS place"
-            f" FROM {table}{_where(shown_conditions)}",
+            f" FROM ({spans}) AS d",
         )
         outputs = [
             *(f"chosen.{n} AS {n}" for n in ("trace_id", "start_ns", "end_ns")),

@@ -1,6 +1,6 @@
-"""A re-sent batch (identical spans) against the same batch sent once: the trace and the
-export hold each span once, and every count counts each copy, as README.md says ("What
-counts copies")."""
+"""A re-sent batch (identical spans) against the same batch sent once: the trace, the
+export and the span sets of Tempo's search hold each span once, and every count counts
+each copy, as README.md says ("What counts copies")."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .samples import T0, TRACE_A, traces
 from .served import Served
 
 WINDOW = {"start": str(T0 - 10**9), "end": str(T0 + 10 * 10**9)}
+TEMPO_WINDOW = {"start": str(T0 // 10**9 - 60), "end": str(T0 // 10**9 + 60)}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -116,3 +117,55 @@ def test_the_uis_red_figures_count_each_copy(
         assert doubled[name]["requestCount"] == 2 * red["requestCount"]
         assert doubled[name]["errorCount"] == 2 * red["errorCount"]
         assert doubled[name]["errorRate"] == red["errorRate"]  # a ratio: copies cancel out
+
+
+def tempo_search(client: httpx.Client, q: str, spss: int) -> list[Any]:
+    params = {"q": q, "spss": str(spss), **TEMPO_WINDOW}
+    response = client.get("/api/search", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()["traces"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "{ }",
+        '{ resource.service.name = "cart" || span.http.route = "/cart" }',
+        "{ } >> { }",
+        "{ } | by(resource.service.name)",
+        "{ } | select(span.http.status_code)",
+    ],
+)
+@pytest.mark.parametrize("spss", [1, 2, 20])
+def test_tempo_span_sets_list_each_span_once(
+    clients: tuple[httpx.Client, httpx.Client], q: str, spss: int
+) -> None:
+    """The first ``spss`` distinct spans, as often as they were sent; ``matched`` too
+    counts spans, not copies."""
+    once, twice = clients
+    found = tempo_search(once, q, spss)
+    assert found, f"{q} finds nothing: it tests little"
+    again = tempo_search(twice, q, spss)
+    assert [t["traceID"] for t in again] == [t["traceID"] for t in found]
+    for one, other in zip(found, again, strict=True):
+        assert other["spanSets"] == one["spanSets"]
+        assert other["spanSet"] == one["spanSet"]
+        for spanset in other["spanSets"]:
+            ids = [span["spanID"] for span in spanset["spans"]]
+            assert len(set(ids)) == len(ids) == min(spss, spanset["matched"])
+
+
+def test_jaeger_search_finds_each_trace_with_each_span_once(
+    clients: tuple[httpx.Client, httpx.Client],
+) -> None:
+    once, twice = clients
+
+    def traces_of(client: httpx.Client) -> list[Any]:
+        params = {"service": "cart", "start": str(T0 // 1000 - 10**6), "limit": "20"}
+        response = client.get("/jaeger/api/traces", params=params)
+        assert response.status_code == 200, response.text
+        return response.json()["data"]  # type: ignore[no-any-return]
+
+    found = traces_of(once)
+    assert found
+    assert traces_of(twice) == found

@@ -9,7 +9,8 @@ one).
 
 The reference is Prometheus 2.42, whose windows and lookback include their left end where
 Prometheus 3 (and otelite) leave it out; the times asked here are chosen so that no
-sample lies on a window's edge, where the two would differ.
+sample lies on a window's edge, where the two would differ. It knows
+``double_exponential_smoothing`` by its older name, ``holt_winters`` (``as_prometheus_2``).
 """
 
 from __future__ import annotations
@@ -88,6 +89,13 @@ QUERIES = [
     "last_over_time(temperature[5m])",
     "present_over_time(temperature[2m])",
     "quantile_over_time(0.75, temperature[10m])",
+    "double_exponential_smoothing(temperature[10m], 0.5, 0.5)",
+    "double_exponential_smoothing(temperature[5m], 0.1, 0.9)",
+    "double_exponential_smoothing(queue_depth[30m], 0.8, 0.2)",
+    "double_exponential_smoothing(http_requests_total[10m], 0.3, 0.6)",
+    # Windows of one sample (no value) and of two, near series' starts, ends and gaps.
+    "double_exponential_smoothing(temperature[1m], 0.6, 0.3)",
+    "double_exponential_smoothing(queue_depth[1m:45s], 0.5, 0.5)",
     'absent_over_time(temperature{sensor="gpu"}[5m])',
     # Aggregations.
     "sum by (job) (rate(http_requests_total[5m]))",
@@ -152,6 +160,11 @@ def otelite(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
         yield client
 
 
+def as_prometheus_2(query: str) -> str:
+    """The query as the reference (Prometheus 2.42) knows it."""
+    return query.replace("double_exponential_smoothing(", "holt_winters(")
+
+
 def ask(client: httpx.Client, path: str, params: dict[str, Any]) -> dict[str, Any]:
     response = client.get(path, params=params)
     assert response.status_code == 200, response.text
@@ -202,7 +215,9 @@ def assert_same(mine: Result, theirs: Result, what: str) -> None:
 def test_range_queries_answer_as_prometheus_does(
     otelite: httpx.Client, reference: Reference, query: str
 ) -> None:
-    theirs = reference.query_range(query, RANGE["start"], RANGE["end"], RANGE["step"])
+    theirs = reference.query_range(
+        as_prometheus_2(query), RANGE["start"], RANGE["end"], RANGE["step"]
+    )
     mine = ask(otelite, "/api/v1/query_range", {"query": query, **RANGE})
     assert mine["resultType"] == theirs["resultType"] == "matrix"
     assert as_result(theirs), f"{query} answers nothing: it tests little"
@@ -214,7 +229,7 @@ def test_instant_queries_answer_as_prometheus_does(
     otelite: httpx.Client, reference: Reference, query: str
 ) -> None:
     for at in INSTANTS:
-        theirs = reference.query(query, at / 1000)
+        theirs = reference.query(as_prometheus_2(query), at / 1000)
         mine = ask(otelite, "/api/v1/query", {"query": query, "time": at / 1000})
         assert mine["resultType"] == theirs["resultType"], query
         assert_same(as_result(mine), as_result(theirs), f"{query} at {at}")
@@ -246,6 +261,46 @@ def test_errors_where_prometheus_refuses(otelite: httpx.Client, reference: Refer
     response = otelite.get("/api/v1/query", params={"query": query, "time": at})
     assert response.status_code == 422
     assert response.json()["errorType"] == "execution"
+
+
+@pytest.mark.parametrize(
+    "factors", ["1, 0.5", "0, 0.5", "-1/0, 0.5", "0.5, 1.5", "0.5, 1/0", "2, 0"]
+)
+def test_smoothing_factors_outside_0_1_are_refused_as_prometheus_does(
+    otelite: httpx.Client, reference: Reference, factors: str
+) -> None:
+    at = INSTANTS[2] / 1000
+    query = f"double_exponential_smoothing(temperature[5m], {factors})"
+    with pytest.raises(PrometheusError) as theirs:
+        reference.query(as_prometheus_2(query), at)
+    response = otelite.get("/api/v1/query", params={"query": query, "time": at})
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert (body["errorType"], body["error"]) == ("execution", theirs.value.message)
+
+
+def test_a_nan_smoothing_factor_smooths_to_nan(otelite: httpx.Client, reference: Reference) -> None:
+    """NaN is not outside (0, 1) as Prometheus checks it."""
+    at = INSTANTS[2] / 1000
+    query = "double_exponential_smoothing(temperature[5m], 0/0, 0.5)"
+    theirs = as_result(reference.query(as_prometheus_2(query), at))
+    assert theirs
+    mine = as_result(ask(otelite, "/api/v1/query", {"query": query, "time": at}))
+    assert_same(mine, theirs, query)
+
+
+def test_smoothing_factors_are_not_checked_where_there_is_nothing_to_smooth(
+    otelite: httpx.Client, reference: Reference
+) -> None:
+    """Prometheus checks the factors only for a window with samples: api-2 is silent
+    from its 30th to its 37th minute."""
+    at = (BASE_MS + OFFSET_MS + 33 * MINUTE_MS) / 1000
+    for query in (
+        'double_exponential_smoothing(temperature{instance="api-2"}[1m], 2, 0.5)',
+        'double_exponential_smoothing(temperature{sensor="none"}[1m], 0.5, 2)',
+    ):
+        assert reference.query(as_prometheus_2(query), at)["result"] == []
+        assert ask(otelite, "/api/v1/query", {"query": query, "time": at})["result"] == []
 
 
 def increase_as_prometheus_3(samples: list[tuple[int, float]], end: int, range_ms: int) -> float:

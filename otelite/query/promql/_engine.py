@@ -82,7 +82,9 @@ DEFAULT_MAX_SAMPLES = 50_000_000  # as Prometheus's --query.max-samples
 DEFAULT_SUBQUERY_STEP_MS = 60 * 1000  # Prometheus's default evaluation interval
 # Functions of range vectors that keep the metric name.
 _KEEP_NAME = frozenset({"last_over_time"})
-_WITH_PARAMETER = frozenset({"quantile_over_time", "predict_linear"})
+_WITH_PARAMETER = frozenset(
+    {"quantile_over_time", "predict_linear", "double_exponential_smoothing"}
+)
 
 
 def parse(text: str) -> Any:
@@ -369,16 +371,17 @@ class _Evaluation:
         value: Value = handler(args)
         return value
 
-    def _over_windows(self, name: str, matrix: Matrix, parameter: Floats | None = None) -> Vector:
-        """A vector of the range function ``name`` over every series of ``matrix``: its
-        float series here, its native histograms by ``histogram_windows``."""
+    def _over_windows(self, name: str, matrix: Matrix, *parameters: Floats) -> Vector:
+        """A vector of the range function ``name`` (with its scalar ``parameters``) over
+        every series of ``matrix``: its float series here, its native histograms by
+        ``histogram_windows``."""
         keep = name in _KEEP_NAME
         floats = matrix.take(
             [row for row, lb in enumerate(matrix.labels) if not is_histogram_part(lb)]
         )
         found = Vector.empty(len(self.steps))
         if len(floats):
-            values, present = windowed(name, floats, parameter)
+            values, present = windowed(name, floats, parameters)
             labels = [lb if keep else drop_name(lb) for lb in floats.labels]
             found = merge_same_labels(Vector.of(labels, values, present))
         return joined(found, histogram_windows(name, matrix, keep_name=keep))
@@ -390,6 +393,11 @@ class _Evaluation:
     def _function_predict_linear(self, args: list[Any]) -> Value:
         matrix, seconds = self.matrix(args[0]), self.scalar(args[1])
         return self._over_windows("predict_linear", matrix, seconds)
+
+    def _function_double_exponential_smoothing(self, args: list[Any]) -> Value:
+        matrix = self.matrix(args[0])
+        smoothing, trend = self.scalar(args[1]), self.scalar(args[2])
+        return self._over_windows("double_exponential_smoothing", matrix, smoothing, trend)
 
     def _absent_labels(self, node: Any) -> Labels:
         """The labels ``absent`` answers with: the selector's equality matchers."""

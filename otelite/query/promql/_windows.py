@@ -9,20 +9,21 @@ window's samples into a row, a bounded number of cells at a time.
 
 The semantics are Prometheus's (``promql/functions.go``): ``rate``, ``increase`` and
 ``delta`` extrapolate to the window's edges as Prometheus 3 does, counters reset when a
-value drops, and a window needs two samples for a rate and one for the rest.
+value drops, and a window needs two samples for a rate (and for
+``double_exponential_smoothing``) and one for the rest.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from otelite.query.promql._series import Floats, Matrix, Times
+from otelite.query.promql._series import Floats, Matrix, QueryError, Times
 
 __all__ = [
     "RANGE_FUNCTIONS",
@@ -46,8 +47,9 @@ _CELLS = 1 << 17
 @dataclass(frozen=True, slots=True)
 class Cells:
     """Windows to compute: cell ``k`` reads ``values[lo[k]:hi[k]]`` (and their
-    ``times``), the window ending at ``ends[k]``; ``parameter`` is the function's
-    scalar argument at the cell's step (``predict_linear``'s seconds, a quantile)."""
+    ``times``), the window ending at ``ends[k]``; ``parameters`` are the function's
+    scalar arguments, each at the cell's step (``predict_linear``'s seconds, a
+    quantile, the two factors of ``double_exponential_smoothing``)."""
 
     values: Floats
     times: Times
@@ -55,15 +57,15 @@ class Cells:
     hi: Positions
     ends: Times
     range_ms: int
-    parameter: Floats | None = None
+    parameters: tuple[Floats, ...] = ()
 
 
 _Window = Callable[[Cells], Windowed]
 
 
-def windowed(name: str, matrix: Matrix, parameter: Floats | None = None) -> Windowed:
-    """``name(matrix)`` (with its per-step ``parameter``) for every series and step:
-    values and presence, series x steps."""
+def windowed(name: str, matrix: Matrix, parameters: Sequence[Floats] = ()) -> Windowed:
+    """``name(matrix)`` (with its scalar ``parameters``, a value per step each) for every
+    series and step: values and presence, series x steps."""
     compute = RANGE_FUNCTIONS[name]
     lo, hi = matrix.windows()
     rows, steps = lo.shape
@@ -75,7 +77,7 @@ def windowed(name: str, matrix: Matrix, parameter: Floats | None = None) -> Wind
     else:
         chunk = max(1, _CELLS // steps)
     ends = np.broadcast_to(matrix.ends, lo.shape)
-    per_cell = None if parameter is None else np.broadcast_to(parameter, lo.shape)
+    per_cell = [np.broadcast_to(parameter, lo.shape) for parameter in parameters]
     for first in range(0, rows, chunk):
         part = slice(first, first + chunk)
         # The chunk's series' samples only, so that what is computed over samples (a
@@ -90,7 +92,7 @@ def windowed(name: str, matrix: Matrix, parameter: Floats | None = None) -> Wind
             hi[part].ravel() - begin,
             ends[part].ravel(),
             matrix.range_ms,
-            None if per_cell is None else per_cell[part].ravel(),
+            tuple(parameter[part].ravel() for parameter in per_cell),
         )
         values, present = compute(cells)
         out[part] = values.reshape(-1, steps)
@@ -214,11 +216,45 @@ def _deriv(c: Cells) -> Windowed:
 
 
 def _predict_linear(c: Cells) -> Windowed:
-    """The value the window's regression line reaches ``parameter`` seconds after the
-    step."""
+    """The value the window's regression line reaches ``seconds`` after the step."""
     slope, at_end, ok = _regression(c)
-    assert c.parameter is not None
-    return at_end + slope * c.parameter, ok
+    (seconds,) = c.parameters
+    return at_end + slope * seconds, ok
+
+
+def _double_exponential_smoothing(c: Cells) -> Windowed:
+    """Holt's linear smoothing of each window, its last smoothed value: the level starts
+    at the first sample and the trend at the change to the second, then each later
+    sample pulls the level towards it by ``smoothing`` and the trend towards the level's
+    latest change by ``trend``. The recurrence steps through the sample positions of
+    every cell at once; a cell whose window has ended keeps what it reached."""
+    smoothing, trend = c.parameters
+    sampled = c.hi > c.lo
+    _check_factor("smoothing factor", "sf", smoothing, sampled)
+    _check_factor("trend factor", "tf", trend, sampled)
+    rows, inside = _gathered(c.values, c.lo, c.hi)
+    level, before = rows[:, 0], np.zeros(len(c.lo))
+    slope = rows[:, 1] - level if rows.shape[1] > 1 else np.zeros(len(c.lo))
+    with np.errstate(invalid="ignore", over="ignore"):
+        for k in range(1, rows.shape[1]):
+            # The first step keeps the initial trend.
+            moving = trend * (level - before) + (1 - trend) * slope if k > 1 else slope
+            smoothed = smoothing * rows[:, k] + (1 - smoothing) * (level + moving)
+            more = inside[:, k]
+            before = np.where(more, level, before)
+            level = np.where(more, smoothed, level)
+            slope = np.where(more, moving, slope)
+    return level, c.hi - c.lo >= 2
+
+
+def _check_factor(what: str, short: str, factor: Floats, sampled: npt.NDArray[np.bool_]) -> None:
+    """Prometheus's refusal of a factor outside (0, 1) (NaN passes), where a window has
+    samples to smooth."""
+    wrong = sampled & ((factor <= 0) | (factor >= 1))
+    if wrong.any():
+        got = float(factor[np.argmax(wrong)])
+        shown = f"{got:+}".replace("inf", "Inf") if np.isinf(got) else f"{got:f}"
+        raise QueryError(f"invalid {what}. Expected: 0 < {short} < 1, got: {shown}")
 
 
 def _pairs(changed: Callable[[Floats, Floats], npt.NDArray[np.bool_]]) -> _Window:
@@ -304,13 +340,12 @@ def _present(c: Cells) -> Windowed:
 
 
 def _quantile_over_time(c: Cells) -> Windowed:
-    """The ``parameter``-quantile of each window, interpolated between the closest
-    ranks (numpy's "linear" method is Prometheus's)."""
-    assert c.parameter is not None
+    """The ``phi``-quantile of each window, interpolated between the closest ranks
+    (numpy's "linear" method is Prometheus's)."""
+    (phi,) = c.parameters
     ok = c.hi > c.lo
     out = np.full(len(c.lo), np.nan)
     rows, _ = _gathered(c.values, c.lo, c.hi)
-    phi = c.parameter
     inside = ok & (phi >= 0) & (phi <= 1)
     ordered = np.sort(rows, axis=1)  # NaN (outside the window) sorts last
     count = (c.hi - c.lo).astype(np.float64)
@@ -389,11 +424,19 @@ RANGE_FUNCTIONS: dict[str, _Window] = {
     "present_over_time": _present,
     "predict_linear": _predict_linear,
     "quantile_over_time": _quantile_over_time,
+    "double_exponential_smoothing": _double_exponential_smoothing,
 }
 """The functions of range vectors (``predict_linear`` and ``quantile_over_time`` with a
-scalar ``parameter`` too)."""
+scalar parameter too, ``double_exponential_smoothing`` with two)."""
 _GATHERING = frozenset(
-    {"deriv", "predict_linear", "stdvar_over_time", "stddev_over_time", "quantile_over_time"}
+    {
+        "deriv",
+        "predict_linear",
+        "stdvar_over_time",
+        "stddev_over_time",
+        "quantile_over_time",
+        "double_exponential_smoothing",
+    }
 )
 
 
