@@ -15,7 +15,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 )
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
-from otelite.query.promql import StorageSource, Vector, evaluate, parse
+from otelite.query.promql import Matrix, StorageSource, Vector, evaluate, parse
 from otelite.storage import Storage, WriteBatch
 from otelite.types import ExportMetricsServiceRequest
 from tests.backends import BACKENDS, store
@@ -76,3 +76,23 @@ def test_a_new_series_of_a_known_metric_gets_its_own_labels(kind: str) -> None:
             (("__name__", "temperature"), ("job", "a"), ("room", "hall")): 20.5,
             (("__name__", "temperature"), ("job", "b"), ("room", "attic")): 18.0,
         }
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_points_written_out_of_time_order_are_read_in_time_order(kind: str) -> None:
+    """A late batch with earlier points: the series is still read oldest first (the
+    reader's fallback from its sort by series alone)."""
+    with store(kind) as storage:
+        for at, value in ((20_000, 3.0), (0, 1.0), (10_000, 2.0)):
+            request = gauge("late", "a", value, room="hall")
+            point = request.resource_metrics[0].scope_metrics[0].metrics[0].gauge.data_points[0]
+            point.time_unix_nano = (T0_MS + at) * 1_000_000
+            storage.write(WriteBatch(metrics=[request]))
+        steps = np.array([T0_MS + 30_000], dtype=np.int64)
+        value = evaluate(
+            parse("late[1m]"), StorageSource(storage), steps, start_ms=T0_MS, end_ms=T0_MS
+        )
+        assert isinstance(value, Matrix) and len(value) == 1
+        series = value.series(0)
+        assert series.times.tolist() == [T0_MS, T0_MS + 10_000, T0_MS + 20_000]
+        assert series.values.tolist() == [1.0, 2.0, 3.0]
