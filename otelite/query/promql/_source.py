@@ -170,8 +170,7 @@ class StorageSource:
             return []
         hashes = _numbers(points.column("series"), np.uint64)
         times = _numbers(points.column("time_ns"), np.int64) // _NS_PER_MS
-        order, starts = _series_order(hashes, times)
-        hashes, times = hashes[order], times[order]
+        order, hashes, times, starts = _series_order(hashes, times)
         known = self.identities(table, metric, time, np.unique(hashes[starts[:-1]]).tolist())
         flags = _numbers(points.column("flags").fill_null(0))[order]
         stale = (flags & _NO_RECORDED_VALUE) != 0
@@ -199,29 +198,55 @@ def time_range(start_ms: int, end_ms: int) -> TimeRange:
     return TimeRange(start_ms * _NS_PER_MS, (end_ms + 1) * _NS_PER_MS)
 
 
-def _series_order(hashes: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The order that puts points series after series, each series in time order, and
-    where each series starts in it (and the end).
+def _series_order(
+    hashes: np.ndarray, times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The order that puts points series after series, each series in time order; the
+    identities and times in that order; and where each series starts in it (and the end).
 
-    Points mostly arrive in time order, so a stable sort by series is enough. It sorts
-    by the identity's low 32 bits, as two stable 16-bit sorts (numpy sorts those by
-    radix, several times faster than 64-bit keys); two series whose identities share
-    those bits, or points out of time order, fall back to a sort by both."""
-    low = (hashes & np.uint64(0xFFFF)).astype(np.uint16)
-    order = np.argsort(low, kind="stable")
-    high = ((hashes[order] >> np.uint64(16)) & np.uint64(0xFFFF)).astype(np.uint16)
-    order = order[np.argsort(high, kind="stable")]
-    ordered = hashes[order]
+    numpy sorts 16-bit keys by radix, several times faster than it sorts 64-bit ones, so
+    the order is made of stable 16-bit sorts: by the identity's low 32 bits in two, and,
+    when some series' points are not already in time order (clients that send in
+    parallel), by time first in two more. Two series whose identities share those bits
+    fall back to a full sort."""
+    order = _radix(hashes)
+    ordered, in_time = hashes[order], times[order]
     same = ordered[1:] == ordered[:-1]
-    bits = ordered & np.uint64(0xFFFFFFFF)
-    shared = (bits[1:] == bits[:-1]) & ~same
-    t = times[order]
-    if shared.any() or ((t[1:] < t[:-1]) & same).any():
+    low = ordered & np.uint64(0xFFFFFFFF)
+    if ((low[1:] == low[:-1]) & ~same).any():
         order = np.lexsort((times, hashes))
-        ordered = hashes[order]
-        same = ordered[1:] == ordered[:-1]
-    starts = np.flatnonzero(np.concatenate(([True], ~same)))
-    return order, np.append(starts, len(hashes))
+    elif ((in_time[1:] < in_time[:-1]) & same).any():
+        order = _radix(hashes, _time_order(times))
+    else:
+        return order, ordered, in_time, _starts(same)
+    ordered = hashes[order]
+    return order, ordered, times[order], _starts(ordered[1:] == ordered[:-1])
+
+
+def _starts(same: np.ndarray) -> np.ndarray:
+    """Where each run starts, given whether each item equals the one before it (and the
+    end)."""
+    return np.append(np.flatnonzero(np.concatenate(([True], ~same))), len(same) + 1)
+
+
+def _radix(keys: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """``order`` (or the keys as they lie) stably sorted by the low 32 bits of ``keys``
+    (unsigned), in two 16-bit passes."""
+    low = (keys & np.uint64(0xFFFF)).astype(np.uint16)
+    high = ((keys >> np.uint64(16)) & np.uint64(0xFFFF)).astype(np.uint16)
+    if order is None:
+        order = np.argsort(low, kind="stable")
+    else:
+        order = order[np.argsort(low[order], kind="stable")]
+    return order[np.argsort(high[order], kind="stable")]
+
+
+def _time_order(times: np.ndarray) -> np.ndarray:
+    """The order of ``times`` (stable): by radix when they span less than 2^32 ms."""
+    span = times - times.min()
+    if span.max() >= 1 << 32:
+        return np.argsort(times, kind="stable")
+    return _radix(span.astype(np.uint64))
 
 
 @dataclass(frozen=True, slots=True)
