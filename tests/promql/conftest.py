@@ -9,6 +9,9 @@ import pytest
 from tests.promql.dataset import SERIES
 from tests.promql.reference import PROMETHEUS, PROMTOOL, Reference
 
+# support's assert_* helpers report their comparisons as a test's own asserts do.
+pytest.register_assert_rewrite("tests.promql.support")
+
 
 @pytest.fixture(scope="session")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:

@@ -1,10 +1,12 @@
-"""What the PromQL tests share: a store of each kind served over HTTP, and spans grouped
-into one export request by their service."""
+"""What the PromQL tests share: a store of each kind served over HTTP, spans grouped into
+one export request by their service, and reading the metrics derived from spans (span
+metrics, service graphs) back by instant queries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
 
 import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -16,6 +18,18 @@ from otelite.api import create_app
 from otelite.storage import WriteBatch
 from tests.api.served import Served
 from tests.backends import store
+
+_K = TypeVar("_K", bound=Hashable)
+
+MIDNIGHT_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+"""A midnight (UTC): the counters derived from spans count the spans since one."""
+STEP_MS = 15_000
+"""The step of the samples of metrics derived from spans."""
+MS = 1_000_000
+"""A millisecond in ns."""
+
+Edge = tuple[str, str, str]
+"""A service graph's edge: client, server and connection type (empty for a plain call)."""
 
 
 @contextmanager
@@ -46,3 +60,42 @@ def by_service(spans: Mapping[str, Sequence[Span]]) -> ExportTraceServiceRequest
             for name, found in spans.items()
         ]
     )
+
+
+def latest_step(at_ms: int) -> int:
+    """The time of the latest sample of a metric derived from spans at or before ``at_ms``:
+    the end of the step it is in."""
+    return at_ms // STEP_MS * STEP_MS
+
+
+def instant_values(
+    client: httpx.Client, query: str, at_ms: int, key: Callable[[Mapping[str, str]], _K]
+) -> dict[_K, float]:
+    """The value of each series an instant query at ``at_ms`` answers, by ``key`` of its
+    labels."""
+    response = client.get("/api/v1/query", params={"query": query, "time": at_ms / 1000})
+    assert response.status_code == 200, response.text
+    return {
+        key(item["metric"]): float(item["value"][1]) for item in response.json()["data"]["result"]
+    }
+
+
+def edges(client: httpx.Client, query: str, at_ms: int) -> dict[Edge, float]:
+    """The value of each service-graph series an instant query answers, by its edge."""
+    return instant_values(
+        client,
+        query,
+        at_ms,
+        lambda labels: (labels["client"], labels["server"], labels.get("connection_type", "")),
+    )
+
+
+def assert_counts(found: Mapping[_K, float], expected: Mapping[_K, int]) -> None:
+    """The series with a value other than 0 are those counted, with their counts."""
+    assert {k: v for k, v in found.items() if v} == {k: float(v) for k, v in expected.items() if v}
+
+
+def assert_sums(found: Mapping[_K, float], expected: Mapping[_K, float]) -> None:
+    """The same series, each with the expected sum (to a float's rounding)."""
+    assert found.keys() == expected.keys()
+    assert all(abs(found[k] - expected[k]) < 1e-6 for k in expected)

@@ -17,13 +17,19 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from otelite.storage import WriteBatch
 from tests.backends import BACKENDS
+from tests.promql.support import (
+    MIDNIGHT_MS,
+    MS,
+    Edge,
+    assert_counts,
+    assert_sums,
+    edges,
+    latest_step,
+    serving,
+)
 from tests.promql.support import by_service as spans_by_service
-from tests.promql.support import serving
 
-MIDNIGHT_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 BASE_MS = MIDNIGHT_MS + 9 * 3_600_000
-STEP_MS = 15_000
-MS = 1_000_000
 PAIRS = (
     ("web", "cart", Span.SPAN_KIND_CLIENT, Span.SPAN_KIND_SERVER),
     ("cart", "db", Span.SPAN_KIND_CLIENT, Span.SPAN_KIND_SERVER),
@@ -115,9 +121,6 @@ def resent(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
         yield client
 
 
-Edge = tuple[str, str, str]
-
-
 def edge(r: dict[str, Any]) -> Edge:
     messaging = r["client_kind"] == Span.SPAN_KIND_PRODUCER
     return (r["client"], r["server"], "messaging_system" if messaging else "")
@@ -129,43 +132,34 @@ def counted(end_ms: int, keep: Any = lambda r: True) -> Counter[Edge]:
     )
 
 
-def instant(api: httpx.Client, query: str, at_ms: int) -> dict[Edge, float]:
-    response = api.get("/api/v1/query", params={"query": query, "time": at_ms / 1000})
-    assert response.status_code == 200, response.text
-    return {
-        (m["metric"]["client"], m["metric"]["server"], m["metric"].get("connection_type", "")): (
-            float(m["value"][1])
-        )
-        for m in response.json()["data"]["result"]
-    }
+def server_seconds(end_ms: int) -> dict[Edge, float]:
+    """Seconds of the server spans per edge of the requests counted before ``end_ms``."""
+    sums: dict[Edge, float] = {}
+    for r in REQUESTS:
+        if MIDNIGHT_MS <= r["server_start_ms"] < end_ms:
+            sums[edge(r)] = sums.get(edge(r), 0.0) + r["server_ns"] / 1e9
+    return sums
 
 
 @pytest.mark.parametrize("at", [BASE_MS + 6 * 60_000 + 777, BASE_MS + 15 * 60_000])
 def test_requests_and_failures_per_edge(api: httpx.Client, at: int) -> None:
-    end = at // STEP_MS * STEP_MS
+    end = latest_step(at)
     requests = {k: float(v) for k, v in counted(end).items()}
     assert len(requests) == len(PAIRS)
-    assert instant(api, "traces_service_graph_request_total", at) == requests
+    assert edges(api, "traces_service_graph_request_total", at) == requests
     failed = counted(end, lambda r: r["client_error"] or r["server_error"])
-    found = instant(api, "traces_service_graph_request_failed_total", at)
-    assert {k: v for k, v in found.items() if v} == {k: float(v) for k, v in failed.items()}
+    assert_counts(edges(api, "traces_service_graph_request_failed_total", at), failed)
 
 
 def test_server_latency_histogram(api: httpx.Client) -> None:
     at = BASE_MS + 15 * 60_000
-    end = at // STEP_MS * STEP_MS
+    end = latest_step(at)
     for le, bound_ns in (("0.002", 2 * MS), ("0.004", 4 * MS), ("0.256", 256 * MS)):
         query = f'traces_service_graph_request_server_seconds_bucket{{le="{le}"}}'
         expected = counted(end, lambda r, b=bound_ns: r["server_ns"] <= b)
-        found = instant(api, query, at)
-        assert {k: v for k, v in found.items() if v} == {k: float(v) for k, v in expected.items()}
-    sums: dict[Edge, float] = {}
-    for r in REQUESTS:
-        if MIDNIGHT_MS <= r["server_start_ms"] < end:
-            sums[edge(r)] = sums.get(edge(r), 0.0) + r["server_ns"] / 1e9
-    found = instant(api, "traces_service_graph_request_server_seconds_sum", at)
-    assert found.keys() == sums.keys()
-    assert all(abs(found[k] - sums[k]) < 1e-6 for k in sums)
+        assert_counts(edges(api, query, at), expected)
+    found = edges(api, "traces_service_graph_request_server_seconds_sum", at)
+    assert_sums(found, server_seconds(end))
     # Grafana's service map asks for this, per edge.
     query = (
         "histogram_quantile(0.9, sum by (le, client, server)"
@@ -177,18 +171,12 @@ def test_server_latency_histogram(api: httpx.Client) -> None:
 
 @pytest.mark.parametrize("at", [BASE_MS + 6 * 60_000 + 777, BASE_MS + 15 * 60_000])
 def test_a_span_sent_twice_counts_once(resent: httpx.Client, at: int) -> None:
-    end = at // STEP_MS * STEP_MS
+    end = latest_step(at)
     requests = {k: float(v) for k, v in counted(end).items()}
-    assert instant(resent, "traces_service_graph_request_total", at) == requests
-    assert instant(resent, "traces_service_graph_request_server_seconds_count", at) == requests
-    assert instant(resent, "traces_service_graph_request_client_seconds_count", at) == requests
+    assert edges(resent, "traces_service_graph_request_total", at) == requests
+    assert edges(resent, "traces_service_graph_request_server_seconds_count", at) == requests
+    assert edges(resent, "traces_service_graph_request_client_seconds_count", at) == requests
     failed = counted(end, lambda r: r["client_error"] or r["server_error"])
-    found = instant(resent, "traces_service_graph_request_failed_total", at)
-    assert {k: v for k, v in found.items() if v} == {k: float(v) for k, v in failed.items()}
-    sums: dict[Edge, float] = {}
-    for r in REQUESTS:
-        if MIDNIGHT_MS <= r["server_start_ms"] < end:
-            sums[edge(r)] = sums.get(edge(r), 0.0) + r["server_ns"] / 1e9
-    found = instant(resent, "traces_service_graph_request_server_seconds_sum", at)
-    assert found.keys() == sums.keys()
-    assert all(abs(found[k] - sums[k]) < 1e-6 for k in sums)
+    assert_counts(edges(resent, "traces_service_graph_request_failed_total", at), failed)
+    found = edges(resent, "traces_service_graph_request_server_seconds_sum", at)
+    assert_sums(found, server_seconds(end))

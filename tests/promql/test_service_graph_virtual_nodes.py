@@ -28,12 +28,19 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from otelite.storage import WriteBatch
 from tests.backends import BACKENDS
-from tests.promql.support import by_service, serving
+from tests.promql.support import (
+    MIDNIGHT_MS,
+    MS,
+    Edge,
+    assert_counts,
+    assert_sums,
+    by_service,
+    edges,
+    latest_step,
+    serving,
+)
 
-MIDNIGHT_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 BASE_MS = MIDNIGHT_MS + 14 * 3_600_000
-STEP_MS = 15_000
-MS = 1_000_000
 CLIENTS = (Span.SPAN_KIND_CLIENT, Span.SPAN_KIND_PRODUCER)
 SERVERS = (Span.SPAN_KIND_SERVER, Span.SPAN_KIND_CONSUMER)
 # Database attributes a client span may have.
@@ -159,9 +166,6 @@ def api(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
         yield client
 
 
-Edge = tuple[str, str, str]
-
-
 @dataclass(frozen=True)
 class Request:
     at_ms: int
@@ -221,17 +225,6 @@ def requests() -> list[Request]:
 REQUESTS = requests()
 
 
-def instant(api: httpx.Client, query: str, at_ms: int) -> dict[Edge, float]:
-    response = api.get("/api/v1/query", params={"query": query, "time": at_ms / 1000})
-    assert response.status_code == 200, response.text
-    found = {}
-    for item in response.json()["data"]["result"]:
-        labels = item["metric"]
-        edge = (labels["client"], labels["server"], labels.get("connection_type", ""))
-        found[edge] = float(item["value"][1])
-    return found
-
-
 def before(end_ms: int) -> list[Request]:
     return [r for r in REQUESTS if MIDNIGHT_MS <= r.at_ms < end_ms]
 
@@ -251,20 +244,19 @@ def test_the_data_has_every_kind_of_request() -> None:
 
 @pytest.mark.parametrize("at", TIMES)
 def test_requests_per_edge(api: httpx.Client, at: int) -> None:
-    end = at // STEP_MS * STEP_MS
+    end = latest_step(at)
     expected = Counter(r.edge for r in before(end))
-    assert instant(api, "traces_service_graph_request_total", at) == {
+    assert edges(api, "traces_service_graph_request_total", at) == {
         edge: float(n) for edge, n in expected.items()
     }
     failed = Counter(r.edge for r in before(end) if r.failed)
-    found = instant(api, "traces_service_graph_request_failed_total", at)
-    assert {k: v for k, v in found.items() if v} == {k: float(v) for k, v in failed.items()}
+    assert_counts(edges(api, "traces_service_graph_request_failed_total", at), failed)
 
 
 @pytest.mark.parametrize("side", ["server", "client"])
 def test_durations_per_edge(api: httpx.Client, side: str) -> None:
     at = TIMES[-1]
-    end = at // STEP_MS * STEP_MS
+    end = latest_step(at)
     sums: dict[Edge, float] = {}
     fast: Counter[Edge] = Counter()
     for r in before(end):
@@ -272,8 +264,5 @@ def test_durations_per_edge(api: httpx.Client, side: str) -> None:
         sums[r.edge] = sums.get(r.edge, 0.0) + duration / 1e9
         fast[r.edge] += duration <= 2 * MS  # a virtual node's side is 0
     name = f"traces_service_graph_request_{side}_seconds"
-    found = instant(api, f"{name}_sum", at)
-    assert found.keys() == sums.keys()
-    assert all(abs(found[k] - sums[k]) < 1e-6 for k in sums)
-    found = instant(api, f'{name}_bucket{{le="0.002"}}', at)
-    assert {k: v for k, v in found.items() if v} == {k: float(n) for k, n in fast.items() if n}
+    assert_sums(edges(api, f"{name}_sum", at), sums)
+    assert_counts(edges(api, f'{name}_bucket{{le="0.002"}}', at), fast)

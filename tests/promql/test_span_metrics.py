@@ -20,14 +20,18 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from otelite.storage import WriteBatch
 from tests.backends import BACKENDS
+from tests.promql.support import (
+    MIDNIGHT_MS,
+    MS,
+    assert_counts,
+    assert_sums,
+    instant_values,
+    latest_step,
+    serving,
+)
 from tests.promql.support import by_service as spans_by_service
-from tests.promql.support import serving
 
-DAY_MS = 86_400_000
-MIDNIGHT_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 BASE_MS = MIDNIGHT_MS + 10 * 3_600_000  # 10:00, where the spans start
-STEP_MS = 15_000
-MS = 1_000_000
 KINDS = {Span.SPAN_KIND_SERVER: "SPAN_KIND_SERVER", Span.SPAN_KIND_CLIENT: "SPAN_KIND_CLIENT"}
 STATUSES = {
     Status.STATUS_CODE_UNSET: "STATUS_CODE_UNSET",
@@ -112,15 +116,24 @@ def counted_before(end_ms: int, keep: Any = lambda span: True) -> Counter[tuple[
     return Counter(key(s) for s in SPANS if MIDNIGHT_MS <= s["start_ms"] < end_ms and keep(s))
 
 
+def duration_sums(end_ms: int) -> dict[tuple[str, ...], float]:
+    """Seconds of the spans per label set that started since midnight and before
+    ``end_ms``."""
+    sums: dict[tuple[str, ...], float] = {}
+    for s in SPANS:
+        if MIDNIGHT_MS <= s["start_ms"] < end_ms:
+            sums[key(s)] = sums.get(key(s), 0.0) + s["duration_ns"] / 1e9
+    return sums
+
+
 def instant(api: httpx.Client, query: str, at_ms: int) -> dict[tuple[str, ...], float]:
-    response = api.get("/api/v1/query", params={"query": query, "time": at_ms / 1000})
-    assert response.status_code == 200, response.text
-    found = {}
-    for item in response.json()["data"]["result"]:
-        m = item["metric"]
-        labels = (m.get("service"), m.get("span_name"), m.get("span_kind"), m.get("status_code"))
-        found[labels] = float(item["value"][1])
-    return found
+    """The value of each series at ``at_ms``, by its labels in ``key``'s order."""
+    return instant_values(
+        api,
+        query,
+        at_ms,
+        lambda m: (m["service"], m["span_name"], m["span_kind"], m["status_code"]),
+    )
 
 
 # Times inside the spans' twenty minutes, off the step grid, and at its end.
@@ -129,7 +142,7 @@ TIMES = [BASE_MS + 7 * 60_000 + 4_321, BASE_MS + 13 * 60_000 + 11_000, BASE_MS +
 
 @pytest.mark.parametrize("at", TIMES)
 def test_calls_count_the_spans_since_midnight(api: httpx.Client, at: int) -> None:
-    step_end = at // STEP_MS * STEP_MS  # the latest sample at or before the time
+    step_end = latest_step(at)
     expected = {k: float(v) for k, v in counted_before(step_end).items()}
     assert expected
     assert instant(api, "traces_spanmetrics_calls_total", at) == expected
@@ -138,37 +151,25 @@ def test_calls_count_the_spans_since_midnight(api: httpx.Client, at: int) -> Non
 
 @pytest.mark.parametrize("at", TIMES)
 def test_latency_buckets_and_sums(api: httpx.Client, at: int) -> None:
-    step_end = at // STEP_MS * STEP_MS
+    step_end = latest_step(at)
     for le, bound_ns in (("0.002", 2 * MS), ("0.004", 4 * MS), ("16.384", 16_384 * MS)):
         expected = counted_before(step_end, lambda s, b=bound_ns: s["duration_ns"] <= b)
         query = f'traces_spanmetrics_latency_bucket{{le="{le}"}}'
-        found = instant(api, query, at)
-        assert {k: v for k, v in found.items() if v} == {k: float(v) for k, v in expected.items()}
-    sums: dict[tuple[str, ...], float] = {}
-    for s in SPANS:
-        if MIDNIGHT_MS <= s["start_ms"] < step_end:
-            sums[key(s)] = sums.get(key(s), 0.0) + s["duration_ns"] / 1e9
+        assert_counts(instant(api, query, at), expected)
     found = instant(api, "traces_spanmetrics_latency_sum", at)
-    assert found.keys() == sums.keys()
-    assert all(abs(found[k] - sums[k]) < 1e-6 for k in sums)
+    assert_sums(found, duration_sums(step_end))
 
 
 @pytest.mark.parametrize("at", TIMES)
 def test_a_span_sent_twice_counts_once(resent: httpx.Client, at: int) -> None:
-    step_end = at // STEP_MS * STEP_MS
+    step_end = latest_step(at)
     expected = {k: float(v) for k, v in counted_before(step_end).items()}
     assert instant(resent, "traces_spanmetrics_calls_total", at) == expected
     assert instant(resent, "traces_spanmetrics_latency_count", at) == expected
     fast = counted_before(step_end, lambda s: s["duration_ns"] <= 4 * MS)
-    found = instant(resent, 'traces_spanmetrics_latency_bucket{le="0.004"}', at)
-    assert {k: v for k, v in found.items() if v} == {k: float(v) for k, v in fast.items()}
-    sums: dict[tuple[str, ...], float] = {}
-    for s in SPANS:
-        if MIDNIGHT_MS <= s["start_ms"] < step_end:
-            sums[key(s)] = sums.get(key(s), 0.0) + s["duration_ns"] / 1e9
+    assert_counts(instant(resent, 'traces_spanmetrics_latency_bucket{le="0.004"}', at), fast)
     found = instant(resent, "traces_spanmetrics_latency_sum", at)
-    assert found.keys() == sums.keys()
-    assert all(abs(found[k] - sums[k]) < 1e-6 for k in sums)
+    assert_sums(found, duration_sums(step_end))
 
 
 def test_a_counter_means_the_same_in_every_selector(api: httpx.Client) -> None:
@@ -177,7 +178,7 @@ def test_a_counter_means_the_same_in_every_selector(api: httpx.Client) -> None:
     at = TIMES[1]
     query = "traces_spanmetrics_calls_total - traces_spanmetrics_calls_total offset 10m"
     found = instant(api, query, at)
-    now, then = at // STEP_MS * STEP_MS, (at - 600_000) // STEP_MS * STEP_MS
+    now, then = latest_step(at), latest_step(at - 600_000)
     before, after = counted_before(then), counted_before(now)
     # A label set without spans ten minutes ago had no series then: no difference.
     expected = {k: float(after[k] - before[k]) for k in before}

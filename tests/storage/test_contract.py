@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from otelite.errors import InvalidRequest, Unavailable
+from otelite.query import Column, Output, Select, Table, compile_plan
 from otelite.query.dialects import DuckDBDialect
 from otelite.storage import Storage, WriteBatch, flatten
 from otelite.storage.duckdb import DATABASE_FILE, DuckDBStorage
@@ -26,6 +27,7 @@ from tests.storage.samples import (
     T0,
     TRACE_A,
     TRACE_B,
+    kv,
     logs_request,
     metrics_request,
     span,
@@ -188,6 +190,31 @@ def test_query_runs_selects_with_parameters(any_storage: Storage) -> None:
         ["checkout"],
     )
     assert table.column("SpanName").to_pylist() == ["GET /checkout", "span 2", "clock skew"]
+
+
+def test_a_plan_reads_exemplars_as_otelites_schema_has_them(any_storage: Storage) -> None:
+    request = metrics_request()
+    point = request.resource_metrics[0].scope_metrics[0].metrics[0].gauge.data_points[0]
+    point.exemplars.add(
+        time_unix_nano=T0,
+        as_int=2**62 + 1,
+        trace_id=TRACE_A,
+        span_id=b"\x01" * 8,
+        filtered_attributes=[kv("user", string_value="ann")],
+    )
+    point.exemplars.add(time_unix_nano=T0, as_double=0.5)
+    point.exemplars.add(time_unix_nano=T0)  # no value at all
+    any_storage.write(WriteBatch(metrics=[request]))
+    plan = Select(Table.GAUGE, (Output("Exemplars", Column("Exemplars")),))
+    statement = compile_plan(plan, any_storage.dialect)
+    rows = any_storage.query(statement.sql, statement.params, types=statement.types)
+    found = [e for row in rows.column("Exemplars").to_pylist() for e in row or ()]
+    assert [(e["TraceId"], e["SpanId"], e["Value"], e["ValueInt"]) for e in found] == [
+        (TRACE_A, b"\x01" * 8, float(2**62 + 1), 2**62 + 1),
+        (b"", b"", 0.5, None),
+        (b"", b"", None, None),
+    ]
+    assert found[0]["FilteredAttributes"] == [("user", "ann")]
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,10 @@ lookup of a missing key gives the type's default rather than NULL, so ``map_get`
 The exporter stores some columns in another form than otelite's schema: ids as lowercase
 hex, span kinds and status codes as names (``Server``, ``Error``), and metric values that
 OTLP may leave out as plain numbers, with otelite's ``NullColumns`` naming the ones that
-were absent. ``COLUMNS`` reads each back as otelite's schema has it, and encodes literals
-the stored way so that equality tests hit the exporter's indexes.
+were absent, and exemplars as a ``Nested`` column (one array per field). ``COLUMNS`` reads
+each back as otelite's schema has it, so a plan gets the same values on both backends
+(binary ids, a list of exemplar structs), and encodes literals the stored way so that
+equality tests hit the exporter's indexes.
 """
 
 from __future__ import annotations
@@ -46,6 +48,35 @@ def _nullable(name: str) -> ColumnCodec:
 
 
 _HEX = ColumnCodec(read="unhex({0})", encode="lower(hex({0}))")
+
+# An array column otelite adds beside the exporter's ``Nested`` ones, or one value per item
+# of the nested column where their lengths differ (rows the exporter itself wrote).
+_PADDED = "if(length({0}) = length({1}), {0}, arrayMap(x -> {2}, {1}))"
+
+# otelite's exemplar struct (``Exemplars`` in ``otelite.storage``'s metric schemas); a value
+# is NULL when the exemplar had none of that kind (a double or an int, never both).
+_EXEMPLAR = (
+    "Tuple(FilteredAttributes Map(String, String), FilteredAttributeTypes Map(String, String),"
+    " TimeUnix DateTime64(9), Value Nullable(Float64), ValueInt Nullable(Int64),"
+    " SpanId String, TraceId String)"
+)
+
+
+def _exemplars() -> ColumnCodec:
+    """The exporter's ``Exemplars.*`` arrays, ids unhexed and an absent value (0 in the
+    array, ``Exemplars.N`` in ``NullColumns``) NULL, as one list of exemplar structs."""
+    times = '"Exemplars.TimeUnix"'
+    parts = (
+        '"Exemplars.FilteredAttributes"',
+        _PADDED.format('"ExemplarsFilteredAttributeTypes"', times, "map()"),
+        times,
+        "arrayMap((v, i) -> if(has(\"NullColumns\", concat('Exemplars.', toString(i - 1))),"
+        ' NULL, v), "Exemplars.Value", arrayEnumerate("Exemplars.Value"))',
+        _PADDED.format('"ExemplarsValueInt"', times, "NULL"),
+        'arrayMap(x -> unhex(x), "Exemplars.SpanId")',
+        'arrayMap(x -> unhex(x), "Exemplars.TraceId")',
+    )
+    return ColumnCodec(read=f"CAST(arrayZip({', '.join(parts)}), 'Array({_EXEMPLAR})')")
 
 
 class ClickHouseDialect(Dialect):
@@ -105,6 +136,7 @@ class ClickHouseDialect(Dialect):
         "link_attribute": "if(mapContains(e, {0}), e[{0}], NULL)",
         "event_has_attribute": "mapContains(e, {0})",
         "link_has_attribute": "mapContains(e, {0})",
+        "padded": _PADDED,
         "pow2_ceiling": "pow(2, ceil(log2({0})))",
         "hash2": "cityHash64({0}, {1})",
         "series_id": "cityHash64(ResourceAttributes, ScopeName, ScopeVersion, Attributes)",
@@ -136,6 +168,7 @@ class ClickHouseDialect(Dialect):
             name: _nullable(name)
             for name in ("Value", "Sum", "Min", "Max", "PositiveOffset", "NegativeOffset")
         },
+        "Exemplars": _exemplars(),
     }
 
     def cte(self, name: str, body: str) -> str:

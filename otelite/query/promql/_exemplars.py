@@ -83,22 +83,12 @@ def _items(points: pa.Table) -> list[tuple[int, Exemplar]]:
     for n, row in enumerate(owners):
         value = doubles[n] if doubles[n] is not None else float(ints[n] or 0)
         labels = {label_name(k): str(v) for k, v in dict(attributes[n] or {}).items()}
-        for raw, label, size in ((traces[n], "trace_id", 16), (spans[n], "span_id", 8)):
+        for raw, label in ((traces[n], "trace_id"), (spans[n], "span_id")):
             if raw:
-                labels[label] = _hex_id(raw, size)
+                labels[label] = raw.hex()
         kept = {k: v for k, v in labels.items() if k and v}
         found.append((int(row), Exemplar(kept, float(value), int(times[n]) // _NS_PER_MS)))
     return found
-
-
-def _hex_id(raw: bytes | str, size: int) -> str:
-    """An id as hex. Inside a list column a backend may hand back the stored hex text
-    (as bytes) rather than the id's ``size`` bytes; the length tells them apart."""
-    if isinstance(raw, str):
-        return raw.lower()
-    if len(raw) == 2 * size:
-        return raw.decode("ascii").lower()
-    return raw.hex()
 
 
 def _bucket_bound(bounds: list[float], value: float) -> float:

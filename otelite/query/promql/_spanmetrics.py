@@ -166,9 +166,7 @@ def derived_series(
                 else:
                     made.append(({**labels, NAME: name}, by_bucket[:, -1]))
             found.extend(
-                RawSeries(
-                    labels_of(full), times, values.astype(np.float64), np.zeros(len(times), bool)
-                )
+                _raw(full, times, values)
                 for full, values in made
                 if all(m.matches(full.get(m.name, "")) for m in others)
             )
@@ -176,6 +174,7 @@ def derived_series(
 
 
 def _raw(labels: dict[str, str], times: np.ndarray, values: np.ndarray) -> RawSeries:
+    """A series of counter samples: never a staleness marker among them."""
     no_markers = np.zeros(len(times), dtype=bool)
     return RawSeries(labels_of(labels), times, values.astype(np.float64), no_markers)
 

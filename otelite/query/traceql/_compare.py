@@ -30,7 +30,7 @@ from otelite.query._span_comparison import compared_value
 from otelite.query.traceql._ast import Attribute, Compare, MetricsQuery
 from otelite.query.traceql._enums import Intrinsic, Scope
 from otelite.query.traceql._generator import to_text
-from otelite.query.traceql._metrics import Series, _label, _source_condition
+from otelite.query.traceql._metrics import Series, group_label, source_condition
 from otelite.query.traceql._parser import parse
 from otelite.query.traceql._plan import spanset_of
 
@@ -132,7 +132,7 @@ def metrics_comparison(text: str, *, time: TimeRange, step_ns: int) -> MetricsCo
     selection = spanset_of(compare.selection)
     assert isinstance(selection, Matching), "a spanset filter is a condition on each span"
     plan = SpanComparison(
-        where=_source_condition(body.source),
+        where=source_condition(body.source),
         selection=selection.where,
         time=time,
         step_ns=step_ns,
@@ -155,7 +155,7 @@ def _name(compared: Compared, key: str) -> str:
 def _value(compared: Compared, row: dict[str, Any]) -> object:
     intrinsic = _NUMBERED.get(compared)
     if intrinsic is not None:
-        return _label(int(row["value"]), intrinsic)
+        return group_label(int(row["value"]), intrinsic)
     return compared_value(row)
 
 

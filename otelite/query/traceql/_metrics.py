@@ -51,8 +51,10 @@ __all__ = [
     "MetricsExpression",
     "MetricsPlan",
     "Series",
+    "group_label",
     "metrics_expression",
     "metrics_plan",
+    "source_condition",
 ]
 
 _NOT_METRICS = "a metrics query ends in rate(), count_over_time(), ...: search with /api/search"
@@ -159,7 +161,7 @@ class MetricsPlan:
     def _labels(self, row: dict[str, Any]) -> tuple[tuple[str, object], ...]:
         """A row's group labels: its ``by`` values, or the function's name ungrouped."""
         return tuple(
-            (name, _label(row[f"by{n}"], intrinsic))
+            (name, group_label(row[f"by{n}"], intrinsic))
             for n, (name, intrinsic) in enumerate(zip(self.by, self.by_intrinsics, strict=True))
             if row[f"by{n}"] is not None
         ) or ((("__name__", self.function.value),) if not self.by else ())
@@ -226,7 +228,7 @@ def _query_plan(body: MetricsQuery, time: TimeRange, step_ns: int) -> MetricsPla
         # The parser keeps compare() out of arithmetic; on its own it has its own plan.
         raise InvalidRequest("TraceQL metrics: compare() is planned by metrics_comparison")
     top = _top_of(body.stages)
-    where = _source_condition(body.source)
+    where = source_condition(body.source)
     aggregate = body.function
     function = SpanMetric(aggregate.function.value)
     field = None if aggregate.field is None else _value_expr(aggregate.field)
@@ -255,8 +257,9 @@ def _query_plan(body: MetricsQuery, time: TimeRange, step_ns: int) -> MetricsPla
     )
 
 
-def _source_condition(source: Pipeline) -> Predicate | None:
-    """The condition on each span of a metrics query's first stage."""
+def source_condition(source: Pipeline) -> Predicate | None:
+    """The condition on each span of a metrics query's first stage: the spans a metrics
+    function (or ``compare()``) counts."""
     spanset = spanset_of(source)
     # One filter is a condition on each span; anything else, the spans it leaves.
     return spanset.where if isinstance(spanset, Matching) else InSpanset(spanset)
@@ -380,7 +383,9 @@ def _attribute(field: Attribute) -> PlanAttribute:
     return PlanAttribute(field.name, scopes[0] if len(scopes) == 1 else None)
 
 
-def _label(value: object, intrinsic: Intrinsic | None) -> object:
+def group_label(value: object, intrinsic: Intrinsic | None) -> object:
+    """A group's label value: a status or kind number by its TraceQL name (``error``,
+    ``server``), as Tempo labels them; any other value as it is."""
     if intrinsic is Intrinsic.SPAN_STATUS and isinstance(value, int):
         return _STATUS_NAMES.get(value, str(value))
     if intrinsic is Intrinsic.SPAN_KIND and isinstance(value, int):

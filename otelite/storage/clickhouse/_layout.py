@@ -254,25 +254,12 @@ def _null_columns(rows: int, nulls: list[tuple[str, pa.Array]]) -> pa.Array:
 
 def _pad(column: str, sibling: str, value: str) -> str:
     """``column``, or one ``value`` per element of ``sibling`` if its length differs."""
-    return (
-        f"if(length(`{column}`) = length(`{sibling}`), `{column}`,"
-        f" arrayMap(x -> {value}, `{sibling}`))"
-    )
+    return _DIALECT.call("padded", f"`{column}`", f"`{sibling}`", value)
 
 
-def _zip(logical: pa.DataType, parts: list[str], nullable: tuple[str, ...] = ()) -> str:
-    """The arrays ``parts`` as one list of structs; the ``nullable`` fields may hold NULL
-    (an exemplar has a double or an int, never both)."""
-    item = logical.value_type
-    fields = [
-        (
-            f.name,
-            _DIALECT.column_type(f.type)
-            if f.name not in nullable
-            else f"Nullable({_DIALECT.column_type(f.type)})",
-        )
-        for f in item
-    ]
+def _zip(logical: pa.DataType, parts: list[str]) -> str:
+    """The arrays ``parts`` as one list of structs."""
+    fields = [(f.name, _DIALECT.column_type(f.type)) for f in logical.value_type]
     cast = _DIALECT.list_type(_DIALECT.struct_type(fields))
     return f"CAST(arrayZip({', '.join(parts)}), '{cast}')"
 
@@ -318,21 +305,7 @@ def read_columns(name: str) -> dict[str, str]:
             if name == table_name(METRIC_TABLES["summary"]):
                 exprs[column] = f"CAST([], '{_DIALECT.column_type(field.type)}')"
             else:
-                exprs[column] = _zip(
-                    field.type,
-                    [
-                        "`Exemplars.FilteredAttributes`",
-                        _pad("ExemplarsFilteredAttributeTypes", "Exemplars.TimeUnix", _MAP),
-                        "`Exemplars.TimeUnix`",
-                        "arrayMap((v, i) -> if(has(NullColumns, concat('Exemplars.',"
-                        " toString(i - 1))), NULL, v), `Exemplars.Value`,"
-                        " arrayEnumerate(`Exemplars.Value`))",
-                        _pad("ExemplarsValueInt", "Exemplars.TimeUnix", "NULL"),
-                        "arrayMap(x -> unhex(x), `Exemplars.SpanId`)",
-                        "arrayMap(x -> unhex(x), `Exemplars.TraceId`)",
-                    ],
-                    nullable=("Value", "ValueInt"),
-                )
+                exprs[column] = _DIALECT.read(column)
         elif column == "ValueAtQuantiles":
             exprs[column] = _zip(
                 field.type, ["`ValueAtQuantiles.Quantile`", "`ValueAtQuantiles.Value`"]
