@@ -173,13 +173,12 @@ class StorageSource:
         points = self.rows(points_plan(table, metric, time))
         if not points.num_rows:
             return []
-        hashes = numbers(points.column("series"), np.uint64)
         times = numbers(points.column("time_ns"), np.int64) // _NS_PER_MS
-        order, hashes, times, starts = series_order(hashes, times)
-        known = self.identities(table, metric, time, np.unique(hashes[starts[:-1]]).tolist())
+        order, ids, times, starts = series_order(points.column("series"), times)
+        known = self.identities(table, metric, time, ids.tolist())
         flags = numbers(points.column("flags").fill_null(0))[order]
         stale = (flags & _NO_RECORDED_VALUE) != 0
-        stored = Stored(known, hashes, times, stale, starts, matchers)
+        stored = Stored(known, ids, times, stale, starts, matchers)
         ordered: pa.Table | None = None  # the points themselves, for the list columns
         found = []
         for name, role in roles:
@@ -193,6 +192,7 @@ class StorageSource:
             elif role is SeriesRole.QUANTILE:
                 found.append(quantiles(ordered, stored, name))
             else:
+                hashes = np.repeat(ids, np.diff(starts))
                 parts = native_series(ordered, known, name, hashes, times, stale)
                 found.append(Selection.of([s for s in parts if accepts(s.labels, matchers)]))
         return found

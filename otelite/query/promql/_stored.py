@@ -36,28 +36,31 @@ __all__ = [
 
 
 def series_order(
-    hashes: np.ndarray, times: np.ndarray
+    series: pa.Array | pa.ChunkedArray, times: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The order that puts points series after series, each series in time order; the
-    identities and times in that order; and where each series starts in it (and the end).
+    """For points with the series identities ``series`` and ``times``: the order that
+    puts them series after series, each series in time order; each series' identity; the
+    times in that order; and where each series starts in it (and the end).
 
-    numpy sorts 16-bit keys by radix, several times faster than it sorts 64-bit ones, so
-    the order is made of stable 16-bit sorts: by the identity's low 32 bits in two, and,
-    when some series' points are not already in time order (clients that send in
-    parallel), by time first in two more. Two series whose identities share those bits
-    fall back to a full sort."""
-    order = _radix(hashes)
-    ordered, in_time = hashes[order], times[order]
-    same = ordered[1:] == ordered[:-1]
-    low = ordered & np.uint64(0xFFFFFFFF)
-    if ((low[1:] == low[:-1]) & ~same).any():
-        order = np.lexsort((times, hashes))
-    elif ((in_time[1:] < in_time[:-1]) & same).any():
-        order = _radix(hashes, _time_order(times))
-    else:
-        return order, ordered, in_time, _starts(same)
-    ordered = hashes[order]
-    return order, ordered, times[order], _starts(ordered[1:] == ordered[:-1])
+    Each identity is numbered (a hash table's work), and the points are sorted by number
+    in stable 16-bit passes, which numpy does by radix: one pass for up to 65,536 series.
+    When some series' points are not already in time order (clients that send in
+    parallel), they are sorted by time first, in two more passes."""
+    encoded = pc.dictionary_encode(
+        series.combine_chunks() if isinstance(series, pa.ChunkedArray) else series
+    )
+    ranks = numbers(encoded.indices, np.uint32)
+    count = len(encoded.dictionary)
+    order = _by_rank(ranks, count, None)
+    in_time, ranked = times[order], ranks[order]
+    same = ranked[1:] == ranked[:-1]
+    if ((in_time[1:] < in_time[:-1]) & same).any():
+        order = _by_rank(ranks, count, _time_order(times))
+        in_time, ranked = times[order], ranks[order]
+        same = ranked[1:] == ranked[:-1]
+    starts = _starts(same)
+    ids = numbers(encoded.dictionary, np.uint64)[ranked[starts[:-1]]]
+    return order, ids, in_time, starts
 
 
 def _starts(same: np.ndarray) -> np.ndarray:
@@ -66,16 +69,18 @@ def _starts(same: np.ndarray) -> np.ndarray:
     return np.append(np.flatnonzero(np.concatenate(([True], ~same))), len(same) + 1)
 
 
-def _radix(keys: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
-    """``order`` (or the keys as they lie) stably sorted by the low 32 bits of ``keys``
-    (unsigned), in two 16-bit passes."""
-    low = (keys & np.uint64(0xFFFF)).astype(np.uint16)
-    high = ((keys >> np.uint64(16)) & np.uint64(0xFFFF)).astype(np.uint16)
+def _by_rank(ranks: np.ndarray, count: int, order: np.ndarray | None) -> np.ndarray:
+    """``order`` (or the ranks as they lie) stably sorted by rank (``count`` of them), a
+    16-bit pass at a time."""
+    low = ranks.astype(np.uint16)
     if order is None:
         order = np.argsort(low, kind="stable")
     else:
         order = order[np.argsort(low[order], kind="stable")]
-    return order[np.argsort(high[order], kind="stable")]
+    if count > 1 << 16:
+        high = (ranks >> np.uint32(16)).astype(np.uint16)
+        order = order[np.argsort(high[order], kind="stable")]
+    return order
 
 
 def _time_order(times: np.ndarray) -> np.ndarray:
@@ -83,7 +88,7 @@ def _time_order(times: np.ndarray) -> np.ndarray:
     span = times - times.min()
     if span.max() >= 1 << 32:
         return np.argsort(times, kind="stable")
-    return _radix(span.astype(np.uint64))
+    return _by_rank(span.astype(np.uint32), 1 << 32, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +97,8 @@ class Stored:
     selection needs to make series of them."""
 
     identities: dict[int, Identity]
-    hashes: np.ndarray
+    ids: np.ndarray
+    """Each series' identity."""
     times: np.ndarray
     stale: np.ndarray
     starts: np.ndarray
@@ -119,7 +125,7 @@ def packed(stored: Stored, name: str, values: np.ndarray) -> Selection:
     labels: list[Labels] = []
     keep = np.zeros(len(lengths), dtype=bool)
     delta = np.zeros(len(lengths), dtype=bool)
-    for row, series in enumerate(stored.hashes[starts[:-1]].tolist()):
+    for row, series in enumerate(stored.ids.tolist()):
         identity = stored.identities.get(series)
         if identity is None:
             continue
@@ -199,8 +205,8 @@ def _per_item(
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     uneven: list[RawSeries] = []
     starts = stored.starts.tolist()
-    for begin, end in itertools.pairwise(starts):
-        identity = stored.identities.get(int(stored.hashes[begin]))
+    for series, (begin, end) in zip(stored.ids.tolist(), itertools.pairwise(starts), strict=True):
+        identity = stored.identities.get(series)
         if identity is None:
             continue
         base = with_name(identity.labels, name)
@@ -212,7 +218,8 @@ def _per_item(
             or not (lengths[begin:end] == width).all()
             or not (block_keys == block_keys[0]).all()
         ):
-            uneven += _by_key(stored, base, label, keys, values, offsets, begin, end, adds_up)
+            delta = adds_up and identity.delta
+            uneven += _by_key(stored, base, label, keys, values, offsets, begin, end, delta)
             continue
         block = values[first:last].reshape(points, width).T
         if adds_up and identity.delta:
@@ -244,15 +251,15 @@ def _by_key(
     offsets: np.ndarray,
     begin: int,
     end: int,
-    adds_up: bool,
+    delta: bool,
 ) -> list[RawSeries]:
     """The items of one stored series' points (``begin`` to ``end``) whose keys differ
-    from point to point: a series per key, each in time order."""
+    from point to point: a series per key, each in time order; a ``delta`` series' values
+    add up."""
     first, last = offsets[begin], offsets[end]
     point = np.repeat(np.arange(begin, end), np.diff(offsets[begin : end + 1]))
     found = []
     item_keys, item_values = keys[first:last], values[first:last]
-    delta = adds_up and stored.identities[int(stored.hashes[begin])].delta
     for key in np.unique(item_keys).tolist():
         at = item_keys == key
         v = item_values[at]
