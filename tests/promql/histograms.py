@@ -52,6 +52,7 @@ class Model:
     positive: dict[int, float] = field(default_factory=dict)
     negative: dict[int, float] = field(default_factory=dict)
     total: float = 0.0  # the sum of observations
+    threshold: float = 0.0  # the zero bucket's: it holds [-threshold, threshold]
 
     @property
     def count(self) -> float:
@@ -61,10 +62,22 @@ class Model:
         """Buckets merged 2^k at a time: bucket i at scale s is i // 2^k at s - k."""
         k = self.scale - scale
         assert k >= 0
-        out = Model(scale, self.zero, total=self.total)
+        out = Model(scale, self.zero, total=self.total, threshold=self.threshold)
         for side, into in ((self.positive, out.positive), (self.negative, out.negative)):
             for i, c in side.items():
                 into[i // 2**k] = into.get(i // 2**k, 0.0) + c
+        return out
+
+    def widened(self, threshold: float) -> Model:
+        """The zero bucket widened to ``threshold`` (a bucket bound at every scale, a
+        power of 2, here): the buckets now inside it counted in it."""
+        out = Model(self.scale, self.zero, total=self.total, threshold=threshold)
+        for side, into in ((self.positive, out.positive), (self.negative, out.negative)):
+            for i, c in side.items():
+                if 2 ** ((i + 1) * 2**-self.scale) <= threshold:
+                    out.zero += c
+                else:
+                    into[i] = c
         return out
 
     def times(self, n: float) -> Model:
@@ -74,27 +87,33 @@ class Model:
             {i: c * n for i, c in self.positive.items()},
             {i: c * n for i, c in self.negative.items()},
             self.total * n,
+            self.threshold,
         )
 
     def plus(self, other: Model) -> Model:
-        scale = min(self.scale, other.scale)
-        a, b = self.at_scale(scale), other.at_scale(scale)
-        out = Model(scale, a.zero + b.zero, dict(a.positive), dict(a.negative), a.total + b.total)
+        """The sum: at the smaller scale and the wider zero threshold."""
+        scale, threshold = min(self.scale, other.scale), max(self.threshold, other.threshold)
+        a = self.widened(threshold).at_scale(scale)
+        b = other.widened(threshold).at_scale(scale)
+        out = Model(
+            scale, a.zero + b.zero, dict(a.positive), dict(a.negative), a.total + b.total, threshold
+        )
         for side, into in ((b.positive, out.positive), (b.negative, out.negative)):
             for i, c in side.items():
                 into[i] = into.get(i, 0.0) + c
         return out
 
     def buckets(self) -> list[tuple[str, float, float, float]]:
-        """(kind, lower, upper, count) of the buckets with observations, ascending."""
+        """(kind, lower, upper, count) of the buckets Prometheus lists, ascending: those
+        that are not empty, the zero bucket only when it counts more than nothing."""
         base = 2 ** (2**-self.scale)
         found = [
             ("-", -(base ** (i + 1)), -(base**i), c)
             for i, c in sorted(self.negative.items(), reverse=True)
             if c
         ]
-        if self.zero:
-            found.append(("0", 0.0, 0.0, self.zero))
+        if self.zero > 0:
+            found.append(("0", -self.threshold, self.threshold, self.zero))
         found += [("+", base**i, base ** (i + 1), c) for i, c in sorted(self.positive.items()) if c]
         return found
 
@@ -130,6 +149,17 @@ class Model:
     def fraction(self, lower: float, upper: float) -> float:
         return (self.up_to(upper) - self.up_to(lower)) / self.count
 
+    def variance(self) -> float:
+        """The observations' variance around their mean (the sum over the count), each
+        taken to be at its bucket's middle: the geometric mean of the bounds (negative
+        below zero), 0 in the zero bucket."""
+        mean = self.total / self.count
+        spread = 0.0
+        for kind, lower, upper, c in self.buckets():
+            middle = 0.0 if kind == "0" else math.copysign(math.sqrt(lower * upper), upper)
+            spread += c * (middle - mean) ** 2
+        return spread / self.count
+
 
 # Route /a's observations every 15 s, at scale 2: buckets i hold (base^i, base^(i+1)].
 EVERY_A = Model(2, zero=1, positive={0: 1, 1: 2, 3: 1, 5: 1}, negative={0: 1, 2: 1}, total=3.5)
@@ -157,13 +187,14 @@ def wait_delta(k: int) -> Model:
 
 
 def point(model: Model, k: int, attributes: dict[str, str]) -> ExponentialHistogramDataPoint:
-    point = ExponentialHistogramDataPoint(
+    made = ExponentialHistogramDataPoint(
         start_time_unix_nano=BASE_MS * 1_000_000,
         time_unix_nano=at(k) * 1_000_000,
         count=round(model.count),
         sum=model.total,
         scale=model.scale,
         zero_count=round(model.zero),
+        zero_threshold=model.threshold,
         attributes=[
             KeyValue(key=key, value=AnyValue(string_value=v)) for key, v in attributes.items()
         ],
@@ -171,11 +202,11 @@ def point(model: Model, k: int, attributes: dict[str, str]) -> ExponentialHistog
     for side, buckets in (("positive", model.positive), ("negative", model.negative)):
         if buckets:
             low, high = min(buckets), max(buckets)
-            getattr(point, side).offset = low
-            getattr(point, side).bucket_counts.extend(
+            getattr(made, side).offset = low
+            getattr(made, side).bucket_counts.extend(
                 round(buckets.get(i, 0)) for i in range(low, high + 1)
             )
-    return point
+    return made
 
 
 def metric(

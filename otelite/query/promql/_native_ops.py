@@ -25,8 +25,8 @@ part by part; ``count_over_time`` and ``present_over_time`` count histograms.
 Aggregations: ``sum`` and ``avg`` add histograms (``avg`` divides by how many there
 are); ``count`` and ``group`` count them with the floats. At a step where a group has
 both floats and histograms, ``sum`` and ``avg`` answer nothing for it, as Prometheus.
-Every other aggregation, function and operator leaves histograms out, as Prometheus
-does for most of them, except ``*`` and ``/`` by a scalar (``_binary``).
+Every other aggregation and function leaves histograms out, as Prometheus does for most
+of them; the operators are in ``_binary`` and ``_native_binary``.
 """
 
 from __future__ import annotations

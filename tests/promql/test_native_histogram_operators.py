@@ -1,0 +1,234 @@
+"""Operators and functions over native histograms, stored on both backends: ``+``, ``-``,
+``*`` and ``/`` with float vectors, ``==``/``!=``.
+
+The answers are worked out from the bucket math (``histograms.Model``), never taken from
+otelite. Besides ``histograms``' routes (``rpc_duration_seconds``), the data has:
+
+- ``route_weight``, a gauge per route: 4 for ``/a``, 0 for ``/b``;
+- ``call_latency_seconds``, cumulative, in two zones: ``x`` at scale 1 with a zero
+  threshold of 0, ``y`` at scale 0 with a zero threshold of 0.5, into which three of
+  ``x``'s buckets fall. ``y`` stays the same; ``x`` changes now and then (``zone_x``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import replace
+
+import httpx
+import pytest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.metrics.v1.metrics_pb2 import (
+    AggregationTemporality,
+    Gauge,
+    Metric,
+    NumberDataPoint,
+    ResourceMetrics,
+    ScopeMetrics,
+)
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+
+from otelite.storage import WriteBatch
+from otelite.types import ExportMetricsServiceRequest
+from tests.backends import BACKENDS
+from tests.promql.histograms import (
+    POINTS,
+    Model,
+    as_json,
+    at,
+    by_route,
+    export_request,
+    metric,
+    number,
+    parsed,
+    point,
+    query,
+    route_a,
+    route_b,
+    same,
+)
+from tests.promql.support import serving
+
+WEIGHTS = {"/a": 4.0, "/b": 0.0}
+ZONE_X = Model(
+    1,
+    zero=1,
+    positive={-4: 1, -3: 2, -2: 1, 0: 3, 3: 1},
+    negative={-3: 1, 1: 2},
+    total=6.0,
+)
+ZONE_Y = Model(0, zero=2, positive={-1: 1, 0: 2, 2: 1}, negative={0: 1}, total=5.0, threshold=0.5)
+
+
+def zone_x(k: int) -> Model:
+    """Zone x at point ``k``: as ``ZONE_X`` until point 3, where only its sum grows; 6,
+    where bucket 0 gains 2; 8, where bucket 0 gains 3 and bucket 3 loses its one (a
+    counter reset, though the count grows); 10, where only its sum drops (no reset)."""
+    found = replace(ZONE_X, positive=dict(ZONE_X.positive))
+    if k >= 3:
+        found.total += 1
+    if k >= 6:
+        found.positive[0] += 2
+        found.total += 2
+    if k >= 8:
+        found.positive[0] += 3
+        found.positive[3] = 0
+        found.total += 1
+    if k >= 10:
+        found.total -= 5
+    return found
+
+
+def _attributes(values: dict[str, str]) -> list[KeyValue]:
+    return [KeyValue(key=k, value=AnyValue(string_value=v)) for k, v in values.items()]
+
+
+def operators_request() -> ExportMetricsServiceRequest:
+    cumulative = AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
+    latencies = [point(zone_x(k), k, {"zone": "x"}) for k in range(POINTS)]
+    latencies += [point(ZONE_Y, k, {"zone": "y"}) for k in range(POINTS)]
+    weights = Metric(
+        name="route.weight",
+        gauge=Gauge(
+            data_points=[
+                NumberDataPoint(
+                    time_unix_nano=at(k) * 1_000_000,
+                    as_double=weight,
+                    attributes=_attributes({"route": route}),
+                )
+                for k in range(POINTS)
+                for route, weight in WEIGHTS.items()
+            ]
+        ),
+    )
+    return ExportMetricsServiceRequest(
+        resource_metrics=[
+            ResourceMetrics(
+                resource=Resource(attributes=_attributes({"service.name": "api"})),
+                scope_metrics=[
+                    ScopeMetrics(
+                        metrics=[metric("call.latency", "s", cumulative, latencies), weights]
+                    )
+                ],
+            )
+        ]
+    )
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    batch = WriteBatch(metrics=[export_request(), operators_request()])
+    with serving(request.param, batch) as served:
+        yield served
+
+
+def histogram(item: dict[str, object]) -> dict[str, object]:
+    found = item["histogram"]
+    assert isinstance(found, list)
+    return parsed(found[1])
+
+
+def only(client: httpx.Client, text: str, k: int) -> dict[str, object]:
+    (item,) = query(client, text, k)
+    return item
+
+
+# --- arithmetic ---
+
+
+@pytest.mark.parametrize("k", [5, 12])  # /a at scale 2, then at scale 1 beside /b's 2
+def test_sums_and_differences_reduce_to_the_smaller_scale(client: httpx.Client, k: int) -> None:
+    a, b = 'rpc_duration_seconds{route="/a"}', 'rpc_duration_seconds{route="/b"}'
+    item = only(client, f"{a} + ignoring(route) {b}", k)
+    assert item["metric"] == {"job": "api"}
+    same(histogram(item), as_json(route_a(k).plus(route_b(k))))
+    # A difference has negative counts where the second histogram had more.
+    item = only(client, f"{b} - ignoring(route) {a}", k)
+    wanted = route_b(k).plus(route_a(k).times(-1))
+    assert any(c < 0 for c in wanted.positive.values())
+    same(histogram(item), as_json(wanted))
+    # Matched one to one, each with itself: empty histograms.
+    for item in query(client, "rpc_duration_seconds - rpc_duration_seconds", k):
+        assert "__name__" not in item["metric"]
+        same(histogram(item), {"count": 0, "sum": 0, "buckets": []})
+
+
+def test_the_wider_zero_threshold_wins(client: httpx.Client) -> None:
+    x, y = 'call_latency_seconds{zone="x"}', 'call_latency_seconds{zone="y"}'
+    wanted = ZONE_X.plus(ZONE_Y)
+    # x's buckets (2^-2, 2^-1.5], (2^-1.5, 2^-1] and [-2^-1, -2^-1.5) are in y's zero bucket.
+    assert wanted.threshold == 0.5 and wanted.zero == 1 + 2 + 1 + 2 + 1
+    same(histogram(only(client, f"{x} + ignoring(zone) {y}", 2)), as_json(wanted))
+    difference = ZONE_Y.plus(ZONE_X.times(-1))
+    same(histogram(only(client, f"{y} - ignoring(zone) {x}", 2)), as_json(difference))
+    total = only(client, "histogram_count(sum(call_latency_seconds))", 2)
+    assert number(total) == ZONE_X.count + ZONE_Y.count
+
+
+def test_products_and_quotients_by_float_samples(client: httpx.Client) -> None:
+    k = 5
+    for text in ("rpc_duration_seconds * route_weight", "route_weight * rpc_duration_seconds"):
+        found = by_route(query(client, text, k))
+        assert found["/a"]["metric"] == {"job": "api", "route": "/a"}
+        same(histogram(found["/a"]), as_json(route_a(k).times(4)))
+        same(histogram(found["/b"]), {"count": 0, "sum": 0, "buckets": []})
+    found = by_route(query(client, "rpc_duration_seconds / on(route) route_weight", k))
+    same(histogram(found["/a"]), as_json(route_a(k).times(0.25)))
+    # Divided by 0: no buckets left, the count and the sum infinite.
+    same(histogram(found["/b"]), {"count": math.inf, "sum": math.inf, "buckets": []})
+    # By a scalar 0: /a's zero bucket (6 observations) is infinite, /b's (none) NaN.
+    found = by_route(query(client, "rpc_duration_seconds / 0", k))
+    assert route_a(k).zero == 6
+    same(
+        histogram(found["/a"]),
+        {"count": math.inf, "sum": math.inf, "buckets": [(3, 0, 0, math.inf)]},
+    )
+    same(histogram(found["/b"]), {"count": math.inf, "sum": math.inf, "buckets": []})
+    found = by_route(query(client, "rpc_duration_seconds * on(route) group_left route_weight", k))
+    same(histogram(found["/a"]), as_json(route_a(k).times(4)))
+
+
+def test_histograms_equal_or_not(client: httpx.Client) -> None:
+    k = 7
+    kept = by_route(query(client, "rpc_duration_seconds == rpc_duration_seconds", k))
+    assert kept["/a"]["metric"]["__name__"] == "rpc_duration_seconds"
+    same(histogram(kept["/a"]), as_json(route_a(k)))
+    same(histogram(kept["/b"]), as_json(route_b(k)))
+    assert query(client, "rpc_duration_seconds != rpc_duration_seconds", k) == []
+    # The same histogram, however its parts came about.
+    doubled = "rpc_duration_seconds * 2 == rpc_duration_seconds + rpc_duration_seconds"
+    assert len(query(client, doubled, k)) == 2
+    a, b = 'rpc_duration_seconds{route="/a"}', 'rpc_duration_seconds{route="/b"}'
+    assert query(client, f"{a} == ignoring(route) {b}", k) == []
+    item = only(client, f"{a} != ignoring(route) {b}", k)
+    assert item["metric"] == {"__name__": "rpc_duration_seconds", "job": "api"}
+    same(histogram(item), as_json(route_a(k)))
+    item = only(client, f"{a} == bool ignoring(route) {b}", k)
+    assert item["metric"] == {"job": "api"} and number(item) == 0
+    found = query(client, "rpc_duration_seconds != bool rpc_duration_seconds", k)
+    assert [number(item) for item in found] == [0, 0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "rpc_duration_seconds > route_weight",
+        "route_weight < rpc_duration_seconds",
+        "rpc_duration_seconds == bool route_weight",
+        "rpc_duration_seconds != bool 1",
+        "rpc_duration_seconds + route_weight",
+        "route_weight - rpc_duration_seconds",
+        "route_weight / rpc_duration_seconds",
+        "rpc_duration_seconds ^ route_weight",
+        "rpc_duration_seconds % 2",
+        "2 / rpc_duration_seconds",
+        "rpc_duration_seconds * rpc_duration_seconds",
+        "rpc_duration_seconds / rpc_duration_seconds",
+        "rpc_duration_seconds > rpc_duration_seconds",
+        "rpc_duration_seconds <= bool rpc_duration_seconds",
+        "rpc_duration_seconds atan2 rpc_duration_seconds",
+    ],
+)
+def test_what_does_not_apply_to_histograms_answers_nothing(client: httpx.Client, text: str) -> None:
+    assert query(client, text, 5) == []
