@@ -1,5 +1,5 @@
 """Operators and functions over native histograms, stored on both backends: ``+``, ``-``,
-``*`` and ``/`` with float vectors, ``==``/``!=``.
+``*`` and ``/`` with float vectors, ``==``/``!=``, unary minus.
 
 The answers are worked out from the bucket math (``histograms.Model``), never taken from
 otelite. Besides ``histograms``' routes (``rpc_duration_seconds``), the data has:
@@ -232,3 +232,16 @@ def test_histograms_equal_or_not(client: httpx.Client) -> None:
 )
 def test_what_does_not_apply_to_histograms_answers_nothing(client: httpx.Client, text: str) -> None:
     assert query(client, text, 5) == []
+
+
+def test_unary_minus_negates_histograms(client: httpx.Client) -> None:
+    k = 5
+    found = by_route(query(client, "-rpc_duration_seconds", k))
+    assert found["/a"]["metric"] == {"job": "api", "route": "/a"}
+    # Negative counts everywhere; the zero bucket, counting less than nothing, unlisted.
+    same(histogram(found["/a"]), as_json(route_a(k).times(-1)))
+    same(histogram(found["/b"]), as_json(route_b(k).times(-1)))
+    counts = by_route(query(client, "histogram_count(-rpc_duration_seconds)", k))
+    assert number(counts["/a"]) == -route_a(k).count
+    back = by_route(query(client, "-(-rpc_duration_seconds)", k))
+    same(histogram(back["/b"]), as_json(route_b(k)))

@@ -239,7 +239,9 @@ class _Evaluation:
         if isinstance(inner, Scalar):
             return Scalar(-inner.values)
         if isinstance(inner, Vector):
-            return mapped(inner, np.negative)
+            # Prometheus 3 negates native histograms too: every part of them.
+            labels = [drop_name(lb) for lb in inner.labels]
+            return merge_same_labels(Vector(labels, -inner.values, inner.present))
         raise InvalidRequest("unary minus applies to scalars and instant vectors")
 
     def _times(self, offset: timedelta | None, at: Any) -> Times:
