@@ -46,8 +46,8 @@ from otelite.query.promql._native_ops import (
     HISTOGRAM_FUNCTIONS,
     aggregate_all,
     histogram_fraction,
-    histogram_windows,
 )
+from otelite.query.promql._native_windows import histogram_windows
 from otelite.query.promql._selection import Matcher, Selection, Source
 from otelite.query.promql._series import (
     NAME,
