@@ -1,5 +1,6 @@
 """Operators and functions over native histograms, stored on both backends: ``+``, ``-``,
-``*`` and ``/`` with float vectors, ``==``/``!=``, unary minus.
+``*`` and ``/`` with float vectors, ``==``/``!=``, unary minus; ``histogram_stddev`` and
+``histogram_stdvar``.
 
 The answers are worked out from the bucket math (``histograms.Model``), never taken from
 otelite. Besides ``histograms``' routes (``rpc_duration_seconds``), the data has:
@@ -245,3 +246,31 @@ def test_unary_minus_negates_histograms(client: httpx.Client) -> None:
     assert number(counts["/a"]) == -route_a(k).count
     back = by_route(query(client, "-(-rpc_duration_seconds)", k))
     same(histogram(back["/b"]), as_json(route_b(k)))
+
+
+# --- functions ---
+
+
+@pytest.mark.parametrize("k", [5, 12])
+def test_stddev_and_stdvar_from_bucket_middles(client: httpx.Client, k: int) -> None:
+    wanted = {
+        "/a": route_a(k),
+        "/b": route_b(k),
+        "x": zone_x(k),
+        "y": ZONE_Y,  # its zero bucket is [-0.5, 0.5], its middle 0 all the same
+        "": route_a(k).plus(route_b(k)),
+    }
+    for function, of in (("histogram_stdvar", Model.variance), ("histogram_stddev", _stddev)):
+        found = query(client, f"{function}(rpc_duration_seconds)", k)
+        found += query(client, f"{function}(call_latency_seconds)", k)
+        found += query(client, f"{function}(sum(rpc_duration_seconds))", k)
+        assert all("__name__" not in item["metric"] for item in found)
+        got = {item["metric"].get("route", item["metric"].get("zone", "")): item for item in found}
+        assert got.keys() == wanted.keys()
+        for key, model in wanted.items():
+            assert number(got[key]) == pytest.approx(of(model), rel=1e-12), (function, key)
+    assert query(client, "histogram_stddev(route_weight)", k) == []
+
+
+def _stddev(model: Model) -> float:
+    return math.sqrt(model.variance())

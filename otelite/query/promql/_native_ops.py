@@ -4,6 +4,9 @@ Functions (Prometheus's semantics, ``promql/functions.go`` and ``quantile.go``):
 
 - ``histogram_count``, ``histogram_sum``, ``histogram_avg``: the count, the sum, their
   ratio; float samples are left out;
+- ``histogram_stddev``, ``histogram_stdvar``: the spread of the observations around
+  their mean (the sum over the count), each taken to be at its bucket's geometric
+  middle, ``±sqrt(lower·upper)``, or at 0 in the zero bucket;
 - ``histogram_quantile(φ, h)``: the bucket holding the observation of rank ``φ·count``,
   interpolated in it as Prometheus 3 does for standard exponential buckets:
   exponentially (``lower·(upper/lower)^f``) in a positive or negative bucket, linearly
@@ -80,22 +83,53 @@ def _avg(vector: Vector) -> Vector:
     return Vector.of([sums.labels[i] for i in kept], values, present)
 
 
+def _each_histogram(vector: Vector, compute: Callable[[Histograms], Floats]) -> Vector:
+    """``compute`` of each native histogram of the vector (a value per step), under
+    the histogram's labels without the metric name."""
+    found = fold_histograms(vector)
+    if not found:
+        return Vector.empty(vector.steps)
+    values = np.array([compute(h) for h in found])
+    present = np.array([h.present for h in found])
+    return Vector.of([drop_name(h.labels) for h in found], values, present)
+
+
+def _variance(h: Histograms) -> Floats:
+    """The variance of a histogram's observations around their mean (the sum over the
+    count), each taken to be at its bucket's middle as Prometheus estimates it for
+    exponential buckets: the geometric mean of the bounds (negated below zero), 0 in
+    the zero bucket (counted only when it counts more than nothing, as Prometheus)."""
+    low, high = h.bounds(np.arange(len(h.positive), dtype=np.int64))
+    middle = np.sqrt(low * high)
+    with np.errstate(all="ignore"):
+        mean = h.sum / h.count
+        spread = np.where(h.zero_count > 0, h.zero_count * mean**2, 0.0)
+        for counts, at in ((h.positive, middle), (h.negative, -middle)):
+            spread = spread + np.where(counts != 0, counts * (at - mean) ** 2, 0.0).sum(axis=0)
+        return np.asarray(spread / h.count)
+
+
+def _stdvar(vector: Vector) -> Vector:
+    return _each_histogram(vector, _variance)
+
+
+def _stddev(vector: Vector) -> Vector:
+    return _each_histogram(vector, lambda h: np.sqrt(_variance(h)))
+
+
 HISTOGRAM_FUNCTIONS: dict[str, Callable[[Vector], Vector]] = {
     "histogram_count": _count,
     "histogram_sum": _sum,
     "histogram_avg": _avg,
+    "histogram_stddev": _stddev,
+    "histogram_stdvar": _stdvar,
 }
 """Functions of one instant vector that read its native histograms."""
 
 
 def native_quantile(phi: Floats, vector: Vector) -> Vector:
     """``histogram_quantile(φ, vector)`` of the vector's native histograms."""
-    found = fold_histograms(vector)
-    if not found:
-        return Vector.empty(vector.steps)
-    values = np.array([_quantile(phi, h) for h in found])
-    present = np.array([h.present for h in found])
-    return Vector.of([drop_name(h.labels) for h in found], values, present)
+    return _each_histogram(vector, lambda h: _quantile(phi, h))
 
 
 def _quantile(phi: Floats, h: Histograms) -> Floats:
@@ -126,16 +160,13 @@ def _quantile(phi: Floats, h: Histograms) -> Floats:
 
 def histogram_fraction(lower: Floats, upper: Floats, vector: Vector) -> Vector:
     """``histogram_fraction(lower, upper, vector)`` of the vector's native histograms."""
-    found = fold_histograms(vector)
-    if not found:
-        return Vector.empty(vector.steps)
-    values = []
-    for h in found:
+
+    def fraction(h: Histograms) -> Floats:
         b = h.buckets()
         with np.errstate(all="ignore"):
-            values.append((_up_to(upper, h, b) - _up_to(lower, h, b)) / h.count)
-    present = np.array([h.present for h in found])
-    return Vector.of([drop_name(h.labels) for h in found], np.array(values), present)
+            return np.asarray((_up_to(upper, h, b) - _up_to(lower, h, b)) / h.count)
+
+    return _each_histogram(vector, fraction)
 
 
 def _up_to(x: Floats, h: Histograms, b: Buckets) -> Floats:
