@@ -1,6 +1,6 @@
 """Operators and functions over native histograms, stored on both backends: ``+``, ``-``,
 ``*`` and ``/`` with float vectors, ``==``/``!=``, unary minus; ``histogram_stddev`` and
-``histogram_stdvar``.
+``histogram_stdvar``; ``changes`` and ``resets``.
 
 The answers are worked out from the bucket math (``histograms.Model``), never taken from
 otelite. Besides ``histograms``' routes (``rpc_duration_seconds``), the data has:
@@ -274,3 +274,39 @@ def test_stddev_and_stdvar_from_bucket_middles(client: httpx.Client, k: int) -> 
 
 def _stddev(model: Model) -> float:
     return math.sqrt(model.variance())
+
+
+@pytest.mark.parametrize(
+    ("k", "window", "changes", "resets"),
+    [
+        (19, "5m", 4, 1),  # points 0 to 19: changes at 3, 6, 8 and 10, a reset at 8
+        (9, "2m", 3, 1),  # points 2 to 9
+        (7, "2m", 2, 0),  # points 0 to 7
+        (12, "1m", 1, 0),  # points 9 to 12: the sum drops at 10, which is no reset
+    ],
+)
+def test_changes_and_resets_of_histograms(
+    client: httpx.Client, k: int, window: str, changes: int, resets: int
+) -> None:
+    for function, wanted in (("changes", changes), ("resets", resets)):
+        found = query(client, f"{function}(call_latency_seconds[{window}])", k)
+        got = {item["metric"]["zone"]: number(item) for item in found}
+        assert got == {"x": wanted, "y": 0}, function
+        assert all("__name__" not in item["metric"] for item in found)
+
+
+def test_changes_and_resets_across_a_scale_change_and_in_subqueries(
+    client: httpx.Client,
+) -> None:
+    # Points 0 to 19: every one adds observations; /a's scale drops at 10 (no reset)
+    # and its counts start over at 15.
+    for text, wanted in (
+        ("changes(rpc_duration_seconds[5m])", {"/a": 19, "/b": 19}),
+        ("resets(rpc_duration_seconds[5m])", {"/a": 1, "/b": 0}),
+        # The subquery's steps read points 7 to 18.
+        ("changes(rpc_duration_seconds[3m:15s])", {"/a": 11, "/b": 11}),
+        ("resets(rpc_duration_seconds[3m:15s])", {"/a": 1, "/b": 0}),
+        ("resets((-rpc_duration_seconds)[3m:15s])", {"/a": 10, "/b": 11}),
+    ):
+        found = by_route(query(client, text, 19))
+        assert {route: number(item) for route, item in found.items()} == wanted, text

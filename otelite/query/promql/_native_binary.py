@@ -43,6 +43,7 @@ from otelite.query.promql._series import (
     Vector,
     drop_name,
     merge_same_labels,
+    same_values,
 )
 
 __all__ = ["Operand", "histogram_pair", "operand", "scaled"]
@@ -178,18 +179,14 @@ def _combined(first: Vector, second: Vector, sign: float, here: _Bools, labels: 
 
 def _equal(a: Histograms, b: Histograms) -> _Bools:
     """Where two histograms are the same, step by step."""
-
-    def same(x: Floats, y: Floats) -> _Bools:
-        return np.asarray((x == y) | (np.isnan(x) & np.isnan(y)))
-
-    found: _Bools = (a.scale == b.scale) & same(a.zero_threshold, b.zero_threshold)
+    found: _Bools = (a.scale == b.scale) & same_values(a.zero_threshold, b.zero_threshold)
     for x, y in ((a.count, b.count), (a.sum, b.sum), (a.zero_count, b.zero_count)):
-        found &= same(x, y)
+        found &= same_values(x, y)
     low = min(a.offset, b.offset)
     size = max(a.offset + len(a.positive), b.offset + len(b.positive)) - low
     for x, y in ((a.positive, b.positive), (a.negative, b.negative)):
         aligned = _placed(x, a.offset - low, size), _placed(y, b.offset - low, size)
-        found &= same(*aligned).all(axis=0)
+        found &= same_values(*aligned).all(axis=0)
     return found
 
 

@@ -6,8 +6,16 @@ its count, its zero bucket or any bucket drops (the sum may), and then every par
 over; the window's change is extrapolated to its edges as a float counter's is, without
 the limit at zero (Prometheus does not apply it to histograms). ``delta``, ``idelta``,
 ``sum_over_time``, ``avg_over_time`` and ``last_over_time`` are part by part;
-``count_over_time`` and ``present_over_time`` count histograms. Every other range
-function leaves them out.
+``count_over_time`` and ``present_over_time`` count histograms.
+
+``changes`` counts the samples that differ from the one before (in the count, the sum,
+the zero bucket or any bucket), ``resets`` those where a counter reset is, as ``rate``
+sees one. Both compare a histogram's samples at one scale and one zero threshold, the
+smallest and the widest it has in the time read, as a stored series' points are read
+(``_native_read``): unlike Prometheus, a change of scale or threshold alone is not a
+change, and a finer scale later is not a reset by itself.
+
+Every other range function leaves histograms out.
 """
 
 from __future__ import annotations
@@ -17,7 +25,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from otelite.query.promql._native import PART, histogram_labels, is_histogram_part
+from otelite.query.promql._native import (
+    PART,
+    histogram_labels,
+    histogram_samples,
+    is_histogram_part,
+)
 from otelite.query.promql._series import (
     Floats,
     Labels,
@@ -27,6 +40,7 @@ from otelite.query.promql._series import (
     bounds,
     drop_name,
     merge_same_labels,
+    same_values,
 )
 from otelite.query.promql._windows import extrapolated, windowed
 
@@ -37,6 +51,7 @@ _Bools = npt.NDArray[np.bool_]
 _PART_BY_PART = frozenset({"delta", "idelta", "sum_over_time", "avg_over_time", "last_over_time"})
 _COUNTING = frozenset({"count_over_time", "present_over_time"})
 _COUNTERS = frozenset({"rate", "increase", "irate"})
+_PAIRS = frozenset({"changes", "resets"})
 
 
 def histogram_windows(name: str, matrix: Matrix, *, keep_name: bool) -> Vector:
@@ -52,6 +67,8 @@ def histogram_windows(name: str, matrix: Matrix, *, keep_name: bool) -> Vector:
         return _each(name, matrix, counts, lambda labels: drop_name(histogram_labels(labels)))
     if name in _PART_BY_PART:
         return _each(name, matrix, series, lambda lb: lb if keep_name else drop_name(lb))
+    if name in _PAIRS:
+        return _each("changes", matrix, _stepped(name, series), drop_name)
     if name not in _COUNTERS:
         return Vector.empty(steps)
     groups: dict[Labels, list[SampleSeries]] = {}
@@ -122,3 +139,22 @@ def _counter(name: str, matrix: Matrix, members: list[SampleSeries]) -> tuple[Fl
         np.ones(len(lo)), times, matrix.ends, matrix.range_ms, lo, hi, None, name == "rate"
     )
     return change * factor[None, :], count >= 2
+
+
+def _stepped(name: str, series: Sequence[SampleSeries]) -> list[SampleSeries]:
+    """For each histogram among the series, a float series whose ``changes`` are the
+    histogram's ``changes`` (or ``resets``, by ``name``): it steps up by one at each
+    sample that differs from (or resets) the one before, and stays put elsewhere."""
+    found = []
+    for labels, times, h in histogram_samples(series, uniform=True):
+        at = np.flatnonzero(h.present)
+        counts = np.array([h.count, h.zero_count, *h.positive, *h.negative])[:, at]
+        before, now = counts[:, :-1], counts[:, 1:]
+        if name == "resets":
+            hit = (now < before).any(axis=0)
+        else:
+            sums = h.sum[at]
+            hit = ~same_values(now, before).all(axis=0) | ~same_values(sums[1:], sums[:-1])
+        steps = np.cumsum(np.concatenate(([0.0], hit.astype(np.float64))))
+        found.append(SampleSeries(labels, times[at], steps))
+    return found
