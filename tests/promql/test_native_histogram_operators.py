@@ -1,6 +1,6 @@
 """Operators and functions over native histograms, stored on both backends: ``+``, ``-``,
 ``*`` and ``/`` with float vectors, ``==``/``!=``, unary minus; ``histogram_stddev`` and
-``histogram_stdvar``; ``changes`` and ``resets``.
+``histogram_stdvar``; ``changes`` and ``resets``; ``sort``, ``timestamp``.
 
 The answers are worked out from the bucket math (``histograms.Model``), never taken from
 otelite. Besides ``histograms``' routes (``rpc_duration_seconds``), the data has:
@@ -310,3 +310,23 @@ def test_changes_and_resets_across_a_scale_change_and_in_subqueries(
     ):
         found = by_route(query(client, text, 19))
         assert {route: number(item) for route, item in found.items()} == wanted, text
+
+
+def test_sort_leaves_histograms_out(client: httpx.Client) -> None:
+    for function in ("sort", "sort_desc"):
+        assert query(client, f"{function}(rpc_duration_seconds)", 5) == []
+        found = query(client, f"{function}(rpc_duration_seconds or on(__name__) route_weight)", 5)
+        assert all("histogram" not in item for item in found)
+        order = [item["metric"]["route"] for item in found]
+        assert order == (["/b", "/a"] if function == "sort" else ["/a", "/b"])
+    # /a counts 48 at point 5, /b 12.
+    counts = query(client, "sort_desc(histogram_count(rpc_duration_seconds))", 5)
+    assert [number(item) for item in counts] == [route_a(5).count, route_b(5).count]
+
+
+def test_timestamp_and_count_over_time_of_computed_histograms(client: httpx.Client) -> None:
+    stamps = query(client, "timestamp(-rpc_duration_seconds)", 5)
+    assert sorted(item["metric"]["route"] for item in stamps) == ["/a", "/b"]
+    assert [number(item) for item in stamps] == [at(5) / 1000] * 2
+    counted = query(client, "count_over_time((rpc_duration_seconds * 2)[1m:15s])", 5)
+    assert [number(item) for item in counted] == [4, 4]

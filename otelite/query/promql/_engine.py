@@ -41,7 +41,12 @@ from otelite.query.promql._functions import (
     mapped,
     time_part,
 )
-from otelite.query.promql._native import is_histogram_part, joined, per_histogram
+from otelite.query.promql._native import (
+    is_histogram_part,
+    joined,
+    per_histogram,
+    split_histograms,
+)
 from otelite.query.promql._native_ops import (
     HISTOGRAM_FUNCTIONS,
     aggregate_all,
@@ -460,7 +465,7 @@ class _Evaluation:
             return per_histogram(merge_same_labels(Vector.of(labels, seconds, present)))
         vector = self.vector(node)
         at_steps = np.broadcast_to(self.steps / 1000.0, vector.values.shape).copy()
-        return mapped(Vector(vector.labels, at_steps, vector.present), lambda v: v)
+        return mapped(per_histogram(Vector(vector.labels, at_steps, vector.present)), lambda v: v)
 
     def _function_round(self, args: list[Any]) -> Value:
         vector = self.vector(args[0])
@@ -546,7 +551,9 @@ def _matching(modifier: Any) -> Matching:
 
 def _sorted(vector: Vector, *, descending: bool) -> Vector:
     """Rows in order of their value at the last step (an instant query has one); NaN
-    last, as Prometheus sorts."""
+    last, as Prometheus sorts. Native histograms have no place in the order and are
+    left out, as Prometheus 3 leaves them out."""
+    vector, _ = split_histograms(vector)
     if not vector.labels:
         return vector
     last = vector.values[:, -1]
