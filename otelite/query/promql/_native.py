@@ -12,13 +12,13 @@ Indexes are OTLP's: at scale ``s`` the base is ``2^(2^-s)`` and positive bucket 
 holds ``(base^i, base^(i+1)]``, negative bucket ``i`` holds ``[-base^(i+1), -base^i)``.
 
 Every part is additive, so what Prometheus does to a histogram as a whole is done to
-each part on its own by the float code: ``sum by``, ``* 2``, ``/ 2``, subqueries, label
-functions. What is not additive, the scale and the zero threshold, is in the hidden
-label instead of the value, so parts of different scales (or thresholds) sit side by
-side until the histogram is read (:func:`fold_histograms`): then, at each step, buckets
-are reduced to the smallest scale among those present and the zero bucket takes the
-widest threshold, as Prometheus reduces histograms before it adds them. Bucket parts
-absent at a step where the histogram is present hold 0.
+each part on its own: ``sum by``, ``h + h``, ``h - h``, ``-h``, ``* 2``, ``/ 2``,
+subqueries, label functions. What is not additive, the scale and the zero threshold, is
+in the hidden label instead of the value, so parts of different scales (or thresholds)
+sit side by side until the histogram is read (:func:`fold_histograms`): then, at each
+step, buckets are reduced to the smallest scale among those present and the zero bucket
+takes the widest threshold, as Prometheus reduces histograms before it adds them. Bucket
+parts absent at a step where the histogram is present hold 0.
 
 A histogram is present at a step where its ``count`` part is.
 """
