@@ -34,6 +34,8 @@ from otelite.storage import WriteBatch
 from otelite.types import ExportMetricsServiceRequest
 from tests.backends import BACKENDS
 from tests.promql.histograms import (
+    EVERY_A,
+    EVERY_B,
     POINTS,
     Model,
     as_json,
@@ -209,6 +211,35 @@ def test_histograms_equal_or_not(client: httpx.Client) -> None:
     assert item["metric"] == {"job": "api"} and number(item) == 0
     found = query(client, "rpc_duration_seconds != bool rpc_duration_seconds", k)
     assert [number(item) for item in found] == [0, 0]
+
+
+def test_differences_over_a_range(client: httpx.Client) -> None:
+    """Each step's histogram less the one 15 s before: what the route added (/a's
+    points all read at scale 1, the smallest it has in the time read)."""
+    params: dict[str, str | float] = {
+        "query": "rpc_duration_seconds - rpc_duration_seconds offset 15s",
+        "start": at(8) / 1000,
+        "end": at(12) / 1000,
+        "step": "15s",
+    }
+    body = client.get("/api/v1/query_range", params=params).json()
+    found = {item["metric"]["route"]: item["histograms"] for item in body["data"]["result"]}
+    for route, added in (("/a", EVERY_A.at_scale(1)), ("/b", EVERY_B)):
+        assert [t for t, _ in found[route]] == [at(k) / 1000 for k in range(8, 13)]
+        for _, got in found[route]:
+            same(parsed(got), as_json(added))
+
+
+def test_histograms_match_one_to_one(client: httpx.Client) -> None:
+    # Two histograms with one signature on the right, or two matching one on the left.
+    for text, error in (
+        ("rpc_duration_seconds + on(job) call_latency_seconds{zone='x'}", "multiple matches"),
+        ("call_latency_seconds{zone='x'} + on(job) rpc_duration_seconds", "duplicate series"),
+    ):
+        response = client.get("/api/v1/query", params={"query": text, "time": at(5) / 1000})
+        assert response.status_code == 422
+        assert response.json()["errorType"] == "execution"
+        assert error in response.json()["error"]
 
 
 @pytest.mark.parametrize(
