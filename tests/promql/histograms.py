@@ -257,6 +257,22 @@ def query(client: httpx.Client, text: str, k: int) -> list[dict[str, Any]]:
     return result
 
 
+def query_range(client: httpx.Client, text: str, first: int, last: int) -> list[dict[str, Any]]:
+    """``text`` at every point from ``first`` to ``last``."""
+    params: dict[str, str | float] = {
+        "query": text,
+        "start": at(first) / 1000,
+        "end": at(last) / 1000,
+        "step": f"{STEP_MS // 1000}s",
+    }
+    response = client.get("/api/v1/query_range", params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["data"]["resultType"] == "matrix"
+    result: list[dict[str, Any]] = body["data"]["result"]
+    return result
+
+
 def by_route(result: list[dict[str, Any]]) -> dict[str, Any]:
     return {item["metric"].get("route", ""): item for item in result}
 

@@ -47,6 +47,7 @@ from tests.promql.histograms import (
     parsed,
     point,
     query,
+    query_range,
     route_a,
     route_b,
     same,
@@ -216,14 +217,8 @@ def test_histograms_equal_or_not(client: httpx.Client) -> None:
 def test_differences_over_a_range(client: httpx.Client) -> None:
     """Each step's histogram less the one 15 s before: what the route added (/a's
     points all read at scale 1, the smallest it has in the time read)."""
-    params: dict[str, str | float] = {
-        "query": "rpc_duration_seconds - rpc_duration_seconds offset 15s",
-        "start": at(8) / 1000,
-        "end": at(12) / 1000,
-        "step": "15s",
-    }
-    body = client.get("/api/v1/query_range", params=params).json()
-    found = {item["metric"]["route"]: item["histograms"] for item in body["data"]["result"]}
+    result = query_range(client, "rpc_duration_seconds - rpc_duration_seconds offset 15s", 8, 12)
+    found = {item["metric"]["route"]: item["histograms"] for item in result}
     for route, added in (("/a", EVERY_A.at_scale(1)), ("/b", EVERY_B)):
         assert [t for t, _ in found[route]] == [at(k) / 1000 for k in range(8, 13)]
         for _, got in found[route]:

@@ -30,6 +30,7 @@ from tests.promql.histograms import (
     number,
     parsed,
     query,
+    query_range,
     route_a,
     route_b,
     same,
@@ -241,21 +242,12 @@ def test_float_only_operations_leave_histograms_out(client: httpx.Client) -> Non
 
 
 def test_a_range_query_answers_histograms(client: httpx.Client) -> None:
-    params: dict[str, str | float] = {
-        "query": 'rpc_duration_seconds{route="/b"}',
-        "start": at(3) / 1000,
-        "end": at(6) / 1000,
-        "step": "15s",
-    }
-    body = client.get("/api/v1/query_range", params=params).json()
-    assert body["data"]["resultType"] == "matrix"
-    (series,) = body["data"]["result"]
+    (series,) = query_range(client, 'rpc_duration_seconds{route="/b"}', 3, 6)
     assert "values" not in series
     assert [t for t, _ in series["histograms"]] == [at(k) / 1000 for k in range(3, 7)]
     for (_, histogram), k in zip(series["histograms"], range(3, 7), strict=True):
         same(parsed(histogram), as_json(route_b(k)))
-    params["query"] = 'histogram_count(rpc_duration_seconds{route="/b"})'
-    (counts,) = client.get("/api/v1/query_range", params=params).json()["data"]["result"]
+    (counts,) = query_range(client, 'histogram_count(rpc_duration_seconds{route="/b"})', 3, 6)
     assert [float(v) for _, v in counts["values"]] == [route_b(k).count for k in range(3, 7)]
 
 
