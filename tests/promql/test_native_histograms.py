@@ -1,282 +1,48 @@
 """OTLP exponential histograms as PromQL native histograms, stored on both backends.
 
-The answers are worked out here from the bucket math alone (a small model of a native
-histogram below, bucket bounds ``base^i`` with ``base = 2^(2^-scale)``), never taken
-from otelite: Debian's Prometheus cannot be fed native histograms.
-
-The data: ``rpc.duration`` (seconds) for two routes, cumulative. Route ``/a`` adds the
-same observations every 15 s, at scale 2 until its SDK reduces it to scale 1 (point 10)
-and restarts from nothing at point 15 (a counter reset). Route ``/b`` adds fewer and
-stays at scale 2. ``queue.wait`` (milliseconds) is a delta histogram whose scale
-alternates between 3 and 2.
+The answers are worked out from the bucket math alone (``histograms.Model``), never taken
+from otelite: Debian's Prometheus cannot be fed native histograms. The data is described
+in ``histograms``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 import numpy as np
 import pytest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.metrics.v1.metrics_pb2 import (
-    AggregationTemporality,
-    ExponentialHistogram,
-    ExponentialHistogramDataPoint,
-    Metric,
-    ResourceMetrics,
-    ScopeMetrics,
-)
-from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 from otelite.query.promql import StorageSource, Vector, evaluate, parse
 from otelite.storage import WriteBatch
-from otelite.types import ExportMetricsServiceRequest
 from tests.backends import BACKENDS, store
+from tests.promql.histograms import (
+    EVERY_A,
+    POINTS,
+    RESTART,
+    STEP_MS,
+    Model,
+    as_json,
+    at,
+    by_route,
+    export_request,
+    number,
+    parsed,
+    query,
+    query_range,
+    route_a,
+    route_b,
+    same,
+    wait_delta,
+)
 from tests.promql.support import serving
-
-BASE_MS = 1_700_000_000_000
-STEP_MS = 15_000
-POINTS = 20
-SCALE_CHANGE = 10  # route /a: scale 1 from this point on
-RESTART = 15  # route /a: counts start over at this point
-
-
-def at(k: int) -> int:
-    """The time of point ``k`` (ms)."""
-    return BASE_MS + k * STEP_MS
-
-
-# --- a native histogram, as the bucket math has it ---
-
-
-@dataclass
-class Model:
-    scale: int
-    zero: float = 0.0
-    positive: dict[int, float] = field(default_factory=dict)
-    negative: dict[int, float] = field(default_factory=dict)
-    total: float = 0.0  # the sum of observations
-
-    @property
-    def count(self) -> float:
-        return self.zero + sum(self.positive.values()) + sum(self.negative.values())
-
-    def at_scale(self, scale: int) -> Model:
-        """Buckets merged 2^k at a time: bucket i at scale s is i // 2^k at s - k."""
-        k = self.scale - scale
-        assert k >= 0
-        out = Model(scale, self.zero, total=self.total)
-        for side, into in ((self.positive, out.positive), (self.negative, out.negative)):
-            for i, c in side.items():
-                into[i // 2**k] = into.get(i // 2**k, 0.0) + c
-        return out
-
-    def times(self, n: float) -> Model:
-        return Model(
-            self.scale,
-            self.zero * n,
-            {i: c * n for i, c in self.positive.items()},
-            {i: c * n for i, c in self.negative.items()},
-            self.total * n,
-        )
-
-    def plus(self, other: Model) -> Model:
-        scale = min(self.scale, other.scale)
-        a, b = self.at_scale(scale), other.at_scale(scale)
-        out = Model(scale, a.zero + b.zero, dict(a.positive), dict(a.negative), a.total + b.total)
-        for side, into in ((b.positive, out.positive), (b.negative, out.negative)):
-            for i, c in side.items():
-                into[i] = into.get(i, 0.0) + c
-        return out
-
-    def buckets(self) -> list[tuple[str, float, float, float]]:
-        """(kind, lower, upper, count) of the buckets with observations, ascending."""
-        base = 2 ** (2**-self.scale)
-        found = [
-            ("-", -(base ** (i + 1)), -(base**i), c)
-            for i, c in sorted(self.negative.items(), reverse=True)
-            if c
-        ]
-        if self.zero:
-            found.append(("0", 0.0, 0.0, self.zero))
-        found += [("+", base**i, base ** (i + 1), c) for i, c in sorted(self.positive.items()) if c]
-        return found
-
-    def quantile(self, q: float) -> float:
-        """Exponential interpolation in a bucket, linear in the zero bucket ([0, 0]
-        here: a zero threshold of 0)."""
-        rank = q * self.count
-        seen = 0.0
-        for kind, lower, upper, c in self.buckets():
-            if seen + c >= rank:
-                f = (rank - seen) / c
-                if kind == "+":
-                    return float(lower * (upper / lower) ** f)
-                if kind == "-":
-                    return float(-(abs(upper) * (abs(lower) / abs(upper)) ** (1 - f)))
-                return lower + (upper - lower) * f
-            seen += c
-        raise AssertionError("rank past the buckets")
-
-    def up_to(self, x: float) -> float:
-        """Observations at most ``x``, interpolated as quantiles are."""
-        n = 0.0
-        for kind, lower, upper, c in self.buckets():
-            if x >= upper and not (kind == "0" and x == upper == 0.0):
-                n += c
-            elif lower < x < upper:
-                if kind == "+":
-                    n += c * math.log(x / lower) / math.log(upper / lower)
-                else:
-                    n += c * math.log(abs(lower) / abs(x)) / math.log(abs(lower) / abs(upper))
-        return n
-
-    def fraction(self, lower: float, upper: float) -> float:
-        return (self.up_to(upper) - self.up_to(lower)) / self.count
-
-
-# Route /a's observations every 15 s, at scale 2: buckets i hold (base^i, base^(i+1)].
-EVERY_A = Model(2, zero=1, positive={0: 1, 1: 2, 3: 1, 5: 1}, negative={0: 1, 2: 1}, total=3.5)
-EVERY_B = Model(2, zero=0, positive={2: 1, 4: 1}, total=4.0)
-
-
-def route_a(k: int) -> Model:
-    """Route /a's cumulative histogram at point ``k``, as its SDK reports it."""
-    steps = k + 1 if k < RESTART else k - RESTART + 1
-    found = EVERY_A.times(steps)
-    return found.at_scale(1) if k >= SCALE_CHANGE else found
-
-
-def route_b(k: int) -> Model:
-    return EVERY_B.times(k + 1)
-
-
-def wait_delta(k: int) -> Model:
-    """``queue.wait``'s delta at point ``k``: scale 3 at even points, 2 at odd ones."""
-    fine = Model(3, zero=0, positive={8: 1.0, 9: float(k % 3), 17: 2.0}, total=5.0)
-    return fine if k % 2 == 0 else fine.at_scale(2)
-
-
-# --- the data, stored ---
-
-
-def _point(model: Model, k: int, attributes: dict[str, str]) -> ExponentialHistogramDataPoint:
-    point = ExponentialHistogramDataPoint(
-        start_time_unix_nano=BASE_MS * 1_000_000,
-        time_unix_nano=at(k) * 1_000_000,
-        count=round(model.count),
-        sum=model.total,
-        scale=model.scale,
-        zero_count=round(model.zero),
-        attributes=[
-            KeyValue(key=key, value=AnyValue(string_value=v)) for key, v in attributes.items()
-        ],
-    )
-    for side, buckets in (("positive", model.positive), ("negative", model.negative)):
-        if buckets:
-            low, high = min(buckets), max(buckets)
-            getattr(point, side).offset = low
-            getattr(point, side).bucket_counts.extend(
-                round(buckets.get(i, 0)) for i in range(low, high + 1)
-            )
-    return point
-
-
-def _metric(
-    name: str,
-    unit: str,
-    temporality: AggregationTemporality.ValueType,
-    points: list[ExponentialHistogramDataPoint],
-) -> Metric:
-    return Metric(
-        name=name,
-        unit=unit,
-        exponential_histogram=ExponentialHistogram(
-            aggregation_temporality=temporality, data_points=points
-        ),
-    )
-
-
-def export_request() -> ExportMetricsServiceRequest:
-    cumulative = AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
-    delta = AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
-    durations = [_point(route_a(k), k, {"route": "/a"}) for k in range(POINTS)]
-    durations += [_point(route_b(k), k, {"route": "/b"}) for k in range(POINTS)]
-    waits = [_point(wait_delta(k), k, {}) for k in range(POINTS)]
-    service = KeyValue(key="service.name", value=AnyValue(string_value="api"))
-    return ExportMetricsServiceRequest(
-        resource_metrics=[
-            ResourceMetrics(
-                resource=Resource(attributes=[service]),
-                scope_metrics=[
-                    ScopeMetrics(
-                        metrics=[
-                            _metric("rpc.duration", "s", cumulative, durations),
-                            _metric("queue.wait", "ms", delta, waits),
-                        ]
-                    )
-                ],
-            )
-        ]
-    )
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
     with serving(request.param, WriteBatch(metrics=[export_request()])) as served:
         yield served
-
-
-def query(client: httpx.Client, text: str, k: int) -> list[dict[str, Any]]:
-    response = client.get("/api/v1/query", params={"query": text, "time": at(k) / 1000})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["data"]["resultType"] == "vector"
-    result: list[dict[str, Any]] = body["data"]["result"]
-    return result
-
-
-def by_route(result: list[dict[str, Any]]) -> dict[str, Any]:
-    return {item["metric"].get("route", ""): item for item in result}
-
-
-def number(item: dict[str, Any]) -> float:
-    assert "histogram" not in item
-    return float(item["value"][1])
-
-
-def as_json(model: Model) -> dict[str, Any]:
-    """The histogram as Prometheus's API writes one (rule 0: (l, u], 1: [l, u),
-    3: [l, u])."""
-    rules = {"+": 0, "-": 1, "0": 3}
-    return {
-        "count": model.count,
-        "sum": model.total,
-        "buckets": [(rules[kind], lo, hi, c) for kind, lo, hi, c in model.buckets()],
-    }
-
-
-def parsed(histogram: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "count": float(histogram["count"]),
-        "sum": float(histogram["sum"]),
-        "buckets": [
-            (rule, float(lo), float(hi), float(c)) for rule, lo, hi, c in histogram["buckets"]
-        ],
-    }
-
-
-def same(found: dict[str, Any], wanted: dict[str, Any]) -> None:
-    assert found["count"] == pytest.approx(wanted["count"])
-    assert found["sum"] == pytest.approx(wanted["sum"])
-    assert len(found["buckets"]) == len(wanted["buckets"])
-    for got, want in zip(found["buckets"], wanted["buckets"], strict=True):
-        assert got[0] == want[0]
-        assert got[1:] == pytest.approx(want[1:], rel=1e-12)
 
 
 # --- the tests ---
@@ -476,21 +242,12 @@ def test_float_only_operations_leave_histograms_out(client: httpx.Client) -> Non
 
 
 def test_a_range_query_answers_histograms(client: httpx.Client) -> None:
-    params: dict[str, str | float] = {
-        "query": 'rpc_duration_seconds{route="/b"}',
-        "start": at(3) / 1000,
-        "end": at(6) / 1000,
-        "step": "15s",
-    }
-    body = client.get("/api/v1/query_range", params=params).json()
-    assert body["data"]["resultType"] == "matrix"
-    (series,) = body["data"]["result"]
+    (series,) = query_range(client, 'rpc_duration_seconds{route="/b"}', 3, 6)
     assert "values" not in series
     assert [t for t, _ in series["histograms"]] == [at(k) / 1000 for k in range(3, 7)]
     for (_, histogram), k in zip(series["histograms"], range(3, 7), strict=True):
         same(parsed(histogram), as_json(route_b(k)))
-    params["query"] = 'histogram_count(rpc_duration_seconds{route="/b"})'
-    (counts,) = client.get("/api/v1/query_range", params=params).json()["data"]["result"]
+    (counts,) = query_range(client, 'histogram_count(rpc_duration_seconds{route="/b"})', 3, 6)
     assert [float(v) for _, v in counts["values"]] == [route_b(k).count for k in range(3, 7)]
 
 

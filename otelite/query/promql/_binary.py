@@ -8,9 +8,10 @@ present. The semantics follow ``promql/engine.go`` (``VectorBinop``,
 metric name, a filtering comparison keeps the left operand's value, ``%`` is the
 dividend-signed remainder and ``^`` the power.
 
-Native histograms (``_native``) take part only in ``*`` and ``/`` by a scalar (the
-histogram on the left of ``/``) and in the set operators, which match them by their
-own labels; elsewhere they are left out, as Prometheus drops what it cannot compute.
+A native histogram (``_native``) is matched as one series, by its own labels; what an
+operator does with it is in ``_native_binary``: ``+`` and ``-`` between two, ``*`` by a
+float (either side) and ``/`` by one, ``==`` and ``!=`` between two, and the set
+operators. Elsewhere it is left out, as Prometheus drops what it cannot compute.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from otelite.query.promql._native import PART, split_histograms
+from otelite.query.promql._native import PART, joined, split_histograms
+from otelite.query.promql._native_binary import Operand, histogram_pair, operand, scaled
 from otelite.query.promql._series import (
     NAME,
     Floats,
@@ -101,9 +103,9 @@ def binary_scalars(op: str, left: Scalar, right: Scalar) -> Scalar:
 def binary_vector_scalar(
     op: str, vector: Vector, scalar: Scalar, *, scalar_left: bool, return_bool: bool
 ) -> Vector:
-    """A vector and a scalar, the scalar on the left when ``scalar_left``."""
-    if not (op == "*" or (op == "/" and not scalar_left)):
-        vector, _ = split_histograms(vector)
+    """A vector and a scalar, the scalar on the left when ``scalar_left``: a native
+    histogram is multiplied, or divided when on the left, and left out otherwise."""
+    vector, parts = split_histograms(vector)
     values = vector.values
     number = np.broadcast_to(scalar.values, values.shape)
     left, right = (number, values) if scalar_left else (values, number)
@@ -118,7 +120,10 @@ def binary_vector_scalar(
             result = values  # the vector's own value, whichever side it was on
     else:
         labels = [drop_name(lb) for lb in labels]
-    return merge_same_labels(Vector.of(list(labels), result, present))
+    found = merge_same_labels(Vector.of(list(labels), result, present))
+    if parts.labels and (op == "*" or (op == "/" and not scalar_left)):
+        return joined(found, scaled(parts, scalar.values, divide=op == "/"))
+    return found
 
 
 def binary_vectors(
@@ -127,65 +132,89 @@ def binary_vectors(
     """Two vectors, matched per step."""
     if op in SET_OPERATORS:
         return _set_operation(op, left, right, matching)
-    (left, _), (right, _) = split_histograms(left), split_histograms(right)
-    many, one = (right, left) if matching.card == "one-to-many" else (left, right)
+    left_side, right_side = operand(left), operand(right)
+    one_to_many = matching.card == "one-to-many"
+    many, one = (right_side, left_side) if one_to_many else (left_side, right_side)
     steps = left.steps
-    one_signatures = [matching.signature(lb) for lb in one.labels]
+    one_signatures = [matching.signature(lb) for lb in one.items.labels]
     index: dict[Labels, int] = {}
     one_group = np.array([index.setdefault(s, len(index)) for s in one_signatures], np.intp)
     # Which row of the one side each signature has at each step (-1: none).
     chosen = np.full((len(index), steps), -1, dtype=np.intp)
     seen = np.zeros((len(index), steps), dtype=np.int64)
     for row, g in enumerate(one_group):
-        at = one.present[row]
+        at = one.items.present[row]
         seen[g] += at
         chosen[g, at] = row
     if (seen > 1).any():
         g = int(np.argwhere(seen > 1)[0][0])
-        side = "left" if matching.card == "one-to-many" else "right"
+        side = "left" if one_to_many else "right"
         raise QueryError(
             f"found duplicate series for the match group {format_labels(list(index)[g])}"
             f" on the {side} hand-side of the operation;"
             " many-to-many matching not allowed: matching labels must be unique on one side"
         )
-    out_labels: list[Labels] = []
-    out_values: list[Floats] = []
-    out_present: list[npt.NDArray[np.bool_]] = []
+    found: list[Vector] = []
     drops_name = op in ARITHMETIC or return_bool
     matched = np.zeros((len(index), steps), dtype=np.int64)
-    columns = np.arange(steps)
-    for row, labels in enumerate(many.labels):
+    for row, labels in enumerate(many.items.labels):
         g = index.get(matching.signature(labels))
         if g is None:
             continue
         partner = chosen[g]
-        at = many.present[row] & (partner >= 0)
-        if not at.any():
-            continue
-        if matching.card == "one-to-one":
-            matched[g] += at
-        partner_values = one.values[np.maximum(partner, 0), columns]
-        mine = many.values[row]
-        left_values, right_values = (
-            (partner_values, mine) if matching.card == "one-to-many" else (mine, partner_values)
-        )
-        result = _calculate(op, left_values, right_values)
-        if op in COMPARISONS and not return_bool:
-            at = at & (result == 1.0)
-            result = left_values
+        at = many.items.present[row] & (partner >= 0)
         for partner_row in np.unique(partner[at]):
             here = at & (partner == partner_row)
-            out_labels.append(_result_labels(labels, one.labels[partner_row], matching, drops_name))
-            out_values.append(result)
-            out_present.append(here)
+            result_labels = _result_labels(
+                labels, one.items.labels[partner_row], matching, drops_name
+            )
+            left_item, right_item = (partner_row, row) if one_to_many else (row, partner_row)
+            computed = _pair(
+                op, left_side, left_item, right_side, right_item, here, result_labels, return_bool
+            )
+            if computed is None:
+                continue
+            if matching.card == "one-to-one":
+                matched[g] += here
+            found.append(computed)
     if (matched > 1).any():
         raise QueryError(
             "multiple matches for labels: many-to-one matching must be explicit"
             " (group_left/group_right)"
         )
-    if not out_labels:
+    if not found:
         return Vector.empty(steps)
-    return merge_same_labels(Vector.of(out_labels, np.array(out_values), np.array(out_present)))
+    return merge_same_labels(
+        Vector.of(
+            [labels for piece in found for labels in piece.labels],
+            np.concatenate([piece.values for piece in found]),
+            np.concatenate([piece.present for piece in found]),
+        )
+    )
+
+
+def _pair(
+    op: str,
+    left: Operand,
+    left_item: int,
+    right: Operand,
+    right_item: int,
+    here: npt.NDArray[np.bool_],
+    labels: Labels,
+    return_bool: bool,
+) -> Vector | None:
+    """One matched pair at the steps ``here``, under ``labels``; None where the
+    operator does not apply to them (a native histogram and a comparison with a float)."""
+    if left.is_histogram(left_item) or right.is_histogram(right_item):
+        return histogram_pair(
+            op, left, left_item, right, right_item, here, labels, return_bool=return_bool
+        )
+    left_values, right_values = left.items.values[left_item], right.items.values[right_item]
+    result = _calculate(op, left_values, right_values)
+    if op in COMPARISONS and not return_bool:
+        here = here & (result == 1.0)
+        result = left_values
+    return Vector([labels], result[None, :], here[None, :])
 
 
 def _result_labels(many: Labels, one: Labels, matching: Matching, drops_name: bool) -> Labels:

@@ -41,13 +41,18 @@ from otelite.query.promql._functions import (
     mapped,
     time_part,
 )
-from otelite.query.promql._native import is_histogram_part, joined, per_histogram
+from otelite.query.promql._native import (
+    is_histogram_part,
+    joined,
+    per_histogram,
+    split_histograms,
+)
 from otelite.query.promql._native_ops import (
     HISTOGRAM_FUNCTIONS,
     aggregate_all,
     histogram_fraction,
-    histogram_windows,
 )
+from otelite.query.promql._native_windows import histogram_windows
 from otelite.query.promql._selection import Matcher, Selection, Source
 from otelite.query.promql._series import (
     NAME,
@@ -239,7 +244,9 @@ class _Evaluation:
         if isinstance(inner, Scalar):
             return Scalar(-inner.values)
         if isinstance(inner, Vector):
-            return mapped(inner, np.negative)
+            # Prometheus 3 negates native histograms too: every part of them.
+            labels = [drop_name(lb) for lb in inner.labels]
+            return merge_same_labels(Vector(labels, -inner.values, inner.present))
         raise InvalidRequest("unary minus applies to scalars and instant vectors")
 
     def _times(self, offset: timedelta | None, at: Any) -> Times:
@@ -458,7 +465,7 @@ class _Evaluation:
             return per_histogram(merge_same_labels(Vector.of(labels, seconds, present)))
         vector = self.vector(node)
         at_steps = np.broadcast_to(self.steps / 1000.0, vector.values.shape).copy()
-        return mapped(Vector(vector.labels, at_steps, vector.present), lambda v: v)
+        return mapped(per_histogram(Vector(vector.labels, at_steps, vector.present)), lambda v: v)
 
     def _function_round(self, args: list[Any]) -> Value:
         vector = self.vector(args[0])
@@ -544,7 +551,9 @@ def _matching(modifier: Any) -> Matching:
 
 def _sorted(vector: Vector, *, descending: bool) -> Vector:
     """Rows in order of their value at the last step (an instant query has one); NaN
-    last, as Prometheus sorts."""
+    last, as Prometheus sorts. Native histograms have no place in the order and are
+    left out, as Prometheus 3 leaves them out."""
+    vector, _ = split_histograms(vector)
     if not vector.labels:
         return vector
     last = vector.values[:, -1]

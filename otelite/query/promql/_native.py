@@ -12,13 +12,13 @@ Indexes are OTLP's: at scale ``s`` the base is ``2^(2^-s)`` and positive bucket 
 holds ``(base^i, base^(i+1)]``, negative bucket ``i`` holds ``[-base^(i+1), -base^i)``.
 
 Every part is additive, so what Prometheus does to a histogram as a whole is done to
-each part on its own by the float code: ``sum by``, ``* 2``, ``/ 2``, subqueries, label
-functions. What is not additive, the scale and the zero threshold, is in the hidden
-label instead of the value, so parts of different scales (or thresholds) sit side by
-side until the histogram is read (:func:`fold_histograms`): then, at each step, buckets
-are reduced to the smallest scale among those present and the zero bucket takes the
-widest threshold, as Prometheus reduces histograms before it adds them. Bucket parts
-absent at a step where the histogram is present hold 0.
+each part on its own: ``sum by``, ``h + h``, ``h - h``, ``-h``, ``* 2``, ``/ 2``,
+subqueries, label functions. What is not additive, the scale and the zero threshold, is
+in the hidden label instead of the value, so parts of different scales (or thresholds)
+sit side by side until the histogram is read (:func:`fold_histograms`): then, at each
+step, buckets are reduced to the smallest scale among those present and the zero bucket
+takes the widest threshold, as Prometheus reduces histograms before it adds them. Bucket
+parts absent at a step where the histogram is present hold 0.
 
 A histogram is present at a step where its ``count`` part is.
 """
@@ -48,7 +48,9 @@ __all__ = [
     "Histograms",
     "Part",
     "fold_histograms",
+    "histogram_groups",
     "histogram_labels",
+    "histogram_present",
     "histogram_rows",
     "histogram_samples",
     "is_histogram_part",
@@ -219,54 +221,78 @@ class Histograms:
         )
 
     def listed(self, step: int) -> list[tuple[int, float, float, float]]:
-        """The buckets holding observations at ``step``, in ascending order, each as
+        """The buckets holding a count at ``step``, in ascending order, each as
         ``(boundary rule, lower, upper, count)``; the rule is Prometheus's: 0 for
         ``(lower, upper]``, 1 for ``[lower, upper)``, 3 for ``[lower, upper]``."""
         rows = np.arange(self.positive.shape[0], dtype=np.int64)
         low, high = self.bounds(rows)
         t = self.zero_threshold[step]
+        # As Prometheus lists them: every bucket but the empty ones (a difference of
+        # histograms, or a negated one, has negative counts), and the zero bucket only
+        # when it counts more than nothing.
         found = [
             (1, float(-high[r, step]), float(-low[r, step]), float(self.negative[r, step]))
-            for r in np.flatnonzero(self.negative[:, step] > 0)[::-1]
+            for r in np.flatnonzero(self.negative[:, step] != 0)[::-1]
         ]
         if self.zero_count[step] > 0:
             found.append((3, float(-t), float(t), float(self.zero_count[step])))
         found += [
             (0, float(low[r, step]), float(high[r, step]), float(self.positive[r, step]))
-            for r in np.flatnonzero(self.positive[:, step] > 0)
+            for r in np.flatnonzero(self.positive[:, step] != 0)
         ]
         return found
 
 
-def fold_histograms(vector: Vector) -> list[Histograms]:
-    """The native histograms whose parts are the vector's series (float series are
-    left out), each reconciled at every step: buckets at the smallest scale present,
-    the zero bucket at the widest threshold present, with the buckets now inside it."""
+def histogram_groups(vector: Vector) -> dict[Labels, list[tuple[int, Part]]]:
+    """The native histograms whose parts are the vector's series: each one's labels
+    (without :data:`PART`), and the row and the part of each of its series."""
     groups: dict[Labels, list[tuple[int, Part]]] = {}
     for row, labels in enumerate(vector.labels):
         part = part_of(labels)
         if part is not None:
             groups.setdefault(histogram_labels(labels), []).append((row, part))
-    return [_fold_one(vector, labels, members) for labels, members in groups.items()]
+    return groups
 
 
-def _fold_one(vector: Vector, labels: Labels, members: list[tuple[int, Part]]) -> Histograms:
+def histogram_present(vector: Vector, members: Sequence[tuple[int, Part]]) -> _Bools:
+    """The steps a histogram (its parts' rows and parts) is present at: where its
+    ``count`` part is, or any part where it has none."""
+    counts = [row for row, part in members if part.kind == "count"]
+    rows = counts or [row for row, _ in members]
+    return np.asarray(vector.present[rows].any(axis=0))
+
+
+def fold_histograms(vector: Vector, *, uniform: bool = False) -> list[Histograms]:
+    """The native histograms whose parts are the vector's series (float series are
+    left out), each reconciled at every step: buckets at the smallest scale present,
+    the zero bucket at the widest threshold present, with the buckets now inside it.
+    ``uniform``: at the smallest scale and the widest threshold of all steps instead,
+    so that a bucket row means the same bucket at every step."""
+    return [
+        _fold_one(vector, labels, members, uniform)
+        for labels, members in histogram_groups(vector).items()
+    ]
+
+
+def _fold_one(
+    vector: Vector, labels: Labels, members: list[tuple[int, Part]], uniform: bool
+) -> Histograms:
     steps = vector.steps
     values = np.where(vector.present, vector.values, 0.0)
 
-    def total(kind: str) -> tuple[Floats, _Bools]:
+    def total(kind: str) -> Floats:
         rows = [row for row, part in members if part.kind == kind]
-        return values[rows].sum(axis=0), np.asarray(vector.present[rows].any(axis=0))
+        return np.asarray(values[rows].sum(axis=0))
 
-    count, present = total("count")
-    if not any(part.kind == "count" for _, part in members):
-        present = np.asarray(vector.present[[row for row, _ in members]].any(axis=0))
-    summed, _ = total("sum")
-    zeros = [(row, part) for row, part in members if part.kind == "zero"]
-    zero_count, _ = total("zero")
+    count, present = total("count"), histogram_present(vector, members)
+    summed, zero_count = total("sum"), total("zero")
     threshold = np.zeros(steps)
-    for row, part in zeros:
-        threshold = np.where(vector.present[row], np.maximum(threshold, part.threshold), threshold)
+    for row, part in members:
+        if part.kind == "zero":
+            widest = np.maximum(threshold, part.threshold)
+            threshold = np.where(vector.present[row], widest, threshold)
+    if uniform:
+        threshold = np.full(steps, threshold.max(initial=0.0))
     buckets = [(row, part) for row, part in members if part.kind in "+-"]
     if not buckets:
         empty = np.zeros((0, steps))
@@ -279,9 +305,11 @@ def _fold_one(vector: Vector, labels: Labels, members: list[tuple[int, Part]]) -
     indexes = np.array([part.index for _, part in buckets], dtype=np.int64)
     negative = np.array([part.kind == "-" for _, part in buckets])
     there = vector.present[rows]
-    # The smallest scale among the buckets present at each step (any where none is).
-    lowest = np.where(there, scales[:, None], np.iinfo(np.int64).max).min(axis=0)
-    scale = np.where(there.any(axis=0), lowest, scales.min())
+    if uniform:
+        scale = np.full(steps, scales.min())
+    else:  # the smallest scale among the buckets present at each step (any where none is)
+        lowest = np.where(there, scales[:, None], np.iinfo(np.int64).max).min(axis=0)
+        scale = np.where(there.any(axis=0), lowest, scales.min())
     shift = np.maximum(scales[:, None] - scale[None, :], 0)
     reduced = np.right_shift(indexes[:, None], shift)  # floor(i / 2^shift)
     counts = values[rows]
@@ -317,9 +345,12 @@ def _widen_zero(h: Histograms) -> Histograms:
     )
 
 
-def histogram_samples(series: Sequence[SampleSeries]) -> list[tuple[Labels, _Ints, Histograms]]:
+def histogram_samples(
+    series: Sequence[SampleSeries], *, uniform: bool = False
+) -> list[tuple[Labels, _Ints, Histograms]]:
     """The native histograms among some series' samples (a range vector's): each with
-    the times it has samples at and its histogram at each."""
+    the times any of its parts has a sample at and its histogram at each (``uniform``
+    as :func:`fold_histograms` has it)."""
     groups: dict[Labels, list[SampleSeries]] = {}
     for one in series:
         if is_histogram_part(one.labels):
@@ -333,6 +364,7 @@ def histogram_samples(series: Sequence[SampleSeries]) -> list[tuple[Labels, _Int
             at = np.searchsorted(times, member.times)
             values[row, at] = member.values
             present[row, at] = True
-        (histogram,) = fold_histograms(Vector([m.labels for m in members], values, present))
+        parts = Vector([m.labels for m in members], values, present)
+        (histogram,) = fold_histograms(parts, uniform=uniform)
         found.append((labels, times, histogram))
     return found

@@ -4,6 +4,9 @@ Functions (Prometheus's semantics, ``promql/functions.go`` and ``quantile.go``):
 
 - ``histogram_count``, ``histogram_sum``, ``histogram_avg``: the count, the sum, their
   ratio; float samples are left out;
+- ``histogram_stddev``, ``histogram_stdvar``: the spread of the observations around
+  their mean (the sum over the count), each taken to be at its bucket's geometric
+  middle, ``±sqrt(lower·upper)``, or at 0 in the zero bucket;
 - ``histogram_quantile(φ, h)``: the bucket holding the observation of rank ``φ·count``,
   interpolated in it as Prometheus 3 does for standard exponential buckets:
   exponentially (``lower·(upper/lower)^f``) in a positive or negative bucket, linearly
@@ -15,18 +18,13 @@ Functions (Prometheus's semantics, ``promql/functions.go`` and ``quantile.go``):
 Prometheus 3 walks from the top bucket down for φ >= 0.5; that is the same number
 computed from the other end, so otelite walks up always.
 
-Range functions: ``rate``, ``increase`` and ``irate`` read a histogram as one counter:
-a reset is where its count, its zero bucket or any bucket drops (the sum may), and then
-every part starts over; the window's change is extrapolated to its edges as a float
-counter's is, without the limit at zero (Prometheus does not apply it to histograms).
-``delta``, ``idelta``, ``sum_over_time``, ``avg_over_time`` and ``last_over_time`` are
-part by part; ``count_over_time`` and ``present_over_time`` count histograms.
+Range functions are in ``_native_windows``.
 
 Aggregations: ``sum`` and ``avg`` add histograms (``avg`` divides by how many there
 are); ``count`` and ``group`` count them with the floats. At a step where a group has
 both floats and histograms, ``sum`` and ``avg`` answer nothing for it, as Prometheus.
-Every other aggregation, function and operator leaves histograms out, as Prometheus
-does for most of them, except ``*`` and ``/`` by a scalar (``_binary``).
+Every other aggregation and function leaves histograms out, as Prometheus does for most
+of them; the operators are in ``_binary`` and ``_native_binary``.
 """
 
 from __future__ import annotations
@@ -44,27 +42,19 @@ from otelite.query.promql._native import (
     fold_histograms,
     histogram_labels,
     histogram_rows,
-    is_histogram_part,
     joined,
     split_histograms,
 )
 from otelite.query.promql._series import (
     Floats,
-    Labels,
-    Matrix,
-    SampleSeries,
     Vector,
-    bounds,
     drop_name,
-    merge_same_labels,
 )
-from otelite.query.promql._windows import extrapolated, windowed
 
 __all__ = [
     "HISTOGRAM_FUNCTIONS",
     "aggregate_all",
     "histogram_fraction",
-    "histogram_windows",
     "native_quantile",
 ]
 
@@ -93,22 +83,53 @@ def _avg(vector: Vector) -> Vector:
     return Vector.of([sums.labels[i] for i in kept], values, present)
 
 
+def _each_histogram(vector: Vector, compute: Callable[[Histograms], Floats]) -> Vector:
+    """``compute`` of each native histogram of the vector (a value per step), under
+    the histogram's labels without the metric name."""
+    found = fold_histograms(vector)
+    if not found:
+        return Vector.empty(vector.steps)
+    values = np.array([compute(h) for h in found])
+    present = np.array([h.present for h in found])
+    return Vector.of([drop_name(h.labels) for h in found], values, present)
+
+
+def _variance(h: Histograms) -> Floats:
+    """The variance of a histogram's observations around their mean (the sum over the
+    count), each taken to be at its bucket's middle as Prometheus estimates it for
+    exponential buckets: the geometric mean of the bounds (negated below zero), 0 in
+    the zero bucket (counted only when it counts more than nothing, as Prometheus)."""
+    low, high = h.bounds(np.arange(len(h.positive), dtype=np.int64))
+    middle = np.sqrt(low * high)
+    with np.errstate(all="ignore"):
+        mean = h.sum / h.count
+        spread = np.where(h.zero_count > 0, h.zero_count * mean**2, 0.0)
+        for counts, at in ((h.positive, middle), (h.negative, -middle)):
+            spread = spread + np.where(counts != 0, counts * (at - mean) ** 2, 0.0).sum(axis=0)
+        return np.asarray(spread / h.count)
+
+
+def _stdvar(vector: Vector) -> Vector:
+    return _each_histogram(vector, _variance)
+
+
+def _stddev(vector: Vector) -> Vector:
+    return _each_histogram(vector, lambda h: np.sqrt(_variance(h)))
+
+
 HISTOGRAM_FUNCTIONS: dict[str, Callable[[Vector], Vector]] = {
     "histogram_count": _count,
     "histogram_sum": _sum,
     "histogram_avg": _avg,
+    "histogram_stddev": _stddev,
+    "histogram_stdvar": _stdvar,
 }
 """Functions of one instant vector that read its native histograms."""
 
 
 def native_quantile(phi: Floats, vector: Vector) -> Vector:
     """``histogram_quantile(φ, vector)`` of the vector's native histograms."""
-    found = fold_histograms(vector)
-    if not found:
-        return Vector.empty(vector.steps)
-    values = np.array([_quantile(phi, h) for h in found])
-    present = np.array([h.present for h in found])
-    return Vector.of([drop_name(h.labels) for h in found], values, present)
+    return _each_histogram(vector, lambda h: _quantile(phi, h))
 
 
 def _quantile(phi: Floats, h: Histograms) -> Floats:
@@ -139,16 +160,13 @@ def _quantile(phi: Floats, h: Histograms) -> Floats:
 
 def histogram_fraction(lower: Floats, upper: Floats, vector: Vector) -> Vector:
     """``histogram_fraction(lower, upper, vector)`` of the vector's native histograms."""
-    found = fold_histograms(vector)
-    if not found:
-        return Vector.empty(vector.steps)
-    values = []
-    for h in found:
+
+    def fraction(h: Histograms) -> Floats:
         b = h.buckets()
         with np.errstate(all="ignore"):
-            values.append((_up_to(upper, h, b) - _up_to(lower, h, b)) / h.count)
-    present = np.array([h.present for h in found])
-    return Vector.of([drop_name(h.labels) for h in found], np.array(values), present)
+            return np.asarray((_up_to(upper, h, b) - _up_to(lower, h, b)) / h.count)
+
+    return _each_histogram(vector, fraction)
 
 
 def _up_to(x: Floats, h: Histograms, b: Buckets) -> Floats:
@@ -169,98 +187,6 @@ def _up_to(x: Floats, h: Histograms, b: Buckets) -> Floats:
     top = len(b.counts) - 1 - np.argmax(filled[::-1], axis=0)
     highest = np.where(filled.any(axis=0), b.upper[top, np.arange(len(x))], -np.inf)
     return np.where(x >= highest, h.count, counted)
-
-
-# --- range functions ---
-
-_PART_BY_PART = frozenset({"delta", "idelta", "sum_over_time", "avg_over_time", "last_over_time"})
-_COUNTING = frozenset({"count_over_time", "present_over_time"})
-_COUNTERS = frozenset({"rate", "increase", "irate"})
-
-
-def histogram_windows(name: str, matrix: Matrix, *, keep_name: bool) -> Vector:
-    """``name(matrix)`` of the matrix's native histograms (empty where ``name`` leaves
-    histograms out)."""
-    steps = len(matrix.ends)
-    rows = [row for row, labels in enumerate(matrix.labels) if is_histogram_part(labels)]
-    series = [matrix.series(row) for row in rows]
-    if not series:
-        return Vector.empty(steps)
-    if name in _COUNTING:
-        counts = [s for s in series if dict(s.labels)[PART] == "count"]
-        return _each(name, matrix, counts, lambda labels: drop_name(histogram_labels(labels)))
-    if name in _PART_BY_PART:
-        return _each(name, matrix, series, lambda lb: lb if keep_name else drop_name(lb))
-    if name not in _COUNTERS:
-        return Vector.empty(steps)
-    groups: dict[Labels, list[SampleSeries]] = {}
-    for one in series:
-        groups.setdefault(histogram_labels(one.labels), []).append(one)
-    labels: list[Labels] = []
-    values: list[Floats] = []
-    present: list[_Bools] = []
-    for members in groups.values():
-        times = members[0].times
-        if any(not np.array_equal(m.times, times) for m in members):
-            # Parts that do not share their times (a subquery's) are counters apart.
-            part = _each(name, matrix, members, drop_name)
-            labels += part.labels
-            values += list(part.values)
-            present += list(part.present)
-            continue
-        changes, ok = _counter(name, matrix, members)
-        labels += [drop_name(m.labels) for m in members]
-        values += list(changes)
-        present += [ok] * len(members)
-    return merge_same_labels(Vector.of(labels, np.array(values), np.array(present)))
-
-
-def _each(
-    name: str,
-    matrix: Matrix,
-    series: Sequence[SampleSeries],
-    relabel: Callable[[Labels], Labels],
-) -> Vector:
-    if not series:
-        return Vector.empty(len(matrix.ends))
-    values, present = windowed(name, Matrix.pack(series, matrix.range_ms, matrix.ends))
-    return merge_same_labels(Vector.of([relabel(s.labels) for s in series], values, present))
-
-
-def _counter(name: str, matrix: Matrix, members: list[SampleSeries]) -> tuple[Floats, _Bools]:
-    """``rate``, ``increase`` or ``irate`` of one histogram's parts (sharing their
-    times), a reset of any part but the sum a reset of all."""
-    times = members[0].times
-    v = np.array([m.values for m in members])
-    watched = np.array([dict(m.labels)[PART] != "sum" for m in members])
-    dropped = (v[watched, 1:] < v[watched, :-1]).any(axis=0)
-    reset = np.concatenate(([False], dropped))
-    lo, hi = (
-        positions[0]
-        for positions in bounds(
-            np.array([0, len(times)], dtype=np.intp),
-            times,
-            matrix.ends - matrix.range_ms,
-            matrix.ends,
-        )
-    )
-    count = hi - lo
-    first, last = np.minimum(lo, len(times) - 1), np.maximum(hi - 1, 0)
-    if name == "irate":
-        previous = np.maximum(hi - 2, 0)
-        change = np.where(reset[last], v[:, last], v[:, last] - v[:, previous])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            seconds = (times[last] - times[previous]) / 1000.0
-            return change / seconds, count >= 2
-    # A reset at sample k: the value before it was the counter's total then.
-    before = np.where(reset[1:], v[:, :-1], 0.0)
-    added = np.cumsum(np.concatenate([np.zeros((len(members), 1)), before], axis=1), axis=1)
-    change = v[:, last] - v[:, first] + added[:, last] - added[:, first]
-    # Without the limit at zero, extrapolating is the same factor for every part.
-    factor = extrapolated(
-        np.ones(len(lo)), times, matrix.ends, matrix.range_ms, lo, hi, None, name == "rate"
-    )
-    return change * factor[None, :], count >= 2
 
 
 # --- aggregations ---

@@ -41,6 +41,7 @@ __all__ = [
     "format_value",
     "labels_of",
     "merge_same_labels",
+    "same_values",
 ]
 
 NAME = "__name__"
@@ -191,6 +192,12 @@ def bounds(
 
 
 Value: TypeAlias = Scalar | Vector | Matrix | String
+
+
+def same_values(x: Floats, y: Floats) -> npt.NDArray[np.bool_]:
+    """Where two arrays hold the same value, NaN the same as NaN: whether a sample is
+    another's again, as ``changes`` and histograms' ``==`` ask."""
+    return np.asarray((x == y) | (np.isnan(x) & np.isnan(y)))
 
 
 def merge_same_labels(vector: Vector) -> Vector:

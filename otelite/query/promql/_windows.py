@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from otelite.query.promql._series import Floats, Matrix, QueryError, Times
+from otelite.query.promql._series import Floats, Matrix, QueryError, Times, same_values
 
 __all__ = [
     "RANGE_FUNCTIONS",
@@ -271,9 +271,7 @@ def _pairs(changed: Callable[[Floats, Floats], npt.NDArray[np.bool_]]) -> _Windo
 
 
 def _changed(now: Floats, before: Floats) -> npt.NDArray[np.bool_]:
-    both_nan = np.isnan(now) & np.isnan(before)
-    changed: npt.NDArray[np.bool_] = ~((now == before) | both_nan)
-    return changed
+    return ~same_values(now, before)
 
 
 def _dropped(now: Floats, before: Floats) -> npt.NDArray[np.bool_]:
