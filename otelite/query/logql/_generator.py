@@ -3,7 +3,8 @@
 Canonical means: lower-case words, double-quoted strings, ``a="b"`` for matchers and
 ``a > 5`` for comparisons, ``==`` for numeric equality, one space around binary operators
 and after commas, grouping before a vector aggregation's parentheses (``sum by (a) (...)``),
-a log range written as query, ``unwrap``, range, offset; durations and sizes in the
+a log range written as query, ``unwrap``, range (``{app="x"}[5m]``,
+``{app="x"} | json [5m]``), offset; durations and sizes in the
 spelling Loki's lexer reads back (``1h30m``, ``250ms``, ``1KiB``), and parentheses only
 where precedence needs them. A folded NaN or infinity is written as an operation that
 folds to it again: ``(0 / 0)``, ``(2 ^ 1024)``, ``(-2 ^ 1025)``.
@@ -284,7 +285,9 @@ def _log_range(source: LogRange) -> str:
     text = _log_query(source.query)
     if source.unwrap is not None:
         text += _unwrap(source.unwrap)
-    text += f" [{format_range(source.range_ns)}]"
+    # `{app="x"}[5m]` as people write it; a space after a pipeline, where it reads better.
+    bare = not (source.query.line_filters or source.query.stages or source.unwrap)
+    text += f"{'' if bare else ' '}[{format_range(source.range_ns)}]"
     if source.offset_ns:
         text += f" offset {format_duration(source.offset_ns)}"
     return text
