@@ -189,6 +189,8 @@ class PipelineParser(TokenStream):
             flags: set[str] = set()
             while self.at_kind(TokenKind.FLAG):
                 flags.add(str(self.next().value))
+            if self.at("-") and self.at("-", ahead=1):
+                raise self.unexpected(hint="logfmt's flags are --strict and --keep-empty")
             return LogfmtParser(
                 self.extractions(), strict="--strict" in flags, keep_empty="--keep-empty" in flags
             )
