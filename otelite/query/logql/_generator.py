@@ -9,7 +9,9 @@ spelling Loki's lexer reads back (``1h30m``, ``250ms``, ``1KiB``), and parenthes
 where precedence needs them. A folded NaN or infinity is written as an operation that
 folds to it again: ``(0 / 0)``, ``(2 ^ 1024)``, ``(-2 ^ 1025)``.
 
-``parse(to_text(expr)) == expr`` holds for every tree the parser builds.
+``parse(to_text(expr)) == expr`` holds for every tree the parser builds. One tree it never
+builds has no text: ``drop a`` (or ``keep a``) followed by a ``!=`` or ``!~`` line filter,
+since Loki's grammar reads ``| drop a != "x"`` as one more matcher of ``drop``.
 """
 
 from __future__ import annotations
