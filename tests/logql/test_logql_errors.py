@@ -202,6 +202,13 @@ ERRORS = [
     ),
     (f"{RATE} offset 5m", 1, 23, "syntax error: unexpected offset"),
     (
+        '{app="foo"} |= "x" [5m]',
+        1,
+        20,
+        "syntax error: unexpected RANGE: a range belongs inside a range aggregation, such as "
+        'count_over_time({app="x"}[5m])',
+    ),
+    (
         'sum({app="foo"}[5m])',
         1,
         16,
@@ -393,6 +400,15 @@ def test_an_over_long_query_is_refused_before_parsing() -> None:
         parse(text)
     assert caught.value.message == f"input size too long ({len(text)} > {MAX_QUERY_BYTES})"
     assert (caught.value.line, caught.value.column) == (1, 1)
+
+
+def test_deep_nesting_is_refused_not_crashed_on() -> None:
+    assert parse("(" * 50 + "1" + ")" * 50) == parse("1")
+    with pytest.raises(ParseError) as caught:
+        parse("(" * 5000 + "1" + ")" * 5000)
+    assert caught.value.message == "syntax error: the query is nested too deeply"
+    with pytest.raises(ParseError):
+        parse('{app="foo"} | ' + ", ".join(f'x{i}="1"' for i in range(5000)))
 
 
 def test_parse_error_is_an_invalid_request() -> None:

@@ -109,9 +109,17 @@ def parse(text: str) -> Expr:
     if size >= MAX_QUERY_BYTES:
         raise ParseError(f"input size too long ({size} > {MAX_QUERY_BYTES})", text=text, offset=0)
     parser = _Parser(text)
-    expr = parser.expr()
+    try:
+        expr = parser.expr()
+    except RecursionError:
+        # Loki's parser keeps its stack on the heap; Python's is limited, and a query of
+        # MAX_QUERY_BYTES can nest deeper than it allows.
+        raise parser.error("syntax error: the query is nested too deeply") from None
     if not parser.at_kind(TokenKind.EOF):
-        raise parser.unexpected()
+        hint = ""
+        if parser.at_kind(TokenKind.RANGE):
+            hint = f"a range belongs inside a range aggregation, such as {_RANGE_EXAMPLE}"
+        raise parser.unexpected(hint=hint)
     return expr
 
 
