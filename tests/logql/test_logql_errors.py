@@ -33,6 +33,20 @@ ERRORS = [
     ('{app=="foo"}', 1, 5, "syntax error: unexpected ==, expecting = or != or =~ or !~"),
     ("{app=foo}", 1, 6, "syntax error: unexpected IDENTIFIER, expecting STRING"),
     ('{="foo"}', 1, 2, "syntax error: unexpected =, expecting IDENTIFIER or }"),
+    (
+        '{service.name="foo"}',
+        1,
+        9,
+        "syntax error: unexpected ., expecting = or != or =~ or !~: label names have no dots: "
+        "OpenTelemetry's service.name is service_name",
+    ),
+    (
+        '{app="foo"} | k8s.pod="x"',
+        1,
+        18,
+        "syntax error: unexpected ., expecting a comparison such as = or >: label names have no "
+        "dots: OpenTelemetry's service.name is service_name",
+    ),
     ('{json="x"}', 1, 2, "syntax error: unexpected json, expecting IDENTIFIER or }"),
     ('app="foo"', 1, 1, "syntax error: unexpected IDENTIFIER"),
     ("{}", 1, 1, EMPTY_SELECTOR),

@@ -122,7 +122,7 @@ class PipelineParser(TokenStream):
     def matcher(self, expecting: str = "IDENTIFIER") -> Matcher:
         name = self.expect_kind(TokenKind.IDENT, expecting)
         if not self.at(*_MATCH_OPS):
-            raise self.unexpected("= or != or =~ or !~")
+            raise self.unexpected("= or != or =~ or !~", hint=_dotted_hint(self.peek()))
         op = _MATCH_OPS[self.next().text]
         value = self.expect_kind(TokenKind.STRING)
         return Matcher(name.text, op, str(value.value))
@@ -281,7 +281,7 @@ class PipelineParser(TokenStream):
         name = self.expect_kind(TokenKind.IDENT, "IDENTIFIER or (")
         op_token = self.peek()
         if not self.at(*_MATCH_OPS, *_COMPARE_OPS):
-            raise self.unexpected("a comparison such as = or >")
+            raise self.unexpected("a comparison such as = or >", hint=_dotted_hint(op_token))
         self.next()
         value = self.peek()
         if op_token.text in _MATCH_OPS:
@@ -355,3 +355,10 @@ def _selects(matcher: Matcher) -> bool:
     except re.error:
         return True  # Python cannot read it; the database will say if RE2 can
     return empty if matcher.op is MatchOp.NRE else not empty
+
+
+def _dotted_hint(token: Token) -> str:
+    # OpenTelemetry's attribute names have dots; Loki's label names cannot.
+    if token.kind is TokenKind.OP and token.text == ".":
+        return "label names have no dots: OpenTelemetry's service.name is service_name"
+    return ""
