@@ -1,6 +1,6 @@
 """Reading and writing LogQL's literal spellings: durations, byte sizes, numbers, strings.
 
-Loki reads three kinds of duration, and each is mirrored here to the nanosecond:
+Loki reads two kinds of duration and one of size, each mirrored here exactly:
 
 * a range (``[5m]``) with Prometheus's rules only: integer counts of ``y w d h m s ms``
   in decreasing order (``1h30m``, ``2d``, ``0``);
@@ -68,7 +68,7 @@ def parse_range(text: str) -> int:
         return 0
     if text == "":
         raise ValueError("empty duration string")
-    invalid = f"not a valid duration string: {_go_quote(text)}"
+    invalid = f"not a valid duration string: {quote_string(text)}"
     rest, total, last = text, 0, -1
     while rest:
         count_end = _run(rest, 0, _DIGITS)
@@ -85,7 +85,7 @@ def parse_range(text: str) -> int:
         if not unit:
             raise ValueError(invalid)
         if unit not in _PROMETHEUS_UNITS:
-            raise ValueError(f"unknown unit {_go_quote(unit)} in duration {_go_quote(text)}")
+            raise ValueError(f"unknown unit {quote_string(unit)} in duration {quote_string(text)}")
         if _PROMETHEUS_ORDER[unit] <= last:
             raise ValueError(invalid)
         last = _PROMETHEUS_ORDER[unit]
@@ -240,9 +240,9 @@ def parse_number(text: str) -> float:
     elif _HEX_FLOAT.fullmatch(text):
         value = float.fromhex(text)
     else:
-        raise ValueError(f"{_go_quote(text)} is not a decimal number")
+        raise ValueError(f"{quote_string(text)} is not a decimal number")
     if not math.isfinite(value):
-        raise ValueError(f"{_go_quote(text)} is out of range for a 64-bit float")
+        raise ValueError(f"{quote_string(text)} is out of range for a 64-bit float")
     return value
 
 
@@ -251,7 +251,7 @@ def parse_integer(text: str) -> int | None:
     if not _INTEGER.fullmatch(text):
         return None
     value = int(text)
-    return value if -(1 << 63) <= value <= MAX_DURATION else None
+    return value if -(1 << 63) <= value < (1 << 63) else None
 
 
 def format_range(nanoseconds: int) -> str:
@@ -335,8 +335,3 @@ def quote_string(value: str) -> str:
             out.append(ch)
     out.append('"')
     return "".join(out)
-
-
-def _go_quote(text: str) -> str:
-    # Go's %q for the plain text found in durations: a double-quoted string.
-    return quote_string(text)
