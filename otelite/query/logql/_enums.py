@@ -125,6 +125,11 @@ class BinaryOp(Enum):
     POW = "^"
 
     @property
+    def precedence(self) -> int:
+        """Loki's binding strength, 1 (``or``) to 6 (``^``); ``^`` alone groups to the right."""
+        return _PRECEDENCE[self]
+
+    @property
     def is_comparison(self) -> bool:
         return self in _COMPARISONS
 
@@ -137,6 +142,18 @@ class BinaryOp(Enum):
 _COMPARISONS = frozenset(
     (BinaryOp.EQ, BinaryOp.NE, BinaryOp.GT, BinaryOp.GE, BinaryOp.LT, BinaryOp.LE)
 )
+_PRECEDENCE = {
+    BinaryOp.OR: 1,
+    BinaryOp.AND: 2,
+    BinaryOp.UNLESS: 2,
+    **dict.fromkeys(_COMPARISONS, 3),
+    BinaryOp.ADD: 4,
+    BinaryOp.SUB: 4,
+    BinaryOp.MUL: 5,
+    BinaryOp.DIV: 5,
+    BinaryOp.MOD: 5,
+    BinaryOp.POW: 6,
+}
 
 
 class Cardinality(Enum):

@@ -69,25 +69,6 @@ from otelite.query.logql._literals import (
 
 __all__ = ["to_text"]
 
-_PRECEDENCE = {
-    BinaryOp.OR: 1,
-    BinaryOp.AND: 2,
-    BinaryOp.UNLESS: 2,
-    BinaryOp.EQ: 3,
-    BinaryOp.NE: 3,
-    BinaryOp.GT: 3,
-    BinaryOp.GE: 3,
-    BinaryOp.LT: 3,
-    BinaryOp.LE: 3,
-    BinaryOp.ADD: 4,
-    BinaryOp.SUB: 4,
-    BinaryOp.MUL: 5,
-    BinaryOp.DIV: 5,
-    BinaryOp.MOD: 5,
-    BinaryOp.POW: 6,
-}
-_ATOM = 7
-
 
 def to_text(node: Node) -> str:
     """Canonical LogQL for a query or any part of one."""
@@ -263,7 +244,7 @@ def _operand(expr: MetricExpr, parent: BinaryOp, *, left: bool) -> str:
     text = _metric(expr)
     if not isinstance(expr, BinaryOperation):
         return text
-    child, outer = _PRECEDENCE[expr.op], _PRECEDENCE[parent]
+    child, outer = expr.op.precedence, parent.precedence
     # `^` groups to the right, everything else to the left.
     needs_parens = child < outer or (child == outer and left == (parent is BinaryOp.POW))
     return f"({text})" if needs_parens else text

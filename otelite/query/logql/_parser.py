@@ -53,23 +53,6 @@ __all__ = ["MAX_QUERY_BYTES", "parse"]
 MAX_QUERY_BYTES = 131072  # Loki's limit: a longer query is refused before parsing
 
 _BINARY_OPS = {op.value: op for op in BinaryOp}
-_PRECEDENCE = {
-    BinaryOp.OR: 1,
-    BinaryOp.AND: 2,
-    BinaryOp.UNLESS: 2,
-    BinaryOp.EQ: 3,
-    BinaryOp.NE: 3,
-    BinaryOp.GT: 3,
-    BinaryOp.GE: 3,
-    BinaryOp.LT: 3,
-    BinaryOp.LE: 3,
-    BinaryOp.ADD: 4,
-    BinaryOp.SUB: 4,
-    BinaryOp.MUL: 5,
-    BinaryOp.DIV: 5,
-    BinaryOp.MOD: 5,
-    BinaryOp.POW: 6,
-}
 _RANGE_FUNCTIONS = {function.value: function for function in RangeFunction}
 _VECTOR_OPS = {op.value: op for op in VectorOp}
 _K_OPS = (VectorOp.TOPK, VectorOp.BOTTOMK, VectorOp.APPROX_TOPK)
@@ -129,11 +112,11 @@ class _Parser(PipelineParser):
         while True:
             op_token = self.peek()
             op = _binary_op(op_token)
-            if op is None or _PRECEDENCE[op] < min_precedence:
+            if op is None or op.precedence < min_precedence:
                 return left
             self.next()
             return_bool, matching = self.modifiers(op)
-            right = self.expr(_PRECEDENCE[op] + (0 if op is BinaryOp.POW else 1))
+            right = self.expr(op.precedence + (0 if op is BinaryOp.POW else 1))
             left = self.combine(op_token, op, left, right, return_bool, matching)
 
     def modifiers(self, op: BinaryOp) -> tuple[bool, VectorMatching | None]:
