@@ -1,0 +1,171 @@
+"""LogQL, Grafana Loki's log query language: text → immutable syntax tree → text.
+
+``parse(text)`` gives an :data:`Expr`, a log query or a metric query; ``to_text(node)``
+writes any node back as canonical LogQL, and ``parse(to_text(e)) == e``. Bad input
+raises :class:`ParseError` (an :class:`~otelite.errors.InvalidRequest`) with the line,
+the column, an excerpt, and Loki's wording (``parse error at line 1, col 14: syntax
+error: unexpected ...``). ``parse_pattern`` reads the pattern language of ``| pattern``
+and ``|>``; the ``parse_*`` and ``format_*`` literal helpers read and write durations,
+ranges and byte sizes exactly as Loki does.
+
+The package follows Loki's parser (``pkg/logql/syntax``: its ``syntax.y`` grammar, its
+lexer and the checks ``ParseExpr`` makes) rather than its documentation where the two
+differ, so that a query means here what it means in Loki: keywords are case-insensitive
+and reserved (no label can be called ``json`` or ``by``), a function name without ``(``
+is a label name, ``a, b or c`` in a label filter is ``a and (b or c)``, arithmetic
+between numbers is folded. Regular expressions, Go templates, JSON paths and IP patterns
+are kept as text: the planner compiles them.
+
+The tree, from the root (every node is a frozen dataclass, made for ``match``)::
+
+    Expr        LogQuery | MetricExpr
+    LogQuery    (selector: tuple[Matcher, ...], line_filters: tuple[LineFilter, ...],
+                 stages: tuple[Stage, ...])      selector → SQL, then line filters, then the rest
+    Stage       LineFilter(op, values: str | IP ...) | LabelFilter(condition)
+                | JsonParser(extractions) | LogfmtParser(extractions, strict, keep_empty)
+                | RegexpParser | PatternParser | UnpackParser | LineFormat
+                | LabelFormat(items: LabelRename | LabelTemplate ...) | Drop | Keep | Decolorize
+    LabelCondition  Matcher | NumberFilter | DurationFilter | BytesFilter | IPFilter
+                | AndFilter(left, right) | OrFilter(left, right)
+    MetricExpr  RangeAggregation(function, source: LogRange, parameter, grouping)
+                | VectorAggregation(op, expr, grouping, parameter)
+                | BinaryOperation(op, left, right, return_bool, matching: VectorMatching)
+                | LabelReplace(expr, destination, replacement, source, regex)
+                | Number(value) | Vector(value)
+    LogRange    (query: LogQuery, range_ns, offset_ns, unwrap: Unwrap(label, conversion, filters))
+
+Modules, in the order text flows through them: ``_lexer`` (tokens; ``_literals`` for
+durations, sizes, numbers and strings), ``_stream`` (a token cursor and Loki's token
+names), ``_pipeline`` (log queries: selectors, filters, stages, ``unwrap``), ``_parser``
+(metric queries; ``_fold`` for arithmetic between numbers), ``_ast`` and ``_enums`` (the
+nodes), ``_generator`` (back to text), ``_pattern`` and ``_errors``.
+"""
+
+from __future__ import annotations
+
+from otelite.query.logql._ast import (
+    IP,
+    AndFilter,
+    BinaryOperation,
+    BytesFilter,
+    Decolorize,
+    Drop,
+    DurationFilter,
+    Expr,
+    Extraction,
+    Grouping,
+    IPFilter,
+    JsonParser,
+    Keep,
+    LabelCondition,
+    LabelFilter,
+    LabelFormat,
+    LabelRename,
+    LabelReplace,
+    LabelTemplate,
+    LineFilter,
+    LineFormat,
+    LogfmtParser,
+    LogQuery,
+    LogRange,
+    Matcher,
+    MetricExpr,
+    Node,
+    Number,
+    NumberFilter,
+    OrFilter,
+    PatternParser,
+    RangeAggregation,
+    RegexpParser,
+    Stage,
+    UnpackParser,
+    Unwrap,
+    Vector,
+    VectorAggregation,
+    VectorMatching,
+)
+from otelite.query.logql._enums import (
+    BinaryOp,
+    Cardinality,
+    CompareOp,
+    Conversion,
+    LineOp,
+    MatchOp,
+    RangeFunction,
+    VectorOp,
+)
+from otelite.query.logql._errors import ParseError
+from otelite.query.logql._generator import to_text
+from otelite.query.logql._literals import (
+    format_bytes,
+    format_duration,
+    format_range,
+    parse_bytes,
+    parse_duration,
+    parse_range,
+)
+from otelite.query.logql._parser import MAX_QUERY_BYTES, parse
+from otelite.query.logql._pattern import Capture, parse_pattern, pattern_problem
+
+__all__ = [
+    "IP",
+    "MAX_QUERY_BYTES",
+    "AndFilter",
+    "BinaryOp",
+    "BinaryOperation",
+    "BytesFilter",
+    "Capture",
+    "Cardinality",
+    "CompareOp",
+    "Conversion",
+    "Decolorize",
+    "Drop",
+    "DurationFilter",
+    "Expr",
+    "Extraction",
+    "Grouping",
+    "IPFilter",
+    "JsonParser",
+    "Keep",
+    "LabelCondition",
+    "LabelFilter",
+    "LabelFormat",
+    "LabelRename",
+    "LabelReplace",
+    "LabelTemplate",
+    "LineFilter",
+    "LineFormat",
+    "LineOp",
+    "LogQuery",
+    "LogRange",
+    "LogfmtParser",
+    "MatchOp",
+    "Matcher",
+    "MetricExpr",
+    "Node",
+    "Number",
+    "NumberFilter",
+    "OrFilter",
+    "ParseError",
+    "PatternParser",
+    "RangeAggregation",
+    "RangeFunction",
+    "RegexpParser",
+    "Stage",
+    "UnpackParser",
+    "Unwrap",
+    "Vector",
+    "VectorAggregation",
+    "VectorMatching",
+    "VectorOp",
+    "format_bytes",
+    "format_duration",
+    "format_range",
+    "parse",
+    "parse_bytes",
+    "parse_duration",
+    "parse_pattern",
+    "parse_range",
+    "pattern_problem",
+    "to_text",
+]

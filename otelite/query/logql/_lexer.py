@@ -1,0 +1,317 @@
+"""LogQL text → tokens, following the rules of Loki's lexer (Go's ``text/scanner`` plus
+LogQL's own words, durations, byte sizes, ranges and flags).
+
+The rules that decide what a query means are kept exactly:
+
+* words are matched without regard to case; ``by``, ``or``, ``json``, ``unwrap`` and the
+  other keywords are always keywords, so no label can be called that;
+* a function's name (``rate``, ``sum``, ``bytes``, ``ip``, ...) is a function only when
+  ``(``, ``by (`` or ``without (`` follows it, and a label name otherwise, so
+  ``| rate > 5`` filters on a label called ``rate``;
+* a number followed, without space, by unit letters is a duration (``5m``, ``1h30m``,
+  ``1.5s``) if those letters make one, else a byte size (``20MB``, ``1KiB``) if they
+  make one, else a plain number; ``-`` directly before a duration makes it negative;
+* ``[...]`` is one token, a range, whatever stands between the brackets;
+* comments run from ``#`` (or Go's ``//``) to the end of the line, or between
+  ``/*`` and ``*/``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from otelite.query.logql._errors import ParseError
+from otelite.query.logql._literals import parse_bytes, parse_duration, parse_range
+
+__all__ = ["FUNCTIONS", "KEYWORDS", "Token", "TokenKind", "tokenize"]
+
+
+class TokenKind(Enum):
+    IDENT = "IDENTIFIER"
+    STRING = "STRING"
+    NUMBER = "NUMBER"
+    DURATION = "DURATION"
+    BYTES = "BYTES"
+    RANGE = "RANGE"
+    FLAG = "FUNCTION_FLAG"
+    KEYWORD = "keyword"
+    FUNCTION = "function"
+    OP = "operator"
+    EOF = "$end"
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """``text`` is the source text; ``value`` the meaning: the decoded string, the number's
+    text, nanoseconds, bytes, or the lower-cased word of a keyword or function."""
+
+    kind: TokenKind
+    text: str
+    offset: int
+    value: str | int = ""
+
+
+# Always keywords, whatever follows them.
+KEYWORDS = frozenset(
+    (
+        *("by", "without", "bool", "offset", "on", "ignoring", "group_left", "group_right"),
+        *("or", "and", "unless", "unwrap", "json", "regexp", "logfmt", "unpack", "pattern"),
+        *("label_format", "line_format", "decolorize", "drop", "keep"),
+    )
+)
+# Functions when `(` follows, label names otherwise.
+FUNCTIONS = frozenset(
+    (
+        *("rate", "rate_counter", "count_over_time", "bytes_rate", "bytes_over_time"),
+        *("avg_over_time", "sum_over_time", "min_over_time", "max_over_time"),
+        *("stdvar_over_time", "stddev_over_time", "quantile_over_time", "first_over_time"),
+        *("last_over_time", "absent_over_time", "vector", "label_replace"),
+        *("sum", "avg", "max", "min", "count", "stddev", "stdvar", "bottomk", "topk"),
+        *("sort", "sort_desc", "approx_topk", "bytes", "duration", "duration_seconds", "ip"),
+    )
+)
+FLAGS = frozenset(("--strict", "--keep-empty"))
+
+# Two-character operators first, so that `!=` wins over `!`.
+_OPERATORS = (
+    *("!=", "=~", "!~", "!>", "|=", "|~", "|>", "==", ">=", "<="),
+    *(",", ".", "{", "}", "=", "|", "(", ")", "]", "+", "-", "*", "/", "%", "^", ">", "<"),
+)
+_BLANK = frozenset(" \t\r\n")  # Go's scanner skips exactly these between tokens
+_DURATION_RUNES = frozenset(".nu\u00b5mshdwy")
+_BYTES_RUNES = frozenset(".BikKMGTP")
+# Go's number literals, loosely: what is not a decimal float fails later, as in Loki.
+_NUMBER = re.compile(
+    r"0[xX][0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?(?:[pP][+-]?[0-9_]+)?"
+    r"|0[oO][0-7_]+|0[bB][01_]+"
+    r"|(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9_]+)?"
+)
+_SIMPLE_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34}
+_HEX = frozenset("0123456789abcdefABCDEF")
+_OCTAL = frozenset("01234567")
+
+
+def tokenize(text: str) -> list[Token]:
+    """All tokens of ``text``, ending with an EOF token; raises :class:`ParseError`."""
+    return _Lexer(text).run()
+
+
+class _Lexer:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.tokens: list[Token] = []
+
+    def error(self, message: str, offset: int) -> ParseError:
+        return ParseError(message, text=self.text, offset=offset)
+
+    def peek(self, ahead: int = 0) -> str:
+        index = self.pos + ahead
+        return self.text[index] if index < len(self.text) else ""
+
+    def add(self, kind: TokenKind, start: int, value: str | int = "") -> None:
+        self.tokens.append(Token(kind, self.text[start : self.pos], start, value))
+
+    def run(self) -> list[Token]:
+        while True:
+            self.skip_blanks_and_comments()
+            if self.pos >= len(self.text):
+                self.tokens.append(Token(TokenKind.EOF, "", self.pos))
+                return self.tokens
+            self.token()
+
+    def skip_blanks_and_comments(self) -> None:
+        while self.pos < len(self.text):
+            ch = self.peek()
+            if ch in _BLANK:
+                self.pos += 1
+            elif ch == "#" or (ch == "/" and self.peek(1) == "/"):
+                end = self.text.find("\n", self.pos)
+                self.pos = len(self.text) if end < 0 else end
+            elif ch == "/" and self.peek(1) == "*":
+                end = self.text.find("*/", self.pos + 2)
+                if end < 0:
+                    raise self.error("comment not terminated", self.pos)
+                self.pos = end + 2
+            else:
+                return
+
+    def token(self) -> None:
+        ch, start = self.peek(), self.pos
+        if _is_digit(ch) or (ch == "." and _is_digit(self.peek(1))):
+            self.number()
+        elif ch.isalpha() or ch == "_":
+            self.word()
+        elif ch == '"':
+            self.string()
+        elif ch == "`":
+            end = self.text.find("`", start + 1)
+            if end < 0:
+                raise self.error("literal not terminated", start)
+            self.pos = end + 1
+            # Go drops carriage returns from raw strings.
+            self.add(TokenKind.STRING, start, self.text[start + 1 : end].replace("\r", ""))
+        elif ch == "[":
+            self.range()
+        elif ch == "-" and self.minus():
+            return
+        else:
+            for op in _OPERATORS:
+                if self.text.startswith(op, start):
+                    self.pos += len(op)
+                    self.add(TokenKind.OP, start)
+                    return
+            if ch == "'":
+                raise self.error("strings take double quotes or backticks, not '", start)
+            raise self.error(f"unexpected character {ch!r}", start)
+
+    def word(self) -> None:
+        start = self.pos
+        while self.peek() and (self.peek().isalnum() or self.peek() == "_"):
+            self.pos += 1
+        lower = self.text[start : self.pos].lower()
+        if lower in FUNCTIONS:
+            # `ip` and `label_replace` are keywords to Loki too, but the function test
+            # comes first there: without `(` they are plain names.
+            kind = TokenKind.FUNCTION if self.before_call() else TokenKind.IDENT
+        elif lower in KEYWORDS:
+            kind = TokenKind.KEYWORD
+        else:
+            kind = TokenKind.IDENT
+        self.add(kind, start, lower if kind is not TokenKind.IDENT else self.text[start : self.pos])
+
+    def before_call(self) -> bool:
+        """Whether `(`, `by (` or `without (` follows: what makes a name a function."""
+        at = self.skip_spaces(self.pos)
+        if self.text.startswith("(", at):
+            return True
+        for word in ("by", "without"):
+            if self.text[at : at + len(word)].lower() == word:
+                return self.text.startswith("(", self.skip_spaces(at + len(word)))
+        return False
+
+    def skip_spaces(self, at: int) -> int:
+        while at < len(self.text) and self.text[at].isspace():
+            at += 1
+        return at
+
+    def number(self) -> None:
+        start = self.pos
+        match = _NUMBER.match(self.text, start)
+        assert match is not None  # a digit, or a dot and a digit, always starts one
+        self.pos = match.end()
+        number = match.group()
+        if self.unit(start, number):
+            return
+        self.add(TokenKind.NUMBER, start, number)
+
+    def unit(self, start: int, prefix: str) -> bool:
+        """Take what follows ``prefix`` as a duration's or a byte size's units if it makes
+        one, as Loki's lexer tries: a duration first, then a byte size."""
+        for runes, kind in ((_DURATION_RUNES, TokenKind.DURATION), (_BYTES_RUNES, TokenKind.BYTES)):
+            end = self.pos
+            while end < len(self.text) and (self.text[end].isnumeric() or self.text[end] in runes):
+                end += 1
+            if end == self.pos:
+                continue
+            candidate = prefix + self.text[self.pos : end]
+            if kind is TokenKind.DURATION:
+                value = parse_duration(candidate)
+            else:
+                value = parse_bytes(candidate)
+            if value is not None:
+                self.pos = end
+                self.add(kind, start, value)
+                return True
+        return False
+
+    def minus(self) -> bool:
+        """``--strict``, ``--keep-empty`` or a negative duration; False for a plain ``-``."""
+        start = self.pos
+        if self.peek(1) == "-":
+            end = start + 2
+            while end < len(self.text) and (self.text[end].isalpha() or self.text[end] == "-"):
+                end += 1
+            if self.text[start:end] in FLAGS:
+                self.pos = end
+                self.add(TokenKind.FLAG, start, self.text[start:end])
+                return True
+        self.pos += 1
+        end = self.pos
+        while end < len(self.text) and (
+            self.text[end].isnumeric() or self.text[end] in _DURATION_RUNES
+        ):
+            end += 1
+        value = parse_duration(self.text[start:end]) if end > self.pos else None
+        if value is not None:
+            self.pos = end
+            self.add(TokenKind.DURATION, start, value)
+            return True
+        self.pos = start
+        return False
+
+    def range(self) -> None:
+        start = self.pos
+        end = self.text.find("]", start + 1)
+        if end < 0:
+            raise self.error("missing closing ']' in duration", start)
+        try:
+            value = parse_range(self.text[start + 1 : end])
+        except ValueError as error:
+            raise self.error(str(error), start) from None
+        self.pos = end + 1
+        self.add(TokenKind.RANGE, start, value)
+
+    def string(self) -> None:
+        start = self.pos
+        self.pos += 1
+        out = bytearray()
+        while True:
+            ch = self.peek()
+            if not ch or ch == "\n":
+                raise self.error("literal not terminated", start)
+            if ch == '"':
+                self.pos += 1
+                break
+            if ch == "\\":
+                out += self.escape()
+            else:
+                out += ch.encode("utf-8", "surrogatepass")
+                self.pos += 1
+        try:
+            value = out.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.error("invalid UTF-8 encoding", start) from None
+        self.add(TokenKind.STRING, start, value)
+
+    def escape(self) -> bytes:
+        # Go's escapes: \x and octal give raw bytes, \u and \U give characters.
+        start = self.pos
+        ch = self.peek(1)
+        if ch and ch in _SIMPLE_ESCAPES:
+            self.pos += 2
+            return bytes([_SIMPLE_ESCAPES[ch]])
+        if ch in ("x", "u", "U"):
+            first, digits, allowed = 2, {"x": 2, "u": 4, "U": 8}[ch], _HEX
+        elif ch and ch in _OCTAL:
+            first, digits, allowed = 1, 3, _OCTAL
+        else:
+            raise self.error("invalid char escape", start)
+        text = self.text[start + first : start + first + digits]
+        if len(text) < digits or any(c not in allowed for c in text):
+            raise self.error("invalid char escape", start)
+        self.pos = start + first + digits
+        code = int(text, 8 if allowed is _OCTAL else 16)
+        if ch in ("u", "U"):
+            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                raise self.error("escape sequence is not a valid Unicode code point", start)
+            return chr(code).encode("utf-8")
+        if code > 255:
+            raise self.error("octal escape value is larger than 255", start)
+        return bytes([code])
+
+
+def _is_digit(ch: str) -> bool:
+    return ch != "" and ch in "0123456789"

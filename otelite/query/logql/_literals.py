@@ -1,0 +1,337 @@
+"""Reading and writing LogQL's literal spellings: durations, byte sizes, numbers, strings.
+
+Loki reads two kinds of duration and one of size, each mirrored here exactly:
+
+* a range (``[5m]``) with Prometheus's rules only: integer counts of ``y w d h m s ms``
+  in decreasing order (``1h30m``, ``2d``, ``0``);
+* an offset or a duration in a label filter (``offset 1h``, ``latency > 250ms``) with
+  Prometheus's rules first and Go's ``time.ParseDuration`` after (``1.5s``, ``300us``,
+  ``-1h``), as Loki's lexer does;
+* byte sizes (``20MB``, ``1KiB``) with go-humanize's rules: ``KB`` is 1000, ``KiB`` 1024,
+  the unit is case-insensitive and may be abbreviated (``1k``, ``1Mi``).
+
+Numbers are Go's ``strconv.ParseFloat`` over decimal text; the writers give the spelling
+that reads back to the same value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+__all__ = [
+    "MAX_DURATION",
+    "format_bytes",
+    "format_duration",
+    "format_number",
+    "format_range",
+    "parse_bytes",
+    "parse_duration",
+    "parse_integer",
+    "parse_number",
+    "parse_range",
+    "quote_string",
+]
+
+MAX_DURATION = (1 << 63) - 1  # Go's time.Duration is a signed 64-bit count of nanoseconds
+
+_NS = 1
+_US = 1000 * _NS
+_MS = 1000 * _US
+_S = 1000 * _MS
+_M = 60 * _S
+_H = 60 * _M
+_D = 24 * _H
+_W = 7 * _D
+_Y = 365 * _D
+
+# Prometheus's units in the order they must appear, biggest first.
+_PROMETHEUS_UNITS = {"y": _Y, "w": _W, "d": _D, "h": _H, "m": _M, "s": _S, "ms": _MS}
+_PROMETHEUS_ORDER = {unit: position for position, unit in enumerate(_PROMETHEUS_UNITS)}
+_GO_UNITS = {
+    "ns": _NS,
+    "us": _US,
+    "\u00b5s": _US,  # micro sign
+    "\u03bcs": _US,  # Greek mu
+    "ms": _MS,
+    "s": _S,
+    "m": _M,
+    "h": _H,
+}
+_DIGITS = frozenset("0123456789")
+
+
+def parse_range(text: str) -> int:
+    """Nanoseconds of a range's text (what stands between ``[`` and ``]``), read with
+    Prometheus's rules; raises ``ValueError`` with Prometheus's message."""
+    if text == "0":
+        return 0
+    if text == "":
+        raise ValueError("empty duration string")
+    invalid = f"not a valid duration string: {quote_string(text)}"
+    rest, total, last = text, 0, -1
+    while rest:
+        count_end = _run(rest, 0, _DIGITS)
+        if count_end == 0:
+            raise ValueError(invalid)
+        count = int(rest[:count_end])
+        if count >= 1 << 64:  # beyond Go's ParseUint
+            raise ValueError(invalid)
+        unit_end = count_end
+        while unit_end < len(rest) and rest[unit_end] not in _DIGITS:
+            unit_end += 1
+        unit = rest[count_end:unit_end]
+        rest = rest[unit_end:]
+        if not unit:
+            raise ValueError(invalid)
+        if unit not in _PROMETHEUS_UNITS:
+            raise ValueError(f"unknown unit {quote_string(unit)} in duration {quote_string(text)}")
+        if _PROMETHEUS_ORDER[unit] <= last:
+            raise ValueError(invalid)
+        last = _PROMETHEUS_ORDER[unit]
+        multiplier = _PROMETHEUS_UNITS[unit]
+        if count > (1 << 63) // multiplier:
+            raise ValueError("duration out of range")
+        total += count * multiplier
+        if total > MAX_DURATION:
+            raise ValueError("duration out of range")
+    return total
+
+
+def parse_duration(text: str) -> int | None:
+    """Nanoseconds of an offset or label-filter duration as Loki reads it (Prometheus's
+    rules, then Go's), or None if ``text`` is not a duration."""
+    try:
+        return parse_range(text)
+    except ValueError:
+        return _parse_go(text)
+
+
+def _parse_go(text: str) -> int | None:
+    # Go's time.ParseDuration: [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+, overflow checks included.
+    rest, negative = text, False
+    if rest[:1] in ("-", "+"):
+        negative, rest = rest[0] == "-", rest[1:]
+    if rest == "0":
+        return 0
+    if not rest:
+        return None
+    total = 0
+    while rest:
+        if rest[0] != "." and rest[0] not in _DIGITS:
+            return None
+        whole_end = _run(rest, 0, _DIGITS)
+        whole = int(rest[:whole_end]) if whole_end else 0
+        if whole > (1 << 63):
+            return None
+        fraction, scale, position, has_fraction = 0, 1.0, whole_end, False
+        if position < len(rest) and rest[position] == ".":
+            fraction_end = _run(rest, position + 1, _DIGITS)
+            has_fraction = fraction_end > position + 1
+            fraction, scale = _go_fraction(rest[position + 1 : fraction_end])
+            position = fraction_end
+        if not whole_end and not has_fraction:
+            return None
+        unit_end = position
+        while unit_end < len(rest) and rest[unit_end] != "." and rest[unit_end] not in _DIGITS:
+            unit_end += 1
+        unit = _GO_UNITS.get(rest[position:unit_end])
+        if unit is None:
+            return None
+        rest = rest[unit_end:]
+        if whole > (1 << 63) // unit:
+            return None
+        value = whole * unit
+        if fraction:
+            value += int(float(fraction) * (float(unit) / scale))
+        total += value
+        if total > (1 << 63):
+            return None
+    if negative:
+        return -total
+    return total if total <= MAX_DURATION else None
+
+
+def _go_fraction(digits: str) -> tuple[int, float]:
+    # Go keeps the leading digits that fit in an int64 and scales them as a float64.
+    kept, scale, overflow = 0, 1.0, False
+    for digit in digits:
+        if overflow:
+            continue
+        if kept > MAX_DURATION // 10:
+            overflow = True
+            continue
+        kept = kept * 10 + int(digit)
+        scale *= 10
+    return kept, scale
+
+
+def _run(text: str, start: int, allowed: frozenset[str]) -> int:
+    end = start
+    while end < len(text) and text[end] in allowed:
+        end += 1
+    return end
+
+
+# go-humanize's table, keyed by the lower-cased unit. Loki's lexer lets through only the
+# letters B, i, k, K, M, G, T and P, so in a query the exa units never arrive.
+_BYTE_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "ki": 1024,
+    "kib": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mi": 1024**2,
+    "mib": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gi": 1024**3,
+    "gib": 1024**3,
+    "t": 1000**4,
+    "tb": 1000**4,
+    "ti": 1024**4,
+    "tib": 1024**4,
+    "p": 1000**5,
+    "pb": 1000**5,
+    "pi": 1024**5,
+    "pib": 1024**5,
+    "e": 1000**6,
+    "eb": 1000**6,
+    "ei": 1024**6,
+    "eib": 1024**6,
+}
+
+
+def parse_bytes(text: str) -> int | None:
+    """A byte size as go-humanize's ``ParseBytes`` reads it (``20MB``, ``1.5KiB``), or
+    None if ``text`` is not one."""
+    number_end = 0
+    while number_end < len(text) and (text[number_end] in _DIGITS or text[number_end] == "."):
+        number_end += 1
+    number = _decimal_float(text[:number_end])
+    multiplier = _BYTE_UNITS.get(text[number_end:].strip().lower())
+    if number is None or multiplier is None:
+        return None
+    value = number * float(multiplier)  # float arithmetic, truncated, as Go does
+    if value >= 2.0**64:
+        return None
+    return int(value)
+
+
+_DECIMAL = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_HEX_FLOAT = re.compile(r"0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?[0-9]+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def _decimal_float(text: str) -> float | None:
+    if not _DECIMAL.fullmatch(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def parse_number(text: str) -> float:
+    """A number literal as Go's ``strconv.ParseFloat`` reads it; raises ``ValueError``."""
+    if _DECIMAL.fullmatch(text):
+        value = float(text)
+    elif _HEX_FLOAT.fullmatch(text):
+        value = float.fromhex(text)
+    else:
+        raise ValueError(f"{quote_string(text)} is not a decimal number")
+    if not math.isfinite(value):
+        raise ValueError(f"{quote_string(text)} is out of range for a 64-bit float")
+    return value
+
+
+def parse_integer(text: str) -> int | None:
+    """A decimal integer as Go's ``strconv.Atoi`` reads it (64-bit), or None."""
+    if not _INTEGER.fullmatch(text):
+        return None
+    value = int(text)
+    return value if -(1 << 63) <= value < (1 << 63) else None
+
+
+def format_range(nanoseconds: int) -> str:
+    """A range as Prometheus writes it, which Prometheus's parser reads back: ``5m``,
+    ``1h30m``, ``1w2d``, ``0s``. Ranges are whole milliseconds."""
+    if nanoseconds < 0 or nanoseconds % _MS:
+        raise ValueError(f"a range is a whole, non-negative number of ms, not {nanoseconds}ns")
+    return _compose(nanoseconds, _PROMETHEUS_UNITS) or "0s"
+
+
+# Go's units, largest first: what a negative or sub-millisecond duration is written in.
+_GO_FORMAT_UNITS = {"h": _H, "m": _M, "s": _S, "ms": _MS, "us": _US, "ns": _NS}
+
+
+def format_duration(nanoseconds: int) -> str:
+    """An offset or label-filter duration that Loki's lexer reads back: Prometheus's
+    spelling for whole, non-negative milliseconds (``1d``, ``250ms``), Go's otherwise
+    (``-1h30m``, ``1ms500us``)."""
+    if nanoseconds == 0:
+        return "0s"
+    if nanoseconds > 0 and nanoseconds % _MS == 0:
+        return _compose(nanoseconds, _PROMETHEUS_UNITS)
+    sign = "-" if nanoseconds < 0 else ""
+    return sign + _compose(abs(nanoseconds), _GO_FORMAT_UNITS)
+
+
+def _compose(value: int, units: dict[str, int]) -> str:
+    parts = []
+    for name, size in units.items():
+        count, value = divmod(value, size)
+        if count:
+            parts.append(f"{count}{name}")
+    return "".join(parts)
+
+
+_BYTE_FORMAT_UNITS = tuple(
+    sorted(
+        [(1000**power, f"{prefix}B") for power, prefix in enumerate("KMGTP", 1)]
+        + [(1024**power, f"{prefix}iB") for power, prefix in enumerate("KMGTP", 1)],
+        reverse=True,
+    )
+)
+_EXACT_FLOAT = 1 << 53
+
+
+def format_bytes(size: int) -> str:
+    """A byte size that reads back to ``size``: the largest unit that divides it
+    (``1KiB``, ``20MB``, ``1500B``)."""
+    if size < 0:
+        raise ValueError(f"a byte size cannot be negative: {size}")
+    # Above 2**53 a count times a unit may not survive go-humanize's float arithmetic.
+    if 0 < size < _EXACT_FLOAT:
+        for unit, name in _BYTE_FORMAT_UNITS:
+            if size % unit == 0:
+                return f"{size // unit}{name}"
+    return f"{size}B"
+
+
+def format_number(value: float) -> str:
+    """A finite number as LogQL reads it back: integers without a fraction (``2``,
+    ``-3``), others in Python's shortest round-tripping form (``0.5``, ``1e+20``)."""
+    if not math.isfinite(value):
+        raise ValueError(f"{value} has no LogQL literal")
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def quote_string(value: str) -> str:
+    """A double-quoted LogQL string; other control characters become ``\\xNN``."""
+    out = ['"']
+    for ch in value:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
