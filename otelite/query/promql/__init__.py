@@ -1,13 +1,14 @@
 """PromQL over stored OTLP metrics, and the Prometheus names those metrics go by.
 
-The language is Prometheus's, parsed by ``promql-parser`` and evaluated by ``_engine``
-over whole grids of steps with numpy (``_series`` holds the values it computes with;
-``_windows``, ``_aggregate``, ``_binary`` and ``_functions`` the operations; ``_native``
-carries native histograms through them as float series, ``_native_ops`` reads them).
-Series come from a ``Source`` (``_selection``), packed: ``StorageSource`` reads stored
-OTLP metrics as Prometheus sees them (``_names``: the OpenTelemetry specification's
-compatibility rules, as Prometheus 3's OTLP receiver applies them; ``_catalog``: what is
-kept of a store between queries), ``MemorySource`` holds series given in memory.
+The language is Prometheus's, parsed by ``promql-parser`` (``_syntax``) and evaluated
+by ``_engine`` over whole grids of steps with numpy (``_series`` holds the values it
+computes with; ``_windows``, ``_aggregate``, ``_binary`` and ``_functions`` the
+operations; ``_native`` carries native histograms through them as float series,
+``_native_ops`` reads them). Series come from a ``Source`` (``_selection``), packed:
+``StorageSource`` reads stored OTLP metrics as Prometheus sees them (``_stored`` makes
+series of their points; ``_names``: the OpenTelemetry specification's compatibility
+rules, as Prometheus 3's OTLP receiver applies them; ``_catalog``: what is kept of a
+store between queries), ``MemorySource`` holds series given in memory.
 """
 
 from __future__ import annotations
@@ -18,9 +19,6 @@ from otelite.query.promql._engine import (
     DEFAULT_MAX_SAMPLES,
     Budget,
     evaluate,
-    parse,
-    query_selectors,
-    selector_matchers,
 )
 from otelite.query.promql._errors import ParseError
 from otelite.query.promql._exemplars import Exemplar, exemplars
@@ -64,6 +62,7 @@ from otelite.query.promql._series import (
     format_value,
 )
 from otelite.query.promql._source import StorageSource
+from otelite.query.promql._syntax import parse, query_selectors, selector_matchers
 
 __all__ = [
     "DEFAULT_LOOKBACK_MS",

@@ -26,12 +26,10 @@ import promql_parser as pp
 
 from otelite.errors import InvalidRequest
 from otelite.query.promql._binary import (
-    Matching,
     binary_scalars,
     binary_vector_scalar,
     binary_vectors,
 )
-from otelite.query.promql._errors import parse_error
 from otelite.query.promql._functions import (
     ELEMENTWISE,
     TIME_PARTS,
@@ -53,7 +51,7 @@ from otelite.query.promql._native_ops import (
     histogram_fraction,
 )
 from otelite.query.promql._native_windows import histogram_windows
-from otelite.query.promql._selection import Matcher, Selection, Source
+from otelite.query.promql._selection import Selection, Source
 from otelite.query.promql._series import (
     NAME,
     Floats,
@@ -70,6 +68,7 @@ from otelite.query.promql._series import (
     drop_name,
     merge_same_labels,
 )
+from otelite.query.promql._syntax import matching, selector
 from otelite.query.promql._windows import RANGE_FUNCTIONS, windowed
 
 __all__ = [
@@ -77,9 +76,6 @@ __all__ = [
     "DEFAULT_MAX_SAMPLES",
     "Budget",
     "evaluate",
-    "parse",
-    "query_selectors",
-    "selector_matchers",
 ]
 
 DEFAULT_LOOKBACK_MS = 5 * 60 * 1000
@@ -90,49 +86,6 @@ _KEEP_NAME = frozenset({"last_over_time"})
 _WITH_PARAMETER = frozenset(
     {"quantile_over_time", "predict_linear", "double_exponential_smoothing"}
 )
-
-
-def parse(text: str) -> Any:
-    """The expression's syntax tree; ``ParseError`` with the parser's reason and, where
-    the reason names one, its place."""
-    try:
-        return pp.parse(text)
-    except ValueError as error:
-        raise parse_error(text, str(error)) from None
-
-
-def selector_matchers(text: str) -> list[Matcher]:
-    """The matchers of a series selector (``match[]``: ``up{job="a"}``)."""
-    node = parse(text)
-    if not isinstance(node, pp.VectorSelector):
-        raise InvalidRequest(f'invalid parameter "match[]": {text!r} is not a series selector')
-    return _selector(node)
-
-
-def query_selectors(expr: Any) -> list[list[Matcher]]:
-    """The matchers of every series selector in an expression."""
-    found: list[list[Matcher]] = []
-
-    def visit(node: Any) -> bool:
-        if isinstance(node, pp.VectorSelector):
-            found.append(_selector(node))
-        return True
-
-    pp.walk(expr, visit)
-    return found
-
-
-def _selector(node: Any) -> list[Matcher]:
-    if node.matchers.or_matchers:
-        raise InvalidRequest("selectors with `or` between matchers are not supported yet")
-    matchers = [_matcher(m) for m in node.matchers.matchers]
-    if node.name:
-        matchers.append(Matcher(NAME, "=", node.name))
-    if not any(m.op in ("=", "=~") and not m.matches("") for m in matchers):
-        raise InvalidRequest(
-            "vector selector must contain at least one matcher that does not match the empty string"
-        )
-    return matchers
 
 
 @dataclass(slots=True)
@@ -267,7 +220,7 @@ class _Evaluation:
         return round(float(at.at.timestamp()) * 1000)
 
     def _read(self, node: Any, earliest: int, latest: int) -> Selection:
-        found = self.source.select(_selector(node), earliest, latest)
+        found = self.source.select(selector(node), earliest, latest)
         self.budget.spend(len(found.times))
         return found
 
@@ -356,7 +309,7 @@ class _Evaluation:
         if isinstance(left, Scalar) and isinstance(right, Vector):
             return binary_vector_scalar(op, right, left, scalar_left=True, return_bool=return_bool)
         if isinstance(left, Vector) and isinstance(right, Vector):
-            return binary_vectors(op, left, right, _matching(modifier), return_bool=return_bool)
+            return binary_vectors(op, left, right, matching(modifier), return_bool=return_bool)
         raise InvalidRequest(f"operator {op} does not apply to these operands")
 
     # --- functions ---
@@ -524,29 +477,6 @@ class _Evaluation:
             present = np.ones_like(seconds, dtype=bool)
             return Vector([()], time_part(part, seconds), present)
         return mapped(self.vector(args[0]), lambda v: time_part(part, v))
-
-
-def _matcher(matcher: Any) -> Matcher:
-    op = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}[
-        str(matcher.op).rsplit(".", 1)[-1]
-    ]
-    return Matcher(matcher.name, op, matcher.value)
-
-
-def _matching(modifier: Any) -> Matching:
-    if modifier is None:
-        return Matching()
-    card = {
-        "OneToOne": "one-to-one",
-        "ManyToOne": "many-to-one",
-        "OneToMany": "one-to-many",
-        "ManyToMany": "many-to-many",
-    }[str(modifier.card).rsplit(".", 1)[-1]]
-    on, labels = False, ()
-    if modifier.matching is not None:
-        on = str(modifier.matching.type).endswith("Include")
-        labels = tuple(modifier.matching.labels)
-    return Matching(card, on, labels, tuple(modifier.group_labels or ()))
 
 
 def _sorted(vector: Vector, *, descending: bool) -> Vector:
