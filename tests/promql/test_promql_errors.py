@@ -24,6 +24,15 @@ from otelite.query.promql import ParseError, parse
         ("foo[5x]", 5, "bad number or duration syntax: 5x"),
         ('foo{a=~"("}', 9, "illegal regex for ("),
         ("x offset", 9, "unexpected end of input in offset"),
+        # The parser's plain "invalid promql query", placed at the first token nothing
+        # can follow, or at the end when the text stops short.
+        ("foo bar", 5, "unexpected 'bar'"),
+        ("1 +* 2", 4, "unexpected '*'"),
+        ("sum by (a b) (x)", 11, "unexpected 'b'"),
+        ('x{a="b" c="d"}', 9, "unexpected 'c'"),
+        ("x @ foo", 5, "unexpected 'foo'"),
+        ("rate(x[5m]) +", 14, "unexpected end of input"),
+        ("up == bool", 11, "unexpected end of input"),
     ],
 )
 def test_the_place_of_a_parse_error(text: str, column: int, words: str) -> None:
@@ -43,8 +52,9 @@ def test_lines_count_from_one() -> None:
 
 
 def test_a_reason_without_a_place_keeps_its_words() -> None:
+    """Texts too long to search for the place keep the parser's words alone."""
     with pytest.raises(ParseError) as error:
-        parse("x @ foo")
+        parse(" + ".join(["x"] * 2000) + " y")
     assert error.value.line is None
     assert str(error.value) == "parse error: invalid promql query"
     assert isinstance(error.value, InvalidRequest)  # a 400 bad_data on the API

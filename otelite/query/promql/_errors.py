@@ -3,14 +3,18 @@
 promql-parser says why an expression is invalid but not where. Most of its reasons name
 something a scan of the text finds: an opening bracket or quote that is never closed, a
 closing one that opens nothing, an unknown function's name, a malformed duration, a bad
-regular expression. ``ParseError`` carries that place as Prometheus writes it
-(``1:14: parse error: unclosed left parenthesis``) and an excerpt with a caret; a reason
-that names no place keeps its words alone.
+regular expression. Its plainest reason, "invalid promql query", names nothing: then the
+place is the first token after which no likely continuation parses (or the end, when the
+text stops short), found by parsing the text's prefixes. ``ParseError`` carries the place
+as Prometheus writes it (``1:14: parse error: unclosed left parenthesis``) and an excerpt
+with a caret; a reason whose place is not found keeps its words alone.
 """
 
 from __future__ import annotations
 
 import re
+
+import promql_parser as pp
 
 from otelite.errors import InvalidRequest
 
@@ -18,6 +22,7 @@ __all__ = ["ParseError", "parse_error"]
 
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 _OPENERS = {"(": "parenthesis", "[": "bracket", "{": "brace"}
+_CLOSERS = {opener: closer for closer, opener in _PAIRS.items()}
 
 
 class ParseError(InvalidRequest):
@@ -44,7 +49,66 @@ class ParseError(InvalidRequest):
 
 def parse_error(text: str, message: str) -> ParseError:
     """The error for ``text``, which the parser refused with ``message``."""
-    return ParseError(message, text=text, offset=_place(text, message))
+    offset = _place(text, message)
+    if offset is None and message == _UNPLACED:
+        offset, message = _first_unexpected(text)
+    return ParseError(message, text=text, offset=offset)
+
+
+_UNPLACED = "invalid promql query"
+_TOKEN = re.compile(
+    r"""\s*("(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|`[^`]*`?|[A-Za-z_:][\w:]*|[\d.][\w.+-]*"""
+    r"""|[=!<>]=|=~|!~|\S)"""
+)
+# What may follow a prefix cut after an operator, a keyword, a modifier, a number or a
+# label name.
+_COMPLETIONS = ("", " x", " 1", "m", " (a)", " (x)", " (a) (x)", " 5m", '="b"', '"b"')
+_SYNTAX_ERRORS = (
+    _UNPLACED,
+    "unexpected",
+    "unclosed",
+    "unterminated",
+    "bad number",
+    "bad duration",
+    "unknown function",
+    "illegal",
+)
+_LONGEST_SEARCHED = 4096  # longer texts keep the parser's words alone
+
+
+def _first_unexpected(text: str) -> tuple[int | None, str]:
+    """Where the parser's plain "invalid promql query" went wrong: the first token after
+    which nothing can follow that parses, and the words Prometheus would use for it;
+    the end of the input when every prefix could go on."""
+    if len(text) > _LONGEST_SEARCHED:
+        return None, _UNPLACED
+    for token in _TOKEN.finditer(text):
+        if not _could_go_on(text[: token.end()]):
+            return token.start(1), f"unexpected {token.group(1)!r}"
+    return len(text), "unexpected end of input"
+
+
+def _could_go_on(prefix: str) -> bool:
+    """Whether some text after ``prefix`` makes it parse: a few likely continuations,
+    each before or after the quotes and brackets left open are closed."""
+    for more in _COMPLETIONS:
+        for candidate in (_closed(prefix + more), _closed(prefix) + more):
+            try:
+                pp.parse(candidate)
+            except ValueError as error:
+                if str(error).startswith(_SYNTAX_ERRORS):
+                    continue
+            return True  # it parses, or fails only a check of types or arguments
+    return False
+
+
+def _closed(text: str) -> str:
+    """``text`` with its open string and brackets closed."""
+    unclosed, _, quote = _scan(text)
+    if quote is not None:
+        text += text[quote]
+        unclosed, _, _ = _scan(text)
+    return text + "".join(_CLOSERS[opener] for _, opener in reversed(unclosed))
 
 
 def _place(text: str, message: str) -> int | None:
