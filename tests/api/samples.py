@@ -234,6 +234,13 @@ def metrics() -> ExportMetricsServiceRequest:
                         positive=ExponentialHistogramDataPoint.Buckets(
                             offset=2, bucket_counts=[1, 2]
                         ),
+                        exemplars=[
+                            Exemplar(
+                                time_unix_nano=T0 + 800_000_000,
+                                as_double=2.5,
+                                trace_id=TRACE_B,
+                            )
+                        ],
                         **at(1),
                     )
                 ],

@@ -224,6 +224,12 @@ def test_exemplars_link_a_series_to_its_traces(client: httpx.Client) -> None:
     assert found["seriesLabels"]["le"] == "5"
     assert found["exemplars"][0]["labels"] == {"trace_id": "b2" * 16}
     assert found["exemplars"][0]["value"] == "3"
+    # A native histogram's (an OTLP exponential histogram's) belong to its one series.
+    [found] = ok(client.get("/api/v1/query_exemplars", params={"query": "size_bytes", **window}))
+    assert found["seriesLabels"] == {"__name__": "size_bytes", "job": "cart"}
+    assert found["exemplars"] == [
+        {"labels": {"trace_id": "b2" * 16}, "value": "2.5", "timestamp": S0 + 0.8}
+    ]
     # Outside the window, or for a series without any: nothing.
     before = {"start": str(S0 - 600), "end": str(S0 - 60)}
     assert ok(client.get("/api/v1/query_exemplars", params={"query": query, **before})) == []

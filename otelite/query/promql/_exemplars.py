@@ -3,10 +3,10 @@
 OTLP points carry exemplars (a measurement with the trace and span it was taken in);
 Prometheus serves them by series (``/api/v1/query_exemplars``), and Grafana draws them on
 a graph with a link to the trace. An exemplar belongs to the series its point makes: a
-gauge's or a counter's own series, and for a histogram the ``_bucket`` series of the
-bucket its value falls in (the lowest bound at or above it), as Prometheus's OTLP
-receiver files them. Its labels are ``trace_id`` and ``span_id`` (hex) and the
-exemplar's filtered attributes.
+gauge's or a counter's own series; for a histogram the ``_bucket`` series of the bucket
+its value falls in (the lowest bound at or above it); for an exponential histogram its
+one native histogram series; as Prometheus's OTLP receiver files them. Its labels are
+``trace_id`` and ``span_id`` (hex) and the exemplar's filtered attributes.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from otelite.query.promql._source import StorageSource, points_plan, time_range
 __all__ = ["Exemplar", "exemplars"]
 
 _NS_PER_MS = 1_000_000
-_ROLES = frozenset({SeriesRole.VALUE, SeriesRole.BUCKET})
+_ROLES = frozenset({SeriesRole.VALUE, SeriesRole.BUCKET, SeriesRole.HISTOGRAM})
 
 
 @dataclass(frozen=True, slots=True)
