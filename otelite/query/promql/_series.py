@@ -152,6 +152,7 @@ class Matrix:
         return Matrix.pack([self.series(row) for row in rows], self.range_ms, self.ends)
 
     def all_series(self) -> list[SampleSeries]:
+        """Every series' samples, in row order (views, not copies)."""
         return [self.series(row) for row in range(len(self.labels))]
 
     def series(self, row: int) -> SampleSeries:
