@@ -39,6 +39,7 @@ from otelite.receivers import (
     SELF_SERVICE,
     GrpcReceiver,
     HttpReceiver,
+    LokiPush,
     SelfTelemetry,
     UvicornServer,
 )
@@ -198,6 +199,17 @@ class Server:
             self_metrics=self_metrics,
             tracer=tracer,
             query_timeout_seconds=config.query_timeout_seconds,
+            # Loki clients push to the URL they query: the query port takes pushes too.
+            ingest=[
+                LokiPush(
+                    consumer,
+                    limits=config.limits,
+                    stats=stats,
+                    stats_of=stats_of,
+                    tokens=ingest_tokens,
+                    tenancy=config.tenancy,
+                ).route()
+            ],
         )
         self._api = UvicornServer(app, host=config.host, port=config.port, certificate=certificate)
         await self._api.start()
