@@ -36,6 +36,7 @@ from otelite.pipeline import (
     Tenants,
 )
 from otelite.receivers import (
+    LOKI_PUSH_PATH,
     SELF_SERVICE,
     GrpcReceiver,
     HttpReceiver,
@@ -74,6 +75,7 @@ class Endpoints:
             + (" (bearer token required)" if self.query_auth else ""),
             f"  OTLP/gRPC             {host}:{self.otlp_grpc_port}{grpc_note}",
             f"  OTLP/HTTP             {scheme}://{host}:{self.otlp_http_port}",
+            f"  Loki push             {scheme}://{host}:{self.api_port}{LOKI_PUSH_PATH}",
             "",
             "Point an OpenTelemetry SDK here with:",
             f"  export OTEL_EXPORTER_OTLP_ENDPOINT={scheme}://{host}:{self.otlp_http_port}",
