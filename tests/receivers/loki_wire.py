@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import cramjam
 
+from otelite.demo._wire import field, varint
+
 Entry = tuple[int, str | bytes, dict[str, str]]
 """(Unix nanoseconds, line, structured metadata); a line in bytes is sent as they are."""
 
@@ -40,17 +42,9 @@ def push_request(streams: list[tuple[str, list[Entry]]]) -> bytes:
 
 def _field(number: int, payload: bytes) -> bytes:
     """A length-delimited field (wire type 2)."""
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+    return field(number << 3 | 2, payload)
 
 
 def _varint_field(number: int, value: int) -> bytes:
-    return _varint(number << 3) + _varint(value & (1 << 64) - 1) if value else b""
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
+    """A varint field (wire type 0); negative values in two's complement, as int64 is."""
+    return varint(number << 3) + varint(value & (1 << 64) - 1) if value else b""
