@@ -10,8 +10,9 @@ and ``otelite export`` show the service Grafana shows. Its one scope is ``PUSH_S
 which tells the query side that these labels are a pushed stream's. Each entry becomes a
 log record:
 
-* ``time_unix_nano`` the entry's timestamp, ``observed_time_unix_nano`` the time of
-  receipt, the body the line as a string;
+* ``time_unix_nano`` the entry's timestamp (0, as in OTLP, is no time: the time of
+  receipt stands in), ``observed_time_unix_nano`` the time of receipt, the body the line
+  as a string;
 * the attributes its structured metadata, string values as sent;
 * ``severity_text`` the value of the first level field among the entry's metadata, then
   the stream's labels (``level``, ``severity``, ``lvl`` and the other names Loki reads a
@@ -64,8 +65,10 @@ _SPAN_ID = re.compile(r"[0-9a-fA-F]{16}")
 # time window then refuses what is too far ahead.
 _NANOSECONDS = re.compile(r"[0-9]{1,19}")
 _MAX_NANOSECONDS = 10**19
-_ENTRY = 'an entry is ["<unix epoch in nanoseconds>", "<log line>"], with an optional third \
-element, an object of structured metadata'
+_ENTRY = (
+    'an entry is ["<unix epoch in nanoseconds>", "<log line>"], with an optional third '
+    "element, an object of structured metadata"
+)
 
 Entry = tuple[int, str, dict[str, str]]
 """An entry as pushed: its time in Unix nanoseconds, its line, its structured metadata."""
