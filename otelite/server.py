@@ -36,9 +36,11 @@ from otelite.pipeline import (
     Tenants,
 )
 from otelite.receivers import (
+    LOKI_PUSH_PATH,
     SELF_SERVICE,
     GrpcReceiver,
     HttpReceiver,
+    LokiPush,
     SelfTelemetry,
     UvicornServer,
 )
@@ -73,6 +75,7 @@ class Endpoints:
             + (" (bearer token required)" if self.query_auth else ""),
             f"  OTLP/gRPC             {host}:{self.otlp_grpc_port}{grpc_note}",
             f"  OTLP/HTTP             {scheme}://{host}:{self.otlp_http_port}",
+            f"  Loki push             {scheme}://{host}:{self.api_port}{LOKI_PUSH_PATH}",
             "",
             "Point an OpenTelemetry SDK here with:",
             f"  export OTEL_EXPORTER_OTLP_ENDPOINT={scheme}://{host}:{self.otlp_http_port}",
@@ -198,6 +201,17 @@ class Server:
             self_metrics=self_metrics,
             tracer=tracer,
             query_timeout_seconds=config.query_timeout_seconds,
+            # Loki clients push to the URL they query: the query port takes pushes too.
+            ingest=[
+                LokiPush(
+                    consumer,
+                    limits=config.limits,
+                    stats=stats,
+                    stats_of=stats_of,
+                    tokens=ingest_tokens,
+                    tenancy=config.tenancy,
+                ).route()
+            ],
         )
         self._api = UvicornServer(app, host=config.host, port=config.port, certificate=certificate)
         await self._api.start()

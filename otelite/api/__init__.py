@@ -35,6 +35,8 @@ else its resource's, by string form (``attr=http.status_code=200`` matches the i
 ``GET /metrics``                       otelite's own metrics, Prometheus text format
                                        (every tenant's; README.md lists the series)
 ``GET /healthz``, ``GET /readyz``      liveness; readiness (503 with the reason)
+``POST /loki/api/v1/push``             Loki's push API (``otelite.receivers.LokiPush``,
+                                       wired in by the server): logs in, not out
 =====================================  ==================================================
 
 Grafana Tempo's API (``_tempo``: TraceQL search, tags and tag values, TraceQL metrics,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from opentelemetry.trace import NoOpTracer, Tracer
 from starlette.applications import Starlette
@@ -71,6 +71,7 @@ def create_app(
     self_metrics: SelfMetrics | None = None,
     tracer: Tracer | None = None,
     query_timeout_seconds: float | None = 120.0,
+    ingest: Sequence[Route] = (),
 ) -> Starlette:
     """The HTTP query API over ``storage`` (see the package docstring for the endpoints).
 
@@ -81,7 +82,9 @@ def create_app(
     of the tenant its ``X-Scope-OrgID`` header names, among those its token may query.
     ``self_metrics`` serves ``/metrics`` and times every request. With ``tracer``, every
     request and the storage queries it runs are traced (``--self-telemetry``). A PromQL
-    query stops after ``query_timeout_seconds`` (None: no limit).
+    query stops after ``query_timeout_seconds`` (None: no limit). ``ingest`` are routes
+    that take data (Loki's push API, which clients send to the URL they query); they guard
+    themselves, asking for the ingest right rather than the query right.
     """
 
     async def healthz(request: Request) -> Response:
@@ -96,6 +99,7 @@ def create_app(
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        *ingest,
         Route("/api/traces/{traceId}", trace_v1),
         Route("/api/v2/traces/{traceId}", trace_v2),
         Route("/api/search/traces", search_traces),
@@ -121,7 +125,8 @@ def create_app(
         middleware.append(Middleware(self_metrics.timed))
     if tokens is not None:
         guard = Guard(tokens, server="query API")
-        middleware.append(Middleware(_GuardAllButUI, guard=guard))
+        open_paths = (*_OPEN, *(route.path for route in ingest))
+        middleware.append(Middleware(_GuardAllButUI, guard=guard, open_paths=open_paths))
     app = Starlette(
         routes=routes,
         middleware=middleware,
@@ -144,7 +149,7 @@ _OPEN = ("/healthz", "/readyz")
 class _GuardAllButUI:
     """``BearerAuth`` for every request but the UI's page and files and the health probes."""
 
-    def __init__(self, app: ASGIApp, *, guard: Guard) -> None:
+    def __init__(self, app: ASGIApp, *, guard: Guard, open_paths: Sequence[str]) -> None:
         self._open = app
         self._guarded = BearerAuth(
             app,
@@ -153,7 +158,7 @@ class _GuardAllButUI:
             right=Right.QUERY,
             # otelite's own metrics count every tenant: they are the operator's.
             path_rights={"/metrics": Right.OPERATOR},
-            open_paths=_OPEN,
+            open_paths=open_paths,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

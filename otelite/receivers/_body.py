@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from otelite.errors import InvalidRequest, RequestTooLarge, UnsupportedMediaType
 
-__all__ = ["ACCEPTED_ENCODINGS", "content_coding", "read_body"]
+__all__ = ["ACCEPTED_ENCODINGS", "content_coding", "read_body", "too_large"]
 
 ACCEPTED_ENCODINGS = ("gzip", "identity")
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
@@ -47,18 +47,20 @@ async def read_body(
         except ValueError:
             raise InvalidRequest(f"Content-Length {content_length!r} is not a number") from None
         if declared > limit:
-            raise _too_large(limit, declared=declared)
+            raise too_large(limit, declared=declared)
     sink = _Inflated(limit) if coding == "gzip" else _Plain()
     received = 0
     async for chunk in chunks:
         received += len(chunk)
         if received > limit:
-            raise _too_large(limit)
+            raise too_large(limit)
         sink.feed(chunk)
     return sink.finish()
 
 
-def _too_large(limit: int, *, declared: int | None = None) -> RequestTooLarge:
+def too_large(limit: int, *, declared: int | None = None) -> RequestTooLarge:
+    """The error for a body over ``limit`` bytes: by its ``declared`` Content-Length, or
+    after decompression."""
     why = f"Content-Length {declared}" if declared is not None else "after decompression"
     return RequestTooLarge(
         f"request body is over the limit of {_human(limit)} ({why}); send smaller batches"
@@ -105,7 +107,7 @@ class _Inflated:
                 raise InvalidRequest(f"body is not valid gzip: {error}") from None
             self._size += len(out)
             if self._size > self._limit:
-                raise _too_large(self._limit)
+                raise too_large(self._limit)
             self._chunks.append(out)
             inflater = self._inflater
             data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail

@@ -1,4 +1,5 @@
-"""OTLP/HTTP: ``POST /v1/{traces,metrics,logs}`` in binary protobuf or OTLP/JSON.
+"""OTLP/HTTP: ``POST /v1/{traces,metrics,logs}`` in binary protobuf or OTLP/JSON, and
+Loki's ``POST /loki/api/v1/push`` (``LokiPush``, which answers as Loki does).
 
 Responses are encoded like the request. Errors carry a ``google.rpc.Status`` body and
 the status codes of the OTLP specification: 400 undecodable, 413 too large (after
@@ -9,7 +10,6 @@ decompression), 415 unsupported Content-Type or Content-Encoding, 429 or 503 wit
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -25,20 +25,9 @@ from otelite.access import (
     Right,
     ServerCertificate,
     Tokens,
-    allowed_tenants,
-    granted,
 )
 from otelite.config import Limits, Tenancy
-from otelite.errors import (
-    Forbidden,
-    InvalidRequest,
-    NotFound,
-    OteliteError,
-    Overloaded,
-    RequestTooLarge,
-    RetryableError,
-    UnsupportedMediaType,
-)
+from otelite.errors import OteliteError, UnsupportedMediaType
 from otelite.otlp import (
     decode_request_json,
     encode_response_json,
@@ -46,11 +35,12 @@ from otelite.otlp import (
     status_proto,
 )
 from otelite.pipeline import Consumer, PipelineStats
-from otelite.receivers._body import content_coding, read_body
+from otelite.receivers._admission import Admission
+from otelite.receivers._body import content_coding
 from otelite.receivers._export import decode_request_proto, export
-from otelite.receivers._rate import RateLimiter, client_key
+from otelite.receivers._loki_push import LokiPush
+from otelite.receivers._status import error_status, retry_after
 from otelite.receivers._uvicorn import UvicornServer
-from otelite.tenancy import TENANT_HEADER, tenant_of
 from otelite.types import Signal
 
 __all__ = ["HttpReceiver"]
@@ -60,17 +50,6 @@ _log = logging.getLogger(__name__)
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 
-# (HTTP status, google.rpc.Code) per error class; the most specific class wins.
-_STATUS: list[tuple[type[OteliteError], int, int]] = [
-    (InvalidRequest, 400, 3),  # INVALID_ARGUMENT
-    (RequestTooLarge, 413, 8),  # RESOURCE_EXHAUSTED
-    (UnsupportedMediaType, 415, 3),
-    (NotFound, 404, 5),  # NOT_FOUND
-    (Forbidden, 403, 7),  # PERMISSION_DENIED
-    (Overloaded, 429, 8),
-    (RetryableError, 503, 14),  # UNAVAILABLE
-    (OteliteError, 400, 3),  # any other permanent error: the request cannot succeed
-]
 _INTERNAL = 13
 _UNAUTHENTICATED = 16
 _PERMISSION_DENIED = 7
@@ -110,11 +89,22 @@ class HttpReceiver:
         # Validation's refusals and cuts count per tenant when the consumer keeps tenants.
         self._stats_of = stats_of or (lambda tenant: self.stats)
         """Where limits count what they refuse and cut (the pipeline's, in a server)."""
-        self._rate = RateLimiter.from_limits(self._limits, self.stats)
+        self._admission = Admission(self._limits, self._tenancy, self.stats)
         self.app = Starlette(
             routes=[
-                Route(f"/v1/{signal.value}", self._endpoint(signal), methods=["POST"])
-                for signal in Signal
+                *(
+                    Route(f"/v1/{signal.value}", self._endpoint(signal), methods=["POST"])
+                    for signal in Signal
+                ),
+                # Loki's push API too, for shippers pointed at this port; the app's guard
+                # below asks it for the ingest right like every route here.
+                LokiPush(
+                    consumer,
+                    limits=self._limits,
+                    stats=self.stats,
+                    stats_of=self._stats_of,
+                    tenancy=self._tenancy,
+                ).route(),
             ],
             middleware=[]
             if tokens is None
@@ -160,24 +150,8 @@ class HttpReceiver:
         media_type = JSON
         try:
             media_type = _media_type(request.headers.get("content-type"))
-            tenant = tenant_of(
-                request.headers.getlist(TENANT_HEADER),
-                self._tenancy,
-                allowed=allowed_tenants(request.scope, Right.INGEST),
-            )
-            body = await read_body(
-                request.stream(),
-                coding=content_coding(request.headers.get("content-encoding")),
-                content_length=request.headers.get("content-length"),
-                limit=self._limits.max_request_bytes,
-            )
-            if self._rate is not None:
-                key = client_key(
-                    tenant=tenant if self._tenancy.enabled else None,
-                    token=granted(request.scope),
-                    peer=request.client.host if request.client else None,
-                )
-                self._rate.admit(key, len(body))
+            coding = content_coding(request.headers.get("content-encoding"))
+            tenant, body = await self._admission.admit(request, coding=coding)
             decode = decode_request_json if media_type == JSON else decode_request_proto
             response = await export(
                 self._consumer,
@@ -224,10 +198,9 @@ def _refused(headers: Headers, status: int, message: str) -> Response:
 
 
 def _error_response(error: OteliteError, media_type: str) -> Response:
-    http_status, code = next((s, c) for kind, s, c in _STATUS if isinstance(error, kind))
+    http_status, code = error_status(error)
     response = _status_response(http_status, code, str(error), media_type)
-    if isinstance(error, RetryableError):
-        response.headers["Retry-After"] = str(max(0, math.ceil(error.retry_after)))
+    response.headers.update(retry_after(error))
     return response
 
 

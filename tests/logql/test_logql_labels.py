@@ -48,6 +48,12 @@ def _s(text: str) -> AnyValue:
             id="pushed labels kept as they are",
         ),
         pytest.param(
+            {"job": "varlogs", "service.name": "varlogs"},
+            PUSH_SCOPE,
+            {"job": "varlogs", "service_name": "varlogs"},
+            id="the service.name a push adds is no label",
+        ),
+        pytest.param(
             {"service.name": ""}, "", {"service_name": "unknown_service"}, id="empty values"
         ),
     ],
@@ -91,6 +97,22 @@ def test_structured_metadata_holds_everything_that_is_not_an_index_label() -> No
         "severity_text": "ERROR",
         "scope_name": "shop.logger",
     }
+
+
+def test_a_pushed_record_has_the_metadata_it_was_pushed_with_and_no_more() -> None:
+    found = structured_metadata(
+        [("job", _s("varlogs")), ("service.name", _s("varlogs"))],
+        [],
+        [("trace_id", _s("0af7651916cd43dd8448eb211c80319c")), ("level", _s("warn"))],
+        RecordFields(
+            trace_id=bytes.fromhex("0af7651916cd43dd8448eb211c80319c"),
+            severity_number=13,
+            severity_text="warn",
+            observed_ns=1_700_000_000_000_000_000,
+            scope_name=PUSH_SCOPE,
+        ),
+    )
+    assert found == {"trace_id": "0af7651916cd43dd8448eb211c80319c", "level": "warn"}
 
 
 def test_values_in_their_string_form() -> None:

@@ -6,7 +6,10 @@ raises :class:`ParseError` (an :class:`~otelite.errors.InvalidRequest`) with the
 the column, an excerpt, and Loki's wording (``parse error at line 1, col 14: syntax
 error: unexpected ...``). ``parse_pattern`` reads the pattern language of ``| pattern``
 and ``|>``; the ``parse_*`` and ``format_*`` literal helpers read and write durations,
-ranges and byte sizes exactly as Loki does.
+ranges and byte sizes exactly as Loki does. ``parse_labels`` reads a stream's labels in
+the text form Loki's push API sends (``{app="api"}``). ``stream_labels``,
+``structured_metadata`` and ``detected_level`` say how an OTLP log record looks to Loki:
+its stream, its structured metadata, its level.
 
 The package follows Loki's parser (``pkg/logql/syntax``: its ``syntax.y`` grammar, its
 lexer and the checks ``ParseExpr`` makes) rather than its documentation where the two
@@ -38,7 +41,8 @@ Modules, in the order text flows through them: ``_lexer`` (tokens; ``_literals``
 durations, sizes, numbers and strings), ``_stream`` (a token cursor and Loki's token
 names), ``_pipeline`` (log queries: selectors, filters, stages, ``unwrap``), ``_parser``
 (metric queries; ``_fold`` for arithmetic between numbers), ``_ast`` and ``_enums`` (the
-nodes), ``_generator`` (back to text), ``_pattern`` and ``_errors``.
+nodes), ``_generator`` (back to text), ``_pattern`` and ``_errors``; ``_label_set`` (pushed
+labels) and ``_labels`` (OTLP records as Loki sees them) stand beside them.
 """
 
 from __future__ import annotations
@@ -96,6 +100,16 @@ from otelite.query.logql._enums import (
 )
 from otelite.query.logql._errors import ParseError
 from otelite.query.logql._generator import to_text
+from otelite.query.logql._label_set import is_label_name, parse_labels
+from otelite.query.logql._labels import (
+    DETECTED_LEVEL,
+    LEVEL_FIELDS,
+    PUSH_SCOPE,
+    SERVICE_NAME,
+    detected_level,
+    stream_labels,
+    structured_metadata,
+)
 from otelite.query.logql._literals import (
     format_bytes,
     format_duration,
@@ -108,8 +122,12 @@ from otelite.query.logql._parser import MAX_QUERY_BYTES, parse
 from otelite.query.logql._pattern import Capture, parse_pattern, pattern_problem
 
 __all__ = [
+    "DETECTED_LEVEL",
     "IP",
+    "LEVEL_FIELDS",
     "MAX_QUERY_BYTES",
+    "PUSH_SCOPE",
+    "SERVICE_NAME",
     "AndFilter",
     "BinaryOp",
     "BinaryOperation",
@@ -158,14 +176,19 @@ __all__ = [
     "VectorAggregation",
     "VectorMatching",
     "VectorOp",
+    "detected_level",
     "format_bytes",
     "format_duration",
     "format_range",
+    "is_label_name",
     "parse",
     "parse_bytes",
     "parse_duration",
+    "parse_labels",
     "parse_pattern",
     "parse_range",
     "pattern_problem",
+    "stream_labels",
+    "structured_metadata",
     "to_text",
 ]

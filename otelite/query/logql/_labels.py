@@ -7,12 +7,16 @@ written for Loki finds the same streams here.
   ``service_name``), and always a ``service_name``: from ``service.name``, else the first
   of Loki's service-discovery labels present, else ``unknown_service``. A record pushed
   through otelite's Loki push API (scope ``PUSH_SCOPE``) keeps every label it was pushed
-  with: those are its resource attributes, stored under the labels' own names.
+  with: those are its resource attributes, stored under the labels' own names, beside a
+  ``service.name`` that the push adds (the stream's ``service_name``, for otelite's other
+  APIs) and that is no label (no label name has a dot).
 - **Structured metadata**: every other resource attribute, the scope's and the record's
   attributes (maps flattened to ``parent_child`` keys), and the record's ``trace_id``,
   ``span_id``, ``severity_number``, ``severity_text``, ``flags``,
   ``dropped_attributes_count``, ``event_name``, ``observed_timestamp`` and the scope's
-  name, version and dropped count, where set.
+  name, version and dropped count, where set. A pushed record's structured metadata is
+  what it was pushed with, its attributes, and nothing else: the fields the push sets
+  (severity, trace context, observed time) are read from those or the clock.
 - **Level**: ``detected_level`` from the severity text (normalised), else the severity
   number's range, else a level field or word in the line.
 
@@ -35,6 +39,7 @@ from otelite.query.promql import format_value, label_name
 __all__ = [
     "DETECTED_LEVEL",
     "INDEX_ATTRIBUTES",
+    "LEVEL_FIELDS",
     "PUSH_SCOPE",
     "SERVICE_DISCOVERY_LABELS",
     "SERVICE_NAME",
@@ -95,6 +100,7 @@ PUSH_SCOPE = "otelite.loki.push"
 their stream labels, as pushed."""
 
 _INDEXED = {label_name(key): key for key in INDEX_ATTRIBUTES}
+_SERVICE_ATTRIBUTE = INDEX_ATTRIBUTES[0]
 
 
 def index_label_attributes(label: str) -> tuple[str, ...]:
@@ -108,7 +114,7 @@ def stream_labels(resource: Mapping[str, str], scope_name: str) -> dict[str, str
     """The stream labels of a record with these resource attributes (string forms) and
     scope name."""
     if scope_name == PUSH_SCOPE:
-        labels = {k: v for k, v in resource.items() if v != ""}
+        labels = {k: v for k, v in resource.items() if v != "" and k != _SERVICE_ATTRIBUTE}
     else:
         labels = {
             label_name(key): resource[key]
@@ -147,13 +153,12 @@ def structured_metadata(
     fields: RecordFields,
 ) -> dict[str, str]:
     """A record's structured metadata: its resource attributes that are not index labels,
-    its scope's and its own attributes, and its fields."""
-    pushed = fields.scope_name == PUSH_SCOPE
-    found: dict[str, str] = {}
-    if not pushed:
-        others = ((k, v) for k, v in resource if k not in INDEX_ATTRIBUTES)
-        found.update(flattened(others))
-        found.update(flattened(scope))
+    its scope's and its own attributes, and its fields; a pushed record's: its attributes."""
+    if fields.scope_name == PUSH_SCOPE:
+        return flattened(attributes)
+    others = ((k, v) for k, v in resource if k not in INDEX_ATTRIBUTES)
+    found = flattened(others)
+    found.update(flattened(scope))
     found.update(flattened(attributes))
     own = {
         "trace_id": fields.trace_id.hex(),
@@ -164,13 +169,10 @@ def structured_metadata(
         "dropped_attributes_count": _count(fields.dropped_attributes_count),
         "event_name": fields.event_name,
         "observed_timestamp": "" if fields.observed_ns is None else str(fields.observed_ns),
+        "scope_name": fields.scope_name,
+        "scope_version": fields.scope_version,
+        "scope_dropped_attributes_count": _count(fields.scope_dropped_attributes_count),
     }
-    if not pushed:
-        own |= {
-            "scope_name": fields.scope_name,
-            "scope_version": fields.scope_version,
-            "scope_dropped_attributes_count": _count(fields.scope_dropped_attributes_count),
-        }
     found.update((k, v) for k, v in own.items() if v)
     return found
 
@@ -250,7 +252,7 @@ _LEVEL_WORDS = {
     "emerg": "fatal",
     "alert": "fatal",
 }
-_LEVEL_FIELDS = (
+LEVEL_FIELDS = (
     "level",
     "LEVEL",
     "Level",
@@ -266,6 +268,7 @@ _LEVEL_FIELDS = (
     "Severity_Text",
     "SEVERITY_TEXT",
 )
+"""The labels and metadata fields a level is read from, the first present winning."""
 _LEVEL_IN_FIELD = re.compile(
     r"""["']?(?:level|lvl|severity)["']?\s*[:=]\s*["']?([A-Za-z]+)""", re.IGNORECASE
 )
@@ -286,7 +289,7 @@ def detected_level(
     """The level Loki detects for a record: from a level label or metadata field (the
     severity text among them), normalised; else from the severity number; else from a
     level field or the first level word in the line; else ``unknown``."""
-    text = severity_text or next((labels[f] for f in _LEVEL_FIELDS if labels.get(f)), "")
+    text = severity_text or next((labels[f] for f in LEVEL_FIELDS if labels.get(f)), "")
     if text:
         return _normalised(text)
     if 1 <= severity_number <= 24:
