@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from otelite.query.traceql._errors import ParseError, line_and_column
+from otelite.query._text import line_and_column
+from otelite.query.traceql._errors import ParseError
 from otelite.query.traceql._lexer import Token, TokenKind, tokenize
 
 __all__ = ["TokenStream", "describe"]
