@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from otelite.query._strings import StringLiterals
 from otelite.query.logql._errors import ParseError
 from otelite.query.logql._literals import parse_bytes, parse_duration, parse_range
 
@@ -88,9 +89,13 @@ _NUMBER = re.compile(
     r"|0[oO][0-7_]+|0[bB][01_]+"
     r"|(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9_]+)?"
 )
-_SIMPLE_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34}
-_HEX = frozenset("0123456789abcdefABCDEF")
-_OCTAL = frozenset("01234567")
+_STRINGS = StringLiterals(
+    ParseError,
+    unterminated="literal not terminated",
+    unterminated_raw="literal not terminated",
+    invalid_escape="invalid char escape",
+    invalid_utf8="invalid UTF-8 encoding",
+)
 
 
 def tokenize(text: str) -> list[Token]:
@@ -144,15 +149,9 @@ class _Lexer:
             self.number()
         elif ch.isalpha() or ch == "_":
             self.word()
-        elif ch == '"':
-            self.string()
-        elif ch == "`":
-            end = self.text.find("`", start + 1)
-            if end < 0:
-                raise self.error("literal not terminated", start)
-            self.pos = end + 1
-            # Go drops carriage returns from raw strings.
-            self.add(TokenKind.STRING, start, self.text[start + 1 : end].replace("\r", ""))
+        elif ch in ('"', "`"):
+            value, self.pos = _STRINGS.read(self.text, start)
+            self.add(TokenKind.STRING, start, value)
         elif ch == "[":
             self.range()
         elif ch == "-" and self.minus():
@@ -263,54 +262,6 @@ class _Lexer:
             raise self.error(str(error), start) from None
         self.pos = end + 1
         self.add(TokenKind.RANGE, start, value)
-
-    def string(self) -> None:
-        start = self.pos
-        self.pos += 1
-        out = bytearray()
-        while True:
-            ch = self.peek()
-            if not ch or ch == "\n":
-                raise self.error("literal not terminated", start)
-            if ch == '"':
-                self.pos += 1
-                break
-            if ch == "\\":
-                out += self.escape()
-            else:
-                out += ch.encode("utf-8", "surrogatepass")
-                self.pos += 1
-        try:
-            value = out.decode("utf-8")
-        except UnicodeDecodeError:
-            raise self.error("invalid UTF-8 encoding", start) from None
-        self.add(TokenKind.STRING, start, value)
-
-    def escape(self) -> bytes:
-        # Go's escapes: \x and octal give raw bytes, \u and \U give characters.
-        start = self.pos
-        ch = self.peek(1)
-        if ch and ch in _SIMPLE_ESCAPES:
-            self.pos += 2
-            return bytes([_SIMPLE_ESCAPES[ch]])
-        if ch in ("x", "u", "U"):
-            first, digits, allowed = 2, {"x": 2, "u": 4, "U": 8}[ch], _HEX
-        elif ch and ch in _OCTAL:
-            first, digits, allowed = 1, 3, _OCTAL
-        else:
-            raise self.error("invalid char escape", start)
-        text = self.text[start + first : start + first + digits]
-        if len(text) < digits or any(c not in allowed for c in text):
-            raise self.error("invalid char escape", start)
-        self.pos = start + first + digits
-        code = int(text, 8 if allowed is _OCTAL else 16)
-        if ch in ("u", "U"):
-            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-                raise self.error("escape sequence is not a valid Unicode code point", start)
-            return chr(code).encode("utf-8")
-        if code > 255:
-            raise self.error("octal escape value is larger than 255", start)
-        return bytes([code])
 
 
 def _is_digit(ch: str) -> bool:

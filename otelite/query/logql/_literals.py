@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 import re
 
+from otelite.query._strings import quote_string
+
 __all__ = [
     "MAX_DURATION",
     "format_bytes",
@@ -318,20 +320,3 @@ def format_number(value: float) -> str:
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(value)
-
-
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def quote_string(value: str) -> str:
-    """A double-quoted LogQL string; other control characters become ``\\xNN``."""
-    out = ['"']
-    for ch in value:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)

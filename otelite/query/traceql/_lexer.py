@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
+from otelite.query._strings import StringLiterals
 from otelite.query.traceql._ast import Attribute
 from otelite.query.traceql._enums import Intrinsic, Scope
 from otelite.query.traceql._errors import ParseError
@@ -76,9 +77,13 @@ _INTRINSICS = {intrinsic.value: intrinsic for intrinsic in Intrinsic if ":" in i
 _INTRINSIC_SCOPES = ("span", "trace", "event", "link", "instrumentation")
 _ATTRIBUTE_ENDS = frozenset("{}()=~!<>&|^,")
 _DURATION_RUNES = frozenset("0123456789.nsumh\u00b5dwy")
-_SIMPLE_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34}
-_HEX = "0123456789abcdefABCDEF"
-_OCTAL = "01234567"
+_STRINGS = StringLiterals(
+    ParseError,
+    unterminated='unterminated string: missing closing "',
+    unterminated_raw="unterminated raw string: missing closing `",
+    invalid_escape="invalid escape sequence in string",
+    invalid_utf8="string is not valid UTF-8",
+)
 _BLANK = frozenset(" \t\r\n")  # Go's scanner skips exactly these between tokens
 
 
@@ -131,15 +136,9 @@ class _Lexer:
         elif ch == ".":
             self.pos += 1
             self.attribute(start, Scope.UNSCOPED, parent=False)
-        elif ch == '"':
-            self.add_string(start)
-        elif ch == "`":
-            end = self.text.find("`", start + 1)
-            if end < 0:
-                raise self.error("unterminated raw string: missing closing `", start)
-            self.pos = end + 1
-            # Go drops carriage returns from raw strings.
-            self.add(TokenKind.STRING, start, self.text[start + 1 : end].replace("\r", ""))
+        elif ch in ('"', "`"):
+            value, self.pos = _STRINGS.read(self.text, start)
+            self.add(TokenKind.STRING, start, value)
         elif ch.isalpha() or ch == "_":
             self.word()
         else:
@@ -266,53 +265,6 @@ class _Lexer:
         while _is_digit(self.peek(length + digits)):
             digits += 1
         return length + digits if digits else 0
-
-    def add_string(self, start: int) -> None:
-        self.pos += 1
-        out = bytearray()
-        while True:
-            ch = self.peek()
-            if not ch or ch == "\n":
-                raise self.error('unterminated string: missing closing "', start)
-            if ch == '"':
-                self.pos += 1
-                break
-            if ch == "\\":
-                out += self.escape()
-            else:
-                out += ch.encode("utf-8", "surrogatepass")
-                self.pos += 1
-        try:
-            value = out.decode("utf-8")
-        except UnicodeDecodeError:
-            raise self.error("string is not valid UTF-8", start) from None
-        self.add(TokenKind.STRING, start, value)
-
-    def escape(self) -> bytes:
-        # Go's escapes: \x and octal give raw bytes, \u and \U give characters.
-        start = self.pos
-        ch = self.peek(1)
-        if ch and ch in _SIMPLE_ESCAPES:
-            self.pos += 2
-            return bytes([_SIMPLE_ESCAPES[ch]])
-        if ch in ("x", "u", "U"):
-            first, digits, allowed = 2, {"x": 2, "u": 4, "U": 8}[ch], _HEX
-        elif ch and ch in _OCTAL:
-            first, digits, allowed = 1, 3, _OCTAL
-        else:
-            raise self.error("invalid escape sequence in string", start)
-        text = self.text[start + first : start + first + digits]
-        if len(text) < digits or any(c not in allowed for c in text):
-            raise self.error("invalid escape sequence in string", start)
-        self.pos = start + first + digits
-        code = int(text, 8 if allowed is _OCTAL else 16)
-        if ch in ("u", "U"):
-            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-                raise self.error("escape sequence is not a valid Unicode code point", start)
-            return chr(code).encode("utf-8")
-        if code > 255:
-            raise self.error("octal escape value is larger than 255", start)
-        return bytes([code])
 
 
 def _is_digit(ch: str) -> bool:

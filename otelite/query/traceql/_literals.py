@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import re
 
+from otelite.query._strings import quote_string
+
 __all__ = [
     "MAX_INT",
     "MIN_INT",
@@ -122,20 +124,3 @@ def format_float(value: float) -> str:
     if not math.isfinite(value):
         raise ValueError(f"{value} cannot be written in TraceQL")
     return repr(value)
-
-
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def quote_string(value: str) -> str:
-    """A double-quoted TraceQL string; other control characters become ``\\xNN``."""
-    out = ['"']
-    for ch in value:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
