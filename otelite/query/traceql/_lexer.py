@@ -20,11 +20,11 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
+from otelite.query._durations import parse_duration
 from otelite.query._strings import StringLiterals
 from otelite.query.traceql._ast import Attribute
 from otelite.query.traceql._enums import Intrinsic, Scope
 from otelite.query.traceql._errors import ParseError
-from otelite.query.traceql._literals import parse_duration
 
 __all__ = ["KEYWORDS", "Token", "TokenKind", "is_attribute_rune", "tokenize"]
 
