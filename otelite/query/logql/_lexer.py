@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from otelite.query._scanner import BLANK, Scanner, is_digit
 from otelite.query._strings import StringLiterals
 from otelite.query.logql._errors import ParseError
 from otelite.query.logql._literals import parse_bytes, parse_duration, parse_range
@@ -80,7 +81,6 @@ _OPERATORS = (
     *("!=", "=~", "!~", "!>", "|=", "|~", "|>", "==", ">=", "<="),
     *(",", ".", "{", "}", "=", "|", "(", ")", "]", "+", "-", "*", "/", "%", "^", ">", "<"),
 )
-_BLANK = frozenset(" \t\r\n")  # Go's scanner skips exactly these between tokens
 _DURATION_RUNES = frozenset(".nu\u00b5mshdwy")
 _BYTES_RUNES = frozenset(".BikKMGTP")
 # Go's number literals, loosely: what is not a decimal float fails later, as in Loki.
@@ -103,18 +103,9 @@ def tokenize(text: str) -> list[Token]:
     return _Lexer(text).run()
 
 
-class _Lexer:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.tokens: list[Token] = []
-
-    def error(self, message: str, offset: int) -> ParseError:
-        return ParseError(message, text=self.text, offset=offset)
-
-    def peek(self, ahead: int = 0) -> str:
-        index = self.pos + ahead
-        return self.text[index] if index < len(self.text) else ""
+class _Lexer(Scanner[Token]):
+    error_type = ParseError
+    operators = _OPERATORS
 
     def add(self, kind: TokenKind, start: int, value: str | int = "") -> None:
         self.tokens.append(Token(kind, self.text[start : self.pos], start, value))
@@ -130,7 +121,7 @@ class _Lexer:
     def skip_blanks_and_comments(self) -> None:
         while self.pos < len(self.text):
             ch = self.peek()
-            if ch in _BLANK:
+            if ch in BLANK:
                 self.pos += 1
             elif ch == "#" or (ch == "/" and self.peek(1) == "/"):
                 end = self.text.find("\n", self.pos)
@@ -145,7 +136,7 @@ class _Lexer:
 
     def token(self) -> None:
         ch, start = self.peek(), self.pos
-        if _is_digit(ch) or (ch == "." and _is_digit(self.peek(1))):
+        if is_digit(ch) or (ch == "." and is_digit(self.peek(1))):
             self.number()
         elif ch.isalpha() or ch == "_":
             self.word()
@@ -157,14 +148,8 @@ class _Lexer:
         elif ch == "-" and self.minus():
             return
         else:
-            for op in _OPERATORS:
-                if self.text.startswith(op, start):
-                    self.pos += len(op)
-                    self.add(TokenKind.OP, start)
-                    return
-            if ch == "'":
-                raise self.error("strings take double quotes or backticks, not '", start)
-            raise self.error(f"unexpected character {ch!r}", start)
+            self.pos += self.operator()
+            self.add(TokenKind.OP, start)
 
     def word(self) -> None:
         start = self.pos
@@ -262,7 +247,3 @@ class _Lexer:
             raise self.error(str(error), start) from None
         self.pos = end + 1
         self.add(TokenKind.RANGE, start, value)
-
-
-def _is_digit(ch: str) -> bool:
-    return ch != "" and ch in "0123456789"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from otelite.query._durations import parse_duration
+from otelite.query._scanner import BLANK, Scanner, is_digit
 from otelite.query._strings import StringLiterals
 from otelite.query.traceql._ast import Attribute
 from otelite.query.traceql._enums import Intrinsic, Scope
@@ -65,7 +66,7 @@ KEYWORDS = frozenset(_WORDS.split())
 _OPERATOR_TEXT = (
     "{ } ( ) , | = != =~ !~ > >= >> < <= << + - * / % ^ && || ! ~ !> !< !>> !<< &> &>> &< &<< &~"
 )
-_OPERATORS = sorted(_OPERATOR_TEXT.split(), key=len, reverse=True)
+_OPERATORS = tuple(sorted(_OPERATOR_TEXT.split(), key=len, reverse=True))
 _ATTRIBUTE_SCOPES = {
     "span": Scope.SPAN,
     "resource": Scope.RESOURCE,
@@ -84,7 +85,6 @@ _STRINGS = StringLiterals(
     invalid_escape="invalid escape sequence in string",
     invalid_utf8="string is not valid UTF-8",
 )
-_BLANK = frozenset(" \t\r\n")  # Go's scanner skips exactly these between tokens
 
 
 def is_attribute_rune(ch: str) -> bool:
@@ -99,18 +99,9 @@ def tokenize(text: str) -> list[Token]:
     return _Lexer(text).run()
 
 
-class _Lexer:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.tokens: list[Token] = []
-
-    def error(self, message: str, offset: int) -> ParseError:
-        return ParseError(message, text=self.text, offset=offset)
-
-    def peek(self, ahead: int = 0) -> str:
-        index = self.pos + ahead
-        return self.text[index] if index < len(self.text) else ""
+class _Lexer(Scanner[Token]):
+    error_type = ParseError
+    operators = _OPERATORS
 
     def add(
         self,
@@ -122,7 +113,7 @@ class _Lexer:
 
     def run(self) -> list[Token]:
         while True:
-            while self.peek() and self.peek() in _BLANK:
+            while self.peek() and self.peek() in BLANK:
                 self.pos += 1
             if self.pos >= len(self.text):
                 self.tokens.append(Token(TokenKind.EOF, "", self.pos))
@@ -131,7 +122,7 @@ class _Lexer:
 
     def token(self) -> None:
         ch, start = self.peek(), self.pos
-        if _is_digit(ch) or (ch == "." and _is_digit(self.peek(1))):
+        if is_digit(ch) or (ch == "." and is_digit(self.peek(1))):
             self.number()
         elif ch == ".":
             self.pos += 1
@@ -142,14 +133,8 @@ class _Lexer:
         elif ch.isalpha() or ch == "_":
             self.word()
         else:
-            for op in _OPERATORS:
-                if self.text.startswith(op, start):
-                    self.pos += len(op)
-                    self.add(TokenKind.OP, start)
-                    return
-            if ch == "'":
-                raise self.error("strings take double quotes or backticks, not '", start)
-            raise self.error(f"unexpected character {ch!r}", start)
+            self.pos += self.operator()
+            self.add(TokenKind.OP, start)
 
     def word(self) -> None:
         start = self.pos
@@ -215,7 +200,7 @@ class _Lexer:
         raise self.error('unterminated attribute name: missing closing "', start)
 
     def intrinsic(self, start: int, scope: str) -> None:
-        while self.peek() and self.peek() in _BLANK:  # Tempo allows `span: name`
+        while self.peek() and self.peek() in BLANK:  # Tempo allows `span: name`
             self.pos += 1
         name_start = self.pos
         while self.peek() and (self.peek().isalnum() or self.peek() == "_"):
@@ -231,12 +216,12 @@ class _Lexer:
     def number(self) -> None:
         start = self.pos
         is_float = False
-        while _is_digit(self.peek()):
+        while is_digit(self.peek()):
             self.pos += 1
         if self.peek() == ".":
             is_float = True
             self.pos += 1
-            while _is_digit(self.peek()):
+            while is_digit(self.peek()):
                 self.pos += 1
         if self.peek() in ("e", "E") and self.exponent_length():
             is_float = True
@@ -262,10 +247,6 @@ class _Lexer:
     def exponent_length(self) -> int:
         length = 2 if self.peek(1) in ("+", "-") and self.peek(1) else 1
         digits = 0
-        while _is_digit(self.peek(length + digits)):
+        while is_digit(self.peek(length + digits)):
             digits += 1
         return length + digits if digits else 0
-
-
-def _is_digit(ch: str) -> bool:
-    return ch != "" and ch in "0123456789"
