@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from otelite.query._scanner import BLANK, Scanner, is_digit
+from otelite.query._scanner import Scanner, is_digit
 from otelite.query._strings import StringLiterals
 from otelite.query.logql._errors import ParseError
 from otelite.query.logql._literals import parse_bytes, parse_duration, parse_range
@@ -110,20 +110,15 @@ class _Lexer(Scanner[Token]):
     def add(self, kind: TokenKind, start: int, value: str | int = "") -> None:
         self.tokens.append(Token(kind, self.text[start : self.pos], start, value))
 
-    def run(self) -> list[Token]:
-        while True:
-            self.skip_blanks_and_comments()
-            if self.pos >= len(self.text):
-                self.tokens.append(Token(TokenKind.EOF, "", self.pos))
-                return self.tokens
-            self.token()
+    def end(self) -> Token:
+        return Token(TokenKind.EOF, "", self.pos)
 
-    def skip_blanks_and_comments(self) -> None:
-        while self.pos < len(self.text):
+    def skip(self) -> None:
+        """Blanks, and comments: ``#`` or ``//`` to the end of the line, ``/* ... */``."""
+        while True:
+            super().skip()
             ch = self.peek()
-            if ch in BLANK:
-                self.pos += 1
-            elif ch == "#" or (ch == "/" and self.peek(1) == "/"):
+            if ch == "#" or (ch == "/" and self.peek(1) == "/"):
                 end = self.text.find("\n", self.pos)
                 self.pos = len(self.text) if end < 0 else end
             elif ch == "/" and self.peek(1) == "*":
@@ -153,9 +148,8 @@ class _Lexer(Scanner[Token]):
 
     def word(self) -> None:
         start = self.pos
-        while self.peek() and (self.peek().isalnum() or self.peek() == "_"):
-            self.pos += 1
-        lower = self.text[start : self.pos].lower()
+        word = self.read_word()
+        lower = word.lower()
         if lower in FUNCTIONS:
             # `ip` and `label_replace` are keywords to Loki too, but the function test
             # comes first there: without `(` they are plain names.
@@ -164,7 +158,7 @@ class _Lexer(Scanner[Token]):
             kind = TokenKind.KEYWORD
         else:
             kind = TokenKind.IDENT
-        self.add(kind, start, lower if kind is not TokenKind.IDENT else self.text[start : self.pos])
+        self.add(kind, start, lower if kind is not TokenKind.IDENT else word)
 
     def before_call(self) -> bool:
         """Whether `(`, `by (` or `without (` follows: what makes a name a function."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from otelite.query._durations import parse_duration
-from otelite.query._scanner import BLANK, Scanner, is_digit
+from otelite.query._scanner import Scanner, is_digit
 from otelite.query._strings import StringLiterals
 from otelite.query.traceql._ast import Attribute
 from otelite.query.traceql._enums import Intrinsic, Scope
@@ -111,14 +111,8 @@ class _Lexer(Scanner[Token]):
     ) -> None:
         self.tokens.append(Token(kind, self.text[start : self.pos], start, value))
 
-    def run(self) -> list[Token]:
-        while True:
-            while self.peek() and self.peek() in BLANK:
-                self.pos += 1
-            if self.pos >= len(self.text):
-                self.tokens.append(Token(TokenKind.EOF, "", self.pos))
-                return self.tokens
-            self.token()
+    def end(self) -> Token:
+        return Token(TokenKind.EOF, "", self.pos)
 
     def token(self) -> None:
         ch, start = self.peek(), self.pos
@@ -138,9 +132,7 @@ class _Lexer(Scanner[Token]):
 
     def word(self) -> None:
         start = self.pos
-        while self.peek() and (self.peek().isalnum() or self.peek() == "_"):
-            self.pos += 1
-        word = self.text[start : self.pos]
+        word = self.read_word()
         if self.peek() == "." and word == "parent":
             self.pos += 1
             self.parent_attribute(start)
@@ -200,12 +192,9 @@ class _Lexer(Scanner[Token]):
         raise self.error('unterminated attribute name: missing closing "', start)
 
     def intrinsic(self, start: int, scope: str) -> None:
-        while self.peek() and self.peek() in BLANK:  # Tempo allows `span: name`
-            self.pos += 1
+        self.skip()  # Tempo allows `span: name`
         name_start = self.pos
-        while self.peek() and (self.peek().isalnum() or self.peek() == "_"):
-            self.pos += 1
-        name = self.text[name_start : self.pos]
+        name = self.read_word()
         intrinsic = _INTRINSICS.get(f"{scope}:{name}")
         if intrinsic is None:
             known = ", ".join(i for i in _INTRINSICS if i.startswith(scope + ":"))
