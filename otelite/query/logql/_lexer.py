@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from otelite.query._scanner import Scanner, is_digit
+from otelite.query._strings import StringLiterals
 from otelite.query.logql._errors import ParseError
 from otelite.query.logql._literals import parse_bytes, parse_duration, parse_range
 
@@ -79,7 +81,6 @@ _OPERATORS = (
     *("!=", "=~", "!~", "!>", "|=", "|~", "|>", "==", ">=", "<="),
     *(",", ".", "{", "}", "=", "|", "(", ")", "]", "+", "-", "*", "/", "%", "^", ">", "<"),
 )
-_BLANK = frozenset(" \t\r\n")  # Go's scanner skips exactly these between tokens
 _DURATION_RUNES = frozenset(".nu\u00b5mshdwy")
 _BYTES_RUNES = frozenset(".BikKMGTP")
 # Go's number literals, loosely: what is not a decimal float fails later, as in Loki.
@@ -88,9 +89,13 @@ _NUMBER = re.compile(
     r"|0[oO][0-7_]+|0[bB][01_]+"
     r"|(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9_]+)?"
 )
-_SIMPLE_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34}
-_HEX = frozenset("0123456789abcdefABCDEF")
-_OCTAL = frozenset("01234567")
+_STRINGS = StringLiterals(
+    ParseError,
+    unterminated="literal not terminated",
+    unterminated_raw="literal not terminated",
+    invalid_escape="invalid char escape",
+    invalid_utf8="invalid UTF-8 encoding",
+)
 
 
 def tokenize(text: str) -> list[Token]:
@@ -98,36 +103,22 @@ def tokenize(text: str) -> list[Token]:
     return _Lexer(text).run()
 
 
-class _Lexer:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.tokens: list[Token] = []
-
-    def error(self, message: str, offset: int) -> ParseError:
-        return ParseError(message, text=self.text, offset=offset)
-
-    def peek(self, ahead: int = 0) -> str:
-        index = self.pos + ahead
-        return self.text[index] if index < len(self.text) else ""
+class _Lexer(Scanner[Token]):
+    error_type = ParseError
+    operators = _OPERATORS
 
     def add(self, kind: TokenKind, start: int, value: str | int = "") -> None:
         self.tokens.append(Token(kind, self.text[start : self.pos], start, value))
 
-    def run(self) -> list[Token]:
-        while True:
-            self.skip_blanks_and_comments()
-            if self.pos >= len(self.text):
-                self.tokens.append(Token(TokenKind.EOF, "", self.pos))
-                return self.tokens
-            self.token()
+    def end(self) -> Token:
+        return Token(TokenKind.EOF, "", self.pos)
 
-    def skip_blanks_and_comments(self) -> None:
-        while self.pos < len(self.text):
+    def skip(self) -> None:
+        """Blanks, and comments: ``#`` or ``//`` to the end of the line, ``/* ... */``."""
+        while True:
+            super().skip()
             ch = self.peek()
-            if ch in _BLANK:
-                self.pos += 1
-            elif ch == "#" or (ch == "/" and self.peek(1) == "/"):
+            if ch == "#" or (ch == "/" and self.peek(1) == "/"):
                 end = self.text.find("\n", self.pos)
                 self.pos = len(self.text) if end < 0 else end
             elif ch == "/" and self.peek(1) == "*":
@@ -140,38 +131,25 @@ class _Lexer:
 
     def token(self) -> None:
         ch, start = self.peek(), self.pos
-        if _is_digit(ch) or (ch == "." and _is_digit(self.peek(1))):
+        if is_digit(ch) or (ch == "." and is_digit(self.peek(1))):
             self.number()
         elif ch.isalpha() or ch == "_":
             self.word()
-        elif ch == '"':
-            self.string()
-        elif ch == "`":
-            end = self.text.find("`", start + 1)
-            if end < 0:
-                raise self.error("literal not terminated", start)
-            self.pos = end + 1
-            # Go drops carriage returns from raw strings.
-            self.add(TokenKind.STRING, start, self.text[start + 1 : end].replace("\r", ""))
+        elif ch in ('"', "`"):
+            value, self.pos = _STRINGS.read(self.text, start)
+            self.add(TokenKind.STRING, start, value)
         elif ch == "[":
             self.range()
         elif ch == "-" and self.minus():
             return
         else:
-            for op in _OPERATORS:
-                if self.text.startswith(op, start):
-                    self.pos += len(op)
-                    self.add(TokenKind.OP, start)
-                    return
-            if ch == "'":
-                raise self.error("strings take double quotes or backticks, not '", start)
-            raise self.error(f"unexpected character {ch!r}", start)
+            self.pos += self.operator()
+            self.add(TokenKind.OP, start)
 
     def word(self) -> None:
         start = self.pos
-        while self.peek() and (self.peek().isalnum() or self.peek() == "_"):
-            self.pos += 1
-        lower = self.text[start : self.pos].lower()
+        word = self.read_word()
+        lower = word.lower()
         if lower in FUNCTIONS:
             # `ip` and `label_replace` are keywords to Loki too, but the function test
             # comes first there: without `(` they are plain names.
@@ -180,7 +158,7 @@ class _Lexer:
             kind = TokenKind.KEYWORD
         else:
             kind = TokenKind.IDENT
-        self.add(kind, start, lower if kind is not TokenKind.IDENT else self.text[start : self.pos])
+        self.add(kind, start, lower if kind is not TokenKind.IDENT else word)
 
     def before_call(self) -> bool:
         """Whether `(`, `by (` or `without (` follows: what makes a name a function."""
@@ -263,55 +241,3 @@ class _Lexer:
             raise self.error(str(error), start) from None
         self.pos = end + 1
         self.add(TokenKind.RANGE, start, value)
-
-    def string(self) -> None:
-        start = self.pos
-        self.pos += 1
-        out = bytearray()
-        while True:
-            ch = self.peek()
-            if not ch or ch == "\n":
-                raise self.error("literal not terminated", start)
-            if ch == '"':
-                self.pos += 1
-                break
-            if ch == "\\":
-                out += self.escape()
-            else:
-                out += ch.encode("utf-8", "surrogatepass")
-                self.pos += 1
-        try:
-            value = out.decode("utf-8")
-        except UnicodeDecodeError:
-            raise self.error("invalid UTF-8 encoding", start) from None
-        self.add(TokenKind.STRING, start, value)
-
-    def escape(self) -> bytes:
-        # Go's escapes: \x and octal give raw bytes, \u and \U give characters.
-        start = self.pos
-        ch = self.peek(1)
-        if ch and ch in _SIMPLE_ESCAPES:
-            self.pos += 2
-            return bytes([_SIMPLE_ESCAPES[ch]])
-        if ch in ("x", "u", "U"):
-            first, digits, allowed = 2, {"x": 2, "u": 4, "U": 8}[ch], _HEX
-        elif ch and ch in _OCTAL:
-            first, digits, allowed = 1, 3, _OCTAL
-        else:
-            raise self.error("invalid char escape", start)
-        text = self.text[start + first : start + first + digits]
-        if len(text) < digits or any(c not in allowed for c in text):
-            raise self.error("invalid char escape", start)
-        self.pos = start + first + digits
-        code = int(text, 8 if allowed is _OCTAL else 16)
-        if ch in ("u", "U"):
-            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-                raise self.error("escape sequence is not a valid Unicode code point", start)
-            return chr(code).encode("utf-8")
-        if code > 255:
-            raise self.error("octal escape value is larger than 255", start)
-        return bytes([code])
-
-
-def _is_digit(ch: str) -> bool:
-    return ch != "" and ch in "0123456789"

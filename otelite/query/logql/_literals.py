@@ -1,6 +1,7 @@
 """Reading and writing LogQL's literal spellings: durations, byte sizes, numbers, strings.
 
-Loki reads two kinds of duration and one of size, each mirrored here exactly:
+Loki reads two kinds of duration and one of size, each mirrored exactly (the duration
+rules in :mod:`otelite.query._durations`, which Tempo's TraceQL shares):
 
 * a range (``[5m]``) with Prometheus's rules only: integer counts of ``y w d h m s ms``
   in decreasing order (``1h30m``, ``2d``, ``0``);
@@ -19,8 +20,16 @@ from __future__ import annotations
 import math
 import re
 
+from otelite.query._durations import (
+    GO_UNITS,
+    MILLISECOND,
+    PROMETHEUS_UNITS,
+    parse_duration,
+)
+from otelite.query._durations import parse_prometheus_duration as parse_range
+from otelite.query._strings import quote_string
+
 __all__ = [
-    "MAX_DURATION",
     "format_bytes",
     "format_duration",
     "format_number",
@@ -33,144 +42,7 @@ __all__ = [
     "quote_string",
 ]
 
-MAX_DURATION = (1 << 63) - 1  # Go's time.Duration is a signed 64-bit count of nanoseconds
-
-_NS = 1
-_US = 1000 * _NS
-_MS = 1000 * _US
-_S = 1000 * _MS
-_M = 60 * _S
-_H = 60 * _M
-_D = 24 * _H
-_W = 7 * _D
-_Y = 365 * _D
-
-# Prometheus's units in the order they must appear, biggest first.
-_PROMETHEUS_UNITS = {"y": _Y, "w": _W, "d": _D, "h": _H, "m": _M, "s": _S, "ms": _MS}
-_PROMETHEUS_ORDER = {unit: position for position, unit in enumerate(_PROMETHEUS_UNITS)}
-_GO_UNITS = {
-    "ns": _NS,
-    "us": _US,
-    "\u00b5s": _US,  # micro sign
-    "\u03bcs": _US,  # Greek mu
-    "ms": _MS,
-    "s": _S,
-    "m": _M,
-    "h": _H,
-}
 _DIGITS = frozenset("0123456789")
-
-
-def parse_range(text: str) -> int:
-    """Nanoseconds of a range's text (what stands between ``[`` and ``]``), read with
-    Prometheus's rules; raises ``ValueError`` with Prometheus's message."""
-    if text == "0":
-        return 0
-    if text == "":
-        raise ValueError("empty duration string")
-    invalid = f"not a valid duration string: {quote_string(text)}"
-    rest, total, last = text, 0, -1
-    while rest:
-        count_end = _run(rest, 0, _DIGITS)
-        if count_end == 0:
-            raise ValueError(invalid)
-        count = int(rest[:count_end])
-        if count >= 1 << 64:  # beyond Go's ParseUint
-            raise ValueError(invalid)
-        unit_end = count_end
-        while unit_end < len(rest) and rest[unit_end] not in _DIGITS:
-            unit_end += 1
-        unit = rest[count_end:unit_end]
-        rest = rest[unit_end:]
-        if not unit:
-            raise ValueError(invalid)
-        if unit not in _PROMETHEUS_UNITS:
-            raise ValueError(f"unknown unit {quote_string(unit)} in duration {quote_string(text)}")
-        if _PROMETHEUS_ORDER[unit] <= last:
-            raise ValueError(invalid)
-        last = _PROMETHEUS_ORDER[unit]
-        multiplier = _PROMETHEUS_UNITS[unit]
-        if count > (1 << 63) // multiplier:
-            raise ValueError("duration out of range")
-        total += count * multiplier
-        if total > MAX_DURATION:
-            raise ValueError("duration out of range")
-    return total
-
-
-def parse_duration(text: str) -> int | None:
-    """Nanoseconds of an offset or label-filter duration as Loki reads it (Prometheus's
-    rules, then Go's), or None if ``text`` is not a duration."""
-    try:
-        return parse_range(text)
-    except ValueError:
-        return _parse_go(text)
-
-
-def _parse_go(text: str) -> int | None:
-    # Go's time.ParseDuration: [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+, overflow checks included.
-    rest, negative = text, False
-    if rest[:1] in ("-", "+"):
-        negative, rest = rest[0] == "-", rest[1:]
-    if rest == "0":
-        return 0
-    if not rest:
-        return None
-    total = 0
-    while rest:
-        if rest[0] != "." and rest[0] not in _DIGITS:
-            return None
-        whole_end = _run(rest, 0, _DIGITS)
-        whole = int(rest[:whole_end]) if whole_end else 0
-        if whole > (1 << 63):
-            return None
-        fraction, scale, position, has_fraction = 0, 1.0, whole_end, False
-        if position < len(rest) and rest[position] == ".":
-            fraction_end = _run(rest, position + 1, _DIGITS)
-            has_fraction = fraction_end > position + 1
-            fraction, scale = _go_fraction(rest[position + 1 : fraction_end])
-            position = fraction_end
-        if not whole_end and not has_fraction:
-            return None
-        unit_end = position
-        while unit_end < len(rest) and rest[unit_end] != "." and rest[unit_end] not in _DIGITS:
-            unit_end += 1
-        unit = _GO_UNITS.get(rest[position:unit_end])
-        if unit is None:
-            return None
-        rest = rest[unit_end:]
-        if whole > (1 << 63) // unit:
-            return None
-        value = whole * unit
-        if fraction:
-            value += int(float(fraction) * (float(unit) / scale))
-        total += value
-        if total > (1 << 63):
-            return None
-    if negative:
-        return -total
-    return total if total <= MAX_DURATION else None
-
-
-def _go_fraction(digits: str) -> tuple[int, float]:
-    # Go keeps the leading digits that fit in an int64 and scales them as a float64.
-    kept, scale, overflow = 0, 1.0, False
-    for digit in digits:
-        if overflow:
-            continue
-        if kept > MAX_DURATION // 10:
-            overflow = True
-            continue
-        kept = kept * 10 + int(digit)
-        scale *= 10
-    return kept, scale
-
-
-def _run(text: str, start: int, allowed: frozenset[str]) -> int:
-    end = start
-    while end < len(text) and text[end] in allowed:
-        end += 1
-    return end
 
 
 # go-humanize's table, keyed by the lower-cased unit. Loki's lexer lets through only the
@@ -257,13 +129,9 @@ def parse_integer(text: str) -> int | None:
 def format_range(nanoseconds: int) -> str:
     """A range as Prometheus writes it, which Prometheus's parser reads back: ``5m``,
     ``1h30m``, ``1w2d``, ``0s``. Ranges are whole milliseconds."""
-    if nanoseconds < 0 or nanoseconds % _MS:
+    if nanoseconds < 0 or nanoseconds % MILLISECOND:
         raise ValueError(f"a range is a whole, non-negative number of ms, not {nanoseconds}ns")
-    return _compose(nanoseconds, _PROMETHEUS_UNITS) or "0s"
-
-
-# Go's units, largest first: what a negative or sub-millisecond duration is written in.
-_GO_FORMAT_UNITS = {"h": _H, "m": _M, "s": _S, "ms": _MS, "us": _US, "ns": _NS}
+    return _compose(nanoseconds, PROMETHEUS_UNITS) or "0s"
 
 
 def format_duration(nanoseconds: int) -> str:
@@ -272,10 +140,10 @@ def format_duration(nanoseconds: int) -> str:
     (``-1h30m``, ``1ms500us``)."""
     if nanoseconds == 0:
         return "0s"
-    if nanoseconds > 0 and nanoseconds % _MS == 0:
-        return _compose(nanoseconds, _PROMETHEUS_UNITS)
+    if nanoseconds > 0 and nanoseconds % MILLISECOND == 0:
+        return _compose(nanoseconds, PROMETHEUS_UNITS)
     sign = "-" if nanoseconds < 0 else ""
-    return sign + _compose(abs(nanoseconds), _GO_FORMAT_UNITS)
+    return sign + _compose(abs(nanoseconds), GO_UNITS)
 
 
 def _compose(value: int, units: dict[str, int]) -> str:
@@ -318,20 +186,3 @@ def format_number(value: float) -> str:
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(value)
-
-
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def quote_string(value: str) -> str:
-    """A double-quoted LogQL string; other control characters become ``\\xNN``."""
-    out = ['"']
-    for ch in value:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)

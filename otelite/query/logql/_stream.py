@@ -1,7 +1,9 @@
-"""A cursor over tokens with the look-ahead and error helpers the parsers share."""
+"""A cursor over LogQL's tokens, with Loki's names for them in messages."""
 
 from __future__ import annotations
 
+from otelite.query._cursor import TokenCursor
+from otelite.query._text import QuerySyntaxError
 from otelite.query.logql._errors import ParseError
 from otelite.query.logql._lexer import Token, TokenKind, tokenize
 
@@ -31,25 +33,12 @@ def describe(token: Token) -> str:
     return str(token.kind.value)
 
 
-class TokenStream:
+class TokenStream(TokenCursor[Token]):
+    operator_kind = TokenKind.OP
+    error_type = ParseError
+
     def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens = tokenize(text)
-        self.index = 0
-
-    def peek(self, ahead: int = 0) -> Token:
-        return self.tokens[min(self.index + ahead, len(self.tokens) - 1)]
-
-    def next(self) -> Token:
-        token = self.peek()
-        self.index = min(self.index + 1, len(self.tokens) - 1)
-        return token
-
-    def at(self, *ops: str, ahead: int = 0) -> bool:
-        """Whether the next token (or the one ``ahead`` after it) is one of the operators
-        or punctuation marks ``ops``."""
-        token = self.peek(ahead)
-        return token.kind is TokenKind.OP and token.text in ops
+        super().__init__(text, tokenize(text))
 
     def at_keyword(self, *words: str, ahead: int = 0) -> bool:
         token = self.peek(ahead)
@@ -58,14 +47,10 @@ class TokenStream:
     def at_kind(self, *kinds: TokenKind, ahead: int = 0) -> bool:
         return self.peek(ahead).kind in kinds
 
-    def accept(self, op: str) -> Token | None:
-        return self.next() if self.at(op) else None
-
-    def expect(self, op: str, expecting: str | None = None) -> Token:
-        """Consume ``op`` or fail with Loki's "syntax error: unexpected X, expecting op"."""
-        if not self.at(op):
-            raise self.unexpected(expecting or op)
-        return self.next()
+    def missing(self, op: str, context: str) -> QuerySyntaxError:
+        """Loki's "syntax error: unexpected X, expecting op", or expecting ``context``
+        where Loki names more than ``op``."""
+        return self.unexpected(context or op)
 
     def expect_kind(self, kind: TokenKind, expecting: str | None = None) -> Token:
         if self.peek().kind is not kind:
@@ -74,7 +59,7 @@ class TokenStream:
 
     def unexpected(
         self, expecting: str | None = None, *, token: Token | None = None, hint: str = ""
-    ) -> ParseError:
+    ) -> QuerySyntaxError:
         """Loki's syntax error for ``token`` (by default the next one), with what was
         expected and, where Loki's words would leave a reader guessing, a hint."""
         where = self.peek() if token is None else token
@@ -84,8 +69,3 @@ class TokenStream:
         if hint:
             message += f": {hint}"
         return self.error(message, where)
-
-    def error(self, message: str, token: Token | None = None) -> ParseError:
-        """An error located at ``token``, by default the next one."""
-        where = self.peek() if token is None else token
-        return ParseError(message, text=self.text, offset=where.offset)

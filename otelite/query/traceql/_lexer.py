@@ -20,10 +20,12 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
+from otelite.query._durations import parse_duration
+from otelite.query._scanner import Scanner, is_digit
+from otelite.query._strings import StringLiterals
 from otelite.query.traceql._ast import Attribute
 from otelite.query.traceql._enums import Intrinsic, Scope
 from otelite.query.traceql._errors import ParseError
-from otelite.query.traceql._literals import parse_duration
 
 __all__ = ["KEYWORDS", "Token", "TokenKind", "is_attribute_rune", "tokenize"]
 
@@ -64,7 +66,7 @@ KEYWORDS = frozenset(_WORDS.split())
 _OPERATOR_TEXT = (
     "{ } ( ) , | = != =~ !~ > >= >> < <= << + - * / % ^ && || ! ~ !> !< !>> !<< &> &>> &< &<< &~"
 )
-_OPERATORS = sorted(_OPERATOR_TEXT.split(), key=len, reverse=True)
+_OPERATORS = tuple(sorted(_OPERATOR_TEXT.split(), key=len, reverse=True))
 _ATTRIBUTE_SCOPES = {
     "span": Scope.SPAN,
     "resource": Scope.RESOURCE,
@@ -76,10 +78,13 @@ _INTRINSICS = {intrinsic.value: intrinsic for intrinsic in Intrinsic if ":" in i
 _INTRINSIC_SCOPES = ("span", "trace", "event", "link", "instrumentation")
 _ATTRIBUTE_ENDS = frozenset("{}()=~!<>&|^,")
 _DURATION_RUNES = frozenset("0123456789.nsumh\u00b5dwy")
-_SIMPLE_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34}
-_HEX = "0123456789abcdefABCDEF"
-_OCTAL = "01234567"
-_BLANK = frozenset(" \t\r\n")  # Go's scanner skips exactly these between tokens
+_STRINGS = StringLiterals(
+    ParseError,
+    unterminated='unterminated string: missing closing "',
+    unterminated_raw="unterminated raw string: missing closing `",
+    invalid_escape="invalid escape sequence in string",
+    invalid_utf8="string is not valid UTF-8",
+)
 
 
 def is_attribute_rune(ch: str) -> bool:
@@ -94,18 +99,9 @@ def tokenize(text: str) -> list[Token]:
     return _Lexer(text).run()
 
 
-class _Lexer:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.tokens: list[Token] = []
-
-    def error(self, message: str, offset: int) -> ParseError:
-        return ParseError(message, text=self.text, offset=offset)
-
-    def peek(self, ahead: int = 0) -> str:
-        index = self.pos + ahead
-        return self.text[index] if index < len(self.text) else ""
+class _Lexer(Scanner[Token]):
+    error_type = ParseError
+    operators = _OPERATORS
 
     def add(
         self,
@@ -115,48 +111,28 @@ class _Lexer:
     ) -> None:
         self.tokens.append(Token(kind, self.text[start : self.pos], start, value))
 
-    def run(self) -> list[Token]:
-        while True:
-            while self.peek() and self.peek() in _BLANK:
-                self.pos += 1
-            if self.pos >= len(self.text):
-                self.tokens.append(Token(TokenKind.EOF, "", self.pos))
-                return self.tokens
-            self.token()
+    def end(self) -> Token:
+        return Token(TokenKind.EOF, "", self.pos)
 
     def token(self) -> None:
         ch, start = self.peek(), self.pos
-        if _is_digit(ch) or (ch == "." and _is_digit(self.peek(1))):
+        if is_digit(ch) or (ch == "." and is_digit(self.peek(1))):
             self.number()
         elif ch == ".":
             self.pos += 1
             self.attribute(start, Scope.UNSCOPED, parent=False)
-        elif ch == '"':
-            self.add_string(start)
-        elif ch == "`":
-            end = self.text.find("`", start + 1)
-            if end < 0:
-                raise self.error("unterminated raw string: missing closing `", start)
-            self.pos = end + 1
-            # Go drops carriage returns from raw strings.
-            self.add(TokenKind.STRING, start, self.text[start + 1 : end].replace("\r", ""))
+        elif ch in ('"', "`"):
+            value, self.pos = _STRINGS.read(self.text, start)
+            self.add(TokenKind.STRING, start, value)
         elif ch.isalpha() or ch == "_":
             self.word()
         else:
-            for op in _OPERATORS:
-                if self.text.startswith(op, start):
-                    self.pos += len(op)
-                    self.add(TokenKind.OP, start)
-                    return
-            if ch == "'":
-                raise self.error("strings take double quotes or backticks, not '", start)
-            raise self.error(f"unexpected character {ch!r}", start)
+            self.pos += self.operator()
+            self.add(TokenKind.OP, start)
 
     def word(self) -> None:
         start = self.pos
-        while self.peek() and (self.peek().isalnum() or self.peek() == "_"):
-            self.pos += 1
-        word = self.text[start : self.pos]
+        word = self.read_word()
         if self.peek() == "." and word == "parent":
             self.pos += 1
             self.parent_attribute(start)
@@ -216,12 +192,9 @@ class _Lexer:
         raise self.error('unterminated attribute name: missing closing "', start)
 
     def intrinsic(self, start: int, scope: str) -> None:
-        while self.peek() and self.peek() in _BLANK:  # Tempo allows `span: name`
-            self.pos += 1
+        self.skip()  # Tempo allows `span: name`
         name_start = self.pos
-        while self.peek() and (self.peek().isalnum() or self.peek() == "_"):
-            self.pos += 1
-        name = self.text[name_start : self.pos]
+        name = self.read_word()
         intrinsic = _INTRINSICS.get(f"{scope}:{name}")
         if intrinsic is None:
             known = ", ".join(i for i in _INTRINSICS if i.startswith(scope + ":"))
@@ -232,12 +205,12 @@ class _Lexer:
     def number(self) -> None:
         start = self.pos
         is_float = False
-        while _is_digit(self.peek()):
+        while is_digit(self.peek()):
             self.pos += 1
         if self.peek() == ".":
             is_float = True
             self.pos += 1
-            while _is_digit(self.peek()):
+            while is_digit(self.peek()):
                 self.pos += 1
         if self.peek() in ("e", "E") and self.exponent_length():
             is_float = True
@@ -263,57 +236,6 @@ class _Lexer:
     def exponent_length(self) -> int:
         length = 2 if self.peek(1) in ("+", "-") and self.peek(1) else 1
         digits = 0
-        while _is_digit(self.peek(length + digits)):
+        while is_digit(self.peek(length + digits)):
             digits += 1
         return length + digits if digits else 0
-
-    def add_string(self, start: int) -> None:
-        self.pos += 1
-        out = bytearray()
-        while True:
-            ch = self.peek()
-            if not ch or ch == "\n":
-                raise self.error('unterminated string: missing closing "', start)
-            if ch == '"':
-                self.pos += 1
-                break
-            if ch == "\\":
-                out += self.escape()
-            else:
-                out += ch.encode("utf-8", "surrogatepass")
-                self.pos += 1
-        try:
-            value = out.decode("utf-8")
-        except UnicodeDecodeError:
-            raise self.error("string is not valid UTF-8", start) from None
-        self.add(TokenKind.STRING, start, value)
-
-    def escape(self) -> bytes:
-        # Go's escapes: \x and octal give raw bytes, \u and \U give characters.
-        start = self.pos
-        ch = self.peek(1)
-        if ch and ch in _SIMPLE_ESCAPES:
-            self.pos += 2
-            return bytes([_SIMPLE_ESCAPES[ch]])
-        if ch in ("x", "u", "U"):
-            first, digits, allowed = 2, {"x": 2, "u": 4, "U": 8}[ch], _HEX
-        elif ch and ch in _OCTAL:
-            first, digits, allowed = 1, 3, _OCTAL
-        else:
-            raise self.error("invalid escape sequence in string", start)
-        text = self.text[start + first : start + first + digits]
-        if len(text) < digits or any(c not in allowed for c in text):
-            raise self.error("invalid escape sequence in string", start)
-        self.pos = start + first + digits
-        code = int(text, 8 if allowed is _OCTAL else 16)
-        if ch in ("u", "U"):
-            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-                raise self.error("escape sequence is not a valid Unicode code point", start)
-            return chr(code).encode("utf-8")
-        if code > 255:
-            raise self.error("octal escape value is larger than 255", start)
-        return bytes([code])
-
-
-def _is_digit(ch: str) -> bool:
-    return ch != "" and ch in "0123456789"
