@@ -136,7 +136,10 @@ class Traffic:
         if failure is not None and code >= 500:
             gateway.extra.append(failure.status)
         took = (gateway.end - start) / _MS
-        trace.log(gateway, gateway.end, self._logs.access, f"{method} {path} {code} {took:.1f}ms")
+        # A JSON access log, as gateways write them: LogQL's `| json | duration > 250ms`.
+        access = f'{{"method":"{method}","path":"{path}","status":{code},'
+        access += f'"duration":"{took:.1f}ms"}}'
+        trace.log(gateway, gateway.end, self._logs.access, access)
         root.end = gateway.end + self._ms(12, 0.5)
         root.extra.append(http_status(code))
         if code >= 400:
