@@ -151,7 +151,10 @@ def test_label_format_names_the_template_label() -> None:
         ('{{ repeat -1 "x" }}', {}, "error calling repeat: strings: negative Repeat count"),
         ('{{ repeat 99999999 "xy" }}', {},
          "error calling repeat: the result would be 199999998 characters, over otelite's "
-         "16777216"),
+         "1048576"),
+        ('{{ Replace (repeat 1000 "a") "" (repeat 2000 "b") -1 }}', {},
+         "error calling Replace: the result would be 2003000 characters, over otelite's "
+         "1048576"),
         ('{{ duration "1d" }}', {}, 'error calling duration: time: invalid duration "1d"'),
         ('{{ bytes "12 parsecs" }}', {}, "error calling bytes: unhandled size name: parsecs"),
         ('{{ bytes "MB" }}', {},

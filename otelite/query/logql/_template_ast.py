@@ -17,6 +17,7 @@ __all__ = [
     "Chain",
     "Command",
     "Continue",
+    "Control",
     "Dot",
     "Field",
     "Identifier",
@@ -81,15 +82,20 @@ class Identifier:
 
 
 @dataclass(frozen=True, slots=True)
-class Dot:
+class _Word:
+    # A node that is one word and nothing more.
     pos: int
     end: int
 
 
 @dataclass(frozen=True, slots=True)
-class Nil:
-    pos: int
-    end: int
+class Dot(_Word):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Nil(_Word):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +155,10 @@ class Action:
 
 
 @dataclass(frozen=True, slots=True)
-class If:
+class Control:
+    """What ``if``, ``with`` and ``range`` share: a pipeline, a body, and the body of
+    ``else`` (None without one; an ``else if`` is an ``If`` alone in it)."""
+
     pos: int
     end: int
     pipeline: Pipeline
@@ -158,33 +167,28 @@ class If:
 
 
 @dataclass(frozen=True, slots=True)
-class With:
-    pos: int
-    end: int
-    pipeline: Pipeline
-    body: tuple[Node, ...]
-    orelse: tuple[Node, ...] | None
+class If(Control):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
-class Range:
-    pos: int
-    end: int
-    pipeline: Pipeline
-    body: tuple[Node, ...]
-    orelse: tuple[Node, ...] | None
+class With(Control):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
-class Break:
-    pos: int
-    end: int
+class Range(Control):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
-class Continue:
-    pos: int
-    end: int
+class Break(_Word):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Continue(_Word):
+    pass
 
 
 Node = Text | Action | If | With | Range | Break | Continue

@@ -26,16 +26,12 @@ from otelite.query.logql._template_values import (
 __all__ = ["BUILTINS"]
 
 
+_BASIC_KINDS = {"bool": "bool", "int": "int", "int64": "int", "float64": "float", "string": "str"}
+
+
 def _basic_kind(value: object) -> str | None:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    return None  # nil, lists, maps and times: no basic kind
+    # What Go compares by: nil, lists, maps and times have no basic kind.
+    return _BASIC_KINDS.get(type_name(value))
 
 
 def _eq(first: object, *others: object) -> bool:

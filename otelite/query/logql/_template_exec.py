@@ -115,6 +115,9 @@ class Compiler:
         fail, pipeline = self.expressions.fail, node.pipeline
 
         def emit_range(run: Run, dot: object, out: list[str]) -> None:
+            for variable in pipeline.declarations:
+                if variable.slot < 0:  # `range $x = ...` with no $x declared
+                    raise fail(variable, f"undefined variable: {variable.name}")
             value = evaluate(run, dot)
             items: Iterable[tuple[object, object]]
             if isinstance(value, list):

@@ -47,7 +47,7 @@ from otelite.query.logql._template_values import (
 
 __all__ = ["LOKI_FUNCTIONS", "MAX_RESULT", "TIME_METHODS"]
 
-MAX_RESULT = 1 << 24  # characters: a string function that would make more fails instead
+MAX_RESULT = 1 << 20  # characters: a string function that would make more fails instead
 
 # Parameter types, short so that the table below reads as a list of signatures.
 S, N, F, T = "string", "int", "float64", "time.Time"
@@ -133,10 +133,11 @@ def _indent(spaces: int, text: str) -> str:
 
 
 def _go_replace(text: str, old: str, new: str, count: int) -> str:
-    # strings.Replace: a negative count replaces all.
-    result = text.replace(old, new, count if count >= 0 else -1)
-    _sized(len(result))
-    return result
+    # strings.Replace: a negative count replaces all; "" matches around every character.
+    found = text.count(old) if old else len(text) + 1
+    found = found if count < 0 else min(found, count)
+    _sized(len(text) + found * (len(new) - len(old)))
+    return text.replace(old, new, count if count >= 0 else -1)
 
 
 def _b64decode(text: str) -> str:
