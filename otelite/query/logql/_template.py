@@ -16,13 +16,24 @@
 * Loki's functions, sprig's among them, and ``__line__`` and ``__timestamp__``; Go time
   layouts (``"2006-01-02 15:04:05"``) and RE2 regular expressions.
 
-Left out: ``{{define}}``, ``{{template}}`` and ``{{block}}`` (refused with a message),
-``call``, complex numbers, and methods of ``time.Time`` beyond the common ones. Go's
-``Local`` zone is UTC here.
+Left out, or different: ``{{define}}``, ``{{template}}`` and ``{{block}}`` (refused
+with a message), ``call``, complex constants, ``time.Time`` methods other than Format,
+String, Unix..., UTC, Local, IsZero and the clock fields (no Month, Weekday, In, Add);
+Go's ``Local`` zone is UTC; ``trunc`` and ``substr`` count characters where sprig counts
+bytes (as Loki's own ``alignLeft`` does); under ``(?i)`` only ASCII letters fold; strings a
+function makes are bounded (1,048,576 characters), as are nesting (100 levels) and
+``range`` steps (1,000,000 per line).
 
 A template that does not parse raises :class:`TemplateError` from ``compile_template``;
 one that fails on a line raises it from ``render``, and Loki's answer to that is the
 line unchanged with ``__error__=TemplateFormatErr`` (the engine's part).
+
+Modules, in the order a template flows through them: ``_template_lexer`` (tokens),
+``_template_parser`` (``_template_ast``), ``_template_exec`` (statements) and
+``_template_eval`` (expressions) compile to closures; the functions they call are in
+``_template_builtins`` and ``_template_functions``, which compute with Go's values
+(``_template_values``, ``_template_strconv``, ``_template_fmt``, ``_template_time``,
+``_template_time_parse``, ``_template_regex``); ``_template_errors`` words the failures.
 """
 
 from __future__ import annotations
