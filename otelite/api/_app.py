@@ -21,6 +21,7 @@ from otelite.api._export import export
 from otelite.api._jaeger import jaeger_routes
 from otelite.api._json import JSONResponse, error_response
 from otelite.api._logs import search_logs
+from otelite.api._loki import loki_routes
 from otelite.api._metrics import metric_series, metrics
 from otelite.api._prometheus import prometheus_routes
 from otelite.api._self_metrics import SelfMetrics
@@ -81,7 +82,7 @@ def create_app(
     of the tenant its ``X-Scope-OrgID`` header names, among those its token may query.
     ``self_metrics`` serves ``/metrics`` and times every request. With ``tracer``, every
     request and the storage queries it runs are traced (``--self-telemetry``). A PromQL
-    query stops after ``query_timeout_seconds`` (None: no limit).
+    or LogQL query stops after ``query_timeout_seconds`` (None: no limit).
     """
 
     async def healthz(request: Request) -> Response:
@@ -110,6 +111,7 @@ def create_app(
         *jaeger_routes(),
         *tempo_routes(),
         *prometheus_routes(),
+        *loki_routes(),
         *ui_routes(),
     ]
     middleware = []
