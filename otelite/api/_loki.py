@@ -45,7 +45,6 @@ from otelite.query.logql import (
     Matcher,
     MetricExpr,
     ReadStats,
-    format_range,
     parse,
     parse_range,
     select_logs,
@@ -296,11 +295,34 @@ async def _metric_instant(request: Request, asked: _Asked, expr: MetricExpr) -> 
 
 def _check_length(start: int, end: int) -> None:
     if end - start > MAX_QUERY_LENGTH_NS:
-        length = format_range((end - start) // 10**6 * 10**6)
         raise InvalidRequest(
-            f"the query time range exceeds the limit (query length: {length}, limit:"
-            f" {format_range(MAX_QUERY_LENGTH_NS)})"
+            f"the query time range exceeds the limit (query length: {_duration(end - start)},"
+            f" limit: {_duration(MAX_QUERY_LENGTH_NS)})"
         )
+
+
+_UNITS = (
+    ("y", 365 * 86_400_000, True),
+    ("w", 7 * 86_400_000, True),
+    ("d", 86_400_000, False),
+    ("h", 3_600_000, False),
+    ("m", 60_000, False),
+    ("s", 1000, False),
+    ("ms", 1, False),
+)
+
+
+def _duration(ns: int) -> str:
+    """A duration as Loki's messages write it (Prometheus's ``model.Duration``): years
+    and weeks only when they divide it."""
+    ms, text = ns // 10**6, ""
+    for unit, size, exact in _UNITS:
+        if exact and ms % size:
+            continue
+        count, ms = divmod(ms, size)
+        if count:
+            text += f"{count}{unit}"
+    return text or "0s"
 
 
 def _log_range(storage: Storage, asked: _Asked, expr: LogQuery) -> LogResult:
