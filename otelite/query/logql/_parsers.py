@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from otelite.errors import InvalidRequest
@@ -326,13 +326,7 @@ def logfmt_stage(stage: LogfmtParser) -> StageRun:
 
     def run(entries: Entries) -> Entries:
         for line, labels in zip(entries.lines, entries.labels, strict=True):
-            for pair in pairs(line):
-                if isinstance(pair, LogfmtError):
-                    if strict:
-                        labels.set_error(LOGFMT_ERROR, str(pair))
-                        break
-                    continue
-                key, value = pair
+            for key, value in _pairs(line, labels, strict=strict):
                 name = sanitize_key(key)
                 claimed = _claim(labels, name) if name else None
                 if claimed is None or (not keep_empty and not value):
@@ -341,6 +335,18 @@ def logfmt_stage(stage: LogfmtParser) -> StageRun:
         return entries
 
     return run
+
+
+def _pairs(line: str, labels: EntryLabels, *, strict: bool) -> Iterator[tuple[str, str | None]]:
+    """The pairs of ``line``; one that does not read is skipped, or with ``strict`` ends
+    the line and leaves its error on the entry."""
+    for pair in pairs(line):
+        if isinstance(pair, LogfmtError):
+            if strict:
+                labels.set_error(LOGFMT_ERROR, str(pair))
+                return
+            continue
+        yield pair
 
 
 def _logfmt_keys(extractions: Sequence[Extraction], *, strict: bool) -> StageRun:
@@ -358,13 +364,8 @@ def _logfmt_keys(extractions: Sequence[Extraction], *, strict: bool) -> StageRun
             for label in ids:
                 if not labels.clashes(label):
                     labels.set_parsed(label, "")
-            for pair in pairs(line):
-                if isinstance(pair, LogfmtError):
-                    if strict:
-                        labels.set_error(LOGFMT_ERROR, str(pair))
-                        break
-                    continue
-                found = wanted.get(sanitize_key(pair[0]))
+            for key, value in _pairs(line, labels, strict=strict):
+                found = wanted.get(sanitize_key(key))
                 if found is None:
                     continue
                 label = found
@@ -372,7 +373,7 @@ def _logfmt_keys(extractions: Sequence[Extraction], *, strict: bool) -> StageRun
                     label += EXTRACTED
                     if label in labels.extracted:
                         break
-                labels.set_parsed(label, pair[1] or "")
+                labels.set_parsed(label, value or "")
         return entries
 
     return run
