@@ -82,7 +82,7 @@ def create_app(
     of the tenant its ``X-Scope-OrgID`` header names, among those its token may query.
     ``self_metrics`` serves ``/metrics`` and times every request. With ``tracer``, every
     request and the storage queries it runs are traced (``--self-telemetry``). A PromQL
-    or LogQL query stops after ``query_timeout_seconds`` (None: no limit).
+    query stops after ``query_timeout_seconds`` (None: no limit).
     """
 
     async def healthz(request: Request) -> Response:

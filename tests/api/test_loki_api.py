@@ -5,13 +5,15 @@ with the answers written out by hand from ``tests.logql.loki_records``."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from otelite.api import create_app
-from otelite.storage import WriteBatch
+from otelite.storage import Storage, WriteBatch
 from tests.backends import BACKENDS, store
 from tests.logql import loki_records
 from tests.logql.loki_records import AT, END, LINES, START, TRACE
@@ -24,15 +26,26 @@ WINDOW = {"start": str(START), "end": str(END)}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def loki(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+def loki_storage(request: pytest.FixtureRequest) -> Iterator[Storage]:
     with store(request.param) as opened:
         opened.write(WriteBatch(logs=[loki_records.request()]))
-        served = Served(create_app(opened))
-        try:
-            with httpx.Client(base_url=f"{served.url}/loki/api/v1", timeout=30) as http:
-                yield http
-        finally:
-            served.close()
+        yield opened
+
+
+@contextmanager
+def _client(app: Starlette) -> Iterator[httpx.Client]:
+    served = Served(app)
+    try:
+        with httpx.Client(base_url=f"{served.url}/loki/api/v1", timeout=30) as http:
+            yield http
+    finally:
+        served.close()
+
+
+@pytest.fixture(scope="module")
+def loki(loki_storage: Storage) -> Iterator[httpx.Client]:
+    with _client(create_app(loki_storage)) as http:
+        yield http
 
 
 def _data(response: httpx.Response) -> Any:
@@ -251,3 +264,10 @@ def test_format_query_and_buildinfo(loki: httpx.Client) -> None:
     assert _data(formatted) == '{app="shop"} |= "x" | json'
     info = loki.get("/status/buildinfo").json()
     assert info["version"].startswith("3.") and "otelite" in info["revision"]
+
+
+def test_a_query_past_the_servers_timeout(loki_storage: Storage) -> None:
+    with _client(create_app(loki_storage, query_timeout_seconds=1e-9)) as slow:
+        response = _range(slow, '{service_name=~".+"} | json')
+    assert response.status_code == 504
+    assert response.text.startswith("request timed out, decrease the duration of the request")

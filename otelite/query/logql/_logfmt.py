@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Iterator
 
-__all__ = ["LogfmtError", "pairs"]
+__all__ = ["LogfmtError", "decoded", "pairs"]
 
 # Bytes at or below the space are separators ("garbage" to the decoder).
 _SPACE = r"\x00- "
@@ -17,6 +17,13 @@ _GARBAGE = re.compile(f"[{_SPACE}]*")
 _KEY = re.compile(f'[^={_SPACE}"]*')
 _TO_SPACE = re.compile(f"[^{_SPACE}]*")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+# Lines without escapes or stray quotes and equals signs, the usual kind, read in one
+# pass: where the whole line is such pairs, each pair is what the decoder would read.
+# The runs are possessive (a key or a value is never split), so a line of another kind
+# fails in one pass too.
+_PAIR = f'([^={_SPACE}"]++)(=(?:"([^"\\\\]*+)"|([^={_SPACE}"]*+)))?'
+_PLAIN_LINE = re.compile(f"[{_SPACE}]*+(?:{_PAIR}[{_SPACE}]*+)*+")
+_PLAIN_PAIR = re.compile(_PAIR)
 
 
 class LogfmtError(ValueError):
@@ -30,6 +37,15 @@ def pairs(line: str) -> Iterator[tuple[str, str | None] | LogfmtError]:
     """Each pair of ``line`` in order: (key, value), value None for a bare key; a pair
     the decoder cannot read is an error in the stream, after which decoding goes on
     (``--strict`` stops there)."""
+    if _PLAIN_LINE.fullmatch(line):
+        for key, equals, quoted, bare in _PLAIN_PAIR.findall(line):
+            yield key, (quoted or bare) if equals else None
+    else:
+        yield from decoded(line)
+
+
+def decoded(line: str) -> Iterator[tuple[str, str | None] | LogfmtError]:
+    """:func:`pairs` the decoder's way, character after character."""
     at, end = 0, len(line)
     while True:
         at = _end(_GARBAGE, line, at)
