@@ -64,6 +64,7 @@ MAX_QUERY_LENGTH_NS = 721 * 3600 * 10**9
 MAX_POINTS = 11_000
 DEFAULT_LIMIT = 100
 DEFAULT_SINCE_NS = 3600 * 10**9
+_MAX_NS = 2**63 - 1
 ENCODING_FLAGS = "X-Loki-Response-Encoding-Flags"
 CATEGORIZE_LABELS = "categorize-labels"
 DEADLINE_EXCEEDED = (
@@ -104,7 +105,10 @@ class _Params(Form):
 
     def timestamp(self, name: str, default: int) -> int:
         """Unix ns from ``name``: float seconds (ms precision), up to 10 digits of
-        seconds, more digits of ns, or RFC 3339."""
+        seconds, more digits of ns, or RFC 3339; times before 1970 are 1970's first."""
+        return max(0, min(self._timestamp(name, default), _MAX_NS))
+
+    def _timestamp(self, name: str, default: int) -> int:
         text = self.get(name)
         if text is None:
             return default

@@ -111,6 +111,27 @@ def test_direction_and_limit(loki_store: Storage) -> None:
     assert _records(_run(loki_store, query, limit=1, direction=Direction.FORWARD)) == [1]
 
 
+def test_interval_spaces_the_lines(loki_store: Storage) -> None:
+    query = parse(CHECKOUT)
+    assert isinstance(query, LogQuery)
+
+    def spaced(direction: Direction) -> list[int]:
+        found = select_logs(
+            loki_store,
+            query,
+            start_ns=START,
+            end_ns=END,
+            limit=100,
+            direction=direction,
+            interval_ns=2 * 10**9,
+        )
+        return _records(found.entries)
+
+    # Each line at least 2 s from the one returned before it, the first always.
+    assert spaced(Direction.BACKWARD) == [6, 4, 2]
+    assert spaced(Direction.FORWARD) == [1, 3, 5]
+
+
 def test_time_range_is_start_inclusive_end_exclusive(loki_store: Storage) -> None:
     assert _records(_run(loki_store, CHECKOUT, start=AT[2], end=AT[4])) == [3, 2]
 
