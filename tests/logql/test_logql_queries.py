@@ -271,6 +271,39 @@ def test_decolorize(loki_store: Storage) -> None:
     assert entries.lines[entries.times.index(AT[5])] == "red alert error"
 
 
+def test_line_format(loki_store: Storage) -> None:
+    entries = _run(loki_store, f'{CHECKOUT} | logfmt | line_format "{{{{.user}}}}: {{{{.msg}}}}"')
+    found = dict(zip(_records(entries), entries.lines, strict=True))
+    assert found == {
+        6: ": ",
+        5: ": ",
+        4: ": ",
+        3: ": ",
+        2: "bob: payment failed",
+        1: "alice: order placed",
+    }
+    # A filter after line_format sees the new line (in Python: SQL has the old one).
+    filtered = _run(loki_store, f'{CHECKOUT} | logfmt | line_format "{{{{.user}}}}" |= "bob"')
+    assert _records(filtered) == [2] and filtered.lines == ["bob"]
+    stream = _run(loki_store, '{app="shop"} | line_format "{{.service_name}}: {{__line__}}"')
+    assert stream.lines == ["shop: pushed line error"]
+
+
+def test_label_format(loki_store: Storage) -> None:
+    query = f'{CHECKOUT} | logfmt | label_format who=user, shout="{{{{.level | ToUpper}}}}"'
+    parsed = _parsed(_run(loki_store, query), 1)
+    assert parsed["who"] == "alice" and parsed["shout"] == "INFO"
+    assert "user" not in parsed
+
+
+def test_template_errors_keep_the_line(loki_store: Storage) -> None:
+    entries = _run(loki_store, '{app="shop"} | line_format "{{ now 1 }}"')
+    assert entries.lines == ["pushed line error"]
+    parsed = _parsed(entries, 10)
+    assert parsed["__error__"] == "TemplateFormatErr"
+    assert "wrong number of args for now" in parsed["__error_details__"]
+
+
 def test_many_records_read_in_batches(loki_store: Storage) -> None:
     """A pipeline that drops most lines reads past the first batch, window after window;
     records sharing one time at a batch's edge are read once each."""

@@ -1,5 +1,7 @@
-"""RE2 regexes run by Python's ``re`` with RE2's meaning: each row is a pattern, a text,
-and whether RE2 (Go's ``regexp``) finds a match in it, from RE2's syntax reference."""
+"""RE2 regexes run by Python's ``re`` with RE2's meaning, beyond the translation's cases
+in ``test_logql_template_regex``: each row is a pattern, a text, and whether RE2 (Go's
+``regexp``) finds a match in it; and which refusals are RE2's own and which only say that
+Python lacks what RE2 has (the database still runs those)."""
 
 from __future__ import annotations
 
@@ -12,40 +14,22 @@ from otelite.query.logql._regex import Unsupported, compile_re2
 @pytest.mark.parametrize(
     ("pattern", "text", "found"),
     [
-        ("(?P<name>a+)b", "xaab", True),
-        ("(?<name>a+)b", "xaab", True),  # RE2's other named-group spelling
-        ("\\Qa.b*\\E", "a.b*", True),
-        ("\\Qa.b*\\E", "axbb", False),
-        ("a$", "a\n", False),  # $ is the end of the text, not before a final newline
-        ("(?m)a$", "a\nb", True),
-        ("a\\z", "a", True),
-        ("\\d+", "\u0663", False),  # ASCII digits only: not ARABIC-INDIC THREE
-        ("\\w", "é", False),
         ("\\bcat\\b", "a cat!", True),
         ("\\bcat\\b", "écat", True),  # é is not a word character for RE2
-        ("[[:alpha:]]+[[:digit:]]", "abc1", True),
+        ("\\Bat", "cat", True),
         ("[[:upper:]]", "abc", False),
-        ("a{,2}", "a{,2}", True),  # not a repeat in RE2: literal text
-        ("a{2}", "aa", True),
-        ("x(?i)ab|cd", "CD", True),  # the flag reaches across | to the group's end
-        ("x(?i)ab", "XAB", False),
-        ("x(?i:ab)", "xAB", True),
         ("[^\\s]+", "abc", True),
         ("\\x41\\x{42}", "AB", True),
-        ("\\101", "A", True),  # octal
         ("[a-c&&b]", "&", True),  # && is literal in a class
-        ("(?s).", "\n", True),
-        (".", "\n", False),
+        ("x(?i)ab", "XAB", False),  # the flag starts where it stands
+        ("(?i:A)(?-i:b)", "aB", False),
     ],
 )
 def test_re2_meaning(pattern: str, text: str, found: bool) -> None:
     assert (compile_re2(pattern).search(text) is not None) is found
 
 
-@pytest.mark.parametrize(
-    "pattern",
-    ["(a", "a)", "a**", "(?=a)", "(?<!a)b", "(a)\\1", "a{1001}", "a++", "[a", "\\e", "(?P=x)"],
-)
+@pytest.mark.parametrize("pattern", ["a**", "\\e", "(?P=x)", "(?#x)"])
 def test_what_re2_refuses(pattern: str) -> None:
     with pytest.raises(RegexError) as refused:
         compile_re2(pattern)
@@ -55,5 +39,5 @@ def test_what_re2_refuses(pattern: str) -> None:
 
 @pytest.mark.parametrize("pattern", ["\\pL", "\\p{Greek}", "(?U)a+", "\\C", "[[:^alpha:]]"])
 def test_what_python_cannot_run_says_so(pattern: str) -> None:
-    with pytest.raises(Unsupported, match="otelite runs this part of a query in Python"):
+    with pytest.raises(Unsupported, match="supported by otelite"):
         compile_re2(pattern)

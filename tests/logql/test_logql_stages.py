@@ -119,6 +119,14 @@ def test_drop_and_keep_with_matchers() -> None:
     assert _labels(kept) == {"a": "1"}
 
 
+def test_templates_read_every_kind_of_label_and_the_error() -> None:
+    found = _run('| json | line_format "{{.app}} {{.k}} {{.__error__}}|{{.none}}"', '{"k":1}', "x")
+    assert found.lines == ["web 1 |", "web  JSONParserErr|"]
+    # Every template of one label_format sees the labels as the stage found them.
+    formatted = _run('| label_format a="{{.app}}!", b="{{.a}}?"', "x")
+    assert _labels(formatted) == {"app": "web", "level": "stream-level", "a": "web!", "b": "?"}
+
+
 def test_json_names() -> None:
     found = _labels(_run("| json", '{"1a":{"b-c":{" d ":true}},"e":null,"f":[1],"g.h":0.50}'))
     assert found == {
@@ -153,7 +161,9 @@ def test_ip_line_filters() -> None:
         ('| json x="a..b"', "cannot parse expression [a..b]"),
         ('|= ip("nope")', 'ip: invalid pattern: "nope"'),
         ('| logfmt x="a.b"', "cannot parse expression [a.b]"),
-        ('| x =~ "\\\\pL"', "lack it"),
+        ('| x =~ "\\\\pL"', "not supported by otelite"),
+        ('| line_format "{{ .a "', "invalid line template: template: line:1: "),
+        ('| label_format b="{{ .a "', "invalid template for label 'b': template: label:1: "),
     ],
 )
 def test_bad_stages_fail_before_reading(pipeline: str, message: str) -> None:

@@ -4,17 +4,14 @@
 patterns), so that a bad query fails before any data is read, and gives a
 :class:`Pipeline` whose ``run`` takes the entries SQL selected and returns the ones that
 pass, with their lines and labels as the stages leave them. Formatting (``line_format``,
-``label_format``) goes through the Go-template interface of ``_template``
-(:func:`compile_template`).
+``label_format``) runs ``_template``'s Go templates.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, cast
 
 from otelite.errors import InvalidRequest
 from otelite.query.logql._ast import (
@@ -45,8 +42,9 @@ from otelite.query.logql._parsers import (
     regexp_stage,
     unpack_stage,
 )
+from otelite.query.logql._template import Template, TemplateError, compile_template
 
-__all__ = ["TEMPLATE_ERROR", "Pipeline", "Template", "compile_stages", "compile_template"]
+__all__ = ["TEMPLATE_ERROR", "Pipeline", "compile_stages"]
 
 TEMPLATE_ERROR = "TemplateFormatErr"
 # Loki's decolorize: acarl005/stripansi's expression.
@@ -57,26 +55,43 @@ _ANSI = re.compile(
 _SPECIAL = frozenset((ERROR, ERROR_DETAILS, "__preserve_error__"))
 
 
-class Template(Protocol):
-    """A compiled Go template (``_template``'s): the labels by name, ``__line__`` and
-    ``__timestamp__``."""
-
-    def render(self, labels: Mapping[str, str], line: str, timestamp_ns: int) -> str: ...
-
-
-def compile_template(text: str, what: str) -> tuple[Template, type[Exception]]:
-    """``text`` compiled, and the error rendering raises; ``InvalidRequest`` for a
-    template that does not compile (``what``: ``line`` or ``label 'x'``)."""
+def _compiled(text: str, *, label: str | None = None) -> Template:
+    """A ``line_format`` template, or ``label``'s in ``label_format``; refused with
+    Loki's words when it does not compile."""
     try:
-        module = importlib.import_module("otelite.query.logql._template")
-    except ModuleNotFoundError:
-        raise InvalidRequest("line_format and label_format are not supported yet") from None
-    error = cast(type[Exception], module.TemplateError)
-    try:
-        template = cast(Template, module.compile_template(text))
-    except error as problem:
-        raise InvalidRequest(f"invalid {what} template: {problem}") from None
-    return template, error
+        return compile_template(text, name="line" if label is None else "label")
+    except TemplateError as problem:
+        if label is None:
+            raise InvalidRequest(f"invalid line template: {problem.message}") from None
+        raise InvalidRequest(f"invalid template for label '{label}': {problem.message}") from None
+
+
+class _Seen(Mapping[str, str]):
+    """An entry's labels as a template reads them, the error labels among them, read
+    where they are kept rather than copied."""
+
+    __slots__ = ("_labels",)
+
+    def __init__(self, labels: EntryLabels) -> None:
+        self._labels = labels
+
+    def __getitem__(self, name: str) -> str:
+        labels = self._labels
+        if name == ERROR:
+            value = labels.error or None
+        elif name == ERROR_DETAILS:
+            value = labels.error_details or None
+        else:
+            value = labels.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._labels.items())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._labels.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,15 +168,15 @@ def _decolorize(entries: Entries) -> Entries:
 
 
 def _line_format(stage: LineFormat) -> StageRun:
-    template, error = compile_template(stage.template, "line")
+    template = _compiled(stage.template)
 
     def run(entries: Entries) -> Entries:
         lines = entries.lines
         for row, (at, labels) in enumerate(zip(entries.times, entries.labels, strict=True)):
             try:
-                lines[row] = template.render(labels.as_dict(), lines[row], at)
-            except error as problem:
-                labels.set_error(TEMPLATE_ERROR, str(problem))
+                lines[row] = template.render(_Seen(labels), lines[row], at)
+            except TemplateError as problem:
+                labels.set_error(TEMPLATE_ERROR, problem.message)
         return entries
 
     return run
@@ -169,13 +184,11 @@ def _line_format(stage: LineFormat) -> StageRun:
 
 def _label_format(stage: LabelFormat) -> StageRun:
     items: list[tuple[str, str | Template]] = []
-    error: type[Exception] = Exception
     for item in stage.items:
         if isinstance(item, LabelRename):
             items.append((item.label, item.source))
         else:
-            template, error = compile_template(item.template, f"label '{item.label}'")
-            items.append((item.label, template))
+            items.append((item.label, _compiled(item.template, label=item.label)))
 
     def run(entries: Entries) -> Entries:
         for at, line, labels in zip(entries.times, entries.lines, entries.labels, strict=True):
@@ -192,8 +205,8 @@ def _label_format(stage: LabelFormat) -> StageRun:
                     seen = labels.as_dict()
                 try:
                     labels.set_parsed(name, source.render(seen, line, at))
-                except error as problem:
-                    labels.set_error(TEMPLATE_ERROR, str(problem))
+                except TemplateError as problem:
+                    labels.set_error(TEMPLATE_ERROR, problem.message)
         return entries
 
     return run

@@ -1,36 +1,33 @@
-"""RE2 regular expressions, as LogQL writes them, run by Python's ``re``.
+"""RE2, the regular expressions of Go and Loki, on Python's :mod:`re`.
 
-Loki compiles regexes with Go's ``regexp`` (RE2 syntax); the database filters of a query
-use RE2 too (DuckDB's ``regexp_matches``, ClickHouse's ``match``). What runs in Python
-(label filters on parsed labels, ``| regexp``, line filters after a stage that rewrites
-the line) is translated here so that it means the same:
-
-* ``(?P<name>re)`` and ``(?<name>re)`` are named groups; ``\\Q...\\E`` is literal text;
-  ``\\z`` is the end of the text; ``\\x{10FFFF}`` a code point; ``[[:alpha:]]`` and the
-  other POSIX classes are ASCII ranges;
-* ``\\d``, ``\\w``, ``\\s`` and ``\\b`` are ASCII-only, as in RE2;
-* without the ``m`` flag ``$`` is the end of the text only (Python's also matches before
-  a final newline);
-* ``(?i)`` in the middle of a group applies to the rest of that group (Python only takes
-  flags at the very start), across ``|``;
-* ``{`` that does not open a valid repeat is literal, as RE2 reads ``a{,3}``.
-
-RE2 refuses what needs backtracking (back-references, look-around, possessive repeats);
-so does this module, with RE2's reason. What RE2 takes and Python cannot honour (Unicode
-classes such as ``\\pL``, the ``U`` flag, ``\\C``) raises :class:`Unsupported`: a filter
-the database runs still works, one that must run in Python says why it cannot.
+LogQL's regexes are RE2's; the database filters of a query run them as RE2 (DuckDB's
+``regexp_matches``, ClickHouse's ``match``). What runs in Python (label filters on
+parsed labels, ``| regexp``, line filters after a stage that rewrites the line, the
+template functions ``regexReplaceAll`` and ``count``) is translated here, not passed
+through, because the two dialects read some text differently: RE2's ``$`` is the end of
+the text (Python's also matches before a final newline), ``\\z`` is Python's ``\\Z``,
+``\\12`` is an octal escape (a backreference in Python), ``(?i)`` may stand mid-pattern
+and holds to the end of its group, across ``|``, ``{,3}`` is literal text,
+``(?<name>re)`` is a named group, ``[[:alpha:]]`` a POSIX class, and ``\\d \\s \\w \\b``
+are ASCII-only. Constructs RE2 refuses (backreferences, look-arounds, possessive and
+atomic groups) raise :class:`RegexError`; those Python lacks (``\\pL``, ``(?U)``, negated
+POSIX classes) :class:`Unsupported`, with a message that says so. Differences left:
+under ``(?i)`` only ASCII letters fold, and Python backtracks where RE2 runs in linear
+time.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 
 from otelite.errors import InvalidRequest
 
 __all__ = ["RegexError", "Unsupported", "compile_re2", "translate"]
 
-_POSIX = {
+_PERL_CLASSES = {"d": r"0-9", "w": r"0-9A-Za-z_", "s": r"\t\n\f\r "}
+_POSIX_CLASSES = {
     "alnum": "0-9A-Za-z",
     "alpha": "A-Za-z",
     "ascii": "\\x00-\\x7f",
@@ -46,18 +43,21 @@ _POSIX = {
     "word": "0-9A-Za-z_",
     "xdigit": "0-9A-Fa-f",
 }
-_PERL = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\t\\n\\f\\r "}
-_WORD = "[0-9A-Za-z_]"
-_BOUNDARY = f"(?:(?<={_WORD})(?!{_WORD})|(?<!{_WORD})(?={_WORD}))"
-_NOT_BOUNDARY = f"(?:(?<={_WORD})(?={_WORD})|(?<!{_WORD})(?!{_WORD}))"
 _REPEAT = re.compile(r"\{(\d+)(,(\d*))?\}")
-_NAME = re.compile(r"[A-Za-z0-9_]+")
 _MAX_REPEAT = 1000
-_FLAGS = frozenset("imsU")
+
+
+class _Refused(Exception):
+    """RE2 refuses the pattern; the message says why."""
+
+
+class _Lacking(_Refused):
+    """RE2 takes the pattern, Python's ``re`` cannot run it; the message says what."""
 
 
 class RegexError(InvalidRequest):
-    """A regular expression RE2 refuses (Loki's "error parsing regexp")."""
+    """A regular expression RE2 refuses, with Go's words: ``error parsing regexp:
+    <reason>: `<pattern>```."""
 
     def __init__(self, pattern: str, reason: str) -> None:
         super().__init__(f"error parsing regexp: {reason}: `{pattern}`")
@@ -66,263 +66,212 @@ class RegexError(InvalidRequest):
 
 
 class Unsupported(RegexError):
-    """Valid RE2 that Python's ``re`` cannot run with the same meaning."""
-
-    def __init__(self, pattern: str, reason: str) -> None:
-        InvalidRequest.__init__(
-            self,
-            f"regular expression `{pattern}`: {reason}; otelite runs this part of a query in"
-            " Python, whose regular expressions lack it",
-        )
-        self.pattern = pattern
-        self.reason = reason
+    """Valid RE2 that Python's ``re`` cannot run with the same meaning (the database,
+    which runs RE2, can)."""
 
 
 @functools.lru_cache(maxsize=256)
 def compile_re2(pattern: str) -> re.Pattern[str]:
-    """``pattern`` (RE2 syntax) compiled for Python with RE2's meaning; raises
-    :class:`RegexError` (or its :class:`Unsupported`)."""
+    """``pattern`` read as RE2 reads it; raises :class:`RegexError` (or its
+    :class:`Unsupported`)."""
     try:
-        return re.compile(translate(pattern))
+        return re.compile(translate(pattern), re.ASCII)
     except re.error as error:
-        raise RegexError(pattern, str(error)) from None
+        raise RegexError(pattern, error.msg) from None
 
 
 def translate(pattern: str) -> str:
-    """``pattern`` in Python's syntax; see the module docstring."""
-    return _Translator(pattern).run()
+    """``pattern`` in Python's syntax, to compile with ``re.ASCII``; see the module
+    docstring."""
+    try:
+        return _Translator(pattern).run()
+    except _Lacking as lacking:
+        raise Unsupported(pattern, str(lacking)) from None
+    except _Refused as refusal:
+        raise RegexError(pattern, str(refusal)) from None
+
+
+@dataclass(slots=True)
+class _Group:
+    # Flags such as (?i) in the middle of a group apply to the rest of it; Python wants
+    # them at the start, so each opens a scoped group (?i:...) that closes with this one.
+    scoped: list[str]
+    multiline: bool  # (?m) in force: RE2's $ is then the end of a line
 
 
 class _Translator:
     def __init__(self, pattern: str) -> None:
-        self.text = pattern
+        self.pattern = pattern
         self.at = 0
         self.out: list[str] = []
-        # Per open group: whether a "(?flags:" wrapper is open in it, and its flags.
-        self.wrapped: list[str | None] = [None]
-        self.multiline: list[bool] = [False]
-
-    def fail(self, reason: str) -> RegexError:
-        return RegexError(self.text, reason)
-
-    def unsupported(self, reason: str) -> Unsupported:
-        return Unsupported(self.text, reason)
+        self.groups = [_Group([], multiline=False)]
 
     def run(self) -> str:
-        text = self.text
-        while self.at < len(text):
-            ch = text[self.at]
-            if ch == "\\":
-                self.out.append(self.escape(in_class=False))
-            elif ch == "[":
-                self.out.append(self.char_class())
-            elif ch == "(":
-                self.group()
-            elif ch == ")":
-                self.close_wrapper()
-                if len(self.wrapped) > 1:
-                    self.wrapped.pop()
-                    self.multiline.pop()
-                self.out.append(")")
-                self.at += 1
-            elif ch == "|":
-                flags = self.wrapped[-1]
-                if flags is not None:
-                    self.out.append(f")|(?{flags}:")
-                else:
-                    self.out.append("|")
-                self.at += 1
-            elif ch == "$":
-                self.out.append("$" if self.multiline[-1] else "\\Z")
-                self.at += 1
-            elif ch == "{":
-                self.out.append(self.brace())
-            elif ch in "*+?":
-                self.out.append(ch)
-                self.at += 1
-                if self.at < len(text) and text[self.at] == "?":
-                    self.out.append("?")
-                    self.at += 1
-                if self.at < len(text) and text[self.at] in "*+":
-                    raise self.fail(f"invalid nested repetition operator: `{ch}{text[self.at]}`")
-            else:
-                self.out.append(ch)
-                self.at += 1
-        self.close_wrapper()
+        while self.at < len(self.pattern):
+            self.step()
+        if len(self.groups) > 1:
+            raise _Refused("missing closing )")
+        self.out.append(")" * len(self.groups[0].scoped))
         return "".join(self.out)
 
-    def close_wrapper(self) -> None:
-        if self.wrapped[-1] is not None:
-            self.out.append(")")
-            self.wrapped[-1] = None
+    def step(self) -> None:
+        ch = self.pattern[self.at]
+        group = self.groups[-1]
+        if ch == "\\":
+            self.out.append(self.escape(in_class=False))
+            return
+        self.at += 1
+        if ch == "[":
+            self.char_class()
+        elif ch == "(":
+            self.open_group()
+        elif ch == ")":
+            if len(self.groups) == 1:
+                raise _Refused("unexpected )")
+            self.out.append(")" * len(self.groups.pop().scoped) + ")")
+        elif ch == "|":
+            # An alternative starts afresh, under the flags in force.
+            reopen = "".join(f"(?{flags}:" for flags in group.scoped)
+            self.out.append(")" * len(group.scoped) + "|" + reopen)
+        elif ch == "$":
+            self.out.append("$" if group.multiline else r"\Z")
+        elif ch == "{":
+            self.at -= 1
+            self.repeat()
+        elif ch in "*+?" and self.pattern[self.at : self.at + 1] == "+":
+            raise _Refused(f"invalid nested repetition operator: `{ch}+`")
+        else:
+            self.out.append(ch)
 
-    def brace(self) -> str:
-        match = _REPEAT.match(self.text, self.at)
+    def repeat(self) -> None:
+        match = _REPEAT.match(self.pattern, self.at)
         if match is None:
-            self.at += 1
-            return "\\{"
-        low, high = int(match.group(1)), match.group(3)
-        if low > _MAX_REPEAT or (high and int(high) > _MAX_REPEAT):
-            raise self.fail(f"invalid repeat count: `{match.group(0)}`")
-        if high and int(high) < low:
-            raise self.fail(f"invalid repeat count: `{match.group(0)}`")
-        self.at = match.end()
-        return match.group(0)
-
-    def group(self) -> None:
-        text, start = self.text, self.at
-        rest = text[start + 1 :]
-        if not rest.startswith("?"):
-            self.open(None)
-            self.out.append("(")
+            self.out.append(r"\{")  # not a repetition: literal, as in RE2
             self.at += 1
             return
-        for prefix in ("?P<", "?<"):
-            if rest.startswith(prefix) and not rest.startswith(("?<=", "?<!")):
-                end = text.find(">", start + 1 + len(prefix))
-                name = text[start + 1 + len(prefix) : end] if end >= 0 else ""
-                if end < 0 or not _NAME.fullmatch(name):
-                    raise self.fail(f"invalid named capture: `{text[start : end + 1]}`")
-                if name[0].isdigit():
-                    raise self.unsupported(f"group names cannot start with a digit: {name}")
-                self.open(None)
-                self.out.append(f"(?P<{name}>")
-                self.at = end + 1
-                return
-        if rest.startswith(("?=", "?!", "?<=", "?<!", "?P=", "?>", "?#", "?(")):
-            width = 4 if rest.startswith(("?<=", "?<!", "?P=")) else 3
-            syntax = text[start : start + width]
-            raise self.fail(f"invalid or unsupported Perl syntax: `{syntax}`")
-        # Flags: (?flags) or (?flags:re), flags such as i, -i, im-s.
-        end = start + 2
-        while end < len(text) and (text[end] in _FLAGS or text[end] == "-"):
-            end += 1
-        if end >= len(text) or text[end] not in ":)" or end == start + 2:
-            raise self.fail(f"invalid or unsupported Perl syntax: `{text[start : end + 1]}`")
-        flags = text[start + 2 : end]
-        if "U" in flags:
-            raise self.unsupported("the U (ungreedy) flag has no Python equivalent")
-        on, _, off = flags.partition("-")
-        if "-" in off or (not on and not off):
-            raise self.fail(f"invalid or unsupported Perl syntax: `{text[start : end + 1]}`")
-        multiline = ("m" in on) or (self.multiline[-1] and "m" not in off)
-        python_flags = on + ("-" + off if off else "")
-        if text[end] == ":":
-            self.open(None)
-            self.multiline[-1] = multiline
-            self.out.append(f"(?{python_flags}:")
+        low, high = int(match.group(1)), match.group(3)
+        if low > _MAX_REPEAT or (high and int(high) > _MAX_REPEAT) or (high and int(high) < low):
+            raise _Refused(f"invalid repeat count: `{match.group(0)}`")
+        self.out.append(match.group(0))
+        self.at = match.end()
+        if self.pattern[self.at : self.at + 1] == "+":
+            raise _Refused(f"invalid nested repetition operator: `{match.group(0)}+`")
+
+    def open_group(self) -> None:
+        # The "(" is consumed; what follows says which kind of group this is.
+        rest = self.pattern[self.at - 1 :]
+        outer = self.groups[-1]
+        named = re.match(r"\(\?P?<([A-Za-z0-9_]+)>", rest)
+        if named or not rest.startswith("(?"):
+            self.out.append(f"(?P<{named.group(1)}>" if named else "(")
+            self.at += named.end() - 1 if named else 0
+            self.groups.append(_Group([], outer.multiline))
+            return
+        flags = re.match(r"\(\?([a-zA-Z]*)(-[a-zA-Z]*)?([:)])", rest)
+        if flags is None or flags.group(0) in ("(?)", "(?-)", "(?-:"):
+            raise _Refused(f"invalid or unsupported Perl syntax: `{rest[:3]}`")
+        on, off, end = flags.group(1), (flags.group(2) or "-")[1:], flags.group(3)
+        for flag in on + off:
+            if flag == "U":
+                raise _Lacking("ungreedy mode (?U) is not supported by otelite")
+            if flag not in "ims":
+                raise _Refused(f"invalid or unsupported Perl syntax: `{flags.group(0)}`")
+        multiline = "m" in on or (outer.multiline and "m" not in off)
+        spelled = on + (f"-{off}" if off else "")
+        self.at += flags.end() - 1
+        if end == ":":
+            self.out.append(f"(?{spelled}:" if spelled else "(?:")
+            self.groups.append(_Group([], multiline))
         else:
-            # RE2 applies the flags to the rest of the group: wrap it.
-            self.close_wrapper()
-            self.wrapped[-1] = python_flags
-            self.multiline[-1] = multiline
-            self.out.append(f"(?{python_flags}:")
-        self.at = end + 1
+            self.out.append(f"(?{spelled}:")
+            outer.scoped.append(spelled)
+            outer.multiline = multiline
 
-    def open(self, flags: str | None) -> None:
-        self.wrapped.append(flags)
-        self.multiline.append(self.multiline[-1])
-
-    def escape(self, *, in_class: bool) -> str:
-        text = self.text
-        if self.at + 1 >= len(text):
-            raise self.fail("trailing backslash at end of expression")
-        ch = text[self.at + 1]
-        self.at += 2
-        if ch == "Q":
-            end = text.find("\\E", self.at)
-            literal = text[self.at :] if end < 0 else text[self.at : end]
-            self.at = len(text) if end < 0 else end + 2
-            return "".join(re.escape(c) for c in literal)
-        if ch in "dws":
-            return _PERL[ch] if in_class else f"[{_PERL[ch]}]"
-        if ch in "DWS":
-            if in_class:
-                raise self.unsupported(f"\\{ch} inside a character class")
-            return f"[^{_PERL[ch.lower()]}]"
-        if ch == "b" and not in_class:
-            return _BOUNDARY
-        if ch == "B" and not in_class:
-            return _NOT_BOUNDARY
-        if ch == "z" and not in_class:
-            return "\\Z"
-        if ch == "A" and not in_class:
-            return "\\A"
-        if ch in "pP":
-            raise self.unsupported(f"Unicode classes such as \\{ch}L or \\{ch}{{Greek}}")
-        if ch == "C":
-            raise self.unsupported("\\C (any byte)")
-        if ch == "x":
-            return self.hex_escape()
-        if ch.isdigit():
-            if ch == "0" or (ch in "1234567" and self.at < len(text) and text[self.at].isdigit()):
-                digits = ch
-                while len(digits) < 3 and self.at < len(text) and text[self.at] in "01234567":
-                    digits += text[self.at]
-                    self.at += 1
-                return _code_point(int(digits, 8))
-            raise self.fail(f"invalid escape sequence: `\\{ch}`")
-        if ch in "afnrtv":
-            return "\\" + ch
-        if ch.isalnum():
-            raise self.fail(f"invalid escape sequence: `\\{ch}`")
-        return re.escape(ch)
-
-    def hex_escape(self) -> str:
-        text = self.text
-        if self.at < len(text) and text[self.at] == "{":
-            end = text.find("}", self.at)
-            digits = text[self.at + 1 : end] if end >= 0 else ""
-            self.at = end + 1 if end >= 0 else len(text)
-        else:
-            digits = text[self.at : self.at + 2]
-            self.at += 2
-        try:
-            value = int(digits, 16)
-        except ValueError:
-            value = -1
-        if not 0 <= value <= 0x10FFFF or not digits or not digits.isalnum():
-            raise self.fail(f"invalid escape sequence: `\\x{digits}`")
-        return _code_point(value)
-
-    def char_class(self) -> str:
-        text = self.text
-        self.at += 1
-        out = ["["]
-        if self.at < len(text) and text[self.at] == "^":
-            out.append("^")
+    def char_class(self) -> None:
+        # The "[" is consumed.
+        self.out.append("[")
+        if self.pattern[self.at : self.at + 1] == "^":
+            self.out.append("^")
             self.at += 1
         first = True
         while True:
-            if self.at >= len(text):
-                raise self.fail(f"missing closing ]: `{text[text.rfind('[') :]}`")
-            ch = text[self.at]
+            if self.at >= len(self.pattern):
+                raise _Refused("missing closing ]")
+            ch = self.pattern[self.at]
             if ch == "]" and not first:
+                self.out.append("]")
                 self.at += 1
-                out.append("]")
-                return "".join(out)
+                return
             first = False
-            if ch == "[" and text.startswith("[:", self.at):
-                end = text.find(":]", self.at + 2)
-                name = text[self.at + 2 : end] if end >= 0 else ""
+            if ch == "[" and self.pattern.startswith("[:", self.at):
+                close = self.pattern.find(":]", self.at + 2)
+                name = self.pattern[self.at + 2 : close] if close > 0 else ""
                 if name.startswith("^"):
-                    raise self.unsupported(f"negated POSIX classes such as [:{name}:]")
-                if name not in _POSIX:
-                    raise self.fail(f"invalid character class range: `[:{name}:]`")
-                out.append(_POSIX[name])
-                self.at = end + 2
+                    raise _Lacking(f"negated class [:{name}:] is not supported by otelite")
+                if name not in _POSIX_CLASSES:
+                    raise _Refused(f"invalid character class range: `[:{name}:]`")
+                self.out.append(_POSIX_CLASSES[name])
+                self.at = close + 2
             elif ch == "\\":
-                out.append(self.escape(in_class=True))
-            elif ch in "[&~|":
-                out.append("\\" + ch)
-                self.at += 1
-            elif ch == "-" and text.startswith("--", self.at):
-                out.append("\\-")
+                self.out.append(self.escape(in_class=True))
+            elif ch in "[&~|" or (ch == "-" and self.out[-1] == "-"):
+                self.out.append("\\" + ch)  # literal in RE2; Python warns of set operations
                 self.at += 1
             else:
-                out.append(ch)
+                self.out.append(ch)
                 self.at += 1
 
+    def escape(self, *, in_class: bool) -> str:
+        if self.at + 1 >= len(self.pattern):
+            raise _Refused("trailing backslash at end of expression")
+        ch = self.pattern[self.at + 1]
+        self.at += 2
+        if ch in _PERL_CLASSES:
+            return _PERL_CLASSES[ch] if in_class else f"[{_PERL_CLASSES[ch]}]"
+        if ch in "DSW":
+            if in_class:
+                raise _Lacking(f"\\{ch} inside a character class is not supported by otelite")
+            return f"[^{_PERL_CLASSES[ch.lower()]}]"
+        if ch in "bBA" and not in_class:
+            return "\\" + ch
+        if ch == "z" and not in_class:
+            return r"\Z"
+        if ch == "C":
+            raise _Lacking("any byte (\\C) is not supported by otelite")
+        if ch in "pP":
+            raise _Lacking(f"Unicode classes (\\{ch}) are not supported by otelite")
+        if ch == "Q":
+            end = self.pattern.find(r"\E", self.at)
+            literal = self.pattern[self.at : len(self.pattern) if end < 0 else end]
+            self.at = len(self.pattern) if end < 0 else end + 2
+            return re.escape(literal)
+        if ch in "01234567":
+            digits = ch
+            while len(digits) < 3 and self.pattern[self.at : self.at + 1] in tuple("01234567"):
+                digits += self.pattern[self.at]
+                self.at += 1
+            if digits != "0" and len(digits) == 1:
+                raise _Refused(f"invalid escape sequence: `\\{ch}`")  # a backreference
+            return f"\\x{int(digits, 8):02x}"
+        if ch == "x":
+            return self.hex_escape()
+        if ch in "afnrtv":
+            return "\\" + ch
+        if ch.isascii() and not ch.isalnum():
+            return "\\" + ch
+        raise _Refused(f"invalid escape sequence: `\\{ch}`")
 
-def _code_point(value: int) -> str:
-    return f"\\U{value:08x}"
+    def hex_escape(self) -> str:
+        if self.pattern[self.at : self.at + 1] == "{":
+            close = self.pattern.find("}", self.at)
+            digits = self.pattern[self.at + 1 : close] if close > 0 else ""
+            self.at = close + 1
+        else:
+            digits = self.pattern[self.at : self.at + 2]
+            self.at += 2
+        if not digits or len(digits) > 8 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+            raise _Refused("invalid escape sequence: `\\x`")
+        code = int(digits, 16)
+        if code > 0x10FFFF:
+            raise _Refused(f"invalid escape sequence: `\\x{{{digits}}}`")
+        return f"\\U{code:08x}"
