@@ -18,7 +18,6 @@ are where their evaluation plugs in.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,11 +29,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from otelite import __version__
-from otelite.api._form import Form
 from otelite.api._json import JSONResponse
+from otelite.api._loki_params import Params, go_duration
 from otelite.api._storage import storage_of
 from otelite.errors import InvalidRequest
-from otelite.query import TimeRange, parse_time
+from otelite.query import TimeRange
 from otelite.query.logql import (
     Direction,
     Entries,
@@ -46,7 +45,6 @@ from otelite.query.logql import (
     MetricExpr,
     ReadStats,
     parse,
-    parse_range,
     select_logs,
     stream_sets,
     to_text,
@@ -62,9 +60,6 @@ MAX_ENTRIES = 5000
 MAX_QUERY_LENGTH_NS = 721 * 3600 * 10**9
 """Loki's default ``max_query_length``: the longest time range one query reads."""
 MAX_POINTS = 11_000
-DEFAULT_LIMIT = 100
-DEFAULT_SINCE_NS = 3600 * 10**9
-_MAX_NS = 2**63 - 1
 ENCODING_FLAGS = "X-Loki-Response-Encoding-Flags"
 CATEGORIZE_LABELS = "categorize-labels"
 DEADLINE_EXCEEDED = (
@@ -100,99 +95,6 @@ def _success(data: Any) -> Response:
     return JSONResponse({"status": "success", "data": data})
 
 
-class _Params(Form):
-    """A request's parameters, read as Loki reads them (``pkg/loghttp/params.go``)."""
-
-    def timestamp(self, name: str, default: int) -> int:
-        """Unix ns from ``name``: float seconds (ms precision), up to 10 digits of
-        seconds, more digits of ns, or RFC 3339; times before 1970 are 1970's first."""
-        return max(0, min(self._timestamp(name, default), _MAX_NS))
-
-    def _timestamp(self, name: str, default: int) -> int:
-        text = self.get(name)
-        if text is None:
-            return default
-        if "." in text:
-            try:
-                seconds = float(text)
-            except ValueError:
-                pass
-            else:
-                if not math.isfinite(seconds) or abs(seconds) > 2**33:
-                    raise InvalidRequest(f"could not parse '{name}' parameter: out of range")
-                whole = math.trunc(seconds)
-                return whole * 10**9 + round((seconds - whole) * 1000) * 10**6
-        if text.lstrip("-").isdigit() and text.isascii():
-            value = int(text)
-            if len(text) <= 10:
-                return value * 10**9
-            if abs(value) < 2**63:
-                return value
-        try:
-            return parse_time(text, time.time_ns())
-        except ValueError:
-            raise InvalidRequest(
-                f"could not parse '{name}' parameter: cannot parse \"{text}\" to a valid timestamp"
-            ) from None
-
-    def bounds(self, now: int) -> tuple[int, int]:
-        """``start`` and ``end``: by default the ``since`` (1h) before the end (or before
-        now, when the end is later) and now."""
-        since = DEFAULT_SINCE_NS
-        text = self.get("since")
-        if text is not None:
-            try:
-                since = parse_range(text)
-            except ValueError as problem:
-                raise InvalidRequest(f"could not parse 'since' parameter: {problem}") from None
-        end = self.timestamp("end", now)
-        start = self.timestamp("start", min(end, now) - since)
-        return start, end
-
-    def duration(self, name: str) -> int | None:
-        """Seconds (a float) or a duration, in ns; None when absent."""
-        text = self.get(name)
-        if text is None:
-            return None
-        try:
-            seconds = float(text)
-        except ValueError:
-            pass
-        else:
-            if not math.isfinite(seconds) or abs(seconds) * 1e9 > 2**63:
-                raise InvalidRequest(
-                    f'cannot parse "{text}" to a valid duration. It overflows int64'
-                )
-            return round(seconds * 1e9)
-        try:
-            return parse_range(text)
-        except ValueError:
-            raise InvalidRequest(f'cannot parse "{text}" to a valid duration') from None
-
-    def limit(self) -> int:
-        text = self.get("limit")
-        if text is None:
-            return DEFAULT_LIMIT
-        try:
-            value = int(text)
-        except ValueError:
-            raise InvalidRequest(
-                f'strconv.Atoi: parsing "{text}": invalid syntax (limit is a number of lines)'
-            ) from None
-        if value <= 0:
-            raise InvalidRequest("limit must be a positive value")
-        return value
-
-    def direction(self) -> Direction:
-        text = self.get("direction")
-        if text is None:
-            return Direction.BACKWARD
-        try:
-            return Direction(text.lower())
-        except ValueError:
-            raise InvalidRequest(f"invalid direction '{text}'") from None
-
-
 @dataclass(frozen=True, slots=True)
 class _Asked:
     """A query and what it may read and spend."""
@@ -213,13 +115,13 @@ def _categorize(request: Request) -> bool:
     return CATEGORIZE_LABELS in (flag.strip() for flag in flags.split(","))
 
 
-def _parsed(form: _Params) -> Expr:
+def _parsed(form: Params) -> Expr:
     return parse(form.get("query") or "")
 
 
 async def query_range(request: Request) -> Response:
     """``query_range``: a log query's lines, or a metric query at every ``step``."""
-    form = await _Params.of(request)
+    form = await Params.of(request)
     start, end = form.bounds(time.time_ns())
     if end < start:
         raise InvalidRequest("end timestamp must not be before or equal to start time")
@@ -264,7 +166,7 @@ async def query_range(request: Request) -> Response:
 
 async def query(request: Request) -> Response:
     """``query``: a metric query at one time (``time``, default now)."""
-    form = await _Params.of(request)
+    form = await Params.of(request)
     at = form.timestamp("time", time.time_ns())
     expr = _parsed(form)
     if isinstance(expr, LogQuery):
@@ -300,33 +202,9 @@ async def _metric_instant(request: Request, asked: _Asked, expr: MetricExpr) -> 
 def _check_length(start: int, end: int) -> None:
     if end - start > MAX_QUERY_LENGTH_NS:
         raise InvalidRequest(
-            f"the query time range exceeds the limit (query length: {_duration(end - start)},"
-            f" limit: {_duration(MAX_QUERY_LENGTH_NS)})"
+            f"the query time range exceeds the limit (query length: {go_duration(end - start)},"
+            f" limit: {go_duration(MAX_QUERY_LENGTH_NS)})"
         )
-
-
-_UNITS = (
-    ("y", 365 * 86_400_000, True),
-    ("w", 7 * 86_400_000, True),
-    ("d", 86_400_000, False),
-    ("h", 3_600_000, False),
-    ("m", 60_000, False),
-    ("s", 1000, False),
-    ("ms", 1, False),
-)
-
-
-def _duration(ns: int) -> str:
-    """A duration as Loki's messages write it (Prometheus's ``model.Duration``): years
-    and weeks only when they divide it."""
-    ms, text = ns // 10**6, ""
-    for unit, size, exact in _UNITS:
-        if exact and ms % size:
-            continue
-        count, ms = divmod(ms, size)
-        if count:
-            text += f"{count}{unit}"
-    return text or "0s"
 
 
 def _log_range(storage: Storage, asked: _Asked, expr: LogQuery) -> LogResult:
@@ -440,7 +318,7 @@ def _selector(text: str, *, strict: bool) -> tuple[Matcher, ...]:
     return expr.selector
 
 
-def _window(form: _Params) -> TimeRange:
+def _window(form: Params) -> TimeRange:
     start, end = form.bounds(time.time_ns())
     if end < start:
         raise InvalidRequest("end timestamp must not be before or equal to start time")
@@ -448,7 +326,7 @@ def _window(form: _Params) -> TimeRange:
     return TimeRange(start, end)
 
 
-async def _label_sets(request: Request, form: _Params) -> list[Labels]:
+async def _label_sets(request: Request, form: Params) -> list[Labels]:
     time_range = _window(form)
     text = form.get("query")
     selectors = [] if text is None else [_selector(text, strict=False)]
@@ -457,14 +335,14 @@ async def _label_sets(request: Request, form: _Params) -> list[Labels]:
 
 async def labels(request: Request) -> Response:
     """``labels``: the stream label names (of the streams ``query`` selects)."""
-    form = await _Params.of(request)
+    form = await Params.of(request)
     found = await _label_sets(request, form)
     return _success(sorted({name for labels in found for name, _ in labels}))
 
 
 async def label_values(request: Request) -> Response:
     """``label/<name>/values``: the values the stream label takes."""
-    form = await _Params.of(request)
+    form = await Params.of(request)
     name = request.path_params["name"]
     found = await _label_sets(request, form)
     return _success(sorted({value for labels in found for n, value in labels if n == name}))
@@ -472,7 +350,7 @@ async def label_values(request: Request) -> Response:
 
 async def series(request: Request) -> Response:
     """``series``: the label sets of the streams ``match[]`` selects (all without one)."""
-    form = await _Params.of(request)
+    form = await Params.of(request)
     texts = sorted(set(form.all("match[]") + form.all("match")))
     if len(texts) == 1 and texts[0].replace(" ", "") == "{}":
         texts = []
@@ -484,7 +362,7 @@ async def series(request: Request) -> Response:
 
 async def format_query(request: Request) -> Response:
     """``format_query``: the query, formatted."""
-    form = await _Params.of(request)
+    form = await Params.of(request)
     return _success(to_text(_parsed(form)))
 
 

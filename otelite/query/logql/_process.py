@@ -33,15 +33,9 @@ from otelite.query.logql._ast import (
 )
 from otelite.query.logql._conditions import condition_test
 from otelite.query.logql._entries import ERROR, ERROR_DETAILS, Entries, EntryLabels
+from otelite.query.logql._json_parsers import json_stage, unpack_stage
 from otelite.query.logql._match import line_test, matcher_test
-from otelite.query.logql._parsers import (
-    StageRun,
-    json_stage,
-    logfmt_stage,
-    pattern_stage,
-    regexp_stage,
-    unpack_stage,
-)
+from otelite.query.logql._parsers import StageRun, logfmt_stage, pattern_stage, regexp_stage
 from otelite.query.logql._template import Template, TemplateError, compile_template
 
 __all__ = ["TEMPLATE_ERROR", "Pipeline", "compile_stages"]
