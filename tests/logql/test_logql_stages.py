@@ -95,6 +95,11 @@ def test_a_value_that_does_not_convert_keeps_the_line_with_an_error() -> None:
     assert _labels(_run("| logfmt | d > 1s", "d=5"))["__error_details__"] == (
         'time: invalid duration "5"'
     )
+    assert _labels(_run("| logfmt | s > 1MB", 's="12 parsecs"'))["__error_details__"] == (
+        "unhandled size name: parsecs"
+    )
+    # go-humanize's sizes: commas in the number, a space before the unit.
+    assert _run("| logfmt | s > 1MB", 's="1,024 KiB"', 's="999 kB"').lines == ['s="1,024 KiB"']
     # The first error stays.
     both = _run("| json | logfmt | n > 1", "n=abc")
     assert _labels(both)["__error__"] == "JSONParserErr"

@@ -26,7 +26,7 @@ from otelite.query.logql._ast import (
 )
 from otelite.query.logql._entries import EntryLabels
 from otelite.query.logql._enums import CompareOp, MatchOp
-from otelite.query.logql._literals import parse_bytes, parse_go_duration
+from otelite.query.logql._literals import parse_go_duration, read_bytes
 from otelite.query.logql._match import ip_test, matcher_test
 
 __all__ = ["LABEL_FILTER_ERROR", "LabelTest", "condition_test", "go_float"]
@@ -68,13 +68,6 @@ def _duration(text: str) -> float:
     return float(value)
 
 
-def _bytes(text: str) -> float:
-    value = parse_bytes(text)
-    if value is None:
-        raise ValueError(f'strconv.ParseFloat: parsing "{text}": invalid syntax')
-    return float(value)
-
-
 def _compared(name: str, op: CompareOp, bound: float, read: Callable[[str], float]) -> LabelTest:
     compare = _COMPARE[op]
 
@@ -104,7 +97,7 @@ def condition_test(condition: LabelCondition) -> LabelTest:
         case DurationFilter():
             return _compared(condition.name, condition.op, condition.nanoseconds, _duration)
         case BytesFilter():
-            return _compared(condition.name, condition.op, condition.size, _bytes)
+            return _compared(condition.name, condition.op, condition.size, read_bytes)
         case IPFilter():
             return _ip(condition)
         case AndFilter():
