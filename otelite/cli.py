@@ -14,7 +14,17 @@ import sys
 from collections.abc import Sequence
 
 from otelite import __version__
-from otelite._cli import _demo, _export, _import, _promql, _query, _serve, _trace, _traceql
+from otelite._cli import (
+    _demo,
+    _export,
+    _import,
+    _logql,
+    _promql,
+    _query,
+    _serve,
+    _trace,
+    _traceql,
+)
 from otelite._cli._client import CliError, add_access_arguments, url_default
 
 __all__ = ["build_parser", "main"]
@@ -57,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     _trace.register(commands, [connection, output])
     _traceql.register(commands, [connection, output])
     _promql.register(commands, [connection, output])
+    _logql.register(commands, [connection, output])
     return parser
 
 

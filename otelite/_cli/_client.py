@@ -161,10 +161,16 @@ class ApiClient:
     def __exit__(self, *exc_info: object) -> None:
         self._http.close()
 
-    def get_bytes(self, path: str, params: Params | None = None) -> bytes:
-        """The body of a successful GET, as received."""
+    def get_bytes(
+        self,
+        path: str,
+        params: Params | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> bytes:
+        """The body of a successful GET, as received (``headers``: more to send)."""
         with self._errors():
-            response = self._http.get(path, params=_query(params))
+            response = self._http.get(path, params=_query(params), headers=headers)
             _raise_for_status(response)
             return response.content
 

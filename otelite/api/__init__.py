@@ -40,8 +40,10 @@ else its resource's, by string form (``attr=http.status_code=200`` matches the i
 =====================================  ==================================================
 
 Grafana Tempo's API (``_tempo``: TraceQL search, tags and tag values, TraceQL metrics,
-echo and build info) and Jaeger's query APIs (``_jaeger``, under ``/jaeger/api``, v1 and
-v3) answer on the same port, in those projects' shapes and units.
+echo and build info), Prometheus's (``_prometheus``, under ``/api/v1``), Loki's
+(``_loki``, under ``/loki/api/v1``: LogQL log queries, labels, label values, series) and
+Jaeger's query APIs (``_jaeger``, under ``/jaeger/api``, v1 and v3) answer on the same
+port, in those projects' shapes, units and error bodies.
 
 Handlers run storage calls in worker threads; the event loop never waits on a query.
 In multi-tenant mode each request reads only the storage of the tenant its

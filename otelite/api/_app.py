@@ -21,6 +21,7 @@ from otelite.api._export import export
 from otelite.api._jaeger import jaeger_routes
 from otelite.api._json import JSONResponse, error_response
 from otelite.api._logs import search_logs
+from otelite.api._loki import loki_routes
 from otelite.api._metrics import metric_series, metrics
 from otelite.api._prometheus import prometheus_routes
 from otelite.api._self_metrics import SelfMetrics
@@ -114,6 +115,7 @@ def create_app(
         *jaeger_routes(),
         *tempo_routes(),
         *prometheus_routes(),
+        *loki_routes(),
         *ui_routes(),
     ]
     middleware = []

@@ -21,17 +21,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
 import numpy as np
 import promql_parser
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from otelite import __version__
+from otelite.api._form import Form
 from otelite.api._json import JSONResponse
 from otelite.api._storage import storage_of
 from otelite.errors import InvalidRequest
@@ -66,7 +65,6 @@ __all__ = ["prometheus_routes"]
 
 MAX_POINTS = 11_000  # per series of a range query, as Prometheus allows
 _DEFAULT_RANGE_MS = 5 * 60 * 1000  # series/labels without start: the last 5 minutes
-_MAX_FORM_BYTES = 1 << 20
 _MAX_MS = 2**53  # about 285,000 years either side of 1970
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -105,32 +103,8 @@ def _answering(handler: Handler, *, reads: bool = True) -> Handler:
     return answer
 
 
-class _Form:
-    """A request's parameters: the query string, and a POSTed form's fields."""
-
-    def __init__(self, query: QueryParams, form: list[tuple[str, str]]) -> None:
-        self._items: list[tuple[str, str]] = [*query.multi_items(), *form]
-
-    @classmethod
-    async def of(cls, request: Request) -> _Form:
-        form: list[tuple[str, str]] = []
-        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if request.method == "POST" and kind == "application/x-www-form-urlencoded":
-            body = await request.body()
-            if len(body) > _MAX_FORM_BYTES:
-                raise InvalidRequest(f"the form is larger than {_MAX_FORM_BYTES} bytes")
-            try:
-                form = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
-            except (UnicodeDecodeError, ValueError):
-                raise InvalidRequest("the form is not URL-encoded UTF-8") from None
-        return cls(request.query_params, form)
-
-    def get(self, name: str) -> str | None:
-        found = [v for k, v in self._items if k == name and v != ""]
-        return found[-1] if found else None
-
-    def all(self, name: str) -> list[str]:
-        return [v for k, v in self._items if k == name]
+class _Form(Form):
+    """A request's parameters, with Prometheus's forms of times and durations."""
 
     def time_ms(self, name: str, default: int | None = None) -> int:
         text = self.get(name)

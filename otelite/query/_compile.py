@@ -35,6 +35,7 @@ from otelite.query._plan import (
     HasSpan,
     InSpanset,
     Literal,
+    Matches,
     NestedCompare,
     Not,
     Op,
@@ -275,6 +276,10 @@ class _Compiler:
             function = "contains" if predicate.case_sensitive else "contains_ci"
             return self.dialect.call(
                 function, self.expr(predicate.operand), self.param(predicate.text)
+            )
+        if isinstance(predicate, Matches):
+            return self.dialect.call(
+                "regex_search", self.expr(predicate.operand), self.param(predicate.pattern)
             )
         if isinstance(predicate, TraceCompare):
             return self.trace_compare(predicate)

@@ -20,6 +20,7 @@ __all__ = [
     "MILLISECOND",
     "PROMETHEUS_UNITS",
     "parse_duration",
+    "parse_go_duration",
     "parse_prometheus_duration",
 ]
 
@@ -60,7 +61,7 @@ def parse_duration(text: str) -> int | None:
     try:
         return parse_prometheus_duration(text)
     except ValueError:
-        return _parse_go(text)
+        return parse_go_duration(text)
 
 
 def parse_prometheus_duration(text: str) -> int:
@@ -100,8 +101,10 @@ def parse_prometheus_duration(text: str) -> int:
     return total
 
 
-def _parse_go(text: str) -> int | None:
-    # Go's time.ParseDuration: [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+, overflow checks included.
+def parse_go_duration(text: str) -> int | None:
+    """Nanoseconds of a duration as Go's ``time.ParseDuration`` reads it (``1.5s``,
+    ``-300us``; no days), or None; what Loki's duration label filters compare."""
+    # [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+, overflow checks included.
     rest, negative = text, False
     if rest[:1] in ("-", "+"):
         negative, rest = rest[0] == "-", rest[1:]

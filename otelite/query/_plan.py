@@ -51,6 +51,7 @@ __all__ = [
     "HasSpan",
     "InSpanset",
     "Literal",
+    "Matches",
     "Matching",
     "Nested",
     "NestedCompare",
@@ -282,6 +283,15 @@ class Contains:
 
 
 @dataclass(frozen=True, slots=True)
+class Matches:
+    """The text of ``operand`` contains a match of ``pattern``, an RE2 regular expression
+    (not anchored: ``^`` and ``$`` anchor it)."""
+
+    operand: Column | Attribute
+    pattern: str
+
+
+@dataclass(frozen=True, slots=True)
 class Exists:
     attribute: Attribute
 
@@ -373,6 +383,7 @@ Predicate: TypeAlias = (
     | CompareValues
     | ChildCount
     | Contains
+    | Matches
     | Exists
     | And
     | Or

@@ -50,6 +50,7 @@ __all__ = [
     "any_value_from_text",
     "any_value_to_text",
     "key_values_from_maps",
+    "stored_attributes",
     "types_column_name",
 ]
 
@@ -229,3 +230,14 @@ def key_values_from_maps(
         kv = out.add()
         kv.key = key
         any_value_from_text(text, codes.get(key), kv.value)
+
+
+def stored_attributes(
+    values: Sequence[tuple[str, str]] | None, types: Sequence[tuple[str, str]] | None
+) -> list[tuple[str, AnyValue]]:
+    """The attributes of the two maps as read back from storage, as (key, value) pairs
+    in stored order."""
+    if not values:
+        return []
+    codes = dict(types) if types else {}
+    return [(key, any_value_from_text(text, codes.get(key))) for key, text in values]

@@ -181,6 +181,31 @@ def test_promql_answers_at_a_time_and_over_a_range(url: list[str], capsys: Captu
     assert answer["data"]["resultType"] == "scalar"
 
 
+def test_logql_prints_lines_with_their_labels(url: list[str], capsys: Capture) -> None:
+    query = '{service_name="payments"}'
+    lines = out(capsys, "logql", query, *WINDOW, *url)
+    assert lines[0].split() == ["TIME", "STREAM", "PARSED", "LINE"]
+    stream = '{service_name="payments"}'
+    assert [line.split()[1:] for line in lines[1:]] == [
+        [stream, "42"],
+        [stream, "card", "declined⏎retrying"],
+    ]
+    forward = out(capsys, "logql", query, "--direction", "forward", "--limit", "1", *WINDOW, *url)
+    assert len(forward) == 2 and forward[1].endswith("card declined⏎retrying")
+    pipeline = ' |~ "card" | regexp `(?P<what>\\w+) `'
+    parsed = out(capsys, "logql", query + pipeline, *WINDOW, *url)
+    assert parsed[1].split()[2] == '{what="card"}'
+    answer = orjson.loads("\n".join(out(capsys, "logql", query, "--json", *WINDOW, *url)))
+    assert answer["data"]["encodingFlags"] == ["categorize-labels"]
+
+
+def test_logql_reports_bad_queries(url: list[str], capsys: Capture) -> None:
+    assert main(["logql", '{service_name="payments"', *url]) == 1
+    assert "parse error at line 1, col 25" in capsys.readouterr().err
+    assert main(["logql", '{service_name="payments"}', "--limit", "5001", *url]) == 1
+    assert "max entries limit per query exceeded" in capsys.readouterr().err
+
+
 def test_promql_reports_bad_queries(url: list[str], capsys: Capture) -> None:
     assert main(["promql", "sum(rate(x[5m]", *url]) == 1
     assert "unclosed left parenthesis" in capsys.readouterr().err

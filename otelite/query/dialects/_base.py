@@ -50,6 +50,8 @@ class Dialect:
     FUNCTIONS: ClassVar[Mapping[str, str]] = {
         # Scalars.
         "coalesce": "coalesce({0}, {1})",
+        "nullif": "nullif({0}, {1})",
+        "if_else": "CASE WHEN {0} THEN {1} ELSE {2} END",
         "to_int": "CAST({0} AS BIGINT)",
         "to_double": "CAST({0} AS DOUBLE PRECISION)",
         "as_double": "CAST({0} AS DOUBLE PRECISION)",  # a number, never text
@@ -71,7 +73,8 @@ class Dialect:
     :meth:`placeholder`), so repeating a fragment repeats its parameters correctly.
     Backends add: ``map_get`` (NULL for a missing key), ``map_contains``, ``list_len``,
     ``to_hex``, ``from_hex``, ``ns_to_timestamp``, ``timestamp_to_ns``, ``time_bucket_ns``,
-    ``contains``, ``contains_ci``, ``regex_full``, ``hash2``, ``pow2_ceiling`` (the
+    ``contains``, ``contains_ci``, ``regex_full``, ``regex_search`` (an unanchored RE2
+    match), ``hash2``, ``pow2_ceiling`` (the
     power of two at or above a positive number), ``quantile`` (linear
     interpolation between closest ranks), ``bool_or``, ``arg_min``, ``arg_min_if`` (NULL
     when no row qualifies), ``arg_max``, ``distinct_list`` (sorted), ``map_keys`` (a

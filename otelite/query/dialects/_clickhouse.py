@@ -116,6 +116,8 @@ class ClickHouseDialect(Dialect):
         "contains": "(position({0}, {1}) > 0)",
         "contains_ci": "(positionCaseInsensitiveUTF8({0}, {1}) > 0)",
         "regex_full": "match({0}, concat('^(?:', {1}, ')$'))",
+        "regex_search": "match({0}, {1})",
+        "nullif": "nullIf({0}, {1})",
         "to_int": "toInt64OrNull({0})",
         "to_double": "toFloat64OrNull({0})",
         "as_double": "toFloat64({0})",

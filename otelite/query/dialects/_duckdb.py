@@ -63,6 +63,7 @@ class DuckDBDialect(Dialect):
         "contains": "contains({0}, {1})",
         "contains_ci": "contains(lower({0}), lower({1}))",
         "regex_full": "regexp_full_match({0}, {1})",
+        "regex_search": "regexp_matches({0}, {1})",
         "to_int": "TRY_CAST({0} AS BIGINT)",
         "to_double": "TRY_CAST({0} AS DOUBLE)",
         # One item (``e``) of the span's events or links, and some item meeting a

@@ -41,8 +41,20 @@ Modules, in the order text flows through them: ``_lexer`` (tokens; ``_literals``
 durations, sizes, numbers and strings), ``_stream`` (a token cursor and Loki's token
 names), ``_pipeline`` (log queries: selectors, filters, stages, ``unwrap``), ``_parser``
 (metric queries; ``_fold`` for arithmetic between numbers), ``_ast`` and ``_enums`` (the
-nodes), ``_generator`` (back to text), ``_pattern`` and ``_errors``; ``_label_set`` (pushed
-labels) and ``_labels`` (OTLP records as Loki sees them) stand beside them.
+ nodes), ``_generator`` (back to text), ``_pattern`` and ``_errors``; ``_label_set`` (pushed
+labels) stands beside them.
+
+Running a log query over a store (``select_logs``, ``read_entries``): ``_labels`` defines
+a stored OTLP record's stream labels and structured metadata; ``_select`` compiles the
+stream selector and the line filters SQL can apply to a plan's ``WHERE`` (bound
+parameters only) and says what is left; ``_read`` reads the records in time order,
+limited in SQL when nothing after can drop a line, else in windows until enough pass;
+``_records`` turns rows into :class:`Entries` (times, lines, :class:`EntryLabels`:
+stream labels, structured metadata, parsed labels and the error, as ``_entries``
+defines); ``_process`` runs the rest of the pipeline on each batch: ``_match`` (line
+filters, patterns, ``ip()``), ``_regex`` (RE2 for Python), ``_parsers`` and ``_logfmt``,
+``_conditions`` (label filters). ``stream_sets`` (``_streams``) lists the streams a
+selector picks, for the label APIs.
 """
 
 from __future__ import annotations
@@ -88,6 +100,7 @@ from otelite.query.logql._ast import (
     VectorAggregation,
     VectorMatching,
 )
+from otelite.query.logql._entries import ERROR, ERROR_DETAILS, Entries, EntryLabels, Labels
 from otelite.query.logql._enums import (
     BinaryOp,
     Cardinality,
@@ -120,9 +133,15 @@ from otelite.query.logql._literals import (
 )
 from otelite.query.logql._parser import MAX_QUERY_BYTES, parse
 from otelite.query.logql._pattern import Capture, parse_pattern, pattern_problem
+from otelite.query.logql._read import Direction, LogResult, ReadStats, read_entries, select_logs
+from otelite.query.logql._regex import RegexError
+from otelite.query.logql._select import SqlPart, label_value, selector_predicate, split_query
+from otelite.query.logql._streams import stream_sets
 
 __all__ = [
     "DETECTED_LEVEL",
+    "ERROR",
+    "ERROR_DETAILS",
     "IP",
     "LEVEL_FIELDS",
     "MAX_QUERY_BYTES",
@@ -137,8 +156,11 @@ __all__ = [
     "CompareOp",
     "Conversion",
     "Decolorize",
+    "Direction",
     "Drop",
     "DurationFilter",
+    "Entries",
+    "EntryLabels",
     "Expr",
     "Extraction",
     "Grouping",
@@ -151,11 +173,13 @@ __all__ = [
     "LabelRename",
     "LabelReplace",
     "LabelTemplate",
+    "Labels",
     "LineFilter",
     "LineFormat",
     "LineOp",
     "LogQuery",
     "LogRange",
+    "LogResult",
     "LogfmtParser",
     "MatchOp",
     "Matcher",
@@ -168,7 +192,10 @@ __all__ = [
     "PatternParser",
     "RangeAggregation",
     "RangeFunction",
+    "ReadStats",
+    "RegexError",
     "RegexpParser",
+    "SqlPart",
     "Stage",
     "UnpackParser",
     "Unwrap",
@@ -181,6 +208,7 @@ __all__ = [
     "format_duration",
     "format_range",
     "is_label_name",
+    "label_value",
     "parse",
     "parse_bytes",
     "parse_duration",
@@ -188,7 +216,12 @@ __all__ = [
     "parse_pattern",
     "parse_range",
     "pattern_problem",
+    "read_entries",
+    "select_logs",
+    "selector_predicate",
+    "split_query",
     "stream_labels",
+    "stream_sets",
     "structured_metadata",
     "to_text",
 ]

@@ -25,6 +25,7 @@ from otelite.query._durations import (
     MILLISECOND,
     PROMETHEUS_UNITS,
     parse_duration,
+    parse_go_duration,
 )
 from otelite.query._durations import parse_prometheus_duration as parse_range
 from otelite.query._strings import quote_string
@@ -36,10 +37,12 @@ __all__ = [
     "format_range",
     "parse_bytes",
     "parse_duration",
+    "parse_go_duration",
     "parse_integer",
     "parse_number",
     "parse_range",
     "quote_string",
+    "read_bytes",
 ]
 
 _DIGITS = frozenset("0123456789")
@@ -80,16 +83,30 @@ _BYTE_UNITS = {
 def parse_bytes(text: str) -> int | None:
     """A byte size as go-humanize's ``ParseBytes`` reads it (``20MB``, ``1.5KiB``), or
     None if ``text`` is not one."""
-    number_end = 0
-    while number_end < len(text) and (text[number_end] in _DIGITS or text[number_end] == "."):
-        number_end += 1
-    number = _decimal_float(text[:number_end])
-    multiplier = _BYTE_UNITS.get(text[number_end:].strip().lower())
-    if number is None or multiplier is None:
+    try:
+        return read_bytes(text)
+    except ValueError:
         return None
+
+
+def read_bytes(text: str) -> int:
+    """A byte size as go-humanize's ``ParseBytes`` reads it: a number (commas in it
+    ignored), then a unit (``20MB``, ``1.5 KiB``, ``1,024 kB``); ``ValueError`` with its
+    message when ``text`` is not one (what Loki's label filters and ``bytes`` report)."""
+    number_end = 0
+    while number_end < len(text) and (text[number_end].isdecimal() or text[number_end] in ".,"):
+        number_end += 1
+    digits = text[:number_end].replace(",", "")
+    number = _decimal_float(digits)
+    if number is None:
+        raise ValueError(f"strconv.ParseFloat: parsing {quote_string(digits)}: invalid syntax")
+    unit = text[number_end:].strip().lower()
+    multiplier = _BYTE_UNITS.get(unit)
+    if multiplier is None:
+        raise ValueError(f"unhandled size name: {unit}")
     value = number * float(multiplier)  # float arithmetic, truncated, as Go does
     if value >= 2.0**64:
-        return None
+        raise ValueError(f"too large: {text}")
     return int(value)
 
 

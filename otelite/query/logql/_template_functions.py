@@ -18,8 +18,8 @@ import re
 import urllib.parse
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from otelite.query.logql._literals import _parse_go as _go_duration
-from otelite.query.logql._literals import parse_bytes
+from otelite.query.logql._literals import parse_go_duration as _go_duration
+from otelite.query.logql._literals import read_bytes
 from otelite.query.logql._template_regex import count_matches, replace_all
 from otelite.query.logql._template_strconv import format_float, quote
 from otelite.query.logql._template_time import (
@@ -166,17 +166,10 @@ def _urldecode(text: str) -> str:
 
 
 def _bytes(text: str) -> float:
-    # go-humanize's ParseBytes: digits, "." and "," (thousands, dropped), then a unit.
-    number_end = 0
-    while number_end < len(text) and (text[number_end].isdecimal() or text[number_end] in ".,"):
-        number_end += 1
-    number = text[:number_end].replace(",", "")
-    size = parse_bytes(number + text[number_end:])
-    if size is None:
-        if parse_bytes(number) is None:
-            raise GoError(f"strconv.ParseFloat: parsing {quote(number)}: invalid syntax")
-        raise GoError(f"unhandled size name: {text[number_end:].strip().lower()}")
-    return float(size)
+    try:
+        return float(read_bytes(text))
+    except ValueError as error:
+        raise GoError(str(error)) from None
 
 
 def _duration_seconds(text: str) -> float:

@@ -1,0 +1,158 @@
+"""Log entries as a LogQL pipeline sees them: a time, a line and labels in three kinds.
+
+An entry's labels are Loki's (``pkg/logql/log/labels.go``): the **stream** labels of its
+record (shared by every entry of the stream, never changed in place), its **structured
+metadata**, and the labels the pipeline **parsed** or formatted, plus the error a stage
+left (``__error__``, ``__error_details__``). A name is in one kind at a time: setting a
+parsed label takes it from the metadata and hides the stream label; deleting one removes
+it from every kind. Parsers rename a key that clashes with a stream label or a metadata
+name to ``key_extracted``, and do not overwrite a label an earlier parser extracted.
+
+The pipeline runs stage after stage over a batch (:class:`Entries`), so each stage's
+set-up is done once per batch and its loop is plain Python over lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+__all__ = ["ERROR", "ERROR_DETAILS", "Entries", "EntryLabels", "Labels"]
+
+ERROR = "__error__"
+ERROR_DETAILS = "__error_details__"
+EXTRACTED = "_extracted"
+
+Labels = tuple[tuple[str, str], ...]
+"""Labels as a sorted tuple of (name, value): hashable, and in the order Loki writes them."""
+
+
+class EntryLabels:
+    """One entry's labels (Loki's ``LabelsBuilder``)."""
+
+    __slots__ = ("deleted", "error", "error_details", "extracted", "metadata", "parsed", "stream")
+
+    def __init__(self, stream: Mapping[str, str], metadata: Mapping[str, str]) -> None:
+        self.stream = stream
+        self.metadata: dict[str, str] = {}
+        self.parsed: dict[str, str] = {}
+        self.deleted: set[str] = set()
+        self.extracted: set[str] = set()
+        """Names a parser set on this entry: later parsers leave them."""
+        self.error = ""
+        self.error_details = ""
+        for name, value in metadata.items():
+            if name in stream:
+                name += EXTRACTED
+            if name == ERROR:
+                self.error = value
+            elif name == ERROR_DETAILS:
+                self.error_details = value
+            else:
+                self.metadata[name] = value
+
+    def get(self, name: str) -> str | None:
+        """The label's value, None when the entry has no such label."""
+        value = self.parsed.get(name)
+        if value is not None:
+            return value
+        value = self.metadata.get(name)
+        if value is not None:
+            return value
+        if name in self.deleted:
+            return None
+        return self.stream.get(name) or None
+
+    def value(self, name: str) -> str:
+        """What a label filter compares: ``__error__``'s text, else the label or ``""``."""
+        if name == ERROR:
+            return self.error
+        return self.get(name) or ""
+
+    def clashes(self, name: str) -> bool:
+        """Whether a parser must call its key ``name_extracted``."""
+        return name in self.stream or name in self.metadata
+
+    def set_parsed(self, name: str, value: str) -> None:
+        self.metadata.pop(name, None)
+        self.parsed[name] = value
+        self.extracted.add(name)
+
+    def set_error(self, error: str, details: str | None = None) -> None:
+        self.error = error
+        if details:
+            self.error_details = details
+
+    def delete(self, name: str) -> None:
+        self.parsed.pop(name, None)
+        self.metadata.pop(name, None)
+        self.deleted.add(name)
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        """Every label, the error ones included (Loki's ``UnsortedLabels``)."""
+        parsed, metadata = self.parsed, self.metadata
+        for name, value in self.stream.items():
+            if name not in self.deleted and name not in metadata and name not in parsed:
+                yield name, value
+        for name, value in metadata.items():
+            if name not in parsed:
+                yield name, value
+        yield from parsed.items()
+        if self.error:
+            yield ERROR, self.error
+        if self.error_details:
+            yield ERROR_DETAILS, self.error_details
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.items())
+
+    def categorized(self) -> tuple[Labels, Labels, Labels]:
+        """(stream, structured metadata, parsed) labels, each sorted; the error labels
+        are parsed ones."""
+        parsed, metadata, deleted = self.parsed, self.metadata, self.deleted
+        stream = tuple(
+            sorted(
+                (n, v)
+                for n, v in self.stream.items()
+                if n not in deleted and n not in metadata and n not in parsed
+            )
+        )
+        meta = tuple(sorted((n, v) for n, v in metadata.items() if n not in parsed))
+        errors = [(ERROR, self.error)] if self.error else []
+        if self.error_details:
+            errors.append((ERROR_DETAILS, self.error_details))
+        return stream, meta, tuple(sorted([*parsed.items(), *errors]))
+
+    def all(self) -> Labels:
+        return tuple(sorted(self.items()))
+
+
+@dataclass(slots=True)
+class Entries:
+    """A batch of entries in the order they are read, as parallel lists."""
+
+    times: list[int] = field(default_factory=list)
+    """Unix ns."""
+    lines: list[str] = field(default_factory=list)
+    labels: list[EntryLabels] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def kept(self, keep: list[bool]) -> Entries:
+        """The entries where ``keep`` is true."""
+        if all(keep):
+            return self
+        return Entries(
+            [t for t, k in zip(self.times, keep, strict=True) if k],
+            [line for line, k in zip(self.lines, keep, strict=True) if k],
+            [labels for labels, k in zip(self.labels, keep, strict=True) if k],
+        )
+
+    def extend(self, other: Entries) -> None:
+        self.times += other.times
+        self.lines += other.lines
+        self.labels += other.labels
+
+    def head(self, count: int) -> Entries:
+        return Entries(self.times[:count], self.lines[:count], self.labels[:count])
