@@ -242,8 +242,7 @@ def _send(
     server: OteliteProcess, requests: list[ExportMetricsServiceRequest], *, expected: int
 ) -> None:
     """Every request over OTLP/HTTP (2 senders, retrying what the server asks to be
-    retried, as an exporter does), then wait until the last point of every series is
-    queryable."""
+    retried, as an exporter does), then wait until every sample is queryable."""
     bodies = [request.SerializeToString() for request in requests]
     sent = send_parallel(
         "http",
@@ -260,15 +259,18 @@ def _send(
         body = httpx.get(
             f"{server.url}/api/v1/query",
             params={
-                "query": "count(bench_requests_total) + count(bench_latency_seconds_bucket)",
+                "query": "sum(count_over_time(bench_requests_total[1h]))"
+                " + sum(count_over_time(bench_latency_seconds_bucket[1h]))",
                 "time": str(end),
             },
             timeout=120,
         ).json()
         result = body.get("data", {}).get("result", [])
-        return bool(result) and float(result[0]["value"][1]) == 2 * expected
+        return bool(result) and float(result[0]["value"][1]) == 2 * expected * _POINTS
 
-    wait_until(stored, timeout=600, what="every series to be queryable")
+    # Every sample, not only the last step's: two senders' requests are stored in the
+    # order they were accepted, so the last step may be queryable before an earlier one.
+    wait_until(stored, timeout=600, what="every sample to be queryable")
 
 
 def _params(query: str, kind: Kind) -> tuple[str, dict[str, str]]:
