@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from otelite.query.logql._ast import (
     AndFilter,
@@ -61,7 +62,9 @@ def go_float(text: str) -> float:
     return value
 
 
+@lru_cache(maxsize=4096)
 def _duration(text: str) -> float:
+    # Remembered: a label's values repeat from line to line.
     value = parse_go_duration(text)
     if value is None:
         raise ValueError(f'time: invalid duration "{text}"')

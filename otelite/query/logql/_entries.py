@@ -15,9 +15,11 @@ set-up is done once per batch and its loop is plain Python over lists.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import Protocol
 
-__all__ = ["ERROR", "ERROR_DETAILS", "Entries", "EntryLabels", "Labels"]
+__all__ = ["ERROR", "ERROR_DETAILS", "Entries", "EntryLabels", "Labels", "MetadataSource"]
 
 ERROR = "__error__"
 ERROR_DETAILS = "__error_details__"
@@ -27,20 +29,75 @@ Labels = tuple[tuple[str, str], ...]
 """Labels as a sorted tuple of (name, value): hashable, and in the order Loki writes them."""
 
 
-class EntryLabels:
-    """One entry's labels (Loki's ``LabelsBuilder``)."""
+class MetadataSource(Protocol):
+    """Where an entry's structured metadata comes from when it is first asked for."""
 
-    __slots__ = ("deleted", "error", "error_details", "extracted", "metadata", "parsed", "stream")
+    def metadata(self, row: int) -> dict[str, str]:
+        """The structured metadata of the ``row``-th record, by Loki's names."""
+        ...
+
+
+class EntryLabels:
+    """One entry's labels (Loki's ``LabelsBuilder``).
+
+    The structured metadata may be *deferred*: read from its source the first time a
+    stage, a filter or the response needs it. ``maybe`` names every label the metadata
+    can hold (more is fine), so that a lookup of any other name answers without it
+    (the methods test ``self._metadata is not None or name in self._maybe`` inline: they
+    run per label of every line)."""
+
+    __slots__ = (
+        "_maybe",
+        "_metadata",
+        "_row",
+        "_source",
+        "deleted",
+        "error",
+        "error_details",
+        "extracted",
+        "parsed",
+        "stream",
+    )
 
     def __init__(self, stream: Mapping[str, str], metadata: Mapping[str, str]) -> None:
         self.stream = stream
-        self.metadata: dict[str, str] = {}
         self.parsed: dict[str, str] = {}
         self.deleted: set[str] = set()
         self.extracted: set[str] = set()
         """Names a parser set on this entry: later parsers leave them."""
         self.error = ""
         self.error_details = ""
+        self._source: MetadataSource | None = None
+        self._row = 0
+        self._maybe: AbstractSet[str] = frozenset()
+        self._metadata: dict[str, str] | None = self._taken(metadata)
+
+    @classmethod
+    def deferred(
+        cls, stream: Mapping[str, str], source: MetadataSource, row: int, maybe: AbstractSet[str]
+    ) -> EntryLabels:
+        """Labels whose metadata is ``source.metadata(row)``, read when first needed;
+        ``maybe`` holds every name it can have (as this entry would hold it: an
+        ``_extracted`` name too where it clashes with a stream label), and neither error
+        label."""
+        labels = cls.__new__(cls)
+        labels.stream = stream
+        labels.parsed = {}
+        labels.deleted = set()
+        labels.extracted = set()
+        labels.error = ""
+        labels.error_details = ""
+        labels._source = source
+        labels._row = row
+        labels._maybe = maybe
+        labels._metadata = None
+        return labels
+
+    def _taken(self, metadata: Mapping[str, str]) -> dict[str, str]:
+        """``metadata`` as this entry keeps it: renamed away from the stream labels, the
+        error labels taken out."""
+        stream = self.stream
+        found: dict[str, str] = {}
         for name, value in metadata.items():
             if name in stream:
                 name += EXTRACTED
@@ -49,16 +106,28 @@ class EntryLabels:
             elif name == ERROR_DETAILS:
                 self.error_details = value
             else:
-                self.metadata[name] = value
+                found[name] = value
+        return found
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The structured metadata still on the entry (read from its source if deferred)."""
+        found = self._metadata
+        if found is None:
+            assert self._source is not None
+            found = self._metadata = self._taken(self._source.metadata(self._row))
+            self._source = None
+        return found
 
     def get(self, name: str) -> str | None:
         """The label's value, None when the entry has no such label."""
         value = self.parsed.get(name)
         if value is not None:
             return value
-        value = self.metadata.get(name)
-        if value is not None:
-            return value
+        if self._metadata is not None or name in self._maybe:
+            value = self.metadata.get(name)
+            if value is not None:
+                return value
         if name in self.deleted:
             return None
         return self.stream.get(name) or None
@@ -71,10 +140,13 @@ class EntryLabels:
 
     def clashes(self, name: str) -> bool:
         """Whether a parser must call its key ``name_extracted``."""
-        return name in self.stream or name in self.metadata
+        if name in self.stream:
+            return True
+        return (self._metadata is not None or name in self._maybe) and name in self.metadata
 
     def set_parsed(self, name: str, value: str) -> None:
-        self.metadata.pop(name, None)
+        if self._metadata is not None or name in self._maybe:
+            self.metadata.pop(name, None)
         self.parsed[name] = value
         self.extracted.add(name)
 
@@ -85,7 +157,8 @@ class EntryLabels:
 
     def delete(self, name: str) -> None:
         self.parsed.pop(name, None)
-        self.metadata.pop(name, None)
+        if self._metadata is not None or name in self._maybe:
+            self.metadata.pop(name, None)
         self.deleted.add(name)
 
     def items(self) -> Iterator[tuple[str, str]]:

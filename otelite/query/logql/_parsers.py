@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
 
 from otelite.errors import InvalidRequest
 from otelite.query.logql._ast import (
@@ -47,8 +48,14 @@ StageRun = Callable[[Entries], Entries]
 def sanitize_key(key: str, *, first: bool = True) -> str:
     """An extracted key as a label name (Loki's ``sanitizeLabelKey``); a part of a name
     after the ``first`` keeps a leading digit."""
+    return _sanitized(key) if first else _INVALID.sub("_", key.strip())
+
+
+@lru_cache(maxsize=4096)
+def _sanitized(key: str) -> str:
+    # Remembered: the same keys come back line after line.
     key = key.strip()
-    if first and key and "0" <= key[0] <= "9":
+    if key and "0" <= key[0] <= "9":
         key = "_" + key
     return _INVALID.sub("_", key)
 

@@ -3,10 +3,13 @@
 The database selects the streams and filters the lines it can (``_select``); the rest
 of the pipeline runs in Python on what it returns (``_process``). When no Python stage
 can drop a line, one statement orders and limits the records. Otherwise the records are
-read in windows of time, each ordered and limited, until enough entries pass: a window
-that fills its batch ends at its last time, whose records are all read at once so that
-none is read twice or skipped, and the next window starts there; an empty window doubles
-the next one. Every statement binds every value it takes from the query.
+read in windows of time, newest first for ``backward``, each ordered and limited, until
+enough entries pass. A window that fills its batch ends at its last time: the records of
+that time are left to the next window, which starts there (so that none is read twice
+or skipped; a batch that is all one time is read whole at once), and which is sized to
+hold about twice as many records as the batch did. A window that does not fill its
+batch is read whole; an empty one doubles the next. Every statement binds every value it
+takes from the query.
 
 The time range is ``[start, end)``. A query stops with ``QueryTimeout`` once its budget's
 time is spent (checked between statements and batches).
@@ -18,6 +21,8 @@ import enum
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+import pyarrow.compute as pc
 
 from otelite.query._compile import compile_plan
 from otelite.query._plan import Order, Predicate, Select, Table, TimeRange
@@ -91,10 +96,9 @@ class _Reader:
         statement = compile_plan(plan, self.storage.dialect)
         table = self.storage.query(statement.sql, statement.params, types=statement.types)
         self.stats.statements += 1
-        entries = self.records.entries(table)
-        self.stats.lines += len(entries)
-        self.stats.bytes += sum(len(line.encode()) for line in entries.lines)
-        return entries
+        self.stats.lines += table.num_rows
+        self.stats.bytes += pc.sum(pc.binary_length(table.column("Body"))).as_py() or 0
+        return self.records.entries(table)
 
     def batches(self, start: int, end: int) -> Iterator[Entries]:
         """Every record in ``[start, end)``, in order, batch by batch."""
@@ -117,16 +121,26 @@ class _Reader:
                 if found:
                     yield found
                 continue
-            # A full batch: keep all but its last time, read that time whole, go on from it.
-            edge = found.times[-1]
-            keep = [t != edge for t in found.times]
-            kept = found.kept(keep)
-            kept.extend(self.read(TimeRange(edge, edge + 1), None))
-            yield kept
-            if self.descending:
-                end = edge
+            # A full batch: the records of its last time may go on past it.
+            times = found.times
+            edge = times[-1]
+            whole = len(times)
+            while whole and times[whole - 1] == edge:
+                whole -= 1
+            if whole:
+                yield found.head(whole)
+                spanned = (end - edge) if self.descending else (edge - start)
+                if self.descending:
+                    end = edge + 1
+                else:
+                    start = edge
+                window = max(spanned * 4, 1)  # twice the records, with room to spare
             else:
-                start = edge + 1
+                yield self.read(TimeRange(edge, edge + 1), None)
+                if self.descending:
+                    end = edge
+                else:
+                    start = edge + 1
             batch = min(batch * 2, _MAX_BATCH)
 
 

@@ -1,33 +1,40 @@
 """Stored log records as LogQL entries: the columns a log query reads, and each row's
 time, line, stream labels and structured metadata (``_labels`` defines them).
 
-Stream labels are shared by the records of a stream and computed once per stream;
-resource and scope attributes are converted once per distinct set.
+What a record's resource and scope give (its stream labels, most of its structured
+metadata) is worked out once per distinct resource and scope (``_arrow`` finds which
+rows share them): only the first row of each is converted. A
+record's own part of the metadata (its attributes, trace context, severity, ...) is
+built only when a stage, a filter or the response asks for it
+(``EntryLabels.deferred``), from the batch's columns, converted to Python once per batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+import pyarrow.compute as pc
 
 from otelite.query._plan import Call, Column, Output
-from otelite.query.logql._entries import Entries, EntryLabels
+from otelite.query.logql._arrow import Distinct, distinct_rows, map_keys, rows_with_code
+from otelite.query.logql._entries import ERROR, ERROR_DETAILS, EXTRACTED, Entries, EntryLabels
 from otelite.query.logql._labels import (
     DETECTED_LEVEL,
-    RecordFields,
+    INDEX_ATTRIBUTES,
+    PUSH_SCOPE,
     detected_level,
+    flattened,
     stream_labels,
-    structured_metadata,
 )
+from otelite.query.promql import label_name
 from otelite.storage import stored_attributes
 
-__all__ = ["RECORD_OUTPUTS", "RecordReader"]
+__all__ = ["FIELD_NAMES", "RECORD_OUTPUTS", "RecordReader"]
 
-_COLUMNS = (
-    "Body",
+_GROUP_COLUMNS = (
     "ResourceAttributes",
     "ResourceAttributeTypes",
     "ScopeName",
@@ -35,6 +42,8 @@ _COLUMNS = (
     "ScopeAttributes",
     "ScopeAttributeTypes",
     "ScopeDroppedAttributesCount",
+)
+_RECORD_COLUMNS = (
     "LogAttributes",
     "LogAttributeTypes",
     "TraceId",
@@ -46,14 +55,48 @@ _COLUMNS = (
     "DroppedAttributesCount",
     "TimestampIsObserved",
 )
+
+
 RECORD_OUTPUTS: tuple[Output, ...] = (
     Output("time_ns", Call("timestamp_to_ns", (Column("Timestamp"),))),
     Output("observed_ns", Call("timestamp_to_ns", (Column("ObservedTimestamp"),))),
-    *(Output(name, Column(name)) for name in _COLUMNS),
+    Output("Body", Column("Body")),
+    *(Output(name, Column(name)) for name in (*_RECORD_COLUMNS, *_GROUP_COLUMNS)),
 )
 """What a log query reads of each record; ``time_ns`` orders them."""
 
+FIELD_NAMES = frozenset(
+    (
+        "trace_id",
+        "span_id",
+        "severity_number",
+        "severity_text",
+        "flags",
+        "dropped_attributes_count",
+        "event_name",
+        "observed_timestamp",
+        "scope_name",
+        "scope_version",
+        "scope_dropped_attributes_count",
+        DETECTED_LEVEL,
+    )
+)
+"""The structured metadata a record's fields (not its attributes) can give it."""
+
 _Pairs = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """What the records of one resource and scope share."""
+
+    stream: dict[str, str]
+    attributes: dict[str, str]
+    """The resource's attributes that are no index labels and the scope's, flattened
+    (nothing for a pushed record, whose metadata is its own attributes only)."""
+    pushed: bool
+    scope_fields: tuple[tuple[str, str], ...]
+    """``scope_name``, ``scope_version``, ``scope_dropped_attributes_count`` where set."""
 
 
 class RecordReader:
@@ -62,14 +105,28 @@ class RecordReader:
 
     def __init__(self) -> None:
         self._streams: dict[tuple[_Pairs, str], dict[str, str]] = {}
-        self._attributes: dict[tuple[_Pairs, _Pairs], list[tuple[str, AnyValue]]] = {}
+        self._groups: dict[str, _Group] = {}
+        self._label_names: dict[str, str] = {}
 
     def entries(self, table: pa.Table) -> Entries:
         """The records of ``table``, in its order."""
-        columns = {name: table.column(name).to_pylist() for name in table.column_names}
-        times: list[int] = columns["time_ns"]
-        lines: list[str] = [body or "" for body in columns["Body"]]
-        labels = [self._labels(row, columns, lines[row], times[row]) for row in range(len(times))]
+        if not table.num_rows:
+            return Entries()
+        times: list[int] = table.column("time_ns").to_pylist()
+        lines: list[str] = pc.fill_null(table.column("Body"), "").to_pylist()
+        distinct = distinct_rows(table, _GROUP_COLUMNS)
+        self._add_groups(table, distinct)
+        groups = [self._groups[key] for key in distinct.keys]
+        rows = [groups[i] for i in distinct.index.tolist()]
+        # A copy: stages may rewrite the lines, and the level is read from the stored one.
+        batch = _Batch(self, table, rows, list(lines))
+        maybe = batch.metadata_names(groups)
+        deferred = EntryLabels.deferred
+        labels = [deferred(group.stream, batch, row, maybe) for row, group in enumerate(rows)]
+        if ERROR in maybe or ERROR_DETAILS in maybe:
+            # The error labels are plain fields of an entry: read them now.
+            for entry in labels:
+                _ = entry.metadata
         return Entries(times, lines, labels)
 
     def stream(self, resource: Sequence[tuple[str, str]] | None, scope_name: str) -> dict[str, str]:
@@ -80,46 +137,137 @@ class RecordReader:
             found = self._streams[key] = stream_labels(dict(key[0]), scope_name)
         return found
 
-    def _converted(self, values: Any, types: Any) -> list[tuple[str, AnyValue]]:
-        if not values:
-            return []
-        key = (tuple(values), tuple(types or ()))
-        found = self._attributes.get(key)
+    def label_name(self, key: str) -> str:
+        """An attribute key's label name (``""``: none), remembered."""
+        found = self._label_names.get(key)
         if found is None:
-            found = self._attributes[key] = stored_attributes(values, types)
+            found = self._label_names[key] = label_name(key)
         return found
 
-    def _labels(
-        self, row: int, columns: dict[str, list[Any]], line: str, time_ns: int
-    ) -> EntryLabels:
-        def column(name: str) -> Any:
-            return columns[name][row]
+    def _add_groups(self, table: pa.Table, distinct: Distinct) -> None:
+        new = [i for i, key in enumerate(distinct.keys) if key not in self._groups]
+        if not new:
+            return
+        rows = table.select(_GROUP_COLUMNS).take(pa.array(distinct.first[new])).to_pylist()
+        for i, row in zip(new, rows, strict=True):
+            self._groups[distinct.keys[i]] = self._group(row)
 
-        resource = column("ResourceAttributes")
-        scope_name: str = column("ScopeName") or ""
+    def _group(self, row: dict[str, Any]) -> _Group:
+        resource = row["ResourceAttributes"]
+        scope_name: str = row["ScopeName"] or ""
         stream = self.stream(resource, scope_name)
-        observed = column("observed_ns")
-        fields = RecordFields(
-            trace_id=column("TraceId") or b"",
-            span_id=column("SpanId") or b"",
-            severity_number=column("SeverityNumber") or 0,
-            severity_text=column("SeverityText") or "",
-            flags=column("TraceFlags") or 0,
-            dropped_attributes_count=column("DroppedAttributesCount") or 0,
-            event_name=column("EventName") or "",
-            observed_ns=observed if observed and not column("TimestampIsObserved") else None,
-            scope_name=scope_name,
-            scope_version=column("ScopeVersion") or "",
-            scope_dropped_attributes_count=column("ScopeDroppedAttributesCount") or 0,
-        )
-        metadata = structured_metadata(
-            self._converted(resource, column("ResourceAttributeTypes")),
-            self._converted(column("ScopeAttributes"), column("ScopeAttributeTypes")),
-            stored_attributes(column("LogAttributes"), column("LogAttributeTypes")),
-            fields,
-        )
-        if DETECTED_LEVEL not in metadata:
-            metadata[DETECTED_LEVEL] = detected_level(
-                fields.severity_text, fields.severity_number, {**metadata, **stream}, line
+        pushed = scope_name == PUSH_SCOPE
+        attributes: dict[str, str] = {}
+        if not pushed:
+            stored = stored_attributes(resource, row["ResourceAttributeTypes"])
+            attributes = flattened((k, v) for k, v in stored if k not in INDEX_ATTRIBUTES)
+            attributes.update(
+                flattened(stored_attributes(row["ScopeAttributes"], row["ScopeAttributeTypes"]))
             )
-        return EntryLabels(stream, metadata)
+        dropped = row["ScopeDroppedAttributesCount"] or 0
+        scope_fields = (
+            ("scope_name", scope_name),
+            ("scope_version", row["ScopeVersion"] or ""),
+            ("scope_dropped_attributes_count", str(dropped) if dropped else ""),
+        )
+        return _Group(stream, attributes, pushed, tuple((k, v) for k, v in scope_fields if v))
+
+
+class _Batch:
+    """The rows of one statement, as the source of their entries' structured metadata."""
+
+    def __init__(
+        self, reader: RecordReader, table: pa.Table, groups: list[_Group], lines: list[str]
+    ) -> None:
+        self._reader = reader
+        self._table = table
+        self._groups = groups
+        self._lines = lines
+        self._columns: dict[str, list[Any]] | None = None
+
+    def metadata_names(self, groups: Iterable[_Group]) -> frozenset[str]:
+        """Every name the structured metadata of these rows can have, as their entries
+        hold it: an ``_extracted`` one too, in case it clashes with a stream label."""
+        names = set(FIELD_NAMES)
+        for group in groups:
+            names.update(group.attributes)
+        keys = pc.unique(map_keys(self._table.column("LogAttributes")))
+        names.update(self._reader.label_name(key) for key in keys.to_pylist())
+        # A map among the values gives names of its own (``parent_child``): flatten the
+        # rows with one (their type code starts with ``j``, as arrays' do).
+        table = self._table
+        for row in rows_with_code(table.column("LogAttributeTypes"), "j"):
+            values = table.column("LogAttributes")[row].as_py()
+            types = table.column("LogAttributeTypes")[row].as_py()
+            names.update(flattened(stored_attributes(values, types)))
+        names.discard("")
+        return frozenset([*names, *(name + EXTRACTED for name in names)])
+
+    def _column_lists(self) -> dict[str, list[Any]]:
+        found = self._columns
+        if found is None:
+            table = self._table
+            found = self._columns = {
+                name: table.column(name).to_pylist() for name in (*_RECORD_COLUMNS, "observed_ns")
+            }
+        return found
+
+    def _attributes(self, row: int, columns: Mapping[str, list[Any]]) -> dict[str, str]:
+        """The record's own attributes, flattened."""
+        values = columns["LogAttributes"][row]
+        if not values:
+            return {}
+        types = columns["LogAttributeTypes"][row]
+        if types:
+            return flattened(stored_attributes(values, types))
+        # Strings only: each value is its own text.
+        name_of = self._reader.label_name
+        found: dict[str, str] = {}
+        for key, value in values:
+            name = name_of(key)
+            if name:
+                found[name] = value
+        return found
+
+    def metadata(self, row: int) -> dict[str, str]:
+        """The structured metadata of the record in ``row`` (``_labels``'s
+        ``structured_metadata`` and its ``detected_level``)."""
+        columns = self._column_lists()
+        group = self._groups[row]
+        own = self._attributes(row, columns)
+        if group.pushed:
+            found = own
+        else:
+            found = dict(group.attributes)
+            found.update(own)
+            trace_id: bytes = columns["TraceId"][row] or b""
+            span_id: bytes = columns["SpanId"][row] or b""
+            number = columns["SeverityNumber"][row] or 0
+            flags = columns["TraceFlags"][row] or 0
+            dropped = columns["DroppedAttributesCount"][row] or 0
+            observed = columns["observed_ns"][row]
+            fields = (
+                ("trace_id", trace_id.hex()),
+                ("span_id", span_id.hex()),
+                ("severity_number", str(number) if number else ""),
+                ("severity_text", columns["SeverityText"][row] or ""),
+                ("flags", str(flags) if flags else ""),
+                ("dropped_attributes_count", str(dropped) if dropped else ""),
+                ("event_name", columns["EventName"][row] or ""),
+                (
+                    "observed_timestamp",
+                    str(observed) if observed and not columns["TimestampIsObserved"][row] else "",
+                ),
+            )
+            for name, value in fields:
+                if value:
+                    found[name] = value
+            found.update(group.scope_fields)
+        if DETECTED_LEVEL not in found:
+            text: str = columns["SeverityText"][row] or ""
+            # The labels are read only without a severity text: merge them only then.
+            labels = found if text else {**found, **group.stream}
+            found[DETECTED_LEVEL] = detected_level(
+                text, columns["SeverityNumber"][row] or 0, labels, self._lines[row]
+            )
+        return found

@@ -14,12 +14,19 @@ searches, exactly as Loki runs them; a ``|>`` pattern gives only a necessary con
 (its literal parts all occur), so Python tests it again; ``ip()`` filters and ``!>`` run
 in Python only. What is left runs in Python: :class:`SqlPart` says what, and whether
 SQL alone decides which lines survive (then ``ORDER BY`` and ``LIMIT`` go to SQL too).
+
+A label filter that needs a label to be there (``| json | duration > 250ms``: a line
+without ``duration`` fails it) gives SQL a necessary condition too, where the label's
+name is a plain word and only the record and ``| json`` can have given it: a record
+attribute of that name, or the name in the line (how a JSON key that reads as the name
+is written, unless a ``\\u`` escape spells it). The filter itself still runs in Python.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from otelite.query._plan import (
@@ -30,6 +37,7 @@ from otelite.query._plan import (
     Column,
     Compare,
     Contains,
+    Exists,
     Expr,
     Literal,
     Matches,
@@ -41,17 +49,27 @@ from otelite.query._plan import (
 )
 from otelite.query.logql._ast import (
     IP,
+    AndFilter,
+    BytesFilter,
     Decolorize,
+    Drop,
+    DurationFilter,
+    JsonParser,
+    Keep,
+    LabelCondition,
     LabelFilter,
     LineFilter,
     LineFormat,
     LogQuery,
     Matcher,
+    NumberFilter,
+    OrFilter,
     Stage,
     UnpackParser,
 )
 from otelite.query.logql._enums import LineOp, MatchOp
 from otelite.query.logql._labels import (
+    INDEX_ATTRIBUTES,
     PUSH_SCOPE,
     SERVICE_DISCOVERY_LABELS,
     SERVICE_NAME,
@@ -59,7 +77,9 @@ from otelite.query.logql._labels import (
     index_label_attributes,
 )
 from otelite.query.logql._pattern import Capture, parse_pattern
+from otelite.query.logql._records import FIELD_NAMES
 from otelite.query.logql._regex import Unsupported, compile_re2
+from otelite.query.promql import label_name
 
 __all__ = ["SqlPart", "label_value", "selector_predicate", "split_query"]
 
@@ -163,7 +183,58 @@ def split_query(query: LogQuery) -> SqlPart:
                 continue
         stages.append(stage)
     exact = not any(isinstance(s, LineFilter | LabelFilter) for s in stages)
+    conditions.extend(_needed_labels(stages))
     return SqlPart(all_of(*conditions), tuple(stages), exact)
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+# Labels a record has whatever its attributes: its stream labels and fields.
+_RECORD_LABELS = frozenset(
+    {label_name(key) for key in INDEX_ATTRIBUTES} | {SERVICE_NAME, *FIELD_NAMES}
+)
+
+
+def _needed_labels(stages: Sequence[Stage]) -> Iterator[Predicate]:
+    """Conditions on the stored record that hold for every line the label filters among
+    ``stages`` can pass, up to the first stage that can make labels other than ``json``'s
+    or change the line.
+
+    A label named by a plain word comes from an attribute of that name: a label name
+    made of other keys holds an ``_`` (``_labels``; a key other than the word itself
+    reads as another name). After ``| json``, it may also come from a top-level key that
+    reads as the word (``sanitize_key``): the line holds the word, or a ``\\u`` escape."""
+    parsed = False
+    for stage in stages:
+        if isinstance(stage, JsonParser) and not stage.extractions:
+            parsed = True
+        elif isinstance(stage, LabelFilter):
+            for name in sorted(_needs(stage.condition)):
+                if _WORD.fullmatch(name) and name not in _RECORD_LABELS:
+                    yield _has_label(name, parsed=parsed)
+        elif not isinstance(stage, LineFilter | Drop | Keep):
+            return
+
+
+def _has_label(name: str, *, parsed: bool) -> Predicate:
+    found: list[Predicate] = []
+    if parsed:  # the line first: the cheapest test, and the one that usually holds
+        found += [Contains(_LINE, text, case_sensitive=True) for text in (name, "\\u")]
+    found += [Exists(Attribute(name, scope)) for scope in AttributeScope]
+    return Or(tuple(found))
+
+
+def _needs(condition: LabelCondition) -> set[str]:
+    """The labels an entry must have to pass ``condition``."""
+    match condition:
+        case NumberFilter() | DurationFilter() | BytesFilter():
+            return {condition.name}
+        case Matcher(name, MatchOp.EQ, value) if value:
+            return {name}
+        case AndFilter(left, right):
+            return _needs(left) | _needs(right)
+        case OrFilter(left, right):
+            return _needs(left) & _needs(right)
+    return set()
 
 
 def line_filter_predicate(line_filter: LineFilter) -> tuple[Predicate | None, bool]:
