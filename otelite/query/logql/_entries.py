@@ -33,7 +33,8 @@ class MetadataSource(Protocol):
     """Where an entry's structured metadata comes from when it is first asked for."""
 
     def metadata(self, row: int) -> dict[str, str]:
-        """The structured metadata of the ``row``-th record, by Loki's names."""
+        """The structured metadata of the ``row``-th record, by Loki's names: a new dict,
+        which the entry keeps."""
         ...
 
 
@@ -115,7 +116,11 @@ class EntryLabels:
         found = self._metadata
         if found is None:
             assert self._source is not None
-            found = self._metadata = self._taken(self._source.metadata(self._row))
+            found = self._source.metadata(self._row)
+            clean = ERROR not in found and ERROR_DETAILS not in found
+            if not (clean and self.stream.keys().isdisjoint(found)):
+                found = self._taken(found)
+            self._metadata = found
             self._source = None
         return found
 
@@ -197,7 +202,18 @@ class EntryLabels:
         return stream, meta, tuple(sorted([*parsed.items(), *errors]))
 
     def all(self) -> Labels:
-        return tuple(sorted(self.items()))
+        """Every label, sorted: :meth:`items` as later kinds override earlier ones."""
+        deleted = self.deleted
+        stream = self.stream
+        found = {n: v for n, v in stream.items() if n not in deleted} if deleted else dict(stream)
+        found.update(self.metadata)
+        found.update(self.parsed)
+        pairs = list(found.items())
+        if self.error:
+            pairs.append((ERROR, self.error))
+        if self.error_details:
+            pairs.append((ERROR_DETAILS, self.error_details))
+        return tuple(sorted(pairs))
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ built only when a stage, a filter or the response asks for it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,7 +183,7 @@ class _Batch:
         self._table = table
         self._groups = groups
         self._lines = lines
-        self._columns: dict[str, list[Any]] | None = None
+        self._rows: list[tuple[Any, ...]] | None = None
 
     def metadata_names(self, groups: Iterable[_Group]) -> frozenset[str]:
         """Every name the structured metadata of these rows can have, as their entries
@@ -203,21 +203,19 @@ class _Batch:
         names.discard("")
         return frozenset([*names, *(name + EXTRACTED for name in names)])
 
-    def _column_lists(self) -> dict[str, list[Any]]:
-        found = self._columns
+    def _row_values(self) -> list[tuple[Any, ...]]:
+        """Each row's :data:`_RECORD_COLUMNS` and ``observed_ns``, in that order."""
+        found = self._rows
         if found is None:
             table = self._table
-            found = self._columns = {
-                name: table.column(name).to_pylist() for name in (*_RECORD_COLUMNS, "observed_ns")
-            }
+            lists = [table.column(name).to_pylist() for name in (*_RECORD_COLUMNS, "observed_ns")]
+            found = self._rows = list(zip(*lists, strict=True))
         return found
 
-    def _attributes(self, row: int, columns: Mapping[str, list[Any]]) -> dict[str, str]:
-        """The record's own attributes, flattened."""
-        values = columns["LogAttributes"][row]
+    def _attributes(self, values: Any, types: Any) -> dict[str, str]:
+        """A record's own attributes, flattened."""
         if not values:
             return {}
-        types = columns["LogAttributeTypes"][row]
         if types:
             return flattened(stored_attributes(values, types))
         # Strings only: each value is its own text.
@@ -232,42 +230,48 @@ class _Batch:
     def metadata(self, row: int) -> dict[str, str]:
         """The structured metadata of the record in ``row`` (``_labels``'s
         ``structured_metadata`` and its ``detected_level``)."""
-        columns = self._column_lists()
+        (
+            attributes,
+            types,
+            trace_id,
+            span_id,
+            flags,
+            number,
+            text,
+            event_name,
+            dropped,
+            is_observed,
+            observed,
+        ) = self._row_values()[row]
         group = self._groups[row]
-        own = self._attributes(row, columns)
+        own = self._attributes(attributes, types)
         if group.pushed:
             found = own
         else:
+            # structured_metadata's fields, in its order, each where set.
             found = dict(group.attributes)
             found.update(own)
-            trace_id: bytes = columns["TraceId"][row] or b""
-            span_id: bytes = columns["SpanId"][row] or b""
-            number = columns["SeverityNumber"][row] or 0
-            flags = columns["TraceFlags"][row] or 0
-            dropped = columns["DroppedAttributesCount"][row] or 0
-            observed = columns["observed_ns"][row]
-            fields = (
-                ("trace_id", trace_id.hex()),
-                ("span_id", span_id.hex()),
-                ("severity_number", str(number) if number else ""),
-                ("severity_text", columns["SeverityText"][row] or ""),
-                ("flags", str(flags) if flags else ""),
-                ("dropped_attributes_count", str(dropped) if dropped else ""),
-                ("event_name", columns["EventName"][row] or ""),
-                (
-                    "observed_timestamp",
-                    str(observed) if observed and not columns["TimestampIsObserved"][row] else "",
-                ),
-            )
-            for name, value in fields:
-                if value:
-                    found[name] = value
+            if trace_id:
+                found["trace_id"] = trace_id.hex()
+            if span_id:
+                found["span_id"] = span_id.hex()
+            if number:
+                found["severity_number"] = str(number)
+            if text:
+                found["severity_text"] = text
+            if flags:
+                found["flags"] = str(flags)
+            if dropped:
+                found["dropped_attributes_count"] = str(dropped)
+            if event_name:
+                found["event_name"] = event_name
+            if observed and not is_observed:
+                found["observed_timestamp"] = str(observed)
             found.update(group.scope_fields)
         if DETECTED_LEVEL not in found:
-            text: str = columns["SeverityText"][row] or ""
             # The labels are read only without a severity text: merge them only then.
             labels = found if text else {**found, **group.stream}
             found[DETECTED_LEVEL] = detected_level(
-                text, columns["SeverityNumber"][row] or 0, labels, self._lines[row]
+                text or "", number or 0, labels, self._lines[row]
             )
         return found
