@@ -197,6 +197,7 @@ def _awkward() -> ExportLogsServiceRequest:
             attributes=[
                 _kv("service_name", string_value="api"),
                 _kv("duration", string_value="1m"),
+                _kv("level", string_value="warn"),
                 _kv("service.name", string_value="api"),
             ]
         ),
