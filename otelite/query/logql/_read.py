@@ -7,9 +7,11 @@ read in windows of time, newest first for ``backward``, each ordered and limited
 enough entries pass. A window that fills its batch ends at its last time: the records of
 that time are left to the next window, which starts there (so that none is read twice
 or skipped; a batch that is all one time is read whole at once), and which is sized to
-hold about twice as many records as the batch did. A window that does not fill its
-batch is read whole; an empty one doubles the next. Every statement binds every value it
-takes from the query.
+hold about twice as many records as the batch did. A window that does not fill its batch
+is read whole, and the next is sized to hold a batch at the density it had (at most
+eight times as wide). The first window is an eighth of the range, at most five minutes:
+most queries want the newest lines. Every statement binds every value it takes from the
+query.
 
 The time range is ``[start, end)``. A query stops with ``QueryTimeout`` once its budget's
 time is spent (checked between statements and batches).
@@ -38,7 +40,8 @@ __all__ = ["Direction", "LogResult", "ReadStats", "read_entries", "select_logs"]
 
 _FIRST_BATCH = 1000
 _MAX_BATCH = 20_000
-_WINDOWS = 8  # the first window is this fraction of the range
+_WINDOWS = 8  # the first window is this fraction of the range, or _FIRST_WINDOW
+_FIRST_WINDOW = 5 * 60 * 10**9
 
 
 class Direction(enum.Enum):
@@ -103,7 +106,7 @@ class _Reader:
     def batches(self, start: int, end: int) -> Iterator[Entries]:
         """Every record in ``[start, end)``, in order, batch by batch."""
         batch = _FIRST_BATCH
-        window = max((end - start) // _WINDOWS, 1)
+        window = max(min((end - start) // _WINDOWS, _FIRST_WINDOW), 1)
         while start < end:
             if self.descending:
                 part = TimeRange(max(start, end - window), end)
@@ -111,13 +114,13 @@ class _Reader:
                 part = TimeRange(start, min(end, start + window))
             found = self.read(part, batch)
             if len(found) < batch:
-                # The whole window: move past it, and widen the next one if it was sparse.
+                # The whole window: move past it; widen the next one to hold about a batch
+                # at the density this one had (at most eight times as wide).
                 if self.descending:
                     end = part.start or start
                 else:
                     start = part.end or end
-                if len(found) < batch // 4:
-                    window *= 2
+                window = int(window * batch / max(len(found), batch / 8))
                 if found:
                     yield found
                 continue
