@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Distinct", "distinct_rows", "map_keys", "rows_with_code"]
+__all__ = ["Distinct", "MapRows", "distinct_rows", "map_keys", "rows_with_code"]
 
 # Separators of the identity text: between columns, between a map's size, keys and
 # values, and between its items. A batch whose text holds one is identified in Python.
@@ -112,3 +112,27 @@ def rows_with_code(types: pa.ChunkedArray, prefix: str) -> list[int]:
             found.extend((np.unique(rows) + first).tolist())
         first += len(chunk)
     return found
+
+
+class MapRows:
+    """A map column's entries as Python values, a row's list made when it is asked for:
+    Arrow's conversion of a whole map column makes a list and tuples per row."""
+
+    __slots__ = ("_keys", "_offsets", "_values")
+
+    def __init__(self, column: pa.ChunkedArray) -> None:
+        keys: list[str] = []
+        values: list[str | None] = []
+        offsets = [0]
+        for chunk in column.chunks:
+            bounds = chunk.offsets.to_numpy()
+            start, end = int(bounds[0]), int(bounds[-1])
+            keys += chunk.keys.slice(start, end - start).to_pylist()
+            values += chunk.items.slice(start, end - start).to_pylist()
+            offsets += (bounds[1:] - start + offsets[-1]).tolist()
+        self._keys, self._values, self._offsets = keys, values, offsets
+
+    def pairs(self, row: int) -> list[tuple[str, str | None]]:
+        """The (key, value) entries of the map in ``row``, in order."""
+        start, end = self._offsets[row], self._offsets[row + 1]
+        return list(zip(self._keys[start:end], self._values[start:end], strict=True))

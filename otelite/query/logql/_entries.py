@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Protocol
 
 __all__ = ["ERROR", "ERROR_DETAILS", "Entries", "EntryLabels", "Labels", "MetadataSource"]
@@ -27,6 +28,9 @@ EXTRACTED = "_extracted"
 
 Labels = tuple[tuple[str, str], ...]
 """Labels as a sorted tuple of (name, value): hashable, and in the order Loki writes them."""
+
+_NO_LABELS: Mapping[str, str] = MappingProxyType({})
+_NO_NAMES: AbstractSet[str] = frozenset()
 
 
 class MetadataSource(Protocol):
@@ -62,9 +66,11 @@ class EntryLabels:
 
     def __init__(self, stream: Mapping[str, str], metadata: Mapping[str, str]) -> None:
         self.stream = stream
-        self.parsed: dict[str, str] = {}
-        self.deleted: set[str] = set()
-        self.extracted: set[str] = set()
+        # Made on the first write: most entries never get one, and every container an
+        # entry holds is one more for the garbage collector to walk.
+        self.parsed: Mapping[str, str] = _NO_LABELS
+        self.deleted: AbstractSet[str] = _NO_NAMES
+        self.extracted: AbstractSet[str] = _NO_NAMES
         """Names a parser set on this entry: later parsers leave them."""
         self.error = ""
         self.error_details = ""
@@ -83,9 +89,9 @@ class EntryLabels:
         label."""
         labels = cls.__new__(cls)
         labels.stream = stream
-        labels.parsed = {}
-        labels.deleted = set()
-        labels.extracted = set()
+        labels.parsed = _NO_LABELS
+        labels.deleted = _NO_NAMES
+        labels.extracted = _NO_NAMES
         labels.error = ""
         labels.error_details = ""
         labels._source = source
@@ -152,8 +158,14 @@ class EntryLabels:
     def set_parsed(self, name: str, value: str) -> None:
         if self._metadata is not None or name in self._maybe:
             self.metadata.pop(name, None)
-        self.parsed[name] = value
-        self.extracted.add(name)
+        parsed = self.parsed
+        if not isinstance(parsed, dict):
+            parsed = self.parsed = {}
+        parsed[name] = value
+        extracted = self.extracted
+        if not isinstance(extracted, set):
+            extracted = self.extracted = set()
+        extracted.add(name)
 
     def set_error(self, error: str, details: str | None = None) -> None:
         self.error = error
@@ -161,10 +173,14 @@ class EntryLabels:
             self.error_details = details
 
     def delete(self, name: str) -> None:
-        self.parsed.pop(name, None)
+        if isinstance(self.parsed, dict):
+            self.parsed.pop(name, None)
         if self._metadata is not None or name in self._maybe:
             self.metadata.pop(name, None)
-        self.deleted.add(name)
+        deleted = self.deleted
+        if not isinstance(deleted, set):
+            deleted = self.deleted = set()
+        deleted.add(name)
 
     def items(self) -> Iterator[tuple[str, str]]:
         """Every label, the error ones included (Loki's ``UnsortedLabels``)."""

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from otelite.query._plan import Call, Column, Output
-from otelite.query.logql._arrow import Distinct, distinct_rows, map_keys, rows_with_code
+from otelite.query.logql._arrow import Distinct, MapRows, distinct_rows, map_keys, rows_with_code
 from otelite.query.logql._entries import ERROR, ERROR_DETAILS, EXTRACTED, Entries, EntryLabels
 from otelite.query.logql._labels import (
     DETECTED_LEVEL,
@@ -84,6 +84,9 @@ FIELD_NAMES = frozenset(
 """The structured metadata a record's fields (not its attributes) can give it."""
 
 _Pairs = tuple[tuple[str, str], ...]
+_AS_STORED = frozenset("iby")
+"""Type codes of values stored as the text ``any_value_text`` gives them (``_attributes``
+in ``otelite.storage``): ints, bools, bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +186,7 @@ class _Batch:
         self._table = table
         self._groups = groups
         self._lines = lines
-        self._rows: list[tuple[Any, ...]] | None = None
+        self._columns: list[Any] | None = None
 
     def metadata_names(self, groups: Iterable[_Group]) -> frozenset[str]:
         """Every name the structured metadata of these rows can have, as their entries
@@ -203,22 +206,25 @@ class _Batch:
         names.discard("")
         return frozenset([*names, *(name + EXTRACTED for name in names)])
 
-    def _row_values(self) -> list[tuple[Any, ...]]:
-        """Each row's :data:`_RECORD_COLUMNS` and ``observed_ns``, in that order."""
-        found = self._rows
+    def _column_lists(self) -> list[Any]:
+        """:data:`_RECORD_COLUMNS` and ``observed_ns`` as Python lists, the attribute maps
+        as :class:`MapRows`."""
+        found = self._columns
         if found is None:
             table = self._table
-            lists = [table.column(name).to_pylist() for name in (*_RECORD_COLUMNS, "observed_ns")]
-            found = self._rows = list(zip(*lists, strict=True))
+            found = [MapRows(table.column(name)) for name in _RECORD_COLUMNS[:2]]
+            found += [table.column(name).to_pylist() for name in _RECORD_COLUMNS[2:]]
+            found.append(table.column("observed_ns").to_pylist())
+            self._columns = found
         return found
 
     def _attributes(self, values: Any, types: Any) -> dict[str, str]:
         """A record's own attributes, flattened."""
         if not values:
             return {}
-        if types:
+        if types and not all(code in _AS_STORED for _, code in types):
             return flattened(stored_attributes(values, types))
-        # Strings only: each value is its own text.
+        # Strings, ints, bools and bytes only: each value's stored text is its label.
         name_of = self._reader.label_name
         found: dict[str, str] = {}
         for key, value in values:
@@ -233,18 +239,25 @@ class _Batch:
         (
             attributes,
             types,
-            trace_id,
-            span_id,
-            flags,
-            number,
-            text,
-            event_name,
-            dropped,
-            is_observed,
-            observed,
-        ) = self._row_values()[row]
+            trace_ids,
+            span_ids,
+            flag_values,
+            numbers,
+            texts,
+            event_names,
+            dropped_counts,
+            observed_flags,
+            observed_times,
+        ) = self._column_lists()
+        trace_id, span_id, flags = trace_ids[row], span_ids[row], flag_values[row]
+        number, text, event_name = numbers[row], texts[row], event_names[row]
+        dropped, is_observed, observed = (
+            dropped_counts[row],
+            observed_flags[row],
+            observed_times[row],
+        )
         group = self._groups[row]
-        own = self._attributes(attributes, types)
+        own = self._attributes(attributes.pairs(row), types.pairs(row))
         if group.pushed:
             found = own
         else:
