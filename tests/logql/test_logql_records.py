@@ -5,6 +5,7 @@ applied record by record, and the whole pipeline run in Python on every record g
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +33,7 @@ from otelite.query.logql import (
     LogQuery,
     detected_level,
     parse,
+    read_entries,
     select_logs,
     selector_predicate,
     split_query,
@@ -332,3 +334,59 @@ def test_rows_with_equal_values_are_told_apart_exactly() -> None:
         "t", pa.array(["\x1c", "\x1c", "", "", "", ""])
     )  # a separator in a value: told apart in Python, the same way
     assert distinct_rows(separated, ["m", "s", "t"]).index.tolist() == [0, 0, 1, 2, 3, 4]
+
+
+def _uneven() -> ExportLogsServiceRequest:
+    """3,000 lines of one stream, every ninth picked: bursts of lines sharing a time,
+    dense minutes and hours with none."""
+    rng = random.Random(13)
+    times: list[int] = []
+    for _ in range(3000):
+        kind = rng.random()
+        if kind < 0.3 and times:
+            times.append(times[-1])  # the same time as the line before
+        elif kind < 0.9:
+            times.append(UNEVEN + rng.randrange(60 * S))  # a dense minute
+        else:
+            times.append(UNEVEN + rng.randrange(6 * 3600 * S))  # anywhere in six hours
+    records = [
+        LogRecord(time_unix_nano=at, body=AnyValue(string_value=f"n={i} pick={i % 9 == 0}"))
+        for i, at in enumerate(times)
+    ]
+    resource = Resource(attributes=[_kv("service.name", string_value="uneven")])
+    return ExportLogsServiceRequest(
+        resource_logs=[ResourceLogs(resource=resource, scope_logs=[ScopeLogs(log_records=records)])]
+    )
+
+
+UNEVEN = T0 + 3600 * S
+
+
+@pytest.fixture(scope="module")
+def uneven(backend: Storage) -> Storage:
+    backend.write(WriteBatch(logs=[_uneven()]))
+    return backend
+
+
+@pytest.mark.parametrize("limit", [1, 50, 333, 5000])
+@pytest.mark.parametrize("direction", list(Direction))
+def test_windows_find_the_first_lines_that_pass(
+    uneven: Storage, limit: int, direction: Direction
+) -> None:
+    query = parse('{service_name="uneven"} | logfmt | pick="True"')
+    assert isinstance(query, LogQuery)
+    start, end = UNEVEN, UNEVEN + 6 * 3600 * S
+    found = select_logs(uneven, query, start_ns=start, end_ns=end, limit=limit, direction=direction)
+    general = compile_stages(query.stages).run(_general(_rows(uneven, query)))
+    passed = sorted(zip(general.times, general.lines, strict=True))
+    if direction is Direction.BACKWARD:
+        passed.reverse()
+    times = found.entries.times
+    assert times == sorted(times, reverse=direction is Direction.BACKWARD)
+    # The first `limit` times, each line once (which of the lines at the last time is
+    # not defined).
+    assert times == [at for at, _ in passed[:limit]]
+    got = list(zip(times, found.entries.lines, strict=True))
+    assert len(set(got)) == len(got) and set(got) <= set(passed)
+    every = read_entries(uneven, query, start_ns=start, end_ns=end, direction=direction)
+    assert sorted(line for batch in every for line in batch.lines) == sorted(general.lines)
