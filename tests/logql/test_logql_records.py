@@ -337,20 +337,18 @@ def test_rows_with_equal_values_are_told_apart_exactly() -> None:
 
 
 def _uneven() -> ExportLogsServiceRequest:
-    """3,000 lines of one stream, every ninth picked: bursts of lines sharing a time,
-    dense minutes and hours with none."""
+    """3,000 lines of one stream, every third picked: bursts of up to 300 lines at one
+    time, a dense minute and hours with few lines."""
     rng = random.Random(13)
     times: list[int] = []
-    for _ in range(3000):
-        kind = rng.random()
-        if kind < 0.3 and times:
-            times.append(times[-1])  # the same time as the line before
-        elif kind < 0.9:
-            times.append(UNEVEN + rng.randrange(60 * S))  # a dense minute
+    while len(times) < 3000:
+        if rng.random() < 0.8:
+            at = UNEVEN + rng.randrange(60 * S)  # the dense minute
         else:
-            times.append(UNEVEN + rng.randrange(6 * 3600 * S))  # anywhere in six hours
+            at = UNEVEN + rng.randrange(6 * 3600 * S)  # anywhere in six hours
+        times += [at] * (rng.randrange(1, 300) if rng.random() < 0.1 else 1)
     records = [
-        LogRecord(time_unix_nano=at, body=AnyValue(string_value=f"n={i} pick={i % 9 == 0}"))
+        LogRecord(time_unix_nano=at, body=AnyValue(string_value=f"n={i} pick={i % 3 == 0}"))
         for i, at in enumerate(times)
     ]
     resource = Resource(attributes=[_kv("service.name", string_value="uneven")])
@@ -368,7 +366,7 @@ def uneven(backend: Storage) -> Storage:
     return backend
 
 
-@pytest.mark.parametrize("limit", [1, 50, 333, 5000])
+@pytest.mark.parametrize("limit", [1, 50, 333, 999, 5000])
 @pytest.mark.parametrize("direction", list(Direction))
 def test_windows_find_the_first_lines_that_pass(
     uneven: Storage, limit: int, direction: Direction
@@ -381,12 +379,18 @@ def test_windows_find_the_first_lines_that_pass(
     passed = sorted(zip(general.times, general.lines, strict=True))
     if direction is Direction.BACKWARD:
         passed.reverse()
+    backward = direction is Direction.BACKWARD
     times = found.entries.times
-    assert times == sorted(times, reverse=direction is Direction.BACKWARD)
+    assert times == sorted(times, reverse=backward)
     # The first `limit` times, each line once (which of the lines at the last time is
     # not defined).
     assert times == [at for at, _ in passed[:limit]]
     got = list(zip(times, found.entries.lines, strict=True))
     assert len(set(got)) == len(got) and set(got) <= set(passed)
-    every = read_entries(uneven, query, start_ns=start, end_ns=end, direction=direction)
-    assert sorted(line for batch in every for line in batch.lines) == sorted(general.lines)
+    # Every line once, in order, when nothing is dropped.
+    parsed = parse('{service_name="uneven"} | logfmt')
+    assert isinstance(parsed, LogQuery)
+    batches = list(read_entries(uneven, parsed, start_ns=start, end_ns=end, direction=direction))
+    every = [(at, line) for b in batches for at, line in zip(b.times, b.lines, strict=True)]
+    assert [at for at, _ in every] == sorted(at for at, _ in every)[:: -1 if backward else 1]
+    assert sorted(line for _, line in every) == sorted(_general(_rows(uneven, parsed)).lines)
