@@ -39,13 +39,15 @@ def distinct_rows(table: pa.Table, columns: Sequence[str]) -> Distinct:
 
     Each row's values are written as one text (a map as its size, its keys and its
     values), which Arrow then encodes as a dictionary; where a value holds one of the
-    separators that text uses, the rows are told apart in Python instead."""
+    separators that text uses, as their Python ``repr`` (which escapes the separators,
+    so it never equals such a text; a null reads as itself there, which only tells
+    apart two rows that read the same)."""
     parts = [_texts(table.column(name)) for name in columns]
-    texts = [text for text, _ in parts]
     if all(clean for _, clean in parts):
+        texts = [text for text, _ in parts]
         joined = pc.binary_join_element_wise(*texts, _COLUMN).combine_chunks()
     else:
-        rows = zip(*(text.to_pylist() for text in texts), strict=True)
+        rows = zip(*(table.column(name).to_pylist() for name in columns), strict=True)
         joined = pa.array([repr(row) for row in rows], pa.string())
     encoded = joined.dictionary_encode()
     index = encoded.indices.to_numpy()

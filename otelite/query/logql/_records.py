@@ -2,11 +2,11 @@
 time, line, stream labels and structured metadata (``_labels`` defines them).
 
 What a record's resource and scope give (its stream labels, most of its structured
-metadata) is worked out once per distinct resource and scope (``_arrow`` finds which
-rows share them): only the first row of each is converted. A
-record's own part of the metadata (its attributes, trace context, severity, ...) is
-built only when a stage, a filter or the response asks for it
-(``EntryLabels.deferred``), from the batch's columns, converted to Python once per batch.
+metadata) is worked out once per distinct resource and scope: ``_arrow`` finds which rows
+share them, and only the first row of each is converted. A record's own part of the
+metadata (its attributes, trace context, severity, ...) is built only when a stage, a
+filter or the response asks for it (``EntryLabels.deferred``), from its batch's columns,
+which are converted to Python once, the first time.
 """
 
 from __future__ import annotations
@@ -85,8 +85,8 @@ FIELD_NAMES = frozenset(
 
 _Pairs = tuple[tuple[str, str], ...]
 _AS_STORED = frozenset("iby")
-"""Type codes of values stored as the text ``any_value_text`` gives them (``_attributes``
-in ``otelite.storage``): ints, bools, bytes."""
+"""The type codes (``otelite.storage._attributes``) of values whose stored text is the
+text ``_labels.any_value_text`` gives them, as a string's is: ints, bools, bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,25 +236,9 @@ class _Batch:
     def metadata(self, row: int) -> dict[str, str]:
         """The structured metadata of the record in ``row`` (``_labels``'s
         ``structured_metadata`` and its ``detected_level``)."""
-        (
-            attributes,
-            types,
-            trace_ids,
-            span_ids,
-            flag_values,
-            numbers,
-            texts,
-            event_names,
-            dropped_counts,
-            observed_flags,
-            observed_times,
-        ) = self._column_lists()
-        trace_id, span_id, flags = trace_ids[row], span_ids[row], flag_values[row]
-        number, text, event_name = numbers[row], texts[row], event_names[row]
-        dropped, is_observed, observed = (
-            dropped_counts[row],
-            observed_flags[row],
-            observed_times[row],
+        attributes, types, *scalars = self._column_lists()
+        trace_id, span_id, flags, number, text, event_name, dropped, is_observed, observed = (
+            column[row] for column in scalars
         )
         group = self._groups[row]
         own = self._attributes(attributes.pairs(row), types.pairs(row))
