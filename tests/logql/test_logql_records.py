@@ -127,95 +127,85 @@ def _record(at: float, line: str, **fields: Any) -> LogRecord:
     return LogRecord(time_unix_nano=T0 + round(at * S), body=AnyValue(string_value=line), **fields)
 
 
+def _stream(
+    resource: dict[str, str], *scopes: tuple[InstrumentationScope | None, list[LogRecord]]
+) -> ResourceLogs:
+    """Records under a resource with these string attributes, scope by scope."""
+    attributes = [_kv(key, string_value=value) for key, value in resource.items()]
+    return ResourceLogs(
+        resource=Resource(attributes=attributes),
+        scope_logs=[ScopeLogs(scope=scope, log_records=records) for scope, records in scopes],
+    )
+
+
 def _awkward() -> ExportLogsServiceRequest:
     """Records that take every turn of the fast path: names that clash with stream
     labels and fields, the error labels as attributes, maps and arrays, a level read
     from an attribute or the line, pushed streams, separators in attribute values, and
     JSON lines whose keys only an escape spells."""
     nested = KeyValueList(values=[_kv("status", int_value=503), _kv("ok", bool_value=True)])
-    tags = ArrayValue(values=[AnyValue(int_value=1)])
-    api = ResourceLogs(
-        resource=Resource(
-            attributes=[
-                _kv("service.name", string_value="api"),
-                _kv("k8s.pod.name", string_value="api-1"),
-                _kv("host.name", string_value="h\x1c1"),
-                _kv("duration", string_value="9s"),
-            ]
+    web = InstrumentationScope(name="web", version="2", dropped_attributes_count=1)
+    api = _stream(
+        {"service.name": "api", "k8s.pod.name": "api-1", "host.name": "h\x1c1", "duration": "9s"},
+        (
+            web,
+            [
+                _record(1, '{"duration":"300ms","trace_id":"x"}', severity_text="INFO"),
+                _record(
+                    2,
+                    '{"dur\\u0061tion":"2s","flags":3}',
+                    attributes=[
+                        _kv("service_name", string_value="fake"),
+                        _kv("http", kvlist_value=nested),
+                        _kv("tags", array_value=ArrayValue(values=[AnyValue(int_value=1)])),
+                    ],
+                    trace_id=bytes(range(16)),
+                    span_id=bytes(range(8)),
+                    flags=1,
+                ),
+                _record(3, "level=warn took=1s", attributes=[_kv("ratio", double_value=0.5)]),
+                _record(
+                    4,
+                    '{"a":{"duration":"5s"},"status":200}',
+                    attributes=[_kv("level", string_value="debug"), _kv("n", int_value=7)],
+                    dropped_attributes_count=2,
+                    event_name="e",
+                ),
+                _record(
+                    5,
+                    "no json at all",
+                    attributes=[
+                        _kv("__error__", string_value="E"),
+                        _kv("__error_details__", string_value="D"),
+                        _kv("duration", string_value="700ms"),
+                    ],
+                ),
+            ],
         ),
-        scope_logs=[
-            ScopeLogs(
-                scope=InstrumentationScope(name="web", version="2", dropped_attributes_count=1),
-                log_records=[
-                    _record(1, '{"duration":"300ms","trace_id":"x"}', severity_text="INFO"),
-                    _record(
-                        2,
-                        '{"dur\\u0061tion":"2s","flags":3}',
-                        attributes=[
-                            _kv("service_name", string_value="fake"),
-                            _kv("http", kvlist_value=nested),
-                            _kv("tags", array_value=tags),
-                        ],
-                        trace_id=bytes(range(16)),
-                        span_id=bytes(range(8)),
-                        flags=1,
-                    ),
-                    _record(3, "level=warn took=1s", attributes=[_kv("ratio", double_value=0.5)]),
-                    _record(
-                        4,
-                        '{"a":{"duration":"5s"},"status":200}',
-                        attributes=[_kv("level", string_value="debug"), _kv("n", int_value=7)],
-                        dropped_attributes_count=2,
-                        event_name="e",
-                    ),
-                    _record(
-                        5,
-                        "no json at all",
-                        attributes=[
-                            _kv("__error__", string_value="E"),
-                            _kv("__error_details__", string_value="D"),
-                            _kv("duration", string_value="700ms"),
-                        ],
-                    ),
-                ],
-            ),
-            ScopeLogs(log_records=[_record(6, '{"duration":"100ms"} error', severity_number=17)]),
-        ],
+        (None, [_record(6, '{"duration":"100ms"} error', severity_number=17)]),
     )
-    other = ResourceLogs(
-        resource=Resource(attributes=[_kv("service.name", string_value="api")]),
-        scope_logs=[
-            ScopeLogs(
-                log_records=[
-                    _record(7, '{"duration":"260ms"}'),
-                    _record(7.5, '{"dur\\u0061tion":"2s"}'),
-                    _record(7.6, '{"\\u0064uration":"1s","level":"info"}'),
-                ]
-            )
-        ],
-    )
-    pushed = ResourceLogs(
-        resource=Resource(
-            attributes=[
-                _kv("service_name", string_value="api"),
-                _kv("duration", string_value="1m"),
-                _kv("level", string_value="warn"),
-                _kv("service.name", string_value="api"),
-            ]
+    other = _stream(
+        {"service.name": "api"},
+        (
+            None,
+            [
+                _record(7, '{"duration":"260ms"}'),
+                _record(7.5, '{"dur\\u0061tion":"2s"}'),
+                _record(7.6, '{"\\u0064uration":"1s","level":"info"}'),
+            ],
         ),
-        scope_logs=[
-            ScopeLogs(
-                scope=InstrumentationScope(name=PUSH_SCOPE),
-                log_records=[
-                    _record(8, "pushed", attributes=[_kv("level", string_value="error")]),
-                    _record(9, '{"size":"2KB"}', attributes=[_kv("size", string_value="1KB")]),
-                ],
-            )
-        ],
     )
-    bare = ResourceLogs(
-        scope_logs=[ScopeLogs(log_records=[_record(10, '{"duration":"3s"}'), LogRecord()])]
+    pushed = _stream(
+        {"service_name": "api", "duration": "1m", "level": "warn", "service.name": "api"},
+        (
+            InstrumentationScope(name=PUSH_SCOPE),
+            [
+                _record(8, "pushed", attributes=[_kv("level", string_value="error")]),
+                _record(9, '{"size":"2KB"}', attributes=[_kv("size", string_value="1KB")]),
+            ],
+        ),
     )
+    bare = _stream({}, (None, [_record(10, '{"duration":"3s"}'), LogRecord()]))
     return ExportLogsServiceRequest(resource_logs=[api, other, pushed, bare])
 
 
@@ -361,9 +351,8 @@ def _uneven() -> ExportLogsServiceRequest:
         LogRecord(time_unix_nano=at, body=AnyValue(string_value=f"n={i} pick={i % 3 == 0}"))
         for i, at in enumerate(times)
     ]
-    resource = Resource(attributes=[_kv("service.name", string_value="uneven")])
     return ExportLogsServiceRequest(
-        resource_logs=[ResourceLogs(resource=resource, scope_logs=[ScopeLogs(log_records=records)])]
+        resource_logs=[_stream({"service.name": "uneven"}, (None, records))]
     )
 
 
