@@ -163,7 +163,11 @@ def _awkward() -> ExportLogsServiceRequest:
                     span_id=bytes(range(8)),
                     flags=1,
                 ),
-                _record(3, "level=warn took=1s", attributes=[_kv("ratio", double_value=0.5)]),
+                _record(
+                    3,
+                    "level=warn took=1s",
+                    attributes=[_kv("ratio", double_value=0.5), _kv("tiny", double_value=1e-7)],
+                ),
                 _record(
                     4,
                     '{"a":{"duration":"5s"},"status":200}',
