@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -109,7 +109,7 @@ class _Asked:
     categorize: bool
 
 
-def _categorize(request: Request) -> bool:
+def _categorize(request: HTTPConnection) -> bool:
     flags = request.headers.get(ENCODING_FLAGS, "")
     return CATEGORIZE_LABELS in (flag.strip() for flag in flags.split(","))
 
@@ -373,11 +373,13 @@ def loki_routes() -> list[BaseRoute]:
     # Imported here: those modules build on this one's.
     from otelite.api._loki_detected import loki_detected_routes
     from otelite.api._loki_index import loki_index_routes
+    from otelite.api._loki_tail import loki_tail_routes
 
     both = ["GET", "POST"]
     return [
         *loki_index_routes(),
         *loki_detected_routes(),
+        *loki_tail_routes(),
         Route(f"{PREFIX}/query_range", _answering(query_range), methods=both),
         Route(f"{PREFIX}/query", _answering(query), methods=both),
         Route(f"{PREFIX}/labels", _answering(labels), methods=both),

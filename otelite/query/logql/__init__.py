@@ -56,7 +56,8 @@ filters, patterns, ``ip()``), ``_regex`` (RE2 for Python), ``_parsers`` and ``_l
 ``_conditions`` (label filters). ``stream_sets`` (``_streams``) lists the streams a
 selector picks, for the label APIs; ``index_stats`` and ``volume`` (``_volume``) say how
 much they hold, grouped in SQL; ``detected_labels``, ``detected_fields`` and
-``detected_field_values`` (``_detected``) are what Loki detects for Logs Drilldown.
+``detected_field_values`` (``_detected``) are what Loki detects for Logs Drilldown;
+a :class:`Tail` (``_tail``) follows a query as records are stored.
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ from otelite.query.logql._read import Direction, LogResult, ReadStats, read_entr
 from otelite.query.logql._regex import RegexError
 from otelite.query.logql._select import SqlPart, label_value, selector_predicate, split_query
 from otelite.query.logql._streams import stream_sets
+from otelite.query.logql._tail import LATE_NS, SCAN_LIMIT, Tail, TailBatch
 from otelite.query.logql._volume import (
     LINE_BYTES,
     IndexStats,
@@ -161,10 +163,12 @@ __all__ = [
     "ERROR",
     "ERROR_DETAILS",
     "IP",
+    "LATE_NS",
     "LEVEL_FIELDS",
     "LINE_BYTES",
     "MAX_QUERY_BYTES",
     "PUSH_SCOPE",
+    "SCAN_LIMIT",
     "SERVICE_NAME",
     "AndFilter",
     "BinaryOp",
@@ -219,6 +223,8 @@ __all__ = [
     "RegexpParser",
     "SqlPart",
     "Stage",
+    "Tail",
+    "TailBatch",
     "UnpackParser",
     "Unwrap",
     "Vector",
