@@ -20,6 +20,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from otelite.access import Tokens, read_tokens
 from otelite.api import create_app
 from otelite.api._loki_tail import MAX_TAILS
 from otelite.storage.duckdb import DuckDBStorage
@@ -176,6 +177,21 @@ def test_tails_are_bounded_and_freed_when_clients_leave() -> None:
                 except InvalidStatus:
                     assert time.monotonic() < deadline
                     time.sleep(0.1)
+    finally:
+        served.close()
+        storage.close()
+
+
+def test_a_tail_needs_the_query_right_when_tokens_are_on() -> None:
+    storage = DuckDBStorage(None)
+    served = Served(create_app(storage, tokens=Tokens(read_tokens("tail-reader"))))
+    url = tail_url(served.url, '{app="x"}')
+    try:
+        with pytest.raises(InvalidStatus) as refused, connect(url):
+            pass
+        assert refused.value.response.status_code == 403
+        with connect(url, additional_headers={"Authorization": "Bearer tail-reader"}) as ws:
+            ws.ping().wait(timeout=10)
     finally:
         served.close()
         storage.close()
