@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from otelite import __version__
 from otelite.api._json import JSONResponse
@@ -59,7 +59,6 @@ MAX_ENTRIES = 5000
 """Loki's default ``max_entries_limit_per_query``: the most lines one query returns."""
 MAX_QUERY_LENGTH_NS = 721 * 3600 * 10**9
 """Loki's default ``max_query_length``: the longest time range one query reads."""
-MAX_POINTS = 11_000
 ENCODING_FLAGS = "X-Loki-Response-Encoding-Flags"
 CATEGORIZE_LABELS = "categorize-labels"
 DEADLINE_EXCEEDED = (
@@ -110,7 +109,7 @@ class _Asked:
     categorize: bool
 
 
-def _categorize(request: Request) -> bool:
+def _categorize(request: HTTPConnection) -> bool:
     flags = request.headers.get(ENCODING_FLAGS, "")
     return CATEGORIZE_LABELS in (flag.strip() for flag in flags.split(","))
 
@@ -126,18 +125,7 @@ async def query_range(request: Request) -> Response:
     if end < start:
         raise InvalidRequest("end timestamp must not be before or equal to start time")
     limit, direction = form.limit(), form.direction()
-    step = form.duration("step")
-    if step is None:
-        step = max((end - start) // 10**9 // 250, 1) * 10**9
-    if step <= 0:
-        raise InvalidRequest(
-            "zero or negative query resolution step widths are not accepted. Try a positive integer"
-        )
-    if (end - start) // step > MAX_POINTS:
-        raise InvalidRequest(
-            "exceeded maximum resolution of 11,000 points per time series. Try increasing the"
-            " value of the step parameter"
-        )
+    step = form.step(start, end)
     interval = form.duration("interval") or 0
     if interval < 0:
         raise InvalidRequest("interval must be >= 0")
@@ -380,10 +368,18 @@ async def build_info(request: Request) -> Response:
     )
 
 
-def loki_routes() -> list[Route]:
-    """The routes of this module, for ``create_app``."""
+def loki_routes() -> list[BaseRoute]:
+    """The routes of the Loki API, for ``create_app``."""
+    # Imported here: those modules build on this one's.
+    from otelite.api._loki_detected import loki_detected_routes
+    from otelite.api._loki_index import loki_index_routes
+    from otelite.api._loki_tail import loki_tail_routes
+
     both = ["GET", "POST"]
     return [
+        *loki_index_routes(),
+        *loki_detected_routes(),
+        *loki_tail_routes(),
         Route(f"{PREFIX}/query_range", _answering(query_range), methods=both),
         Route(f"{PREFIX}/query", _answering(query), methods=both),
         Route(f"{PREFIX}/labels", _answering(labels), methods=both),

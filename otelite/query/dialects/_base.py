@@ -72,6 +72,7 @@ class Dialect:
     An argument may appear twice in a template: parameters are numbered (see
     :meth:`placeholder`), so repeating a fragment repeats its parameters correctly.
     Backends add: ``map_get`` (NULL for a missing key), ``map_contains``, ``list_len``,
+    ``byte_length`` (of a string, in UTF-8),
     ``to_hex``, ``from_hex``, ``ns_to_timestamp``, ``timestamp_to_ns``, ``time_bucket_ns``,
     ``contains``, ``contains_ci``, ``regex_full``, ``regex_search`` (an unanchored RE2
     match), ``hash2``, ``pow2_ceiling`` (the

@@ -108,6 +108,7 @@ class ClickHouseDialect(Dialect):
         "unnest": "arrayJoin({0})",
         "to_text": "toString({0})",
         "list_len": "length({0})",
+        "byte_length": "length({0})",  # of a String: its bytes
         "to_hex": "lower(hex({0}))",
         "from_hex": "unhex({0})",
         "ns_to_timestamp": "fromUnixTimestamp64Nano({0})",

@@ -55,6 +55,7 @@ class DuckDBDialect(Dialect):
         "map_keys": '{0}."keys"',
         "unnest": "unnest({0})",
         "list_len": "len({0})",
+        "byte_length": "strlen({0})",  # UTF-8 bytes; length() counts characters
         "to_hex": "lower(hex({0}))",
         "from_hex": "unhex({0})",
         "ns_to_timestamp": "make_timestamp_ns({0})",
