@@ -89,6 +89,25 @@ export async function get(path, params = {}, options = {}) {
   return body;
 }
 
+const cache = new Map(); // path and params → {at, promise}
+
+/**
+ * `get`, with the answer kept for `maxAgeMs` (a minute by default); a failed request
+ * resolves to null and is asked again next time. For completions, which follow new
+ * telemetry without a request per key typed.
+ */
+export function getCached(path, params = {}, maxAgeMs = 60_000) {
+  const key = `${path}?${JSON.stringify(params)}`;
+  const hit = cache.get(key);
+  if (hit && Date.now() - hit.at < maxAgeMs) return hit.promise;
+  const promise = get(path, params).catch(() => {
+    cache.delete(key); // completions are a convenience: no list now, another try later
+    return null;
+  });
+  cache.set(key, { at: Date.now(), promise });
+  return promise;
+}
+
 /** A path segment, percent-encoded (service and metric names may hold '/'). */
 export function segment(text) {
   return encodeURIComponent(text);
