@@ -8,12 +8,13 @@ import { h, replace } from "../dom.js";
 import { emptyState, errorState } from "../empty.js";
 import { timeRange } from "../range.js";
 import { update } from "../router.js";
-import { attributeInputs, readAttributes } from "../attributes.js";
+import { attributeInputs } from "../attributes.js";
 import { labelsSeen, logLines } from "../log-lines.js";
 import { logqlBox } from "../logql-box.js";
 import { LEVELS, formQuery, streamEntries } from "../logql.js";
 import { logsVolume } from "../logs-volume.js";
 import { rangeResult } from "../promql-result.js";
+import { liveToggle, queryForm, queryRow, serviceSelect } from "../query-form.js";
 import { autoStep } from "../promql.js";
 
 const FIELDS = ["service", "level", "text", "traceId", "spanId", "limit"];
@@ -21,31 +22,22 @@ const LIVE_INTERVAL_MS = 2000;
 const DEFAULT_LIMIT = "100";
 const MAX_LIMIT = 5000; // Loki's max_entries_limit_per_query
 const SERVICES_MS = 7 * 24 * 3600e3;
+const filtersForm = queryForm({ fields: FIELDS, defaultLimit: DEFAULT_LIMIT });
 // Loki then says which labels are the stream's, which structured metadata, which parsed.
 const CATEGORIZED = { headers: { "X-Loki-Response-Encoding-Flags": "categorize-labels" } };
 
 export function render(main, view, alive) {
   const params = view.params;
   const query = params.get("q");
-  const text = query === null ? formQuery(filters(params)) : query;
+  const text = query === null ? formQuery(filtersForm.fromUrl(params)) : query;
   const limit = Math.min(Number(params.get("limit")) || Number(DEFAULT_LIMIT), MAX_LIMIT);
   const chosen = params.get("service");
-  const services = h(
-    "select",
-    { name: "service", "aria-label": "service" },
-    h("option", { value: "" }, "all services"),
-    chosen ? h("option", { value: chosen, selected: true }, chosen) : null,
-  );
+  const services = serviceSelect(chosen);
   const input = (name, attrs) => h("input", { name, value: params.get(name) || "", ...attrs });
   const form = h(
     "form",
-    {
-      class: "filters",
-      onsubmit: (event) => submit(event, form),
-      oninput: (event) => formEdited(event),
-      onchange: (event) => formEdited(event),
-    },
-    h("label", null, "Service", services),
+    { class: "filters", onsubmit: filtersForm.submit },
+    h("label", null, "Service", services.element),
     h(
       "label",
       null,
@@ -62,50 +54,24 @@ export function render(main, view, alive) {
     params.get("spanId") ? h("label", null, "Span id", input("spanId", { size: 12, class: "mono" })) : null,
     h("label", null, "Limit", input("limit", { type: "number", min: 1, max: MAX_LIMIT, size: 5, value: params.get("limit") || DEFAULT_LIMIT })),
     h("button", { type: "submit", class: "primary" }, "Search"),
-    h(
-      "label",
-      { class: "live" },
-      h("input", { type: "checkbox", name: "live", checked: params.get("live") === "1", onchange: (e) => update({ live: e.target.checked ? "1" : null }) }),
-      "Live",
-    ),
+    liveToggle(params),
   );
   let seen = new Map();
   const box = logqlBox({ value: text, range: () => timeRange(params), seen: () => seen, onRun: (typed) => run(typed) });
-  const logql = h(
-    "div",
-    { class: "traceql logql" },
-    h("span", { class: "tq-title" }, "LogQL"),
-    box.element,
-    h("button", { type: "button", class: "primary", onclick: () => run(box.textarea.value) }, "Run LogQL"),
-    h("p", { class: "muted small tq-help" }, "Enter runs the query, Shift+Enter starts a new line, Ctrl+Space completes. The filters above write their query here."),
-  );
+  const logql = queryRow({ language: "LogQL", box, onRun: (typed) => run(typed) });
   const volume = h("section", { class: "volume" });
   const results = h("div", { class: "results" }, h("p", { class: "muted" }, "Searching…"));
   replace(main, h("h1", null, "Logs"), form, logql, volume, results);
 
-  // The box says what the filters mean as they change (the limit and Live apply to any
-  // query, and are no part of it).
-  const formEdited = (event) => {
-    if (!["limit", "live"].includes(event.target.name)) box.setValue(formQuery(readForm(form)));
-  };
-
-  // The query replaces the filters in the URL: one of them says what is shown.
-  const run = (typed) => {
-    const changes = { q: typed.trim() ? typed : null, limit: readForm(form).limit, attr: null };
-    for (const field of FIELDS) if (field !== "limit") changes[field] = null;
-    const before = location.search;
-    update(changes);
-    if (location.search === before) search(); // the same query again: fresh results
-  };
+  filtersForm.follow(form, box, formQuery);
+  const run = (typed) => filtersForm.run(typed, form, search);
 
   // The services with lines over the range, or the week before its end if longer.
   const listed = timeRange(params);
   const since = Math.min(listed.startMs, listed.endMs - SERVICES_MS);
-  get("/loki/api/v1/label/service_name/values", { start: nanoseconds(since), end: nanoseconds(listed.endMs) }).then(({ data: known }) => {
-    const current = services.value; // the user may have chosen meanwhile
-    if (current && !known.includes(current)) known.push(current);
-    replace(services, h("option", { value: "" }, "all services"), known.sort().map((name) => h("option", { value: name, selected: name === current }, name)));
-  }).catch(() => {}); // the choices are a convenience; the results say what went wrong
+  get("/loki/api/v1/label/service_name/values", { start: nanoseconds(since), end: nanoseconds(listed.endMs) })
+    .then(({ data: known }) => services.fill(known))
+    .catch(() => {}); // the choices are a convenience; the results say what went wrong
 
   let cleanup = () => {};
   let page = 0; // the latest search; answers to older ones are dropped
@@ -223,28 +189,4 @@ function nanoseconds(ms) {
 // An entry's identity among the lines of one nanosecond.
 function key(entry) {
   return JSON.stringify([entry.line, entry.stream, entry.metadata, entry.parsed]);
-}
-
-// The filters in the URL, as formQuery takes them.
-function filters(params) {
-  const found = { attrs: params.getAll("attr") };
-  for (const field of FIELDS) found[field] = params.get(field);
-  return found;
-}
-
-// The filters as typed (null for empty), the default limit as null.
-function readForm(form) {
-  const data = new FormData(form);
-  const found = { attrs: readAttributes(form) };
-  for (const field of FIELDS) found[field] = (data.get(field) || "").trim() || null;
-  if (found.limit === DEFAULT_LIMIT) found.limit = null;
-  return found;
-}
-
-function submit(event, form) {
-  event.preventDefault();
-  const found = readForm(form);
-  const changes = { q: null, attr: found.attrs };
-  for (const field of FIELDS) changes[field] = found[field];
-  update(changes);
 }
