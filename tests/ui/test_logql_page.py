@@ -349,6 +349,22 @@ def test_the_histogram_counts_the_lines_by_level(ui: UI, filled: Filled, t0: int
     assert found == [["info", "2"], ["warn", "1"], ["error", "1"]]
 
 
+def test_a_metric_query_is_plotted(ui: UI, filled: Filled, t0: int) -> None:
+    if not _metric_queries(filled):
+        pytest.skip("LogQL metric queries (count_over_time) are not supported by this server yet")
+    query = 'sum by (service_name) (count_over_time({service_name=~"logql-.*"}[5m]))'
+    page = ui.open(_logs(t0, q=query))
+    rows = page.locator(".promql-result tr.promql-series")
+    expect(rows.locator("td.legend")).to_have_text(
+        [f'{{service_name="{DB}"}}', f'{{service_name="{WEB}"}}']
+    )
+    # Once the five-minute window holds every line: five from each service.
+    highest = rows.evaluate_all("rows => rows.map((r) => r.cells[3].dataset.value)")
+    assert highest == ["5", "5"]
+    expect(page.locator(".volume")).to_be_empty()
+    expect(page.locator("table.logs")).to_have_count(0)
+
+
 def test_no_histogram_and_no_complaint_where_metric_queries_are_refused(ui: UI, t0: int) -> None:
     page = ui.page
 
