@@ -12,7 +12,7 @@ export const LEVELS = ["trace", "debug", "info", "warn", "error", "critical", "f
 export const UNKNOWN_LEVEL = "unknown";
 
 /** Every stream has a service_name: this selector picks them all. */
-export const ALL_STREAMS = '{service_name=~".+"}';
+const ALL_STREAMS = '{service_name=~".+"}';
 
 const NAME = String.raw`[A-Za-z_][A-Za-z0-9_]*`;
 const NAME_REST = /^[A-Za-z0-9_]*/;
@@ -46,7 +46,7 @@ export const STAGES = [
 const REGEX_SPECIAL = /[\\.+*?()|[\]{}^$]/g;
 
 /** `text` as an RE2 pattern that matches it literally. */
-export function regexEscape(text) {
+function regexEscape(text) {
   return String(text).replace(REGEX_SPECIAL, (c) => `\\${c}`);
 }
 
@@ -55,7 +55,7 @@ export function regexEscape(text) {
  * otelite.query.promql.label_name does: each run of characters outside [A-Za-z0-9] is one
  * `_` (a key between `__` and `__` keeps those), a leading digit gets `key_`.
  */
-export function labelName(key) {
+function labelName(key) {
   const reserved = key.length >= 4 && key.startsWith("__") && key.endsWith("__");
   let name = (reserved ? key.slice(2, -2) : key).replace(/[^A-Za-z0-9]+/g, "_");
   if (reserved) name = `__${name}__`;
