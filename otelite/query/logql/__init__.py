@@ -55,6 +55,15 @@ defines); ``_process`` runs the rest of the pipeline on each batch: ``_match`` (
 filters, patterns, ``ip()``), ``_regex`` (RE2 for Python), ``_parsers`` and ``_logfmt``,
 ``_conditions`` (label filters). ``stream_sets`` (``_streams``) lists the streams a
 selector picks, for the label APIs.
+
+Running a metric query (``evaluate_metric``, ``_metrics``): every step of a grid at once,
+over PromQL's packed values and operators, with Loki's semantics where they differ.
+``_samples`` reads a log range's samples through the whole pipeline (``unwrap`` and its
+conversions and errors included), ``_range_vectors`` computes range aggregations over
+them; ``_counts`` counts lines per time bucket and label in SQL instead when a ``sum``
+of ``count_over_time``, ``rate`` or ``bytes_*`` groups by labels SQL can tell
+(``_label_sql``: stream labels, attributes, ``detected_level``), leaving only the records
+it cannot label to Python.
 """
 
 from __future__ import annotations
@@ -131,10 +140,12 @@ from otelite.query.logql._literals import (
     parse_duration,
     parse_range,
 )
+from otelite.query.logql._metrics import MAX_SERIES, MetricResult, evaluate_metric
 from otelite.query.logql._parser import MAX_QUERY_BYTES, parse
 from otelite.query.logql._pattern import Capture, parse_pattern, pattern_problem
 from otelite.query.logql._read import Direction, LogResult, ReadStats, read_entries, select_logs
 from otelite.query.logql._regex import RegexError
+from otelite.query.logql._samples import SAMPLE_EXTRACTION_ERROR, PipelineError
 from otelite.query.logql._select import SqlPart, label_value, selector_predicate, split_query
 from otelite.query.logql._streams import stream_sets
 
@@ -145,7 +156,9 @@ __all__ = [
     "IP",
     "LEVEL_FIELDS",
     "MAX_QUERY_BYTES",
+    "MAX_SERIES",
     "PUSH_SCOPE",
+    "SAMPLE_EXTRACTION_ERROR",
     "SERVICE_NAME",
     "AndFilter",
     "BinaryOp",
@@ -184,12 +197,14 @@ __all__ = [
     "MatchOp",
     "Matcher",
     "MetricExpr",
+    "MetricResult",
     "Node",
     "Number",
     "NumberFilter",
     "OrFilter",
     "ParseError",
     "PatternParser",
+    "PipelineError",
     "RangeAggregation",
     "RangeFunction",
     "ReadStats",
@@ -204,6 +219,7 @@ __all__ = [
     "VectorMatching",
     "VectorOp",
     "detected_level",
+    "evaluate_metric",
     "format_bytes",
     "format_duration",
     "format_range",
