@@ -316,19 +316,7 @@ def test_a_parse_error_is_shown_at_its_column(
     expect(problem).to_be_hidden()
 
 
-def _metric_queries(filled: Filled) -> bool:
-    """Whether the server answers LogQL metric queries (they come in a later change)."""
-    query = {"query": 'count_over_time({service_name=~".+"}[1m])'}
-    response = httpx.get(f"{filled.server.url}/loki/api/v1/query_range", params=query, timeout=5)
-    if response.status_code == 400 and "not supported yet" in response.text:
-        return False
-    assert response.status_code == 200, response.text
-    return True
-
-
-def test_the_histogram_counts_the_lines_by_level(ui: UI, filled: Filled, t0: int) -> None:
-    if not _metric_queries(filled):
-        pytest.skip("LogQL metric queries (count_over_time) are not supported by this server yet")
+def test_the_histogram_counts_the_lines_by_level(ui: UI, t0: int) -> None:
     page = ui.open(_logs(t0, q='{service_name=~"logql-.*"}'))
     expect(_lines(page)).to_have_count(len(RECORDS))
     totals: dict[str, int] = {}
@@ -349,9 +337,7 @@ def test_the_histogram_counts_the_lines_by_level(ui: UI, filled: Filled, t0: int
     assert found == [["info", "2"], ["warn", "1"], ["error", "1"]]
 
 
-def test_a_metric_query_is_plotted(ui: UI, filled: Filled, t0: int) -> None:
-    if not _metric_queries(filled):
-        pytest.skip("LogQL metric queries (count_over_time) are not supported by this server yet")
+def test_a_metric_query_is_plotted(ui: UI, t0: int) -> None:
     query = 'sum by (service_name) (count_over_time({service_name=~"logql-.*"}[5m]))'
     page = ui.open(_logs(t0, q=query))
     rows = page.locator(".promql-result tr.promql-series")
