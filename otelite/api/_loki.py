@@ -12,8 +12,8 @@ only and each entry its structured metadata and parsed labels. Errors are plain 
 as Loki writes them: 400 for bad input (``parse error at line 1, col 5: ...``), 504 when
 the server's query timeout passes.
 
-Metric queries come in a later change: :func:`_metric_range` and :func:`_metric_instant`
-are where their evaluation plugs in.
+A metric query answers a ``matrix`` (``query_range``) or a ``vector`` or ``scalar``
+(``query``), shaped by ``_loki_metrics``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from starlette.routing import BaseRoute, Route
 
 from otelite import __version__
 from otelite.api._json import JSONResponse
+from otelite.api._loki_metrics import instant_data, range_data
 from otelite.api._loki_params import Params, go_duration
 from otelite.api._storage import storage_of
 from otelite.errors import InvalidRequest
@@ -44,6 +45,7 @@ from otelite.query.logql import (
     Matcher,
     MetricExpr,
     ReadStats,
+    evaluate_metric,
     parse,
     select_logs,
     stream_sets,
@@ -174,17 +176,37 @@ async def query(request: Request) -> Response:
 
 
 async def _metric_range(request: Request, asked: _Asked, expr: MetricExpr) -> Response:
-    """A metric query's ``matrix`` over ``asked``'s steps (to come)."""
-    raise InvalidRequest(
-        "metric queries (count_over_time, rate, sum by ...) are not supported yet; log queries are"
+    """A metric query's ``matrix`` over ``asked``'s steps."""
+    budget = Budget(timeout_s=asked.timeout_s)
+    result = await run_in_threadpool(
+        evaluate_metric,
+        storage_of(request),
+        expr,
+        start_ns=asked.start_ns,
+        end_ns=asked.end_ns,
+        step_ns=asked.step_ns,
+        budget=budget,
     )
+    data = range_data(result)
+    data["stats"] = _stats(result.stats, len(data["result"]))
+    return _success(data)
 
 
 async def _metric_instant(request: Request, asked: _Asked, expr: MetricExpr) -> Response:
-    """A metric query's ``vector`` (or ``scalar``) at ``asked.start_ns`` (to come)."""
-    raise InvalidRequest(
-        "metric queries (count_over_time, rate, sum by ...) are not supported yet; log queries are"
+    """A metric query's ``vector`` (or ``scalar``) at ``asked.start_ns``."""
+    budget = Budget(timeout_s=asked.timeout_s)
+    result = await run_in_threadpool(
+        evaluate_metric,
+        storage_of(request),
+        expr,
+        start_ns=asked.start_ns,
+        end_ns=asked.start_ns,
+        step_ns=0,
+        budget=budget,
     )
+    data = instant_data(result)
+    data["stats"] = _stats(result.stats, len(data["result"]))
+    return _success(data)
 
 
 def _check_length(start: int, end: int) -> None:

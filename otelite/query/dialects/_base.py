@@ -75,7 +75,11 @@ class Dialect:
     ``byte_length`` (of a string, in UTF-8),
     ``to_hex``, ``from_hex``, ``ns_to_timestamp``, ``timestamp_to_ns``, ``time_bucket_ns``,
     ``contains``, ``contains_ci``, ``regex_full``, ``regex_search`` (an unanchored RE2
-    match), ``hash2``, ``pow2_ceiling`` (the
+    match), ``ns_bucket`` (a timestamp's Unix ns
+    minus ``{1}``, divided by ``{2}`` and rounded down; both positive integers, the
+    difference never negative), ``any_key_matches`` (some key of the attribute map
+    ``{0}`` other than ``{2}`` matches all of the RE2 expression ``{1}``; false for an
+    empty map), ``hash2``, ``pow2_ceiling`` (the
     power of two at or above a positive number), ``quantile`` (linear
     interpolation between closest ranks), ``bool_or``, ``arg_min``, ``arg_min_if`` (NULL
     when no row qualifies), ``arg_max``, ``distinct_list`` (sorted), ``map_keys`` (a

@@ -118,6 +118,10 @@ class ClickHouseDialect(Dialect):
         "contains_ci": "(positionCaseInsensitiveUTF8({0}, {1}) > 0)",
         "regex_full": "match({0}, concat('^(?:', {1}, ')$'))",
         "regex_search": "match({0}, {1})",
+        "ns_bucket": "intDiv(toUnixTimestamp64Nano({0}) - {1}, {2})",
+        "any_key_matches": (
+            "arrayExists(k -> k != {2} AND match(k, concat('^(?:', {1}, ')$')), mapKeys({0}))"
+        ),
         "nullif": "nullIf({0}, {1})",
         "to_int": "toInt64OrNull({0})",
         "to_double": "toFloat64OrNull({0})",

@@ -65,6 +65,11 @@ class DuckDBDialect(Dialect):
         "contains_ci": "contains(lower({0}), lower({1}))",
         "regex_full": "regexp_full_match({0}, {1})",
         "regex_search": "regexp_matches({0}, {1})",
+        "ns_bucket": "((epoch_ns({0}) - {1}) // {2})",
+        "any_key_matches": (
+            'coalesce(list_bool_or(list_transform({0}."keys",'
+            " lambda k: k != {2} AND regexp_full_match(k, {1}))), false)"
+        ),
         "to_int": "TRY_CAST({0} AS BIGINT)",
         "to_double": "TRY_CAST({0} AS DOUBLE)",
         # One item (``e``) of the span's events or links, and some item meeting a

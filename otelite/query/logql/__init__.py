@@ -58,6 +58,15 @@ selector picks, for the label APIs; ``index_stats`` and ``volume`` (``_volume``)
 much they hold, grouped in SQL; ``detected_labels``, ``detected_fields`` and
 ``detected_field_values`` (``_detected``) are what Loki detects for Logs Drilldown;
 a :class:`Tail` (``_tail``) follows a query as records are stored.
+
+Running a metric query (``evaluate_metric``, ``_metrics``): every step of a grid at once,
+over PromQL's packed values and operators, with Loki's semantics where they differ.
+``_samples`` reads a log range's samples through the whole pipeline (``unwrap`` and its
+conversions and errors included), ``_range_vectors`` computes range aggregations over
+them; ``_counts`` counts lines per time bucket and label in SQL instead when a ``sum``
+of ``count_over_time``, ``rate`` or ``bytes_*`` groups by labels SQL can tell
+(``_label_sql``: stream labels, attributes, ``detected_level``), leaving only the records
+it cannot label to Python.
 """
 
 from __future__ import annotations
@@ -142,10 +151,12 @@ from otelite.query.logql._literals import (
     parse_duration,
     parse_range,
 )
+from otelite.query.logql._metrics import MAX_SERIES, MetricResult, evaluate_metric
 from otelite.query.logql._parser import MAX_QUERY_BYTES, parse
 from otelite.query.logql._pattern import Capture, parse_pattern, pattern_problem
 from otelite.query.logql._read import Direction, LogResult, ReadStats, read_entries, select_logs
 from otelite.query.logql._regex import RegexError
+from otelite.query.logql._samples import SAMPLE_EXTRACTION_ERROR, PipelineError
 from otelite.query.logql._select import SqlPart, label_value, selector_predicate, split_query
 from otelite.query.logql._streams import stream_sets
 from otelite.query.logql._tail import LATE_NS, SCAN_LIMIT, Tail, TailBatch
@@ -167,7 +178,9 @@ __all__ = [
     "LEVEL_FIELDS",
     "LINE_BYTES",
     "MAX_QUERY_BYTES",
+    "MAX_SERIES",
     "PUSH_SCOPE",
+    "SAMPLE_EXTRACTION_ERROR",
     "SCAN_LIMIT",
     "SERVICE_NAME",
     "AndFilter",
@@ -210,12 +223,14 @@ __all__ = [
     "MatchOp",
     "Matcher",
     "MetricExpr",
+    "MetricResult",
     "Node",
     "Number",
     "NumberFilter",
     "OrFilter",
     "ParseError",
     "PatternParser",
+    "PipelineError",
     "RangeAggregation",
     "RangeFunction",
     "ReadStats",
@@ -237,6 +252,7 @@ __all__ = [
     "detected_fields",
     "detected_labels",
     "detected_level",
+    "evaluate_metric",
     "field_type",
     "format_bytes",
     "format_duration",

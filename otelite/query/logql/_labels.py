@@ -39,7 +39,9 @@ from otelite.query.promql import format_value, label_name
 __all__ = [
     "DETECTED_LEVEL",
     "INDEX_ATTRIBUTES",
+    "LEVELS_BY_NUMBER",
     "LEVEL_FIELDS",
+    "LEVEL_WORDS",
     "PUSH_SCOPE",
     "SERVICE_DISCOVERY_LABELS",
     "SERVICE_NAME",
@@ -232,7 +234,7 @@ def _plain(value: AnyValue) -> object:
     return any_value_text(value)
 
 
-_LEVEL_WORDS = {
+LEVEL_WORDS = {
     "trace": "trace",
     "debug": "debug",
     "dbg": "debug",
@@ -252,6 +254,7 @@ _LEVEL_WORDS = {
     "emerg": "fatal",
     "alert": "fatal",
 }
+"""The words a level is written in (lowercase), and the level each means."""
 LEVEL_FIELDS = (
     "level",
     "LEVEL",
@@ -277,7 +280,15 @@ _LEVEL_WORD = re.compile(
     r"|critical|crit|fatal|emerg|alert)\b",
     re.IGNORECASE,
 )
-_BY_NUMBER = ((1, "trace"), (5, "debug"), (9, "info"), (13, "warn"), (17, "error"), (21, "fatal"))
+LEVELS_BY_NUMBER = (
+    (1, "trace"),
+    (5, "debug"),
+    (9, "info"),
+    (13, "warn"),
+    (17, "error"),
+    (21, "fatal"),
+)
+"""The level of each range of OTLP severity numbers (1 to 24): (its lowest, level)."""
 
 
 def detected_level(
@@ -293,7 +304,7 @@ def detected_level(
     if text:
         return _normalised(text)
     if 1 <= severity_number <= 24:
-        return next(level for low, level in reversed(_BY_NUMBER) if severity_number >= low)
+        return next(level for low, level in reversed(LEVELS_BY_NUMBER) if severity_number >= low)
     field = _LEVEL_IN_FIELD.search(line)
     if field is not None:
         return _normalised(field.group(1))
@@ -302,4 +313,4 @@ def detected_level(
 
 
 def _normalised(word: str) -> str:
-    return _LEVEL_WORDS.get(word.strip().lower(), word.strip())
+    return LEVEL_WORDS.get(word.strip().lower(), word.strip())
