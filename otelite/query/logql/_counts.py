@@ -117,11 +117,14 @@ def count_in_sql(
     if keyed:
         columns.append(keyset_hash(typed=typed))
     outputs = [Output(f"g{i}", expr) for i, expr in enumerate(columns)]
-    outputs += [
-        Output("a", _bucket(int(ends[0]) + 1 - before * step, step)),
-        Output("b", _bucket(first_start, step)),
-        Output("n", Call("count")),
-    ]
+    origin = int(ends[0]) + 1 - before * step
+    # A range that is a multiple of the step puts window starts on window ends: one
+    # bucket of the two is the other's.
+    buckets = ("a",) if origin == first_start else ("a", "b")
+    outputs.append(Output("a", _bucket(origin, step)))
+    if len(buckets) == 2:
+        outputs.append(Output("b", _bucket(first_start, step)))
+    outputs.append(Output("n", Call("count")))
     if aggregation.function in _BYTES:
         length = Call("as_double", (Call("byte_length", (Column("Body"),)),))
         outputs.append(Output("bytes", Call("sum", (length,))))
@@ -130,7 +133,7 @@ def count_in_sql(
         tuple(outputs),
         where=part.where,
         time=time,
-        group_by=(*(f"g{i}" for i in range(len(columns))), "a", "b"),
+        group_by=(*(f"g{i}" for i in range(len(columns))), *buckets),
     )
     statement = compile_plan(plan, storage.dialect)
     table = storage.query(statement.sql, statement.params, types=statement.types)
@@ -138,8 +141,8 @@ def count_in_sql(
     groups, rows = _distinct(table, len(columns))
     known: dict[int, Keysets] = {}
     if keyed:
-        hashes = {int(row[-1]) for row in groups}  # type: ignore[call-overload]
-        known = keysets(storage, hashes, typed=typed, where=part.where, time=time)
+        wanted = _first_buckets(groups, rows, table.column("a").to_numpy(), origin, step, time)
+        known = keysets(storage, wanted, typed=typed, where=part.where)
     labelled, rest = _labelled(labels, names, groups, known)
     if rest is not None and sum(len(h or ()) for _, _, h in rest) > _MAX_DOUBTED_KEYSETS:
         return None
@@ -150,7 +153,7 @@ def count_in_sql(
     group = group_of[rows]
     budget.spend((len(keys) + 1) * len(ends))
     a = np.clip(table.column("a").to_numpy() - before + 1, 0, len(ends)).astype(np.intp)
-    b = np.clip(table.column("b").to_numpy() + 1, 0, len(ends)).astype(np.intp)
+    b = np.clip(table.column(buckets[-1]).to_numpy() + 1, 0, len(ends)).astype(np.intp)
     count = table.column("n").to_numpy().astype(np.float64)
     stats.lines += int(count.sum())
     counted = _windows(group, len(keys) + 1, a, b, count, len(ends))[:-1]
@@ -185,6 +188,30 @@ def _distinct(table: pa.Table, width: int) -> tuple[list[tuple[object, ...]], np
         tuple(d[i] for d, i in zip(dictionaries, row, strict=True)) for row in distinct.tolist()
     ]
     return groups, np.asarray(rows, dtype=np.intp).ravel()
+
+
+def _first_buckets(
+    groups: list[tuple[object, ...]],
+    rows: npt.NDArray[np.intp],
+    buckets: npt.NDArray[np.int64],
+    origin: int,
+    width: int,
+    time: TimeRange,
+) -> dict[int, TimeRange]:
+    """Each key set hash (the groups' last value), with the time of the first bucket it
+    was seen in."""
+    first = np.full(len(groups), np.iinfo(np.int64).max)
+    np.minimum.at(first, rows, buckets)
+    found: dict[int, TimeRange] = {}
+    for group, bucket in zip(groups, first.tolist(), strict=True):
+        start = origin + bucket * width
+        bounded = TimeRange(
+            max(start, time.start or start), min(start + width, time.end or start + width)
+        )
+        h = int(group[-1])  # type: ignore[call-overload]
+        if h not in found or (found[h].start or 0) > (bounded.start or 0):
+            found[h] = bounded
+    return found
 
 
 _Doubted = list[tuple[int, int, frozenset[int] | None]]

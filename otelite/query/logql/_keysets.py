@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from otelite.query._compile import compile_plan
@@ -38,6 +38,7 @@ MAX_KEPT_KEYSETS = 100_000
 _MAPS = ("LogAttributes", "ScopeAttributes", "ResourceAttributes")
 _TYPES = ("LogAttributeTypes", "ScopeAttributeTypes", "ResourceAttributeTypes")
 _ASKED_AT_ONCE = 500
+_TIME_RANGES_AT_ONCE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +58,9 @@ def _lists(typed: bool) -> tuple[str, ...]:
 
 def keyset_hash(*, typed: bool) -> Call:
     """A hash of each record's key lists (with the non-string keys when ``typed``)."""
-    found = Call("map_keys", (Column(_MAPS[0]),))
+    found = Call("column_map_keys", (Column(_MAPS[0]),))
     for column in _lists(typed)[1:]:
-        found = Call("hash2", (found, Call("map_keys", (Column(column),))))
+        found = Call("hash2", (found, Call("column_map_keys", (Column(column),))))
     return found
 
 
@@ -82,37 +83,55 @@ def _kept(storage: Storage) -> _Kept:
 
 def keysets(
     storage: Storage,
-    hashes: Iterable[int],
+    wanted: Mapping[int, TimeRange],
     *,
     typed: bool,
     where: Predicate | None,
-    time: TimeRange,
 ) -> dict[int, Keysets]:
-    """The key sets of ``hashes`` (of records in ``time`` meeting ``where``)."""
+    """The key sets of the hashes ``wanted``, each of records in its time range (a short
+    one where a record with it is, so that reading it back reads little) that meet
+    ``where``."""
     kept = _kept(storage).keysets
-    found = {h: kept[(typed, h)] for h in hashes if (typed, h) in kept}
-    missing = [h for h in hashes if h not in found]
-    hashed = keyset_hash(typed=typed)
-    for first in range(0, len(missing), _ASKED_AT_ONCE):
-        asked = missing[first : first + _ASKED_AT_ONCE]
-        chosen = Or(tuple(Compare(hashed, Op.EQ, h) for h in asked))
-        columns = _lists(typed)
-        outputs = [Output("h", hashed)] + [
-            Output(f"k{i}", Call("arg_min", (Call("map_keys", (Column(c),)), Column("Timestamp"))))
-            for i, c in enumerate(columns)
-        ]
-        plan = Select(
-            Table.LOGS, tuple(outputs), where=all_of(where, chosen), time=time, group_by=("h",)
-        )
-        statement = compile_plan(plan, storage.dialect)
-        for row in storage.query(
-            statement.sql, statement.params, types=statement.types
-        ).to_pylist():
-            lists = [frozenset(row[f"k{i}"] or ()) for i in range(len(columns))]
-            typed_keys = frozenset().union(*lists[3:]) if typed else frozenset()
-            found[row["h"]] = Keysets(lists[0], lists[1], lists[2], typed_keys)
+    found = {h: kept[(typed, h)] for h in wanted if (typed, h) in kept}
+    by_time: dict[TimeRange, list[int]] = {}
+    for h, time in wanted.items():
+        if h not in found:
+            by_time.setdefault(time, []).append(h)
+    if len(by_time) > _TIME_RANGES_AT_ONCE:
+        starts = [t.start for t in by_time if t.start is not None]
+        ends = [t.end for t in by_time if t.end is not None]
+        whole = TimeRange(min(starts, default=None), max(ends, default=None))
+        by_time = {whole: [h for hashes in by_time.values() for h in hashes]}
+    for time, missing in by_time.items():
+        for first in range(0, len(missing), _ASKED_AT_ONCE):
+            found.update(
+                _read(storage, missing[first : first + _ASKED_AT_ONCE], typed, where, time)
+            )
     with _LOCK:
-        if len(kept) + len(missing) > MAX_KEPT_KEYSETS:
+        if len(kept) + len(found) > MAX_KEPT_KEYSETS:
             kept.clear()
-        kept.update(((typed, h), found[h]) for h in missing if h in found)
+        kept.update(((typed, h), keys) for h, keys in found.items())
+    return found
+
+
+def _read(
+    storage: Storage, hashes: list[int], typed: bool, where: Predicate | None, time: TimeRange
+) -> dict[int, Keysets]:
+    hashed = keyset_hash(typed=typed)
+    chosen = Or(tuple(Compare(hashed, Op.EQ, h) for h in hashes))
+    columns = _lists(typed)
+    first = [
+        Call("arg_min", (Call("column_map_keys", (Column(column),)), Column("Timestamp")))
+        for column in columns
+    ]
+    outputs = [Output("h", hashed), *(Output(f"k{i}", e) for i, e in enumerate(first))]
+    plan = Select(
+        Table.LOGS, tuple(outputs), where=all_of(where, chosen), time=time, group_by=("h",)
+    )
+    statement = compile_plan(plan, storage.dialect)
+    found = {}
+    for row in storage.query(statement.sql, statement.params, types=statement.types).to_pylist():
+        lists = [frozenset(row[f"k{i}"] or ()) for i in range(len(columns))]
+        typed_keys = frozenset().union(*lists[3:]) if typed else frozenset()
+        found[int(row["h"])] = Keysets(lists[0], lists[1], lists[2], typed_keys)
     return found
