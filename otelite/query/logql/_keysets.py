@@ -10,12 +10,11 @@ its series identities: a hash names its lists for good.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from otelite.query._compile import compile_plan
+from otelite.query._kept import PerStore, keep_at_most
 from otelite.query._plan import (
     Call,
     Column,
@@ -64,21 +63,7 @@ def keyset_hash(*, typed: bool) -> Call:
     return found
 
 
-@dataclass(slots=True)
-class _Kept:
-    keysets: dict[tuple[bool, int], Keysets] = field(default_factory=dict)
-
-
-_KEPT: weakref.WeakKeyDictionary[Storage, _Kept] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
-def _kept(storage: Storage) -> _Kept:
-    with _LOCK:
-        found = _KEPT.get(storage)
-        if found is None:
-            found = _KEPT[storage] = _Kept()
-        return found
+_kept: PerStore[dict[tuple[bool, int], Keysets]] = PerStore(dict)
 
 
 def keysets(
@@ -91,7 +76,7 @@ def keysets(
     """The key sets of the hashes ``wanted``, each of records in its time range (a short
     one where a record with it is, so that reading it back reads little) that meet
     ``where``."""
-    kept = _kept(storage).keysets
+    kept = _kept(storage)
     found = {h: kept[(typed, h)] for h in wanted if (typed, h) in kept}
     by_time: dict[TimeRange, list[int]] = {}
     for h, time in wanted.items():
@@ -107,10 +92,9 @@ def keysets(
             found.update(
                 _read(storage, missing[first : first + _ASKED_AT_ONCE], typed, where, time)
             )
-    with _LOCK:
-        if len(kept) + len(found) > MAX_KEPT_KEYSETS:
-            kept.clear()
-        kept.update(((typed, h), keys) for h, keys in found.items())
+    with _kept.lock:
+        new = {(typed, h): keys for h, keys in found.items() if (typed, h) not in kept}
+        keep_at_most(kept, new, MAX_KEPT_KEYSETS)
     return found
 
 
