@@ -146,8 +146,8 @@ def count_in_sql(
     labelled, rest = _labelled(labels, names, groups, known)
     if rest is not None and sum(len(h or ()) for _, _, h in rest) > _MAX_DOUBTED_KEYSETS:
         return None
-    keys = sorted(set(labelled) - {None}, key=lambda k: k)  # type: ignore[arg-type,return-value]
-    index = {key: i for i, key in enumerate(keys)}
+    keys = sorted({key for key in labelled if key is not None})
+    index: dict[Labels | None, int] = {key: i for i, key in enumerate(keys)}
     # A group in doubt counts nowhere here (its records are read in Python).
     group_of = np.array([index.get(key, len(keys)) for key in labelled], dtype=np.intp)
     group = group_of[rows]
@@ -165,7 +165,7 @@ def count_in_sql(
     if aggregation.function in _PER_SECOND:
         values = values / (range_ns / 1e9)
     present = counted > 0
-    vector = Vector.of(list(keys), np.where(present, values, 0.0), present)  # type: ignore[arg-type]
+    vector = Vector.of(keys, np.where(present, values, 0.0), present)
     return SqlCounts(vector, None if rest is None else _rest_predicate(labels, rest, typed))
 
 
@@ -190,6 +190,13 @@ def _distinct(table: pa.Table, width: int) -> tuple[list[tuple[object, ...]], np
     return groups, np.asarray(rows, dtype=np.intp).ravel()
 
 
+def _hash(group: tuple[object, ...]) -> int:
+    """A group's key set hash: its last value."""
+    value = group[-1]
+    assert isinstance(value, int)
+    return value
+
+
 def _first_buckets(
     groups: list[tuple[object, ...]],
     rows: npt.NDArray[np.intp],
@@ -208,7 +215,7 @@ def _first_buckets(
         bounded = TimeRange(
             max(start, time.start or start), min(start + width, time.end or start + width)
         )
-        h = int(group[-1])  # type: ignore[call-overload]
+        h = _hash(group)
         if h not in found or (found[h].start or 0) > (bounded.start or 0):
             found[h] = bounded
     return found
@@ -228,7 +235,7 @@ def _labelled(
     doubted: dict[tuple[int, int], set[int] | None] = {}
     found: list[Labels | None] = []
     for group in groups:
-        keys = known.get(int(group[-1])) if known else None  # type: ignore[call-overload]
+        keys = known.get(_hash(group)) if known else None
         pairs: list[tuple[str, str]] = []
         start = 0
         in_doubt = False
@@ -244,7 +251,7 @@ def _labelled(
                 elif keys is not None and doubt.keys(keys):
                     hashes = doubted.setdefault((i, j), set())
                     if hashes is not None:
-                        hashes.add(int(group[-1]))  # type: ignore[call-overload]
+                        hashes.add(_hash(group))
                     in_doubt = True
             value = label.value(row)
             if value:
