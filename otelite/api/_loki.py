@@ -44,6 +44,7 @@ from otelite.query.logql import (
     LogResult,
     Matcher,
     MetricExpr,
+    MetricResult,
     ReadStats,
     evaluate_metric,
     parse,
@@ -177,34 +178,29 @@ async def query(request: Request) -> Response:
 
 async def _metric_range(request: Request, asked: _Asked, expr: MetricExpr) -> Response:
     """A metric query's ``matrix`` over ``asked``'s steps."""
-    budget = Budget(timeout_s=asked.timeout_s)
-    result = await run_in_threadpool(
+    result = await _evaluated(request, asked, expr)
+    return _metric_answer(range_data(result), result)
+
+
+async def _metric_instant(request: Request, asked: _Asked, expr: MetricExpr) -> Response:
+    """A metric query's ``vector`` (or ``scalar``) at ``asked.start_ns``."""
+    result = await _evaluated(request, asked, expr)
+    return _metric_answer(instant_data(result), result)
+
+
+async def _evaluated(request: Request, asked: _Asked, expr: MetricExpr) -> MetricResult:
+    return await run_in_threadpool(
         evaluate_metric,
         storage_of(request),
         expr,
         start_ns=asked.start_ns,
         end_ns=asked.end_ns,
         step_ns=asked.step_ns,
-        budget=budget,
+        budget=Budget(timeout_s=asked.timeout_s),
     )
-    data = range_data(result)
-    data["stats"] = _stats(result.stats, len(data["result"]))
-    return _success(data)
 
 
-async def _metric_instant(request: Request, asked: _Asked, expr: MetricExpr) -> Response:
-    """A metric query's ``vector`` (or ``scalar``) at ``asked.start_ns``."""
-    budget = Budget(timeout_s=asked.timeout_s)
-    result = await run_in_threadpool(
-        evaluate_metric,
-        storage_of(request),
-        expr,
-        start_ns=asked.start_ns,
-        end_ns=asked.start_ns,
-        step_ns=0,
-        budget=budget,
-    )
-    data = instant_data(result)
+def _metric_answer(data: dict[str, Any], result: MetricResult) -> Response:
     data["stats"] = _stats(result.stats, len(data["result"]))
     return _success(data)
 

@@ -11,8 +11,15 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from otelite.query.logql import LogQuery, MetricResult, PipelineError, evaluate_metric, parse
-from otelite.query.promql import Scalar
+from otelite.query.logql import (
+    LogQuery,
+    MetricResult,
+    PipelineError,
+    _metrics,
+    evaluate_metric,
+    parse,
+)
+from otelite.query.promql import QueryError, Scalar
 from otelite.storage import Storage, WriteBatch
 from tests.backends import BACKENDS, store
 
@@ -487,3 +494,12 @@ def test_absent_over_time(metric_store: Storage) -> None:
     steps_with = {t for points in seen.values() for t in points}
     expected = {t: 1.0 for t in range(START, END + 1, STEP) if t not in steps_with}
     assert found == {(("service_name", "db"),): expected}
+
+
+def test_too_many_series_fail_with_lokis_message(
+    metric_store: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_metrics, "MAX_SERIES", 3)
+    with pytest.raises(QueryError, match=r"maximum number of series \(3\) reached"):
+        _run(metric_store, 'count_over_time({service_name="api"} | logfmt [1m])')
+    assert len(_matrix(_run(metric_store, BY_LEVEL))) == 3

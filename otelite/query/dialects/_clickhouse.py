@@ -105,6 +105,7 @@ class ClickHouseDialect(Dialect):
         "map_get": "if(mapContains({0}, {1}), {0}[{1}], NULL)",
         "map_contains": "mapContains({0}, {1})",
         "map_keys": "mapKeys({0})",
+        "column_map_keys": "{0}.keys",  # the subcolumn: reads no values
         "unnest": "arrayJoin({0})",
         "to_text": "toString({0})",
         "list_len": "length({0})",
@@ -119,9 +120,6 @@ class ClickHouseDialect(Dialect):
         "regex_full": "match({0}, concat('^(?:', {1}, ')$'))",
         "regex_search": "match({0}, {1})",
         "ns_bucket": "intDiv(toUnixTimestamp64Nano({0}) - {1}, {2})",
-        "any_key_matches": (
-            "arrayExists(k -> k != {2} AND match(k, concat('^(?:', {1}, ')$')), mapKeys({0}))"
-        ),
         "nullif": "nullIf({0}, {1})",
         "to_int": "toInt64OrNull({0})",
         "to_double": "toFloat64OrNull({0})",

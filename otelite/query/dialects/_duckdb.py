@@ -53,6 +53,7 @@ class DuckDBDialect(Dialect):
         "map_get": '{0}."values"[list_position({0}."keys", {1})]',
         "map_contains": 'list_contains({0}."keys", {1})',
         "map_keys": '{0}."keys"',
+        "column_map_keys": '{0}."keys"',
         "unnest": "unnest({0})",
         "list_len": "len({0})",
         "byte_length": "strlen({0})",  # UTF-8 bytes; length() counts characters
@@ -66,10 +67,6 @@ class DuckDBDialect(Dialect):
         "regex_full": "regexp_full_match({0}, {1})",
         "regex_search": "regexp_matches({0}, {1})",
         "ns_bucket": "((epoch_ns({0}) - {1}) // {2})",
-        "any_key_matches": (
-            'coalesce(list_bool_or(list_transform({0}."keys",'
-            " lambda k: k != {2} AND regexp_full_match(k, {1}))), false)"
-        ),
         "to_int": "TRY_CAST({0} AS BIGINT)",
         "to_double": "TRY_CAST({0} AS DOUBLE)",
         # One item (``e``) of the span's events or links, and some item meeting a

@@ -117,11 +117,14 @@ def count_in_sql(
     if keyed:
         columns.append(keyset_hash(typed=typed))
     outputs = [Output(f"g{i}", expr) for i, expr in enumerate(columns)]
-    outputs += [
-        Output("a", _bucket(int(ends[0]) + 1 - before * step, step)),
-        Output("b", _bucket(first_start, step)),
-        Output("n", Call("count")),
-    ]
+    origin = int(ends[0]) + 1 - before * step
+    # A range that is a multiple of the step puts window starts on window ends: one
+    # bucket of the two is the other's.
+    buckets = ("a",) if origin == first_start else ("a", "b")
+    outputs.append(Output("a", _bucket(origin, step)))
+    if len(buckets) == 2:
+        outputs.append(Output("b", _bucket(first_start, step)))
+    outputs.append(Output("n", Call("count")))
     if aggregation.function in _BYTES:
         length = Call("as_double", (Call("byte_length", (Column("Body"),)),))
         outputs.append(Output("bytes", Call("sum", (length,))))
@@ -130,7 +133,7 @@ def count_in_sql(
         tuple(outputs),
         where=part.where,
         time=time,
-        group_by=(*(f"g{i}" for i in range(len(columns))), "a", "b"),
+        group_by=(*(f"g{i}" for i in range(len(columns))), *buckets),
     )
     statement = compile_plan(plan, storage.dialect)
     table = storage.query(statement.sql, statement.params, types=statement.types)
@@ -138,19 +141,19 @@ def count_in_sql(
     groups, rows = _distinct(table, len(columns))
     known: dict[int, Keysets] = {}
     if keyed:
-        hashes = {int(row[-1]) for row in groups}  # type: ignore[call-overload]
-        known = keysets(storage, hashes, typed=typed, where=part.where, time=time)
+        wanted = _first_buckets(groups, rows, table.column("a").to_numpy(), origin, step, time)
+        known = keysets(storage, wanted, typed=typed, where=part.where)
     labelled, rest = _labelled(labels, names, groups, known)
     if rest is not None and sum(len(h or ()) for _, _, h in rest) > _MAX_DOUBTED_KEYSETS:
         return None
-    keys = sorted(set(labelled) - {None}, key=lambda k: k)  # type: ignore[arg-type,return-value]
-    index = {key: i for i, key in enumerate(keys)}
+    keys = sorted({key for key in labelled if key is not None})
+    index: dict[Labels | None, int] = {key: i for i, key in enumerate(keys)}
     # A group in doubt counts nowhere here (its records are read in Python).
     group_of = np.array([index.get(key, len(keys)) for key in labelled], dtype=np.intp)
     group = group_of[rows]
     budget.spend((len(keys) + 1) * len(ends))
     a = np.clip(table.column("a").to_numpy() - before + 1, 0, len(ends)).astype(np.intp)
-    b = np.clip(table.column("b").to_numpy() + 1, 0, len(ends)).astype(np.intp)
+    b = np.clip(table.column(buckets[-1]).to_numpy() + 1, 0, len(ends)).astype(np.intp)
     count = table.column("n").to_numpy().astype(np.float64)
     stats.lines += int(count.sum())
     counted = _windows(group, len(keys) + 1, a, b, count, len(ends))[:-1]
@@ -162,7 +165,7 @@ def count_in_sql(
     if aggregation.function in _PER_SECOND:
         values = values / (range_ns / 1e9)
     present = counted > 0
-    vector = Vector.of(list(keys), np.where(present, values, 0.0), present)  # type: ignore[arg-type]
+    vector = Vector.of(keys, np.where(present, values, 0.0), present)
     return SqlCounts(vector, None if rest is None else _rest_predicate(labels, rest, typed))
 
 
@@ -187,6 +190,37 @@ def _distinct(table: pa.Table, width: int) -> tuple[list[tuple[object, ...]], np
     return groups, np.asarray(rows, dtype=np.intp).ravel()
 
 
+def _hash(group: tuple[object, ...]) -> int:
+    """A group's key set hash: its last value."""
+    value = group[-1]
+    assert isinstance(value, int)
+    return value
+
+
+def _first_buckets(
+    groups: list[tuple[object, ...]],
+    rows: npt.NDArray[np.intp],
+    buckets: npt.NDArray[np.int64],
+    origin: int,
+    width: int,
+    time: TimeRange,
+) -> dict[int, TimeRange]:
+    """Each key set hash (the groups' last value), with the time of the first bucket it
+    was seen in."""
+    first = np.full(len(groups), np.iinfo(np.int64).max)
+    np.minimum.at(first, rows, buckets)
+    found: dict[int, TimeRange] = {}
+    for group, bucket in zip(groups, first.tolist(), strict=True):
+        start = origin + bucket * width
+        bounded = TimeRange(
+            max(start, time.start or start), min(start + width, time.end or start + width)
+        )
+        h = _hash(group)
+        if h not in found or (found[h].start or 0) > (bounded.start or 0):
+            found[h] = bounded
+    return found
+
+
 _Doubted = list[tuple[int, int, frozenset[int] | None]]
 """(label, doubt, the key set hashes it doubts or None for all) that hit some group."""
 
@@ -201,7 +235,7 @@ def _labelled(
     doubted: dict[tuple[int, int], set[int] | None] = {}
     found: list[Labels | None] = []
     for group in groups:
-        keys = known.get(int(group[-1])) if known else None  # type: ignore[call-overload]
+        keys = known.get(_hash(group)) if known else None
         pairs: list[tuple[str, str]] = []
         start = 0
         in_doubt = False
@@ -217,7 +251,7 @@ def _labelled(
                 elif keys is not None and doubt.keys(keys):
                     hashes = doubted.setdefault((i, j), set())
                     if hashes is not None:
-                        hashes.add(int(group[-1]))  # type: ignore[call-overload]
+                        hashes.add(_hash(group))
                     in_doubt = True
             value = label.value(row)
             if value:

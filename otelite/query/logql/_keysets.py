@@ -10,12 +10,11 @@ its series identities: a hash names its lists for good.
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from otelite.query._compile import compile_plan
+from otelite.query._kept import PerStore, keep_at_most
 from otelite.query._plan import (
     Call,
     Column,
@@ -38,6 +37,7 @@ MAX_KEPT_KEYSETS = 100_000
 _MAPS = ("LogAttributes", "ScopeAttributes", "ResourceAttributes")
 _TYPES = ("LogAttributeTypes", "ScopeAttributeTypes", "ResourceAttributeTypes")
 _ASKED_AT_ONCE = 500
+_TIME_RANGES_AT_ONCE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,62 +57,65 @@ def _lists(typed: bool) -> tuple[str, ...]:
 
 def keyset_hash(*, typed: bool) -> Call:
     """A hash of each record's key lists (with the non-string keys when ``typed``)."""
-    found = Call("map_keys", (Column(_MAPS[0]),))
+    found = Call("column_map_keys", (Column(_MAPS[0]),))
     for column in _lists(typed)[1:]:
-        found = Call("hash2", (found, Call("map_keys", (Column(column),))))
+        found = Call("hash2", (found, Call("column_map_keys", (Column(column),))))
     return found
 
 
-@dataclass(slots=True)
-class _Kept:
-    keysets: dict[tuple[bool, int], Keysets] = field(default_factory=dict)
-
-
-_KEPT: weakref.WeakKeyDictionary[Storage, _Kept] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
-def _kept(storage: Storage) -> _Kept:
-    with _LOCK:
-        found = _KEPT.get(storage)
-        if found is None:
-            found = _KEPT[storage] = _Kept()
-        return found
+_kept: PerStore[dict[tuple[bool, int], Keysets]] = PerStore(dict)
 
 
 def keysets(
     storage: Storage,
-    hashes: Iterable[int],
+    wanted: Mapping[int, TimeRange],
     *,
     typed: bool,
     where: Predicate | None,
-    time: TimeRange,
 ) -> dict[int, Keysets]:
-    """The key sets of ``hashes`` (of records in ``time`` meeting ``where``)."""
-    kept = _kept(storage).keysets
-    found = {h: kept[(typed, h)] for h in hashes if (typed, h) in kept}
-    missing = [h for h in hashes if h not in found]
+    """The key sets of the hashes ``wanted``, each of records in its time range (a short
+    one where a record with it is, so that reading it back reads little) that meet
+    ``where``."""
+    kept = _kept(storage)
+    found = {h: kept[(typed, h)] for h in wanted if (typed, h) in kept}
+    by_time: dict[TimeRange, list[int]] = {}
+    for h, time in wanted.items():
+        if h not in found:
+            by_time.setdefault(time, []).append(h)
+    if len(by_time) > _TIME_RANGES_AT_ONCE:
+        starts = [t.start for t in by_time if t.start is not None]
+        ends = [t.end for t in by_time if t.end is not None]
+        whole = TimeRange(min(starts, default=None), max(ends, default=None))
+        by_time = {whole: [h for hashes in by_time.values() for h in hashes]}
+    for time, missing in by_time.items():
+        for first in range(0, len(missing), _ASKED_AT_ONCE):
+            found.update(
+                _read(storage, missing[first : first + _ASKED_AT_ONCE], typed, where, time)
+            )
+    with _kept.lock:
+        new = {(typed, h): keys for h, keys in found.items() if (typed, h) not in kept}
+        keep_at_most(kept, new, MAX_KEPT_KEYSETS)
+    return found
+
+
+def _read(
+    storage: Storage, hashes: list[int], typed: bool, where: Predicate | None, time: TimeRange
+) -> dict[int, Keysets]:
     hashed = keyset_hash(typed=typed)
-    for first in range(0, len(missing), _ASKED_AT_ONCE):
-        asked = missing[first : first + _ASKED_AT_ONCE]
-        chosen = Or(tuple(Compare(hashed, Op.EQ, h) for h in asked))
-        columns = _lists(typed)
-        outputs = [Output("h", hashed)] + [
-            Output(f"k{i}", Call("arg_min", (Call("map_keys", (Column(c),)), Column("Timestamp"))))
-            for i, c in enumerate(columns)
-        ]
-        plan = Select(
-            Table.LOGS, tuple(outputs), where=all_of(where, chosen), time=time, group_by=("h",)
-        )
-        statement = compile_plan(plan, storage.dialect)
-        for row in storage.query(
-            statement.sql, statement.params, types=statement.types
-        ).to_pylist():
-            lists = [frozenset(row[f"k{i}"] or ()) for i in range(len(columns))]
-            typed_keys = frozenset().union(*lists[3:]) if typed else frozenset()
-            found[row["h"]] = Keysets(lists[0], lists[1], lists[2], typed_keys)
-    with _LOCK:
-        if len(kept) + len(missing) > MAX_KEPT_KEYSETS:
-            kept.clear()
-        kept.update(((typed, h), found[h]) for h in missing if h in found)
+    chosen = Or(tuple(Compare(hashed, Op.EQ, h) for h in hashes))
+    columns = _lists(typed)
+    first = [
+        Call("arg_min", (Call("column_map_keys", (Column(column),)), Column("Timestamp")))
+        for column in columns
+    ]
+    outputs = [Output("h", hashed), *(Output(f"k{i}", e) for i, e in enumerate(first))]
+    plan = Select(
+        Table.LOGS, tuple(outputs), where=all_of(where, chosen), time=time, group_by=("h",)
+    )
+    statement = compile_plan(plan, storage.dialect)
+    found = {}
+    for row in storage.query(statement.sql, statement.params, types=statement.types).to_pylist():
+        lists = [frozenset(row[f"k{i}"] or ()) for i in range(len(columns))]
+        typed_keys = frozenset().union(*lists[3:]) if typed else frozenset()
+        found[int(row["h"])] = Keysets(lists[0], lists[1], lists[2], typed_keys)
     return found

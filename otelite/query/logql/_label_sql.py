@@ -58,7 +58,7 @@ from otelite.query.logql._match import matcher_test
 from otelite.query.logql._select import label_value
 from otelite.query.promql import label_name
 
-__all__ = ["Doubt", "GroupedLabel", "Row", "grouped_label", "true"]
+__all__ = ["Doubt", "GroupedLabel", "Row", "grouped_label"]
 
 Row = tuple[object, ...]
 """One group's values of a label's outputs."""
@@ -116,7 +116,7 @@ class GroupedLabel:
         return GroupedLabel(self.outputs, value, self.doubts, self.typed)
 
 
-def true(value: Expr) -> Predicate:
+def _true(value: Expr) -> Predicate:
     """A boolean expression as a predicate that is never NULL."""
     return Compare(Call("coalesce", (value, Literal(False))), Op.EQ, True)
 
@@ -137,12 +137,12 @@ def grouped_label(name: str) -> GroupedLabel | None:
     metadata = Call(
         "if_else",
         (
-            true(pushed),
+            _true(pushed),
             record,  # a pushed record's structured metadata is its own attributes only
             Call("coalesce", (record, Call("coalesce", (scope, resource)))),
         ),
     )
-    no_stream = true(Compare(stream, Op.EQ, ""))
+    no_stream = _true(Compare(stream, Op.EQ, ""))
     value = Call("if_else", (no_stream, Call("coalesce", (metadata, _EMPTY)), stream))
 
     def doubted(keys: Keysets) -> bool:
@@ -175,16 +175,15 @@ def _could_name(keys: frozenset[str], *names: str, but: str = "") -> bool:
 def _detected_level() -> GroupedLabel:
     text = Column("SeverityText")
     number = Column("SeverityNumber")
-    pushed = true(Compare(Column("ScopeName"), Op.EQ, PUSH_SCOPE))
-    no_text = true(Compare(text, Op.EQ, ""))
-    numbered = true(And((Compare(number, Op.GE, 1), Compare(number, Op.LE, 24))))
+    pushed = _true(Compare(Column("ScopeName"), Op.EQ, PUSH_SCOPE))
+    no_text = _true(Compare(Call("coalesce", (text, _EMPTY)), Op.EQ, ""))
+    numbered = _true(And((Compare(number, Op.GE, 1), Compare(number, Op.LE, 24))))
 
     def level(row: Row) -> str:
-        severity_text, severity_number = row[0], row[1]
-        return detected_level(str(severity_text or ""), int(severity_number or 0), {}, "")  # type: ignore[call-overload]
+        return detected_level(str(row[0] or ""), _number(row[1]), {}, "")
 
     def unnumbered(row: Row) -> bool:
-        return not row[0] and not 1 <= int(row[1] or 0) <= 24  # type: ignore[call-overload]
+        return not row[0] and not 1 <= _number(row[1]) <= 24
 
     doubts = (
         Doubt(pushed, lambda row: bool(row[2]), None),
@@ -199,6 +198,10 @@ def _detected_level() -> GroupedLabel:
         ),
     )
     return GroupedLabel((text, number, pushed), level, doubts, typed=False)
+
+
+def _number(value: object) -> int:
+    return value if isinstance(value, int) else 0
 
 
 def _after(stage: Drop | Keep, name: str, value: Callable[[Row], str]) -> Callable[[Row], str]:

@@ -27,6 +27,7 @@ with ``stream_labels`` (the tests hold both to it).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -51,6 +52,8 @@ __all__ = [
     "detected_level",
     "flattened",
     "index_label_attributes",
+    "record_metadata",
+    "shared_metadata",
     "stream_labels",
     "structured_metadata",
 ]
@@ -158,9 +161,25 @@ def structured_metadata(
     its scope's and its own attributes, and its fields; a pushed record's: its attributes."""
     if fields.scope_name == PUSH_SCOPE:
         return flattened(attributes)
-    others = ((k, v) for k, v in resource if k not in INDEX_ATTRIBUTES)
-    found = flattened(others)
+    return record_metadata(shared_metadata(resource, scope), attributes, fields)
+
+
+def shared_metadata(
+    resource: Iterable[tuple[str, AnyValue]], scope: Iterable[tuple[str, AnyValue]]
+) -> dict[str, str]:
+    """The structured metadata that every OTLP record of a resource and scope has: the
+    resource attributes that are not index labels, then the scope's."""
+    found = flattened((k, v) for k, v in resource if k not in INDEX_ATTRIBUTES)
     found.update(flattened(scope))
+    return found
+
+
+def record_metadata(
+    shared: Mapping[str, str], attributes: Iterable[tuple[str, AnyValue]], fields: RecordFields
+) -> dict[str, str]:
+    """An OTLP record's structured metadata from its resource's and scope's
+    (``shared_metadata``), its attributes and its fields."""
+    found = dict(shared)
     found.update(flattened(attributes))
     own = {
         "trace_id": fields.trace_id.hex(),
@@ -183,6 +202,11 @@ def _count(value: int) -> str:
     return str(value) if value else ""
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _named(key: str) -> str:
+    return label_name(key)
+
+
 def flattened(attributes: Iterable[tuple[str, AnyValue]]) -> dict[str, str]:
     """Attributes as Loki names them: label names, map values flattened into
     ``parent_child`` keys, every other value in its string form."""
@@ -191,9 +215,9 @@ def flattened(attributes: Iterable[tuple[str, AnyValue]]) -> dict[str, str]:
         if value.WhichOneof("value") == "kvlist_value":
             inner = ((kv.key, kv.value) for kv in value.kvlist_value.values)
             for child, text in flattened(inner).items():
-                found[label_name(f"{key}_{child}")] = text
+                found[_named(f"{key}_{child}")] = text
             continue
-        name = label_name(key)
+        name = _named(key)
         if name:
             found[name] = any_value_text(value)
     return found

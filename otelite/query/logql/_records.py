@@ -17,10 +17,13 @@ from otelite.query._plan import Call, Column, Output
 from otelite.query.logql._entries import Entries, EntryLabels
 from otelite.query.logql._labels import (
     DETECTED_LEVEL,
+    PUSH_SCOPE,
     RecordFields,
     detected_level,
+    flattened,
+    record_metadata,
+    shared_metadata,
     stream_labels,
-    structured_metadata,
 )
 from otelite.storage import stored_attributes
 
@@ -63,6 +66,7 @@ class RecordReader:
     def __init__(self) -> None:
         self._streams: dict[tuple[_Pairs, str], dict[str, str]] = {}
         self._attributes: dict[tuple[_Pairs, _Pairs], list[tuple[str, AnyValue]]] = {}
+        self._shared: dict[tuple[_Pairs, ...], dict[str, str]] = {}
 
     def entries(self, table: pa.Table) -> Entries:
         """The records of ``table``, in its order."""
@@ -89,6 +93,18 @@ class RecordReader:
             found = self._attributes[key] = stored_attributes(values, types)
         return found
 
+    def _shared_metadata(
+        self, resource: Any, resource_types: Any, scope: Any, scope_types: Any
+    ) -> dict[str, str]:
+        """What ``shared_metadata`` gives the records of a resource and scope, once."""
+        key = tuple(tuple(pairs or ()) for pairs in (resource, resource_types, scope, scope_types))
+        found = self._shared.get(key)
+        if found is None:
+            found = self._shared[key] = shared_metadata(
+                self._converted(resource, resource_types), self._converted(scope, scope_types)
+            )
+        return found
+
     def _labels(
         self, row: int, columns: dict[str, list[Any]], line: str, time_ns: int
     ) -> EntryLabels:
@@ -112,12 +128,17 @@ class RecordReader:
             scope_version=column("ScopeVersion") or "",
             scope_dropped_attributes_count=column("ScopeDroppedAttributesCount") or 0,
         )
-        metadata = structured_metadata(
-            self._converted(resource, column("ResourceAttributeTypes")),
-            self._converted(column("ScopeAttributes"), column("ScopeAttributeTypes")),
-            stored_attributes(column("LogAttributes"), column("LogAttributeTypes")),
-            fields,
-        )
+        attributes = stored_attributes(column("LogAttributes"), column("LogAttributeTypes"))
+        if scope_name == PUSH_SCOPE:
+            metadata = flattened(attributes)
+        else:
+            shared = self._shared_metadata(
+                resource,
+                column("ResourceAttributeTypes"),
+                column("ScopeAttributes"),
+                column("ScopeAttributeTypes"),
+            )
+            metadata = record_metadata(shared, attributes, fields)
         if DETECTED_LEVEL not in metadata:
             metadata[DETECTED_LEVEL] = detected_level(
                 fields.severity_text, fields.severity_number, {**metadata, **stream}, line
