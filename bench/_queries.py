@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from bench._disk import disk_usage, settled_disk_usage
@@ -31,6 +32,9 @@ from bench._workload import Pool, fill_schedule, regenerate_id, retime_logs, ret
 from otelite.types import ExportLogsServiceRequest, ExportTraceServiceRequest, Signal
 
 __all__ = [
+    "LOGQL_FILTER",
+    "LOGQL_JSON",
+    "LOGQL_LEVELS",
     "TRACEQL_FILTER",
     "TRACEQL_RATE",
     "TRACEQL_STRUCTURAL",
@@ -180,6 +184,9 @@ def run_store(
 TRACEQL_FILTER = "TraceQL: service && status code >= 500, last hour"
 TRACEQL_STRUCTURAL = "TraceQL: { kind = server } >> { postgresql }, last hour"
 TRACEQL_RATE = "TraceQL metrics: rate() by service, 1 h, 1 m step"
+LOGQL_FILTER = 'LogQL: {service_name="X"} |= "error", 1 h, limit 100'
+LOGQL_LEVELS = "LogQL: sum by (detected_level) (count_over_time(all[1m])), 6 h"
+LOGQL_JSON = 'LogQL: {service_name="X"} | json | duration > 250ms, 1 h'
 
 Query = Callable[[], str]
 """Makes the next request path (and query string) of one query."""
@@ -229,7 +236,61 @@ def _queries(
         (TRACEQL_FILTER, lambda: traceql_filter),
         (TRACEQL_STRUCTURAL, lambda: structural),
         (TRACEQL_RATE, lambda: rates),
+        *_logql_queries(logs),
     ]
+
+
+def _logql_queries(logs: Pool) -> list[tuple[str, Query]]:
+    """The Loki API's queries, as Grafana sends them (ns times, a step in ms), over the
+    hour (six for the volume) before each request: the service with most log records
+    for the filter, the one that writes JSON for the parser."""
+    records = [
+        (service, record.body.string_value)
+        for request in logs.requests
+        if isinstance(request, ExportLogsServiceRequest)
+        for service, record in _log_records(request)
+    ]
+    busiest = collections.Counter(s for s, _ in records).most_common(1)[0][0]
+    writes_json = collections.Counter(s for s, body in records if body.startswith("{"))
+    json_service = writes_json.most_common(1)[0][0] if writes_json else busiest
+
+    def loki(query: str, hours: int, **more: str) -> Query:
+        def make() -> str:
+            end = time.time_ns()
+            window = {"start": str(end - hours * 3600 * 10**9), "end": str(end)}
+            return "/loki/api/v1/query_range?" + urlencode({"query": query, **window, **more})
+
+        return make
+
+    return [
+        (
+            LOGQL_FILTER,
+            loki(f'{{service_name="{busiest}"}} |= "error"', 1, limit="100"),
+        ),
+        (
+            LOGQL_LEVELS,
+            loki(
+                'sum by (detected_level) (count_over_time({service_name=~".+"}[1m]))',
+                6,
+                step="60000ms",
+            ),
+        ),
+        (
+            LOGQL_JSON,
+            loki(f'{{service_name="{json_service}"}} | json | duration > 250ms', 1, limit="100"),
+        ),
+    ]
+
+
+def _log_records(request: ExportLogsServiceRequest) -> Iterator[tuple[str, LogRecord]]:
+    for rl in request.resource_logs:
+        service = next(
+            (a.value.string_value for a in rl.resource.attributes if a.key == "service.name"),
+            "",
+        )
+        for sl in rl.scope_logs:
+            for record in sl.log_records:
+                yield service, record
 
 
 def _failing_service(traces: list[ExportTraceServiceRequest]) -> str:
@@ -339,4 +400,11 @@ def _rows(body: object) -> int:
         for key in ("traces", "operations", "logs", "batches", "series"):
             if key in body and isinstance(body[key], list):
                 return len(body[key])
+        data = body.get("data")
+        if isinstance(data, dict) and isinstance(data.get("result"), list):
+            # Loki: log lines of every stream, or a metric query's series.
+            result = data["result"]
+            if data.get("resultType") == "streams":
+                return sum(len(stream.get("values", [])) for stream in result)
+            return len(result)
     return 0

@@ -210,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fill_spans,
                 fill_logs,
                 total_spans=size,
-                total_logs=size // 10,
+                total_logs=size,
                 workdir=work,
                 runs=3,
                 requests_per_run=requests,

@@ -213,7 +213,9 @@ class Server:
                 ).route()
             ],
         )
-        self._api = UvicornServer(app, host=config.host, port=config.port, certificate=certificate)
+        self._api = UvicornServer(
+            app, host=config.host, port=config.port, certificate=certificate, websockets=True
+        )
         await self._api.start()
         self._grpc = GrpcReceiver(
             consumer,

@@ -1,8 +1,11 @@
-"""``otelite logql 'EXPR'``: a LogQL log query over the Loki API.
+"""``otelite logql 'EXPR'``: a LogQL query over the Loki API.
 
-The lines of ``--start``..``--end`` (default: the hour before now) that the query
-selects, newest first unless ``--direction forward``, at most ``--limit`` of them; each
-with its time, its stream's labels and the labels its pipeline parsed.
+A log query prints the lines of ``--start``..``--end`` (default: the hour before now)
+that it selects, newest first unless ``--direction forward``, at most ``--limit`` of
+them; each with its time, its stream's labels and the labels its pipeline parsed. A
+metric query (``sum by (level) (count_over_time({...}[1m]))``) prints each series'
+value at every ``--step`` of the range (default: Loki's, about 250 steps), or once at
+``--end`` with ``--instant``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,13 @@ import orjson
 
 from otelite._cli import _args
 from otelite._cli._client import ApiClient, CliError
-from otelite._cli._output import Column, format_time, print_table, write_raw_json
+from otelite._cli._output import (
+    Column,
+    format_time,
+    print_samples,
+    print_table,
+    write_raw_json,
+)
 
 __all__ = ["register"]
 
@@ -30,10 +39,12 @@ def register(commands: _args.Commands, parents: Sequence[argparse.ArgumentParser
     p = commands.add_parser(
         "logql",
         parents=parents,
-        help="run a LogQL log query over the stored logs",
+        help="run a LogQL query over the stored logs",
         description="Run a LogQL log query such as "
         '\'{service_name="checkout"} |= "error" | json | duration > 250ms\' and print '
-        "the lines it selects, newest first.",
+        "the lines it selects, newest first; or a metric query such as "
+        "'sum by (detected_level) (count_over_time({service_name=\"checkout\"}[1m]))' and "
+        "print its series.",
     )
     p.add_argument("expr", metavar="EXPR", help="the LogQL query")
     _args.add_time_range(p, start="1h before the end", end="now")
@@ -50,6 +61,16 @@ def register(commands: _args.Commands, parents: Sequence[argparse.ArgumentParser
         default="backward",
         help="newest first (backward, the default) or oldest first",
     )
+    p.add_argument(
+        "--step",
+        metavar="STEP",
+        help="a metric query's resolution: seconds or a duration, e.g. 1m",
+    )
+    p.add_argument(
+        "--instant",
+        action="store_true",
+        help="evaluate a metric query once, at --end (Loki's instant query)",
+    )
     p.set_defaults(run=_logql)
 
 
@@ -63,8 +84,14 @@ def _logql(args: argparse.Namespace) -> int:
         "limit": str(args.limit),
         "direction": args.direction,
     }
+    if args.step is not None:
+        params["step"] = args.step
+    path = "/loki/api/v1/query_range"
+    if args.instant:
+        path = "/loki/api/v1/query"
+        params = {"query": args.expr, "time": str(end), "limit": str(args.limit)}
     with ApiClient.from_args(args) as client:
-        body = client.get_bytes("/loki/api/v1/query_range", params, headers=_CATEGORIZE)
+        body = client.get_bytes(path, params, headers=_CATEGORIZE)
     if args.json:
         write_raw_json(body)
         return 0
@@ -78,7 +105,8 @@ def _print(body: bytes, *, forward: bool) -> int:
     except (orjson.JSONDecodeError, KeyError, TypeError):
         raise CliError("the server's answer is not a Loki query result") from None
     if kind != "streams":
-        raise CliError(f"the query answered a {kind}, not log lines")
+        print_samples(kind, result)
+        return 0
     rows = []
     for stream in result:
         labels = _labels(stream.get("stream", {}))

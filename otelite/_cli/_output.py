@@ -18,6 +18,7 @@ __all__ = [
     "format_ms",
     "format_nanos",
     "format_time",
+    "print_samples",
     "print_table",
     "write_raw_json",
 ]
@@ -53,6 +54,40 @@ def print_table(
                 cells.append(cell.ljust(widths[i]))
         stream.write("  ".join(cells).rstrip() + "\n")
     return len(table) - 1
+
+
+def print_samples(kind: str, result: Any) -> int:
+    """Print a Prometheus-shaped query result (``matrix``, ``vector`` or ``scalar``, as
+    the Prometheus and Loki APIs answer them): a scalar's value, else one row per sample
+    with its series and time. Returns the number of samples printed."""
+    if kind in ("scalar", "string"):
+        print(result[1])
+        return 1
+    rows = []
+    for item in result:
+        labels = _series_labels(item.get("metric", {}))
+        samples = item.get("values") or item.get("histograms")
+        for at, value in samples or [item.get("value") or item.get("histogram")]:
+            rows.append([labels, format_time(round(float(at) * 1e9)), _sample_value(value)])
+    if not rows:
+        print("no data points", file=sys.stderr)
+        return 0
+    return print_table([Column("SERIES"), Column("TIME"), Column("VALUE", right=True)], rows)
+
+
+def _sample_value(value: Any) -> str:
+    """A float sample's value, or a native histogram's count and sum."""
+    if isinstance(value, Mapping):
+        return f"count={value.get('count')} sum={value.get('sum')}"
+    return str(value)
+
+
+def _series_labels(metric: Any) -> str:
+    if not isinstance(metric, Mapping):
+        return "{}"
+    name = metric.get("__name__", "")
+    inner = ", ".join(f'{k}="{v}"' for k, v in sorted(metric.items()) if k != "__name__")
+    return f"{name}{{{inner}}}"
 
 
 def write_raw_json(body: bytes) -> None:

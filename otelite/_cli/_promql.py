@@ -7,16 +7,14 @@ Without ``--step`` the expression is evaluated once, at ``--end`` (default now),
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import orjson
 
 from otelite._cli import _args
 from otelite._cli._client import ApiClient, CliError
-from otelite._cli._output import Column, format_time, print_table, write_raw_json
+from otelite._cli._output import print_samples, write_raw_json
 
 __all__ = ["register"]
 
@@ -72,32 +70,5 @@ def _print(body: bytes) -> int:
         kind, result = data["resultType"], data["result"]
     except (orjson.JSONDecodeError, KeyError, TypeError):
         raise CliError("the server's answer is not a Prometheus query result") from None
-    if kind in ("scalar", "string"):
-        print(result[1])
-        return 0
-    rows = []
-    for item in result:
-        labels = _labels(item.get("metric", {}))
-        samples = item.get("values") or item.get("histograms")
-        for at, value in samples or [item.get("value") or item.get("histogram")]:
-            rows.append([labels, format_time(round(float(at) * 1e9)), _shown(value)])
-    if not rows:
-        print("no data points", file=sys.stderr)
-        return 0
-    print_table([Column("SERIES"), Column("TIME"), Column("VALUE", right=True)], rows)
+    print_samples(kind, result)
     return 0
-
-
-def _shown(value: Any) -> str:
-    """A float sample's value, or a native histogram's count and sum."""
-    if isinstance(value, Mapping):
-        return f"count={value.get('count')} sum={value.get('sum')}"
-    return str(value)
-
-
-def _labels(metric: Any) -> str:
-    if not isinstance(metric, Mapping):
-        return "{}"
-    name = metric.get("__name__", "")
-    inner = ", ".join(f'{k}="{v}"' for k, v in sorted(metric.items()) if k != "__name__")
-    return f"{name}{{{inner}}}"

@@ -35,13 +35,16 @@ else its resource's, by string form (``attr=http.status_code=200`` matches the i
 ``GET /metrics``                       otelite's own metrics, Prometheus text format
                                        (every tenant's; README.md lists the series)
 ``GET /healthz``, ``GET /readyz``      liveness; readiness (503 with the reason)
+``GET /ready``                         readiness as Loki answers it, in plain text
 ``POST /loki/api/v1/push``             Loki's push API (``otelite.receivers.LokiPush``,
                                        wired in by the server): logs in, not out
 =====================================  ==================================================
 
 Grafana Tempo's API (``_tempo``: TraceQL search, tags and tag values, TraceQL metrics,
 echo and build info), Prometheus's (``_prometheus``, under ``/api/v1``), Loki's
-(``_loki``, under ``/loki/api/v1``: LogQL log queries, labels, label values, series) and
+(``_loki``, under ``/loki/api/v1``: LogQL log queries, labels, label values, series;
+``_loki_index``: index stats and volumes; ``_loki_detected``: detected labels and fields,
+patterns; ``_loki_tail``: the live tail, a WebSocket) and
 Jaeger's query APIs (``_jaeger``, under ``/jaeger/api``, v1 and v3) answer on the same
 port, in those projects' shapes, units and error bodies.
 

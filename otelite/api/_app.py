@@ -11,7 +11,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -97,9 +97,15 @@ def create_app(
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
 
+    async def ready(request: Request) -> Response:
+        """Loki's readiness probe: ``ready`` in plain text, or 503 and the reason."""
+        ready, reason = (True, "") if readiness is None else readiness()
+        return PlainTextResponse("ready" if ready else reason, status_code=200 if ready else 503)
+
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/ready", ready),
         *ingest,
         Route("/api/traces/{traceId}", trace_v1),
         Route("/api/v2/traces/{traceId}", trace_v2),
@@ -145,7 +151,7 @@ def create_app(
     return app
 
 
-_OPEN = ("/healthz", "/readyz")
+_OPEN = ("/healthz", "/readyz", "/ready")
 
 
 class _GuardAllButUI:

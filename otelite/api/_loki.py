@@ -12,8 +12,8 @@ only and each entry its structured metadata and parsed labels. Errors are plain 
 as Loki writes them: 400 for bad input (``parse error at line 1, col 5: ...``), 504 when
 the server's query timeout passes.
 
-Metric queries come in a later change: :func:`_metric_range` and :func:`_metric_instant`
-are where their evaluation plugs in.
+A metric query answers a ``matrix`` (``query_range``) or a ``vector`` or ``scalar``
+(``query``), shaped by ``_loki_metrics``.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from otelite import __version__
 from otelite.api._json import JSONResponse
+from otelite.api._loki_metrics import instant_data, range_data
 from otelite.api._loki_params import Params, go_duration
 from otelite.api._storage import storage_of
 from otelite.errors import InvalidRequest
@@ -43,7 +44,9 @@ from otelite.query.logql import (
     LogResult,
     Matcher,
     MetricExpr,
+    MetricResult,
     ReadStats,
+    evaluate_metric,
     parse,
     select_logs,
     stream_sets,
@@ -59,7 +62,6 @@ MAX_ENTRIES = 5000
 """Loki's default ``max_entries_limit_per_query``: the most lines one query returns."""
 MAX_QUERY_LENGTH_NS = 721 * 3600 * 10**9
 """Loki's default ``max_query_length``: the longest time range one query reads."""
-MAX_POINTS = 11_000
 ENCODING_FLAGS = "X-Loki-Response-Encoding-Flags"
 CATEGORIZE_LABELS = "categorize-labels"
 DEADLINE_EXCEEDED = (
@@ -110,7 +112,7 @@ class _Asked:
     categorize: bool
 
 
-def _categorize(request: Request) -> bool:
+def _categorize(request: HTTPConnection) -> bool:
     flags = request.headers.get(ENCODING_FLAGS, "")
     return CATEGORIZE_LABELS in (flag.strip() for flag in flags.split(","))
 
@@ -126,18 +128,7 @@ async def query_range(request: Request) -> Response:
     if end < start:
         raise InvalidRequest("end timestamp must not be before or equal to start time")
     limit, direction = form.limit(), form.direction()
-    step = form.duration("step")
-    if step is None:
-        step = max((end - start) // 10**9 // 250, 1) * 10**9
-    if step <= 0:
-        raise InvalidRequest(
-            "zero or negative query resolution step widths are not accepted. Try a positive integer"
-        )
-    if (end - start) // step > MAX_POINTS:
-        raise InvalidRequest(
-            "exceeded maximum resolution of 11,000 points per time series. Try increasing the"
-            " value of the step parameter"
-        )
+    step = form.step(start, end)
     interval = form.duration("interval") or 0
     if interval < 0:
         raise InvalidRequest("interval must be >= 0")
@@ -186,17 +177,32 @@ async def query(request: Request) -> Response:
 
 
 async def _metric_range(request: Request, asked: _Asked, expr: MetricExpr) -> Response:
-    """A metric query's ``matrix`` over ``asked``'s steps (to come)."""
-    raise InvalidRequest(
-        "metric queries (count_over_time, rate, sum by ...) are not supported yet; log queries are"
-    )
+    """A metric query's ``matrix`` over ``asked``'s steps."""
+    result = await _evaluated(request, asked, expr)
+    return _metric_answer(range_data(result), result)
 
 
 async def _metric_instant(request: Request, asked: _Asked, expr: MetricExpr) -> Response:
-    """A metric query's ``vector`` (or ``scalar``) at ``asked.start_ns`` (to come)."""
-    raise InvalidRequest(
-        "metric queries (count_over_time, rate, sum by ...) are not supported yet; log queries are"
+    """A metric query's ``vector`` (or ``scalar``) at ``asked.start_ns``."""
+    result = await _evaluated(request, asked, expr)
+    return _metric_answer(instant_data(result), result)
+
+
+async def _evaluated(request: Request, asked: _Asked, expr: MetricExpr) -> MetricResult:
+    return await run_in_threadpool(
+        evaluate_metric,
+        storage_of(request),
+        expr,
+        start_ns=asked.start_ns,
+        end_ns=asked.end_ns,
+        step_ns=asked.step_ns,
+        budget=Budget(timeout_s=asked.timeout_s),
     )
+
+
+def _metric_answer(data: dict[str, Any], result: MetricResult) -> Response:
+    data["stats"] = _stats(result.stats, len(data["result"]))
+    return _success(data)
 
 
 def _check_length(start: int, end: int) -> None:
@@ -380,10 +386,18 @@ async def build_info(request: Request) -> Response:
     )
 
 
-def loki_routes() -> list[Route]:
-    """The routes of this module, for ``create_app``."""
+def loki_routes() -> list[BaseRoute]:
+    """The routes of the Loki API, for ``create_app``."""
+    # Imported here: those modules build on this one's.
+    from otelite.api._loki_detected import loki_detected_routes
+    from otelite.api._loki_index import loki_index_routes
+    from otelite.api._loki_tail import loki_tail_routes
+
     both = ["GET", "POST"]
     return [
+        *loki_index_routes(),
+        *loki_detected_routes(),
+        *loki_tail_routes(),
         Route(f"{PREFIX}/query_range", _answering(query_range), methods=both),
         Route(f"{PREFIX}/query", _answering(query), methods=both),
         Route(f"{PREFIX}/labels", _answering(labels), methods=both),

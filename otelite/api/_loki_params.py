@@ -11,10 +11,12 @@ from otelite.errors import InvalidRequest
 from otelite.query import parse_time
 from otelite.query.logql import Direction, parse_range
 
-__all__ = ["DEFAULT_LIMIT", "DEFAULT_SINCE_NS", "Params", "go_duration"]
+__all__ = ["DEFAULT_LIMIT", "DEFAULT_SINCE_NS", "MAX_POINTS", "Params", "go_duration"]
 
 DEFAULT_LIMIT = 100
 DEFAULT_SINCE_NS = 3600 * 10**9
+MAX_POINTS = 11_000
+"""The most steps one range query may have."""
 _MAX_NS = 2**63 - 1
 
 
@@ -87,19 +89,45 @@ class Params(Form):
         except ValueError:
             raise InvalidRequest(f'cannot parse "{text}" to a valid duration') from None
 
-    def limit(self) -> int:
-        text = self.get("limit")
+    def step(self, start: int, end: int) -> int:
+        """``step`` in ns: by default a 250th of the range in whole seconds (at least
+        one); at most ``MAX_POINTS`` steps between ``start`` and ``end``."""
+        step = self.duration("step")
+        if step is None:
+            step = max((end - start) // 10**9 // 250, 1) * 10**9
+        if step <= 0:
+            raise InvalidRequest(
+                "zero or negative query resolution step widths are not accepted. Try a"
+                " positive integer"
+            )
+        if (end - start) // step > MAX_POINTS:
+            raise InvalidRequest(
+                "exceeded maximum resolution of 11,000 points per time series. Try"
+                " increasing the value of the step parameter"
+            )
+        return step
+
+    def count(self, name: str, default: int) -> int:
+        """A whole number; ``default`` when absent."""
+        text = self.get(name)
         if text is None:
-            return DEFAULT_LIMIT
+            return default
         try:
-            value = int(text)
+            return int(text)
         except ValueError:
             raise InvalidRequest(
-                f'strconv.Atoi: parsing "{text}": invalid syntax (limit is a number of lines)'
+                f'strconv.Atoi: parsing "{text}": invalid syntax ({name} is a whole number)'
             ) from None
+
+    def positive(self, name: str, default: int) -> int:
+        """A whole number above 0; ``default`` when absent."""
+        value = self.count(name, default)
         if value <= 0:
             raise InvalidRequest("limit must be a positive value")
         return value
+
+    def limit(self) -> int:
+        return self.positive("limit", DEFAULT_LIMIT)
 
     def direction(self) -> Direction:
         text = self.get("direction")

@@ -8,7 +8,7 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind, Tracer
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from otelite.access import Right, allowed_tenants
 from otelite.config import Tenancy
@@ -34,7 +34,7 @@ class StoragePerTenant:
     lookup: Callable[[str], Storage]
 
 
-def storage_of(request: Request) -> Storage:
+def storage_of(request: HTTPConnection) -> Storage:
     """The storage this request may read: the one ``create_app`` was given, or its tenant's.
 
     Handlers get storage only through here, so none can read a tenant the request does

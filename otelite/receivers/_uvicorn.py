@@ -29,7 +29,8 @@ class UvicornServer:
 
     ``port=0`` picks a free port; ``port`` tells the one chosen once started.
     ``shutdown`` stops accepting connections and lets requests in flight finish for up to
-    ``grace_seconds`` before cancelling them.
+    ``grace_seconds`` before cancelling them. With ``websockets``, WebSocket upgrades are
+    served too (the query API's Loki tail); otherwise they are refused.
     """
 
     def __init__(
@@ -41,13 +42,14 @@ class UvicornServer:
         grace_seconds: float = 5.0,
         name: str = "HTTP server",
         certificate: ServerCertificate | None = None,
+        websockets: bool = False,
     ) -> None:
         self._config = uvicorn.Config(
             app,
             # The C parser (httptools) costs less CPU per request than the pure-Python h11,
             # which OTLP ingest feels: every request is a few hundred kilobytes of body.
             http="httptools",
-            ws="none",
+            ws="websockets-sansio" if websockets else "none",
             lifespan="off",
             log_config=None,
             access_log=False,

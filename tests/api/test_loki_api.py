@@ -238,7 +238,12 @@ def test_post_form(loki: httpx.Client) -> None:
             "the query time range exceeds the limit (query length: 34d17h20m, limit: 30d1h)",
         ),
         ("/query_range", {"query": '{app="shop"} | regexp "(a"'}, 400, "error parsing regexp"),
-        ("/query_range", {"query": 'count_over_time({app="shop"}[1m])'}, 400, "not supported"),
+        (
+            "/query_range",
+            {"query": 'sum(count_over_time({service_name=~".+"} | json [1m]))', **WINDOW},
+            400,
+            "pipeline error: 'JSONParserErr' for series: '{__error__=\"JSONParserErr\"",
+        ),
         (
             "/query",
             {"query": '{app="shop"}'},
@@ -246,7 +251,6 @@ def test_post_form(loki: httpx.Client) -> None:
             "log queries are not supported as an instant query type, please change your query"
             " to a range query type",
         ),
-        ("/query", {"query": "vector(1)+vector(1)", "time": "4000000000"}, 400, "not supported"),
         ("/labels", {"start": "x"}, 400, "could not parse 'start' parameter"),
     ],
 )

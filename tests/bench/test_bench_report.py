@@ -7,7 +7,7 @@ from bench._machine import Machine
 from bench._phoenix import PhoenixRun
 from bench._profile import Profile
 from bench._promql import QUERIES, PromqlLatency, PromqlRun
-from bench._queries import Latency, StoreRun
+from bench._queries import LOGQL_FILTER, Latency, StoreRun
 from bench._report import Results, judge, render, targets
 from bench._send import SendResult
 from otelite.types import Signal
@@ -46,6 +46,14 @@ def results() -> Results:
                 [0.2, 0.25, 0.3],
                 50,
                 20,
+            ),
+            Latency(
+                LOGQL_FILTER,
+                "/loki/api/v1/query_range?query=x",
+                [0.02, 0.03, 0.03],
+                [0.05, 0.06, 0.07],
+                50,
+                100,
             ),
         ],
     )
@@ -187,7 +195,7 @@ def test_each_target_is_judged_for_each_store() -> None:
         ("ingest vs DuckDB", "chdb"),
     ]
     by_store = {(t.name, t.store): t for t in found}
-    assert len(by_store) == len(found) == 20
+    assert len(by_store) == len(found) == 26
     assert by_store[("PromQL range vs Prometheus", "duckdb")].measured == "not measured"
     # The stores of this example ran no TraceQL query.
     assert by_store[("TraceQL structural p99", "chdb")].measured == "not measured"
@@ -197,6 +205,12 @@ def test_each_target_is_judged_for_each_store() -> None:
     assert by_store[("disk per span", "chdb")].measured == "60 B at 1M spans"
     assert by_store[("disk per span", "chdb")].passed is True
     assert by_store[("disk per span", "duckdb")].passed is False
+    # LogQL's limits are at 10M log lines; these stores had 200k.
+    lines = by_store[("LogQL line filter p99", "duckdb")]
+    assert (lines.measured, lines.passed) == ("60.0 ms at 200k log lines", True)
+    assert lines.gap == "30% of the limit (target is at 10M; at 200k log lines)"
+    assert by_store[("LogQL line filter p99", "chdb")].measured == "90.0 ms at 200k log lines"
+    assert by_store[("LogQL json + duration p99", "chdb")].measured == "not measured"
 
 
 def test_chdb_ingest_is_compared_run_by_run_with_duckdb() -> None:

@@ -199,6 +199,26 @@ def test_logql_prints_lines_with_their_labels(url: list[str], capsys: Capture) -
     assert answer["data"]["encodingFlags"] == ["categorize-labels"]
 
 
+def test_logql_prints_metric_series(url: list[str], capsys: Capture) -> None:
+    query = 'sum by (detected_level) (count_over_time({service_name="payments"}[1h]))'
+    at = ["--end", "2023-11-14T22:30:00Z"]
+    lines = out(capsys, "logql", query, "--instant", *at, *url)
+    assert lines[0].split() == ["SERIES", "TIME", "VALUE"]
+    rows = [line.split() for line in lines[1:]]
+    assert [(row[0], row[-1]) for row in rows] == [
+        ('{detected_level="error"}', "1"),
+        ('{detected_level="info"}', "1"),
+    ]
+    ranged = out(
+        capsys, "logql", query, "--step", "10m", "--start", "2023-11-14T22:00:00Z", *at, *url
+    )
+    # The records are at 22:13:20: of the steps 22:00 to 22:30, the last two see them.
+    error, info = '{detected_level="error"}', '{detected_level="info"}'
+    assert [line.split()[0] for line in ranged[1:]] == [error, error, info, info]
+    scalar = out(capsys, "logql", "1 + 2", "--instant", *at, *url)
+    assert scalar == ["3"]
+
+
 def test_logql_reports_bad_queries(url: list[str], capsys: Capture) -> None:
     assert main(["logql", '{service_name="payments"', *url]) == 1
     assert "parse error at line 1, col 25" in capsys.readouterr().err

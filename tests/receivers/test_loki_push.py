@@ -19,11 +19,10 @@ import pytest
 from loki_logger_handler.loki_logger_handler import LokiLoggerHandler
 
 from otelite.cli import main
-from otelite.config import Tenancy
 from otelite.otlp import decode_request_json
 from otelite.types import ExportLogsServiceRequest, Signal
-from tests.backends import BACKENDS, chdb_location, drop
-from tests.tenancy.support import Running
+from tests.backends import BACKENDS
+from tests.tenancy.support import Running, running_on
 
 from .loki_wire import Entry, push_protobuf, push_request, snappy
 
@@ -43,14 +42,8 @@ pytestmark = pytest.mark.slow
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Running]:
-    location = chdb_location() if request.param == "chdb" else None
-    running = Running(tmp_path_factory.mktemp("loki") / "data", Tenancy(), storage=location)
-    try:
+    with running_on(request.param, tmp_path_factory.mktemp("loki") / "data") as running:
         yield running
-    finally:
-        running.close()
-        if location is not None:
-            drop(location)
 
 
 def run_id() -> str:

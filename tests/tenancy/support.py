@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -15,6 +17,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceS
 from otelite.config import Access, Config, Limits, StorageLocation, Tenancy
 from otelite.server import Server
 from otelite.types import ExportRequest, Signal
+from tests.backends import chdb_location, drop
 from tests.receivers.support import LoopThread
 
 MULTI_TENANT = Tenancy(enabled=True)
@@ -104,6 +107,20 @@ class Running:
         self._api.close()
         self._loop.run(self.server.shutdown())
         self._loop.close()
+
+
+@contextmanager
+def running_on(kind: str, data_dir: Path) -> Iterator[Running]:
+    """A single-tenant otelite storing on ``kind`` (a ``tests.backends.BACKENDS`` name; a
+    chDB database of its own, dropped afterwards)."""
+    location = chdb_location() if kind == "chdb" else None
+    running = Running(data_dir, Tenancy(), storage=location)
+    try:
+        yield running
+    finally:
+        running.close()
+        if location is not None:
+            drop(location)
 
 
 def _headers(tenant: str | None, token: str | None) -> dict[str, str]:

@@ -76,7 +76,7 @@ def main(out: Path) -> None:
                     if span["name"] == "payments.charge"
                 )
                 _shoot(page, f"{base}/trace/{failed}?span={charge}", out / "trace.png", ".row")
-                _shoot(page, f"{base}/logs?{window}", out / "logs.png", "tr.log")
+                _shoot(page, f"{base}/logs?{window}", out / "logs.png", ".volume canvas")
                 _shoot(
                     page,
                     f"{base}/services?{window}&service=payments",

@@ -110,7 +110,7 @@ def test_log_to_trace_and_span_to_logs(ui: UI, filled: Filled) -> None:
     page = ui.open("/logs?service=payments")
     row = page.locator("tr.log", has_text="card declined")
     expect(row).to_have_count(1)
-    expect(row.locator("pre.body")).to_contain_text('"attempt": 2')
+    expect(row.locator(".line")).to_contain_text('"attempt":2')  # the JSON body, as its line
     row.locator("a.trace-link").click()
     expect(page).to_have_url(re.compile(f"/trace/{filled.failed_trace}\\?span="))
     expect(page.locator(".span-detail h2")).to_have_text("payments.charge")

@@ -72,13 +72,18 @@ class Dialect:
     An argument may appear twice in a template: parameters are numbered (see
     :meth:`placeholder`), so repeating a fragment repeats its parameters correctly.
     Backends add: ``map_get`` (NULL for a missing key), ``map_contains``, ``list_len``,
+    ``byte_length`` (of a string, in UTF-8),
     ``to_hex``, ``from_hex``, ``ns_to_timestamp``, ``timestamp_to_ns``, ``time_bucket_ns``,
     ``contains``, ``contains_ci``, ``regex_full``, ``regex_search`` (an unanchored RE2
-    match), ``hash2``, ``pow2_ceiling`` (the
+    match), ``ns_bucket`` (a timestamp's Unix ns
+    minus ``{1}``, divided by ``{2}`` and rounded down; both positive integers, the
+    difference never negative), ``hash2``, ``pow2_ceiling`` (the
     power of two at or above a positive number), ``quantile`` (linear
     interpolation between closest ranks), ``bool_or``, ``arg_min``, ``arg_min_if`` (NULL
     when no row qualifies), ``arg_max``, ``distinct_list`` (sorted), ``map_keys`` (a
-    map's keys as a list), ``unnest`` (one row per item of a list, in a select list),
+    map's keys as a list), ``column_map_keys`` (the same of a stored map column, read
+    without its values where the engine can), ``unnest`` (one row per item of a list,
+    in a select list),
     ``series_id`` (a metric point's series: a hash of its resource, scope and attributes)
     and ``one_row_per``, a whole ``SELECT``: the columns ``{0}`` of one row per value of
     the keys ``{1}`` among the rows of ``{2}`` (a table and its ``WHERE``), the engine's

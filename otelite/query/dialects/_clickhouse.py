@@ -105,9 +105,11 @@ class ClickHouseDialect(Dialect):
         "map_get": "if(mapContains({0}, {1}), {0}[{1}], NULL)",
         "map_contains": "mapContains({0}, {1})",
         "map_keys": "mapKeys({0})",
+        "column_map_keys": "{0}.keys",  # the subcolumn: reads no values
         "unnest": "arrayJoin({0})",
         "to_text": "toString({0})",
         "list_len": "length({0})",
+        "byte_length": "length({0})",  # of a String: its bytes
         "to_hex": "lower(hex({0}))",
         "from_hex": "unhex({0})",
         "ns_to_timestamp": "fromUnixTimestamp64Nano({0})",
@@ -117,6 +119,7 @@ class ClickHouseDialect(Dialect):
         "contains_ci": "(positionCaseInsensitiveUTF8({0}, {1}) > 0)",
         "regex_full": "match({0}, concat('^(?:', {1}, ')$'))",
         "regex_search": "match({0}, {1})",
+        "ns_bucket": "intDiv(toUnixTimestamp64Nano({0}) - {1}, {2})",
         "nullif": "nullIf({0}, {1})",
         "to_int": "toInt64OrNull({0})",
         "to_double": "toFloat64OrNull({0})",

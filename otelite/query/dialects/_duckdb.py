@@ -53,8 +53,10 @@ class DuckDBDialect(Dialect):
         "map_get": '{0}."values"[list_position({0}."keys", {1})]',
         "map_contains": 'list_contains({0}."keys", {1})',
         "map_keys": '{0}."keys"',
+        "column_map_keys": '{0}."keys"',
         "unnest": "unnest({0})",
         "list_len": "len({0})",
+        "byte_length": "strlen({0})",  # UTF-8 bytes; length() counts characters
         "to_hex": "lower(hex({0}))",
         "from_hex": "unhex({0})",
         "ns_to_timestamp": "make_timestamp_ns({0})",
@@ -64,6 +66,7 @@ class DuckDBDialect(Dialect):
         "contains_ci": "contains(lower({0}), lower({1}))",
         "regex_full": "regexp_full_match({0}, {1})",
         "regex_search": "regexp_matches({0}, {1})",
+        "ns_bucket": "((epoch_ns({0}) - {1}) // {2})",
         "to_int": "TRY_CAST({0} AS BIGINT)",
         "to_double": "TRY_CAST({0} AS DOUBLE)",
         # One item (``e``) of the span's events or links, and some item meeting a

@@ -54,7 +54,19 @@ stream labels, structured metadata, parsed labels and the error, as ``_entries``
 defines); ``_process`` runs the rest of the pipeline on each batch: ``_match`` (line
 filters, patterns, ``ip()``), ``_regex`` (RE2 for Python), ``_parsers`` and ``_logfmt``,
 ``_conditions`` (label filters). ``stream_sets`` (``_streams``) lists the streams a
-selector picks, for the label APIs.
+selector picks, for the label APIs; ``index_stats`` and ``volume`` (``_volume``) say how
+much they hold, grouped in SQL; ``detected_labels``, ``detected_fields`` and
+``detected_field_values`` (``_detected``) are what Loki detects for Logs Drilldown;
+a :class:`Tail` (``_tail``) follows a query as records are stored.
+
+Running a metric query (``evaluate_metric``, ``_metrics``): every step of a grid at once,
+over PromQL's packed values and operators, with Loki's semantics where they differ.
+``_samples`` reads a log range's samples through the whole pipeline (``unwrap`` and its
+conversions and errors included), ``_range_vectors`` computes range aggregations over
+them; ``_counts`` counts lines per time bucket and label in SQL instead when a ``sum``
+of ``count_over_time``, ``rate`` or ``bytes_*`` groups by labels SQL can tell
+(``_label_sql``: stream labels, attributes, ``detected_level``), leaving only the records
+it cannot label to Python.
 """
 
 from __future__ import annotations
@@ -100,6 +112,14 @@ from otelite.query.logql._ast import (
     VectorAggregation,
     VectorMatching,
 )
+from otelite.query.logql._detected import (
+    DetectedField,
+    DetectedLabel,
+    detected_field_values,
+    detected_fields,
+    detected_labels,
+    field_type,
+)
 from otelite.query.logql._entries import ERROR, ERROR_DETAILS, Entries, EntryLabels, Labels
 from otelite.query.logql._enums import (
     BinaryOp,
@@ -113,7 +133,7 @@ from otelite.query.logql._enums import (
 )
 from otelite.query.logql._errors import ParseError
 from otelite.query.logql._generator import to_text
-from otelite.query.logql._label_set import is_label_name, parse_labels
+from otelite.query.logql._label_set import format_labels, is_label_name, parse_labels
 from otelite.query.logql._labels import (
     DETECTED_LEVEL,
     LEVEL_FIELDS,
@@ -131,21 +151,37 @@ from otelite.query.logql._literals import (
     parse_duration,
     parse_range,
 )
+from otelite.query.logql._metrics import MAX_SERIES, MetricResult, evaluate_metric
 from otelite.query.logql._parser import MAX_QUERY_BYTES, parse
 from otelite.query.logql._pattern import Capture, parse_pattern, pattern_problem
 from otelite.query.logql._read import Direction, LogResult, ReadStats, read_entries, select_logs
 from otelite.query.logql._regex import RegexError
+from otelite.query.logql._samples import SAMPLE_EXTRACTION_ERROR, PipelineError
 from otelite.query.logql._select import SqlPart, label_value, selector_predicate, split_query
 from otelite.query.logql._streams import stream_sets
+from otelite.query.logql._tail import LATE_NS, SCAN_LIMIT, Tail, TailBatch
+from otelite.query.logql._volume import (
+    LINE_BYTES,
+    IndexStats,
+    VolumeBy,
+    VolumeSeries,
+    index_stats,
+    volume,
+)
 
 __all__ = [
     "DETECTED_LEVEL",
     "ERROR",
     "ERROR_DETAILS",
     "IP",
+    "LATE_NS",
     "LEVEL_FIELDS",
+    "LINE_BYTES",
     "MAX_QUERY_BYTES",
+    "MAX_SERIES",
     "PUSH_SCOPE",
+    "SAMPLE_EXTRACTION_ERROR",
+    "SCAN_LIMIT",
     "SERVICE_NAME",
     "AndFilter",
     "BinaryOp",
@@ -156,6 +192,8 @@ __all__ = [
     "CompareOp",
     "Conversion",
     "Decolorize",
+    "DetectedField",
+    "DetectedLabel",
     "Direction",
     "Drop",
     "DurationFilter",
@@ -165,6 +203,7 @@ __all__ = [
     "Extraction",
     "Grouping",
     "IPFilter",
+    "IndexStats",
     "JsonParser",
     "Keep",
     "LabelCondition",
@@ -184,12 +223,14 @@ __all__ = [
     "MatchOp",
     "Matcher",
     "MetricExpr",
+    "MetricResult",
     "Node",
     "Number",
     "NumberFilter",
     "OrFilter",
     "ParseError",
     "PatternParser",
+    "PipelineError",
     "RangeAggregation",
     "RangeFunction",
     "ReadStats",
@@ -197,16 +238,27 @@ __all__ = [
     "RegexpParser",
     "SqlPart",
     "Stage",
+    "Tail",
+    "TailBatch",
     "UnpackParser",
     "Unwrap",
     "Vector",
     "VectorAggregation",
     "VectorMatching",
     "VectorOp",
+    "VolumeBy",
+    "VolumeSeries",
+    "detected_field_values",
+    "detected_fields",
+    "detected_labels",
     "detected_level",
+    "evaluate_metric",
+    "field_type",
     "format_bytes",
     "format_duration",
+    "format_labels",
     "format_range",
+    "index_stats",
     "is_label_name",
     "label_value",
     "parse",
@@ -224,4 +276,5 @@ __all__ = [
     "stream_sets",
     "structured_metadata",
     "to_text",
+    "volume",
 ]

@@ -30,7 +30,7 @@ from otelite.query.logql._enums import CompareOp, MatchOp
 from otelite.query.logql._literals import parse_go_duration, read_bytes
 from otelite.query.logql._match import ip_test, matcher_test
 
-__all__ = ["LABEL_FILTER_ERROR", "LabelTest", "condition_test", "go_float"]
+__all__ = ["LABEL_FILTER_ERROR", "LabelTest", "condition_test", "go_duration", "go_float"]
 
 LABEL_FILTER_ERROR = "LabelFilterErr"
 
@@ -62,9 +62,9 @@ def go_float(text: str) -> float:
     return value
 
 
-@lru_cache(maxsize=4096)
-def _duration(text: str) -> float:
-    # Remembered: a label's values repeat from line to line.
+@lru_cache(maxsize=4096)  # a label's values repeat from line to line
+def go_duration(text: str) -> float:
+    """A Go duration (``1.5s``) in nanoseconds; ``ValueError`` with Go's words."""
     value = parse_go_duration(text)
     if value is None:
         raise ValueError(f'time: invalid duration "{text}"')
@@ -98,7 +98,7 @@ def condition_test(condition: LabelCondition) -> LabelTest:
         case NumberFilter():
             return _compared(condition.name, condition.op, condition.value, go_float)
         case DurationFilter():
-            return _compared(condition.name, condition.op, condition.nanoseconds, _duration)
+            return _compared(condition.name, condition.op, condition.nanoseconds, go_duration)
         case BytesFilter():
             return _compared(condition.name, condition.op, condition.size, read_bytes)
         case IPFilter():

@@ -20,7 +20,7 @@ from otelite.query.logql._ast import Extraction, JsonParser
 from otelite.query.logql._entries import EXTRACTED, Entries, EntryLabels
 from otelite.query.logql._parsers import StageRun, claim, sanitize_key
 
-__all__ = ["JSON_ERROR", "json_stage", "unpack_stage"]
+__all__ = ["JSON_ERROR", "json_fields", "json_stage", "unpack_stage"]
 
 JSON_ERROR = "JSONParserErr"
 _NOT_OBJECT = "expecting json object(6), but it is not"
@@ -73,10 +73,17 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _flatten(labels: EntryLabels, members: _Object, prefix: list[str]) -> None:
+def _flatten(
+    labels: EntryLabels,
+    members: _Object,
+    prefix: list[str],
+    paths: dict[str, tuple[str, ...]] | None = None,
+) -> None:
+    """Set the fields of ``members`` as labels; with ``paths``, note each one's JSON path
+    (its keys as written)."""
     for key, value in members:
         if isinstance(value, _Object):
-            _flatten(labels, value, [*prefix, key])
+            _flatten(labels, value, [*prefix, key], paths)
             continue
         text = _scalar(value)
         if text is None:
@@ -94,6 +101,8 @@ def _flatten(labels: EntryLabels, members: _Object, prefix: list[str]) -> None:
                 name += EXTRACTED
         if name not in labels.extracted:
             labels.set_parsed(name, text)
+            if paths is not None:
+                paths[name] = (*prefix, key)
 
 
 def _joined(parts: Sequence[str]) -> str:
@@ -112,18 +121,35 @@ def json_stage(stage: JsonParser) -> StageRun:
 
     def run(entries: Entries) -> Entries:
         for line, labels in zip(entries.lines, entries.labels, strict=True):
-            try:
-                members = _load(line)
-            except ValueError as error:
-                labels.set_error(JSON_ERROR, str(error))
-                continue
-            if not isinstance(members, _Object):
-                labels.set_error(JSON_ERROR, _NOT_OBJECT)
+            members = _members(line)
+            if isinstance(members, str):
+                labels.set_error(JSON_ERROR, members)
                 continue
             _flatten(labels, members, [])
         return entries
 
     return run
+
+
+def json_fields(line: str, labels: EntryLabels) -> dict[str, tuple[str, ...]] | None:
+    """``| json`` on one entry: its fields set as parsed labels, and the JSON path each
+    came from (the keys as written); None, and nothing set, when the line is not a JSON
+    object."""
+    members = _members(line)
+    if isinstance(members, str):
+        return None
+    paths: dict[str, tuple[str, ...]] = {}
+    _flatten(labels, members, [], paths)
+    return paths
+
+
+def _members(line: str) -> _Object | str:
+    """A line's JSON object, or why it is not one."""
+    try:
+        members = _load(line)
+    except ValueError as error:
+        return str(error)
+    return members if isinstance(members, _Object) else _NOT_OBJECT
 
 
 _PATH_TOKEN = re.compile(r'\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|"([^"\]]*)["\]]?|([.\[\]]))')

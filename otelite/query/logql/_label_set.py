@@ -11,11 +11,13 @@ same as no pair; unlike a selector, a label may be named after a LogQL keyword (
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
+from otelite.query._strings import quote_string
 from otelite.query.logql._lexer import TokenKind
 from otelite.query.logql._stream import TokenStream
 
-__all__ = ["is_label_name", "parse_labels"]
+__all__ = ["format_labels", "is_label_name", "parse_labels"]
 
 _LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME_KINDS = (TokenKind.IDENT, TokenKind.KEYWORD, TokenKind.FUNCTION)
@@ -49,3 +51,9 @@ def parse_labels(text: str) -> dict[str, str]:
     if not tokens.at_kind(TokenKind.EOF):
         raise tokens.unexpected("the end of the labels")
     return {name: value for name, value in labels.items() if value}
+
+
+def format_labels(labels: Iterable[tuple[str, str]]) -> str:
+    """Labels in the text form :func:`parse_labels` reads, as Prometheus writes them
+    (``{app="api", env="prod"}``, in the order given): how Loki names a series."""
+    return "{" + ", ".join(f"{name}={quote_string(value)}" for name, value in labels) + "}"

@@ -27,6 +27,7 @@ with ``stream_labels`` (the tests hold both to it).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -39,7 +40,9 @@ from otelite.query.promql import format_value, label_name
 __all__ = [
     "DETECTED_LEVEL",
     "INDEX_ATTRIBUTES",
+    "LEVELS_BY_NUMBER",
     "LEVEL_FIELDS",
+    "LEVEL_WORDS",
     "PUSH_SCOPE",
     "SERVICE_DISCOVERY_LABELS",
     "SERVICE_NAME",
@@ -49,6 +52,8 @@ __all__ = [
     "detected_level",
     "flattened",
     "index_label_attributes",
+    "record_metadata",
+    "shared_metadata",
     "stream_labels",
     "structured_metadata",
 ]
@@ -156,9 +161,25 @@ def structured_metadata(
     its scope's and its own attributes, and its fields; a pushed record's: its attributes."""
     if fields.scope_name == PUSH_SCOPE:
         return flattened(attributes)
-    others = ((k, v) for k, v in resource if k not in INDEX_ATTRIBUTES)
-    found = flattened(others)
+    return record_metadata(shared_metadata(resource, scope), attributes, fields)
+
+
+def shared_metadata(
+    resource: Iterable[tuple[str, AnyValue]], scope: Iterable[tuple[str, AnyValue]]
+) -> dict[str, str]:
+    """The structured metadata that every OTLP record of a resource and scope has: the
+    resource attributes that are not index labels, then the scope's."""
+    found = flattened((k, v) for k, v in resource if k not in INDEX_ATTRIBUTES)
     found.update(flattened(scope))
+    return found
+
+
+def record_metadata(
+    shared: Mapping[str, str], attributes: Iterable[tuple[str, AnyValue]], fields: RecordFields
+) -> dict[str, str]:
+    """An OTLP record's structured metadata from its resource's and scope's
+    (``shared_metadata``), its attributes and its fields."""
+    found = dict(shared)
     found.update(flattened(attributes))
     own = {
         "trace_id": fields.trace_id.hex(),
@@ -181,6 +202,11 @@ def _count(value: int) -> str:
     return str(value) if value else ""
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _named(key: str) -> str:
+    return label_name(key)
+
+
 def flattened(attributes: Iterable[tuple[str, AnyValue]]) -> dict[str, str]:
     """Attributes as Loki names them: label names, map values flattened into
     ``parent_child`` keys, every other value in its string form."""
@@ -189,9 +215,9 @@ def flattened(attributes: Iterable[tuple[str, AnyValue]]) -> dict[str, str]:
         if value.WhichOneof("value") == "kvlist_value":
             inner = ((kv.key, kv.value) for kv in value.kvlist_value.values)
             for child, text in flattened(inner).items():
-                found[label_name(f"{key}_{child}")] = text
+                found[_named(f"{key}_{child}")] = text
             continue
-        name = label_name(key)
+        name = _named(key)
         if name:
             found[name] = any_value_text(value)
     return found
@@ -232,7 +258,7 @@ def _plain(value: AnyValue) -> object:
     return any_value_text(value)
 
 
-_LEVEL_WORDS = {
+LEVEL_WORDS = {
     "trace": "trace",
     "debug": "debug",
     "dbg": "debug",
@@ -252,6 +278,7 @@ _LEVEL_WORDS = {
     "emerg": "fatal",
     "alert": "fatal",
 }
+"""The words a level is written in (lowercase), and the level each means."""
 LEVEL_FIELDS = (
     "level",
     "LEVEL",
@@ -277,7 +304,15 @@ _LEVEL_WORD = re.compile(
     r"|critical|crit|fatal|emerg|alert)\b",
     re.IGNORECASE,
 )
-_BY_NUMBER = ((1, "trace"), (5, "debug"), (9, "info"), (13, "warn"), (17, "error"), (21, "fatal"))
+LEVELS_BY_NUMBER = (
+    (1, "trace"),
+    (5, "debug"),
+    (9, "info"),
+    (13, "warn"),
+    (17, "error"),
+    (21, "fatal"),
+)
+"""The level of each range of OTLP severity numbers (1 to 24): (its lowest, level)."""
 
 
 def detected_level(
@@ -293,7 +328,7 @@ def detected_level(
     if text:
         return _normalised(text)
     if 1 <= severity_number <= 24:
-        return next(level for low, level in reversed(_BY_NUMBER) if severity_number >= low)
+        return next(level for low, level in reversed(LEVELS_BY_NUMBER) if severity_number >= low)
     field = _LEVEL_IN_FIELD.search(line)
     if field is not None:
         return _normalised(field.group(1))
@@ -302,4 +337,4 @@ def detected_level(
 
 
 def _normalised(word: str) -> str:
-    return _LEVEL_WORDS.get(word.strip().lower(), word.strip())
+    return LEVEL_WORDS.get(word.strip().lower(), word.strip())

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import pyarrow.compute as pc
 
 from otelite.query._compile import compile_plan
-from otelite.query._plan import Order, Predicate, Select, Table, TimeRange
+from otelite.query._plan import Order, Predicate, Select, Table, TimeRange, all_of
 from otelite.query.logql._ast import LogQuery
 from otelite.query.logql._entries import Entries
 from otelite.query.logql._process import compile_stages
@@ -156,14 +156,16 @@ def read_entries(
     direction: Direction = Direction.FORWARD,
     budget: Budget | None = None,
     stats: ReadStats | None = None,
+    also: Predicate | None = None,
 ) -> Iterator[Entries]:
     """Every entry of ``query`` in ``[start_ns, end_ns)``, in ``direction``'s order,
-    batch by batch, after its whole pipeline (what metric queries aggregate).
+    batch by batch, after its whole pipeline (what metric queries aggregate); with
+    ``also``, only of the records that meet it too.
 
     Raises ``InvalidRequest`` (before reading) for a pipeline that cannot run."""
     part = split_query(query)
     pipeline = compile_stages(part.stages)
-    reader = _Reader(storage, part.where, direction, budget or Budget())
+    reader = _Reader(storage, all_of(part.where, also), direction, budget or Budget())
     if stats is not None:
         reader.stats = stats
     for batch in reader.batches(start_ns, end_ns):

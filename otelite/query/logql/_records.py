@@ -23,10 +23,10 @@ from otelite.query.logql._arrow import Distinct, MapRows, distinct_rows, map_key
 from otelite.query.logql._entries import ERROR, ERROR_DETAILS, EXTRACTED, Entries, EntryLabels
 from otelite.query.logql._labels import (
     DETECTED_LEVEL,
-    INDEX_ATTRIBUTES,
     PUSH_SCOPE,
     detected_level,
     flattened,
+    shared_metadata,
     stream_labels,
 )
 from otelite.query.promql import label_name
@@ -95,8 +95,8 @@ class _Group:
 
     stream: dict[str, str]
     attributes: dict[str, str]
-    """The resource's attributes that are no index labels and the scope's, flattened
-    (nothing for a pushed record, whose metadata is its own attributes only)."""
+    """``shared_metadata`` (nothing for a pushed record, whose metadata is its own
+    attributes only)."""
     pushed: bool
     scope_fields: tuple[tuple[str, str], ...]
     """``scope_name``, ``scope_version``, ``scope_dropped_attributes_count`` where set."""
@@ -162,10 +162,9 @@ class RecordReader:
         pushed = scope_name == PUSH_SCOPE
         attributes: dict[str, str] = {}
         if not pushed:
-            stored = stored_attributes(resource, row["ResourceAttributeTypes"])
-            attributes = flattened((k, v) for k, v in stored if k not in INDEX_ATTRIBUTES)
-            attributes.update(
-                flattened(stored_attributes(row["ScopeAttributes"], row["ScopeAttributeTypes"]))
+            attributes = shared_metadata(
+                stored_attributes(resource, row["ResourceAttributeTypes"]),
+                stored_attributes(row["ScopeAttributes"], row["ScopeAttributeTypes"]),
             )
         dropped = row["ScopeDroppedAttributesCount"] or 0
         scope_fields = (
@@ -235,7 +234,7 @@ class _Batch:
 
     def metadata(self, row: int) -> dict[str, str]:
         """The structured metadata of the record in ``row`` (``_labels``'s
-        ``structured_metadata`` and its ``detected_level``)."""
+        ``record_metadata`` and its ``detected_level``)."""
         attributes, types, *scalars = self._column_lists()
         trace_id, span_id, flags, number, text, event_name, dropped, is_observed, observed = (
             column[row] for column in scalars
@@ -245,7 +244,7 @@ class _Batch:
         if group.pushed:
             found = own
         else:
-            # structured_metadata's fields, in its order, each where set.
+            # record_metadata's fields, in its order, each where set.
             found = dict(group.attributes)
             found.update(own)
             if trace_id:

@@ -135,9 +135,15 @@ def label_value(label: str) -> Call:
     return Call("coalesce", (value, Literal("")))
 
 
-def _matcher(matcher: Matcher) -> Predicate:
+def _matcher(matcher: Matcher) -> Predicate | None:
     if matcher.op in (MatchOp.RE, MatchOp.NRE):
         _check_regex(matcher.value)
+    if matcher.op is MatchOp.RE and matcher.value in (".*", ".+"):
+        # The common "any stream" matchers, without a regex: every value, any non-empty
+        # one (and service_name never is).
+        if matcher.value == ".*" or matcher.name == SERVICE_NAME:
+            return None
+        return Compare(label_value(matcher.name), Op.NE, "")
     return Compare(label_value(matcher.name), _OPS[matcher.op], matcher.value)
 
 

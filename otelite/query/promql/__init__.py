@@ -9,10 +9,23 @@ operations; ``_native`` carries native histograms through them as float series,
 series of their points; ``_names``: the OpenTelemetry specification's compatibility
 rules, as Prometheus 3's OTLP receiver applies them; ``_catalog``: what is kept of a
 store between queries), ``MemorySource`` holds series given in memory.
+
+The operations on those values are public too, for the other languages whose queries
+evaluate to the same series (LogQL's metric queries): ``windowed`` (a function of range
+vectors over a packed ``Matrix``; the functions that do not read times take any one time
+unit), ``bounds`` (each step's window in packed samples), ``aggregate``, the
+``binary_*`` operators with their ``Matching``, and ``label_replace``.
 """
 
 from __future__ import annotations
 
+from otelite.query.promql._aggregate import aggregate
+from otelite.query.promql._binary import (
+    Matching,
+    binary_scalars,
+    binary_vector_scalar,
+    binary_vectors,
+)
 from otelite.query.promql._catalog import Family
 from otelite.query.promql._engine import (
     DEFAULT_LOOKBACK_MS,
@@ -22,6 +35,7 @@ from otelite.query.promql._engine import (
 )
 from otelite.query.promql._errors import ParseError
 from otelite.query.promql._exemplars import Exemplar, exemplars
+from otelite.query.promql._functions import label_replace
 from otelite.query.promql._memory import MemorySource, raw_series
 from otelite.query.promql._names import (
     PER_UNITS,
@@ -59,10 +73,12 @@ from otelite.query.promql._series import (
     String,
     Value,
     Vector,
+    bounds,
     format_value,
 )
 from otelite.query.promql._source import StorageSource
 from otelite.query.promql._syntax import parse, query_selectors, selector_matchers
+from otelite.query.promql._windows import windowed
 
 __all__ = [
     "DEFAULT_LOOKBACK_MS",
@@ -76,6 +92,7 @@ __all__ = [
     "Histograms",
     "Labels",
     "Matcher",
+    "Matching",
     "Matrix",
     "MemorySource",
     "MetricKind",
@@ -95,6 +112,11 @@ __all__ = [
     "String",
     "Value",
     "Vector",
+    "aggregate",
+    "binary_scalars",
+    "binary_vector_scalar",
+    "binary_vectors",
+    "bounds",
     "evaluate",
     "exemplars",
     "fold_histograms",
@@ -103,6 +125,7 @@ __all__ = [
     "histogram_samples",
     "is_histogram_part",
     "label_name",
+    "label_replace",
     "metric_name",
     "metric_type",
     "parse",
@@ -114,4 +137,5 @@ __all__ = [
     "series_labels",
     "split_histograms",
     "target_info_labels",
+    "windowed",
 ]

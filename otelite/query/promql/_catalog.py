@@ -18,13 +18,12 @@ Both are kept between queries, as Prometheus keeps its index in memory:
 from __future__ import annotations
 
 import bisect
-import threading
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from otelite.query._kept import PerStore, keep_at_most
 from otelite.query._plan import (
     Call,
     Column,
@@ -107,16 +106,7 @@ class _Kept:
     identities: dict[tuple[Table, str, int], Identity] = field(default_factory=dict)
 
 
-_KEPT: weakref.WeakKeyDictionary[Storage, _Kept] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
-def _kept(storage: Storage) -> _Kept:
-    with _LOCK:
-        found = _KEPT.get(storage)
-        if found is None:
-            found = _KEPT[storage] = _Kept()
-        return found
+_kept = PerStore(_Kept)
 
 
 class Catalog:
@@ -207,10 +197,9 @@ def identities(
     if not missing:
         return found
     read = _read_identities(rows, table, metric, time)
-    with _LOCK:
-        if len(kept) + len(read) > MAX_KEPT_IDENTITIES:
-            kept.clear()
-        kept.update(((table, metric, series), identity) for series, identity in read.items())
+    with _kept.lock:
+        new = {(table, metric, series): identity for series, identity in read.items()}
+        keep_at_most(kept, new, MAX_KEPT_IDENTITIES)
     return read
 
 

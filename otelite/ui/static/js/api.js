@@ -49,7 +49,7 @@ export function onUnauthorized(listener) {
 /**
  * GET `path` with query `params` (arrays repeat the key); resolves to the JSON body.
  * `options.token` sends that token instead of the stored one, and a 401 then only rejects
- * (the sign-in form checks a candidate this way).
+ * (the sign-in form checks a candidate this way); `options.headers` adds headers.
  */
 export async function get(path, params = {}, options = {}) {
   const query = new URLSearchParams();
@@ -60,7 +60,7 @@ export async function get(path, params = {}, options = {}) {
   const url = query.toString() ? `${path}?${query}` : path;
   const checking = "token" in options;
   const bearer = checking ? options.token : token();
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: "application/json", ...options.headers };
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   const chosen = tenant();
   if (chosen) headers["X-Scope-OrgID"] = chosen;
@@ -73,7 +73,7 @@ export async function get(path, params = {}, options = {}) {
     body = null;
   }
   if (!response.ok) {
-    // otelite's API answers {"error": ...}; Tempo's routes answer the message as text.
+    // otelite's API answers {"error": ...}; Tempo's and Loki's routes answer the message as text.
     const plain = (response.headers.get("Content-Type") || "").startsWith("text/plain") ? text.trim() : "";
     const message = body && body.error ? body.error : plain || `${response.status} ${response.statusText}`;
     const error = new ApiError(message);
@@ -87,6 +87,25 @@ export async function get(path, params = {}, options = {}) {
     throw error;
   }
   return body;
+}
+
+const cache = new Map(); // path and params → {at, promise}
+
+/**
+ * `get`, with the answer kept for `maxAgeMs` (a minute by default); a failed request
+ * resolves to null and is asked again next time. For completions, which follow new
+ * telemetry without a request per key typed.
+ */
+export function getCached(path, params = {}, maxAgeMs = 60_000) {
+  const key = `${path}?${JSON.stringify(params)}`;
+  const hit = cache.get(key);
+  if (hit && Date.now() - hit.at < maxAgeMs) return hit.promise;
+  const promise = get(path, params).catch(() => {
+    cache.delete(key); // completions are a convenience: no list now, another try later
+    return null;
+  });
+  cache.set(key, { at: Date.now(), promise });
+  return promise;
 }
 
 /** A path segment, percent-encoded (service and metric names may hold '/'). */

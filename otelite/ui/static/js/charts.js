@@ -123,3 +123,45 @@ export function sparkline(values, { colour = "#4e79a7", width: w = 120, height =
   );
   return el;
 }
+
+/**
+ * Counts over time as stacked bars. `xs`: the bars' middles in Unix seconds; `series`:
+ * [{label, values, colour}], the first at the bottom; `xRange` [from, to] in Unix seconds;
+ * dragging across bars calls `onSelect(from, to)`. Returns a cleanup function.
+ */
+export function stackedBars(el, { xs, series, xRange, onSelect, height = 120 }) {
+  // Each drawn series is the sum of those below it and its own, drawn tallest first so
+  // that the lower ones paint over it.
+  const stacked = [];
+  let sums = xs.map(() => 0);
+  for (const s of series) {
+    sums = sums.map((sum, i) => sum + (s.values[i] || 0));
+    stacked.push({ ...s, values: sums.map((sum, i) => (s.values[i] ? sum : null)) });
+  }
+  const drawn = stacked.reverse();
+  const bars = uPlot.paths.bars({ size: [0.9, 40] });
+  const plot = new uPlot(
+    {
+      width: width(el),
+      height,
+      legend: { show: false },
+      cursor: { drag: { x: Boolean(onSelect), y: false }, points: { show: false } },
+      scales: { x: { time: true, range: xRange ? () => xRange : undefined }, y: { range: (u, min, max) => [0, Math.max(max || 0, 1)] } },
+      axes: [{}, { values: (u, ticks) => ticks.map((t) => (Number.isInteger(t) ? number(t) : "")), size: 50 }],
+      series: [{}, ...drawn.map((s) => ({ label: s.label, fill: s.colour, stroke: s.colour, width: 0, paths: bars, points: { show: false } }))],
+      hooks: onSelect
+        ? {
+            setSelect: [
+              (u) => {
+                if (u.select.width < 2) return;
+                onSelect(u.posToVal(u.select.left, "x"), u.posToVal(u.select.left + u.select.width, "x"));
+              },
+            ],
+          }
+        : {},
+    },
+    [xs, ...drawn.map((s) => s.values)],
+    el,
+  );
+  return autosize(el, plot);
+}

@@ -94,16 +94,6 @@ export function plain(value) {
 export const SPAN_KINDS = ["unspecified", "internal", "server", "client", "producer", "consumer"];
 export const STATUS = ["unset", "ok", "error"];
 
-const SEVERITIES = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
-
-/** Severity number (1–24) → "INFO", "WARN2", ...; 0 → "". */
-export function severityName(number) {
-  if (!number) return "";
-  const base = SEVERITIES[Math.floor((number - 1) / 4)];
-  const step = ((number - 1) % 4) + 1;
-  return step === 1 ? base : `${base}${step}`;
-}
-
 const PALETTE = [
   "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2",
   "#edc948", "#ff9da7", "#9c755f", "#af7aa1", "#86bcb6",

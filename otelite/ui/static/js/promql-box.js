@@ -23,6 +23,7 @@ export function promqlForm({ state, autoStep, range, onRun }) {
     placeholder: 'sum by (job) (rate(http_server_request_duration_seconds_count[5m]))',
     value: state.q,
     position: errorPosition,
+    onRun: () => run(),
   });
   const { textarea } = field;
   const step = h("input", { name: "step", size: 7, value: state.step, placeholder: `auto (${durationText(autoStep)})`, "aria-label": "step" });
@@ -61,16 +62,6 @@ export function promqlForm({ state, autoStep, range, onRun }) {
     replace(names, found.map((f) => h("option", { value: f.name, label: f.detail })));
   });
 
-  textarea.addEventListener("input", () => {
-    field.clearError();
-    field.fit();
-  });
-  textarea.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey) {
-      event.preventDefault(); // Shift+Enter starts a new line
-      run();
-    }
-  });
   for (const input of [step, legendFormat]) {
     input.addEventListener("keydown", (event) => {
       if (event.key === "Enter") {

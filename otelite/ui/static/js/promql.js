@@ -65,8 +65,8 @@ export function durationText(seconds) {
 const NICE_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
 const POINTS = 300; // about one point per 3 pixels of a chart's width
 
-/** The step, in seconds, for a range of `spanMs`: about 300 points, on a round time. */
-export function autoStep(spanMs) {
-  const wanted = spanMs / 1000 / POINTS;
+/** The step, in seconds, for a range of `spanMs`: about `points` points, on a round time. */
+export function autoStep(spanMs, points = POINTS) {
+  const wanted = spanMs / 1000 / points;
   return NICE_STEPS.find((s) => s >= wanted) || Math.ceil(wanted / 86400) * 86400;
 }

@@ -1,156 +1,192 @@
-// Logs: newest first, filters in the URL, bodies shown by their AnyValue type, a link from
-// each record with a trace id to its trace (and span), live tail.
+// Logs: a LogQL query run on the Loki API, written by the filters above it or typed (with
+// completions, and parse errors marked in place). Its lines newest first, with their
+// labels, older ones page by page; the volume of its lines by level over the time range;
+// a link from each line with a trace id to its trace; live tail.
 
 import { get } from "../api.js";
-import { h, replace, table } from "../dom.js";
+import { h, replace } from "../dom.js";
 import { emptyState, errorState } from "../empty.js";
-import { anyValue, colour, nsToMs, plain, severityName, timestamp } from "../format.js";
 import { timeRange } from "../range.js";
-import { href, update } from "../router.js";
-import { attributeInputs, readAttributes } from "../attributes.js";
-import { attributeTable } from "../span-detail.js";
+import { update } from "../router.js";
+import { attributeInputs } from "../attributes.js";
+import { labelsSeen, logLines } from "../log-lines.js";
+import { logqlBox } from "../logql-box.js";
+import { LEVELS, formQuery, streamEntries } from "../logql.js";
+import { logsVolume } from "../logs-volume.js";
+import { rangeResult } from "../promql-result.js";
+import { liveToggle, queryForm, queryRow, serviceSelect } from "../query-form.js";
+import { autoStep } from "../promql.js";
 
-const FIELDS = ["service", "severity", "text", "traceId", "spanId", "limit"];
+const FIELDS = ["service", "level", "text", "traceId", "spanId", "limit"];
 const LIVE_INTERVAL_MS = 2000;
-const ZERO_TRACE = "0".repeat(32);
+const DEFAULT_LIMIT = "100";
+const MAX_LIMIT = 5000; // Loki's max_entries_limit_per_query
+const SERVICES_MS = 7 * 24 * 3600e3;
+const filtersForm = queryForm({ fields: FIELDS, defaultLimit: DEFAULT_LIMIT });
+// Loki then says which labels are the stream's, which structured metadata, which parsed.
+const CATEGORIZED = { headers: { "X-Loki-Response-Encoding-Flags": "categorize-labels" } };
 
 export function render(main, view, alive) {
   const params = view.params;
-  const services = h("select", { name: "service", "aria-label": "service" }, h("option", { value: "" }, "all services"));
+  const query = params.get("q");
+  const text = query === null ? formQuery(filtersForm.fromUrl(params)) : query;
+  const limit = Math.min(Number(params.get("limit")) || Number(DEFAULT_LIMIT), MAX_LIMIT);
+  const chosen = params.get("service");
+  const services = serviceSelect(chosen);
   const input = (name, attrs) => h("input", { name, value: params.get(name) || "", ...attrs });
   const form = h(
     "form",
-    { class: "filters", onsubmit: (event) => submit(event, form) },
-    h("label", null, "Service", services),
+    { class: "filters", onsubmit: filtersForm.submit },
+    h("label", null, "Service", services.element),
     h(
       "label",
       null,
-      "Min severity",
+      "Level",
       h(
         "select",
-        { name: "severity" },
-        ["", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"].map((s) => h("option", { value: s, selected: (params.get("severity") || "") === s }, s || "any")),
+        { name: "level", "aria-label": "least level" },
+        ["", ...LEVELS].map((l) => h("option", { value: l, selected: (params.get("level") || "") === l }, l ? `${l} and up` : "any")),
       ),
     ),
-    h("label", null, "Text", input("text", { type: "search", placeholder: "in the body", size: 16 })),
-    attributeInputs(params.getAll("attr"), { signal: "logs", service: params.get("service") }),
+    h("label", null, "Text", input("text", { type: "search", placeholder: "in the line, any case", size: 16 })),
+    attributeInputs(params.getAll("attr"), { signal: "logs", service: chosen }),
     h("label", null, "Trace id", input("traceId", { size: 20, class: "mono", placeholder: "any" })),
     params.get("spanId") ? h("label", null, "Span id", input("spanId", { size: 12, class: "mono" })) : null,
-    h("label", null, "Limit", input("limit", { type: "number", min: 1, max: 5000, size: 5, value: params.get("limit") || "200" })),
+    h("label", null, "Limit", input("limit", { type: "number", min: 1, max: MAX_LIMIT, size: 5, value: params.get("limit") || DEFAULT_LIMIT })),
     h("button", { type: "submit", class: "primary" }, "Search"),
-    h(
-      "label",
-      { class: "live" },
-      h("input", { type: "checkbox", checked: params.get("live") === "1", onchange: (e) => update({ live: e.target.checked ? "1" : null }) }),
-      "Live",
-    ),
+    liveToggle(params),
   );
+  let seen = new Map();
+  const box = logqlBox({ value: text, range: () => timeRange(params), seen: () => seen, onRun: (typed) => run(typed) });
+  const logql = queryRow({ language: "LogQL", box, onRun: (typed) => run(typed) });
+  const volume = h("section", { class: "volume" });
   const results = h("div", { class: "results" }, h("p", { class: "muted" }, "Searching…"));
-  replace(main, h("h1", null, "Logs"), form, results);
+  replace(main, h("h1", null, "Logs"), form, logql, volume, results);
 
-  get("/api/services", { start: "now-7d", end: "now" }).then(({ services: found }) => {
-    const chosen = params.get("service") || "";
-    const known = found.map((s) => s.name);
-    if (chosen && !known.includes(chosen)) known.push(chosen);
-    for (const name of known.sort()) services.append(h("option", { value: name, selected: name === chosen }, name));
-  }).catch(() => {}); // the choices are a convenience; the results say what went wrong
+  filtersForm.follow(form, box, formQuery);
+  const run = (typed) => filtersForm.run(typed, form, search);
 
+  // The services with lines over the range, or the week before its end if longer.
+  const listed = timeRange(params);
+  const since = Math.min(listed.startMs, listed.endMs - SERVICES_MS);
+  get("/loki/api/v1/label/service_name/values", { start: nanoseconds(since), end: nanoseconds(listed.endMs) })
+    .then(({ data: known }) => services.fill(known))
+    .catch(() => {}); // the choices are a convenience; the results say what went wrong
+
+  let cleanup = () => {};
+  let page = 0; // the latest search; answers to older ones are dropped
   const search = async () => {
+    const mine = ++page;
+    const current = () => alive() && mine === page;
     const range = timeRange(params);
-    const query = { start: range.start, end: range.end, attr: params.getAll("attr") };
-    for (const field of FIELDS) if (field !== "spanId") query[field] = params.get(field);
-    query.limit = query.limit || "200";
-    let logs;
+    const window = { query: text, start: nanoseconds(range.startMs), end: nanoseconds(range.endMs), direction: "backward" };
+    let body;
     try {
-      ({ logs } = await get("/api/search/logs", query));
+      body = await get("/loki/api/v1/query_range", { ...window, limit, step: autoStep(range.endMs - range.startMs) }, CATEGORIZED);
     } catch (error) {
-      if (alive()) replace(results, errorState(error));
+      if (!current()) return;
+      cleanup();
+      replace(volume);
+      // A query the server refuses is the box's to show, at its position when it has one
+      // (unless the text there has changed since).
+      if (error.status === 400 && box.textarea.value === text) {
+        box.showError(error);
+        replace(results);
+      } else {
+        replace(results, errorState(error));
+      }
       return;
     }
-    if (!alive()) return;
-    // The API filters by trace; a span's logs are the trace's logs with its span id.
-    const spanId = params.get("spanId");
-    if (spanId) logs = logs.filter((log) => log.spanId === spanId);
-    if (!logs.length) {
-      const narrowed = FIELDS.some((f) => f !== "limit" && params.get(f)) || params.getAll("attr").length;
-      replace(results, emptyState("logs", narrowed ? "No log record matches these filters in this time range." : null));
+    if (!current()) return;
+    cleanup();
+    if (body.data.resultType !== "streams") {
+      // A metric query: its series over the range, as the metrics page plots them.
+      replace(volume);
+      const plot = h("div", { class: "promql-result" });
+      replace(results, plot);
+      cleanup = rangeResult(plot, body.data, { format: "", step: autoStep(range.endMs - range.startMs) });
       return;
     }
-    replace(results, h("p", { class: "muted count" }, `${logs.length} records, newest first`), logsTable(logs));
+    const drawn = logsVolume(volume, {
+      text,
+      range,
+      current,
+      onSelect: (fromMs, toMs) => update({ range: null, start: new Date(fromMs).toISOString(), end: new Date(toMs).toISOString() }),
+    });
+    cleanup = () => drawn.then((stop) => stop());
+    const entries = streamEntries(body.data.result);
+    seen = labelsSeen(entries);
+    if (!entries.length) {
+      replace(results, emptyState("logs", "No log line matches this query in this time range."));
+      return;
+    }
+    showLines(entries, entries.length >= limit, () => older(window, entries, current));
   };
+
+  const count = h("p", { class: "muted count" });
+  const footer = h("p", { class: "more" });
+  let tbody = null;
+
+  const showLines = (entries, more, loadMore) => {
+    const lines = logLines(entries);
+    tbody = lines.querySelector("tbody");
+    replace(results, count, lines, footer);
+    footerFor(entries, more, loadMore);
+  };
+
+  const footerFor = (entries, more, loadMore) => {
+    count.textContent = `${entries.length} lines, newest first`;
+    replace(
+      footer,
+      more
+        ? h("button", { type: "button", class: "load-more", onclick: loadMore }, "Older lines")
+        : h("span", { class: "muted all-shown" }, "That is every line in this time range."),
+    );
+  };
+
+  // The next page: the lines before the oldest shown. Lines at that same nanosecond may
+  // be on either page, so the page starts at it and skips the ones already shown.
+  const older = async (window, entries, current) => {
+    const oldest = entries[entries.length - 1].ns;
+    const shown = new Map();
+    for (const entry of entries) if (entry.ns === oldest) shown.set(key(entry), (shown.get(key(entry)) || 0) + 1);
+    const asked = Math.min(limit + entries.length - entries.findIndex((e) => e.ns === oldest), MAX_LIMIT);
+    replace(footer, h("span", { class: "muted" }, "Loading…"));
+    let body;
+    try {
+      body = await get("/loki/api/v1/query_range", { ...window, end: String(oldest + 1n), limit: asked }, CATEGORIZED);
+    } catch (error) {
+      if (current()) replace(footer, errorState(error));
+      return;
+    }
+    if (!current()) return;
+    const found = streamEntries(body.data.result);
+    const fresh = found.filter((entry) => {
+      const k = key(entry);
+      if (entry.ns !== oldest || !shown.get(k)) return true;
+      shown.set(k, shown.get(k) - 1);
+      return false;
+    });
+    entries.push(...fresh);
+    seen = labelsSeen(entries);
+    tbody.append(...logLines(fresh).querySelector("tbody").children);
+    footerFor(entries, found.length >= asked && fresh.length > 0, () => older(window, entries, current));
+  };
+
   search();
   const timer = params.get("live") === "1" ? setInterval(search, LIVE_INTERVAL_MS) : null;
-  return () => timer && clearInterval(timer);
+  return () => {
+    if (timer) clearInterval(timer);
+    page++;
+    cleanup();
+  };
 }
 
-function submit(event, form) {
-  event.preventDefault();
-  const data = new FormData(form);
-  const changes = {};
-  for (const field of FIELDS) changes[field] = (data.get(field) || "").trim() || null;
-  if (changes.limit === "200") changes.limit = null;
-  changes.attr = readAttributes(form);
-  update(changes);
+function nanoseconds(ms) {
+  return String(BigInt(Math.round(ms)) * 1000000n);
 }
 
-/** The body by its type: strings as text, maps and arrays as indented JSON. */
-function body(value) {
-  const shown = anyValue(value);
-  if (shown.type === "map" || shown.type === "array") {
-    return h("pre", { class: "body json" }, JSON.stringify(plain(value), null, 2));
-  }
-  if (shown.type === "empty") return h("span", { class: "muted" }, "(no body)");
-  return h(
-    "span",
-    { class: `body t-${shown.type}` },
-    shown.text,
-    shown.type === "string" ? null : h("span", { class: "type" }, shown.type),
-  );
-}
-
-function logsTable(logs) {
-  const rows = [];
-  for (const log of logs) {
-    const time = nsToMs(log.timeUnixNano !== "0" ? log.timeUnixNano : log.observedTimeUnixNano);
-    const severity = log.severityText || severityName(log.severityNumber);
-    const level = severityName(log.severityNumber).replace(/\d$/, "").toLowerCase();
-    const hasTrace = log.traceId && log.traceId !== ZERO_TRACE;
-    const detail = h("tr", { class: "log-detail hidden" }, h("td", { colspan: 5 }, logDetail(log)));
-    rows.push(
-      h(
-        "tr",
-        { class: `log lvl-${level || "none"}`, onclick: () => detail.classList.toggle("hidden") },
-        h("td", { class: "nowrap" }, timestamp(time)),
-        h("td", null, h("span", { class: `sev sev-${level || "none"}` }, severity || "–")),
-        h("td", null, h("span", { class: "chip", style: { borderColor: colour(log.serviceName || "") } }, log.serviceName || "")),
-        h("td", { class: "body-cell" }, body(log.body)),
-        h(
-          "td",
-          null,
-          hasTrace
-            ? h("a", { "data-nav": true, class: "trace-link", href: href(`/trace/${log.traceId}`, log.spanId && log.spanId !== "0".repeat(16) ? { span: log.spanId } : {}), onclick: (e) => e.stopPropagation() }, "trace →")
-            : null,
-        ),
-      ),
-      detail,
-    );
-  }
-  return table(["Time", "Severity", "Service", "Body", ""], rows, { class: "grid logs" });
-}
-
-function logDetail(log) {
-  const facts = [
-    ["Observed", timestamp(nsToMs(log.observedTimeUnixNano))],
-    ["Severity number", String(log.severityNumber)],
-    ["Trace id", log.traceId],
-    ["Span id", log.spanId],
-  ];
-  if (log.eventName) facts.push(["Event name", log.eventName]);
-  return h(
-    "div",
-    null,
-    h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", null, k), h("dd", { class: "mono" }, v || "–")])),
-    h("h3", null, "Attributes"),
-    attributeTable(log.attributes),
-  );
+// An entry's identity among the lines of one nanosecond.
+function key(entry) {
+  return JSON.stringify([entry.line, entry.stream, entry.metadata, entry.parsed]);
 }

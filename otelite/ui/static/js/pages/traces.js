@@ -7,45 +7,35 @@ import { h, replace, table } from "../dom.js";
 import { emptyState, errorState } from "../empty.js";
 import { colour, duration, nsToMs, timestamp } from "../format.js";
 import { timeRange } from "../range.js";
-import { href, navigate, update } from "../router.js";
-import { attributeInputs, readAttributes } from "../attributes.js";
+import { href, navigate } from "../router.js";
+import { attributeInputs } from "../attributes.js";
+import { liveToggle, queryForm, queryRow, serviceSelect } from "../query-form.js";
 import { queryBox } from "../traceql-box.js";
 import { formQuery } from "../traceql.js";
 
 const FIELDS = ["service", "name", "minDuration", "maxDuration", "status", "limit"];
 const LIVE_INTERVAL_MS = 2000;
 const DEFAULT_LIMIT = "50";
+const filtersForm = queryForm({ fields: FIELDS, defaultLimit: DEFAULT_LIMIT });
 const SPANS_PER_SET = 20; // matched spans listed per trace, and marked in its view
 // Tempo's rootServiceName for a trace whose root span has not arrived.
 const ROOT_NOT_RECEIVED = "<root span not yet received>";
 
 export function render(main, view, alive) {
   const params = view.params;
-  // The chosen service is there from the start: the form says what it means (and writes
-  // its query) before the list of services arrives.
   const chosen = params.get("service");
-  const services = h(
-    "select",
-    { name: "service", "aria-label": "service" },
-    h("option", { value: "" }, "all services"),
-    chosen ? h("option", { value: chosen, selected: true }, chosen) : null,
-  );
+  const services = serviceSelect(chosen);
   const names = h("datalist", { id: "span-names" });
   const query = params.get("q");
   const box = queryBox({
-    value: query === null ? formQuery(filters(params)) : query,
+    value: query === null ? formQuery(filtersForm.fromUrl(params)) : query,
     range: () => timeRange(params),
     onRun: (text) => run(text),
   });
   const form = h(
     "form",
-    {
-      class: "filters",
-      onsubmit: (event) => submit(event, form),
-      oninput: (event) => formEdited(event),
-      onchange: (event) => formEdited(event),
-    },
-    h("label", null, "Service", services),
+    { class: "filters", onsubmit: filtersForm.submit },
+    h("label", null, "Service", services.element),
     h("label", null, "Span name", h("input", { name: "name", list: "span-names", value: params.get("name") || "", placeholder: "any" })),
     names,
     attributeInputs(params.getAll("attr"), { signal: "spans", service: params.get("service") }),
@@ -63,55 +53,18 @@ export function render(main, view, alive) {
     ),
     h("label", null, "Limit", h("input", { name: "limit", type: "number", min: 1, max: 1000, size: 4, value: params.get("limit") || DEFAULT_LIMIT })),
     h("button", { type: "submit", class: "primary" }, "Search"),
-    h(
-      "label",
-      { class: "live" },
-      h("input", {
-        type: "checkbox",
-        name: "live",
-        checked: params.get("live") === "1",
-        onchange: (event) => update({ live: event.target.checked ? "1" : null }),
-      }),
-      "Live",
-    ),
+    liveToggle(params),
   );
-  const traceql = h(
-    "div",
-    { class: "traceql" },
-    h("span", { class: "tq-title" }, "TraceQL"),
-    box.element,
-    h("button", { type: "button", class: "primary", onclick: () => run(box.textarea.value) }, "Run TraceQL"),
-    h("p", { class: "muted small tq-help" }, "Enter runs the query, Shift+Enter starts a new line, Ctrl+Space completes. The form above writes its query here."),
-  );
+  const traceql = queryRow({ language: "TraceQL", box, onRun: (text) => run(text) });
   const chart = h("div", { class: "chart scatter" });
   const results = h("div", { class: "results" }, h("p", { class: "muted" }, "Searching…"));
   replace(main, h("h1", null, "Traces"), form, traceql, chart, results);
 
-  // The query box says what the form means as it changes (the limit and Live apply to
-  // either search, and are no part of the query).
-  const formEdited = (event) => {
-    if (!["limit", "live"].includes(event.target.name)) box.setValue(formQuery(readForm(form)));
-  };
-
-  // The query replaces the form's filters in the URL: one of them says what is shown.
-  const run = (text) => {
-    const changes = { q: text.trim() ? text : null, limit: readForm(form).limit };
-    for (const field of FIELDS) if (field !== "limit") changes[field] = null;
-    changes.attr = null;
-    const before = location.search;
-    update(changes);
-    if (location.search === before) search(); // the same query again: fresh results
-  };
+  filtersForm.follow(form, box, formQuery);
+  const run = (text) => filtersForm.run(text, form, search);
 
   get("/api/services", { start: "now-7d", end: "now" }).then(({ services: found }) => {
-    const current = services.value; // the user may have chosen meanwhile
-    const known = found.map((s) => s.name);
-    if (current && !known.includes(current)) known.push(current);
-    replace(
-      services,
-      h("option", { value: "" }, "all services"),
-      known.sort().map((name) => h("option", { value: name, selected: name === current }, name)),
-    );
+    services.fill(found.map((s) => s.name));
   }).catch(() => {}); // the choices are a convenience; the results say what went wrong
   if (chosen) {
     get(`/api/services/${segment(chosen)}/operations`).then(({ operations }) => {
@@ -165,30 +118,6 @@ export function render(main, view, alive) {
 
 function filtered(params) {
   return FIELDS.some((f) => f !== "limit" && params.get(f)) || params.getAll("attr").length > 0;
-}
-
-// The form's filters in the URL, as formQuery takes them.
-function filters(params) {
-  const found = { attrs: params.getAll("attr") };
-  for (const field of FIELDS) found[field] = params.get(field);
-  return found;
-}
-
-// The form's filters as typed (null for empty), the default limit as null.
-function readForm(form) {
-  const data = new FormData(form);
-  const found = { attrs: readAttributes(form) };
-  for (const field of FIELDS) found[field] = (data.get(field) || "").trim() || null;
-  if (found.limit === DEFAULT_LIMIT) found.limit = null;
-  return found;
-}
-
-function submit(event, form) {
-  event.preventDefault();
-  const found = readForm(form);
-  const changes = { q: null, attr: found.attrs };
-  for (const field of FIELDS) changes[field] = found[field];
-  update(changes);
 }
 
 async function formSearch(params, range) {
