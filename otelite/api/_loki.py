@@ -47,6 +47,7 @@ from otelite.query.logql import (
     MetricResult,
     ReadStats,
     evaluate_metric,
+    format_labels,
     parse,
     select_logs,
     stream_sets,
@@ -76,7 +77,7 @@ INSTANT_LOG_QUERY = (
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _answering(handler: Handler, *, reads: bool = True) -> Handler:
+def answering(handler: Handler, *, reads: bool = True) -> Handler:
     """Bad input as 400 and a query past its time as 504, in plain text as Loki answers.
     A route that ``reads`` stored data first needs the request's tenant."""
 
@@ -112,7 +113,8 @@ class _Asked:
     categorize: bool
 
 
-def _categorize(request: HTTPConnection) -> bool:
+def wants_categories(request: HTTPConnection) -> bool:
+    """Whether the client asked for labels by category (Loki's encoding flag)."""
     flags = request.headers.get(ENCODING_FLAGS, "")
     return CATEGORIZE_LABELS in (flag.strip() for flag in flags.split(","))
 
@@ -141,9 +143,9 @@ async def query_range(request: Request) -> Response:
         limit,
         direction,
         request.app.state.query_timeout_seconds,
-        _categorize(request),
+        wants_categories(request),
     )
-    _check_length(start, end)
+    check_length(start, end)
     if isinstance(asked.expr, LogQuery):
         if limit > MAX_ENTRIES:
             raise InvalidRequest(
@@ -171,7 +173,7 @@ async def query(request: Request) -> Response:
         form.limit(),
         form.direction(),
         request.app.state.query_timeout_seconds,
-        _categorize(request),
+        wants_categories(request),
     )
     return await _metric_instant(request, asked, expr)
 
@@ -205,7 +207,8 @@ def _metric_answer(data: dict[str, Any], result: MetricResult) -> Response:
     return _success(data)
 
 
-def _check_length(start: int, end: int) -> None:
+def check_length(start: int, end: int) -> None:
+    """Refuse a time range longer than Loki's default limit, in Loki's words."""
     if end - start > MAX_QUERY_LENGTH_NS:
         raise InvalidRequest(
             f"the query time range exceeds the limit (query length: {go_duration(end - start)},"
@@ -226,19 +229,8 @@ def _log_range(storage: Storage, asked: _Asked, expr: LogQuery) -> LogResult:
     )
 
 
-def _label_text(labels: Labels) -> str:
-    """Labels as Loki writes a stream's (``{a="b", c="d"}``), by which it sorts them."""
-    inner = ", ".join(f"{name}={_go_quote(value)}" for name, value in labels)
-    return "{" + inner + "}"
-
-
-def _go_quote(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    return f'"{escaped}"'
-
-
-def _streams(entries: Entries, categorize: bool) -> list[dict[str, Any]]:
+def stream_list(entries: Entries, categorize: bool) -> list[dict[str, Any]]:
+    """Entries as Loki's ``streams`` result, ordered by their labels' text."""
     groups: dict[Labels, list[list[Any]]] = {}
     for at, line, labels in zip(entries.times, entries.lines, entries.labels, strict=True):
         if categorize:
@@ -251,7 +243,7 @@ def _streams(entries: Entries, categorize: bool) -> list[dict[str, Any]]:
             groups.setdefault(stream, []).append([str(at), line, kinds])
         else:
             groups.setdefault(labels.all(), []).append([str(at), line])
-    ordered = sorted(groups.items(), key=lambda item: _label_text(item[0]))
+    ordered = sorted(groups.items(), key=lambda item: format_labels(item[0]))
     return [{"stream": dict(labels), "values": values} for labels, values in ordered]
 
 
@@ -306,7 +298,7 @@ def _streams_body(result: LogResult, categorize: bool) -> dict[str, Any]:
     data: dict[str, Any] = {"resultType": "streams"}
     if categorize:
         data["encodingFlags"] = [CATEGORIZE_LABELS]
-    data["result"] = _streams(result.entries, categorize)
+    data["result"] = stream_list(result.entries, categorize)
     data["stats"] = _stats(result.stats, len(result.entries))
     return {"status": "success", "data": data}
 
@@ -314,7 +306,7 @@ def _streams_body(result: LogResult, categorize: bool) -> dict[str, Any]:
 # --- Labels and series ---------------------------------------------------------------------
 
 
-def _selector(text: str, *, strict: bool) -> tuple[Matcher, ...]:
+def stream_selector(text: str, *, strict: bool) -> tuple[Matcher, ...]:
     """A stream selector; with ``strict``, nothing but one (``series``' ``match[]``)."""
     expr = parse(text)
     if not isinstance(expr, LogQuery):
@@ -324,18 +316,18 @@ def _selector(text: str, *, strict: bool) -> tuple[Matcher, ...]:
     return expr.selector
 
 
-def _window(form: Params) -> TimeRange:
+def query_window(form: Params) -> TimeRange:
     start, end = form.bounds(time.time_ns())
     if end < start:
         raise InvalidRequest("end timestamp must not be before or equal to start time")
-    _check_length(start, end)
+    check_length(start, end)
     return TimeRange(start, end)
 
 
 async def _label_sets(request: Request, form: Params) -> list[Labels]:
-    time_range = _window(form)
+    time_range = query_window(form)
     text = form.get("query")
-    selectors = [] if text is None else [_selector(text, strict=False)]
+    selectors = [] if text is None else [stream_selector(text, strict=False)]
     return await run_in_threadpool(stream_sets, storage_of(request), selectors, time_range)
 
 
@@ -360,8 +352,8 @@ async def series(request: Request) -> Response:
     texts = sorted(set(form.all("match[]") + form.all("match")))
     if len(texts) == 1 and texts[0].replace(" ", "") == "{}":
         texts = []
-    selectors = [_selector(text, strict=True) for text in texts]
-    time_range = _window(form)
+    selectors = [stream_selector(text, strict=True) for text in texts]
+    time_range = query_window(form)
     found = await run_in_threadpool(stream_sets, storage_of(request), selectors, time_range)
     return _success([dict(labels) for labels in found])
 
@@ -398,11 +390,11 @@ def loki_routes() -> list[BaseRoute]:
         *loki_index_routes(),
         *loki_detected_routes(),
         *loki_tail_routes(),
-        Route(f"{PREFIX}/query_range", _answering(query_range), methods=both),
-        Route(f"{PREFIX}/query", _answering(query), methods=both),
-        Route(f"{PREFIX}/labels", _answering(labels), methods=both),
-        Route(f"{PREFIX}/label/{{name}}/values", _answering(label_values), methods=both),
-        Route(f"{PREFIX}/series", _answering(series), methods=both),
-        Route(f"{PREFIX}/format_query", _answering(format_query, reads=False), methods=both),
-        Route(f"{PREFIX}/status/buildinfo", _answering(build_info, reads=False)),
+        Route(f"{PREFIX}/query_range", answering(query_range), methods=both),
+        Route(f"{PREFIX}/query", answering(query), methods=both),
+        Route(f"{PREFIX}/labels", answering(labels), methods=both),
+        Route(f"{PREFIX}/label/{{name}}/values", answering(label_values), methods=both),
+        Route(f"{PREFIX}/series", answering(series), methods=both),
+        Route(f"{PREFIX}/format_query", answering(format_query, reads=False), methods=both),
+        Route(f"{PREFIX}/status/buildinfo", answering(build_info, reads=False)),
     ]

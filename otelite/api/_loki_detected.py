@@ -29,7 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from otelite.api._json import JSONResponse
-from otelite.api._loki import MAX_ENTRIES, PREFIX, _answering, _selector, _window
+from otelite.api._loki import MAX_ENTRIES, PREFIX, answering, query_window, stream_selector
 from otelite.api._loki_params import Params
 from otelite.api._storage import storage_of
 from otelite.errors import InvalidRequest
@@ -56,9 +56,9 @@ DEFAULT_FIELD_LIMIT = 1000
 async def labels(request: Request) -> Response:
     """``detected_labels``: stream labels worth a breakdown, with their cardinality."""
     form = await Params.of(request)
-    window = _window(form)
+    window = query_window(form)
     text = form.get("query")
-    selector = None if text is None else _selector(text, strict=True)
+    selector = None if text is None else stream_selector(text, strict=True)
     found = await run_in_threadpool(detected_labels, storage_of(request), selector, window)
     body: dict[str, Any] = {}
     if found:
@@ -112,7 +112,7 @@ async def field_values(request: Request) -> Response:
 
 async def _sample(request: Request, form: Params) -> tuple[Entries, int]:
     """The newest ``line_limit`` entries of the query, and the ``limit`` asked for."""
-    window = _window(form)
+    window = query_window(form)
     form.step(*_bounds(window))  # Loki checks it, though it changes nothing here
     expr = parse(form.get("query") or "")
     if not isinstance(expr, LogQuery):
@@ -154,8 +154,8 @@ def _bounds(window: TimeRange) -> tuple[int, int]:
 async def patterns(request: Request) -> Response:
     """``patterns``: none (otelite mines no log patterns), once the query is checked."""
     form = await Params.of(request)
-    _window(form)
-    _selector(form.get("query") or "", strict=False)
+    query_window(form)
+    stream_selector(form.get("query") or "", strict=False)
     return JSONResponse({"status": "success", "data": []})
 
 
@@ -163,8 +163,8 @@ def loki_detected_routes() -> list[Route]:
     """The routes of this module, for ``loki_routes``."""
     both = ["GET", "POST"]
     return [
-        Route(f"{PREFIX}/detected_labels", _answering(labels), methods=both),
-        Route(f"{PREFIX}/detected_fields", _answering(fields), methods=both),
-        Route(f"{PREFIX}/detected_field/{{name}}/values", _answering(field_values), methods=both),
-        Route(f"{PREFIX}/patterns", _answering(patterns), methods=both),
+        Route(f"{PREFIX}/detected_labels", answering(labels), methods=both),
+        Route(f"{PREFIX}/detected_fields", answering(fields), methods=both),
+        Route(f"{PREFIX}/detected_field/{{name}}/values", answering(field_values), methods=both),
+        Route(f"{PREFIX}/patterns", answering(patterns), methods=both),
     ]

@@ -23,7 +23,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from otelite.api._json import JSONResponse
-from otelite.api._loki import PREFIX, _answering, _selector, _window
+from otelite.api._loki import PREFIX, answering, query_window, stream_selector
+from otelite.api._loki_metrics import sample_time
 from otelite.api._loki_params import Params
 from otelite.api._storage import storage_of
 from otelite.errors import InvalidRequest
@@ -43,8 +44,8 @@ def _budget(request: Request) -> Budget:
 async def stats(request: Request) -> Response:
     """``index/stats``: streams, chunks (estimated), entries and bytes of a selector."""
     form = await Params.of(request)
-    window = _window(form)
-    selector = _selector(form.get("query") or "", strict=True)
+    window = query_window(form)
+    selector = stream_selector(form.get("query") or "", strict=True)
     found = await run_in_threadpool(
         index_stats, storage_of(request), selector, window, _budget(request)
     )
@@ -71,13 +72,13 @@ async def volume_range(request: Request) -> Response:
 async def _volume(request: Request, *, ranged: bool) -> Response:
     form = await Params.of(request)
     limit = _volume_limit(form)
-    window = _window(form)
+    window = query_window(form)
     assert window.start is not None and window.end is not None
     step = form.step(window.start, window.end) if ranged else None
     text = form.get("query") or ""
     selector: tuple[Matcher, ...] = ()
     if text.replace(" ", "") != _MATCH_ANY:
-        selector = _selector(text, strict=True)
+        selector = stream_selector(text, strict=True)
     targets = [t for t in (form.get("targetLabels") or "").split(",") if t]
     found = await run_in_threadpool(
         lambda: volume(
@@ -112,8 +113,8 @@ def _aggregate_by(form: Params) -> VolumeBy:
 
 
 def _sample(at_ns: int, size: int) -> list[Any]:
-    """A sample as Prometheus writes it: seconds (to the ms) and the value as text."""
-    return [at_ns // 10**6 / 1000, str(size)]
+    """A sample as Prometheus writes it: its time and the value as text."""
+    return [sample_time(at_ns), str(size)]
 
 
 def _prometheus_data(found: list[VolumeSeries]) -> dict[str, Any]:
@@ -134,7 +135,7 @@ def loki_index_routes() -> list[Route]:
     """The routes of this module, for ``loki_routes``."""
     both = ["GET", "POST"]
     return [
-        Route(f"{PREFIX}/index/stats", _answering(stats), methods=both),
-        Route(f"{PREFIX}/index/volume", _answering(volume_instant), methods=both),
-        Route(f"{PREFIX}/index/volume_range", _answering(volume_range), methods=both),
+        Route(f"{PREFIX}/index/stats", answering(stats), methods=both),
+        Route(f"{PREFIX}/index/volume", answering(volume_instant), methods=both),
+        Route(f"{PREFIX}/index/volume_range", answering(volume_range), methods=both),
     ]

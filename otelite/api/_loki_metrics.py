@@ -16,18 +16,18 @@ import numpy as np
 from otelite.query.logql import Labels, MetricResult
 from otelite.query.promql import Scalar, format_value
 
-__all__ = ["instant_data", "range_data"]
+__all__ = ["instant_data", "range_data", "sample_time"]
 
 
-def _time(ns: int) -> float | int:
-    """A step's time as Loki writes it: seconds, to the millisecond below."""
+def sample_time(ns: int) -> float | int:
+    """A sample's time as Loki writes it: seconds, to the millisecond below."""
     ms = ns // 10**6
     return ms // 1000 if ms % 1000 == 0 else ms / 1000
 
 
 def range_data(result: MetricResult) -> dict[str, Any]:
     """``data`` of a range query's answer, without ``stats``."""
-    times = [_time(int(t)) for t in result.steps_ns]
+    times = [sample_time(int(t)) for t in result.steps_ns]
     value = result.value
     if isinstance(value, Scalar):
         points = [[t, format_value(float(v))] for t, v in zip(times, value.values, strict=True)]
@@ -45,7 +45,7 @@ def range_data(result: MetricResult) -> dict[str, Any]:
 
 def instant_data(result: MetricResult) -> dict[str, Any]:
     """``data`` of an instant query's answer, without ``stats``."""
-    at = _time(int(result.steps_ns[0]))
+    at = sample_time(int(result.steps_ns[0]))
     value = result.value
     if isinstance(value, Scalar):
         return {"resultType": "scalar", "result": [at, format_value(float(value.values[0]))]}

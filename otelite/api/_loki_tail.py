@@ -36,10 +36,10 @@ from otelite.api._loki import (
     DEADLINE_EXCEEDED,
     MAX_ENTRIES,
     PREFIX,
-    _answering,
-    _categorize,
-    _check_length,
-    _streams,
+    answering,
+    check_length,
+    stream_list,
+    wants_categories,
 )
 from otelite.api._loki_params import Params
 from otelite.api._storage import storage_of
@@ -86,7 +86,7 @@ def _tail_of(params: Params, timeout_s: float | None) -> Tail:
         )
     now = time.time_ns()
     start, _ = params.bounds(now)
-    _check_length(start, now)
+    check_length(start, now)
     return Tail(
         expr, start_ns=start, limit=limit, delay_ns=_delay(params) * 10**9, timeout_s=timeout_s
     )
@@ -113,7 +113,7 @@ def _frames(batch: TailBatch, categorize: bool) -> list[bytes]:
     for at in range(0, len(entries), FRAME_ENTRIES):
         window = slice(at, at + FRAME_ENTRIES)
         part = Entries(entries.times[window], entries.lines[window], entries.labels[window])
-        frames.append({"streams": _streams(part, categorize)})
+        frames.append({"streams": stream_list(part, categorize)})
     if batch.dropped:
         if not frames:
             frames.append({"streams": []})
@@ -144,7 +144,7 @@ async def _serve(websocket: WebSocket, tails: _Tails) -> None:
     tails.running += 1
     try:
         await websocket.accept()
-        await _follow(websocket, storage, tail, _categorize(websocket))
+        await _follow(websocket, storage, tail, wants_categories(websocket))
     finally:
         tails.running -= 1
 
@@ -202,5 +202,5 @@ def loki_tail_routes() -> list[BaseRoute]:
 
     return [
         WebSocketRoute(f"{PREFIX}/tail", tail),
-        Route(f"{PREFIX}/tail", _answering(_not_upgraded), methods=["GET", "POST"]),
+        Route(f"{PREFIX}/tail", answering(_not_upgraded), methods=["GET", "POST"]),
     ]
