@@ -49,6 +49,7 @@ from otelite.query.logql._keysets import Keysets, keyset_hash, keysets
 from otelite.query.logql._label_sql import GroupedLabel, grouped_label
 from otelite.query.logql._read import ReadStats
 from otelite.query.logql._select import split_query
+from otelite.query.logql._volume import LINE_BYTES
 from otelite.query.promql import Budget, Vector
 from otelite.storage import Storage
 
@@ -126,7 +127,7 @@ def count_in_sql(
         outputs.append(Output("b", _bucket(first_start, step)))
     outputs.append(Output("n", Call("count")))
     if aggregation.function in _BYTES:
-        length = Call("as_double", (Call("byte_length", (Column("Body"),)),))
+        length = Call("as_double", (LINE_BYTES,))
         outputs.append(Output("bytes", Call("sum", (length,))))
     plan = Select(
         Table.LOGS,
