@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from otelite.query.logql._strconv import format_float, quote, unquote
 from otelite.query.logql._template_fmt import format_value, sprint, sprintf, sprintln
-from otelite.query.logql._template_strconv import format_float, quote, unquote
 from otelite.query.logql._template_time import GoTime
 from otelite.query.logql._template_values import Int64, JsonObject
 

@@ -10,8 +10,6 @@ error.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -29,8 +27,9 @@ from otelite.query.logql._entries import EntryLabels
 from otelite.query.logql._enums import CompareOp, MatchOp
 from otelite.query.logql._literals import parse_go_duration, read_bytes
 from otelite.query.logql._match import ip_test, matcher_test
+from otelite.query.logql._strconv import go_float
 
-__all__ = ["LABEL_FILTER_ERROR", "LabelTest", "condition_test", "go_duration", "go_float"]
+__all__ = ["LABEL_FILTER_ERROR", "LabelTest", "condition_test", "go_duration"]
 
 LABEL_FILTER_ERROR = "LabelFilterErr"
 
@@ -44,22 +43,6 @@ _COMPARE: dict[CompareOp, Callable[[float, float], bool]] = {
     CompareOp.LT: lambda a, b: a < b,
     CompareOp.LE: lambda a, b: a <= b,
 }
-_GO_FLOAT = re.compile(
-    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-    r"|0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?[0-9]+"
-    r"|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN])"
-)
-
-
-def go_float(text: str) -> float:
-    """A float as Go's ``strconv.ParseFloat`` reads it; ``ValueError`` with Go's words."""
-    if not _GO_FLOAT.fullmatch(text):
-        raise ValueError(f'strconv.ParseFloat: parsing "{text}": invalid syntax')
-    body = text.lstrip("+-")
-    value = float.fromhex(text) if body[:2] in ("0x", "0X") else float(text)
-    if math.isinf(value) and body[:1] not in ("i", "I"):
-        raise ValueError(f'strconv.ParseFloat: parsing "{text}": value out of range')
-    return value
 
 
 @lru_cache(maxsize=4096)  # a label's values repeat from line to line

@@ -30,11 +30,12 @@ import numpy.typing as npt
 
 from otelite.query._plan import Predicate
 from otelite.query.logql._ast import Grouping, LogRange, Unwrap
-from otelite.query.logql._conditions import condition_test, go_duration, go_float
+from otelite.query.logql._conditions import condition_test, go_duration
 from otelite.query.logql._entries import ERROR, EntryLabels, Labels
 from otelite.query.logql._enums import Conversion
 from otelite.query.logql._literals import read_bytes
 from otelite.query.logql._read import Direction, ReadStats, read_entries
+from otelite.query.logql._strconv import go_float
 from otelite.query.promql import Budget, Matrix, QueryError, bounds
 from otelite.storage import Storage
 

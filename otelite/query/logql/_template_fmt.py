@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from otelite.query.logql._template_strconv import format_float, quote
+from otelite.query.logql._strconv import format_float, quote
 from otelite.query.logql._template_time import GoTime, format_time
 from otelite.query.logql._template_values import Int64, JsonObject, type_name
 

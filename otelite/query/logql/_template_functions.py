@@ -20,8 +20,8 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from otelite.query.logql._literals import parse_go_duration as _go_duration
 from otelite.query.logql._literals import read_bytes
+from otelite.query.logql._strconv import format_float, quote
 from otelite.query.logql._template_regex import count_matches, replace_all
-from otelite.query.logql._template_strconv import format_float, quote
 from otelite.query.logql._template_time import (
     LOCAL,
     UTC,

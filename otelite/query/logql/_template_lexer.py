@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from otelite.query.logql._template_strconv import quote
+from otelite.query.logql._strconv import quote
 
 __all__ = ["KEYWORDS", "Kind", "Token", "tokenize"]
 

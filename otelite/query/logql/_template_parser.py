@@ -23,6 +23,13 @@ from __future__ import annotations
 from collections.abc import Container
 from dataclasses import dataclass, replace
 
+from otelite.query.logql._strconv import (
+    parse_float,
+    parse_int,
+    quote,
+    unquote,
+    unquote_char,
+)
 from otelite.query.logql._template_ast import (
     Action,
     Bool,
@@ -47,13 +54,6 @@ from otelite.query.logql._template_ast import (
 )
 from otelite.query.logql._template_errors import TemplateError, compile_error
 from otelite.query.logql._template_lexer import Kind, Token, tokenize
-from otelite.query.logql._template_strconv import (
-    parse_float,
-    parse_int,
-    quote,
-    unquote,
-    unquote_char,
-)
 
 __all__ = ["MAX_DEPTH", "parse"]
 

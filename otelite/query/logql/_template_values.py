@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from otelite.query.logql._template_strconv import parse_float, parse_int
+from otelite.query.logql._strconv import parse_float, parse_int
 from otelite.query.logql._template_time import GoTime
 
 __all__ = [

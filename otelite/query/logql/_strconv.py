@@ -1,9 +1,10 @@
-"""Go's ``strconv`` as LogQL templates meet it: literals in, numbers and quotes out.
+"""Go's ``strconv`` as LogQL meets it: literals in, numbers and quotes out.
 
-Templates are Go ``text/template`` source, so their string, character and number
-literals follow Go's lexical rules (``"\\x41"``, ``'a'``, ``0x1F``, ``1_000``), and the
-numbers they print follow ``fmt``'s ``%v`` (``3``, ``0.5``, ``1e+06``). Python's own
-spellings differ in small ways (``1000000.0``, ``'\\x07'``), hence this module.
+Label filters and ``unwrap`` read numbers as Go's ``ParseFloat`` does. Templates are
+Go ``text/template`` source, so their string, character and number literals follow Go's
+lexical rules (``"\\x41"``, ``'a'``, ``0x1F``, ``1_000``), and the numbers they print
+follow ``fmt``'s ``%v`` (``3``, ``0.5``, ``1e+06``). Python's own spellings differ in
+small ways (``1000000.0``, ``'\\x07'``), hence this module.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from decimal import Decimal
 
 __all__ = [
     "format_float",
+    "go_float",
     "parse_float",
     "parse_int",
     "quote",
@@ -32,12 +34,16 @@ _INT_FORMS = (
     (re.compile(r"0(?:_?[0-7])*"), 8, 1),
     (re.compile(r"[1-9](?:_?[0-9])*"), 10, 0),
 )
-_DECIMAL_FLOAT = re.compile(
-    r"(?:[0-9](?:_?[0-9])*(?:\.(?:[0-9](?:_?[0-9])*)?)?|\.[0-9](?:_?[0-9])*)"
+# ParseFloat: a sign, then decimal or hexadecimal digits (a hexadecimal mantissa needs a
+# binary exponent) with underscores only between digits or right after ``0x``; or
+# infinity (signed or not) or an unsigned NaN, in any case.
+_GO_FLOAT = re.compile(
+    r"[+-]?(?:(?:[0-9](?:_?[0-9])*(?:\.(?:[0-9](?:_?[0-9])*)?)?|\.[0-9](?:_?[0-9])*)"
     r"(?:[eE][+-]?[0-9](?:_?[0-9])*)?"
-)
-_HEX_FLOAT = re.compile(
-    r"0[xX](?:_?[0-9a-fA-F])*(?:\.(?:[0-9a-fA-F](?:_?[0-9a-fA-F])*)?)?[pP][+-]?[0-9](?:_?[0-9])*"
+    r"|0[xX](?:_?[0-9a-fA-F](?:_?[0-9a-fA-F])*(?:\.(?:[0-9a-fA-F](?:_?[0-9a-fA-F])*)?)?"
+    r"|\.[0-9a-fA-F](?:_?[0-9a-fA-F])*)[pP][+-]?[0-9](?:_?[0-9])*"
+    r"|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)"
+    r"|[nN][aA][nN]"
 )
 
 
@@ -57,20 +63,35 @@ def parse_int(text: str, *, unsigned: bool = False) -> int | None:
     return None
 
 
-def parse_float(text: str) -> float | None:
-    """Go's ``strconv.ParseFloat(text, 64)`` over the spellings a template can hold
-    (decimal and hexadecimal, with underscores), or None; ``inf`` is out of range."""
-    body, sign = text, 1.0
-    if body[:1] in ("+", "-"):
-        sign, body = (-1.0 if body[0] == "-" else 1.0), body[1:]
-    if _DECIMAL_FLOAT.fullmatch(body):
-        value = float(body.replace("_", ""))
-    elif _HEX_FLOAT.fullmatch(body):
-        mantissa, _, exponent = body.replace("_", "").lower().partition("p")
-        value = float.fromhex(f"{mantissa}p{exponent}")
+def go_float(text: str) -> float:
+    """``text`` as Go's ``strconv.ParseFloat(text, 64)`` reads it: decimal and
+    hexadecimal, with underscores between digits, and the spellings of infinity and NaN;
+    ``ValueError`` in Go's words where it is no float or a finite spelling overflows."""
+    if not _GO_FLOAT.fullmatch(text):
+        raise ValueError(f'strconv.ParseFloat: parsing "{text}": invalid syntax')
+    body = text.lstrip("+-").replace("_", "").lower()
+    if body[:1] in ("i", "n"):
+        value = float(body[:3])
+    elif body[:2] == "0x":
+        try:
+            value = float.fromhex(body)
+        except OverflowError:
+            value = math.inf
     else:
+        value = float(body)
+    if math.isinf(value) and body[:1] != "i":
+        raise ValueError(f'strconv.ParseFloat: parsing "{text}": value out of range')
+    return -value if text[:1] == "-" else value
+
+
+def parse_float(text: str) -> float | None:
+    """A finite number from Go's ``strconv.ParseFloat(text, 64)``, or None: how a
+    template reads a number, where infinity and NaN are no number."""
+    try:
+        value = go_float(text)
+    except ValueError:
         return None
-    return sign * value if math.isfinite(value) else None
+    return value if math.isfinite(value) else None
 
 
 _SIMPLE_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92}
