@@ -8,12 +8,12 @@ the entry, and this module never asks which backend it compiles for.
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from otelite.errors import InvalidRequest
@@ -58,9 +58,21 @@ from otelite.query._plan import (
     spansets,
 )
 from otelite.query.dialects import Dialect
-from otelite.storage._attributes import types_column_name
+from otelite.storage._attributes import (
+    BOOL_CODE,
+    DOUBLE_CODE,
+    INT_CODE,
+    any_value_to_text,
+    types_column_name,
+)
 
-__all__ = ["Statement", "compile_plan"]
+__all__ = [
+    "SqlCompiler",
+    "Statement",
+    "TraceSearchCompiler",
+    "compile_plan",
+    "where_clause",
+]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ORDERING = (Op.LT, Op.LE, Op.GT, Op.GE)
@@ -91,7 +103,7 @@ def compile_plan(plan: Plan, dialect: Dialect) -> Statement:
     the wrong type for its column, an operator a type does not support.
     """
     if isinstance(plan, TraceSearch):
-        return _TraceSearchCompiler(dialect).compile(plan)
+        return TraceSearchCompiler(dialect).compile(plan)
     if isinstance(plan, ServiceCalls | ServiceGraph):
         # Imported here: those compilers build on this module's.
         from otelite.query._service_graph import compile_service_calls, compile_service_graph
@@ -109,7 +121,7 @@ def compile_plan(plan: Plan, dialect: Dialect) -> Statement:
         from otelite.query._span_comparison import compile_span_comparison
 
         return compile_span_comparison(plan, dialect)
-    compiler = _Compiler(dialect, plan.table)
+    compiler = SqlCompiler(dialect, plan.table)
     sql = compiler.select(plan)
     types = {
         output.name: plan.table.schema.field(output.expr.name).type
@@ -119,7 +131,9 @@ def compile_plan(plan: Plan, dialect: Dialect) -> Statement:
     return Statement(sql, tuple(compiler.params), types)
 
 
-class _Compiler:
+class SqlCompiler:
+    """A plan's SQL in one dialect, its values gathered as bound parameters."""
+
     def __init__(self, dialect: Dialect, table: Table) -> None:
         self.dialect = dialect
         self.table = table
@@ -141,7 +155,7 @@ class _Compiler:
             outputs.append(f"{self.expr(output.expr)} AS {self.dialect.quote(output.name)}")
         table = self.dialect.quote(self.table.value)
         conditions = [*self.time(plan.time), *([self.predicate(plan.where)] if plan.where else [])]
-        source = table + _where(conditions)
+        source = table + where_clause(conditions)
         if plan.one_row_per:
             per = ", ".join(self.dialect.quote(self.stored(c)) for c in plan.one_row_per)
             # The rows kept read as the table's, under its name.
@@ -235,10 +249,10 @@ class _Compiler:
             text = call("map_get", self.column(values_map), key)
             code = call("map_get", self.column(types_column_name(values_map)), key)
             if value.kind is ValueKind.NUMBER:
-                is_kind = f"({code} = {self.param('i')} OR {code} = {self.param('d')})"
+                is_kind = f"({code} = {self.param(INT_CODE)} OR {code} = {self.param(DOUBLE_CODE)})"
                 text = call("to_double", text)
             elif value.kind is ValueKind.BOOL:
-                is_kind = f"{code} = {self.param('b')}"
+                is_kind = f"{code} = {self.param(BOOL_CODE)}"
             else:
                 is_kind = f"{code} IS NULL"  # strings carry no type code
             found.append(f"CASE WHEN {is_kind} THEN {text} END")
@@ -337,7 +351,7 @@ class _Compiler:
         having = self.binary(call("count"), predicate.op, self.param(predicate.value))
         parents = (
             f"SELECT {trace_id}, {parent_id} FROM {q(self.table.value)}"
-            + _where(self.time(self.window))
+            + where_clause(self.time(self.window))
             + f" GROUP BY {trace_id}, {parent_id} HAVING "
             + (f"NOT ({having})" if childless else having)
         )
@@ -357,7 +371,7 @@ class _Compiler:
             length = f"max({start} + {q('Duration')}) - min({start})"
             having = self.binary(length, predicate.op, self.param(value))
             traces = (
-                f"SELECT {trace_id} FROM {q(self.table.value)}{_where(conditions)}"
+                f"SELECT {trace_id} FROM {q(self.table.value)}{where_clause(conditions)}"
                 f" GROUP BY {trace_id} HAVING {having}"
             )
         else:
@@ -414,23 +428,25 @@ class _Compiler:
         if isinstance(value, bool | bytes):
             if op not in _EQUALITY:
                 raise InvalidRequest(f"attribute {key!r}: {op.value} does not apply to {value!r}")
-            if isinstance(value, bool):
-                code_value, form = "b", "true" if value else "false"
-            else:
-                code_value, form = "y", base64.b64encode(value).decode("ascii")
+            stored = (
+                AnyValue(bool_value=value)
+                if isinstance(value, bool)
+                else AnyValue(bytes_value=value)
+            )
+            form, code_value = any_value_to_text(stored)
             return f"({code} = {self.param(code_value)} AND {text} {op.value} {self.param(form)})"
         if op not in (*_EQUALITY, *_ORDERING):
             raise InvalidRequest(f"attribute {key!r}: {op.value} needs a string pattern")
         number = self.param(value)
         as_double = f"{self.dialect.call('to_double', text)} {op.value} {number}"
         if isinstance(value, float):
-            codes = f"({code} = {self.param('i')} OR {code} = {self.param('d')})"
+            codes = f"({code} = {self.param(INT_CODE)} OR {code} = {self.param(DOUBLE_CODE)})"
             return f"({codes} AND {as_double})"
         # Ints compare exactly with ints (no rounding through a double past 2**53).
         as_int = f"{self.dialect.call('to_int', text)} {op.value} {number}"
         return (
-            f"(({code} = {self.param('i')} AND {as_int})"
-            f" OR ({code} = {self.param('d')} AND {as_double}))"
+            f"(({code} = {self.param(INT_CODE)} AND {as_int})"
+            f" OR ({code} = {self.param(DOUBLE_CODE)} AND {as_double}))"
         )
 
     def _check_name(self, name: str, expr: Expr) -> None:
@@ -441,7 +457,9 @@ class _Compiler:
             raise InvalidRequest(f"output name {name!r} is also a column of {self.table.value}")
 
 
-class _TraceSearchCompiler(_Compiler):
+class TraceSearchCompiler(SqlCompiler):
+    """A trace search's SQL: the traces whose spans satisfy its span sets."""
+
     def __init__(self, dialect: Dialect) -> None:
         super().__init__(dialect, Table.SPANS)
 
@@ -506,7 +524,7 @@ def _count(plan: Count, dialect: Dialect) -> Statement:
     """The sum of one scalar count per table: one statement, so one consistent snapshot."""
     if not plan.tables:
         raise InvalidRequest("a count needs at least one table")
-    compiler = _Compiler(dialect, plan.tables[0])
+    compiler = SqlCompiler(dialect, plan.tables[0])
     counts = []
     for table in plan.tables:
         # One compiler for every table, so the bounds are bound once and shared.
@@ -528,7 +546,8 @@ def _has_not(predicate: Predicate) -> bool:
     return False
 
 
-def _where(conditions: list[str]) -> str:
+def where_clause(conditions: list[str]) -> str:
+    """`` WHERE`` and the conditions joined by ``AND``; nothing without conditions."""
     return (" WHERE " + " AND ".join(conditions)) if conditions else ""
 
 

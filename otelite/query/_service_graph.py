@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from otelite.errors import InvalidRequest
-from otelite.query._compile import Statement, _TraceSearchCompiler, _where
+from otelite.query._compile import Statement, TraceSearchCompiler, where_clause
 from otelite.query._plan import (
     SPAN_IDENTITY,
     Attribute,
@@ -54,7 +54,7 @@ _SERVERS = (Span.SPAN_KIND_SERVER, Span.SPAN_KIND_CONSUMER)
 
 def compile_service_calls(plan: ServiceCalls, dialect: Dialect) -> Statement:
     """One statement answering ``plan``: a join of each span with its parent."""
-    compiler = _TraceSearchCompiler(dialect)
+    compiler = TraceSearchCompiler(dialect)
     q, call = dialect.quote, dialect.call
     table = q(compiler.table.value)
     conditions = [
@@ -65,7 +65,7 @@ def compile_service_calls(plan: ServiceCalls, dialect: Dialect) -> Statement:
         f"SELECT p.{q('ServiceName')} AS parent, c.{q('ServiceName')} AS child,"
         f" {call('count')} AS calls FROM {table} AS c JOIN {table} AS p"
         f" ON p.{q('TraceId')} = c.{q('TraceId')} AND p.{q('SpanId')} = c.{q('ParentSpanId')}"
-        f"{_where(conditions)} GROUP BY parent, child ORDER BY parent, child"
+        f"{where_clause(conditions)} GROUP BY parent, child ORDER BY parent, child"
     )
     return Statement(sql, tuple(compiler.params))
 
@@ -93,7 +93,7 @@ class _Request:
     client_duration: str
 
 
-class _GraphCompiler(_TraceSearchCompiler):
+class _GraphCompiler(TraceSearchCompiler):
     def compile(self, plan: ServiceGraph) -> Statement:  # type: ignore[override]
         call = self.dialect.call
         requests = " UNION ALL ".join(self._select(r, plan.time) for r in self._requests())
@@ -130,7 +130,7 @@ class _GraphCompiler(_TraceSearchCompiler):
             ", ".join(columns),
             ", ".join(q(c) for c in SPAN_IDENTITY),
             q(self.table.value)
-            + _where([*self.time(widened), self._kind("", *_CLIENTS, *_SERVERS)]),
+            + where_clause([*self.time(widened), self._kind("", *_CLIENTS, *_SERVERS)]),
         )
 
     def _requests(self) -> list[_Request]:
@@ -211,7 +211,7 @@ class _GraphCompiler(_TraceSearchCompiler):
             f" {request.connection} AS connection, {request.failed} AS failed,"
             f" {request.server_duration} AS server_duration,"
             f" {request.client_duration} AS client_duration"
-            f" FROM {request.source}{_where([*timed, *request.conditions])}"
+            f" FROM {request.source}{where_clause([*timed, *request.conditions])}"
         )
 
     def _kind(self, alias: str, *kinds: int) -> str:

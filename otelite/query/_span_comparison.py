@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from otelite.query._compile import Statement, _Compiler
+from otelite.query._compile import SqlCompiler, Statement
 from otelite.query._plan import Compared, Op, SpanComparison, Table, TimeRange
 from otelite.query.dialects import Dialect
 from otelite.storage._attributes import any_value_from_text, types_column_name
@@ -56,7 +56,7 @@ def compile_span_comparison(plan: SpanComparison, dialect: Dialect) -> Statement
     return _ComparisonCompiler(dialect).compile(plan)
 
 
-class _ComparisonCompiler(_Compiler):
+class _ComparisonCompiler(SqlCompiler):
     def __init__(self, dialect: Dialect) -> None:
         super().__init__(dialect, Table.SPANS)
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from otelite.errors import InvalidRequest
-from otelite.query._compile import Statement, _Compiler, _TraceSearchCompiler, _where
+from otelite.query._compile import SqlCompiler, Statement, TraceSearchCompiler, where_clause
 from otelite.query._plan import (
     SPAN_IDENTITY,
     Aggregated,
@@ -57,7 +57,7 @@ def compile_spanset_search(plan: SpansetSearch, dialect: Dialect) -> Statement:
     return _SpansetCompiler(dialect).compile(plan)
 
 
-def spanset_subquery(outer: _Compiler, spanset: Spanset, time: TimeRange) -> str:
+def spanset_subquery(outer: SqlCompiler, spanset: Spanset, time: TimeRange) -> str:
     """A subquery of the ids (TraceId, SpanId) of the spans ``spanset`` leaves over
     ``time``, for a condition of ``outer``'s statement, whose parameters it shares."""
     inner = _SpansetCompiler(outer.dialect)
@@ -69,7 +69,7 @@ def spanset_subquery(outer: _Compiler, spanset: Spanset, time: TimeRange) -> str
     return f"(WITH {ctes} SELECT {q('TraceId')}, {q('SpanId')} FROM {root})"
 
 
-class _SpansetCompiler(_TraceSearchCompiler):
+class _SpansetCompiler(TraceSearchCompiler):
     def __init__(self, dialect: Dialect) -> None:
         super().__init__(dialect)
         self._ctes: list[tuple[str, str]] = []
@@ -98,7 +98,7 @@ class _SpansetCompiler(_TraceSearchCompiler):
                 )
             self._add(
                 "candidates",
-                f"SELECT {trace_id} FROM {q(self.table.value)}{_where(conditions)}"
+                f"SELECT {trace_id} FROM {q(self.table.value)}{where_clause(conditions)}"
                 f" GROUP BY {trace_id} HAVING {self.trace_condition(_prefilter(spanset))}",
             )
             # The candidates' spans, read once, with a flag per filter: every filter and
@@ -112,7 +112,9 @@ class _SpansetCompiler(_TraceSearchCompiler):
                 "candidate_spans",
                 f"SELECT {', '.join(q(c) for c in _IDS)}, {', '.join(flags)}"
                 f" FROM {q(self.table.value)}"
-                + _where([*self._in_range, f"{trace_id} IN (SELECT {trace_id} FROM candidates)"]),
+                + where_clause(
+                    [*self._in_range, f"{trace_id} IN (SELECT {trace_id} FROM candidates)"]
+                ),
             )
         # One filter needs no prefilter: its spans are its own candidates.
         return self._spanset(spanset)
@@ -148,7 +150,7 @@ class _SpansetCompiler(_TraceSearchCompiler):
             f" AS error_count, {call('count')} AS span_count,"
             f" {call('count_if', is_root)} AS roots"
             f" FROM {table}"
-            + _where([*self._in_range, f"{trace_id} IN (SELECT {trace_id} FROM hits)"])
+            + where_clause([*self._in_range, f"{trace_id} IN (SELECT {trace_id} FROM hits)"])
             + f" GROUP BY {trace_id} ORDER BY start_ns DESC, trace_id ASC"
             f" LIMIT {self.param(plan.limit)}",
         )
@@ -171,7 +173,7 @@ class _SpansetCompiler(_TraceSearchCompiler):
             + (f", {self.expr(plan.group_by[1])} AS grp" if plan.group_by is not None else "")
         )
         identity = ", ".join(q(self.stored(c)) for c in SPAN_IDENTITY)
-        spans = call("one_row_per", values, identity, f"{table}{_where(shown_conditions)}")
+        spans = call("one_row_per", values, identity, f"{table}{where_clause(shown_conditions)}")
         group_columns = ""
         if grouped:
             group_columns = (
@@ -240,7 +242,7 @@ class _SpansetCompiler(_TraceSearchCompiler):
             if node.where is not None:
                 conditions.append(self.predicate(node.where))
             return self._add(
-                self._name(), f"SELECT {ids} FROM {q(self.table.value)}{_where(conditions)}"
+                self._name(), f"SELECT {ids} FROM {q(self.table.value)}{where_clause(conditions)}"
             )
         if isinstance(node, EitherOf):
             left, right = self._spanset(node.left), self._spanset(node.right)
@@ -309,7 +311,7 @@ class _SpansetCompiler(_TraceSearchCompiler):
         ]
         if where is not None:
             conditions.append(where)
-        return f"(SELECT {columns} FROM {q(self.table.value)}{_where(conditions)})"
+        return f"(SELECT {columns} FROM {q(self.table.value)}{where_clause(conditions)})"
 
     def _related(self, node: Related) -> str:
         q = self.dialect.quote

@@ -24,7 +24,7 @@ from otelite.query._plan import (
     TimeRange,
     all_of,
 )
-from otelite.storage._attributes import types_column_name
+from otelite.storage._attributes import BOOL_CODE, DOUBLE_CODE, INT_CODE, types_column_name
 
 __all__ = ["attribute_values_plan", "column_values_plan", "span_keys_plan", "value_type"]
 
@@ -34,7 +34,7 @@ _MAPS = {
     AttributeScope.SCOPE: "ScopeAttributes",
 }
 # Storage's type codes (``storage._attributes``) by the type names query languages use.
-_TYPES = {"i": "int", "d": "float", "b": "bool"}
+_TYPES = {INT_CODE: "int", DOUBLE_CODE: "float", BOOL_CODE: "bool"}
 
 
 def span_keys_plan(time: TimeRange, sample: int) -> Select:

@@ -46,6 +46,11 @@ from otelite.otlp._gotext import UNSUPPORTED_PREFIX, go_float_text, go_json_text
 
 __all__ = [
     "ATTRIBUTE_MAP",
+    "BOOL_CODE",
+    "BYTES_CODE",
+    "COMPOSITE_CODE",
+    "DOUBLE_CODE",
+    "INT_CODE",
     "AttributeColumns",
     "any_value_from_text",
     "any_value_to_text",
@@ -55,6 +60,13 @@ __all__ = [
 ]
 
 ATTRIBUTE_MAP = pa.map_(pa.string(), pa.string())
+
+INT_CODE = "i"
+DOUBLE_CODE = "d"
+BOOL_CODE = "b"
+BYTES_CODE = "y"
+COMPOSITE_CODE = "j"
+"""The first letter of an array's, a key-value list's or an empty value's type code."""
 
 
 def types_column_name(values_column: str) -> str:
@@ -69,14 +81,14 @@ def any_value_to_text(value: AnyValue) -> tuple[str, str | None]:
     if kind == "string_value":
         return value.string_value, None
     if kind == "int_value":
-        return str(value.int_value), "i"
+        return str(value.int_value), INT_CODE
     if kind == "double_value":
-        return go_float_text(value.double_value), "d"
+        return go_float_text(value.double_value), DOUBLE_CODE
     if kind == "bool_value":
-        return ("true" if value.bool_value else "false"), "b"
+        return ("true" if value.bool_value else "false"), BOOL_CODE
     if kind == "bytes_value":
-        return base64.b64encode(value.bytes_value).decode("ascii"), "y"
-    return go_json_text(value), "j" + orjson.dumps(any_value_to_json(value)).decode()
+        return base64.b64encode(value.bytes_value).decode("ascii"), BYTES_CODE
+    return go_json_text(value), COMPOSITE_CODE + orjson.dumps(any_value_to_json(value)).decode()
 
 
 def any_value_from_text(text: str, code: str | None, out: AnyValue | None = None) -> AnyValue:
@@ -84,15 +96,15 @@ def any_value_from_text(text: str, code: str | None, out: AnyValue | None = None
     value = AnyValue() if out is None else out
     if code is None:
         value.string_value = text
-    elif code == "i":
+    elif code == INT_CODE:
         value.int_value = int(text)
-    elif code == "d":
+    elif code == DOUBLE_CODE:
         value.double_value = float(text.removeprefix(UNSUPPORTED_PREFIX))
-    elif code == "b":
+    elif code == BOOL_CODE:
         value.bool_value = text == "true"
-    elif code == "y":
+    elif code == BYTES_CODE:
         value.bytes_value = base64.b64decode(text)
-    elif code.startswith("j"):
+    elif code.startswith(COMPOSITE_CODE):
         any_value_from_json(orjson.loads(code[1:] or text), out=value)
     else:
         raise ValueError(f"unknown attribute type code {code!r}")

@@ -31,6 +31,7 @@ from otelite.query.logql._labels import (
 )
 from otelite.query.promql import label_name
 from otelite.storage import stored_attributes
+from otelite.storage._attributes import BOOL_CODE, BYTES_CODE, COMPOSITE_CODE, INT_CODE
 
 __all__ = ["FIELD_NAMES", "RECORD_OUTPUTS", "RecordReader"]
 
@@ -84,8 +85,8 @@ FIELD_NAMES = frozenset(
 """The structured metadata a record's fields (not its attributes) can give it."""
 
 _Pairs = tuple[tuple[str, str], ...]
-_AS_STORED = frozenset("iby")
-"""The type codes (``otelite.storage._attributes``) of values whose stored text is the
+_AS_STORED = frozenset((INT_CODE, BOOL_CODE, BYTES_CODE))
+"""The type codes of values whose stored text is the
 text ``_labels.any_value_text`` gives them, as a string's is: ints, bools, bytes."""
 
 
@@ -198,7 +199,7 @@ class _Batch:
         # A map among the values gives names of its own (``parent_child``): flatten the
         # rows with one (their type code starts with ``j``, as arrays' do).
         table = self._table
-        for row in rows_with_code(table.column("LogAttributeTypes"), "j"):
+        for row in rows_with_code(table.column("LogAttributeTypes"), COMPOSITE_CODE):
             values = table.column("LogAttributes")[row].as_py()
             types = table.column("LogAttributeTypes")[row].as_py()
             names.update(flattened(stored_attributes(values, types)))
