@@ -13,10 +13,14 @@ the body itself is a JSON array; Loki's object (which otelite answers too) sends
 Drilldown reads the object as it is.
 
 ``detected_fields`` reads a sample, the newest ``line_limit`` lines (100 by default, at
-most 5,000) of the query (a log query: its filters and parsers run first). ``patterns``
-(log patterns, which Loki's pattern ingester mines) answers ``{"status": "success",
-"data": []}`` after checking its query: otelite mines no patterns, and Grafana shows
-none.
+most 5,000) of the query (a log query: its filters and parsers run first).
+
+``patterns`` answers ``{"status": "success", "data": [{"pattern", "level", "samples":
+[[unix_s, lines], ...]}]}``, the most frequent first: log patterns that
+``otelite.query.logql`` mines (Drain) from the newest ``PATTERN_LINES`` lines of the
+query in its range, at each level, counted per ``step``. Loki mines every line as it
+arrives; where the range holds more lines than otelite reads, the samples cover only the
+newest of its time, and a ``warnings`` entry says since when.
 """
 
 from __future__ import annotations
@@ -35,12 +39,15 @@ from otelite.api._storage import storage_of
 from otelite.errors import InvalidRequest
 from otelite.query import TimeRange
 from otelite.query.logql import (
+    DETECTED_LEVEL,
+    UNKNOWN_LEVEL,
     Direction,
     Entries,
     LogQuery,
     detected_field_values,
     detected_fields,
     detected_labels,
+    mine_patterns,
     parse,
     select_logs,
 )
@@ -51,6 +58,8 @@ __all__ = ["loki_detected_routes"]
 
 DEFAULT_LINE_LIMIT = 100
 DEFAULT_FIELD_LIMIT = 1000
+PATTERN_LINES = 20_000
+"""The most lines ``patterns`` reads (about half a second of mining)."""
 
 
 async def labels(request: Request) -> Response:
@@ -152,11 +161,37 @@ def _bounds(window: TimeRange) -> tuple[int, int]:
 
 
 async def patterns(request: Request) -> Response:
-    """``patterns``: none (otelite mines no log patterns), once the query is checked."""
+    """``patterns``: the shapes of the query's newest lines, counted per step."""
     form = await Params.of(request)
-    query_window(form)
-    stream_selector(form.get("query") or "", strict=False)
-    return JSONResponse({"status": "success", "data": []})
+    window = query_window(form)
+    step = form.step(*_bounds(window))
+    expr = parse(form.get("query") or "")
+    if not isinstance(expr, LogQuery):
+        raise InvalidRequest("only log queries are supported here, not metric queries")
+    budget = Budget(timeout_s=request.app.state.query_timeout_seconds)
+    storage = storage_of(request)
+    entries = await run_in_threadpool(_newest, storage, expr, window, PATTERN_LINES, budget)
+    levels = (labels.get(DETECTED_LEVEL) or UNKNOWN_LEVEL for labels in entries.labels)
+    found = await run_in_threadpool(
+        mine_patterns, entries.lines, entries.times, levels, step_ns=step
+    )
+    body: dict[str, Any] = {
+        "status": "success",
+        "data": [
+            {
+                "pattern": p.text,
+                "level": p.level,
+                "samples": [[at // 10**9, count] for at, count in p.samples],
+            }
+            for p in found
+        ],
+    }
+    if len(entries) >= PATTERN_LINES:
+        since = min(entries.times) // 10**9
+        body["warnings"] = [
+            f"patterns were mined from the newest {PATTERN_LINES} lines only, since {since}"
+        ]
+    return JSONResponse(body)
 
 
 def loki_detected_routes() -> list[Route]:

@@ -1,7 +1,7 @@
 """What otelite detects, on a real server over each backend, called as Grafana calls it
 (``detected_labels`` probed with ns times and no query; ``detected_fields`` and field
 values with a query and ``limit``), with the answers worked out by hand from
-``tests.logql.loki_records`` and ``loki_late_records``; ``patterns`` and ``/ready``."""
+``tests.logql.loki_records`` and ``loki_late_records``; ``/ready``."""
 
 from __future__ import annotations
 
@@ -188,11 +188,6 @@ def test_errors_in_plain_text(
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("text/plain")
     assert text in response.text
-
-
-def test_patterns_are_none(loki: httpx.Client) -> None:
-    response = loki.get("/patterns", params={"query": '{service_name="checkout"}', **WINDOW})
-    assert _json(response) == {"status": "success", "data": []}
 
 
 def test_ready(served: str) -> None:

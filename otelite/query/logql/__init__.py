@@ -139,6 +139,7 @@ from otelite.query.logql._labels import (
     LEVEL_FIELDS,
     PUSH_SCOPE,
     SERVICE_NAME,
+    UNKNOWN_LEVEL,
     detected_level,
     stream_labels,
     structured_metadata,
@@ -154,6 +155,7 @@ from otelite.query.logql._literals import (
 from otelite.query.logql._metrics import MAX_SERIES, MetricResult, evaluate_metric
 from otelite.query.logql._parser import MAX_QUERY_BYTES, parse
 from otelite.query.logql._pattern import Capture, parse_pattern, pattern_problem
+from otelite.query.logql._pattern_mining import Pattern, mine_patterns
 from otelite.query.logql._read import Direction, LogResult, ReadStats, read_entries, select_logs
 from otelite.query.logql._regex import RegexError
 from otelite.query.logql._samples import SAMPLE_EXTRACTION_ERROR, PipelineError
@@ -183,6 +185,7 @@ __all__ = [
     "SAMPLE_EXTRACTION_ERROR",
     "SCAN_LIMIT",
     "SERVICE_NAME",
+    "UNKNOWN_LEVEL",
     "AndFilter",
     "BinaryOp",
     "BinaryOperation",
@@ -229,6 +232,7 @@ __all__ = [
     "NumberFilter",
     "OrFilter",
     "ParseError",
+    "Pattern",
     "PatternParser",
     "PipelineError",
     "RangeAggregation",
@@ -261,6 +265,7 @@ __all__ = [
     "index_stats",
     "is_label_name",
     "label_value",
+    "mine_patterns",
     "parse",
     "parse_bytes",
     "parse_duration",

@@ -46,6 +46,7 @@ __all__ = [
     "PUSH_SCOPE",
     "SERVICE_DISCOVERY_LABELS",
     "SERVICE_NAME",
+    "UNKNOWN_LEVEL",
     "UNKNOWN_SERVICE",
     "RecordFields",
     "any_value_text",
@@ -100,6 +101,7 @@ SERVICE_DISCOVERY_LABELS: tuple[str, ...] = (
 """Where ``service_name`` comes from when a stream has none: the first present."""
 
 DETECTED_LEVEL = "detected_level"
+UNKNOWN_LEVEL = "unknown"
 PUSH_SCOPE = "otelite.loki.push"
 """The scope of records pushed through the Loki API: their resource attributes are
 their stream labels, as pushed."""
@@ -333,7 +335,7 @@ def detected_level(
     if field is not None:
         return _normalised(field.group(1))
     word = _LEVEL_WORD.search(line)
-    return _normalised(word.group(1)) if word is not None else "unknown"
+    return _normalised(word.group(1)) if word is not None else UNKNOWN_LEVEL
 
 
 def _normalised(word: str) -> str:
