@@ -9,7 +9,7 @@ import orjson
 from starlette.responses import Response
 
 from otelite.otlp import any_value_to_json, double_to_json
-from otelite.storage._attributes import any_value_from_text
+from otelite.storage import any_value_from_text
 
 __all__ = ["JSONResponse", "any_value_json", "attribute_dict", "error_response", "key_values_json"]
 

@@ -29,7 +29,7 @@ from typing import Protocol
 import orjson
 import pyarrow as pa
 
-from otelite.storage._schema import LOGS, TRACES, table_name
+from otelite.storage import LOGS, TRACES, table_name
 from otelite.types import Signal
 
 __all__ = ["ALIGNED_TABLES", "InsertPlan", "Progress", "RowGroupAligner"]

@@ -58,7 +58,7 @@ from otelite.query._plan import (
     spansets,
 )
 from otelite.query.dialects import Dialect
-from otelite.storage._attributes import (
+from otelite.storage import (
     BOOL_CODE,
     DOUBLE_CODE,
     INT_CODE,

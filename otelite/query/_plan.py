@@ -25,7 +25,7 @@ from typing import TypeAlias
 
 import pyarrow as pa
 
-from otelite.storage._schema import LOGS, METRIC_TABLES, TRACES, table_name
+from otelite.storage import LOGS, METRIC_TABLES, TRACES, table_name
 
 __all__ = [
     "SPAN_IDENTITY",

@@ -17,7 +17,7 @@ from typing import Any
 from otelite.query._compile import SqlCompiler, Statement
 from otelite.query._plan import Compared, Op, SpanComparison, Table, TimeRange
 from otelite.query.dialects import Dialect
-from otelite.storage._attributes import any_value_from_text, types_column_name
+from otelite.storage import any_value_from_text, types_column_name
 
 __all__ = ["compared_value", "compile_span_comparison"]
 

@@ -24,7 +24,7 @@ from otelite.query._plan import (
     TimeRange,
     all_of,
 )
-from otelite.storage._attributes import BOOL_CODE, DOUBLE_CODE, INT_CODE, types_column_name
+from otelite.storage import BOOL_CODE, DOUBLE_CODE, INT_CODE, types_column_name
 
 __all__ = ["attribute_values_plan", "column_values_plan", "span_keys_plan", "value_type"]
 

@@ -30,8 +30,7 @@ from otelite.query.logql._labels import (
     stream_labels,
 )
 from otelite.query.promql import label_name
-from otelite.storage import stored_attributes
-from otelite.storage._attributes import BOOL_CODE, BYTES_CODE, COMPOSITE_CODE, INT_CODE
+from otelite.storage import BOOL_CODE, BYTES_CODE, COMPOSITE_CODE, INT_CODE, stored_attributes
 
 __all__ = ["FIELD_NAMES", "RECORD_OUTPUTS", "RecordReader"]
 
