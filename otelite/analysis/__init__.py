@@ -1,0 +1,11 @@
+"""Analysis over the shared query layer: the answers people on call look for.
+
+The service map, the critical path of one trace and of many, comparisons of two traces
+and of two groups of spans, SLOs with their error budgets and burn-rate alerts, and
+deployments. Each runs on any ``Storage`` (DuckDB or ClickHouse alike) through
+``otelite.query``, bounds what it reads, and says when its answer is sampled or cut.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []
