@@ -8,4 +8,65 @@ deployments. Each runs on any ``Storage`` (DuckDB or ClickHouse alike) through
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from otelite.analysis._openslo import (
+    Objective,
+    PromQLCount,
+    SloDefinition,
+    SpanCount,
+    parse_documents,
+    parse_slo,
+)
+from otelite.analysis._slo_alerts import (
+    MAX_TRANSITIONS,
+    Alert,
+    AlertBook,
+    Condition,
+    Transition,
+)
+from otelite.analysis._slo_evaluator import Evaluation, SloEvaluator
+from otelite.analysis._slo_math import (
+    BURN_RULES,
+    BURN_WINDOWS,
+    BurnRule,
+    EventCounts,
+    ObjectiveStatus,
+    objective_status,
+)
+from otelite.analysis._slo_status import (
+    SloStatus,
+    alert_annotations,
+    alert_labels,
+    slo_status,
+    window_text,
+)
+from otelite.analysis._slo_store import SLO_DIR, SloBook, SloCatalog
+
+__all__: list[str] = [
+    "BURN_RULES",
+    "BURN_WINDOWS",
+    "MAX_TRANSITIONS",
+    "SLO_DIR",
+    "Alert",
+    "AlertBook",
+    "BurnRule",
+    "Condition",
+    "Evaluation",
+    "EventCounts",
+    "Objective",
+    "ObjectiveStatus",
+    "PromQLCount",
+    "SloBook",
+    "SloCatalog",
+    "SloDefinition",
+    "SloEvaluator",
+    "SloStatus",
+    "SpanCount",
+    "Transition",
+    "alert_annotations",
+    "alert_labels",
+    "objective_status",
+    "parse_documents",
+    "parse_slo",
+    "slo_status",
+    "window_text",
+]

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from otelite.access import BearerAuth, Guard, Right, Tokens
+from otelite.analysis import SloCatalog, SloEvaluator
 from otelite.api._count import count
 from otelite.api._export import export
 from otelite.api._jaeger import jaeger_routes
@@ -25,6 +26,7 @@ from otelite.api._loki import loki_routes
 from otelite.api._metrics import metric_series, metrics
 from otelite.api._prometheus import prometheus_routes
 from otelite.api._self_metrics import SelfMetrics
+from otelite.api._slos import slo_routes
 from otelite.api._storage import StoragePerTenant
 from otelite.api._tempo import tempo_routes
 from otelite.api._traces import operations, search_traces, services, trace_v1, trace_v2
@@ -73,6 +75,7 @@ def create_app(
     tracer: Tracer | None = None,
     query_timeout_seconds: float | None = 120.0,
     ingest: Sequence[Route] = (),
+    slo_evaluator: SloEvaluator | None = None,
 ) -> Starlette:
     """The HTTP query API over ``storage`` (see the package docstring for the endpoints).
 
@@ -86,6 +89,8 @@ def create_app(
     query stops after ``query_timeout_seconds`` (None: no limit). ``ingest`` are routes
     that take data (Loki's push API, which clients send to the URL they query); they guard
     themselves, asking for the ingest right rather than the query right.
+    ``slo_evaluator`` keeps the SLOs and evaluates their alerts; without it, SLOs are kept
+    in memory and their alerts never fire.
     """
 
     async def healthz(request: Request) -> Response:
@@ -118,6 +123,7 @@ def create_app(
         Route("/api/export", export),
         Route("/api/count", count),
         *ui_data_routes(),
+        *slo_routes(),
         *jaeger_routes(),
         *tempo_routes(),
         *prometheus_routes(),
@@ -148,6 +154,8 @@ def create_app(
     app.state.tracer = tracer or NoOpTracer()
     app.state.server_info = info
     app.state.query_timeout_seconds = query_timeout_seconds
+    app.state.slo_evaluator = slo_evaluator
+    app.state.slos = SloCatalog(None) if slo_evaluator is None else slo_evaluator.catalog
     return app
 
 

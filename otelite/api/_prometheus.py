@@ -32,6 +32,8 @@ from starlette.routing import Route
 from otelite import __version__
 from otelite.api._form import Form
 from otelite.api._json import JSONResponse
+from otelite.api._slos import alerts as slo_alerts
+from otelite.api._slos import rules as slo_rules
 from otelite.api._storage import storage_of
 from otelite.errors import InvalidRequest
 from otelite.query.promql import (
@@ -528,13 +530,13 @@ async def build_info(request: Request) -> Response:
 
 
 async def rules(request: Request) -> Response:
-    """``/api/v1/rules``: otelite has no recording or alerting rules yet."""
-    return _success({"groups": []})
+    """``/api/v1/rules``: the SLOs' burn-rate alerting rules (``_slos``)."""
+    return _success(await slo_rules(request))
 
 
 async def alerts(request: Request) -> Response:
-    """``/api/v1/alerts``: no rules, so no alerts."""
-    return _success({"alerts": []})
+    """``/api/v1/alerts``: the SLOs' alerts that fire (``_slos``)."""
+    return _success(await slo_alerts(request))
 
 
 def prometheus_routes() -> list[Route]:
@@ -551,6 +553,6 @@ def prometheus_routes() -> list[Route]:
         # Nothing stored answers these yet: they need no tenant.
         Route("/api/v1/format_query", _answering(format_query, reads=False), methods=both),
         Route("/api/v1/status/buildinfo", _answering(build_info, reads=False)),
-        Route("/api/v1/rules", _answering(rules, reads=False)),
-        Route("/api/v1/alerts", _answering(alerts, reads=False)),
+        Route("/api/v1/rules", _answering(rules)),
+        Route("/api/v1/alerts", _answering(alerts)),
     ]

@@ -14,9 +14,16 @@ from otelite.access import Right, allowed_tenants
 from otelite.config import Tenancy
 from otelite.query import Count, Plan, Select, Table, compile_plan
 from otelite.storage import Storage
-from otelite.tenancy import TENANT_HEADER, tenant_of
+from otelite.tenancy import SINGLE_TENANT, TENANT_HEADER, tenant_of
 
-__all__ = ["StoragePerTenant", "rows", "rows_of_each", "storage_of", "tracer_of"]
+__all__ = [
+    "StoragePerTenant",
+    "rows",
+    "rows_of_each",
+    "storage_of",
+    "tenant_id_of",
+    "tracer_of",
+]
 
 # Compiled statements are a few KiB at most; the cap keeps one span small whatever comes.
 _MAX_QUERY_TEXT = 4096
@@ -47,6 +54,17 @@ def storage_of(request: HTTPConnection) -> Storage:
         allowed = allowed_tenants(request.scope, Right.QUERY)
         return source.lookup(tenant_of(sent, source.tenancy, allowed=allowed))
     return source
+
+
+def tenant_id_of(request: HTTPConnection) -> str:
+    """The tenant whose storage ``storage_of`` gives this request (``SINGLE_TENANT``
+    without multi-tenancy), checked the same way, for what a tenant keeps beside its
+    telemetry (its SLOs)."""
+    source: Storage | StoragePerTenant = request.app.state.storage
+    if isinstance(source, StoragePerTenant):
+        sent = request.headers.getlist(TENANT_HEADER)
+        return tenant_of(sent, source.tenancy, allowed=allowed_tenants(request.scope, Right.QUERY))
+    return SINGLE_TENANT
 
 
 def _run(storage: Storage, plans: Sequence[Plan], tracer: Tracer) -> list[list[dict[str, Any]]]:

@@ -74,7 +74,11 @@ from otelite.query._plan import (
     all_of,
     within_traces,
 )
-from otelite.query._red import service_red_plan, service_trend_plan
+from otelite.query._red import (
+    service_red_plan,
+    service_request_counts_plan,
+    service_trend_plan,
+)
 from otelite.query._samples import attribute_sample_plan
 from otelite.query._severity import parse_severity
 from otelite.query._span_comparison import compared_value
@@ -155,6 +159,7 @@ __all__ = [
     "parse_severity",
     "parse_time",
     "service_red_plan",
+    "service_request_counts_plan",
     "service_summary_plan",
     "service_trend_plan",
     "span_ids_plan",

@@ -10,6 +10,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otelite.query._filters import SpanStatus
 from otelite.query._plan import (
+    And,
     Call,
     Column,
     Compare,
@@ -26,7 +27,7 @@ from otelite.query._plan import (
     all_of,
 )
 
-__all__ = ["QUANTILES", "service_red_plan", "service_trend_plan"]
+__all__ = ["QUANTILES", "service_red_plan", "service_request_counts_plan", "service_trend_plan"]
 
 QUANTILES = (50, 95, 99)
 """The latency percentiles every RED row carries, as ``p50_ns``, ``p95_ns``, ``p99_ns``."""
@@ -80,4 +81,32 @@ def service_trend_plan(time: TimeRange, bucket_ns: int, service: str | None = No
         time=time,
         group_by=("name", "bucket_ns"),
         order_by=(Order("name"), Order("bucket_ns")),
+    )
+
+
+def service_request_counts_plan(
+    time: TimeRange,
+    service: str,
+    *,
+    operation: str | None = None,
+    latency_threshold_ns: int | None = None,
+) -> Select:
+    """One row: ``request_count``, the service's requests (of span name ``operation``,
+    when given), and ``good_count``, those that did not fail and, with
+    ``latency_threshold_ns``, took at most that long (an SLO's good events)."""
+    succeeded: Predicate = Compare(Column("StatusCode"), Op.NE, SpanStatus.ERROR.value)
+    is_good = (
+        succeeded
+        if latency_threshold_ns is None
+        else And((succeeded, Compare(Column("Duration"), Op.LE, latency_threshold_ns)))
+    )
+    name = None if operation is None else Compare(Column("SpanName"), Op.EQ, operation)
+    return Select(
+        Table.SPANS,
+        (
+            Output("request_count", Call("count")),
+            Output("good_count", Call("count_if", (is_good,))),
+        ),
+        where=all_of(_is_request(), _service(service), name),
+        time=time,
     )

@@ -1,0 +1,219 @@
+"""The state of one tenant's SLO alerts: which fire, since when, and every change of state.
+
+An alert is one burn-rate rule of one objective of one SLO. Each evaluation tells the
+book whether each condition holds; an alert whose condition starts to hold *fires* (its
+``activeAt`` is that evaluation), and one whose condition stops holding, or whose SLO or
+objective is gone, is *resolved*. Every such change is a ``Transition`` with a sequence
+number that only grows, kept (the newest ``MAX_TRANSITIONS``) for whoever delivers
+notifications: it remembers the last number it delivered, and after a restart carries on
+from there, so nothing is sent twice or lost.
+
+The book is written to ``alerts.json`` (through a temporary file and a rename, so a crash
+leaves the old or the new state, never half of one) after every change and before the
+change is reported: an alert firing before a restart is firing after it, and does not fire
+again. Resolved alerts are shown for ``KEEP_RESOLVED_NS`` (as Prometheus keeps them) and
+then forgotten.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from otelite.analysis._files import read_json, write_json
+
+__all__ = ["MAX_TRANSITIONS", "Alert", "AlertBook", "Condition", "Transition"]
+
+log = logging.getLogger("otelite.slo")
+
+MAX_TRANSITIONS = 1000
+KEEP_RESOLVED_NS = 15 * 60 * 1_000_000_000
+_FILE = "alerts.json"
+
+State = Literal["firing", "resolved"]
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One alert's condition as an evaluation found it."""
+
+    slo: str
+    objective: str
+    rule: str
+    holds: bool
+    value: float | None
+    """The burn rate over the rule's long window."""
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+
+    @property
+    def key(self) -> str:
+        return _key(self.slo, self.objective, self.rule)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An alert that fires, or was resolved in the last ``KEEP_RESOLVED_NS``."""
+
+    slo: str
+    objective: str
+    rule: str
+    state: State
+    active_at_ns: int
+    resolved_at_ns: int | None
+    value: float | None
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+
+    @property
+    def key(self) -> str:
+        return _key(self.slo, self.objective, self.rule)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """An alert starting to fire, or resolved; ``sequence`` orders every tenant's changes."""
+
+    sequence: int
+    at_ns: int
+    alert: Alert
+
+
+def _key(slo: str, objective: str, rule: str) -> str:
+    return orjson.dumps([slo, objective, rule]).decode()
+
+
+class AlertBook:
+    """One tenant's alerts, kept in ``directory`` (None: in memory). Thread-safe."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self._path = None if directory is None else directory / _FILE
+        self._lock = threading.Lock()
+        self._alerts: dict[str, Alert] = {}
+        self._transitions: list[Transition] = []
+        self._sequence = 0
+        if self._path is not None:
+            self._load(self._path)
+
+    def alerts(self, now_ns: int) -> list[Alert]:
+        """Alerts firing, and those resolved less than ``KEEP_RESOLVED_NS`` before ``now_ns``."""
+        with self._lock:
+            return [a for a in self._alerts.values() if _shown(a, now_ns)]
+
+    def transitions(self, after: int = 0) -> list[Transition]:
+        """The kept changes with a sequence number above ``after``, oldest first."""
+        with self._lock:
+            return [t for t in self._transitions if t.sequence > after]
+
+    def record(self, slo: str, conditions: Iterable[Condition], at_ns: int) -> list[Transition]:
+        """What one evaluation of ``slo`` found: every condition of it (an alert of ``slo``
+        not among them is resolved). Returns the changes, saved before they are."""
+        found = {c.key: c for c in conditions}
+        with self._lock:
+            changes = []
+            for condition in found.values():
+                alert = self._alerts.get(condition.key)
+                if condition.holds and (alert is None or alert.state == "resolved"):
+                    changes.append(_fired(condition, at_ns))
+                elif alert is not None and alert.state == "firing":
+                    if condition.holds:
+                        self._alerts[alert.key] = replace(alert, value=condition.value)
+                    else:
+                        changes.append(_resolved(alert, at_ns, condition.value))
+            changes += [
+                _resolved(alert, at_ns, alert.value)
+                for alert in self._alerts.values()
+                if alert.slo == slo and alert.state == "firing" and alert.key not in found
+            ]
+            return self._apply(changes, at_ns)
+
+    def forget(self, slo: str, at_ns: int) -> list[Transition]:
+        """``slo`` is deleted: its firing alerts are resolved."""
+        return self.record(slo, (), at_ns)
+
+    def _apply(self, changes: list[Alert], at_ns: int) -> list[Transition]:
+        expired = [k for k, a in self._alerts.items() if not _shown(a, at_ns)]
+        if not changes and not expired:
+            return []
+        alerts = dict(self._alerts)
+        for key in expired:
+            del alerts[key]
+        made: list[Transition] = []
+        for alert in changes:
+            alerts[alert.key] = alert
+            made.append(Transition(self._sequence + len(made) + 1, at_ns, alert))
+        transitions = (self._transitions + made)[-MAX_TRANSITIONS:]
+        sequence = self._sequence + len(made)
+        if self._path is not None:
+            # Saved first: if this fails, nothing changed and the next evaluation retries.
+            write_json(self._path, _dump(alerts.values(), transitions, sequence))
+        self._alerts, self._transitions, self._sequence = alerts, transitions, sequence
+        return made
+
+    def _load(self, path: Path) -> None:
+        state = read_json(path)
+        if state is None:
+            return
+        try:
+            self._alerts = {a.key: a for a in map(_alert, state["alerts"])}
+            self._transitions = [
+                Transition(t["sequence"], t["at_ns"], _alert(t["alert"]))
+                for t in state["transitions"]
+            ]
+            self._sequence = int(state["sequence"])
+        except (KeyError, TypeError, ValueError) as error:
+            log.error("%s is not an alert state otelite wrote (%r); starting afresh", path, error)
+            self._alerts, self._transitions, self._sequence = {}, [], 0
+
+
+def _fired(condition: Condition, at_ns: int) -> Alert:
+    return Alert(
+        condition.slo,
+        condition.objective,
+        condition.rule,
+        "firing",
+        at_ns,
+        None,
+        condition.value,
+        dict(condition.labels),
+        dict(condition.annotations),
+    )
+
+
+def _resolved(alert: Alert, at_ns: int, value: float | None) -> Alert:
+    return replace(alert, state="resolved", resolved_at_ns=at_ns, value=value)
+
+
+def _shown(alert: Alert, now_ns: int) -> bool:
+    return alert.resolved_at_ns is None or now_ns - alert.resolved_at_ns < KEEP_RESOLVED_NS
+
+
+def _dump(alerts: Iterable[Alert], transitions: list[Transition], sequence: int) -> Any:
+    return {
+        "sequence": sequence,
+        "alerts": [asdict(a) for a in alerts],
+        "transitions": [asdict(t) for t in transitions],
+    }
+
+
+def _alert(data: Mapping[str, Any]) -> Alert:
+    state = data["state"]
+    if state not in ("firing", "resolved"):
+        raise ValueError(f"unknown alert state {state!r}")
+    return Alert(
+        str(data["slo"]),
+        str(data["objective"]),
+        str(data["rule"]),
+        state,
+        int(data["active_at_ns"]),
+        None if data["resolved_at_ns"] is None else int(data["resolved_at_ns"]),
+        None if data["value"] is None else float(data["value"]),
+        dict(data["labels"]),
+        dict(data["annotations"]),
+    )

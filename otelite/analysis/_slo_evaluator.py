@@ -1,0 +1,117 @@
+"""The background component that evaluates every tenant's SLOs on a schedule.
+
+Each pass computes the status of every SLO (in a worker thread, one SLO after another)
+and records its alerts' conditions in the tenant's ``AlertBook``, which saves any change
+before it is reported to ``on_transition`` (where a notifier will take them). A pass that
+fails for one SLO (a PromQL query timing out, a store not answering) leaves that SLO's
+alerts as they were, remembers the error for ``/api/v1/rules`` and goes on with the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from otelite.analysis._slo_alerts import Transition
+from otelite.analysis._slo_status import slo_status
+from otelite.analysis._slo_store import SloCatalog
+from otelite.storage import Storage
+
+__all__ = ["Evaluation", "SloEvaluator"]
+
+log = logging.getLogger("otelite.slo")
+
+OnTransition = Callable[[str, list[Transition]], None]
+"""Told each tenant's alert changes, once they are saved."""
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """How the last evaluation of one SLO went."""
+
+    at_ns: int
+    seconds: float
+    error: str | None = None
+
+
+class SloEvaluator:
+    """Evaluates the SLOs of ``catalog`` every ``interval_seconds``, reading each tenant's
+    ``storage_of(tenant)``; each PromQL query stops after ``timeout_seconds``. ``start``
+    and ``shutdown`` run in the event loop."""
+
+    def __init__(
+        self,
+        catalog: SloCatalog,
+        storage_of: Callable[[str], Storage],
+        *,
+        interval_seconds: float = 60.0,
+        timeout_seconds: float | None = 60.0,
+        on_transition: OnTransition | None = None,
+    ) -> None:
+        if interval_seconds <= 0:
+            raise ValueError(f"interval_seconds must be positive, got {interval_seconds}")
+        self.catalog = catalog
+        self.interval_seconds = interval_seconds
+        self._storage_of = storage_of
+        self._timeout_seconds = timeout_seconds
+        self._on_transition = on_transition
+        self._task: asyncio.Task[None] | None = None
+        self._last: dict[tuple[str, str], Evaluation] = {}
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def shutdown(self) -> None:
+        """Stop, interrupting a pass (an SLO being evaluated finishes in its thread)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def last(self, tenant: str, slo: str) -> Evaluation | None:
+        """How the last evaluation of ``tenant``'s ``slo`` went; None before the first."""
+        return self._last.get((tenant, slo))
+
+    async def evaluate(self, at_ns: int | None = None) -> list[Transition]:
+        """One pass over every tenant's SLOs at ``at_ns`` (default now); the changes."""
+        changes = []
+        for tenant in self.catalog.tenants():
+            found = await asyncio.to_thread(self._evaluate_tenant, tenant, at_ns)
+            if found and self._on_transition is not None:
+                self._on_transition(tenant, found)
+            changes += found
+        return changes
+
+    def _evaluate_tenant(self, tenant: str, at_ns: int | None) -> list[Transition]:
+        book = self.catalog.book(tenant)
+        storage = self._storage_of(tenant)
+        changes = []
+        for definition in book.slos():
+            started = time.monotonic()
+            now = time.time_ns() if at_ns is None else at_ns
+            try:
+                status = slo_status(storage, definition, now, timeout_s=self._timeout_seconds)
+                changes += book.alerts.record(definition.name, status.conditions(), now)
+            except Exception as error:
+                log.warning(
+                    "SLO %r of tenant %r: evaluation failed: %s", definition.name, tenant, error
+                )
+                self._last[(tenant, definition.name)] = Evaluation(
+                    now, time.monotonic() - started, str(error) or type(error).__name__
+                )
+                continue
+            self._last[(tenant, definition.name)] = Evaluation(now, time.monotonic() - started)
+        return changes
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.evaluate()
+            except Exception:
+                log.exception("SLO evaluation failed; will try again")
+            await asyncio.sleep(self.interval_seconds)

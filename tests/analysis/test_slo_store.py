@@ -1,0 +1,116 @@
+"""SLOs and alert state kept under the data directory: what a restart finds."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import orjson
+import pytest
+
+from otelite.analysis import (
+    MAX_TRANSITIONS,
+    AlertBook,
+    Condition,
+    SloCatalog,
+    SloEvaluator,
+    parse_documents,
+)
+from otelite.errors import NotFound
+from otelite.storage import WriteBatch
+from otelite.tenancy import SINGLE_TENANT
+from tests.backends import store
+
+from .slo_data import MINUTE, batch, spread
+from .test_openslo import AVAILABILITY, PROMETHEUS
+from .test_slo_api import SLO
+
+AT = 1_780_000_000 * 10**9
+
+
+def condition(holds: bool, rule: str = "SLOFastBurn", slo: str = "a") -> Condition:
+    return Condition(slo, "0", rule, holds, 20.0 if holds else 1.0, {"alertname": rule}, {})
+
+
+def test_definitions_survive_a_restart(tmp_path: Path) -> None:
+    catalog = SloCatalog(tmp_path)
+    book = catalog.book("acme")
+    assert book.put(parse_documents(AVAILABILITY + "---\n" + PROMETHEUS)) == [True, True]
+    book.delete("checkout-errors")
+    reopened = SloCatalog(tmp_path)
+    reopened.load()
+    assert reopened.tenants() == ["acme"]
+    [slo] = reopened.book("acme").slos()
+    assert slo == parse_documents(AVAILABILITY)[0]
+    with pytest.raises(NotFound):
+        reopened.book("acme").get("checkout-errors")
+    assert (tmp_path / "slos" / "acme" / "definitions.json").exists()
+
+
+def test_a_document_this_version_refuses_is_left_out(tmp_path: Path) -> None:
+    SloCatalog(tmp_path).book("acme").put(parse_documents(AVAILABILITY + "---\n" + PROMETHEUS))
+    path = tmp_path / "slos" / "acme" / "definitions.json"
+    documents = orjson.loads(path.read_bytes())
+    documents[0]["spec"]["budgetingMethod"] = "Timeslices"
+    path.write_bytes(orjson.dumps(documents))
+    reopened = SloCatalog(tmp_path)
+    reopened.load()
+    assert [slo.name for slo in reopened.book("acme").slos()] == ["payment-availability"]
+
+
+def test_a_firing_alert_does_not_fire_again_after_a_restart(tmp_path: Path) -> None:
+    book = AlertBook(tmp_path)
+    [fired] = book.record("a", [condition(True)], AT)
+    assert (fired.sequence, fired.alert.state, fired.alert.active_at_ns) == (1, "firing", AT)
+    again = AlertBook(tmp_path)
+    assert again.record("a", [condition(True)], AT + MINUTE) == []
+    [alert] = again.alerts(AT + MINUTE)
+    assert (alert.state, alert.active_at_ns) == ("firing", AT)
+    [resolved] = again.record("a", [condition(False)], AT + 2 * MINUTE)
+    assert (resolved.sequence, resolved.alert.state) == (2, "resolved")
+    # The changes are kept in order for whoever sends notifications, across restarts.
+    third = AlertBook(tmp_path)
+    assert [t.sequence for t in third.transitions()] == [1, 2]
+    assert [t.alert.state for t in third.transitions(after=1)] == ["resolved"]
+    # Resolved alerts are shown for 15 minutes, then forgotten.
+    assert [a.state for a in third.alerts(AT + 10 * MINUTE)] == ["resolved"]
+    assert third.alerts(AT + 20 * MINUTE) == []
+
+
+def test_an_alert_whose_slo_or_objective_is_gone_is_resolved() -> None:
+    book = AlertBook(None)
+    book.record("a", [condition(True), condition(True, "SLOSlowBurn")], AT)
+    [gone] = book.record("a", [condition(True)], AT + MINUTE)
+    assert (gone.alert.rule, gone.alert.state) == ("SLOSlowBurn", "resolved")
+    [forgotten] = book.forget("a", AT + 2 * MINUTE)
+    assert (forgotten.alert.rule, forgotten.alert.state) == ("SLOFastBurn", "resolved")
+    assert book.record("b", [condition(False, slo="b")], AT) == []
+
+
+def test_the_change_log_is_bounded() -> None:
+    book = AlertBook(None)
+    for n in range(MAX_TRANSITIONS + 10):
+        book.record("a", [condition(n % 2 == 0)], AT + n)
+    kept = book.transitions()
+    assert len(kept) == MAX_TRANSITIONS
+    assert kept[-1].sequence == MAX_TRANSITIONS + 10
+
+
+def test_the_evaluator_picks_up_where_it_left_off(tmp_path: Path) -> None:
+    with store("duckdb") as storage:
+        failing = spread(AT - 4 * MINUTE, AT - MINUTE, 10, failed=True)
+        storage.write(WriteBatch(traces=[batch("payment", failing)]))
+        catalog = SloCatalog(tmp_path)
+        catalog.book(SINGLE_TENANT).put(parse_documents(SLO))
+        told: list[tuple[str, int]] = []
+        evaluator = SloEvaluator(
+            catalog, lambda tenant: storage, on_transition=lambda t, c: told.append((t, len(c)))
+        )
+        assert len(asyncio.run(evaluator.evaluate(AT))) == 3
+        assert told == [(SINGLE_TENANT, 3)]
+        restarted = SloCatalog(tmp_path)
+        restarted.load()
+        again = SloEvaluator(restarted, lambda tenant: storage)
+        assert asyncio.run(again.evaluate(AT + MINUTE)) == []
+        last = again.last(SINGLE_TENANT, "payment-availability")
+        assert last is not None and last.error is None and last.at_ns == AT + MINUTE
