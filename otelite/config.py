@@ -261,8 +261,14 @@ class Config:
     """Store otelite's own traces and metrics in itself, as the service ``otelite``."""
     query_timeout_seconds: float | None = 120.0
     """How long one query language query may run (PromQL today); None: no limit."""
+    slo_files: tuple[Path, ...] = ()
+    """OpenSLO documents applied at start (``--slo-file``), to the default tenant."""
+    slo_interval_seconds: float = 60.0
+    """How often every SLO is evaluated for its burn-rate alerts."""
 
     def __post_init__(self) -> None:
+        if self.slo_interval_seconds <= 0:
+            raise ValueError(f"the SLO interval must be positive, got {self.slo_interval_seconds}")
         bound = next((t.grant.name for t in self.access.tokens if t.grant.bound), None)
         if bound is not None and not self.tenancy.enabled:
             raise ValueError(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from otelite.access import Right, ServerCertificate, Tokens
+from otelite.analysis import SloCatalog, SloEvaluator, parse_documents
 from otelite.api import (
     PipelineReports,
     SelfMetrics,
@@ -24,7 +25,7 @@ from otelite.api import (
     create_app,
 )
 from otelite.config import Config, StorageLocation
-from otelite.errors import OteliteError
+from otelite.errors import InvalidRequest, OteliteError
 from otelite.pipeline import (
     TENANTS_DIR,
     Consumer,
@@ -105,6 +106,7 @@ class Server:
         self._grpc: GrpcReceiver | None = None
         self._http: HttpReceiver | None = None
         self._retention: Retention | None = None
+        self._slos: SloEvaluator | None = None
         self._self_telemetry: SelfTelemetry | None = None
         # Flattening runs in worker processes shared by every pipeline (one per tenant).
         self._flattener: FlattenPool | None = None
@@ -163,6 +165,7 @@ class Server:
             await tenants.start()
             consumer, stats, stats_of = tenants, tenants.stats, tenants.stats_of
             source = StoragePerTenant(config.tenancy, tenants.storage)
+            storage_of = tenants.storage
             reports: PipelineReports = tenants.reports
         else:
             storage = await asyncio.to_thread(self._open_storage, config.data_dir)
@@ -180,9 +183,18 @@ class Server:
             consumer, stats, source = pipeline, pipeline.stats, storage
             stats_of = None
 
+            def storage_of(tenant: str) -> Storage:
+                return storage
+
             def reports() -> list[PipelineReport]:
                 return [pipeline.report(SINGLE_TENANT)]
 
+        self._slos = SloEvaluator(
+            await asyncio.to_thread(self._slo_catalog),
+            storage_of,
+            interval_seconds=config.slo_interval_seconds,
+            timeout_seconds=config.query_timeout_seconds,
+        )
         self_metrics = SelfMetrics(reports)
         if self._self_telemetry is not None:
             # Its own tenant when tenants are kept apart: nobody's data but otelite's.
@@ -201,6 +213,7 @@ class Server:
             self_metrics=self_metrics,
             tracer=tracer,
             query_timeout_seconds=config.query_timeout_seconds,
+            slo_evaluator=self._slos,
             # Loki clients push to the URL they query: the query port takes pushes too.
             ingest=[
                 LokiPush(
@@ -253,9 +266,13 @@ class Server:
         if config.retention_seconds:
             self._retention = Retention(self._stores, retention_seconds=config.retention_seconds)
             self._retention.start()
+        self._slos.start()
 
     async def shutdown(self) -> None:
         """Stop accepting, store everything accepted, close storage. Safe to call twice."""
+        if self._slos is not None:
+            await self._slos.shutdown()
+            self._slos = None
         if self._retention is not None:
             await self._retention.shutdown()
             self._retention = None
@@ -301,6 +318,38 @@ class Server:
         if tenant is None:
             return open_storage(StorageLocation(), None)
         return self._open_storage(directory, tenant)
+
+    def _slo_catalog(self) -> SloCatalog:
+        """Every tenant's SLOs as kept, with the ``--slo-file`` documents applied (blocking).
+
+        The files are read and checked whole before anything is applied, so that a bad
+        one stops the start with its file and field named, and changes nothing."""
+        config = self.config
+        catalog = SloCatalog(config.data_dir)
+        catalog.load()
+        if not config.slo_files:
+            return catalog
+        tenant = config.tenancy.default_tenant if config.tenancy.enabled else SINGLE_TENANT
+        if tenant is None:
+            raise InvalidRequest(
+                "--slo-file with --multi-tenant needs --default-tenant: the tenant to apply "
+                "them to (or apply them per tenant with `otelite slo apply --tenant`)"
+            )
+        definitions = []
+        for path in config.slo_files:
+            try:
+                definitions += parse_documents(path.read_bytes())
+            except OSError as error:
+                raise InvalidRequest(f"--slo-file {path}: {error.strerror or error}") from None
+            except InvalidRequest as error:
+                raise InvalidRequest(f"--slo-file {path}: {error}") from None
+        names = [d.name for d in definitions]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise InvalidRequest(f"--slo-file: SLO {twice[0]!r} is defined twice")
+        catalog.book(tenant).put(definitions)
+        log.info("%d SLOs applied from --slo-file", len(definitions))
+        return catalog
 
     def _readiness(self) -> tuple[bool, str]:
         ingest = self._pipeline or self._tenants

@@ -19,6 +19,7 @@ __all__ = [
     "duration",
     "optional",
     "port",
+    "positive_duration",
     "positive_int",
     "retention",
     "size",
@@ -104,6 +105,14 @@ def retention(text: str) -> float | None:
     seconds = _parse_duration(text)
     if seconds <= 0:
         return None
+    return seconds
+
+
+def positive_duration(text: str) -> float:
+    """A duration in seconds that must be more than zero."""
+    seconds = _parse_duration(text)
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be more than zero")
     return seconds
 
 

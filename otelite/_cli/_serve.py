@@ -105,6 +105,7 @@ def register(commands: _args.Commands) -> None:
         help="also store otelite's own traces (queries, storage writes) and metrics, as the "
         "service 'otelite' (with --multi-tenant, in the tenant 'otelite')",
     )
+    _add_slos(p.add_argument_group("SLOs", "See README.md, section SLOs."))
     _add_limits(p.add_argument_group("limits", "See SECURITY.md for what each limit does."))
     access = p.add_argument_group(
         "access",
@@ -193,6 +194,8 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
         clickhouse_cluster=args.clickhouse_cluster,
         self_telemetry=args.self_telemetry,
         query_timeout_seconds=args.query_timeout,
+        slo_files=tuple(args.slo_file),
+        slo_interval_seconds=args.slo_interval,
         limits=_limits_from_args(args),
         access=Access(
             tokens=(
@@ -220,6 +223,25 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
             max_tenants=args.max_tenants,
             default_tenant=args.default_tenant,
         ),
+    )
+
+
+def _add_slos(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--slo-file",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="OpenSLO documents (YAML) to apply at start, as `otelite slo apply` does; with "
+        "--multi-tenant, to the --default-tenant (repeatable)",
+    )
+    group.add_argument(
+        "--slo-interval",
+        type=_args.positive_duration,
+        default=Config().slo_interval_seconds,
+        metavar="DURATION",
+        help="how often every SLO's burn-rate alerts are evaluated (default: 1m)",
     )
 
 
