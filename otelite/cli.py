@@ -22,6 +22,7 @@ from otelite._cli import (
     _promql,
     _query,
     _serve,
+    _slo,
     _trace,
     _traceql,
 )
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     _traceql.register(commands, [connection, output])
     _promql.register(commands, [connection, output])
     _logql.register(commands, [connection, output])
+    _slo.register(commands, [connection, output])
     return parser
 
 

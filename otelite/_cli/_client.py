@@ -174,6 +174,20 @@ class ApiClient:
             _raise_for_status(response)
             return response.content
 
+    def send_bytes(
+        self,
+        method: str,
+        path: str,
+        content: bytes = b"",
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> bytes:
+        """The body of a successful request that changes something (PUT, POST, DELETE)."""
+        with self._errors():
+            response = self._http.request(method, path, content=content, headers=headers)
+            _raise_for_status(response)
+            return response.content
+
     @contextmanager
     def stream_lines(self, path: str, params: Params | None = None) -> Iterator[Iterator[bytes]]:
         """Stream the non-empty lines of a successful GET, each without its line ending."""
