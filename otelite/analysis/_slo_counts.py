@@ -53,6 +53,8 @@ def read_counts(
 class _Reader:
     def __init__(self, storage: Storage, at_ns: int, timeout_s: float | None) -> None:
         self._storage = storage
+        # One source for every query: it keeps what it learns of the store between them.
+        self._source = StorageSource(storage)
         self._at_ns = at_ns
         self._timeout_s = timeout_s
         self._spans: dict[tuple[Any, ...], tuple[int, int]] = {}
@@ -72,7 +74,7 @@ class _Reader:
         at_ms = self._at_ns // 1_000_000
         value = evaluate(
             parse(count.window_query(seconds)),
-            StorageSource(self._storage),
+            self._source,
             np.array([at_ms], dtype=np.int64),
             start_ms=at_ms,
             end_ms=at_ms,

@@ -81,7 +81,11 @@ class SloEvaluator:
         """One pass over every tenant's SLOs at ``at_ns`` (default now); the changes."""
         changes = []
         for tenant in self.catalog.tenants():
-            found = await asyncio.to_thread(self._evaluate_tenant, tenant, at_ns)
+            try:
+                found = await asyncio.to_thread(self._evaluate_tenant, tenant, at_ns)
+            except Exception as error:  # its storage cannot be had: the next tenant's may
+                log.warning("SLOs of tenant %r: not evaluated: %s", tenant, error)
+                continue
             if found and self._on_transition is not None:
                 self._on_transition(tenant, found)
             changes += found
@@ -91,12 +95,16 @@ class SloEvaluator:
         book = self.catalog.book(tenant)
         storage = self._storage_of(tenant)
         changes = []
-        for definition in book.slos():
+        definitions = book.slos()
+        names = {d.name for d in definitions}
+        for key in [k for k in self._last if k[0] == tenant and k[1] not in names]:
+            del self._last[key]
+        for definition in definitions:
             started = time.monotonic()
             now = time.time_ns() if at_ns is None else at_ns
             try:
                 status = slo_status(storage, definition, now, timeout_s=self._timeout_seconds)
-                changes += book.alerts.record(definition.name, status.conditions(), now)
+                changes += book.record(definition, status.conditions(), now)
             except Exception as error:
                 log.warning(
                     "SLO %r of tenant %r: evaluation failed: %s", definition.name, tenant, error

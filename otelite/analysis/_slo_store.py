@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from otelite.analysis._files import read_json, write_json
 from otelite.analysis._openslo import SloDefinition, parse_slo
-from otelite.analysis._slo_alerts import AlertBook
+from otelite.analysis._slo_alerts import AlertBook, Condition, Transition
 from otelite.errors import InvalidRequest, NotFound
 from otelite.tenancy import check_tenant_id
 
@@ -65,14 +65,27 @@ class SloBook:
             self._slos = slos
         return created
 
-    def delete(self, name: str) -> None:
-        """Remove the SLO called ``name``; ``NotFound`` when there is none."""
+    def delete(self, name: str, at_ns: int) -> list[Transition]:
+        """Remove the SLO called ``name`` (``NotFound`` when there is none); its firing
+        alerts are resolved at ``at_ns``: the changes."""
         with self._lock:
             if name not in self._slos:
                 raise NotFound(f"no SLO named {name!r}")
             slos = {k: v for k, v in self._slos.items() if k != name}
             self._save(slos)
             self._slos = slos
+            return self.alerts.forget(name, at_ns)
+
+    def record(
+        self, definition: SloDefinition, conditions: Iterable[Condition], at_ns: int
+    ) -> list[Transition]:
+        """What an evaluation of ``definition`` found (``AlertBook.record``), unless the
+        SLO was deleted or replaced meanwhile: then it is not recorded, so that no alert
+        of a deleted SLO fires again (a replaced one is evaluated on the next pass)."""
+        with self._lock:
+            if self._slos.get(definition.name) is not definition:
+                return []
+            return self.alerts.record(definition.name, conditions, at_ns)
 
     def _save(self, slos: dict[str, SloDefinition]) -> None:
         if self._directory is not None:

@@ -167,11 +167,7 @@ async def delete_slo(request: Request) -> Response:
     if book is None:
         raise NotFound(f"no SLO named {name!r}")
 
-    def delete() -> None:
-        book.delete(name)
-        book.alerts.forget(name, time.time_ns())
-
-    await run_in_threadpool(delete)
+    await run_in_threadpool(book.delete, name, time.time_ns())
     return JSONResponse({"deleted": name})
 
 

@@ -36,7 +36,7 @@ def test_definitions_survive_a_restart(tmp_path: Path) -> None:
     catalog = SloCatalog(tmp_path)
     book = catalog.book("acme")
     assert book.put(parse_documents(AVAILABILITY + "---\n" + PROMETHEUS)) == [True, True]
-    book.delete("checkout-errors")
+    book.delete("checkout-errors", AT)
     reopened = SloCatalog(tmp_path)
     reopened.load()
     assert reopened.tenants() == ["acme"]
@@ -85,6 +85,24 @@ def test_an_alert_whose_slo_or_objective_is_gone_is_resolved() -> None:
     [forgotten] = book.forget("a", AT + 2 * MINUTE)
     assert (forgotten.alert.rule, forgotten.alert.state) == ("SLOFastBurn", "resolved")
     assert book.record("b", [condition(False, slo="b")], AT) == []
+
+
+def test_an_evaluation_of_a_deleted_or_replaced_slo_is_not_recorded() -> None:
+    book = SloCatalog(None).book("acme")
+    [slo] = parse_documents(SLO)
+    book.put([slo])
+    found = [condition(True, slo=slo.name)]
+    [fired] = book.record(slo, found, AT)
+    # Deleted while an evaluation ran: what it found changes nothing.
+    [resolved] = book.delete(slo.name, AT + MINUTE)
+    assert (fired.alert.state, resolved.alert.state) == ("firing", "resolved")
+    assert book.record(slo, found, AT + 2 * MINUTE) == []
+    assert book.alerts.alerts(AT + 2 * MINUTE)[0].state == "resolved"
+    # Replaced: the old definition's findings are dropped, the new one's are kept.
+    [new] = parse_documents(SLO)
+    book.put([new])
+    assert book.record(slo, found, AT + 3 * MINUTE) == []
+    assert len(book.record(new, found, AT + 3 * MINUTE)) == 1
 
 
 def test_the_change_log_is_bounded() -> None:
