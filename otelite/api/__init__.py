@@ -46,7 +46,9 @@ echo and build info), Prometheus's (``_prometheus``, under ``/api/v1``), Loki's
 ``_loki_index``: index stats and volumes; ``_loki_detected``: detected labels and fields,
 patterns; ``_loki_tail``: the live tail, a WebSocket) and
 Jaeger's query APIs (``_jaeger``, under ``/jaeger/api``, v1 and v3) answer on the same
-port, in those projects' shapes, units and error bodies.
+port, in those projects' shapes, units and error bodies. SLOs (``_slos``: OpenSLO
+documents under ``/api/slos``, their status, and their burn-rate rules and alerts on
+Prometheus's ``/api/v1/rules`` and ``/api/v1/alerts``) answer there too.
 
 Handlers run storage calls in worker threads; the event loop never waits on a query.
 In multi-tenant mode each request reads only the storage of the tenant its
