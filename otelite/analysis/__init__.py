@@ -24,6 +24,7 @@ from otelite.analysis._slo_alerts import (
     Transition,
 )
 from otelite.analysis._slo_evaluator import Evaluation, SloEvaluator
+from otelite.analysis._slo_history import MAX_POINTS, SloHistory, slo_history
 from otelite.analysis._slo_math import (
     BURN_RULES,
     BURN_WINDOWS,
@@ -44,6 +45,7 @@ from otelite.analysis._slo_store import SLO_DIR, SloBook, SloCatalog
 __all__: list[str] = [
     "BURN_RULES",
     "BURN_WINDOWS",
+    "MAX_POINTS",
     "MAX_TRANSITIONS",
     "SLO_DIR",
     "Alert",
@@ -59,6 +61,7 @@ __all__: list[str] = [
     "SloCatalog",
     "SloDefinition",
     "SloEvaluator",
+    "SloHistory",
     "SloStatus",
     "SpanCount",
     "Transition",
@@ -67,6 +70,7 @@ __all__: list[str] = [
     "objective_status",
     "parse_documents",
     "parse_slo",
+    "slo_history",
     "slo_status",
     "window_text",
 ]

@@ -13,6 +13,10 @@
                                        5m, 30m, 1h, 6h, 3d and the SLO's window, at
                                        ``time`` (default now), with each alert's condition
                                        and state
+``GET /api/slos/{name}/history``       the budget remaining and the burn rates at up
+                                       to ``points`` (default 200) whole minutes over
+                                       ``start``..``end`` (default the last day; 30 days
+                                       at most), for charts
 ``GET /api/v1/rules``                  Prometheus's rules: a group per SLO, an alerting
                                        rule per objective and burn-rate alert
 ``GET /api/v1/alerts``                 Prometheus's alerts: those firing
@@ -41,6 +45,7 @@ from starlette.routing import Route
 
 from otelite.analysis import (
     BURN_RULES,
+    MAX_POINTS,
     Alert,
     BurnRule,
     Evaluation,
@@ -49,10 +54,12 @@ from otelite.analysis import (
     SloCatalog,
     SloDefinition,
     SloEvaluator,
+    SloHistory,
     SloStatus,
     alert_annotations,
     alert_labels,
     parse_documents,
+    slo_history,
     slo_status,
     window_text,
 )
@@ -68,6 +75,7 @@ _MAX_DOCUMENT_BYTES = 1 << 20
 _NS_PER_MS = 1_000_000
 _NEVER = "0001-01-01T00:00:00Z"  # Prometheus's lastEvaluation of a rule not yet evaluated
 _STATUS_TIMEOUT_S = 60.0
+_DAY_NS = 86400 * 1_000_000_000
 
 
 def _catalog(request: Request) -> SloCatalog:
@@ -184,6 +192,56 @@ async def status(request: Request) -> Response:
     book = _book(request)
     alerts = {} if book is None else {a.key: a for a in book.alerts.alerts(time.time_ns())}
     return JSONResponse(_status_json(found, alerts))
+
+
+async def history(request: Request) -> Response:
+    """``GET /api/slos/{name}/history``: the numbers at evenly spaced times, for charts."""
+    definition = _definition(request, request.path_params["name"])
+    params = Params(request.query_params)
+    end = params.time("end")
+    end = params.now_ns if end is None else end
+    start = params.time("start")
+    start = end - _DAY_NS if start is None else start
+    points = params.limit("points", default=200, maximum=MAX_POINTS)
+    timeout: float | None = request.app.state.query_timeout_seconds
+    found = await run_in_threadpool(
+        slo_history,
+        storage_of(request),
+        definition,
+        start,
+        end,
+        points=points,
+        timeout_s=timeout or _STATUS_TIMEOUT_S,
+    )
+    return JSONResponse(_history_json(found))
+
+
+def _history_json(found: SloHistory) -> dict[str, Any]:
+    return {
+        "name": found.definition.name,
+        "window": window_text(found.definition.window_seconds),
+        "stepMs": found.step_ns // _NS_PER_MS,
+        "timesUnixMs": [t // _NS_PER_MS for t in found.times_ns],
+        "windows": {
+            window_text(seconds): {
+                "total": [c.total for c in counts],
+                "bad": [c.bad for c in counts],
+            }
+            for seconds, counts in sorted(found.counts.items())
+        },
+        "objectives": [
+            {
+                "name": objective.name,
+                "target": objective.target,
+                "budgetRemaining": found.budget_remaining(objective),
+                "burnRates": {
+                    window_text(seconds): rates
+                    for seconds, rates in sorted(found.burn_rates(objective).items())
+                },
+            }
+            for objective in found.definition.objectives
+        ],
+    }
 
 
 def _status_json(found: SloStatus, alerts: dict[str, Alert]) -> dict[str, Any]:
@@ -399,6 +457,7 @@ def slo_routes() -> list[Route]:
         Route("/api/slos", list_slos, methods=["GET"]),
         Route("/api/slos", apply_slos, methods=["POST"]),
         Route("/api/slos/{name}/status", status, methods=["GET"]),
+        Route("/api/slos/{name}/history", history, methods=["GET"]),
         Route("/api/slos/{name}", get_slo, methods=["GET"]),
         Route("/api/slos/{name}", put_slo, methods=["PUT"]),
         Route("/api/slos/{name}", delete_slo, methods=["DELETE"]),

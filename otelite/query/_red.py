@@ -90,10 +90,12 @@ def service_request_counts_plan(
     *,
     operation: str | None = None,
     latency_threshold_ns: int | None = None,
+    bucket_ns: int | None = None,
 ) -> Select:
     """One row: ``request_count``, the service's requests (of span name ``operation``,
     when given), and ``good_count``, those that did not fail and, with
-    ``latency_threshold_ns``, took at most that long (an SLO's good events)."""
+    ``latency_threshold_ns``, took at most that long (an SLO's good events); with
+    ``bucket_ns``, a row per time bucket with data (``bucket_ns``, its start), in order."""
     succeeded: Predicate = Compare(Column("StatusCode"), Op.NE, SpanStatus.ERROR.value)
     is_good = (
         succeeded
@@ -101,12 +103,21 @@ def service_request_counts_plan(
         else And((succeeded, Compare(Column("Duration"), Op.LE, latency_threshold_ns)))
     )
     name = None if operation is None else Compare(Column("SpanName"), Op.EQ, operation)
+    counts = (
+        Output("request_count", Call("count")),
+        Output("good_count", Call("count_if", (is_good,))),
+    )
+    where = all_of(_is_request(), _service(service), name)
+    if bucket_ns is None:
+        return Select(Table.SPANS, counts, where=where, time=time)
+    if bucket_ns <= 0:
+        raise ValueError(f"bucket_ns must be positive, got {bucket_ns}")
+    bucket: Expr = Call("time_bucket_ns", (Column("Timestamp"), Literal(bucket_ns)))
     return Select(
         Table.SPANS,
-        (
-            Output("request_count", Call("count")),
-            Output("good_count", Call("count_if", (is_good,))),
-        ),
-        where=all_of(_is_request(), _service(service), name),
+        (Output("bucket_ns", bucket), *counts),
+        where=where,
         time=time,
+        group_by=("bucket_ns",),
+        order_by=(Order("bucket_ns"),),
     )

@@ -48,8 +48,8 @@ spec:
 """
 
 
-def in_window(seconds: int, *groups: list[Any]) -> int:
-    return sum(AT - seconds * 10**9 <= s.start_time_unix_nano < AT for g in groups for s in g)
+def in_window(seconds: int, *groups: list[Any], at: int = AT) -> int:
+    return sum(at - seconds * 10**9 <= s.start_time_unix_nano < at for g in groups for s in g)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -180,6 +180,48 @@ def test_a_latency_threshold_makes_slow_requests_bad(client: httpx.Client) -> No
         client.delete("/api/slos/payment-availability")
     five = next(w for w in body["windows"] if w["window"] == "5m")
     assert (five["total"], five["bad"]) == (45, 10 + 5)
+
+
+def test_history_is_the_status_at_every_minute(client: httpx.Client) -> None:
+    assert put(client, "payment-availability", SLO).status_code == 201
+    try:
+        params = {"start": str(AT - 90 * MINUTE), "end": str(AT), "points": "90"}
+        answer = client.get("/api/slos/payment-availability/history", params=params)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+    finally:
+        client.delete("/api/slos/payment-availability")
+    # 90 points over 90 minutes: one a minute, at whole minutes, the last at or before AT.
+    times = [t * 10**6 for t in body["timesUnixMs"]]
+    last = AT // MINUTE * MINUTE
+    assert times == [last - n * MINUTE for n in range(89, -1, -1)]
+    every = (RECENT, FAILED, EARLIER, SLOW)
+    for name, seconds in (("5m", 300), ("1h", 3600), ("7d", 7 * 86400)):
+        window = body["windows"][name]
+        assert window["total"] == [in_window(seconds, *every, at=t) for t in times], name
+        assert window["bad"] == [in_window(seconds, FAILED, at=t) for t in times], name
+    [objective] = body["objectives"]
+    totals, bad = body["windows"]["1h"]["total"], body["windows"]["1h"]["bad"]
+    assert objective["burnRates"]["1h"] == [
+        None if not n else pytest.approx((b / n) / 0.01) for n, b in zip(totals, bad, strict=True)
+    ]
+    seven = body["windows"]["7d"]
+    assert objective["budgetRemaining"][-1] == pytest.approx(
+        1 - (seven["bad"][-1] / seven["total"][-1]) / 0.01
+    )
+
+
+def test_history_bounds_what_it_reads(client: httpx.Client) -> None:
+    assert put(client, "payment-availability", SLO).status_code == 201
+    try:
+        path = "/api/slos/payment-availability/history"
+        long = client.get(path, params={"start": "0", "end": str(AT)})
+        many = client.get(path, params={"points": "501"})
+    finally:
+        client.delete("/api/slos/payment-availability")
+    assert long.status_code == 400
+    assert long.json()["error"] == "start: the range must be more than zero and at most 30 days"
+    assert many.status_code == 400 and many.json()["error"].startswith("points: expected")
 
 
 def test_alerts_fire_and_resolve_in_prometheus_shapes(
