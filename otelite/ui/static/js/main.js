@@ -8,15 +8,17 @@ import { initTenant } from "./tenant.js";
 import * as logs from "./pages/logs.js";
 import * as metrics from "./pages/metrics.js";
 import * as services from "./pages/services.js";
+import * as slos from "./pages/slos.js";
 import * as trace from "./pages/trace.js";
 import * as traces from "./pages/traces.js";
 
-const PAGES = { traces, trace, logs, services, metrics };
+const PAGES = { traces, trace, logs, services, metrics, slos };
 const NAV = [
   ["traces", "Traces"],
   ["services", "Services"],
   ["logs", "Logs"],
   ["metrics", "Metrics"],
+  ["slos", "SLOs"],
 ];
 
 const main = document.getElementById("main");
