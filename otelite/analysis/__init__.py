@@ -40,12 +40,13 @@ from otelite.analysis._slo_status import (
     slo_status,
     window_text,
 )
-from otelite.analysis._slo_store import SLO_DIR, SloBook, SloCatalog
+from otelite.analysis._slo_store import MAX_SLOS, SLO_DIR, SloBook, SloCatalog
 
 __all__: list[str] = [
     "BURN_RULES",
     "BURN_WINDOWS",
     "MAX_POINTS",
+    "MAX_SLOS",
     "MAX_TRANSITIONS",
     "SLO_DIR",
     "Alert",

@@ -22,10 +22,12 @@ from otelite.analysis._slo_alerts import AlertBook, Condition, Transition
 from otelite.errors import InvalidRequest, NotFound
 from otelite.tenancy import check_tenant_id
 
-__all__ = ["SLO_DIR", "SloBook", "SloCatalog"]
+__all__ = ["MAX_SLOS", "SLO_DIR", "SloBook", "SloCatalog"]
 
 log = logging.getLogger("otelite.slo")
 
+MAX_SLOS = 500
+"""SLOs one tenant may keep: each is evaluated every interval, so their number is bounded."""
 SLO_DIR = "slos"
 """The directory under the data directory that holds one directory per tenant."""
 _DEFINITIONS = "definitions.json"
@@ -56,11 +58,17 @@ class SloBook:
         return found
 
     def put(self, definitions: Sequence[SloDefinition]) -> list[bool]:
-        """Add or replace each of ``definitions``, all at once; whether each is new."""
+        """Add or replace each of ``definitions``, all at once; whether each is new.
+        ``InvalidRequest`` (nothing added) past ``MAX_SLOS``."""
         with self._lock:
             slos = dict(self._slos)
             created = [d.name not in slos for d in definitions]
             slos.update((d.name, d) for d in definitions)
+            if len(slos) > MAX_SLOS and any(created):
+                raise InvalidRequest(
+                    f"metadata.name: a tenant keeps at most {MAX_SLOS} SLOs; "
+                    "delete some before adding more"
+                )
             self._save(slos)
             self._slos = slos
         return created

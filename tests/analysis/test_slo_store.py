@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
 import pytest
 
 from otelite.analysis import (
+    MAX_SLOS,
     MAX_TRANSITIONS,
     AlertBook,
     Condition,
@@ -16,7 +18,7 @@ from otelite.analysis import (
     SloEvaluator,
     parse_documents,
 )
-from otelite.errors import NotFound
+from otelite.errors import InvalidRequest, NotFound
 from otelite.storage import WriteBatch
 from otelite.tenancy import SINGLE_TENANT
 from tests.backends import store
@@ -103,6 +105,17 @@ def test_an_evaluation_of_a_deleted_or_replaced_slo_is_not_recorded() -> None:
     book.put([new])
     assert book.record(slo, found, AT + 3 * MINUTE) == []
     assert len(book.record(new, found, AT + 3 * MINUTE)) == 1
+
+
+def test_a_tenant_keeps_a_bounded_number_of_slos() -> None:
+    book = SloCatalog(None).book("acme")
+    [slo] = parse_documents(SLO)
+    many = [replace(slo, name=f"slo-{n}") for n in range(MAX_SLOS)]
+    assert all(book.put(many))
+    with pytest.raises(InvalidRequest, match=f"at most {MAX_SLOS} SLOs"):
+        book.put([slo])
+    assert len(book.slos()) == MAX_SLOS
+    assert book.put(many[:1]) == [False]  # replacing one is still allowed
 
 
 def test_the_change_log_is_bounded() -> None:
