@@ -265,6 +265,8 @@ class Config:
     """OpenSLO documents applied at start (``--slo-file``), to the default tenant."""
     slo_interval_seconds: float = 60.0
     """How often every SLO is evaluated for its burn-rate alerts."""
+    slo_webhooks: tuple[str, ...] = ()
+    """URLs that get every alert firing and resolved, in Alertmanager's webhook format."""
 
     def __post_init__(self) -> None:
         if self.slo_interval_seconds <= 0:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from otelite.access import Right, ServerCertificate, Tokens
-from otelite.analysis import SloCatalog, SloEvaluator, parse_documents
+from otelite.analysis import AlertNotifier, SloCatalog, SloEvaluator, parse_documents
 from otelite.api import (
     PipelineReports,
     SelfMetrics,
@@ -107,6 +107,7 @@ class Server:
         self._http: HttpReceiver | None = None
         self._retention: Retention | None = None
         self._slos: SloEvaluator | None = None
+        self._notifier: AlertNotifier | None = None
         self._self_telemetry: SelfTelemetry | None = None
         # Flattening runs in worker processes shared by every pipeline (one per tenant).
         self._flattener: FlattenPool | None = None
@@ -189,11 +190,15 @@ class Server:
             def reports() -> list[PipelineReport]:
                 return [pipeline.report(SINGLE_TENANT)]
 
+        catalog = await asyncio.to_thread(self._slo_catalog)
+        if config.slo_webhooks:
+            self._notifier = AlertNotifier(catalog, config.slo_webhooks)
         self._slos = SloEvaluator(
-            await asyncio.to_thread(self._slo_catalog),
+            catalog,
             storage_of,
             interval_seconds=config.slo_interval_seconds,
             timeout_seconds=config.query_timeout_seconds,
+            on_transition=None if self._notifier is None else self._notifier.wake,
         )
         self_metrics = SelfMetrics(reports)
         if self._self_telemetry is not None:
@@ -266,6 +271,8 @@ class Server:
         if config.retention_seconds:
             self._retention = Retention(self._stores, retention_seconds=config.retention_seconds)
             self._retention.start()
+        if self._notifier is not None:
+            self._notifier.start()
         self._slos.start()
 
     async def shutdown(self) -> None:
@@ -273,6 +280,9 @@ class Server:
         if self._slos is not None:
             await self._slos.shutdown()
             self._slos = None
+        if self._notifier is not None:
+            await self._notifier.shutdown()
+            self._notifier = None
         if self._retention is not None:
             await self._retention.shutdown()
             self._retention = None
@@ -325,7 +335,7 @@ class Server:
         The files are read and checked whole before anything is applied, so that a bad
         one stops the start with its file and field named, and changes nothing."""
         config = self.config
-        catalog = SloCatalog(config.data_dir)
+        catalog = SloCatalog(config.data_dir, receivers=config.slo_webhooks)
         catalog.load()
         if not config.slo_files:
             return catalog

@@ -6,6 +6,7 @@ import argparse
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from otelite._cli import _args
 from otelite.config import Access, Config, Limits, StorageLocation, Tenancy, parse_storage
@@ -196,6 +197,7 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
         query_timeout_seconds=args.query_timeout,
         slo_files=tuple(args.slo_file),
         slo_interval_seconds=args.slo_interval,
+        slo_webhooks=tuple(args.slo_webhook),
         limits=_limits_from_args(args),
         access=Access(
             tokens=(
@@ -242,6 +244,15 @@ def _add_slos(group: argparse._ArgumentGroup) -> None:
         default=Config().slo_interval_seconds,
         metavar="DURATION",
         help="how often every SLO's burn-rate alerts are evaluated (default: 1m)",
+    )
+    group.add_argument(
+        "--slo-webhook",
+        type=_webhook,
+        action="append",
+        default=[],
+        metavar="URL",
+        help="send every SLO alert firing and resolved here, in Alertmanager's webhook "
+        "format, with retries (repeatable)",
     )
 
 
@@ -342,6 +353,13 @@ def _serve(args: argparse.Namespace) -> int:
     from otelite.server import run
 
     return run(config)
+
+
+def _webhook(text: str) -> str:
+    url = urlsplit(text.strip())
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected an http:// or https:// URL")
+    return text.strip()
 
 
 def _storage(text: str) -> StorageLocation:

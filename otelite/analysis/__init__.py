@@ -8,6 +8,7 @@ deployments. Each runs on any ``Storage`` (DuckDB or ClickHouse alike) through
 
 from __future__ import annotations
 
+from otelite.analysis._notifier import AlertNotifier, Backoff, Breaker, webhook_message
 from otelite.analysis._openslo import (
     Objective,
     PromQLCount,
@@ -41,6 +42,7 @@ from otelite.analysis._slo_status import (
     window_text,
 )
 from otelite.analysis._slo_store import MAX_SLOS, SLO_DIR, SloBook, SloCatalog
+from otelite.analysis._time import rfc3339
 
 __all__: list[str] = [
     "BURN_RULES",
@@ -51,6 +53,9 @@ __all__: list[str] = [
     "SLO_DIR",
     "Alert",
     "AlertBook",
+    "AlertNotifier",
+    "Backoff",
+    "Breaker",
     "BurnRule",
     "Condition",
     "Evaluation",
@@ -71,7 +76,9 @@ __all__: list[str] = [
     "objective_status",
     "parse_documents",
     "parse_slo",
+    "rfc3339",
     "slo_history",
     "slo_status",
+    "webhook_message",
     "window_text",
 ]

@@ -4,9 +4,9 @@ An alert is one burn-rate rule of one objective of one SLO. Each evaluation tell
 book whether each condition holds; an alert whose condition starts to hold *fires* (its
 ``activeAt`` is that evaluation), and one whose condition stops holding, or whose SLO or
 objective is gone, is *resolved*. Every such change is a ``Transition`` with a sequence
-number that only grows, kept (the newest ``MAX_TRANSITIONS``) for whoever delivers
-notifications: it remembers the last number it delivered, and after a restart carries on
-from there, so nothing is sent twice or lost.
+number that only grows, kept (the newest ``MAX_TRANSITIONS``) for the notification
+receivers: the book also keeps the last number each has had (``delivered``), so that after a
+restart each carries on from there, and nothing is sent twice or lost.
 
 The book is written to ``alerts.json`` (through a temporary file and a rename, so a crash
 leaves the old or the new state, never half of one) after every change and before the
@@ -98,6 +98,8 @@ class AlertBook:
         self._alerts: dict[str, Alert] = {}
         self._transitions: list[Transition] = []
         self._sequence = 0
+        self._delivered: dict[str, int] = {}
+        """Per notification receiver, the last sequence number it has had."""
         if self._path is not None:
             self._load(self._path)
 
@@ -110,6 +112,27 @@ class AlertBook:
         """The kept changes with a sequence number above ``after``, oldest first."""
         with self._lock:
             return [t for t in self._transitions if t.sequence > after]
+
+    def register(self, receivers: Iterable[str]) -> None:
+        """Start keeping what each receiver not seen before has had: from now on, the
+        changes to come (saved, so that none made before a restart is missed)."""
+        with self._lock:
+            new = {r: self._sequence for r in receivers if r not in self._delivered}
+            if new:
+                self._save(self._alerts, self._transitions, self._sequence, self._delivered | new)
+
+    def undelivered(self, receiver: str) -> list[Transition]:
+        """The changes a registered ``receiver`` has not had, oldest first."""
+        with self._lock:
+            after = self._delivered[receiver]
+            return [t for t in self._transitions if t.sequence > after]
+
+    def delivered(self, receiver: str, sequence: int) -> None:
+        """``receiver`` has had every change up to ``sequence`` (saved before this returns)."""
+        with self._lock:
+            if sequence > self._delivered[receiver]:
+                delivered = self._delivered | {receiver: sequence}
+                self._save(self._alerts, self._transitions, self._sequence, delivered)
 
     def record(self, slo: str, conditions: Iterable[Condition], at_ns: int) -> list[Transition]:
         """What one evaluation of ``slo`` found: every condition of it (an alert of ``slo``
@@ -148,13 +171,43 @@ class AlertBook:
         for alert in changes:
             alerts[alert.key] = alert
             made.append(Transition(self._sequence + len(made) + 1, at_ns, alert))
-        transitions = (self._transitions + made)[-MAX_TRANSITIONS:]
-        sequence = self._sequence + len(made)
-        if self._path is not None:
-            # Saved first: if this fails, nothing changed and the next evaluation retries.
-            write_json(self._path, _dump(alerts.values(), transitions, sequence))
-        self._alerts, self._transitions, self._sequence = alerts, transitions, sequence
+        kept = self._transitions + made
+        transitions = kept[-MAX_TRANSITIONS:]
+        if len(kept) > MAX_TRANSITIONS:
+            dropped = kept[-MAX_TRANSITIONS - 1].sequence
+            for receiver, after in self._delivered.items():
+                if after < dropped:
+                    log.warning(
+                        "notifications to %s: the oldest waiting change (%d) is dropped; "
+                        "more than %d changes wait for it",
+                        receiver,
+                        after + 1,
+                        MAX_TRANSITIONS,
+                    )
+        # Saved first: if this fails, nothing changed and the next evaluation retries.
+        self._save(alerts, transitions, self._sequence + len(made), self._delivered)
         return made
+
+    def _save(
+        self,
+        alerts: dict[str, Alert],
+        transitions: list[Transition],
+        sequence: int,
+        delivered: dict[str, int],
+    ) -> None:
+        """Write the state, then take it (a failed write changes nothing)."""
+        if self._path is not None:
+            write_json(
+                self._path,
+                {
+                    "sequence": sequence,
+                    "alerts": [asdict(a) for a in alerts.values()],
+                    "transitions": [asdict(t) for t in transitions],
+                    "delivered": delivered,
+                },
+            )
+        self._alerts, self._transitions = alerts, transitions
+        self._sequence, self._delivered = sequence, delivered
 
     def _load(self, path: Path) -> None:
         state = read_json(path)
@@ -167,9 +220,11 @@ class AlertBook:
                 for t in state["transitions"]
             ]
             self._sequence = int(state["sequence"])
-        except (KeyError, TypeError, ValueError) as error:
+            self._delivered = {str(k): int(v) for k, v in state.get("delivered", {}).items()}
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
             log.error("%s is not an alert state otelite wrote (%r); starting afresh", path, error)
             self._alerts, self._transitions, self._sequence = {}, [], 0
+            self._delivered = {}
 
 
 def _fired(condition: Condition, at_ns: int) -> Alert:
@@ -192,14 +247,6 @@ def _resolved(alert: Alert, at_ns: int, value: float | None) -> Alert:
 
 def _shown(alert: Alert, now_ns: int) -> bool:
     return alert.resolved_at_ns is None or now_ns - alert.resolved_at_ns < KEEP_RESOLVED_NS
-
-
-def _dump(alerts: Iterable[Alert], transitions: list[Transition], sequence: int) -> Any:
-    return {
-        "sequence": sequence,
-        "alerts": [asdict(a) for a in alerts],
-        "transitions": [asdict(t) for t in transitions],
-    }
 
 
 def _alert(data: Mapping[str, Any]) -> Alert:

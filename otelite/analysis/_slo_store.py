@@ -34,13 +34,16 @@ _DEFINITIONS = "definitions.json"
 
 
 class SloBook:
-    """One tenant's SLOs, by name, and their alerts. Thread-safe."""
+    """One tenant's SLOs, by name, and their alerts, whose changes go to ``receivers``.
+    Thread-safe."""
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(self, directory: Path | None, receivers: Sequence[str] = ()) -> None:
         self._directory = directory
         self._lock = threading.Lock()
         self._slos: dict[str, SloDefinition] = {}
         self.alerts = AlertBook(directory)
+        # Registered before any evaluation: a new tenant's receivers miss none of its changes.
+        self.alerts.register(receivers)
         if directory is not None:
             self._load(directory / _DEFINITIONS)
 
@@ -115,9 +118,11 @@ class SloBook:
 
 
 class SloCatalog:
-    """Every tenant's ``SloBook``; under ``data_dir/slos`` (None: in memory)."""
+    """Every tenant's ``SloBook``; under ``data_dir/slos`` (None: in memory). Alert
+    changes are kept for each of ``receivers`` until it has had them."""
 
-    def __init__(self, data_dir: Path | None) -> None:
+    def __init__(self, data_dir: Path | None, *, receivers: Sequence[str] = ()) -> None:
+        self._receivers = tuple(receivers)
         self._root = None if data_dir is None else data_dir / SLO_DIR
         self._lock = threading.Lock()
         self._books: dict[str, SloBook] = {}
@@ -141,7 +146,7 @@ class SloCatalog:
             found = self._books.get(tenant)
             if found is None:
                 directory = None if self._root is None else self._root / check_tenant_id(tenant)
-                found = self._books[tenant] = SloBook(directory)
+                found = self._books[tenant] = SloBook(directory, self._receivers)
             return found
 
     def find(self, tenant: str) -> SloBook | None:

@@ -35,7 +35,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -59,6 +58,7 @@ from otelite.analysis import (
     alert_annotations,
     alert_labels,
     parse_documents,
+    rfc3339,
     slo_history,
     slo_status,
     window_text,
@@ -324,11 +324,6 @@ def _alert_status(rule: BurnRule, holds: bool, alert: Alert | None) -> dict[str,
 # --- Prometheus's shapes -----------------------------------------------------------------
 
 
-def _rfc3339(ns: int) -> str:
-    moment = datetime.fromtimestamp(ns // 1_000_000_000, UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{ns % 1_000_000_000:09d}Z"
-
-
 def _go_float(value: float | None) -> str:
     """A value as Prometheus writes an alert's: Go's shortest ``e`` form (``1.44e+01``)."""
     if value is None or math.isnan(value):
@@ -347,7 +342,7 @@ def _alert_json(alert: Alert) -> dict[str, Any]:
         "labels": dict(alert.labels),
         "annotations": dict(alert.annotations),
         "state": "firing",
-        "activeAt": _rfc3339(alert.active_at_ns),
+        "activeAt": rfc3339(alert.active_at_ns),
         "value": _go_float(alert.value),
     }
 
@@ -394,7 +389,7 @@ async def rules(request: Request) -> dict[str, Any]:
                     "interval": 0 if evaluator is None else evaluator.interval_seconds,
                     "limit": 0,
                     "evaluationTime": 0 if last is None else last.seconds,
-                    "lastEvaluation": _NEVER if last is None else _rfc3339(last.at_ns),
+                    "lastEvaluation": _NEVER if last is None else rfc3339(last.at_ns),
                 }
             )
     return {"groups": found}
@@ -422,7 +417,7 @@ def _rule_json(
         "health": "unknown" if last is None else ("err" if last.error else "ok"),
         "lastError": "" if last is None or last.error is None else last.error,
         "evaluationTime": 0 if last is None else last.seconds,
-        "lastEvaluation": _NEVER if last is None else _rfc3339(last.at_ns),
+        "lastEvaluation": _NEVER if last is None else rfc3339(last.at_ns),
         "type": "alerting",
     }
     if not exclude_alerts:
