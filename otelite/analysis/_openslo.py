@@ -32,7 +32,7 @@ Each of ``good``, ``bad`` and ``total`` is a ``metricSource`` of one of two type
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -40,6 +40,7 @@ import orjson
 import promql_parser as pp
 import yaml
 
+from otelite.analysis._document import Field
 from otelite.errors import InvalidRequest
 from otelite.query import parse_duration_ns
 from otelite.query.promql import ParseError, parse
@@ -65,7 +66,6 @@ WINDOWS = (7 * _DAY, 28 * _DAY, 30 * _DAY)
 DEFAULT_WINDOW = 28 * _DAY
 WINDOW_PLACEHOLDER = "$window"
 _MAX_DESCRIPTION = 1050
-_MAX_TEXT = 1000
 _MIN_SUBQUERY_STEP = 15
 _SUBQUERY_POINTS = 250
 
@@ -174,7 +174,7 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
 
 def parse_slo(document: Any) -> SloDefinition:
     """One parsed document (a mapping) as an SLO; ``InvalidRequest`` naming the field."""
-    root = _Node(document, "")
+    root = Field(document, "")
     root.mapping()
     root.known("apiVersion", "kind", "metadata", "spec")
     version = root.field("apiVersion").text()
@@ -234,7 +234,7 @@ def parse_slo(document: Any) -> SloDefinition:
     )
 
 
-def _window(spec: _Node) -> int:
+def _window(spec: Field) -> int:
     if not spec.has("timeWindow"):
         return DEFAULT_WINDOW
     windows = spec.field("timeWindow").items()
@@ -254,7 +254,7 @@ def _window(spec: _Node) -> int:
     return seconds
 
 
-def _shorthand_seconds(node: _Node) -> int:
+def _shorthand_seconds(node: Field) -> int:
     text = node.text()
     match = _SHORTHAND.fullmatch(text)
     if match is None:
@@ -267,7 +267,7 @@ def _shorthand_seconds(node: _Node) -> int:
     return int(number) * _SHORTHAND_SECONDS[unit]
 
 
-def _objectives(node: _Node) -> tuple[Objective, ...]:
+def _objectives(node: Field) -> tuple[Objective, ...]:
     items = node.items()
     if not items:
         raise node.problem("needs at least one objective")
@@ -298,7 +298,7 @@ def _objectives(node: _Node) -> tuple[Objective, ...]:
     return tuple(objectives)
 
 
-def _indicator(node: _Node) -> tuple[Count, bool, Count]:
+def _indicator(node: Field) -> tuple[Count, bool, Count]:
     node.mapping()
     node.known("metadata", "spec")
     sli = node.field("spec")
@@ -324,7 +324,7 @@ def _indicator(node: _Node) -> tuple[Count, bool, Count]:
     return numerator, role == "bad", total
 
 
-def _count(node: _Node, role: Role, counter: bool) -> Count:
+def _count(node: Field, role: Role, counter: bool) -> Count:
     node.mapping()
     node.known("metricSource")
     source = node.field("metricSource")
@@ -373,81 +373,3 @@ def _count(node: _Node, role: Role, counter: bool) -> Count:
             threshold,
         )
     raise source.field("type").problem(f"must be Prometheus or otelite, got {kind!r}")
-
-
-class _Node:
-    """A value in the document and its path, for messages."""
-
-    __slots__ = ("path", "value")
-
-    def __init__(self, value: Any, path: str) -> None:
-        self.value = value
-        self.path = path
-
-    def problem(self, reason: str) -> InvalidRequest:
-        return InvalidRequest(f"{self.path or 'the document'}: {reason}")
-
-    def mapping(self) -> Mapping[str, Any]:
-        if not isinstance(self.value, Mapping):
-            raise self.problem(f"must be a mapping, got {_kind(self.value)}")
-        return self.value
-
-    def known(self, *fields: str) -> None:
-        unknown = sorted(str(key) for key in self.mapping() if key not in fields)
-        if unknown:
-            raise self._child(unknown[0]).problem(
-                f"unknown field (expected one of {', '.join(fields)})"
-            )
-
-    def has(self, name: str) -> bool:
-        return self.mapping().get(name) is not None
-
-    def field(self, name: str) -> _Node:
-        if not self.has(name):
-            raise self._child(name).problem("required")
-        return self._child(name)
-
-    def _child(self, name: str) -> _Node:
-        path = f"{self.path}.{name}" if self.path else name
-        return _Node(self.mapping().get(name), path)
-
-    def items(self) -> list[_Node]:
-        if not isinstance(self.value, Sequence) or isinstance(self.value, str):
-            raise self.problem(f"must be a list, got {_kind(self.value)}")
-        return [_Node(item, f"{self.path}[{n}]") for n, item in enumerate(self.value)]
-
-    def text(self, limit: int = _MAX_TEXT) -> str:
-        if not isinstance(self.value, str) or not self.value.strip():
-            raise self.problem(f"must be a non-empty string, got {_kind(self.value)}")
-        if len(self.value) > limit:
-            raise self.problem(f"at most {limit} characters, got {len(self.value)}")
-        return self.value
-
-    def optional_text(self, name: str, *, limit: int = _MAX_TEXT) -> str | None:
-        return self.field(name).text(limit) if self.has(name) else None
-
-    def number(self) -> float:
-        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
-            raise self.problem(f"must be a number, got {_kind(self.value)}")
-        return float(self.value)
-
-    def boolean(self) -> bool:
-        if not isinstance(self.value, bool):
-            raise self.problem(f"must be true or false, got {_kind(self.value)}")
-        return self.value
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return repr(value[:60]) if value.strip() else "an empty string"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__

@@ -32,8 +32,8 @@ from starlette.routing import Route
 from otelite import __version__
 from otelite.api._form import Form
 from otelite.api._json import JSONResponse
-from otelite.api._slos import alerts as slo_alerts
-from otelite.api._slos import rules as slo_rules
+from otelite.api._slo_rules import alerts as slo_alerts
+from otelite.api._slo_rules import rules as slo_rules
 from otelite.api._storage import storage_of
 from otelite.errors import InvalidRequest
 from otelite.query.promql import (
@@ -530,12 +530,12 @@ async def build_info(request: Request) -> Response:
 
 
 async def rules(request: Request) -> Response:
-    """``/api/v1/rules``: the SLOs' burn-rate alerting rules (``_slos``)."""
+    """``/api/v1/rules``: the SLOs' burn-rate alerting rules (``_slo_rules``)."""
     return _success(await slo_rules(request))
 
 
 async def alerts(request: Request) -> Response:
-    """``/api/v1/alerts``: the SLOs' alerts that fire (``_slos``)."""
+    """``/api/v1/alerts``: the SLOs' alerts that fire (``_slo_rules``)."""
     return _success(await slo_alerts(request))
 
 

@@ -1,4 +1,4 @@
-"""SLOs over HTTP: their definitions, their status, and their alerts in Prometheus's shapes.
+"""SLOs over HTTP: their definitions, their status and their history.
 
 =====================================  ==================================================
 ``GET /api/slos``                      every SLO: name, service, window, objectives and
@@ -17,24 +17,18 @@
                                        to ``points`` (default 200) whole minutes over
                                        ``start``..``end`` (default the last day; 30 days
                                        at most), for charts
-``GET /api/v1/rules``                  Prometheus's rules: a group per SLO, an alerting
-                                       rule per objective and burn-rate alert
-``GET /api/v1/alerts``                 Prometheus's alerts: those firing
 =====================================  ==================================================
 
 A bad document is refused (400) with the field at fault and the reason, and nothing of
 it is applied. Each tenant has SLOs of its own. The status is computed when asked, from
 the stored data; alert states come from the evaluator, which evaluates every SLO on a
-schedule (``/api/v1/rules`` shows how its last evaluation went). A rule's ``query`` is
-the condition in PromQL's notation over burn rates (``slo:burn_rate:1h``), which are
-otelite's own numbers, not series to query.
+schedule. ``_slo_rules`` answers for them on Prometheus's ``/api/v1/rules`` and
+``/api/v1/alerts``.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Iterable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -47,33 +41,26 @@ from otelite.analysis import (
     MAX_POINTS,
     Alert,
     BurnRule,
-    Evaluation,
     ObjectiveStatus,
     SloBook,
     SloCatalog,
     SloDefinition,
-    SloEvaluator,
     SloHistory,
     SloStatus,
-    alert_annotations,
-    alert_labels,
     parse_documents,
-    rfc3339,
     slo_history,
     slo_status,
     window_text,
 )
-from otelite.api._form import Form
 from otelite.api._json import JSONResponse
 from otelite.api._params import Params
 from otelite.api._storage import storage_of, tenant_id_of
 from otelite.errors import InvalidRequest, NotFound, RequestTooLarge
 
-__all__ = ["alerts", "rules", "slo_routes"]
+__all__ = ["slo_routes", "tenant_book", "tenant_slos"]
 
 _MAX_DOCUMENT_BYTES = 1 << 20
 _NS_PER_MS = 1_000_000
-_NEVER = "0001-01-01T00:00:00Z"  # Prometheus's lastEvaluation of a rule not yet evaluated
 _STATUS_TIMEOUT_S = 60.0
 _DAY_NS = 86400 * 1_000_000_000
 
@@ -83,23 +70,18 @@ def _catalog(request: Request) -> SloCatalog:
     return catalog
 
 
-def _evaluator(request: Request) -> SloEvaluator | None:
-    evaluator: SloEvaluator | None = request.app.state.slo_evaluator
-    return evaluator
-
-
-def _book(request: Request) -> SloBook | None:
+def tenant_book(request: Request) -> SloBook | None:
     """The request's tenant's SLOs, if it has any."""
     return _catalog(request).find(tenant_id_of(request))
 
 
-def _definitions(request: Request) -> list[SloDefinition]:
-    book = _book(request)
+def tenant_slos(request: Request) -> list[SloDefinition]:
+    book = tenant_book(request)
     return [] if book is None else book.slos()
 
 
 def _definition(request: Request, name: str) -> SloDefinition:
-    book = _book(request)
+    book = tenant_book(request)
     if book is None:
         raise NotFound(f"no SLO named {name!r}")
     return book.get(name)
@@ -128,7 +110,7 @@ def _summary(definition: SloDefinition) -> dict[str, Any]:
 
 async def list_slos(request: Request) -> Response:
     """``GET /api/slos``."""
-    return JSONResponse({"slos": [_summary(d) for d in _definitions(request)]})
+    return JSONResponse({"slos": [_summary(d) for d in tenant_slos(request)]})
 
 
 async def apply_slos(request: Request) -> Response:
@@ -171,7 +153,7 @@ async def get_slo(request: Request) -> Response:
 async def delete_slo(request: Request) -> Response:
     """``DELETE /api/slos/{name}``: gone, and its firing alerts resolved."""
     name = request.path_params["name"]
-    book = _book(request)
+    book = tenant_book(request)
     if book is None:
         raise NotFound(f"no SLO named {name!r}")
 
@@ -189,7 +171,7 @@ async def status(request: Request) -> Response:
     found = await run_in_threadpool(
         slo_status, storage_of(request), definition, at, timeout_s=timeout or _STATUS_TIMEOUT_S
     )
-    book = _book(request)
+    book = tenant_book(request)
     alerts = {} if book is None else {a.key: a for a in book.alerts.alerts(time.time_ns())}
     return JSONResponse(_status_json(found, alerts))
 
@@ -321,133 +303,9 @@ def _alert_status(rule: BurnRule, holds: bool, alert: Alert | None) -> dict[str,
     }
 
 
-# --- Prometheus's shapes -----------------------------------------------------------------
-
-
-def _go_float(value: float | None) -> str:
-    """A value as Prometheus writes an alert's: Go's shortest ``e`` form (``1.44e+01``)."""
-    if value is None or math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    for digits in range(17):
-        text = f"{value:.{digits}e}"
-        if float(text) == value:
-            return text
-    return f"{value:.17e}"
-
-
-def _alert_json(alert: Alert) -> dict[str, Any]:
-    return {
-        "labels": dict(alert.labels),
-        "annotations": dict(alert.annotations),
-        "state": "firing",
-        "activeAt": rfc3339(alert.active_at_ns),
-        "value": _go_float(alert.value),
-    }
-
-
-def _condition_text(definition: SloDefinition, objective: str, rule: BurnRule) -> str:
-    selector = f'{{slo="{definition.name}", objective="{objective}"}}'
-    return " and ".join(
-        f"slo:burn_rate:{window_text(seconds)}{selector} > {rule.factor:g}"
-        for seconds in (rule.long_seconds, rule.short_seconds)
-    )
-
-
-async def rules(request: Request) -> dict[str, Any]:
-    """The ``data`` of ``/api/v1/rules`` (``type``, ``rule_name[]``, ``rule_group[]``,
-    ``exclude_alerts`` filter it, as Prometheus's do)."""
-    form = await Form.of(request)
-    kind = form.get("type")
-    if kind not in (None, "alert", "record"):
-        raise InvalidRequest(f'invalid parameter "type": must be alert or record, got {kind!r}')
-    names, groups = set(form.all("rule_name[]")), set(form.all("rule_group[]"))
-    exclude_alerts = form.get("exclude_alerts") == "true"
-    if kind == "record":
-        return {"groups": []}
-    tenant = tenant_id_of(request)
-    evaluator = _evaluator(request)
-    firing = _firing(request)
-    found = []
-    for definition in _definitions(request):
-        if groups and definition.name not in groups:
-            continue
-        last = None if evaluator is None else evaluator.last(tenant, definition.name)
-        group_rules = [
-            _rule_json(definition, objective.name, rule, firing, exclude_alerts, last)
-            for objective in definition.objectives
-            for rule in BURN_RULES
-            if not names or rule.name in names
-        ]
-        if group_rules:
-            found.append(
-                {
-                    "name": definition.name,
-                    "file": "otelite SLOs",
-                    "rules": group_rules,
-                    "interval": 0 if evaluator is None else evaluator.interval_seconds,
-                    "limit": 0,
-                    "evaluationTime": 0 if last is None else last.seconds,
-                    "lastEvaluation": _NEVER if last is None else rfc3339(last.at_ns),
-                }
-            )
-    return {"groups": found}
-
-
-def _rule_json(
-    definition: SloDefinition,
-    objective: str,
-    rule: BurnRule,
-    firing: dict[tuple[str, str, str], Alert],
-    exclude_alerts: bool,
-    last: Evaluation | None,
-) -> dict[str, Any]:
-    alert = firing.get((definition.name, objective, rule.name))
-    labels = alert_labels(definition, objective, rule)
-    del labels["alertname"]
-    found: dict[str, Any] = {
-        "state": "inactive" if alert is None else "firing",
-        "name": rule.name,
-        "query": _condition_text(definition, objective, rule),
-        "duration": 0,
-        "keepFiringFor": 0,
-        "labels": labels,
-        "annotations": alert_annotations(definition, objective, rule),
-        "health": "unknown" if last is None else ("err" if last.error else "ok"),
-        "lastError": "" if last is None or last.error is None else last.error,
-        "evaluationTime": 0 if last is None else last.seconds,
-        "lastEvaluation": _NEVER if last is None else rfc3339(last.at_ns),
-        "type": "alerting",
-    }
-    if not exclude_alerts:
-        found["alerts"] = [] if alert is None else [_alert_json(alert)]
-    return found
-
-
-def _firing(request: Request) -> dict[tuple[str, str, str], Alert]:
-    book = _book(request)
-    if book is None:
-        return {}
-    return {
-        (a.slo, a.objective, a.rule): a
-        for a in book.alerts.alerts(time.time_ns())
-        if a.state == "firing"
-    }
-
-
-async def alerts(request: Request) -> dict[str, Any]:
-    """The ``data`` of ``/api/v1/alerts``: the alerts firing."""
-    return {"alerts": [_alert_json(a) for a in _sorted(_firing(request).values())]}
-
-
-def _sorted(found: Iterable[Alert]) -> list[Alert]:
-    return sorted(found, key=lambda a: (a.slo, a.objective, a.rule))
-
-
 def slo_routes() -> list[Route]:
     """The routes of otelite's own SLO API, for ``create_app`` (the Prometheus ones are
-    served by ``_prometheus`` with ``rules`` and ``alerts``)."""
+    served by ``_prometheus``, with ``_slo_rules``)."""
     return [
         Route("/api/slos", list_slos, methods=["GET"]),
         Route("/api/slos", apply_slos, methods=["POST"]),
