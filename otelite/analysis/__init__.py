@@ -8,4 +8,20 @@ deployments. Each runs on any ``Storage`` (DuckDB or ClickHouse alike) through
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from otelite.analysis._deployments import (
+    Deploy,
+    Deployments,
+    Red,
+    RedWindow,
+    VersionSeen,
+    find_deployments,
+)
+
+__all__: list[str] = [
+    "Deploy",
+    "Deployments",
+    "Red",
+    "RedWindow",
+    "VersionSeen",
+    "find_deployments",
+]
