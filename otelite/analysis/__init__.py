@@ -9,6 +9,8 @@ deployments. Each runs on any ``Storage`` (DuckDB or ClickHouse alike) through
 from __future__ import annotations
 
 from otelite.analysis._deployments import (
+    SETTLE_NS,
+    WINDOW_NS,
     Deploy,
     Deployments,
     Red,
@@ -18,6 +20,8 @@ from otelite.analysis._deployments import (
 )
 
 __all__: list[str] = [
+    "SETTLE_NS",
+    "WINDOW_NS",
     "Deploy",
     "Deployments",
     "Red",

@@ -18,8 +18,8 @@ before the range began, however they overlap there). So:
 
 * a deploy is dated by the **first span of the new version**; ``previous`` are the
   versions live at that moment, and ``rollout_end_ns`` the last span of the last of them
-  once all were replaced (None while one still serves at the end of the range: a rolling
-  deploy or a canary still in progress);
+  once all were replaced (None while one is not: a rolling deploy or a canary still in
+  progress, or one that ended less than ``settle_ns`` before the data does);
 * versions that interleave (a canary, a rolling deploy, a blue/green switch back and
   forth faster than ``settle_ns``) make one deploy, when the newer one first appears;
 * a version that comes back after it was replaced (a rollback, or a fix rolled forward
@@ -147,7 +147,9 @@ class Deploy:
     rollback: bool = False
     """The version had served in the range before, and was replaced since."""
     rollout_end_ns: int | None = None
-    """The last span of the last of ``previous``, once all were replaced."""
+    """The last span of the last of ``previous``, once all were replaced; None until
+    then (they serve at the end of the range, or stopped less than ``settle_ns`` before
+    the last span of the service)."""
     before: RedWindow | None = None
     after: RedWindow | None = None
 

@@ -26,6 +26,9 @@ else its resource's, by string form (``attr=http.status_code=200`` matches the i
                                        metric data points (every type) stored in
                                        ``[start, end)``, as rows (a span sent twice
                                        counts twice, as in ``/api/services``)
+``GET /api/deployments``              ``service start end settle window``: changes of
+                                       ``service.version`` per service, with RED before
+                                       and after each (``otelite.api._deployments``)
 ``GET /api/ui/info``                   for the web UI: OTLP endpoints, version, storage
                                        mode (memory, or the data directory's name)
 ``GET /api/ui/services``               for the web UI: RED figures per service, in total

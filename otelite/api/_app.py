@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from otelite.access import BearerAuth, Guard, Right, Tokens
 from otelite.api._count import count
+from otelite.api._deployments import deployment_routes
 from otelite.api._export import export
 from otelite.api._jaeger import jaeger_routes
 from otelite.api._json import JSONResponse, error_response
@@ -118,6 +119,7 @@ def create_app(
         Route("/api/export", export),
         Route("/api/count", count),
         *ui_data_routes(),
+        *deployment_routes(),
         *jaeger_routes(),
         *tempo_routes(),
         *prometheus_routes(),
