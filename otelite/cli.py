@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from otelite import __version__
 from otelite._cli import (
     _demo,
+    _deployments,
     _export,
     _import,
     _logql,
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     _traceql.register(commands, [connection, output])
     _promql.register(commands, [connection, output])
     _logql.register(commands, [connection, output])
+    _deployments.register(commands, [connection, output])
     return parser
 
 
