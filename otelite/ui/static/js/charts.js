@@ -20,14 +20,16 @@ function autosize(el, plot) {
 
 /**
  * Lines over time. `xs`: Unix seconds; `series`: [{label, values, colour}]; `legend`
- * false leaves the legend to the caller. Returns a cleanup function.
+ * false leaves the legend to the caller; `markers`: [{x: Unix s, label, title, colour}]
+ * draws a vertical line with its label at each moment (deploys). Returns a cleanup function.
  */
-export function lineChart(el, { xs, series, height = 260, format = number, legend = true }) {
+export function lineChart(el, { xs, series, height = 260, format = number, legend = true, markers = [] }) {
   const plot = new uPlot(
     {
       width: width(el),
       height,
       legend: { show: legend },
+      hooks: markerHooks(markers),
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true } },
       axes: [{}, { values: (u, ticks) => ticks.map((t) => format(t)), size: 70 }],
@@ -47,6 +49,26 @@ export function lineChart(el, { xs, series, height = 260, format = number, legen
     el,
   );
   return autosize(el, plot);
+}
+
+// Markers are elements over the plot, not canvas strokes: their labels stay text (to read,
+// select and find), and each redraw (a resize, a zoom) moves them to their moment.
+function markerHooks(markers) {
+  if (!markers.length) return {};
+  const els = markers.map((m) =>
+    h("div", { class: "chart-marker", title: m.title || m.label, style: { borderColor: m.colour || "#8250df" } }, h("span", null, m.label)),
+  );
+  return {
+    ready: [(u) => u.over.append(...els)],
+    draw: [
+      (u) =>
+        markers.forEach((m, i) => {
+          const left = u.valToPos(m.x, "x");
+          els[i].style.left = `${left}px`;
+          els[i].style.display = left >= 0 && left <= u.over.clientWidth ? "" : "none";
+        }),
+    ],
+  };
 }
 
 /**
