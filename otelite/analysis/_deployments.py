@@ -44,6 +44,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from otelite.errors import InvalidRequest
@@ -88,12 +89,13 @@ __all__ = [
 
 _SECOND = 1_000_000_000
 _MINUTE = 60 * _SECOND
+_HOUR = 60 * _MINUTE
 
 WINDOW_NS = 15 * _MINUTE
 """How far before and after a deploy its RED reaches, at most."""
 SETTLE_NS = 5 * _MINUTE
 """How long other versions must serve without a version for it to count as replaced."""
-MAX_RANGE_NS = 7 * 24 * 60 * _MINUTE
+MAX_RANGE_NS = 7 * 24 * _HOUR
 """The longest range one answer reads."""
 MAX_BUCKETS = 1000
 MAX_ROWS = 50_000
@@ -258,9 +260,13 @@ def find_deployments(
     *,
     settle_ns: int = SETTLE_NS,
     window_ns: int = WINDOW_NS,
+    max_rows: int = MAX_ROWS,
+    max_deploys: int = MAX_DEPLOYS,
 ) -> Deployments:
     """The deploys of ``service`` (every service when None) in ``time``, with RED before
     and after each; see the module docstring. Blocks: run it off the event loop.
+    ``max_rows`` and ``max_deploys`` are the caps on version rows read and on deploys
+    given with their RED.
 
     Raises ``InvalidRequest`` for an unbounded range, one longer than ``MAX_RANGE_NS``,
     or a non-positive ``settle_ns`` or ``window_ns``.
@@ -270,8 +276,8 @@ def find_deployments(
     span = time.end - time.start
     if span > MAX_RANGE_NS:
         raise InvalidRequest(
-            f"start: a deployments range spans at most {MAX_RANGE_NS // (3600 * _SECOND)}h,"
-            f" got {span / (3600 * _SECOND):.1f}h"
+            f"start: a deployments range spans at most {MAX_RANGE_NS // _HOUR}h,"
+            f" got {span / _HOUR:.1f}h"
         )
     if settle_ns <= 0:
         raise InvalidRequest("settle: must be a positive duration")
@@ -280,24 +286,28 @@ def find_deployments(
     bucket_ns = max(_SECOND, -(-span // MAX_BUCKETS))
     settle_ns = max(settle_ns, bucket_ns)
     warnings: list[str] = []
-    rows = _rows(storage, versions_plan(time, bucket_ns, service, limit=MAX_ROWS + 1))
-    if len(rows) > MAX_ROWS:
+    rows = _rows(storage, versions_plan(time, bucket_ns, service, limit=max_rows + 1))
+    if len(rows) > max_rows:
         # Rows come oldest bucket first: keep the buckets read whole.
-        cut_at = rows[MAX_ROWS]["bucket_ns"]
-        rows = [row for row in rows[:MAX_ROWS] if row["bucket_ns"] < cut_at]
-        warnings.append(f"more than {MAX_ROWS} version rows: versions read up to {cut_at} ns only")
-    deploys = _with_windows(derive_deploys(rows, settle_ns), time, window_ns)
-    if len(deploys) > MAX_DEPLOYS:
-        warnings.append(f"{len(deploys)} deploys: only the latest {MAX_DEPLOYS} are given")
-        deploys = deploys[-MAX_DEPLOYS:]
-    deploys = [_with_red(storage, d) for d in deploys]
+        cut_at = rows[max_rows]["bucket_ns"]
+        rows = [row for row in rows[:max_rows] if row["bucket_ns"] < cut_at]
+        when = datetime.fromtimestamp(cut_at / _SECOND, UTC).isoformat(timespec="seconds")
+        warnings.append(f"more than {max_rows} version rows: versions read until {when} only")
+    deploys = derive_deploys(rows, settle_ns)
+    windows = _windows(deploys, time.start, time.end, window_ns)
+    if len(deploys) > max_deploys:
+        warnings.append(f"{len(deploys)} deploys: only the latest {max_deploys} are given")
+        deploys, windows = deploys[-max_deploys:], windows[-max_deploys:]
     return Deployments(
         start_ns=time.start,
         end_ns=time.end,
         bucket_ns=bucket_ns,
         settle_ns=settle_ns,
         window_ns=window_ns,
-        deploys=tuple(deploys),
+        deploys=tuple(
+            _with_red(storage, d, start, end)
+            for d, (start, end) in zip(deploys, windows, strict=True)
+        ),
         versions=_versions_seen(rows),
         truncated=bool(warnings),
         warnings=tuple(warnings),
@@ -318,9 +328,11 @@ def _versions_seen(rows: Sequence[dict[str, Any]]) -> tuple[VersionSeen, ...]:
     )
 
 
-def _with_windows(deploys: list[Deploy], time: TimeRange, window_ns: int) -> list[Deploy]:
-    """Each deploy with empty before and after windows, bounded by its neighbours."""
-    assert time.start is not None and time.end is not None
+def _windows(
+    deploys: list[Deploy], start_ns: int, end_ns: int, window_ns: int
+) -> list[tuple[int, int]]:
+    """Where each deploy's before window starts and its after window ends: ``window_ns``
+    either side, but not past the service's neighbouring deploys nor the range."""
     times: dict[str, list[int]] = defaultdict(list)
     for d in deploys:
         times[d.service].append(d.time_ns)
@@ -329,24 +341,19 @@ def _with_windows(deploys: list[Deploy], time: TimeRange, window_ns: int) -> lis
         own = times[d.service]
         earlier = [t for t in own if t < d.time_ns]
         later = [t for t in own if t > d.time_ns]
-        start = max(d.time_ns - window_ns, *earlier[-1:], time.start)
-        end = min(d.time_ns + window_ns, *later[:1], time.end)
-        empty = Red(0, 0, None, None, None, 0.0)
         found.append(
-            replace(
-                d,
-                before=RedWindow(start, d.time_ns, empty, ()),
-                after=RedWindow(d.time_ns, end, empty, ()),
+            (
+                max(d.time_ns - window_ns, *earlier[-1:], start_ns),
+                min(d.time_ns + window_ns, *later[:1], end_ns),
             )
         )
     return found
 
 
-def _with_red(storage: Storage, deploy: Deploy) -> Deploy:
-    """The deploy with the RED of its two windows: one query for the service, one per
-    version, each split at the deploy."""
-    assert deploy.before is not None and deploy.after is not None
-    whole = service_red_plan(TimeRange(deploy.before.start_ns, deploy.after.end_ns), deploy.service)
+def _with_red(storage: Storage, deploy: Deploy, start_ns: int, end_ns: int) -> Deploy:
+    """The deploy with the RED of ``[start_ns, deploy)`` and ``[deploy, end_ns)``: one
+    query for the service, one per version, each split at the deploy."""
+    whole = service_red_plan(TimeRange(start_ns, end_ns), deploy.service)
     side = Output("after", Compare(Column("Timestamp"), Op.GE, deploy.time_ns))
     totals = replace(
         whole, outputs=(*whole.outputs, side), group_by=(*whole.group_by, "after"), order_by=()
@@ -359,15 +366,18 @@ def _with_red(storage: Storage, deploy: Deploy) -> Deploy:
     service_rows = _rows(storage, totals)
     version_rows = _rows(storage, per_version)
     windows = []
-    for after, window in ((False, deploy.before), (True, deploy.after)):
-        seconds = (window.end_ns - window.start_ns) / _SECOND
+    for after, (start, end) in (
+        (False, (start_ns, deploy.time_ns)),
+        (True, (deploy.time_ns, end_ns)),
+    ):
+        seconds = (end - start) / _SECOND
         total = next((r for r in service_rows if bool(r["after"]) is after), None)
         versions = sorted(
             ((r["version"], _red(r, seconds)) for r in version_rows if bool(r["after"]) is after),
             key=lambda item: (item[0] is None, item[0] or ""),
         )
         red = _red(total, seconds) if total else Red(0, 0, None, None, None, seconds)
-        windows.append(replace(window, service=red, versions=tuple(versions)))
+        windows.append(RedWindow(start, end, red, tuple(versions)))
     return replace(deploy, before=windows[0], after=windows[1])
 
 

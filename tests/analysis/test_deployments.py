@@ -136,3 +136,28 @@ def test_bad_ranges_and_durations_name_the_parameter(storage: Storage) -> None:
         find_deployments(storage, TimeRange(T0, END), settle_ns=0)
     with pytest.raises(InvalidRequest, match="window"):
         find_deployments(storage, TimeRange(T0, END), window_ns=-1)
+
+
+def test_only_the_latest_deploys_are_given_and_the_answer_says_so(storage: Storage) -> None:
+    answer = find_deployments(storage, TimeRange(T0, END), max_deploys=2)
+    assert [(d.service, d.version) for d in answer.deploys] == [
+        ("rolling", "2.0"),
+        ("rollback", "a"),
+    ]
+    assert answer.truncated
+    assert answer.warnings == ("4 deploys: only the latest 2 are given",)
+    # The windows are those of the whole answer: the cut does not move them.
+    [rollback] = [d for d in answer.deploys if d.service == "rollback"]
+    assert rollback.before is not None and rollback.before.start_ns == T0 + 25 * MINUTE
+
+
+def test_rows_past_the_cap_are_not_read_and_the_answer_says_so(storage: Storage) -> None:
+    # One row per version and request (10 s apart, in buckets of 7.2 s): 120 rows cover
+    # the first 20 minutes of the one service, before its deploy at 30 minutes.
+    answer = find_deployments(storage, TimeRange(T0, END), "clean", max_rows=120)
+    assert answer.deploys == ()
+    assert answer.truncated
+    [warning] = answer.warnings
+    assert warning.startswith("more than 120 version rows: versions read until 2023-11-14T")
+    # With room for every row, the deploy is there.
+    assert len(find_deployments(storage, TimeRange(T0, END), "clean", max_rows=400).deploys) == 1
