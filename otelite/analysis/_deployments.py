@@ -229,13 +229,15 @@ def _service_deploys(service: str, rows: list[dict[str, Any]], settle_ns: int) -
     replaced: list[tuple[str, int, int]] = []  # (version, its last span, when noticed)
     deploys: list[Deploy] = []
     for t, version in points:
+        if version not in live and (version in ever or version not in initial):
+            # Before the versions it replaces are retired: after a pause in traffic, the
+            # new version's first span is what shows the old one gone.
+            previous = tuple(sorted(live))
+            deploys.append(Deploy(service, version, t, previous, rollback=version in ever))
         for other, last in list(live.items()):
             if other != version and t - last > settle_ns:
                 del live[other]
                 replaced.append((other, last, t))
-        if version not in live and (version in ever or version not in initial):
-            previous = tuple(sorted(live))
-            deploys.append(Deploy(service, version, t, previous, rollback=version in ever))
         live[version] = t
         ever.add(version)
     return [replace(d, rollout_end_ns=_rollout_end(d, replaced)) for d in deploys]
@@ -245,7 +247,7 @@ def _rollout_end(deploy: Deploy, replaced: list[tuple[str, int, int]]) -> int | 
     ends = []
     for version in deploy.previous:
         last = next(
-            (last for v, last, at in replaced if v == version and at > deploy.time_ns), None
+            (last for v, last, at in replaced if v == version and at >= deploy.time_ns), None
         )
         if last is None:
             return None

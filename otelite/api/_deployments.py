@@ -26,10 +26,11 @@ The answer::
     }
 
 ``settleMs`` is the settle used: never below ``bucketMs`` (the range over 1000, at least
-a second), since a gap inside a bucket cannot be seen. ``<RED>`` is ``requestCount``, ``errorCount``, ``ratePerSecond``, ``errorRate`` (errors
-per request) and ``p50Ms``, ``p95Ms``, ``p99Ms`` (null without requests), as
-``/api/ui/services`` gives them. Deployments come oldest first; ``truncated`` and
-``warnings`` say when rows or deploys were cut.
+a second), since a gap inside a bucket cannot be seen. ``<RED>`` is ``requestCount``,
+``errorCount``, ``ratePerSecond``, ``errorRate`` (errors per request) and ``p50Ms``,
+``p95Ms``, ``p99Ms`` (null without requests), as ``/api/ui/services`` gives them.
+Deployments come oldest first; ``truncated`` and ``warnings`` say when rows or deploys
+were cut.
 """
 
 from __future__ import annotations

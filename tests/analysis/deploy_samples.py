@@ -6,6 +6,7 @@ entry span) with an internal child span that RED must not count. The versions:
 * ``clean``: 1.0 until 30 min, then 2.0 (a clean switch);
 * ``rolling``: 1.0 until 40 min, and 2.0 from 30:05 (ten minutes of overlap);
 * ``rollback``: a until 20 min, b until 40 min, then a again;
+* ``paused``: 1.0 until 10 min, no traffic, then 1.1 from 50 min;
 * ``steady``: one version throughout (no deploy);
 * ``unversioned``: no ``service.version`` at all.
 
@@ -69,6 +70,8 @@ def requests() -> list[Request]:
         *_every_10s("rollback", "a", 0, 20 * m),
         *_every_10s("rollback", "b", 20 * m, 40 * m, slow=True),
         *_every_10s("rollback", "a", 40 * m, HORIZON),
+        *_every_10s("paused", "1.0", 0, 10 * m),
+        *_every_10s("paused", "1.1", 50 * m, HORIZON),
         *_every_10s("steady", "3.1", 0, HORIZON),
         *_every_10s("unversioned", None, 0, HORIZON),
     ]

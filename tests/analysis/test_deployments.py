@@ -49,6 +49,7 @@ def test_each_version_change_is_one_deploy_dated_by_the_new_versions_first_span(
         ("clean", "2.0", T0 + 30 * MINUTE, ("1.0",), False),
         ("rolling", "2.0", T0 + 30 * MINUTE + 5 * SECOND, ("1.0",), False),
         ("rollback", "a", T0 + 40 * MINUTE, ("b",), True),
+        ("paused", "1.1", T0 + 50 * MINUTE, ("1.0",), False),
     ]
 
 
@@ -62,6 +63,7 @@ def test_a_rollout_ends_with_the_last_span_of_the_replaced_version(storage: Stor
         ("rolling", "2.0"): T0 + 40 * MINUTE + last_request,
         ("rollback", "b"): T0 + 20 * MINUTE + last_request,
         ("rollback", "a"): T0 + 40 * MINUTE + last_request,
+        ("paused", "1.1"): T0 + 10 * MINUTE + last_request,
     }
 
 
@@ -85,6 +87,22 @@ def test_red_before_and_after_a_clean_switch(storage: Storage) -> None:
     _assert_red(deploy.after.service, "clean", t, t + 15 * MINUTE)
     assert deploy.after.service.error_rate > deploy.before.service.error_rate == 0
     assert deploy.after.service.p50_ns > deploy.before.service.p99_ns  # type: ignore[operator]
+
+
+def test_a_window_without_requests_has_no_latency(storage: Storage) -> None:
+    # 1.0 stopped at 10 minutes, 1.1 started at 50: nothing in the 15 minutes before.
+    [deploy] = _found(storage, "paused")
+    assert deploy.before is not None and deploy.after is not None
+    before = deploy.before.service
+    assert (before.request_count, before.error_count, before.p50_ns, before.p99_ns) == (
+        0,
+        0,
+        None,
+        None,
+    )
+    assert before.rate_per_second == before.error_rate == 0
+    assert deploy.before.versions == ()
+    _assert_red(deploy.after.service, "paused", T0 + 50 * MINUTE, T0 + 65 * MINUTE)
 
 
 def test_red_per_version_while_versions_overlap(storage: Storage) -> None:
@@ -141,11 +159,11 @@ def test_bad_ranges_and_durations_name_the_parameter(storage: Storage) -> None:
 def test_only_the_latest_deploys_are_given_and_the_answer_says_so(storage: Storage) -> None:
     answer = find_deployments(storage, TimeRange(T0, END), max_deploys=2)
     assert [(d.service, d.version) for d in answer.deploys] == [
-        ("rolling", "2.0"),
         ("rollback", "a"),
+        ("paused", "1.1"),
     ]
     assert answer.truncated
-    assert answer.warnings == ("4 deploys: only the latest 2 are given",)
+    assert answer.warnings == ("5 deploys: only the latest 2 are given",)
     # The windows are those of the whole answer: the cut does not move them.
     [rollback] = [d for d in answer.deploys if d.service == "rollback"]
     assert rollback.before is not None and rollback.before.start_ns == T0 + 25 * MINUTE

@@ -53,6 +53,7 @@ def test_every_deploy_with_its_time_previous_version_and_rollback(http: httpx.Cl
         ("clean", "2.0", ms + 30 * 60_000, ["1.0"], False),
         ("rolling", "2.0", ms + 30 * 60_000 + 5_000, ["1.0"], False),
         ("rollback", "a", ms + 40 * 60_000, ["b"], True),
+        ("paused", "1.1", ms + 50 * 60_000, ["1.0"], False),
     ]
     versions = {(v["service"], v["version"]) for v in body["versions"]}
     assert ("steady", "3.1") in versions

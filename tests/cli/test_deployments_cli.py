@@ -63,7 +63,12 @@ def test_json_is_the_servers_answer(url: list[str], capsys: Capture) -> None:
     lines, _ = _run(capsys, "deployments", "--json", "--settle", "25m", *RANGE, *url)
     answer = orjson.loads("\n".join(lines))
     assert answer["settleMs"] == 25 * 60_000
-    assert [d["service"] for d in answer["deployments"]] == ["rollback", "clean", "rolling"]
+    assert [d["service"] for d in answer["deployments"]] == [
+        "rollback",
+        "clean",
+        "rolling",
+        "paused",
+    ]
 
 
 def test_no_deployments_says_so(url: list[str], capsys: Capture) -> None:
