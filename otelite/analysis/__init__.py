@@ -8,4 +8,40 @@ deployments. Each runs on any ``Storage`` (DuckDB or ClickHouse alike) through
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from otelite.analysis._group_comparison import (
+    MAX_ATTRIBUTES,
+    MAX_RANGE_NS,
+    MAX_VALUES,
+    GroupComparison,
+    GroupComparisonPlan,
+    ValueShift,
+    group_comparison_plan,
+)
+from otelite.analysis._trace_comparison import (
+    MAX_SPANS,
+    SIGNIFICANT,
+    AlignedNode,
+    Change,
+    PathStats,
+    TraceComparison,
+    TraceSide,
+    compare_traces,
+)
+
+__all__: list[str] = [
+    "MAX_ATTRIBUTES",
+    "MAX_RANGE_NS",
+    "MAX_SPANS",
+    "MAX_VALUES",
+    "SIGNIFICANT",
+    "AlignedNode",
+    "Change",
+    "GroupComparison",
+    "GroupComparisonPlan",
+    "PathStats",
+    "TraceComparison",
+    "TraceSide",
+    "ValueShift",
+    "compare_traces",
+    "group_comparison_plan",
+]
