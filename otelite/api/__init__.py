@@ -26,6 +26,10 @@ else its resource's, by string form (``attr=http.status_code=200`` matches the i
                                        metric data points (every type) stored in
                                        ``[start, end)``, as rows (a span sent twice
                                        counts twice, as in ``/api/services``)
+``GET /api/compare/traces``           ``a b``: two traces aligned by (service, operation)
+                                       path (``_compare``)
+``GET /api/compare``                   ``selection baseline start end``: attribute values
+                                       ranked by their share in two groups of spans
 ``GET /api/ui/info``                   for the web UI: OTLP endpoints, version, storage
                                        mode (memory, or the data directory's name)
 ``GET /api/ui/services``               for the web UI: RED figures per service, in total
