@@ -5,6 +5,7 @@ import { get, segment } from "../api.js";
 import { scatter } from "../charts.js";
 import { h, replace, table } from "../dom.js";
 import { emptyState, errorState } from "../empty.js";
+import { areaSelection, showGroupComparison } from "../group-compare.js";
 import { colour, duration, nsToMs, timestamp } from "../format.js";
 import { timeRange } from "../range.js";
 import { href, navigate } from "../router.js";
@@ -56,9 +57,23 @@ export function render(main, view, alive) {
     liveToggle(params),
   );
   const traceql = queryRow({ language: "TraceQL", box, onRun: (text) => run(text) });
-  const chart = h("div", { class: "chart scatter" });
+  const chart = h("div", { class: "chart scatter", title: "Drag across an area to compare its traces with the rest" });
+  const comparison = h("div", { class: "group-comparison", hidden: true });
   const results = h("div", { class: "results" }, h("p", { class: "muted" }, "Searching…"));
-  replace(main, h("h1", null, "Traces"), form, traceql, chart, results);
+  replace(main, h("h1", null, "Traces"), form, traceql, chart, comparison, results);
+  // An area of the scatter: its traces' spans against every other span of the range.
+  const compareArea = (area) => {
+    comparison.hidden = false;
+    showGroupComparison(comparison, {
+      query: areaSelection(area),
+      range: timeRange(params),
+      alive,
+      onClose: () => {
+        comparison.hidden = true;
+        replace(comparison);
+      },
+    });
+  };
 
   filtersForm.follow(form, box, formQuery);
   const run = (text) => filtersForm.run(text, form, search);
@@ -105,6 +120,7 @@ export function render(main, view, alive) {
       points,
       xRange: [range.startMs / 1000, range.endMs / 1000],
       onPick: (i) => navigate(traceHref(traces[i])),
+      onSelect: compareArea,
     });
     replace(results, h("p", { class: "muted count" }, `${traces.length} traces, newest first`), resultsTable(traces, { matched: query !== null }));
   };
