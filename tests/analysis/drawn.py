@@ -9,10 +9,12 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
+from otelite.storage import WriteBatch
 from otelite.types import ExportTraceServiceRequest
 
 MS = 1_000_000
 T0 = 1_700_000_000 * 10**9
+ID_A, ID_B = "0a" * 16, "0b" * 16
 
 
 @dataclass(frozen=True)
@@ -92,3 +94,13 @@ B = [
     S(17, 13, *CHARGE, 70, 180),
     S(18, 17, *PROVIDER, 75, 175, error=True),
 ]
+
+
+def checkout_batch() -> WriteBatch:
+    """Trace ``A`` (id ``ID_A``) and, an hour later, trace ``B`` (``ID_B``)."""
+    return WriteBatch(
+        traces=[
+            trace(A, trace_id=bytes.fromhex(ID_A)),
+            trace(B, offset_ms=3_600_000, trace_id=bytes.fromhex(ID_B)),
+        ]
+    )

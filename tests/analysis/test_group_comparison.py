@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
@@ -23,6 +23,7 @@ from otelite.errors import InvalidRequest
 from otelite.query import TimeRange, compile_plan
 from otelite.storage import Storage, WriteBatch
 from otelite.types import ExportTraceServiceRequest
+from tests.api.test_tempo_compare import any_value
 from tests.backends import BACKENDS, store
 
 SEC, MS = 10**9, 10**6
@@ -80,16 +81,6 @@ def generate(seed: int = 5) -> list[Record]:
 
 
 RECORDS = generate()
-
-
-def any_value(value: Value) -> AnyValue:
-    if isinstance(value, bool):
-        return AnyValue(bool_value=value)
-    if isinstance(value, int):
-        return AnyValue(int_value=value)
-    if isinstance(value, float):
-        return AnyValue(double_value=value)
-    return AnyValue(string_value=value)
 
 
 def spans_request(records: list[Record]) -> ExportTraceServiceRequest:

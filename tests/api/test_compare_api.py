@@ -13,28 +13,19 @@ import httpx
 import pytest
 
 from otelite.api import create_app
-from otelite.storage import WriteBatch
-from tests.analysis.drawn import T0, A, B, trace
+from tests.analysis.drawn import ID_A, ID_B, T0, checkout_batch
 from tests.backends import BACKENDS, store
 
 from .served import Served
 
 SEC = 10**9
-ID_A, ID_B = "0a" * 16, "0b" * 16
 RANGE = {"start": str(T0 // SEC - 60), "end": str(T0 // SEC + 7200)}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
     with store(request.param) as opened:
-        opened.write(
-            WriteBatch(
-                traces=[
-                    trace(A, trace_id=bytes.fromhex(ID_A)),
-                    trace(B, offset_ms=3_600_000, trace_id=bytes.fromhex(ID_B)),
-                ]
-            )
-        )
+        opened.write(checkout_batch())
         served = Served(create_app(opened))
         try:
             with httpx.Client(base_url=served.url, timeout=30) as http:

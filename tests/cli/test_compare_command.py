@@ -8,28 +8,19 @@ import pytest
 
 from otelite.api import create_app
 from otelite.cli import main
-from otelite.storage import WriteBatch
 from otelite.storage.duckdb import DuckDBStorage
-from tests.analysis.drawn import T0, A, B, trace
+from tests.analysis.drawn import ID_A, ID_B, T0, checkout_batch
 
 from .support import ServerThread
 
 Capture = pytest.CaptureFixture[str]
-ID_A, ID_B = "0a" * 16, "0b" * 16
 WINDOW = ["--start", str(T0 // 10**9 - 60), "--end", str(T0 // 10**9 + 7200)]
 
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[list[str]]:
     storage = DuckDBStorage(None)
-    storage.write(
-        WriteBatch(
-            traces=[
-                trace(A, trace_id=bytes.fromhex(ID_A)),
-                trace(B, offset_ms=3_600_000, trace_id=bytes.fromhex(ID_B)),
-            ]
-        )
-    )
+    storage.write(checkout_batch())
     server = ServerThread(create_app(storage))
     yield ["--url", server.url]
     server.close()
