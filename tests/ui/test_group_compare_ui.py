@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.ui.conftest import UI, Filled
+from tests.ui.telemetry import HOSTILE
 
 pytestmark = pytest.mark.slow
 
@@ -57,3 +58,35 @@ def test_an_area_of_the_scatter_is_compared_with_the_rest(ui: UI, filled: Filled
     expect(services.first).to_be_visible()
     panel.get_by_role("button", name="Close").click()
     expect(panel).to_be_hidden()
+
+
+def test_two_ticked_traces_are_compared(ui: UI, filled: Filled) -> None:
+    page = ui.open("/traces")
+    button = page.get_by_role("button", name="Compare the two ticked")
+    expect(button).to_be_disabled()
+    for trace_id in (filled.ok_trace, filled.failed_trace):
+        page.get_by_role("checkbox", name=f"compare trace {trace_id}").check()
+    button.click()
+    expect(page).to_have_url(re.compile(f"/compare\\?a={filled.ok_trace}&b={filled.failed_trace}$"))
+    rows = page.locator("table.aligned-traces tbody tr")
+    # The same checkout twice: every (service, operation) path in both, none added or lost.
+    expect(rows).to_have_count(4)
+    assert [row.locator(".span-name").inner_text() for row in rows.all()] == [
+        "POST /checkout",
+        "cart.load",
+        "SELECT carts",
+        "payments.charge",
+    ]
+    assert [int(row.get_attribute("data-depth") or -1) for row in rows.all()] == [0, 1, 2, 1]
+    expect(
+        page.locator("table.aligned-traces tr.added, table.aligned-traces tr.missing")
+    ).to_have_count(0)
+
+
+def test_another_root_is_added_and_the_old_one_missing(ui: UI, filled: Filled) -> None:
+    page = ui.open(f"/compare?a={filled.ok_trace}&b={filled.hostile_trace}")
+    # The hostile checkout's root has another name: its whole tree is new, a's is gone.
+    summary = page.locator(".compare-summary")
+    expect(summary).to_contain_text("4 added")
+    expect(summary).to_contain_text("4 missing")
+    expect(page.locator("table.aligned-traces")).to_contain_text(HOSTILE)

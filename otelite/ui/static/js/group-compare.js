@@ -83,7 +83,7 @@ function share(side, kind) {
   return h(
     "span",
     { class: `share ${kind}`, title: `${side.count} spans` },
-    h("span", { class: "bar", style: { width: `${Math.round(side.share * 60)}px` } }),
+    h("span", { class: "share-bar", style: { width: `${Math.round(side.share * 60)}px` } }),
     percent(side.share),
   );
 }

@@ -122,7 +122,12 @@ export function render(main, view, alive) {
       onPick: (i) => navigate(traceHref(traces[i])),
       onSelect: compareArea,
     });
-    replace(results, h("p", { class: "muted count" }, `${traces.length} traces, newest first`), resultsTable(traces, { matched: query !== null }));
+    const picked = pickTwo();
+    replace(
+      results,
+      h("p", { class: "muted count" }, `${traces.length} traces, newest first `, picked.button),
+      resultsTable(traces, { matched: query !== null, pick: picked.pick }),
+    );
   };
   search();
   const timer = params.get("live") === "1" ? setInterval(search, LIVE_INTERVAL_MS) : null;
@@ -177,7 +182,27 @@ function traceHref(trace) {
   return href(`/trace/${trace.traceId}`, { match: (trace.matchedSpans || []).join(",") });
 }
 
-function resultsTable(traces, { matched = false } = {}) {
+// Tick two traces to compare them: the first ticked is a, the second b.
+function pickTwo() {
+  const ticked = [];
+  const button = h("button", { type: "button", class: "compare-picked", disabled: true }, "Compare the two ticked");
+  button.addEventListener("click", () => navigate(href("/compare", { a: ticked[0], b: ticked[1] })));
+  const pick = (traceId) =>
+    h("input", {
+      type: "checkbox",
+      class: "pick",
+      "aria-label": `compare trace ${traceId}`,
+      onchange: (event) => {
+        const at = ticked.indexOf(traceId);
+        if (event.target.checked && at < 0) ticked.push(traceId);
+        if (!event.target.checked && at >= 0) ticked.splice(at, 1);
+        button.disabled = ticked.length !== 2;
+      },
+    });
+  return { button, pick };
+}
+
+function resultsTable(traces, { matched = false, pick } = {}) {
   const rows = traces.map((t) => {
     const start = nsToMs(t.startTimeUnixNano);
     return h(
@@ -201,8 +226,9 @@ function resultsTable(traces, { matched = false } = {}) {
       h("td", { class: t.errorCount ? "num error-count" : "num" }, String(t.errorCount)),
       matched ? h("td", { class: "num matched-count", title: "spans the query matched" }, String(t.matched)) : null,
       h("td", null, t.services.map((s) => h("span", { class: "chip", style: { borderColor: colour(s) } }, s))),
+      pick ? h("td", { class: "pick" }, pick(t.traceId)) : null,
     );
   });
-  const headers = ["Trace", "Start", "Duration", "Spans", "Errors", matched ? "Matched" : null, "Services"].filter(Boolean);
+  const headers = ["Trace", "Start", "Duration", "Spans", "Errors", matched ? "Matched" : null, "Services", pick ? "Compare" : null].filter(Boolean);
   return table(headers, rows, { class: "grid traces" });
 }
