@@ -170,6 +170,12 @@ def _print_groups(body: bytes) -> int:
             for v in values
         ),
     )
+    sample = document.get("sample")
+    if isinstance(sample, Mapping):
+        print(
+            f"counted on a sample of {100 * float(sample.get('rate', 0)):.3g}% of the traces",
+            file=sys.stderr,
+        )
     cut = document.get("cut") or {}
     if cut.get("values"):
         rare = ", ".join(cut["values"])

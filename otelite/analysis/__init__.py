@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from otelite.analysis._group_comparison import (
     MAX_ATTRIBUTES,
+    MAX_COUNTED_SPANS,
     MAX_RANGE_NS,
     MAX_VALUES,
     GroupComparison,
     GroupComparisonPlan,
+    Sample,
     ValueShift,
     group_comparison_plan,
 )
@@ -30,6 +32,7 @@ from otelite.analysis._trace_comparison import (
 
 __all__: list[str] = [
     "MAX_ATTRIBUTES",
+    "MAX_COUNTED_SPANS",
     "MAX_RANGE_NS",
     "MAX_SPANS",
     "MAX_VALUES",
@@ -39,6 +42,7 @@ __all__: list[str] = [
     "GroupComparison",
     "GroupComparisonPlan",
     "PathStats",
+    "Sample",
     "TraceComparison",
     "TraceSide",
     "ValueShift",

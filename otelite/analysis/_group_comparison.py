@@ -16,8 +16,11 @@ answer, so a reader can tell a 100%-vs-95% difference from a 6%-vs-1% one.
 The counting runs in the database, on the same span comparison TraceQL's ``compare()``
 uses (``SpanComparison``): each group's spans are counted per attribute value, keeping
 the ``MAX_VALUES`` most frequent values of each attribute in each group and the
-``max_attributes`` attributes most spans have. A second, one-row query counts each
-group's spans. What is cut is said: an attribute with more values than were kept (its
+``max_attributes`` attributes most spans have. A one-row query first counts each group's
+spans; when together they are more than ``MAX_COUNTED_SPANS``, the values are counted on
+a sample of the traces instead (whole traces, those whose id hashes into the first buckets
+of ``_BUCKETS``, enough for about that many spans), and the shares are the sample's. What
+is cut is said: a sample and its rate, an attribute with more values than were kept (its
 uncounted values, and the other group's count of a value kept on one side only, are not
 known: such a value's count there is an estimate of 0, marked inexact), attributes beyond
 the bound, ranked values beyond ``limit``.
@@ -36,6 +39,7 @@ from otelite.query import (
     Column,
     Compare,
     Compared,
+    Literal,
     Matching,
     Op,
     Or,
@@ -46,16 +50,19 @@ from otelite.query import (
     SpanComparison,
     Table,
     TimeRange,
+    all_of,
     compared_value,
 )
 from otelite.query.traceql import Attribute, Pipeline, Scope, parse, spanset_of, to_text
 
 __all__ = [
     "MAX_ATTRIBUTES",
+    "MAX_COUNTED_SPANS",
     "MAX_RANGE_NS",
     "MAX_VALUES",
     "GroupComparison",
     "GroupComparisonPlan",
+    "Sample",
     "ValueShift",
     "group_comparison_plan",
 ]
@@ -66,11 +73,16 @@ MAX_ATTRIBUTES = 300
 """The most attributes (those most spans have) a comparison reads at most."""
 MAX_RANGE_NS = 7 * 24 * 3600 * 10**9
 """The longest time range a comparison reads: a week."""
+MAX_COUNTED_SPANS = 200_000
+"""The spans a comparison counts values of at most; beyond, it counts a sample of the
+traces (whole traces, chosen by a hash of their id), and says so."""
 
 _COMPARED = (Compared.SPAN_ATTRIBUTES, Compared.RESOURCE_ATTRIBUTES, Compared.NAME)
 _SCOPES = {Compared.SPAN_ATTRIBUTES: Scope.SPAN, Compared.RESOURCE_ATTRIBUTES: Scope.RESOURCE}
 # One step covering any range: the counts are of the whole range.
 _WHOLE_RANGE = 2**62
+# A sample keeps the traces whose id hashes to one of its first buckets of these.
+_BUCKETS = 10_000
 _TRUE = And(())
 
 _Value = str | int | float | bool
@@ -98,6 +110,16 @@ class ValueShift:
 
 
 @dataclass(frozen=True, slots=True)
+class Sample:
+    """The part of the spans a sampled comparison counted: whole traces, chosen by a
+    hash of their id, ``rate`` of them; ``selection`` and ``baseline`` spans of each."""
+
+    rate: float
+    selection: int
+    baseline: int
+
+
+@dataclass(frozen=True, slots=True)
 class GroupComparison:
     """The ranked values of a group comparison, and what was cut to bound it."""
 
@@ -110,31 +132,59 @@ class GroupComparison:
     """More attributes than the bound were found; those fewest spans have were left out."""
     ranked_cut: bool = False
     """More values were ranked than the answer's ``limit``."""
+    sample: Sample | None = None
+    """Set when the groups held more than ``max_spans`` spans: the values were counted
+    on a sample of their traces (``selection_spans`` and ``baseline_spans`` are still
+    every span's count, the values' counts and shares the sample's)."""
 
 
 @dataclass(frozen=True, slots=True)
 class GroupComparisonPlan:
-    """The queries of a group comparison, and how their rows become the answer."""
+    """The queries of a group comparison, in two steps, and how their rows become the
+    answer: ``totals`` counts each group's spans; ``counts(totals' rows)`` are the
+    per-value counts and, when they are of a sample, the sample's group sizes."""
 
-    comparison: SpanComparison
-    totals: Select
+    selection: Predicate
+    where: Predicate | None
+    time: TimeRange
     limit: int
     max_attributes: int
+    max_spans: int
 
     @property
-    def plans(self) -> tuple[Plan, ...]:
-        """The per-value counts, then each group's span count (one row)."""
-        return (self.comparison, self.totals)
+    def totals(self) -> Select:
+        """Each group's spans: one row, ``spans`` (both groups) and ``selected``."""
+        return self._totals(None)
 
-    def answer(self, results: Sequence[Sequence[dict[str, Any]]]) -> GroupComparison:
-        """The comparison from the rows of ``plans``, in their order."""
-        counted, [totals] = results
-        spans, selected = int(totals["spans"] or 0), int(totals["selected"] or 0)
-        sizes = {1: selected, 0: spans - selected}
+    def counts(self, totals: Sequence[dict[str, Any]]) -> tuple[Plan, ...]:
+        """The per-value counts, on a sample of the traces when there are more than
+        ``max_spans`` spans, then (for a sample) the sample's group sizes."""
+        sampled = self._sampled(totals)
+        comparison = SpanComparison(
+            where=all_of(self.where, sampled),
+            selection=self.selection,
+            time=self.time,
+            step_ns=_WHOLE_RANGE,
+            top=MAX_VALUES,
+            # One more than the bound, to know whether there were more.
+            max_attributes=self.max_attributes + 1,
+            compared=_COMPARED,
+        )
+        return (comparison,) if sampled is None else (comparison, self._totals(sampled))
+
+    def answer(
+        self, totals: Sequence[dict[str, Any]], counted: Sequence[Sequence[dict[str, Any]]]
+    ) -> GroupComparison:
+        """The comparison from the rows of ``totals`` and of ``counts``, in their order."""
+        every = _sizes(totals)
+        sizes, sample = every, None
+        if len(counted) > 1:
+            sizes = _sizes(counted[1])
+            sample = Sample(self._buckets(totals) / _BUCKETS, sizes[1], sizes[0])
         values: dict[tuple[str, type, _Value], dict[int, int]] = {}
         kept: dict[tuple[int, str], int] = {}  # group, attribute → spans with a value kept
         having: dict[tuple[int, str], int] = {}  # group, attribute → spans with it at all
-        for row in counted:
+        for row in counted[0]:
             name = _name(Compared(row["compared"]), row["key"])
             group, n = int(row["selected"]), int(row["n"])
             if row["total"]:
@@ -171,13 +221,40 @@ class GroupComparisonPlan:
             )
         shifts.sort(key=_rank)
         return GroupComparison(
-            selection_spans=sizes[1],
-            baseline_spans=sizes[0],
+            selection_spans=every[1],
+            baseline_spans=every[0],
             values=tuple(shifts[: self.limit]),
             values_cut=tuple(sorted({a for _, a in cut} & attributes)),
             attributes_cut=attributes_cut,
             ranked_cut=len(shifts) > self.limit,
+            sample=sample,
         )
+
+    def _totals(self, sampled: Predicate | None) -> Select:
+        return Select(
+            Table.SPANS,
+            (
+                Output("spans", Call("count")),
+                Output("selected", Call("count_if", (self.selection,))),
+            ),
+            where=all_of(self.where, sampled),
+            time=self.time,
+        )
+
+    def _buckets(self, totals: Sequence[dict[str, Any]]) -> int:
+        """Of ``_BUCKETS`` buckets of trace ids, how many to read: all while the groups
+        hold at most ``max_spans`` spans, else enough for about that many."""
+        spans = sum(_sizes(totals).values())
+        if spans <= self.max_spans:
+            return _BUCKETS
+        return max(1, self.max_spans * _BUCKETS // spans)
+
+    def _sampled(self, totals: Sequence[dict[str, Any]]) -> Predicate | None:
+        buckets = self._buckets(totals)
+        if buckets >= _BUCKETS:
+            return None
+        bucket = Call("sample_bucket", (Column("TraceId"), Literal(_BUCKETS)))
+        return Compare(bucket, Op.LT, buckets)
 
 
 def group_comparison_plan(
@@ -188,6 +265,7 @@ def group_comparison_plan(
     window: tuple[int, int] | None = None,
     limit: int = 50,
     max_attributes: int = MAX_ATTRIBUTES,
+    max_spans: int = MAX_COUNTED_SPANS,
 ) -> GroupComparisonPlan:
     """The plan comparing the spans of ``time`` meeting ``selection`` (and starting in
     ``window``, ``(start, end]`` in Unix ns, when given) with those meeting ``baseline``
@@ -212,23 +290,7 @@ def group_comparison_plan(
         other = _condition("baseline", baseline)
         if other != _TRUE and chosen != _TRUE:
             where = Or((chosen, other))
-    comparison = SpanComparison(
-        where=where,
-        selection=chosen,
-        time=time,
-        step_ns=_WHOLE_RANGE,
-        top=MAX_VALUES,
-        # One more than the bound, to know whether there were more.
-        max_attributes=max_attributes + 1,
-        compared=_COMPARED,
-    )
-    totals = Select(
-        Table.SPANS,
-        (Output("spans", Call("count")), Output("selected", Call("count_if", (chosen,)))),
-        where=where,
-        time=time,
-    )
-    return GroupComparisonPlan(comparison, totals, limit, max_attributes)
+    return GroupComparisonPlan(chosen, where, time, limit, max_attributes, max_spans)
 
 
 def _condition(name: str, text: str) -> Predicate:
@@ -249,6 +311,13 @@ def _condition(name: str, text: str) -> Predicate:
 def _name(compared: Compared, key: str) -> str:
     scope = _SCOPES.get(compared)
     return "name" if scope is None else to_text(Attribute(scope, key))
+
+
+def _sizes(totals: Sequence[dict[str, Any]]) -> dict[int, int]:
+    """Each group's spans (1: the selection, 0: the baseline) from a ``totals`` row."""
+    [row] = totals
+    spans, selected = int(row["spans"] or 0), int(row["selected"] or 0)
+    return {1: selected, 0: spans - selected}
 
 
 def _share(n: int, of: int) -> float:

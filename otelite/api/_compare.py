@@ -27,14 +27,18 @@ spans that start in ``(selectionStart, selectionEnd]`` (with the default baselin
      "values": [{"attribute", "value", "score", "exact",
                  "selection": {"count", "share"}, "baseline": {"count", "share"}}, ...],
      "cut": {"values": [attribute, ...], "attributes": bool, "ranked": bool},
-     "bounds": {"valuesPerAttribute", "attributes", "ranked"}}
+     "sample": null | {"rate", "selection", "baseline"},
+     "bounds": {"spans", "valuesPerAttribute", "attributes", "ranked"}}
 
 ``values`` are span attributes (``span.x``), resource attributes (``resource.x``) and span
 names (``name``), ranked by ``score``, ``selection.share - baseline.share``, in absolute
 value (see ``otelite.analysis.group_comparison_plan``). ``cut`` says what the bounds
 left out: attributes with more values than ``valuesPerAttribute`` (whose rarer values,
 and a count marked ``exact: false``, are not known), attributes beyond ``attributes``,
-values beyond ``ranked``.
+values beyond ``ranked``. When the two groups hold more than ``bounds.spans`` spans, the
+values are counted on a sample of their traces: ``sample`` gives its rate and the spans
+of each group it holds (the counts and shares of ``values`` are the sample's; those of
+``selection`` and ``baseline`` every span's).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from starlette.routing import Route
 
 from otelite.analysis import (
     MAX_ATTRIBUTES,
+    MAX_COUNTED_SPANS,
     MAX_VALUES,
     Change,
     GroupComparison,
@@ -59,7 +64,7 @@ from otelite.analysis import (
 )
 from otelite.api._json import JSONResponse
 from otelite.api._params import Params, parse_trace_id
-from otelite.api._storage import rows_of_each, storage_of
+from otelite.api._storage import rows, rows_of_each, storage_of
 from otelite.errors import InvalidRequest, NotFound
 from otelite.types import ExportTraceServiceRequest
 
@@ -118,7 +123,8 @@ async def groups(request: Request) -> Response:
     plan = group_comparison_plan(
         selection, baseline, params.time_range(), window=window, limit=limit
     )
-    found = plan.answer(await rows_of_each(request, plan.plans))
+    totals = await rows(request, plan.totals)
+    found = plan.answer(totals, await rows_of_each(request, plan.counts(totals)))
     return JSONResponse(_groups_json(found, selection, baseline, limit))
 
 
@@ -144,7 +150,15 @@ def _groups_json(
             "attributes": found.attributes_cut,
             "ranked": found.ranked_cut,
         },
+        "sample": None
+        if found.sample is None
+        else {
+            "rate": found.sample.rate,
+            "selection": found.sample.selection,
+            "baseline": found.sample.baseline,
+        },
         "bounds": {
+            "spans": MAX_COUNTED_SPANS,
             "valuesPerAttribute": MAX_VALUES,
             "attributes": MAX_ATTRIBUTES,
             "ranked": limit,

@@ -11,12 +11,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from functools import cache
+from typing import Any
 
 import pytest
 
 from otelite.analysis import GroupComparison, group_comparison_plan
 from otelite.demo import Batch, Shop
-from otelite.query import TimeRange, compile_plan
+from otelite.query import Plan, TimeRange, compile_plan
 from otelite.storage import Storage, WriteBatch
 from otelite.types import Signal
 from tests.backends import BACKENDS, store
@@ -64,11 +65,13 @@ def storage(request: pytest.FixtureRequest) -> Iterator[Storage]:
 
 def compare(storage: Storage, selection: str, window: tuple[int, int] | None) -> GroupComparison:
     plan = group_comparison_plan(selection, None, RANGE, window=window, limit=10)
-    results = []
-    for planned in plan.plans:
+
+    def rows(planned: Plan) -> list[dict[str, Any]]:
         statement = compile_plan(planned, storage.dialect)
-        results.append(storage.query(statement.sql, statement.params).to_pylist())
-    return plan.answer(results)
+        return storage.query(statement.sql, statement.params).to_pylist()
+
+    totals = rows(plan.totals)
+    return plan.answer(totals, [rows(planned) for planned in plan.counts(totals)])
 
 
 def test_errors_against_ok_rank_the_providers_values_first(storage: Storage) -> None:

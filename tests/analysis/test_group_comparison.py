@@ -12,6 +12,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
@@ -20,7 +21,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 
 from otelite.analysis import GroupComparison, GroupComparisonPlan, group_comparison_plan
 from otelite.errors import InvalidRequest
-from otelite.query import TimeRange, compile_plan
+from otelite.query import Plan, TimeRange, compile_plan
 from otelite.storage import Storage, WriteBatch
 from otelite.types import ExportTraceServiceRequest
 from tests.api.test_tempo_compare import any_value
@@ -129,13 +130,15 @@ def storage(kind: str) -> Iterator[Storage]:
         yield opened
 
 
+def rows(storage: Storage, plan: Plan) -> list[dict[str, Any]]:
+    statement = compile_plan(plan, storage.dialect)
+    table = storage.query(statement.sql, statement.params, types=statement.types)
+    return table.to_pylist()
+
+
 def run(storage: Storage, plan: GroupComparisonPlan) -> GroupComparison:
-    results = []
-    for planned in plan.plans:
-        statement = compile_plan(planned, storage.dialect)
-        table = storage.query(statement.sql, statement.params, types=statement.types)
-        results.append(table.to_pylist())
-    return plan.answer(results)
+    totals = rows(storage, plan.totals)
+    return plan.answer(totals, [rows(storage, p) for p in plan.counts(totals)])
 
 
 Row = tuple[str, str, Value, int, int]
@@ -209,6 +212,7 @@ def test_shares_match_an_independent_count(storage: Storage, case: str) -> None:
     assert rows_of(found) == rows
     assert_ranked(found, n_selection, n_baseline)
     assert (found.values_cut, found.attributes_cut, found.ranked_cut) == ((), False, False)
+    assert found.sample is None
 
 
 def test_the_limit_keeps_the_top_ranked(storage: Storage) -> None:
@@ -298,3 +302,24 @@ def test_the_range_must_be_whole_and_bounded() -> None:
         group_comparison_plan("{ }", None, TimeRange(T0, T0 + 8 * 24 * 3600 * SEC))
     with pytest.raises(InvalidRequest, match="selectionEnd"):
         group_comparison_plan("{ }", None, RANGE, window=(T0 + 5, T0 + 5))
+
+
+def test_more_spans_than_the_bound_are_sampled_by_trace(storage: Storage) -> None:
+    # 400 spans, each its own trace; at most 100 are counted, about a quarter of them.
+    plan = group_comparison_plan("{ status = error }", None, RANGE, limit=1000, max_spans=100)
+    found = run(storage, plan)
+    n_selection, n_baseline, every = expected(lambda r: r.error, None)
+    assert (found.selection_spans, found.baseline_spans) == (n_selection, n_baseline)
+    sample = found.sample
+    assert sample is not None and sample.rate == 0.25
+    # The hash spreads trace ids evenly enough: within five standard deviations (~43).
+    assert abs(sample.selection + sample.baseline - 100) <= 43
+    # What the sample counted is part of what there is, and its shares are of the sample.
+    most = {(a, t, v): (s, b) for a, t, v, s, b in every}
+    for v in found.values:
+        sel, base = most[v.attribute, type(v.value).__name__, v.value]
+        assert v.selection <= sel and v.baseline <= base
+        assert v.selection_share == pytest.approx(v.selection / sample.selection)
+        assert v.baseline_share == pytest.approx(v.baseline / sample.baseline)
+    names = sum(v.selection + v.baseline for v in found.values if v.attribute == "name")
+    assert names == sample.selection + sample.baseline  # every span has a name

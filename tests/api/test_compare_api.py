@@ -114,7 +114,13 @@ def test_errors_against_the_rest(client: httpx.Client) -> None:
     assert found["values"][2]["selection"] == {"count": 0, "share": 0.0}
     assert found["values"][2]["baseline"] == {"count": 5, "share": pytest.approx(5 / 14)}
     assert found["cut"] == {"values": [], "attributes": False, "ranked": True}
-    assert found["bounds"]["ranked"] == 4
+    assert found["sample"] is None
+    assert found["bounds"] == {
+        "spans": 200_000,
+        "valuesPerAttribute": 100,
+        "attributes": 300,
+        "ranked": 4,
+    }
 
 
 def test_a_baseline_and_a_window(client: httpx.Client) -> None:

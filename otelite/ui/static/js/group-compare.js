@@ -67,6 +67,7 @@ export async function showGroupComparison(el, { query, range, onClose, alive = (
     ),
   );
   const notes = [];
+  if (found.sample) notes.push(`values counted on a sample of ${percent(found.sample.rate)} of the traces (${found.sample.selection} and ${found.sample.baseline} spans)`);
   if (found.cut.values.length) notes.push(`only the most frequent values were counted for ${found.cut.values.join(", ")}`);
   if (found.cut.attributes) notes.push("the attributes fewest spans have were left out");
   if (found.cut.ranked) notes.push(`the ${LIMIT} values that differ most are shown`);
