@@ -19,6 +19,7 @@ are compared; the answer says when a trace was cut.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -47,7 +48,7 @@ Step = tuple[str, str]
 _ERROR = 2  # OTLP's STATUS_CODE_ERROR
 
 
-class Change:
+class Change(enum.StrEnum):
     """What happened to a node between trace a and trace b."""
 
     ADDED = "added"
@@ -74,7 +75,7 @@ class AlignedNode:
     path: tuple[Step, ...]
     a: PathStats | None
     b: PathStats | None
-    change: str
+    change: Change
     added: int
     """Spans of b left over once matched with a's in start order."""
     missing: int

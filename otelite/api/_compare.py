@@ -71,7 +71,6 @@ from otelite.types import ExportTraceServiceRequest
 __all__ = ["compare_routes"]
 
 _MAX_LIMIT = 1000
-_CHANGES = (Change.ADDED, Change.MISSING, Change.SLOWER, Change.FASTER, Change.SAME)
 
 
 def compare_routes() -> list[Route]:
@@ -178,7 +177,7 @@ def _traces_json(found: TraceComparison, a: bytes, b: bytes) -> dict[str, Any]:
                 "depth": len(node.path) - 1,
                 "service": service,
                 "operation": operation,
-                "change": node.change,
+                "change": node.change.value,
                 "a": _stats_json(node.a),
                 "b": _stats_json(node.b),
                 "added": node.added,
@@ -189,7 +188,7 @@ def _traces_json(found: TraceComparison, a: bytes, b: bytes) -> dict[str, Any]:
     return {
         "a": _side_json(found.a, a),
         "b": _side_json(found.b, b),
-        "summary": {c: sum(1 for n in found.nodes if n.change == c) for c in _CHANGES},
+        "summary": {c.value: sum(1 for n in found.nodes if n.change is c) for c in Change},
         "nodes": nodes,
     }
 
