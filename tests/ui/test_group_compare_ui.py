@@ -4,6 +4,7 @@ with the rest, in a real headless Chromium against otelite filled by the SDK."""
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -90,3 +91,23 @@ def test_another_root_is_added_and_the_old_one_missing(ui: UI, filled: Filled) -
     expect(summary).to_contain_text("4 added")
     expect(summary).to_contain_text("4 missing")
     expect(page.locator("table.aligned-traces")).to_contain_text(HOSTILE)
+
+
+def test_a_click_on_a_dot_still_opens_its_trace(ui: UI, filled: Filled) -> None:
+    # One trace shown: on the log scale its dot sits halfway up (the axis runs from half
+    # its duration to twice it), and across at its start within the last hour.
+    found = httpx.get(
+        f"{filled.server.url}/api/search/traces",
+        params={"service": "payments", "status": "error"},
+        timeout=10,
+    ).json()["traces"]
+    assert [t["traceId"] for t in found] == [filled.failed_trace]
+    opened = time.time()
+    page = ui.open("/traces?service=payments&status=error")
+    expect(page.locator("table.traces tbody tr")).to_have_count(1)
+    box = page.locator(".scatter .u-over").bounding_box()
+    assert box is not None
+    start_s = int(found[0]["startTimeUnixNano"]) / 1e9
+    x = box["x"] + box["width"] * (start_s - (opened - 3600)) / 3600
+    page.mouse.click(x, box["y"] + box["height"] / 2)
+    expect(page).to_have_url(re.compile(f"/trace/{filled.failed_trace}"))
