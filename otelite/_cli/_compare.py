@@ -41,6 +41,16 @@ def register(commands: _args.Commands, parents: Sequence[argparse.ArgumentParser
     )
     _args.add_time_range(p, start="1h before the end", end="now")
     p.add_argument(
+        "--selection-start",
+        type=_args.time_point,
+        metavar="TIME",
+        help="only the selection's spans that start after TIME (with --selection-end: "
+        "after against before a time, with the default baseline)",
+    )
+    p.add_argument(
+        "--selection-end", type=_args.time_point, metavar="TIME", help="... and until TIME"
+    )
+    p.add_argument(
         "--limit", type=_args.positive_int, metavar="N", help="at most N values (default 50)"
     )
     p.set_defaults(run=_compare)
@@ -50,8 +60,12 @@ def _compare(args: argparse.Namespace) -> int:
     if args.selection is None:
         if len(args.traces) != 2:
             raise CliError("give two trace ids, or a group of spans with --selection")
-        if args.baseline is not None or args.start is not None or args.end is not None:
-            raise CliError("--baseline, --start and --end compare groups: give --selection")
+        grouping = (args.baseline, args.start, args.end, args.selection_start, args.selection_end)
+        if any(option is not None for option in grouping):
+            raise CliError(
+                "--baseline, --start, --end and --selection-start, --selection-end"
+                " compare groups: give --selection"
+            )
         with ApiClient.from_args(args) as client:
             a, b = args.traces
             body = client.get_bytes("/api/compare/traces", {"a": a, "b": b})
@@ -66,6 +80,8 @@ def _compare(args: argparse.Namespace) -> int:
         "baseline": args.baseline,
         "start": args.start,
         "end": args.end,
+        "selectionStart": args.selection_start,
+        "selectionEnd": args.selection_end,
         "limit": args.limit,
     }
     with ApiClient.from_args(args) as client:

@@ -68,11 +68,23 @@ def test_two_groups(url: list[str], capsys: Capture) -> None:
     assert "raise --limit" in err
 
 
+def test_after_against_before(url: list[str], capsys: Capture) -> None:
+    # Trace b starts an hour after trace a: its 8 spans against a's 7.
+    after = ["--selection-start", str(T0 // 10**9 + 1800), "--selection-end", "now"]
+    code, lines, _ = run(capsys, "compare", "--selection", "{ }", *after, *WINDOW, *url)
+    assert code == 0
+    assert lines[0] == "selection { }: 8 spans · baseline (every other span): 7 spans"
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         ([ID_A], "give two trace ids, or a group of spans with --selection"),
-        ([ID_A, ID_B, "--baseline", "{ }"], "--baseline, --start and --end compare groups"),
+        ([ID_A, ID_B, "--baseline", "{ }"], "--baseline, --start, --end and --selection-start"),
+        (
+            ["--selection", "{ }", "--selection-start", "1"],
+            "selectionStart, selectionEnd: give both",
+        ),
         ([ID_A, "--selection", "{ }"], "either two trace ids or --selection"),
         (["--selection", "{ status = "], "selection: parse error"),
     ],
