@@ -158,3 +158,10 @@ def test_a_baseline_and_a_window(client: httpx.Client) -> None:
 )
 def test_bad_group_parameters(client: httpx.Client, params: dict[str, str], start: str) -> None:
     assert error(client, "/api/compare", 400, **params).startswith(start)
+
+
+def test_a_range_without_spans(client: httpx.Client) -> None:
+    empty = {"start": str(T0 // SEC - 7200), "end": str(T0 // SEC - 3600)}
+    found = get(client, "/api/compare", selection="{ status = error }", **empty)
+    assert (found["selection"]["spans"], found["baseline"]["spans"]) == (0, 0)
+    assert found["values"] == [] and found["sample"] is None
