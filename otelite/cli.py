@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from otelite import __version__
 from otelite._cli import (
+    _compare,
     _demo,
     _deployments,
     _export,
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     _demo.register(commands)
     _query.register(commands, [connection, output])
     _trace.register(commands, [connection, output])
+    _compare.register(commands, [connection, output])
     _traceql.register(commands, [connection, output])
     _promql.register(commands, [connection, output])
     _logql.register(commands, [connection, output])

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from otelite.access import BearerAuth, Guard, Right, Tokens
+from otelite.api._compare import compare_routes
 from otelite.api._count import count
 from otelite.api._deployments import deployment_routes
 from otelite.api._export import export
@@ -118,6 +119,7 @@ def create_app(
         Route("/api/metrics/{name:path}/series", metric_series),
         Route("/api/export", export),
         Route("/api/count", count),
+        *compare_routes(),
         *ui_data_routes(),
         *deployment_routes(),
         *jaeger_routes(),
