@@ -8,4 +8,34 @@ deployments. Each runs on any ``Storage`` (DuckDB or ClickHouse alike) through
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from otelite.analysis._critical_path import (
+    CriticalPath,
+    Section,
+    TraceSpans,
+    critical_path,
+    trace_spans,
+)
+from otelite.analysis._critical_path_totals import (
+    OperationShare,
+    PathTotals,
+    TracesRead,
+    compare_totals,
+    path_totals,
+    spans_plan,
+    traces_of,
+)
+
+__all__ = [
+    "CriticalPath",
+    "OperationShare",
+    "PathTotals",
+    "Section",
+    "TraceSpans",
+    "TracesRead",
+    "compare_totals",
+    "critical_path",
+    "path_totals",
+    "spans_plan",
+    "trace_spans",
+    "traces_of",
+]

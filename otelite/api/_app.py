@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from otelite.access import BearerAuth, Guard, Right, Tokens
 from otelite.api._count import count
+from otelite.api._critical_path import critical_path_routes
 from otelite.api._export import export
 from otelite.api._jaeger import jaeger_routes
 from otelite.api._json import JSONResponse, error_response
@@ -117,6 +118,7 @@ def create_app(
         Route("/api/metrics/{name:path}/series", metric_series),
         Route("/api/export", export),
         Route("/api/count", count),
+        *critical_path_routes(),
         *ui_data_routes(),
         *jaeger_routes(),
         *tempo_routes(),
