@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from otelite import __version__
 from otelite._cli import (
+    _critical_path,
     _demo,
     _export,
     _import,
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     _traceql.register(commands, [connection, output])
     _promql.register(commands, [connection, output])
     _logql.register(commands, [connection, output])
+    _critical_path.register(commands, [connection, output])
     return parser
 
 
