@@ -70,3 +70,37 @@ def test_the_critical_path_is_marked_with_shares(ui: UI, filled: Filled) -> None
     expect(page.locator(".row.on-path")).to_have_count(0)
     page.locator(".path-info input").check()
     expect(page.locator(".row.on-path")).to_have_count(3)
+
+
+def test_the_critical_path_of_many_traces(ui: UI, filled: Filled) -> None:
+    tag = os.urandom(4).hex()
+    for _ in range(2):
+        trace = _trace(os.urandom(16).hex())
+        for span in trace["resourceSpans"][0]["scopeSpans"][0]["spans"]:  # type: ignore[index]
+            span["name"] = f"{span['name']} {tag}"
+        response = httpx.post(f"{filled.server.otlp_http}/v1/traces", json=trace, timeout=30)
+        assert response.status_code == 200, response.text
+    query = f'{{ name = "place order {tag}" }}'
+    page = ui.open("/traces")
+    page.get_by_label("TraceQL query").fill(query)
+    page.get_by_role("button", name="Run TraceQL").click()
+    expect(page.locator(".count")).to_contain_text("2 traces")
+    page.get_by_role("link", name="Critical path of these traces").click()
+    expect(page).to_have_url(re.compile(r"/critical-path\?q="))
+    expect(page.locator(".path-summary .selection")).to_contain_text("2 traces")
+    expect(page.locator(".path-summary .baseline")).to_contain_text("the other traces")
+    # Each trace: the query 60 ms of a 100 ms path, the root and publish 20 ms each; the
+    # baseline's operations (the other traces') follow, with no share of the selection.
+    rows = page.locator("tr.path-operation")
+    expect(rows.nth(3).locator("td").nth(3)).to_have_text("0.0%")
+    for i in range(3):
+        expect(rows.nth(i)).to_contain_text(tag)
+    expect(rows.nth(0)).to_contain_text(f"insert query {tag}")
+    expect(rows.nth(0).locator("td").nth(3)).to_have_text("60.0%")
+    expect(rows.nth(0).locator("td").nth(5)).to_have_text("+60.0 pp")
+    expect(rows.nth(0).locator("td").nth(7)).to_have_text("2 / 2")
+
+    page.get_by_label("baseline", exact=True).select_option("before")
+    page.get_by_role("button", name="Compare").click()
+    expect(page).to_have_url(re.compile(r"vs=before"))
+    expect(page.locator(".path-summary .baseline")).to_contain_text("0 traces")

@@ -106,7 +106,10 @@ export function render(main, view, alive) {
       xRange: [range.startMs / 1000, range.endMs / 1000],
       onPick: (i) => navigate(traceHref(traces[i])),
     });
-    replace(results, h("p", { class: "muted count" }, `${traces.length} traces, newest first`), resultsTable(traces, { matched: query !== null }));
+    // The same traces' critical path, added up: where their time goes.
+    const pathQuery = query !== null ? query : formQuery(filtersForm.fromUrl(params));
+    const pathLink = h("a", { href: href("/critical-path", { q: pathQuery, range: params.get("range"), start: params.get("start"), end: params.get("end") }), "data-nav": true, class: "path-link" }, "Critical path of these traces →");
+    replace(results, h("p", { class: "muted count" }, `${traces.length} traces, newest first `, pathLink), resultsTable(traces, { matched: query !== null }));
   };
   search();
   const timer = params.get("live") === "1" ? setInterval(search, LIVE_INTERVAL_MS) : null;
