@@ -21,8 +21,9 @@ neither ``baseline`` nor a baseline range, the baseline is the other traces of t
 (``{}``); with only a range, it is ``q`` there (before and after). A trace of the
 selection is never in the baseline. Bounds: each group takes the newest ``limit``
 traces (default 100, at most 1000; ``"sampled": true`` when more matched), reads their
-spans within 5 minutes of its range, and at most 100,000 spans (whole traces, the first
-by id; ``"cut": true`` when some traces were left out)::
+spans from 5 minutes before the first of them to 5 minutes after the last (as the range
+holds them), and at most 100,000 spans (whole traces, the first by id; ``"cut": true``
+when some traces were left out)::
 
     {"selection": {"query": "…", "start": "…", "end": "…", "traces": 87,
                    "sampled": false, "cut": false, "pathNs": …, "gapNs": …},
@@ -74,7 +75,7 @@ _MAX_TRACES = 1000
 _MAX_SPANS = 100_000
 _MAX_OPERATIONS = 200
 _MARGIN_NS = 5 * 60 * 10**9
-"""How far outside a group's range its traces' spans are read."""
+"""How far outside the time the search saw a group's traces in their spans are read."""
 _INT64_MAX = 2**63 - 1
 
 
@@ -132,7 +133,7 @@ def _path_json(trace_id: bytes, spans: TraceSpans, path: CriticalPath) -> dict[s
 
 @dataclass(frozen=True, slots=True)
 class _Group:
-    """One side of the comparison: which traces, and what reading them found."""
+    """One side of the comparison: the query and range that choose its traces."""
 
     query: str
     parameter: str
@@ -157,20 +158,16 @@ async def critical_path_totals(request: Request) -> Response:
         others=others,
     )
     selection = _Group(query, "q", time)
-    selected, selection_sampled = await _trace_ids(request, selection, limit, exclude=())
-    baseline_ids, baseline_sampled = await _trace_ids(request, baseline, limit, exclude=selected)
-    selection_totals, selection_cut = await _totals(request, selected, time)
-    baseline_totals, baseline_cut = await _totals(request, baseline_ids, baseline_time)
+    selected = await _search(request, selection, limit, exclude=())
+    compared = await _search(request, baseline, limit, exclude=selected.trace_ids)
+    selection_totals, selection_cut = await _totals(request, selected)
+    baseline_totals, baseline_cut = await _totals(request, compared)
     operations = compare_totals(selection_totals, baseline_totals)
     return JSONResponse(
         {
-            "selection": _group_json(
-                selection, selection_totals, sampled=selection_sampled, cut=selection_cut
-            ),
+            "selection": _group_json(selection, selected, selection_totals, cut=selection_cut),
             "baseline": {
-                **_group_json(
-                    baseline, baseline_totals, sampled=baseline_sampled, cut=baseline_cut
-                ),
+                **_group_json(baseline, compared, baseline_totals, cut=baseline_cut),
                 "others": others,
             },
             "operations": [
@@ -188,7 +185,7 @@ async def critical_path_totals(request: Request) -> Response:
                 for o in operations[:_MAX_OPERATIONS]
             ],
             "operationCount": len(operations),
-            "sampled": selection_sampled or baseline_sampled,
+            "sampled": selected.sampled or compared.sampled,
             "cut": selection_cut or baseline_cut,
             "limits": {
                 "traces": limit,
@@ -212,11 +209,20 @@ def _baseline_time(params: Params, time: TimeRange) -> TimeRange:
     return TimeRange(start, end)
 
 
-async def _trace_ids(
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """The traces a group's search found: their ids, whether more matched, and the time
+    their spans are read in."""
+
+    trace_ids: list[bytes]
+    sampled: bool
+    window: TimeRange
+
+
+async def _search(
     request: Request, group: _Group, limit: int, *, exclude: Sequence[bytes]
-) -> tuple[list[bytes], bool]:
-    """The newest ``limit`` traces the group's query matches (but those in ``exclude``),
-    and whether there were more."""
+) -> _Found:
+    """The newest ``limit`` traces the group's query matches (but those in ``exclude``)."""
     try:
         plan = search_plan(
             group.query, time=group.time, limit=limit + len(exclude) + 1, spans_per_set=1
@@ -224,32 +230,37 @@ async def _trace_ids(
     except InvalidRequest as error:
         raise InvalidRequest(f"{group.parameter}: invalid TraceQL query: {error}") from None
     excluded = set(exclude)
-    matched = dict.fromkeys(row["trace_id"] for row in await rows(request, plan))
-    found = [t for t in matched if t not in excluded]
-    return found[:limit], len(found) > limit
+    spread: dict[bytes, tuple[int, int]] = {}
+    for row in await rows(request, plan):
+        if row["trace_id"] not in excluded:
+            spread.setdefault(row["trace_id"], (row["start_ns"], row["end_ns"]))
+    kept = list(spread)[:limit]
+    if not kept:
+        return _Found([], False, group.time)
+    # The traces' own time (what the range holds of them), widened by the margin: the
+    # newest traces of a long range are read without scanning all of it.
+    low = min(spread[t][0] for t in kept) - _MARGIN_NS
+    high = max(spread[t][1] for t in kept) + _MARGIN_NS
+    return _Found(kept, len(spread) > limit, TimeRange(max(0, low), min(_INT64_MAX, high + 1)))
 
 
-async def _totals(
-    request: Request, trace_ids: list[bytes], time: TimeRange
-) -> tuple[PathTotals, bool]:
+async def _totals(request: Request, found: _Found) -> tuple[PathTotals, bool]:
     """The critical paths of the traces added up, and whether the span bound cut some."""
-    if not trace_ids:
+    if not found.trace_ids:
         return PathTotals(), False
-    assert time.start is not None and time.end is not None
-    wider = TimeRange(max(0, time.start - _MARGIN_NS), min(_INT64_MAX, time.end + _MARGIN_NS))
-    found = await rows(request, spans_plan(trace_ids, wider, max_spans=_MAX_SPANS))
-    read = traces_of(found, max_spans=_MAX_SPANS)
+    plan = spans_plan(found.trace_ids, found.window, max_spans=_MAX_SPANS)
+    read = traces_of(await rows(request, plan), max_spans=_MAX_SPANS)
     totals = await run_in_threadpool(path_totals, read.traces.values())
     return totals, read.cut
 
 
-def _group_json(group: _Group, totals: PathTotals, *, sampled: bool, cut: bool) -> dict[str, Any]:
+def _group_json(group: _Group, found: _Found, totals: PathTotals, *, cut: bool) -> dict[str, Any]:
     return {
         "query": group.query,
         "start": str(group.time.start),
         "end": str(group.time.end),
         "traces": totals.traces,
-        "sampled": sampled,
+        "sampled": found.sampled,
         "cut": cut,
         "pathNs": totals.path_ns,
         "gapNs": totals.gap_ns,

@@ -155,6 +155,16 @@ def test_totals_before_and_after(client: httpx.Client) -> None:
     assert by_name["publish"]["baselinePathNs"] == 20 * MS
 
 
+def test_totals_read_whole_traces_past_the_range(client: httpx.Client) -> None:
+    # The range holds only publish (80-150 ms) of the first checkout: its root, from 0 ms,
+    # is read all the same.
+    body = client.get(
+        "/api/critical-path",
+        params={"q": '{ name = "publish" }', "start": _at(50), "end": _at(500)},
+    ).json()
+    assert (body["selection"]["traces"], body["selection"]["pathNs"]) == (1, 100 * MS)
+
+
 def test_totals_say_when_traces_were_sampled(client: httpx.Client) -> None:
     body = client.get(
         "/api/critical-path", params={"q": '{ name = "checkout" }', "limit": "1", **WINDOW}
