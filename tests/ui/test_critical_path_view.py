@@ -62,6 +62,10 @@ def test_the_critical_path_is_marked_with_shares(ui: UI, filled: Filled) -> None
     expect(stretches).to_have_count(2)
     assert stretches.nth(1).evaluate("el => el.style.left").startswith("46.6")
 
+    page.locator(".row", has_text="insert query").click()
+    critical = page.locator(".span-detail dl.facts dd").last
+    expect(critical).to_have_text("60.0 ms on it (60%)")
+
     page.locator(".path-info input").uncheck()
     expect(page).to_have_url(re.compile(r"cp=off"))
     expect(page.locator(".row.on-path")).to_have_count(0)

@@ -186,14 +186,17 @@ class TracePage {
     const lead = top ? ` · most: ${top.name} ${percent(top.share)}` : "";
     this.pathSummary.textContent = `${onPath.size} ${onPath.size === 1 ? "span" : "spans"}${lead}`;
     this.pathInfo.classList.remove("hidden");
-    this.draw();
+    if (this.selected) this.select(this.selected);
+    else this.draw();
   }
 
   select(span, { reveal = false } = {}) {
     this.selected = span || null;
     if (span) {
       if (reveal) this.reveal(span);
-      replace(this.detail, spanDetail(span, this.trace, this.logsRange()));
+      const path = this.onPath.get(span.id);
+      const more = path ? [["Critical path", `${duration(path.selfMs)} on it (${percent(path.share)})`]] : [];
+      replace(this.detail, spanDetail(span, this.trace, this.logsRange(), more));
     } else {
       replace(this.detail, h("p", { class: "muted" }, "Select a span to see its attributes, events and links."));
     }
