@@ -122,10 +122,9 @@ def trace_spans(trace: ExportTraceServiceRequest) -> TraceSpans:
 
 
 def critical_path(spans: TraceSpans) -> CriticalPath | None:
-    """The critical path of one trace (see the module docstring); None without spans."""
+    """The critical path of one trace (see the module docstring); None when it has no
+    top-level span (no spans, or parents that only loop)."""
     count = len(spans)
-    if count == 0:
-        return None
     starts = list(spans.starts)
     # A span that ends before it starts (a clock step) is taken as instantaneous.
     ends = [max(s, e) for s, e in zip(starts, spans.ends, strict=True)]
@@ -142,6 +141,8 @@ def critical_path(spans: TraceSpans) -> CriticalPath | None:
             tops.append(i)
         else:
             children[parent].append(i)
+    if not tops:
+        return None
     tops.sort(key=lambda i: (starts[i], i))
     # Several top-level spans hang under a virtual root (index ``count``) spanning them.
     if len(tops) == 1:

@@ -96,7 +96,7 @@ async def trace_critical_path(request: Request) -> Response:
     spans = trace_spans(trace)
     path = critical_path(spans)
     if path is None:
-        raise NotFound(f"trace {trace_id.hex()} has no spans")
+        raise NotFound(f"trace {trace_id.hex()} has no top-level span: its spans' parents loop")
     return JSONResponse(_path_json(trace_id, spans, path))
 
 

@@ -172,6 +172,10 @@ def test_spans_in_a_parent_loop_are_left_out() -> None:
     assert path.roots == (0, 3)
 
 
+def test_no_path_when_every_parent_chain_loops() -> None:
+    assert critical_path(spans(("a", "b", 0, 10), ("b", "a", 2, 8))) is None
+
+
 def test_a_span_ending_before_it_starts_is_instantaneous() -> None:
     rows = [("r", "", 0, 100), ("a", "r", 60, 40)]
     path = path_of(*rows)
