@@ -15,7 +15,7 @@ of a time range, up to a number of spans, whole traces first (see ``traces_of``)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,28 +118,35 @@ class PathTotals:
     operation_ns: dict[Operation, int] = field(default_factory=dict)
     operation_traces: dict[Operation, int] = field(default_factory=dict)
     """In how many of the traces each operation is on the path."""
+    examples: dict[Operation, tuple[TraceId, int]] = field(default_factory=dict)
+    """For each operation, the trace where it spends the most time on the path, and that
+    time: where to look at it (the first such trace by id on ties)."""
 
     def share(self, operation: Operation) -> float:
         return self.operation_ns.get(operation, 0) / self.path_ns if self.path_ns else 0.0
 
 
-def path_totals(traces: Iterable[TraceSpans]) -> PathTotals:
+def path_totals(traces: Mapping[TraceId, TraceSpans]) -> PathTotals:
     """The critical path of each trace, added up per operation."""
     totals = PathTotals()
-    for spans in traces:
+    for trace_id in sorted(traces):
+        spans = traces[trace_id]
         path = critical_path(spans)
         if path is None:
             continue
         totals.traces += 1
         totals.path_ns += path.duration_ns
         totals.gap_ns += path.gap_ns
-        seen: set[Operation] = set()
+        in_trace: dict[Operation, int] = {}
         for span, ns in path.self_ns.items():
             operation = (spans.services[span], spans.names[span])
+            in_trace[operation] = in_trace.get(operation, 0) + ns
+        for operation, ns in in_trace.items():
             totals.operation_ns[operation] = totals.operation_ns.get(operation, 0) + ns
-            seen.add(operation)
-        for operation in seen:
             totals.operation_traces[operation] = totals.operation_traces.get(operation, 0) + 1
+            example = totals.examples.get(operation)
+            if example is None or ns > example[1]:
+                totals.examples[operation] = (trace_id, ns)
     return totals
 
 
@@ -155,6 +162,9 @@ class OperationShare:
     baseline_path_ns: int
     baseline_share: float
     baseline_traces: int
+    example: TraceId | None
+    """The selection's trace where the operation spends the most time on the path, else
+    the baseline's."""
 
     @property
     def difference(self) -> float:
@@ -176,8 +186,17 @@ def compare_totals(selection: PathTotals, baseline: PathTotals) -> list[Operatio
             baseline_path_ns=baseline.operation_ns.get((service, name), 0),
             baseline_share=baseline.share((service, name)),
             baseline_traces=baseline.operation_traces.get((service, name), 0),
+            example=_example((service, name), selection, baseline),
         )
         for service, name in operations
     ]
     found.sort(key=lambda o: (-o.path_ns, -o.difference, o.service, o.name))
     return found
+
+
+def _example(operation: Operation, *groups: PathTotals) -> TraceId | None:
+    for group in groups:
+        found = group.examples.get(operation)
+        if found is not None:
+            return found[0]
+    return None

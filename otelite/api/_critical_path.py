@@ -31,12 +31,13 @@ when some traces were left out)::
      "operations": [{"service": "order", "name": "INSERT orders",
                      "pathNs": …, "share": 0.41, "traces": 80,
                      "baselinePathNs": …, "baselineShare": 0.05, "baselineTraces": 90,
-                     "difference": 0.36}, …],
+                     "difference": 0.36, "exampleTraceId": "…"}, …],
      "operationCount": 35, "sampled": false, "cut": false,
      "limits": {"traces": 100, "spans": 100000, "operations": 200, "marginNs": …}}
 
 Operations are ranked by their share of the selection's critical-path time, the first
-200 given (``operationCount`` says how many there were).
+200 given (``operationCount`` says how many there were). An operation's example trace is
+the selection's trace where it spends the most time on the path (else the baseline's).
 """
 
 from __future__ import annotations
@@ -181,6 +182,7 @@ async def critical_path_totals(request: Request) -> Response:
                     "baselineShare": o.baseline_share,
                     "baselineTraces": o.baseline_traces,
                     "difference": o.difference,
+                    "exampleTraceId": None if o.example is None else o.example.hex(),
                 }
                 for o in operations[:_MAX_OPERATIONS]
             ],
@@ -250,7 +252,7 @@ async def _totals(request: Request, found: _Found) -> tuple[PathTotals, bool]:
         return PathTotals(), False
     plan = spans_plan(found.trace_ids, found.window, max_spans=_MAX_SPANS)
     read = traces_of(await rows(request, plan), max_spans=_MAX_SPANS)
-    totals = await run_in_threadpool(path_totals, read.traces.values())
+    totals = await run_in_threadpool(path_totals, read.traces)
     return totals, read.cut
 
 

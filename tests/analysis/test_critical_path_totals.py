@@ -48,15 +48,20 @@ def test_past_the_bound_the_last_trace_read_goes(bound: int, kept: list[bytes]) 
 
 def test_totals_and_comparison() -> None:
     read = traces_of(ROWS, max_spans=10)
-    selection = path_totals([read.traces[b"t1"], read.traces[b"t3"]])
-    baseline = path_totals([read.traces[b"t2"]])
+    selection = path_totals({t: read.traces[t] for t in (b"t1", b"t3")})
+    baseline = path_totals({b"t2": read.traces[b"t2"]})
     # t1: root 50, db 50; t3: db 40 (it covers its root).
     assert (selection.traces, selection.path_ns) == (2, 140)
     assert selection.operation_ns == {("svc", "root"): 50, ("svc", "db"): 90}
     assert selection.operation_traces == {("svc", "root"): 1, ("svc", "db"): 2}
+    # db: 50 in t1, 40 in t3.
+    assert selection.examples == {("svc", "root"): (b"t1", 50), ("svc", "db"): (b"t1", 50)}
     ranked = compare_totals(selection, baseline)
     assert [(o.name, o.path_ns, o.baseline_path_ns) for o in ranked] == [
         ("db", 90, 0),
         ("root", 50, 10),
     ]
     assert ranked[1].difference == pytest.approx(50 / 140 - 1.0)
+    assert [o.example for o in ranked] == [b"t1", b"t1"]
+    only_baseline = compare_totals(baseline, selection)
+    assert [(o.name, o.example) for o in only_baseline] == [("root", b"t2"), ("db", b"t1")]

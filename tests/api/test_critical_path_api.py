@@ -126,6 +126,10 @@ def test_totals_against_the_other_traces(client: httpx.Client) -> None:
         ("catalog", "SELECT products", 0, 0, 10 * MS, 1),
         ("frontend", "browse", 0, 0, 90 * MS, 2),
     ]
+    # Where each spends the most time on the path: the selection's trace, else the baseline's.
+    assert [o["exampleTraceId"] for o in body["operations"]] == [
+        t.hex() for t in (CHECKOUT_2, CHECKOUT_2, CHECKOUT_1, BROWSE_1, BROWSE_2)
+    ]
     first = body["operations"][0]
     assert first["share"] == pytest.approx(220 / 300)
     assert first["difference"] == pytest.approx(220 / 300)

@@ -103,6 +103,10 @@ def test_the_critical_path_of_many_traces(ui: UI, filled: Filled) -> None:
     expect(rows.nth(0).locator("td").nth(3)).to_have_text("60.0%")
     expect(rows.nth(0).locator("td").nth(5)).to_have_text("+60.0 pp")
     expect(rows.nth(0).locator("td").nth(7)).to_have_text("2 / 2")
+    rows.nth(0).locator("a.example").click()
+    expect(page).to_have_url(re.compile(r"/trace/[0-9a-f]{32}$"))
+    expect(page.locator(".path-info")).to_contain_text(f"most: insert query {tag} 60%")
+    page.go_back()
 
     page.get_by_label("baseline", exact=True).select_option("before")
     page.get_by_role("button", name="Compare").click()

@@ -107,10 +107,11 @@ function operationsTable(body, params) {
       h("td", { class: `num ${change > 0.005 ? "worse" : change < -0.005 ? "better" : ""}` }, `${change >= 0 ? "+" : "−"}${(Math.abs(change) * 100).toFixed(1)} pp`),
       h("td", { class: "num" }, traces ? duration(o.pathNs / traces / 1e6) : "–"),
       h("td", { class: "num" }, `${o.traces} / ${traces}`),
+      h("td", null, o.exampleTraceId ? h("a", { href: `/trace/${o.exampleTraceId}`, "data-nav": true, class: "example", title: "the trace where it spends the most time on the critical path" }, "a trace →") : null),
     );
   });
   const more = body.operationCount > body.operations.length ? h("p", { class: "muted" }, `${body.operationCount - body.operations.length} more operations not shown`) : null;
-  return [table(["Service", "Operation", "Share of the critical path", "Share", "Baseline", "Change", "Per trace", "On the path of"], rows, { class: "grid critical-path" }), more];
+  return [table(["Service", "Operation", "Share of the critical path", "Share", "Baseline", "Change", "Per trace", "On the path of", "Example"], rows, { class: "grid critical-path" }), more];
 }
 
 // The traces where this operation ran, to look at some.
