@@ -68,6 +68,7 @@ from otelite.api._storage import rows, storage_of
 from otelite.errors import InvalidRequest, NotFound
 from otelite.query import TimeRange
 from otelite.query.traceql import search_plan
+from otelite.storage import Storage
 
 __all__ = ["critical_path_routes"]
 
@@ -91,14 +92,20 @@ def critical_path_routes() -> list[Route]:
 async def trace_critical_path(request: Request) -> Response:
     """``GET /api/traces/{traceId}/critical-path``: see the module docstring."""
     trace_id = parse_trace_id(request.path_params["traceId"])
-    trace = await run_in_threadpool(storage_of(request).get_trace, trace_id)
+    storage = storage_of(request)
+    # Reading and walking a large trace both take a while: neither runs on the event loop.
+    return JSONResponse(await run_in_threadpool(_trace_path, storage, trace_id))
+
+
+def _trace_path(storage: Storage, trace_id: bytes) -> dict[str, Any]:
+    trace = storage.get_trace(trace_id)
     if trace is None:
         raise NotFound(f"trace {trace_id.hex()} not found")
     spans = trace_spans(trace)
     path = critical_path(spans)
     if path is None:
         raise NotFound(f"trace {trace_id.hex()} has no top-level span: its spans' parents loop")
-    return JSONResponse(_path_json(trace_id, spans, path))
+    return _path_json(trace_id, spans, path)
 
 
 def _path_json(trace_id: bytes, spans: TraceSpans, path: CriticalPath) -> dict[str, Any]:
