@@ -125,6 +125,10 @@ class PathTotals:
     def share(self, operation: Operation) -> float:
         return self.operation_ns.get(operation, 0) / self.path_ns if self.path_ns else 0.0
 
+    def per_trace_ns(self, ns: int) -> float | None:
+        """``ns`` of these traces' paths, per trace (None without traces)."""
+        return ns / self.traces if self.traces else None
+
 
 def path_totals(traces: Mapping[TraceId, TraceSpans]) -> PathTotals:
     """The critical path of each trace, added up per operation."""

@@ -26,10 +26,11 @@ holds them), and at most 100,000 spans (whole traces, the first by id; ``"cut": 
 when some traces were left out)::
 
     {"selection": {"query": "…", "start": "…", "end": "…", "traces": 87,
-                   "sampled": false, "cut": false, "pathNs": …, "gapNs": …},
+                   "sampled": false, "cut": false, "pathNs": …, "meanPathNs": …,
+                   "gapNs": …},
      "baseline": {… the same, and "others": true when it is the rest of the range},
      "operations": [{"service": "order", "name": "INSERT orders",
-                     "pathNs": …, "share": 0.41, "traces": 80,
+                     "pathNs": …, "perTraceNs": …, "share": 0.41, "traces": 80,
                      "baselinePathNs": …, "baselineShare": 0.05, "baselineTraces": 90,
                      "difference": 0.36, "exampleTraceId": "…"}, …],
      "operationCount": 35, "sampled": false, "cut": false,
@@ -183,6 +184,7 @@ async def critical_path_totals(request: Request) -> Response:
                     "service": o.service,
                     "name": o.name,
                     "pathNs": o.path_ns,
+                    "perTraceNs": selection_totals.per_trace_ns(o.path_ns),
                     "share": o.share,
                     "traces": o.traces,
                     "baselinePathNs": o.baseline_path_ns,
@@ -272,5 +274,6 @@ def _group_json(group: _Group, found: _Found, totals: PathTotals, *, cut: bool) 
         "sampled": found.sampled,
         "cut": cut,
         "pathNs": totals.path_ns,
+        "meanPathNs": totals.per_trace_ns(totals.path_ns),
         "gapNs": totals.gap_ns,
     }

@@ -115,6 +115,7 @@ def test_totals_against_the_other_traces(client: httpx.Client) -> None:
     selection, baseline = body["selection"], body["baseline"]
     assert (selection["traces"], selection["pathNs"], selection["gapNs"]) == (2, 300 * MS, 0)
     assert (baseline["traces"], baseline["pathNs"], baseline["others"]) == (2, 100 * MS, True)
+    assert (selection["meanPathNs"], baseline["meanPathNs"]) == (150 * MS, 50 * MS)
     assert baseline["query"] == "{}"
     assert not body["sampled"] and not body["cut"]
     keys = ("service", "name", "pathNs", "traces", "baselinePathNs", "baselineTraces")
@@ -131,6 +132,7 @@ def test_totals_against_the_other_traces(client: httpx.Client) -> None:
         t.hex() for t in (CHECKOUT_2, CHECKOUT_2, CHECKOUT_1, BROWSE_1, BROWSE_2)
     ]
     first = body["operations"][0]
+    assert first["perTraceNs"] == 110 * MS
     assert first["share"] == pytest.approx(220 / 300)
     assert first["difference"] == pytest.approx(220 / 300)
     last = body["operations"][-1]
@@ -181,6 +183,8 @@ def test_totals_say_when_traces_were_sampled(client: httpx.Client) -> None:
 def test_totals_of_nothing(client: httpx.Client) -> None:
     body = client.get("/api/critical-path", params={"q": '{ name = "nothing" }', **WINDOW}).json()
     assert body["selection"]["traces"] == 0 and body["selection"]["pathNs"] == 0
+    assert body["selection"]["meanPathNs"] is None
+    assert all(o["perTraceNs"] is None for o in body["operations"])
     assert body["baseline"]["traces"] == 4
     assert all(o["share"] == 0 for o in body["operations"])
 

@@ -73,7 +73,7 @@ export function render(main, view, alive) {
 function summary(body) {
   const side = (name, group) => {
     const notes = [group.sampled ? "the newest only" : null, group.cut ? "some left out (span bound)" : null].filter(Boolean);
-    const mean = group.traces ? duration(group.pathNs / group.traces / 1e6) : "–";
+    const mean = group.meanPathNs === null ? "–" : duration(group.meanPathNs / 1e6);
     return h(
       "li",
       { class: `side ${name}` },
@@ -105,7 +105,7 @@ function operationsTable(body, params) {
       h("td", { class: "num" }, percent(o.share)),
       h("td", { class: "num muted" }, percent(o.baselineShare)),
       h("td", { class: `num ${change > 0.005 ? "worse" : change < -0.005 ? "better" : ""}` }, `${change >= 0 ? "+" : "−"}${(Math.abs(change) * 100).toFixed(1)} pp`),
-      h("td", { class: "num" }, traces ? duration(o.pathNs / traces / 1e6) : "–"),
+      h("td", { class: "num" }, o.perTraceNs === null ? "–" : duration(o.perTraceNs / 1e6)),
       h("td", { class: "num" }, `${o.traces} / ${traces}`),
       h("td", null, o.exampleTraceId ? h("a", { href: `/trace/${o.exampleTraceId}`, "data-nav": true, class: "example", title: "the trace where it spends the most time on the critical path" }, "a trace →") : null),
     );
