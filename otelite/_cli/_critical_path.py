@@ -127,7 +127,7 @@ def _print_totals(answer: Mapping[str, Any], top: int) -> None:
         others = " (the other traces)" if group.get("others") else ""
         print(
             f"{side}: {group.get('query')}{others}: {group.get('traces')} traces, "
-            f"critical path {format_nanos(int(group.get('pathNs') or 0))}"
+            f"mean critical path {_nanos(group.get('meanPathNs'))}"
             + (f" ({', '.join(notes)})" if notes else "")
         )
     operations = answer.get("operations") or []
@@ -153,6 +153,10 @@ def _print_totals(answer: Mapping[str, Any], top: int) -> None:
         ),
     )
     _more(int(answer.get("operationCount") or len(operations)), top, "operations")
+
+
+def _nanos(value: Any) -> str:
+    return "-" if value is None else format_nanos(int(value))
 
 
 def _percent(share: Any) -> str:

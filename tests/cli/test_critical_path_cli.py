@@ -64,8 +64,8 @@ def test_totals_of_a_query(url: list[str], capsys: Capture) -> None:
     )
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == 'selection: { name = "charge" }: 1 traces, critical path 120ms'
-    assert lines[1] == "baseline: {} (the other traces): 0 traces, critical path 0µs"
+    assert lines[0] == 'selection: { name = "charge" }: 1 traces, mean critical path 120ms'
+    assert lines[1] == "baseline: {} (the other traces): 0 traces, mean critical path -"
     assert [line.split() for line in lines[2:]] == [
         ["SERVICE", "OPERATION", "ON", "PATH", "SHARE", "BASELINE", "CHANGE"],
         ["payments", "charge", "80ms", "66.7%", "0.0%", "+66.7pp"],
