@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from otelite import __version__
 from otelite._cli import (
     _compare,
+    _critical_path,
     _demo,
     _deployments,
     _export,
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     _promql.register(commands, [connection, output])
     _logql.register(commands, [connection, output])
     _deployments.register(commands, [connection, output])
+    _critical_path.register(commands, [connection, output])
     return parser
 
 

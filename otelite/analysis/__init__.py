@@ -8,6 +8,22 @@ deployments. Each runs on any ``Storage`` (DuckDB or ClickHouse alike) through
 
 from __future__ import annotations
 
+from otelite.analysis._critical_path import (
+    CriticalPath,
+    Section,
+    TraceSpans,
+    critical_path,
+    trace_spans,
+)
+from otelite.analysis._critical_path_totals import (
+    OperationShare,
+    PathTotals,
+    TracesRead,
+    compare_totals,
+    path_totals,
+    spans_plan,
+    traces_of,
+)
 from otelite.analysis._deployments import (
     SETTLE_NS,
     WINDOW_NS,
@@ -51,19 +67,31 @@ __all__: list[str] = [
     "WINDOW_NS",
     "AlignedNode",
     "Change",
+    "CriticalPath",
     "Deploy",
     "Deployments",
     "GroupComparison",
     "GroupComparisonPlan",
+    "OperationShare",
     "PathStats",
+    "PathTotals",
     "Red",
     "RedWindow",
     "Sample",
+    "Section",
     "TraceComparison",
     "TraceSide",
+    "TraceSpans",
+    "TracesRead",
     "ValueShift",
     "VersionSeen",
+    "compare_totals",
     "compare_traces",
+    "critical_path",
     "find_deployments",
     "group_comparison_plan",
+    "path_totals",
+    "spans_plan",
+    "trace_spans",
+    "traces_of",
 ]

@@ -33,6 +33,12 @@ else its resource's, by string form (``attr=http.status_code=200`` matches the i
                                        path (``_compare``)
 ``GET /api/compare``                   ``selection baseline start end``: attribute values
                                        ranked by their share in two groups of spans
+``GET /api/traces/{id}/critical-path``  what the trace's duration waited on: sections,
+                                       each span's time and share (``_critical_path``)
+``GET /api/critical-path``             ``q baseline start end baselineStart baselineEnd
+                                       limit``: critical-path time per operation of
+                                       the traces a TraceQL query matches, against a
+                                       baseline
 ``GET /api/ui/info``                   for the web UI: OTLP endpoints, version, storage
                                        mode (memory, or the data directory's name)
 ``GET /api/ui/services``               for the web UI: RED figures per service, in total

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from otelite.access import BearerAuth, Guard, Right, Tokens
 from otelite.api._compare import compare_routes
 from otelite.api._count import count
+from otelite.api._critical_path import critical_path_routes
 from otelite.api._deployments import deployment_routes
 from otelite.api._export import export
 from otelite.api._jaeger import jaeger_routes
@@ -120,6 +121,7 @@ def create_app(
         Route("/api/export", export),
         Route("/api/count", count),
         *compare_routes(),
+        *critical_path_routes(),
         *ui_data_routes(),
         *deployment_routes(),
         *jaeger_routes(),

@@ -18,7 +18,16 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 STATIC_DIR = Path(__file__).parent / "static"
 """The page, its modules (``js/``), styles and vendored libraries (``vendor/``)."""
 
-PAGES = ("/", "/traces", "/trace/{traceId}", "/logs", "/services", "/metrics", "/compare")
+PAGES = (
+    "/",
+    "/traces",
+    "/trace/{traceId}",
+    "/logs",
+    "/services",
+    "/metrics",
+    "/compare",
+    "/critical-path",
+)
 """Paths the page handles itself (history routing); each answers ``index.html``."""
 
 _SHARED = frozenset({"/metrics"})

@@ -6,13 +6,14 @@ import { current, onChange } from "./router.js";
 import { initSignIn } from "./sign-in.js";
 import { initTenant } from "./tenant.js";
 import * as compare from "./pages/compare.js";
+import * as criticalPath from "./pages/critical-path.js";
 import * as logs from "./pages/logs.js";
 import * as metrics from "./pages/metrics.js";
 import * as services from "./pages/services.js";
 import * as trace from "./pages/trace.js";
 import * as traces from "./pages/traces.js";
 
-const PAGES = { traces, trace, logs, services, metrics, compare };
+const PAGES = { traces, trace, logs, services, metrics, compare, "critical-path": criticalPath };
 const NAV = [
   ["traces", "Traces"],
   ["services", "Services"],

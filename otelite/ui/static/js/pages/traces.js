@@ -123,9 +123,12 @@ export function render(main, view, alive) {
       onSelect: compareArea,
     });
     const picked = pickTwo();
+    // The same traces' critical path, added up: where their time goes.
+    const pathQuery = query !== null ? query : formQuery(filtersForm.fromUrl(params));
+    const pathLink = h("a", { href: href("/critical-path", { q: pathQuery, range: params.get("range"), start: params.get("start"), end: params.get("end") }), "data-nav": true, class: "path-link" }, "Critical path of these traces →");
     replace(
       results,
-      h("p", { class: "muted count" }, `${traces.length} traces, newest first `, picked.button),
+      h("p", { class: "muted count" }, `${traces.length} traces, newest first `, picked.button, " ", pathLink),
       resultsTable(traces, { matched: query !== null, pick: picked.pick }),
     );
   };
