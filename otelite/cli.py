@@ -15,7 +15,10 @@ from collections.abc import Sequence
 
 from otelite import __version__
 from otelite._cli import (
+    _compare,
+    _critical_path,
     _demo,
+    _deployments,
     _export,
     _import,
     _logql,
@@ -66,9 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     _demo.register(commands)
     _query.register(commands, [connection, output])
     _trace.register(commands, [connection, output])
+    _compare.register(commands, [connection, output])
     _traceql.register(commands, [connection, output])
     _promql.register(commands, [connection, output])
     _logql.register(commands, [connection, output])
+    _deployments.register(commands, [connection, output])
+    _critical_path.register(commands, [connection, output])
     _slo.register(commands, [connection, output])
     return parser
 

@@ -26,6 +26,19 @@ else its resource's, by string form (``attr=http.status_code=200`` matches the i
                                        metric data points (every type) stored in
                                        ``[start, end)``, as rows (a span sent twice
                                        counts twice, as in ``/api/services``)
+``GET /api/deployments``              ``service start end settle window``: changes of
+                                       ``service.version`` per service, with RED before
+                                       and after each (``otelite.api._deployments``)
+``GET /api/compare/traces``           ``a b``: two traces aligned by (service, operation)
+                                       path (``_compare``)
+``GET /api/compare``                   ``selection baseline start end``: attribute values
+                                       ranked by their share in two groups of spans
+``GET /api/traces/{id}/critical-path``  what the trace's duration waited on: sections,
+                                       each span's time and share (``_critical_path``)
+``GET /api/critical-path``             ``q baseline start end baselineStart baselineEnd
+                                       limit``: critical-path time per operation of
+                                       the traces a TraceQL query matches, against a
+                                       baseline
 ``GET /api/ui/info``                   for the web UI: OTLP endpoints, version, storage
                                        mode (memory, or the data directory's name)
 ``GET /api/ui/services``               for the web UI: RED figures per service, in total

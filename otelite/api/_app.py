@@ -17,7 +17,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from otelite.access import BearerAuth, Guard, Right, Tokens
 from otelite.analysis import SloCatalog, SloEvaluator
+from otelite.api._compare import compare_routes
 from otelite.api._count import count
+from otelite.api._critical_path import critical_path_routes
+from otelite.api._deployments import deployment_routes
 from otelite.api._export import export
 from otelite.api._jaeger import jaeger_routes
 from otelite.api._json import JSONResponse, error_response
@@ -122,8 +125,11 @@ def create_app(
         Route("/api/metrics/{name:path}/series", metric_series),
         Route("/api/export", export),
         Route("/api/count", count),
+        *compare_routes(),
+        *critical_path_routes(),
         *ui_data_routes(),
         *slo_routes(),
+        *deployment_routes(),
         *jaeger_routes(),
         *tempo_routes(),
         *prometheus_routes(),

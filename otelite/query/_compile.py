@@ -38,6 +38,7 @@ from otelite.query._plan import (
     Matches,
     NestedCompare,
     Not,
+    OneOf,
     Op,
     Or,
     Plan,
@@ -281,6 +282,8 @@ class SqlCompiler:
                     predicate.left, predicate.op, predicate.value, typed=predicate.typed
                 )
             return self.compare(predicate.left, predicate.op, predicate.value)
+        if isinstance(predicate, OneOf):
+            return self.one_of(predicate)
         if isinstance(predicate, CompareValues):
             left, right = self.expr(predicate.left), self.expr(predicate.right)
             return self.binary(left, predicate.op, right)
@@ -398,6 +401,23 @@ class SqlCompiler:
             if op in _EQUALITY:
                 return self.equals(left.name, value, op)
         return self.binary(sql, op, self.param(value))
+
+    def one_of(self, predicate: OneOf) -> str:
+        """``column IN (...)``, on the stored form where the backend has one (as ``equals``)."""
+        name = self.stored(predicate.column)
+        data_type = self.table.schema.field(name).type
+        if pa.types.is_timestamp(data_type):
+            raise InvalidRequest(f"{name}: a time column cannot be compared with a list")
+        if not predicate.values:
+            return "FALSE"
+        items = []
+        for value in predicate.values:
+            _check_literal(name, data_type, Op.EQ, value)
+            items.append(self.param(value))
+        encoded = [e for e in (self.dialect.encode(name, item) for item in items) if e is not None]
+        if len(encoded) == len(items):
+            return f"{self.dialect.quote(name)} IN ({', '.join(encoded)})"
+        return f"{self.column(name)} IN ({', '.join(items)})"
 
     def binary(self, left: str, op: Op, right: str) -> str:
         if op is Op.MATCH:

@@ -56,6 +56,7 @@ __all__ = [
     "Nested",
     "NestedCompare",
     "Not",
+    "OneOf",
     "Op",
     "Or",
     "Order",
@@ -265,6 +266,16 @@ class CompareValues:
 
 
 @dataclass(frozen=True, slots=True)
+class OneOf:
+    """The column (by its schema name) holds one of ``values``: SQL's ``IN``, which
+    engines test as one lookup where an ``Or`` of ``Compare`` tests each value in turn.
+    Never true when ``values`` is empty."""
+
+    column: str
+    values: tuple[Value, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ChildCount:
     """The number of the span's direct children ``op value``; the children counted are
     those in the plan's time range."""
@@ -380,6 +391,7 @@ class InSpanset:
 
 Predicate: TypeAlias = (
     Compare
+    | OneOf
     | CompareValues
     | ChildCount
     | Contains

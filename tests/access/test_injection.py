@@ -91,6 +91,10 @@ ENDPOINTS = {
     ),
     "/api/export": Endpoint(("signal", "start", "end"), base={"signal": "logs"}),
     "/api/count": Endpoint(("signal", "start", "end"), base={"signal": "logs"}),
+    "/api/traces/{traceId}/critical-path": Endpoint((), ("traceId",)),
+    "/api/critical-path": Endpoint(
+        ("q", "baseline", "start", "end", "baselineStart", "baselineEnd", "limit")
+    ),
     "/api/ui/info": Endpoint(()),
     "/api/ui/services": Endpoint(("service", "start", "end", "buckets")),
     "/api/ui/attributes": Endpoint(("signal", "service", "start", "end")),

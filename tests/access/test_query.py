@@ -15,6 +15,7 @@ V3_WINDOW = "query.startTimeMin=2000-01-01T00:00:00Z&query.startTimeMax=2100-01-
 SAMPLE_PATHS = {
     "/api/traces/{traceId}": "/api/traces/" + "ab" * 16,
     "/api/v2/traces/{traceId}": "/api/v2/traces/" + "ab" * 16,
+    "/api/traces/{traceId}/critical-path": "/api/traces/" + "ab" * 16 + "/critical-path",
     "/api/services/{service:path}/operations": "/api/services/cart/operations",
     "/api/metrics/{name:path}/series": "/api/metrics/queue.depth/series",
     "/api/export": "/api/export?signal=logs",

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from tests.analysis.slo_data import MINUTE, batch, spread
@@ -31,6 +32,14 @@ def receiver() -> Iterator[Receiver]:
 def messages(receiver: Receiver) -> Counter[tuple[str, str]]:
     """(alertname, status) of each message the webhook took."""
     return Counter((m["alerts"][0]["labels"]["alertname"], m["status"]) for m in receiver.taken)
+
+
+def saved(state: Path, url: str) -> int:
+    """The last change the alert state says ``url`` has had."""
+    try:
+        return int(orjson.loads(state.read_bytes())["delivered"][url])
+    except (OSError, ValueError, KeyError):
+        return -1
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
@@ -60,6 +69,10 @@ def test_no_notification_is_lost_or_sent_twice_across_kill_9(
         assert sent.status_code == 200
         fired = {("SLOFastBurn", "firing"), ("SLOSlowBurn", "firing"), ("SLOBudgetBurn", "firing")}
         wait_for(lambda: set(messages(receiver)) >= fired, timeout=60, what="the alerts")
+        # Killed once their delivery is saved (killed between the receiver's answer and
+        # that save, a message would be sent again: the Idempotency-Key is for that).
+        state = tmp_path / "data" / "slos" / "single-tenant" / "alerts.json"
+        wait_for(lambda: saved(state, receiver.url) == 3, what="the deliveries saved")
         server.stop(signal.SIGKILL)
 
         # Restarted, the alerts are still firing: nothing is sent again.

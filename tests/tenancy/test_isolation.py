@@ -46,6 +46,8 @@ QUERIES: dict[str, list[dict[str, str]]] = {
     "/api/metrics/{name:path}/series": [WINDOW],
     "/api/export": [{"signal": signal.value} for signal in Signal],
     "/api/count": [{"signal": signal.value, **WINDOW} for signal in Signal],
+    "/api/traces/{traceId}/critical-path": [{}],
+    "/api/critical-path": [{"q": '{ resource.service.name = "{service}" }', **WINDOW}],
     "/api/ui/info": [{}],
     "/api/ui/services": [WINDOW],
     "/api/ui/attributes": [{"signal": "spans", **WINDOW}, {"signal": "logs", **WINDOW}],

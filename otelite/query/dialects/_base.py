@@ -77,7 +77,8 @@ class Dialect:
     ``contains``, ``contains_ci``, ``regex_full``, ``regex_search`` (an unanchored RE2
     match), ``ns_bucket`` (a timestamp's Unix ns
     minus ``{1}``, divided by ``{2}`` and rounded down; both positive integers, the
-    difference never negative), ``hash2``, ``pow2_ceiling`` (the
+    difference never negative), ``hash2``, ``sample_bucket`` (a value's hash modulo a
+    positive integer ``{1}``: equal values share a bucket), ``pow2_ceiling`` (the
     power of two at or above a positive number), ``quantile`` (linear
     interpolation between closest ranks), ``bool_or``, ``arg_min``, ``arg_min_if`` (NULL
     when no row qualifies), ``arg_max``, ``distinct_list`` (sorted), ``map_keys`` (a

@@ -144,6 +144,7 @@ class ClickHouseDialect(Dialect):
         "padded": _PADDED,
         "pow2_ceiling": "pow(2, ceil(log2({0})))",
         "hash2": "cityHash64({0}, {1})",
+        "sample_bucket": "(cityHash64({0}) % {1})",
         "series_id": "cityHash64(ResourceAttributes, ScopeName, ScopeVersion, Attributes)",
         "count": "count()",
         "count_if": "countIf({0})",

@@ -87,6 +87,7 @@ class DuckDBDialect(Dialect):
         "link_has_attribute": _ITEM_HAS_ATTRIBUTE,
         "pow2_ceiling": "power(2, ceil(log2({0})))",
         "hash2": "hash({0}, {1})",
+        "sample_bucket": "(hash({0}) % {1})",
         "series_id": f'"{_SERIES_ID}"',
         "quantile": "quantile_cont({0}, {1})",
         "bool_or": "bool_or({0})",

@@ -20,14 +20,16 @@ function autosize(el, plot) {
 
 /**
  * Lines over time. `xs`: Unix seconds; `series`: [{label, values, colour}]; `legend`
- * false leaves the legend to the caller. Returns a cleanup function.
+ * false leaves the legend to the caller; `markers`: [{x: Unix s, label, title, colour}]
+ * draws a vertical line with its label at each moment (deploys). Returns a cleanup function.
  */
-export function lineChart(el, { xs, series, height = 260, format = number, legend = true }) {
+export function lineChart(el, { xs, series, height = 260, format = number, legend = true, markers = [] }) {
   const plot = new uPlot(
     {
       width: width(el),
       height,
       legend: { show: legend },
+      hooks: markerHooks(markers),
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true } },
       axes: [{}, { values: (u, ticks) => ticks.map((t) => format(t)), size: 70 }],
@@ -49,11 +51,33 @@ export function lineChart(el, { xs, series, height = 260, format = number, legen
   return autosize(el, plot);
 }
 
+// Markers are elements over the plot, not canvas strokes: their labels stay text (to read,
+// select and find), and each redraw (a resize, a zoom) moves them to their moment.
+function markerHooks(markers) {
+  if (!markers.length) return {};
+  const els = markers.map((m) =>
+    h("div", { class: "chart-marker", title: m.title || m.label, style: { borderColor: m.colour || "#8250df" } }, h("span", null, m.label)),
+  );
+  return {
+    ready: [(u) => u.over.append(...els)],
+    draw: [
+      (u) =>
+        markers.forEach((m, i) => {
+          const left = u.valToPos(m.x, "x");
+          els[i].style.left = `${left}px`;
+          els[i].style.display = left >= 0 && left <= u.over.clientWidth ? "" : "none";
+        }),
+    ],
+  };
+}
+
 /**
  * Trace durations over time: one dot per trace, errors in red; clicking a dot calls
  * `onPick(index)` with the index into `points` ([{x: Unix s, y: ms, error: bool}]).
+ * With `onSelect`, dragging out an area calls it with {from, to} (Unix s) and {min, max}
+ * (ms): the area's times and durations.
  */
-export function scatter(el, { points, onPick, xRange }) {
+export function scatter(el, { points, onPick, onSelect, xRange }) {
   const order = points.map((_, i) => i).sort((a, b) => points[a].x - points[b].x);
   const xs = order.map((i) => points[i].x);
   const ok = order.map((i) => (points[i].error ? null : points[i].y));
@@ -65,12 +89,15 @@ export function scatter(el, { points, onPick, xRange }) {
     points: { show: true, size: 7, stroke: colour, fill: colour },
     value: (u, v) => (v === null ? "–" : duration(v)),
   });
+  // A drag ends in a click too: that one picks no dot.
+  let dragged = false;
   const plot = new uPlot(
     {
       width: width(el),
       height: 200,
       legend: { show: false },
-      cursor: { drag: { x: false, y: false }, points: { size: 9 } },
+      cursor: { drag: { x: Boolean(onSelect), y: Boolean(onSelect), setScale: false }, points: { size: 9 } },
+      hooks: onSelect ? { setSelect: [(u) => selected(u)] } : {},
       scales: {
         x: { time: true, range: xRange ? () => xRange : undefined },
         y: { distr: 3, range: (u, min, max) => [Math.max(0.001, (min || 1) / 2), (max || 1) * 2] },
@@ -81,8 +108,27 @@ export function scatter(el, { points, onPick, xRange }) {
     [xs, ok, bad],
     el,
   );
+  function selected(u) {
+    const { left, top, width: w, height: tall } = u.select;
+    if (w < 3 || tall < 3) return;
+    dragged = true;
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    onSelect({
+      from: u.posToVal(left, "x"),
+      to: u.posToVal(left + w, "x"),
+      min: u.posToVal(top + tall, "y"),
+      max: u.posToVal(top, "y"),
+    });
+  }
+  plot.over.addEventListener("mousedown", () => {
+    dragged = false;
+  });
   // The nearest dot to the pointer, in pixels, within 12 px.
   plot.over.addEventListener("click", (event) => {
+    if (dragged) {
+      dragged = false;
+      return;
+    }
     const x = event.offsetX;
     const y = event.offsetY;
     let best = -1;

@@ -5,6 +5,8 @@ import { rangePicker } from "./range.js";
 import { current, onChange } from "./router.js";
 import { initSignIn } from "./sign-in.js";
 import { initTenant } from "./tenant.js";
+import * as compare from "./pages/compare.js";
+import * as criticalPath from "./pages/critical-path.js";
 import * as logs from "./pages/logs.js";
 import * as metrics from "./pages/metrics.js";
 import * as services from "./pages/services.js";
@@ -12,7 +14,7 @@ import * as slos from "./pages/slos.js";
 import * as trace from "./pages/trace.js";
 import * as traces from "./pages/traces.js";
 
-const PAGES = { traces, trace, logs, services, metrics, slos };
+const PAGES = { traces, trace, logs, services, metrics, compare, "critical-path": criticalPath, slos };
 const NAV = [
   ["traces", "Traces"],
   ["services", "Services"],

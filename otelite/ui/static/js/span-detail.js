@@ -24,7 +24,7 @@ export function attributeTable(attributes, emptyText = "none") {
   );
 }
 
-export function spanDetail(span, trace, logsRange) {
+export function spanDetail(span, trace, logsRange, more = []) {
   const statusName = STATUS[span.status.code] || String(span.status.code);
   const facts = [
     ["Service", span.service],
@@ -36,6 +36,7 @@ export function spanDetail(span, trace, logsRange) {
     ["Parent id", span.parentId || "(root)"],
   ];
   if (span.traceState) facts.push(["Trace state", span.traceState]);
+  facts.push(...more); // [label, text] pairs the view adds
   const scope = span.scope || {};
   return h(
     "div",

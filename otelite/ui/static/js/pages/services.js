@@ -5,7 +5,7 @@ import { get, segment } from "../api.js";
 import { lineChart, sparkline } from "../charts.js";
 import { h, replace, table } from "../dom.js";
 import { emptyState, errorState } from "../empty.js";
-import { SPAN_KINDS, colour, duration, number, percent } from "../format.js";
+import { SPAN_KINDS, colour, duration, number, percent, timestamp } from "../format.js";
 import { timeRange } from "../range.js";
 import { href } from "../router.js";
 
@@ -27,7 +27,10 @@ export function render(main, view, alive) {
       replace(body, servicesTable(stats.services, grid, params));
       const service = chosen && stats.services.find((s) => s.name === chosen);
       if (service) {
-        const { operations } = await get(`/api/services/${segment(chosen)}/operations`, { start: range.start, end: range.end });
+        const [{ operations }, deploys] = await Promise.all([
+          get(`/api/services/${segment(chosen)}/operations`, { start: range.start, end: range.end }),
+          deployments(chosen, range),
+        ]);
         if (!alive()) return;
         const seconds = (stats.endUnixMs - stats.startUnixMs) / 1000;
         const charts = h("div", { class: "charts3" });
@@ -35,8 +38,14 @@ export function render(main, view, alive) {
           h("h2", null, h("span", { class: "svc", style: { borderColor: colour(chosen) } }, chosen)),
           h("p", null, h("a", { "data-nav": true, href: href("/traces", { service: chosen, ...rangeParams(params) }) }, "Traces of this service →"), " ", h("a", { "data-nav": true, href: href("/logs", { service: chosen, ...rangeParams(params) }) }, "Logs of this service →")),
           charts,
+          deploys.length ? deploymentsTable(deploys) : null,
           operationsTable(chosen, operations, seconds, params),
         );
+        const markers = deploys.map((d) => ({
+          x: d.timeUnixMs / 1000,
+          label: d.rollback ? `${d.version} (rollback)` : d.version,
+          title: `${chosen} ${d.version} from ${timestamp(d.timeUnixMs)}, replacing ${d.previous.join(", ")}`,
+        }));
         const xs = grid.starts.map((ms) => ms / 1000);
         const series = (pick) => grid.values(service, pick);
         for (const [title, pick, colourOf, format] of [
@@ -49,12 +58,37 @@ export function render(main, view, alive) {
           const lines = pick
             ? [{ label: title, values: series(pick).map((v) => v ?? 0), colour: colourOf }]
             : [50, 95, 99].map((q, i) => ({ label: `p${q}`, values: series((b) => b[`p${q}Ms`]), colour: ["#59a14f", "#f28e2b", "#d62728"][i] }));
-          cleanups.push(lineChart(el, { xs, series: lines, height: 180, format }));
+          cleanups.push(lineChart(el, { xs, series: lines, height: 180, format, markers }));
         }
       }
     })
     .catch((error) => alive() && replace(body, errorState(error)));
   return () => cleanups.forEach((c) => c());
+}
+
+// The service's deploys (version changes) in the range; the charts show the page without
+// them when they cannot be had.
+function deployments(service, range) {
+  return get("/api/deployments", { service, start: range.start, end: range.end })
+    .then((answer) => answer.deployments)
+    .catch(() => []);
+}
+
+function deploymentsTable(deploys) {
+  const change = (d, pick, format) => `${d.before.requestCount ? format(pick(d.before)) : "–"} → ${d.after.requestCount ? format(pick(d.after)) : "–"}`;
+  const rows = deploys.map((d) =>
+    h(
+      "tr",
+      null,
+      h("td", null, timestamp(d.timeUnixMs)),
+      h("td", null, d.version, d.rollback ? h("span", { class: "type" }, "rollback") : null),
+      h("td", null, d.previous.join(", ")),
+      h("td", { class: "num" }, change(d, (w) => w.ratePerSecond, number)),
+      h("td", { class: "num" }, change(d, (w) => w.errorRate, percent)),
+      h("td", { class: "num" }, change(d, (w) => w.p95Ms, duration)),
+    ),
+  );
+  return h("div", null, h("h3", null, "Deployments"), table(["Time", "Version", "Replacing", "Requests/s", "Errors", "p95"], rows, { class: "grid deployments" }));
 }
 
 function rangeParams(params) {

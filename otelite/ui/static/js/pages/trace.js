@@ -1,6 +1,7 @@
 // One trace: a virtualised waterfall (only the rows in view exist in the DOM, so a
 // 10,000-span trace scrolls like a 10-span one), a span detail panel, search in the trace,
-// and the spans a TraceQL query matched (`match=id,id`) marked.
+// the spans a TraceQL query matched (`match=id,id`) marked, and the critical path (the
+// stretches of each span the trace's duration waited on, with its share; `cp=off` hides it).
 
 import { get } from "../api.js";
 import { h, replace } from "../dom.js";
@@ -17,12 +18,17 @@ export function render(main, view, alive) {
   const traceId = view.segments[1] || "";
   replace(main, h("p", { class: "muted" }, "Loading trace…"));
   let page = null;
+  // Asked for alongside the trace; the waterfall does not wait for it, nor fail with it.
+  const criticalPath = get(`/api/traces/${encodeURIComponent(traceId)}/critical-path`).catch(() => null);
   get(`/api/v2/traces/${encodeURIComponent(traceId)}`)
     .then((body) => {
       if (!alive()) return;
       const trace = buildTrace(body.trace.resourceSpans || []);
       page = new TracePage(main, traceId, trace);
       page.show(view.params);
+      criticalPath.then((path) => {
+        if (alive() && path) page.setCriticalPath(path);
+      });
     })
     .catch((error) => {
       if (alive()) replace(main, h("h1", null, "Trace ", h("span", { class: "mono" }, traceId)), errorState(error));
@@ -48,6 +54,8 @@ class TracePage {
     this.matches = [];
     this.matchedIds = null; // the `match` parameter last applied
     this.matched = new Set();
+    this.onPath = new Map(); // span id → {share, selfMs, sections: [[offsetMs, durationMs]]}
+    this.showPath = true;
     this.rows = visibleSpans(trace, this.collapsed);
 
     const root = trace.roots[0];
@@ -63,6 +71,13 @@ class TracePage {
     });
     this.matchInfo = h("span", { class: "muted match-info" });
     this.matchedInfo = h("span", { class: "matched-info hidden" });
+    this.pathBox = h("input", {
+      type: "checkbox",
+      checked: true,
+      onchange: () => update({ cp: this.pathBox.checked ? null : "off" }, { replace: true }),
+    });
+    this.pathSummary = h("span", { class: "muted" });
+    this.pathInfo = h("label", { class: "path-info hidden", title: "the spans whose work the trace's duration waited on" }, this.pathBox, " Critical path ", this.pathSummary);
     const header = h(
       "div",
       { class: "trace-header" },
@@ -82,6 +97,7 @@ class TracePage {
         h("span", null, h("b", null, String(trace.spans.length)), " spans"),
         h("span", { class: trace.spans.some((s) => s.error) ? "error-count" : "" }, h("b", null, String(trace.spans.filter((s) => s.error).length)), " errors"),
         this.matchedInfo,
+        this.pathInfo,
         h("a", { href: href("/logs", { traceId: this.traceId, ...logsRange }), "data-nav": true, class: "button" }, "Logs for this trace"),
       ),
       h("div", { class: "legend" }, trace.services.map((s) => h("span", { class: "chip", style: { borderColor: colour(s) } }, s))),
@@ -118,6 +134,12 @@ class TracePage {
 
   /** Apply the URL's state: `span` (selected span id), `q` (search), `match` (matched spans). */
   show(params) {
+    const showPath = params.get("cp") !== "off";
+    if (showPath !== this.showPath) {
+      this.showPath = showPath;
+      this.pathBox.checked = showPath;
+      this.draw();
+    }
     const matchedIds = params.get("match") || "";
     if (matchedIds !== this.matchedIds) {
       const first = this.matchedIds === null;
@@ -148,11 +170,33 @@ class TracePage {
     if (span !== this.selected) this.select(span, { reveal: true });
   }
 
+  /** Mark the spans of the critical path (the answer of /api/traces/{id}/critical-path). */
+  setCriticalPath(path) {
+    const onPath = new Map();
+    for (const s of path.spans || []) onPath.set(s.spanId, { share: s.share, selfMs: s.selfNs / 1e6, sections: [] });
+    for (const section of path.sections || []) {
+      const span = section.spanId && onPath.get(section.spanId);
+      if (!span) continue;
+      const start = BigInt(section.startTimeUnixNano);
+      const offsetMs = Number(start - this.trace.startNs) / 1e6;
+      span.sections.push([offsetMs, Number(BigInt(section.endTimeUnixNano) - start) / 1e6]);
+    }
+    this.onPath = onPath;
+    const top = (path.spans || [])[0];
+    const lead = top ? ` · most: ${top.name} ${percent(top.share)}` : "";
+    this.pathSummary.textContent = `${onPath.size} ${onPath.size === 1 ? "span" : "spans"}${lead}`;
+    this.pathInfo.classList.remove("hidden");
+    if (this.selected) this.select(this.selected);
+    else this.draw();
+  }
+
   select(span, { reveal = false } = {}) {
     this.selected = span || null;
     if (span) {
       if (reveal) this.reveal(span);
-      replace(this.detail, spanDetail(span, this.trace, this.logsRange()));
+      const path = this.onPath.get(span.id);
+      const more = path ? [["Critical path", `${duration(path.selfMs)} on it (${percent(path.share)})`]] : [];
+      replace(this.detail, spanDetail(span, this.trace, this.logsRange(), more));
     } else {
       replace(this.detail, h("p", { class: "muted" }, "Select a span to see its attributes, events and links."));
     }
@@ -224,6 +268,8 @@ class TracePage {
     const matched = this.matched.has(span.id);
     if (matched) classes.push("matched");
     if (span.error) classes.push("error");
+    const path = this.showPath ? this.onPath.get(span.id) : null;
+    if (path) classes.push("on-path");
     const toggle = hasChildren
       ? h(
           "button",
@@ -247,6 +293,11 @@ class TracePage {
       const at = Number(BigInt(event.timeUnixNano || "0") - this.trace.startNs) / 1e6;
       return h("div", { class: "event-tick", title: event.name || "event", style: { left: `${(at / total) * 100}%` } });
     });
+    const stretches = path
+      ? path.sections.map(([offset, length]) =>
+          h("div", { class: "path-stretch", style: { left: `${(offset / total) * 100}%`, width: `${Math.max((length / total) * 100, 0.2)}%` } }),
+        )
+      : [];
     // The duration after the bar, else before it, else inside it (a bar spanning the trace).
     const place = left + width < 80 ? { left: `${left + width}%` } : left > 20 ? { right: `${100 - left}%` } : { left: `${left}%` };
     const label = h("span", { class: left + width >= 80 && left <= 20 ? "bar-label inside" : "bar-label", style: place }, duration(span.durationMs));
@@ -268,8 +319,13 @@ class TracePage {
         matched ? h("span", { class: "matched-mark", role: "img", "aria-label": "matched by the query", title: "matched by the query" }, "◆") : null,
         h("span", { class: "span-name" }, span.name),
         span.error ? h("span", { class: "error-mark", title: "status: error" }, "!") : null,
+        path ? h("span", { class: "path-share", title: `${duration(path.selfMs)} on the critical path` }, percent(path.share)) : null,
       ),
-      h("div", { class: "bar-col" }, bar, ticks, label),
+      h("div", { class: "bar-col" }, bar, stretches, ticks, label),
     );
   }
+}
+
+function percent(share) {
+  return `${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`;
 }

@@ -5,6 +5,7 @@ import { get, segment } from "../api.js";
 import { scatter } from "../charts.js";
 import { h, replace, table } from "../dom.js";
 import { emptyState, errorState } from "../empty.js";
+import { areaSelection, showGroupComparison } from "../group-compare.js";
 import { colour, duration, nsToMs, timestamp } from "../format.js";
 import { timeRange } from "../range.js";
 import { href, navigate } from "../router.js";
@@ -56,9 +57,23 @@ export function render(main, view, alive) {
     liveToggle(params),
   );
   const traceql = queryRow({ language: "TraceQL", box, onRun: (text) => run(text) });
-  const chart = h("div", { class: "chart scatter" });
+  const chart = h("div", { class: "chart scatter", title: "Drag across an area to compare its traces with the rest" });
+  const comparison = h("div", { class: "group-comparison", hidden: true });
   const results = h("div", { class: "results" }, h("p", { class: "muted" }, "Searching…"));
-  replace(main, h("h1", null, "Traces"), form, traceql, chart, results);
+  replace(main, h("h1", null, "Traces"), form, traceql, chart, comparison, results);
+  // An area of the scatter: its traces' spans against every other span of the range.
+  const compareArea = (area) => {
+    comparison.hidden = false;
+    showGroupComparison(comparison, {
+      query: areaSelection(area),
+      range: timeRange(params),
+      alive,
+      onClose: () => {
+        comparison.hidden = true;
+        replace(comparison);
+      },
+    });
+  };
 
   filtersForm.follow(form, box, formQuery);
   const run = (text) => filtersForm.run(text, form, search);
@@ -105,8 +120,17 @@ export function render(main, view, alive) {
       points,
       xRange: [range.startMs / 1000, range.endMs / 1000],
       onPick: (i) => navigate(traceHref(traces[i])),
+      onSelect: compareArea,
     });
-    replace(results, h("p", { class: "muted count" }, `${traces.length} traces, newest first`), resultsTable(traces, { matched: query !== null }));
+    const picked = pickTwo();
+    // The same traces' critical path, added up: where their time goes.
+    const pathQuery = query !== null ? query : formQuery(filtersForm.fromUrl(params));
+    const pathLink = h("a", { href: href("/critical-path", { q: pathQuery, range: params.get("range"), start: params.get("start"), end: params.get("end") }), "data-nav": true, class: "path-link" }, "Critical path of these traces →");
+    replace(
+      results,
+      h("p", { class: "muted count" }, `${traces.length} traces, newest first `, picked.button, " ", pathLink),
+      resultsTable(traces, { matched: query !== null, pick: picked.pick }),
+    );
   };
   search();
   const timer = params.get("live") === "1" ? setInterval(search, LIVE_INTERVAL_MS) : null;
@@ -161,7 +185,27 @@ function traceHref(trace) {
   return href(`/trace/${trace.traceId}`, { match: (trace.matchedSpans || []).join(",") });
 }
 
-function resultsTable(traces, { matched = false } = {}) {
+// Tick two traces to compare them: the first ticked is a, the second b.
+function pickTwo() {
+  const ticked = [];
+  const button = h("button", { type: "button", class: "compare-picked", disabled: true }, "Compare the two ticked");
+  button.addEventListener("click", () => navigate(href("/compare", { a: ticked[0], b: ticked[1] })));
+  const pick = (traceId) =>
+    h("input", {
+      type: "checkbox",
+      class: "pick",
+      "aria-label": `compare trace ${traceId}`,
+      onchange: (event) => {
+        const at = ticked.indexOf(traceId);
+        if (event.target.checked && at < 0) ticked.push(traceId);
+        if (!event.target.checked && at >= 0) ticked.splice(at, 1);
+        button.disabled = ticked.length !== 2;
+      },
+    });
+  return { button, pick };
+}
+
+function resultsTable(traces, { matched = false, pick } = {}) {
   const rows = traces.map((t) => {
     const start = nsToMs(t.startTimeUnixNano);
     return h(
@@ -185,8 +229,9 @@ function resultsTable(traces, { matched = false } = {}) {
       h("td", { class: t.errorCount ? "num error-count" : "num" }, String(t.errorCount)),
       matched ? h("td", { class: "num matched-count", title: "spans the query matched" }, String(t.matched)) : null,
       h("td", null, t.services.map((s) => h("span", { class: "chip", style: { borderColor: colour(s) } }, s))),
+      pick ? h("td", { class: "pick" }, pick(t.traceId)) : null,
     );
   });
-  const headers = ["Trace", "Start", "Duration", "Spans", "Errors", matched ? "Matched" : null, "Services"].filter(Boolean);
+  const headers = ["Trace", "Start", "Duration", "Spans", "Errors", matched ? "Matched" : null, "Services", pick ? "Compare" : null].filter(Boolean);
   return table(headers, rows, { class: "grid traces" });
 }
