@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from otelite.analysis._openslo import SloDefinition
 from otelite.analysis._slo_alerts import Transition
-from otelite.analysis._slo_status import slo_status
+from otelite.analysis._slo_status import SloStatus, slo_status
 from otelite.analysis._slo_store import SloCatalog
 from otelite.storage import Storage
 
@@ -31,11 +32,12 @@ OnTransition = Callable[[str, list[Transition]], None]
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """How the last evaluation of one SLO went."""
+    """How the last evaluation of one SLO went, and what it found."""
 
     at_ns: int
     seconds: float
     error: str | None = None
+    status: SloStatus | None = None
 
 
 class SloEvaluator:
@@ -77,6 +79,16 @@ class SloEvaluator:
         """How the last evaluation of ``tenant``'s ``slo`` went; None before the first."""
         return self._last.get((tenant, slo))
 
+    def latest(self, tenant: str, definition: SloDefinition, now_ns: int) -> SloStatus | None:
+        """The status the last evaluation found for ``definition`` (as it is now, not an
+        earlier version of it), if that was less than two intervals before ``now_ns``."""
+        found = self._last.get((tenant, definition.name))
+        if found is None or found.status is None or found.status.definition is not definition:
+            return None
+        if now_ns - found.at_ns >= 2 * self.interval_seconds * 1e9:
+            return None
+        return found.status
+
     async def evaluate(self, at_ns: int | None = None) -> list[Transition]:
         """One pass over every tenant's SLOs at ``at_ns`` (default now); the changes."""
         changes = []
@@ -113,7 +125,9 @@ class SloEvaluator:
                     now, time.monotonic() - started, str(error) or type(error).__name__
                 )
                 continue
-            self._last[(tenant, definition.name)] = Evaluation(now, time.monotonic() - started)
+            self._last[(tenant, definition.name)] = Evaluation(
+                now, time.monotonic() - started, status=status
+            )
         return changes
 
     async def _run(self) -> None:

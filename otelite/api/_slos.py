@@ -11,8 +11,10 @@
 ``DELETE /api/slos/{name}``            remove it; its firing alerts are resolved
 ``GET /api/slos/{name}/status``        SLI, error budget remaining and burn rates over
                                        5m, 30m, 1h, 6h, 3d and the SLO's window, at
-                                       ``time`` (default now), with each alert's condition
-                                       and state
+                                       ``time`` (default now: the evaluator's last
+                                       finding, when less than two intervals old;
+                                       ``timeUnixMs`` says when), with each alert's
+                                       condition and state
 ``GET /api/slos/{name}/history``       the budget remaining and the burn rates at up
                                        to ``points`` (default 200) whole minutes over
                                        ``start``..``end`` (default the last day; 30 days
@@ -45,6 +47,7 @@ from otelite.analysis import (
     SloBook,
     SloCatalog,
     SloDefinition,
+    SloEvaluator,
     SloHistory,
     SloStatus,
     parse_documents,
@@ -166,11 +169,20 @@ async def status(request: Request) -> Response:
     definition = _definition(request, request.path_params["name"])
     params = Params(request.query_params)
     at = params.time("time")
-    at = params.now_ns if at is None else at
-    timeout: float | None = request.app.state.query_timeout_seconds
-    found = await run_in_threadpool(
-        slo_status, storage_of(request), definition, at, timeout_s=timeout or _STATUS_TIMEOUT_S
-    )
+    evaluator: SloEvaluator | None = request.app.state.slo_evaluator
+    found = None
+    if at is None and evaluator is not None:
+        # Now: what the schedule found last, when recent, rather than the same again.
+        found = evaluator.latest(tenant_id_of(request), definition, params.now_ns)
+    if found is None:
+        timeout: float | None = request.app.state.query_timeout_seconds
+        found = await run_in_threadpool(
+            slo_status,
+            storage_of(request),
+            definition,
+            params.now_ns if at is None else at,
+            timeout_s=timeout or _STATUS_TIMEOUT_S,
+        )
     book = tenant_book(request)
     alerts = {} if book is None else {a.key: a for a in book.alerts.alerts(time.time_ns())}
     return JSONResponse(_status_json(found, alerts))

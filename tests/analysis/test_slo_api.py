@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -165,6 +166,23 @@ def test_status_is_worked_out_from_the_requests(client: httpx.Client) -> None:
     alerts = {a["name"]: a for a in objective["alerts"]}
     assert alerts["SLOFastBurn"]["conditionHolds"] is True  # 22.2 and 15.4 > 14.4
     assert alerts["SLOFastBurn"]["state"] == "inactive"  # not evaluated by the schedule yet
+
+
+def test_status_now_is_the_schedules_last_finding(
+    client: httpx.Client, evaluator: SloEvaluator
+) -> None:
+    assert put(client, "payment-availability", SLO).status_code == 201
+    try:
+        evaluated = time.time_ns() - 10**9  # a second ago: within two intervals (1 minute)
+        asyncio.run(evaluator.evaluate(evaluated))
+        body = client.get("/api/slos/payment-availability/status").json()
+        assert body["timeUnixMs"] == evaluated // 10**6
+        # Replaced since: computed afresh, now.
+        assert put(client, "payment-availability", SLO).status_code == 200
+        body = client.get("/api/slos/payment-availability/status").json()
+        assert body["timeUnixMs"] > evaluated // 10**6
+    finally:
+        client.delete("/api/slos/payment-availability")
 
 
 def test_a_latency_threshold_makes_slow_requests_bad(client: httpx.Client) -> None:

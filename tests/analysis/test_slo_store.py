@@ -145,3 +145,8 @@ def test_the_evaluator_picks_up_where_it_left_off(tmp_path: Path) -> None:
         assert asyncio.run(again.evaluate(AT + MINUTE)) == []
         last = again.last(SINGLE_TENANT, "payment-availability")
         assert last is not None and last.error is None and last.at_ns == AT + MINUTE
+        # What it found is the status for up to two intervals (2 minutes), of this version.
+        [slo] = restarted.book(SINGLE_TENANT).slos()
+        assert again.latest(SINGLE_TENANT, slo, AT + 2 * MINUTE) is last.status
+        assert again.latest(SINGLE_TENANT, slo, AT + 3 * MINUTE) is None
+        assert again.latest(SINGLE_TENANT, parse_documents(SLO)[0], AT + MINUTE) is None
