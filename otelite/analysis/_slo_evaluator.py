@@ -2,9 +2,10 @@
 
 Each pass computes the status of every SLO (in a worker thread, one SLO after another)
 and records its alerts' conditions in the tenant's ``AlertBook``, which saves any change
-before it is reported to ``on_transition`` (where a notifier will take them). A pass that
+before it is reported to ``on_transition`` (the ``AlertNotifier`` is woken so). A pass that
 fails for one SLO (a PromQL query timing out, a store not answering) leaves that SLO's
 alerts as they were, remembers the error for ``/api/v1/rules`` and goes on with the next.
+What each evaluation found is kept too (``latest``), for a status asked for now.
 """
 
 from __future__ import annotations
