@@ -66,6 +66,7 @@ WINDOWS = (7 * _DAY, 28 * _DAY, 30 * _DAY)
 DEFAULT_WINDOW = 28 * _DAY
 WINDOW_PLACEHOLDER = "$window"
 _MAX_DESCRIPTION = 1050
+_MAX_DEPTH = 32
 _MIN_SUBQUERY_STEP = 15
 _SUBQUERY_POINTS = 250
 
@@ -141,10 +142,13 @@ class SloDefinition:
 def parse_documents(text: str | bytes) -> list[SloDefinition]:
     """Every SLO in ``text`` (YAML, several documents apart by ``---``, or JSON); all or
     nothing: ``InvalidRequest`` for the first problem, naming the document and field."""
-    try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as error:
-        raise InvalidRequest(f"not a YAML or JSON document: {_yaml_problem(error)}") from None
+    documents = _json_documents(text)
+    if documents is None:
+        try:
+            _check_shape(text)
+            documents = [d for d in yaml.safe_load_all(text) if d is not None]
+        except yaml.YAMLError as error:
+            raise InvalidRequest(f"not a YAML or JSON document: {_yaml_problem(error)}") from None
     if not documents:
         raise InvalidRequest("no SLO document found")
     definitions = []
@@ -162,6 +166,52 @@ def parse_documents(text: str | bytes) -> list[SloDefinition]:
         names.add(definition.name)
         definitions.append(definition)
     return definitions
+
+
+def _json_documents(text: str | bytes) -> list[Any] | None:
+    """The documents of a JSON text (an object, or an array of them); None when the text
+    is not JSON, to be read as YAML (JSON is YAML, but YAML refuses JSON's tabs)."""
+    if text.lstrip()[:1] not in ("{", "[", b"{", b"["):
+        return None
+    try:
+        found = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    documents = found if isinstance(found, list) else [found]
+    stack = [(d, 1) for d in documents]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise InvalidRequest(f"nested more than {_MAX_DEPTH} deep")
+        if isinstance(value, dict):
+            stack += [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            stack += [(v, depth + 1) for v in value]
+    return [d for d in documents if d is not None]
+
+
+def _check_shape(text: str | bytes) -> None:
+    """Refuse what would cost far more than its size to load: aliases (``*name``, which
+    repeat a value without repeating its text: a few lines can stand for millions) and
+    nesting deeper than ``_MAX_DEPTH``. The events are read without recursion."""
+    depth = 0
+    for event in yaml.parse(text):
+        if isinstance(event, yaml.AliasEvent):
+            where = event.start_mark
+            raise InvalidRequest(
+                f"aliases (*{event.anchor}) are not taken, at line {where.line + 1}, "
+                f"column {where.column + 1}: write the value out"
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > _MAX_DEPTH:
+                where = event.start_mark
+                raise InvalidRequest(
+                    f"nested more than {_MAX_DEPTH} deep at line {where.line + 1}, "
+                    f"column {where.column + 1}"
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 import orjson
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from otelite.analysis import (
     Objective,
@@ -120,6 +122,15 @@ def test_a_prometheus_slo_counts_bad_events_and_defaults_to_28_days() -> None:
 def test_json_documents_and_several_yaml_documents() -> None:
     as_json = orjson.dumps(document())
     assert parse_documents(as_json)[0].name == "payment-availability"
+    # JSON indented with tabs, which YAML refuses; an array of documents.
+    tabbed = orjson.dumps(document(), option=orjson.OPT_INDENT_2).replace(b"  ", b"\t")
+    assert parse_documents(tabbed)[0].name == "payment-availability"
+    other = document()
+    other["metadata"]["name"] = "other"
+    assert [d.name for d in parse_documents(orjson.dumps([document(), other]))] == [
+        "payment-availability",
+        "other",
+    ]
     both = parse_documents(AVAILABILITY + "\n---\n" + PROMETHEUS)
     assert [slo.name for slo in both] == ["payment-availability", "checkout-errors"]
 
@@ -285,9 +296,63 @@ def test_bad_promql_is_refused_at_the_query(query: str, counter: bool, message: 
             "document 2: metadata.name: 'payment-availability' is defined twice",
         ),
         (AVAILABILITY + "\n---\nkind: SLO", "document 2: apiVersion: required"),
+        # A few lines standing for millions of values, and nesting that would exhaust
+        # the stack: refused before they are loaded.
+        ("a: &a [1, 1]\nb: &b [*a, *a]\nc: [*b, *b]", "aliases (*a) are not taken, at line 2"),
+        ("[" * 100_000, "nested more than 32 deep at line 1, column 33"),
+        ('{"a":' * 300 + "1" + "}" * 300, "nested more than 32 deep"),
     ],
 )
 def test_bad_files_are_refused_whole(text: str, message: str) -> None:
     with pytest.raises(InvalidRequest) as caught:
         parse_documents(text)
     assert str(caught.value).startswith(message), str(caught.value)
+
+
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=12,
+)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), value=VALUES)
+def test_any_field_replaced_by_anything_parses_or_is_refused_by_name(
+    data: st.DataObject, value: Any
+) -> None:
+    """Whatever a field of a good document becomes, the answer is an SLO or a refusal
+    (``InvalidRequest``) whose message starts with a field's path: never another error."""
+    doc = document()
+    path = data.draw(st.sampled_from(_paths(doc)))
+    node: Any = doc
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    try:
+        parse_slo(doc)
+    except InvalidRequest as error:
+        where = str(error).split(":", 1)[0]
+        assert where.startswith(("apiVersion", "kind", "metadata", "spec", "the document"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=200))
+def test_any_text_parses_or_is_refused_with_a_reason(text: str) -> None:
+    try:
+        found = parse_documents(text)
+    except InvalidRequest as error:
+        assert str(error).strip()
+    else:
+        assert found and all(slo.objectives for slo in found)
