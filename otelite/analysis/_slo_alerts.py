@@ -113,13 +113,20 @@ class AlertBook:
         with self._lock:
             return [t for t in self._transitions if t.sequence > after]
 
-    def register(self, receivers: Iterable[str]) -> None:
+    def register(self, receivers: Iterable[str], *, only: bool = False) -> None:
         """Start keeping what each receiver not seen before has had: from now on, the
-        changes to come (saved, so that none made before a restart is missed)."""
+        changes to come (saved, so that none made before a restart is missed). ``only``:
+        forget the others (receivers no longer configured)."""
         with self._lock:
-            new = {r: self._sequence for r in receivers if r not in self._delivered}
-            if new:
-                self._save(self._alerts, self._transitions, self._sequence, self._delivered | new)
+            wanted = list(receivers)
+            delivered = (
+                {r: n for r, n in self._delivered.items() if r in wanted}
+                if only
+                else dict(self._delivered)
+            )
+            delivered |= {r: self._sequence for r in wanted if r not in delivered}
+            if delivered != self._delivered:
+                self._save(self._alerts, self._transitions, self._sequence, delivered)
 
     def undelivered(self, receiver: str) -> list[Transition]:
         """The changes a registered ``receiver`` has not had, oldest first."""

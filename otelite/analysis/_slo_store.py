@@ -42,8 +42,9 @@ class SloBook:
         self._lock = threading.Lock()
         self._slos: dict[str, SloDefinition] = {}
         self.alerts = AlertBook(directory)
-        # Registered before any evaluation: a new tenant's receivers miss none of its changes.
-        self.alerts.register(receivers)
+        # Registered before any evaluation: a new tenant's receivers miss none of its
+        # changes; receivers no longer configured are forgotten.
+        self.alerts.register(receivers, only=True)
         if directory is not None:
             self._load(directory / _DEFINITIONS)
 

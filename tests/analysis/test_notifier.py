@@ -196,15 +196,14 @@ def test_an_open_breaker_stops_calling(receiver: Receiver) -> None:
 
 
 def test_a_restart_sends_what_waits_and_nothing_twice(tmp_path: Path, receiver: Receiver) -> None:
-    catalog = SloCatalog(tmp_path)
+    catalog = SloCatalog(tmp_path, receivers=[receiver.url])
     alerts = catalog.book(SINGLE_TENANT).alerts
-    alerts.register([receiver.url])
     alerts.record("pay", [condition(True)], AT)
     # Until the receiver's progress is saved, not just until it took the message.
     run_until(notifier(catalog, receiver.url), lambda: not alerts.undelivered(receiver.url))
     # While no notifier runs, the alert is resolved.
     alerts.record("pay", [condition(False)], AT + 10**9)
-    restarted = SloCatalog(tmp_path)
+    restarted = SloCatalog(tmp_path, receivers=[receiver.url])
     restarted.load()
     run_until(notifier(restarted, receiver.url), lambda: len(receiver.taken) == 2, seconds=0.2)
     assert [m["status"] for m in receiver.taken] == ["firing", "resolved"]
@@ -227,3 +226,17 @@ def test_a_new_tenants_changes_all_reach_the_catalogs_receivers(receiver: Receiv
     catalog.book("acme").alerts.record("pay", [condition(True)], AT)
     run_until(notifier(catalog, receiver.url), lambda: len(receiver.taken) == 1, seconds=0.2)
     assert [m["commonLabels"]["tenant"] for m in receiver.taken] == ["acme"]
+
+
+def test_receivers_no_longer_configured_are_forgotten(tmp_path: Path) -> None:
+    first = SloCatalog(tmp_path, receivers=["http://a/hook", "http://b/hook"])
+    alerts = first.book("acme").alerts
+    alerts.record("pay", [condition(True)], AT)
+    assert len(alerts.undelivered("http://b/hook")) == 1
+    later = SloCatalog(tmp_path, receivers=["http://a/hook", "http://c/hook"])
+    later.load()
+    kept = later.book("acme").alerts
+    assert len(kept.undelivered("http://a/hook")) == 1  # still waiting for a
+    assert kept.undelivered("http://c/hook") == []  # c starts from now
+    with pytest.raises(KeyError):
+        kept.undelivered("http://b/hook")
