@@ -28,7 +28,7 @@ import orjson
 
 from otelite.analysis._files import read_json, write_json
 
-__all__ = ["MAX_TRANSITIONS", "Alert", "AlertBook", "Condition", "Transition"]
+__all__ = ["MAX_TRANSITIONS", "Alert", "AlertBook", "AlertId", "Condition", "Transition"]
 
 log = logging.getLogger("otelite.slo")
 
@@ -40,40 +40,39 @@ State = Literal["firing", "resolved"]
 
 
 @dataclass(frozen=True, slots=True)
-class Condition:
-    """One alert's condition as an evaluation found it."""
+class AlertId:
+    """Which alert: a burn-rate rule of an objective of an SLO."""
 
     slo: str
     objective: str
     rule: str
+
+    @property
+    def key(self) -> str:
+        return orjson.dumps([self.slo, self.objective, self.rule]).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class Condition(AlertId):
+    """One alert's condition as an evaluation found it."""
+
     holds: bool
     value: float | None
     """The burn rate over the rule's long window."""
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
 
-    @property
-    def key(self) -> str:
-        return _key(self.slo, self.objective, self.rule)
-
 
 @dataclass(frozen=True, slots=True)
-class Alert:
+class Alert(AlertId):
     """An alert that fires, or was resolved in the last ``KEEP_RESOLVED_NS``."""
 
-    slo: str
-    objective: str
-    rule: str
     state: State
     active_at_ns: int
     resolved_at_ns: int | None
     value: float | None
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
-
-    @property
-    def key(self) -> str:
-        return _key(self.slo, self.objective, self.rule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +82,6 @@ class Transition:
     sequence: int
     at_ns: int
     alert: Alert
-
-
-def _key(slo: str, objective: str, rule: str) -> str:
-    return orjson.dumps([slo, objective, rule]).decode()
 
 
 class AlertBook:
