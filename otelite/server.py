@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from otelite.access import Right, ServerCertificate, Tokens
-from otelite.analysis import AlertNotifier, SloCatalog, SloEvaluator, parse_documents
+from otelite.analysis import (
+    AlertNotifier,
+    SloCatalog,
+    SloCollector,
+    SloEvaluator,
+    parse_documents,
+)
 from otelite.api import (
     PipelineReports,
     SelfMetrics,
@@ -201,6 +207,7 @@ class Server:
             on_transition=None if self._notifier is None else self._notifier.wake,
         )
         self_metrics = SelfMetrics(reports)
+        self_metrics.registry.register(SloCollector(self._slos, self._notifier))
         if self._self_telemetry is not None:
             # Its own tenant when tenants are kept apart: nobody's data but otelite's.
             tenant = SELF_SERVICE if config.tenancy.enabled else SINGLE_TENANT

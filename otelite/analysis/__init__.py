@@ -71,6 +71,7 @@ from otelite.analysis._slo_math import (
     ObjectiveStatus,
     objective_status,
 )
+from otelite.analysis._slo_metrics import SloCollector
 from otelite.analysis._slo_status import (
     SloStatus,
     alert_annotations,
@@ -134,6 +135,7 @@ __all__: list[str] = [
     "Section",
     "SloBook",
     "SloCatalog",
+    "SloCollector",
     "SloDefinition",
     "SloEvaluator",
     "SloHistory",

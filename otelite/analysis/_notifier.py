@@ -168,6 +168,12 @@ class AlertNotifier:
         self._wakes = {r: asyncio.Event() for r in self._receivers}
         self._tasks: list[asyncio.Task[None]] = []
         self._http: httpx.AsyncClient | None = None
+        self.counts: dict[tuple[str, str], int] = {}
+        """Delivery attempts by receiver and outcome (``sent``, ``failed``, ``refused``)."""
+
+    @property
+    def receivers(self) -> list[str]:
+        return list(self._receivers)
 
     def breaker(self, receiver: str) -> Breaker:
         return self._breakers[receiver]
@@ -230,9 +236,11 @@ class AlertNotifier:
             else:
                 if response.is_success:
                     breaker.succeeded()
+                    self._count(receiver, "sent")
                     return
                 if response.status_code < 500 and response.status_code not in _RETRYABLE:
                     breaker.succeeded()  # it answers: the message is at fault, not the receiver
+                    self._count(receiver, "refused")
                     log.error(
                         "notification %s/%d refused by %s (HTTP %d: %s); not sent again",
                         tenant,
@@ -244,6 +252,7 @@ class AlertNotifier:
                     return
                 problem = f"HTTP {response.status_code}"
             breaker.failed()
+            self._count(receiver, "failed")
             delay = self._backoff.delay(attempt, self._rng)
             log.warning(
                 "notification %s/%d to %s failed (%s); attempt %d, next in %.1fs",
@@ -256,3 +265,6 @@ class AlertNotifier:
             )
             attempt += 1
             await asyncio.sleep(delay)
+
+    def _count(self, receiver: str, outcome: str) -> None:
+        self.counts[(receiver, outcome)] = self.counts.get((receiver, outcome), 0) + 1

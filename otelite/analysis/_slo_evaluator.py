@@ -64,6 +64,8 @@ class SloEvaluator:
         self._on_transition = on_transition
         self._task: asyncio.Task[None] | None = None
         self._last: dict[tuple[str, str], Evaluation] = {}
+        self.counts: dict[tuple[str, str], int] = {}
+        """Evaluations by tenant and outcome (``ok`` or ``error``), for ``/metrics``."""
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -125,11 +127,27 @@ class SloEvaluator:
                 self._last[(tenant, definition.name)] = Evaluation(
                     now, time.monotonic() - started, str(error) or type(error).__name__
                 )
+                self._count(tenant, "error")
                 continue
+            self._count(tenant, "ok")
             self._last[(tenant, definition.name)] = Evaluation(
                 now, time.monotonic() - started, status=status
             )
         return changes
+
+    def firing(self) -> dict[tuple[str, str], int]:
+        """Alerts firing now, by tenant and severity (for ``/metrics``)."""
+        found: dict[tuple[str, str], int] = {}
+        now = time.time_ns()
+        for tenant in self.catalog.tenants():
+            for alert in self.catalog.book(tenant).alerts.alerts(now):
+                if alert.state == "firing":
+                    key = (tenant, alert.labels.get("severity", ""))
+                    found[key] = found.get(key, 0) + 1
+        return found
+
+    def _count(self, tenant: str, outcome: str) -> None:
+        self.counts[(tenant, outcome)] = self.counts.get((tenant, outcome), 0) + 1
 
     async def _run(self) -> None:
         while True:

@@ -126,6 +126,11 @@ def test_the_schedule_fires_an_alert_on_failing_requests(tmp_path: Path, kind: s
             [group] = client.get("/api/v1/rules").json()["data"]["groups"]
             assert group["interval"] == 0.2
             assert {rule["health"] for rule in group["rules"]} == {"ok"}
+            metrics = client.get("/metrics").text
+            # Labels in name order, as prometheus-client writes them.
+            tenant = 'tenant="single-tenant"'
+            assert f'otelite_slo_alerts_firing{{severity="page",{tenant}}} 2.0' in metrics
+            assert f'otelite_slo_evaluations_total{{outcome="ok",{tenant}}}' in metrics
     finally:
         if kind == "chdb":
             drop(location)

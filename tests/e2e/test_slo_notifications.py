@@ -73,6 +73,9 @@ def test_no_notification_is_lost_or_sent_twice_across_kill_9(
         # that save, a message would be sent again: the Idempotency-Key is for that).
         state = tmp_path / "data" / "slos" / "single-tenant" / "alerts.json"
         wait_for(lambda: saved(state, receiver.url) == 3, what="the deliveries saved")
+        metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
+        sent = f'otelite_slo_notifications_total{{outcome="sent",receiver="{receiver.url}"}} 3.0'
+        assert sent in metrics
         server.stop(signal.SIGKILL)
 
         # Restarted, the alerts are still firing: nothing is sent again.
