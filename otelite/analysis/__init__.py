@@ -8,6 +8,7 @@ deployments. Each runs on any ``Storage`` (DuckDB or ClickHouse alike) through
 
 from __future__ import annotations
 
+from otelite.analysis._alerts import Alert, AlertStatus, alert_fingerprint, webhook_payload
 from otelite.analysis._deployments import (
     SETTLE_NS,
     WINDOW_NS,
@@ -18,14 +19,25 @@ from otelite.analysis._deployments import (
     VersionSeen,
     find_deployments,
 )
+from otelite.analysis._notifier import Notifier, ReceiverReport, ReceiverStats
+from otelite.analysis._outbox import OUTBOX_FILE, DeadLetter
 
 __all__: list[str] = [
+    "OUTBOX_FILE",
     "SETTLE_NS",
     "WINDOW_NS",
+    "Alert",
+    "AlertStatus",
+    "DeadLetter",
     "Deploy",
     "Deployments",
+    "Notifier",
+    "ReceiverReport",
+    "ReceiverStats",
     "Red",
     "RedWindow",
     "VersionSeen",
+    "alert_fingerprint",
     "find_deployments",
+    "webhook_payload",
 ]
