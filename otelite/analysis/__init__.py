@@ -20,6 +20,7 @@ from otelite.analysis._deployments import (
     find_deployments,
 )
 from otelite.analysis._notifier import Notifier, ReceiverReport, ReceiverStats
+from otelite.analysis._notifiers import Notifiers
 from otelite.analysis._outbox import OUTBOX_FILE, DeadLetter
 
 __all__: list[str] = [
@@ -32,6 +33,7 @@ __all__: list[str] = [
     "Deploy",
     "Deployments",
     "Notifier",
+    "Notifiers",
     "ReceiverReport",
     "ReceiverStats",
     "Red",

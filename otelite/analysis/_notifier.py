@@ -41,6 +41,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -214,7 +215,10 @@ class Notifier:
         now = time.time()
         reports = []
         for worker in self._workers:
-            backlog = outbox.backlog(worker.webhook.name) if outbox is not None else None
+            try:
+                backlog = None if outbox is None else outbox.backlog(worker.webhook.name)
+            except sqlite3.ProgrammingError:  # closed meanwhile: shutting down
+                backlog = None
             oldest = None if backlog is None else backlog.oldest_enqueued_at
             reports.append(
                 ReceiverReport(

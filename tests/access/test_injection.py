@@ -92,6 +92,7 @@ ENDPOINTS = {
     "/api/export": Endpoint(("signal", "start", "end"), base={"signal": "logs"}),
     "/api/count": Endpoint(("signal", "start", "end"), base={"signal": "logs"}),
     "/api/ui/info": Endpoint(()),
+    "/api/alerts/receivers": Endpoint(()),
     "/api/ui/services": Endpoint(("service", "start", "end", "buckets")),
     "/api/ui/attributes": Endpoint(("signal", "service", "start", "end")),
     "/api/echo": Endpoint(()),
