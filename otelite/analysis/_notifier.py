@@ -20,7 +20,8 @@ own (a bulkhead: a slow or dead receiver delays no other), which:
 post and before the mark committed sends that post again after restart: the receiver
 cannot tell otelite that it already has it, and otelite cannot know. The window runs from
 the request leaving to the commit of the mark (the receiver's own time plus a few
-milliseconds); a kill at any other moment neither loses nor repeats a notification.
+milliseconds); a kill at any other moment neither loses nor repeats a notification. (A
+mark that fails, on a full disk, leaves the post pending: it is repeated too.)
 Alertmanager's receivers tolerate repeats (Alertmanager itself resends on every group
 interval), and the payload's ``fingerprint`` and ``startsAt`` let one drop them.
 
@@ -326,7 +327,7 @@ class _Worker:
         attempts = 0
         while True:
             if attempts and time.time() - oldest > delivery.backoff.budget:
-                reason = f"gave up after {attempts} attempts: {self.last_error}"
+                reason = f"retry budget spent; last answer: {self.last_error}"
                 await asyncio.to_thread(outbox.mark_dead, name, seqs, reason, time.time())
                 self._dropped(len(seqs), reason)
                 return

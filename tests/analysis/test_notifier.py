@@ -306,3 +306,30 @@ def test_large_groups_are_split_never_truncated(sink: tuple[Sink, str]) -> None:
     assert [len(p.body["alerts"]) for p in s.delivered()] == [10, 10, 5]
     sent = [a["labels"]["service"] for a in s.delivered_alerts()]
     assert sent == [f"s{i:02}" for i in range(25)]
+
+
+def test_alerts_past_the_retry_budget_are_given_up(sink: tuple[Sink, str]) -> None:
+    s, url = sink
+    s.script = ["503"] * 100
+    time = VirtualTime()
+
+    async def body() -> None:
+        n = Notifier(
+            [Webhook(url, "r0")],
+            outbox_path=None,
+            external_url="",
+            backoff=Backoff(initial=1.0, maximum=8.0, budget=0.0),
+            sleep=time.sleep,
+            clock=time.clock,
+        )
+        await n.start()
+        await n.notify([firing("Burn")])
+        await settled(n)
+        [report] = await asyncio.to_thread(n.reports)
+        [letter] = await asyncio.to_thread(n.dead_letters, "r0")
+        await n.shutdown()
+        assert report.stats.alerts_dropped == 1 and report.stats.failures == 1
+        assert letter.answer == "retry budget spent; last answer: HTTP 503: answer 503"
+
+    run(body)
+    assert [p.status for p in s.posts] == [503]
