@@ -183,7 +183,7 @@ def register(commands: _args.Commands) -> None:
     )
     alerts.add_argument(
         "--alert-webhook",
-        type=_webhook,
+        type=_alert_webhook,
         action="append",
         default=[],
         metavar="'URL [name=NAME] [token-file=FILE] [header=NAME:VALUE]'",
@@ -353,15 +353,15 @@ def _serve(args: argparse.Namespace) -> int:
     return run(config)
 
 
-def _webhook(text: str) -> Webhook:
+def _storage(text: str) -> StorageLocation:
     try:
-        return parse_webhook(text)
+        return parse_storage(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _storage(text: str) -> StorageLocation:
+def _alert_webhook(text: str) -> Webhook:
     try:
-        return parse_storage(text)
+        return parse_webhook(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None

@@ -8,7 +8,15 @@ deployments. Each runs on any ``Storage`` (DuckDB or ClickHouse alike) through
 
 from __future__ import annotations
 
-from otelite.analysis._alerts import Alert, AlertStatus, alert_fingerprint, webhook_payload
+from otelite.analysis._alert_events import (
+    AlertEvent,
+    AlertStatus,
+    alert_fingerprint,
+    webhook_payload,
+)
+from otelite.analysis._alert_notifier import Notifier, ReceiverReport, ReceiverStats
+from otelite.analysis._alert_notifiers import Notifiers
+from otelite.analysis._alert_outbox import OUTBOX_FILE, DeadLetter
 from otelite.analysis._deployments import (
     SETTLE_NS,
     WINDOW_NS,
@@ -19,15 +27,12 @@ from otelite.analysis._deployments import (
     VersionSeen,
     find_deployments,
 )
-from otelite.analysis._notifier import Notifier, ReceiverReport, ReceiverStats
-from otelite.analysis._notifiers import Notifiers
-from otelite.analysis._outbox import OUTBOX_FILE, DeadLetter
 
 __all__: list[str] = [
     "OUTBOX_FILE",
     "SETTLE_NS",
     "WINDOW_NS",
-    "Alert",
+    "AlertEvent",
     "AlertStatus",
     "DeadLetter",
     "Deploy",

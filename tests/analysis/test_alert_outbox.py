@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from otelite.analysis import OUTBOX_FILE, Alert
-from otelite.analysis._outbox import Outbox
+from otelite.analysis import OUTBOX_FILE, AlertEvent
+from otelite.analysis._alert_outbox import Outbox
 
 T0 = datetime(2026, 12, 7, tzinfo=UTC)
 
 
-def alert(n: int) -> Alert:
-    return Alert({"alertname": "A", "n": str(n)}, "firing", T0)
+def alert(n: int) -> AlertEvent:
+    return AlertEvent({"alertname": "A", "n": str(n)}, "firing", T0)
 
 
 def test_marks_survive_a_reopen_and_each_receiver_keeps_its_own(tmp_path: Path) -> None:

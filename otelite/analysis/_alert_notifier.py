@@ -1,7 +1,7 @@
 """The alert notifier: firing and resolved alerts, delivered to webhooks, exactly once if
 it can be helped.
 
-``enqueue`` writes the alerts to the outbox (``_outbox``: SQLite, fsynced) for every
+``enqueue`` writes the alerts to the outbox (``_alert_outbox``: SQLite, fsynced) for every
 configured receiver, and returns only then: an alert whose ``enqueue`` returned is
 delivered even if the process is killed right after. Each receiver has a worker of its
 own (a bulkhead: a slow or dead receiver delays no other), which:
@@ -11,7 +11,7 @@ own (a bulkhead: a slow or dead receiver delays no other), which:
    then resolved, before the first was delivered) waits for the next round, so that the
    receiver sees every state, in order;
 2. groups them by the ``group_by`` labels (Alertmanager's grouping, ``alertname`` by
-   default) and posts one webhook body per group (``_alerts.webhook_payload``), at most
+   default) and posts one webhook body per group (``_alert_events.webhook_payload``), at most
    ``max_alerts_per_post`` alerts each;
 3. marks the posted states delivered the moment the receiver answers 2xx, in one fsynced
    commit, before anything else happens.
@@ -51,8 +51,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from otelite.analysis._alerts import Alert, group_key, group_labels, webhook_payload
-from otelite.analysis._outbox import DeadLetter, Outbox, Pending
+from otelite.analysis._alert_events import AlertEvent, group_key, group_labels, webhook_payload
+from otelite.analysis._alert_outbox import DeadLetter, Outbox, Pending
 from otelite.config import Webhook
 from otelite.otlp import Backoff, retry_after_seconds
 from otelite.pipeline import BreakerState, CircuitBreaker
@@ -194,7 +194,7 @@ class Notifier:
             await asyncio.to_thread(self._outbox.close)
             self._outbox = None
 
-    def enqueue(self, alerts: Sequence[Alert]) -> None:
+    def enqueue(self, alerts: Sequence[AlertEvent]) -> None:
         """Keep ``alerts`` for every receiver, durably, then wake the workers. Blocking (it
         fsyncs) and safe from any thread; once it returns the alerts will be delivered."""
         outbox = self._outbox
@@ -206,7 +206,7 @@ class Notifier:
         for worker in self._workers:
             self._loop.call_soon_threadsafe(worker.wake.set)
 
-    async def notify(self, alerts: Sequence[Alert]) -> None:
+    async def notify(self, alerts: Sequence[AlertEvent]) -> None:
         """``enqueue`` from the event loop: the fsync runs in a thread."""
         await asyncio.to_thread(self.enqueue, alerts)
 

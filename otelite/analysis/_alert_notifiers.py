@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
 
-from otelite.analysis._alerts import Alert
-from otelite.analysis._notifier import Notifier, ReceiverReport
-from otelite.analysis._outbox import DeadLetter
+from otelite.analysis._alert_events import AlertEvent
+from otelite.analysis._alert_notifier import Notifier, ReceiverReport
+from otelite.analysis._alert_outbox import DeadLetter
 
 __all__ = ["Notifiers"]
 
@@ -49,7 +49,7 @@ class Notifiers:
                 self._notifiers[tenant] = notifier
             return notifier
 
-    async def notify(self, tenant: str, alerts: Sequence[Alert]) -> None:
+    async def notify(self, tenant: str, alerts: Sequence[AlertEvent]) -> None:
         """Keep ``alerts`` of ``tenant`` durably for every receiver (then deliver them)."""
         await (await self.of(tenant)).notify(alerts)
 

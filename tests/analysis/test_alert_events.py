@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from otelite.analysis import Alert, alert_fingerprint, webhook_payload
+from otelite.analysis import AlertEvent, alert_fingerprint, webhook_payload
 from otelite.errors import InvalidRequest
 
 T0 = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
@@ -25,14 +25,14 @@ def test_fingerprints_match_the_prometheus_model() -> None:
 
 
 def test_one_group_in_alertmanagers_webhook_shape() -> None:
-    firing = Alert(
+    firing = AlertEvent(
         {"alertname": "HighBurn", "service": "cart", "severity": "page"},
         "firing",
         T0,
         annotations={"summary": "cart burns", "runbook": "r1"},
         generator_url="http://otelite:3200/slo/cart",
     )
-    resolved = Alert(
+    resolved = AlertEvent(
         {"alertname": "HighBurn", "service": "shop", "severity": "page"},
         "resolved",
         T0 - timedelta(hours=1),
@@ -81,19 +81,19 @@ def test_one_group_in_alertmanagers_webhook_shape() -> None:
 
 
 def test_alerts_round_trip_through_their_wire_form() -> None:
-    alert = Alert({"alertname": "A"}, "resolved", T0, ends_at=T0 + timedelta(seconds=1.5))
-    assert Alert.from_json(alert.to_json()) == alert
+    alert = AlertEvent({"alertname": "A"}, "resolved", T0, ends_at=T0 + timedelta(seconds=1.5))
+    assert AlertEvent.from_json(alert.to_json()) == alert
 
 
 @pytest.mark.parametrize(
     ("make", "field"),
     [
-        (lambda: Alert({}, "firing", T0), "labels"),
-        (lambda: Alert({"a": "b"}, "pending", T0), "status"),  # type: ignore[arg-type]
-        (lambda: Alert({"a": "b"}, "resolved", T0), "endsAt"),
-        (lambda: Alert({"a": "b"}, "firing", datetime(2026, 1, 1)), "startsAt"),
-        (lambda: Alert({"a": "b"}, "resolved", T0, ends_at=T0 - timedelta(1)), "endsAt"),
-        (lambda: Alert({"a": 1}, "firing", T0), "labels"),  # type: ignore[dict-item]
+        (lambda: AlertEvent({}, "firing", T0), "labels"),
+        (lambda: AlertEvent({"a": "b"}, "pending", T0), "status"),  # type: ignore[arg-type]
+        (lambda: AlertEvent({"a": "b"}, "resolved", T0), "endsAt"),
+        (lambda: AlertEvent({"a": "b"}, "firing", datetime(2026, 1, 1)), "startsAt"),
+        (lambda: AlertEvent({"a": "b"}, "resolved", T0, ends_at=T0 - timedelta(1)), "endsAt"),
+        (lambda: AlertEvent({"a": 1}, "firing", T0), "labels"),  # type: ignore[dict-item]
     ],
 )
 def test_bad_alerts_are_refused_naming_the_field(make: object, field: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from otelite.analysis import OUTBOX_FILE, Alert, Notifier
+from otelite.analysis import OUTBOX_FILE, AlertEvent, Notifier
 from otelite.config import Webhook
 from otelite.otlp import Backoff
 from otelite.pipeline import BreakerState
@@ -41,12 +41,12 @@ class VirtualTime:
         await asyncio.sleep(0.001)
 
 
-def firing(name: str, **labels: str) -> Alert:
-    return Alert({"alertname": name, **labels}, "firing", T0, annotations={"summary": name})
+def firing(name: str, **labels: str) -> AlertEvent:
+    return AlertEvent({"alertname": name, **labels}, "firing", T0, annotations={"summary": name})
 
 
-def resolved(alert: Alert) -> Alert:
-    return Alert(
+def resolved(alert: AlertEvent) -> AlertEvent:
+    return AlertEvent(
         alert.labels,
         "resolved",
         alert.starts_at,

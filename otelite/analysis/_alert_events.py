@@ -1,6 +1,6 @@
 """Alerts as events, and the webhook payload that carries them (Alertmanager's format).
 
-An ``Alert`` is one state of one alert: its labels (which say *what* is alerting and make
+An ``AlertEvent`` is one state of one alert: its labels (which say *what* is alerting and make
 its identity), annotations (what a person reads: summary, description, runbook), whether
 it is firing or resolved, since when (and until when, once resolved), and a link back to
 where it was computed. Whatever evaluates alerts (SLO burn rates, or anything else) emits
@@ -29,7 +29,7 @@ from typing import Any, Literal
 from otelite.errors import InvalidRequest
 
 __all__ = [
-    "Alert",
+    "AlertEvent",
     "AlertStatus",
     "alert_fingerprint",
     "group_key",
@@ -60,7 +60,7 @@ def alert_fingerprint(labels: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Alert:
+class AlertEvent:
     """One state of one alert: firing (``ends_at`` None) or resolved (``ends_at`` set)."""
 
     labels: Mapping[str, str]
@@ -104,7 +104,7 @@ class Alert:
         }
 
     @classmethod
-    def from_json(cls, value: Mapping[str, Any]) -> Alert:
+    def from_json(cls, value: Mapping[str, Any]) -> AlertEvent:
         """The inverse of ``to_json`` (the outbox keeps alerts in their wire form)."""
         ends = value.get("endsAt", _ZERO_TIME)
         return cls(
@@ -117,7 +117,7 @@ class Alert:
         )
 
 
-def group_labels(alert: Alert, group_by: Sequence[str]) -> dict[str, str]:
+def group_labels(alert: AlertEvent, group_by: Sequence[str]) -> dict[str, str]:
     """The labels that put ``alert`` in its group (those of ``group_by`` it has)."""
     return {name: alert.labels[name] for name in sorted(group_by) if name in alert.labels}
 
@@ -129,7 +129,7 @@ def group_key(labels: Mapping[str, str]) -> str:
 
 
 def webhook_payload(
-    alerts: Sequence[Alert],
+    alerts: Sequence[AlertEvent],
     *,
     receiver: str,
     group_by: Sequence[str],

@@ -33,7 +33,7 @@ _CHILD = """
 import asyncio, os, signal, sys
 from datetime import UTC, datetime
 from pathlib import Path
-from otelite.analysis import OUTBOX_FILE, Alert, Notifier
+from otelite.analysis import OUTBOX_FILE, AlertEvent, Notifier
 from otelite.config import Webhook
 from otelite.otlp import Backoff
 
@@ -51,7 +51,7 @@ async def main():
     await n.start()
     print(os.getpid(), flush=True)
     sys.stdin.readline()  # the test is ready for our posts
-    await n.notify([Alert({"alertname": "Crash", "n": str(i)}, "firing", T0)
+    await n.notify([AlertEvent({"alertname": "Crash", "n": str(i)}, "firing", T0)
                     for i in range(int(sys.argv[4]))])
     if mode == "after-enqueue":
         os.kill(os.getpid(), signal.SIGKILL)

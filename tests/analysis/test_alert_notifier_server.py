@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from otelite.analysis import OUTBOX_FILE, Alert
+from otelite.analysis import OUTBOX_FILE, AlertEvent
 from otelite.config import Config, Tenancy, Webhook
 from otelite.pipeline import TENANTS_DIR
 from otelite.server import Server
@@ -25,7 +25,9 @@ from .webhook_sink import Sink, serve_sink
 pytestmark = pytest.mark.slow
 
 SINGLE = Tenancy()
-ALERT = Alert({"alertname": "Burn", "service": "cart"}, "firing", datetime(2026, 12, 7, tzinfo=UTC))
+ALERT = AlertEvent(
+    {"alertname": "Burn", "service": "cart"}, "firing", datetime(2026, 12, 7, tzinfo=UTC)
+)
 
 
 @contextmanager
@@ -65,7 +67,7 @@ def test_receivers_get_alerts_and_are_reported(tmp_path: Path) -> None:
     with serve_sink(sink) as url, running(tmp_path, url) as (server, loop, api):
         notifiers = server.notifiers
         assert notifiers is not None
-        refused = Alert({"alertname": "Refused"}, "firing", ALERT.starts_at)
+        refused = AlertEvent({"alertname": "Refused"}, "firing", ALERT.starts_at)
         loop.run(notifiers.notify(SINGLE_TENANT, [refused]))
         loop.run(notifiers.notify(SINGLE_TENANT, [ALERT]))
         until(lambda: len(sink.delivered()) == 1, "delivered")

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from otelite.analysis._alerts import Alert
+from otelite.analysis._alert_events import AlertEvent
 
 __all__ = ["OUTBOX_FILE", "Backlog", "DeadLetter", "Outbox", "Pending"]
 
@@ -65,7 +65,7 @@ class Pending:
     """An alert state still to deliver to a receiver."""
 
     seq: int
-    alert: Alert
+    alert: AlertEvent
     enqueued_at: float
 
 
@@ -83,7 +83,7 @@ class DeadLetter:
 
     seq: int
     fingerprint: str
-    alert: Alert
+    alert: AlertEvent
     answer: str
     at: float
 
@@ -111,7 +111,7 @@ class Outbox:
         with self._lock:
             self._db.close()
 
-    def add(self, alerts: Sequence[Alert], receivers: Iterable[str], now: float) -> list[int]:
+    def add(self, alerts: Sequence[AlertEvent], receivers: Iterable[str], now: float) -> list[int]:
         """Keep ``alerts`` for each of ``receivers``, in one fsynced transaction; their seqs."""
         names = list(receivers)
         seqs: list[int] = []
@@ -138,7 +138,7 @@ class Outbox:
                 "WHERE d.receiver = ? AND d.state = 'pending' ORDER BY d.seq LIMIT ?",
                 (receiver, limit),
             ).fetchall()
-        return [Pending(seq, Alert.from_json(json.loads(text)), at) for seq, text, at in rows]
+        return [Pending(seq, AlertEvent.from_json(json.loads(text)), at) for seq, text, at in rows]
 
     def mark_delivered(self, receiver: str, seqs: Sequence[int], now: float) -> None:
         """``receiver`` acknowledged these: never send them again (fsynced on return)."""
@@ -176,7 +176,7 @@ class Outbox:
                 (receiver, limit),
             ).fetchall()
         return [
-            DeadLetter(seq, fingerprint, Alert.from_json(json.loads(text)), answer, at)
+            DeadLetter(seq, fingerprint, AlertEvent.from_json(json.loads(text)), answer, at)
             for seq, fingerprint, text, answer, at in rows
         ]
 
