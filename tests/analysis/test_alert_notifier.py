@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from otelite.analysis import OUTBOX_FILE, AlertEvent, Notifier
+from otelite.analysis import OUTBOX_FILE, AlertEvent, DeadLetter, Notifier, ReceiverReport
 from otelite.config import Webhook
 from otelite.otlp import Backoff
 from otelite.pipeline import BreakerState
@@ -71,18 +71,42 @@ async def settled(n: Notifier) -> None:
 
 
 def notifier(
-    urls: list[str], time: VirtualTime, directory: Path | None = None, **options: Any
+    urls: list[str],
+    time: VirtualTime,
+    directory: Path | None = None,
+    *,
+    budget: float = 3600.0,
+    **options: Any,
 ) -> Notifier:
     webhooks = [Webhook(url, f"r{i}") for i, url in enumerate(urls)]
     return Notifier(
         webhooks,
         outbox_path=None if directory is None else directory / OUTBOX_FILE,
         external_url="http://otelite.test:3200",
-        backoff=Backoff(initial=1.0, maximum=8.0, budget=3600.0, rng=random.Random(7)),
+        backoff=Backoff(initial=1.0, maximum=8.0, budget=budget, rng=random.Random(7)),
         sleep=time.sleep,
         clock=time.clock,
         **options,
     )
+
+
+def deliver(
+    url: str, time: VirtualTime, alerts: list[AlertEvent], **options: Any
+) -> tuple[ReceiverReport, list[DeadLetter]]:
+    """Run a notifier until ``alerts`` are delivered or given up on; its report and dead
+    letters."""
+
+    async def body() -> tuple[ReceiverReport, list[DeadLetter]]:
+        n = notifier([url], time, **options)
+        await n.start()
+        await n.notify(alerts)
+        await settled(n)
+        [report] = await asyncio.to_thread(n.reports)
+        letters = await asyncio.to_thread(n.dead_letters, "r0")
+        await n.shutdown()
+        return report, letters
+
+    return asyncio.run(body())
 
 
 @pytest.fixture
@@ -136,19 +160,9 @@ def test_failures_are_retried_with_growing_jittered_waits(sink: tuple[Sink, str]
     s, url = sink
     s.script = ["500", "503", "502", "ok"]
     time = VirtualTime()
-
-    async def body() -> None:
-        n = notifier([url], time)
-        await n.start()
-        await n.notify([firing("Burn")])
-        await until(lambda: len(s.delivered()) == 1, "delivered")
-        await settled(n)
-        [report] = await asyncio.to_thread(n.reports)
-        await n.shutdown()
-        assert report.stats.failures == 3 and report.stats.retries == 3
-        assert report.last_error is not None and report.last_error.startswith("HTTP 502")
-
-    run(body)
+    report, _ = deliver(url, time, [firing("Burn")])
+    assert report.stats.failures == 3 and report.stats.retries == 3
+    assert report.last_error is not None and report.last_error.startswith("HTTP 502")
     assert [p.status for p in s.posts] == [500, 503, 502, 200]
     # Backoff: 1, 2, 4 seconds, each within ±50% (jitter).
     assert len(time.waits) == 3
@@ -160,15 +174,8 @@ def test_retry_after_is_honoured(sink: tuple[Sink, str]) -> None:
     s, url = sink
     s.script = ["429:7", "503:120"]
     time = VirtualTime()
-
-    async def body() -> None:
-        n = notifier([url], time)
-        await n.start()
-        await n.notify([firing("Burn")])
-        await until(lambda: len(s.delivered()) == 1, "delivered")
-        await n.shutdown()
-
-    run(body)
+    deliver(url, time, [firing("Burn")])
+    assert len(s.delivered()) == 1
     assert time.waits == [7.0, 120.0]
 
 
@@ -205,20 +212,10 @@ def test_the_breaker_opens_probes_and_closes(sink: tuple[Sink, str]) -> None:
     s, url = sink
     s.script = ["500", "500", "500", "ok"]
     time = VirtualTime()
-
-    async def body() -> None:
-        n = notifier([url], time, failure_threshold=2, cooldown_seconds=60.0)
-        await n.start()
-        await n.notify([firing("Burn")])
-        await until(lambda: len(s.delivered()) == 1, "delivered")
-        await settled(n)
-        [report] = await asyncio.to_thread(n.reports)
-        await n.shutdown()
-        # Opened by the second failure, then again by the failed probe; closed by the
-        # probe that succeeded.
-        assert report.breaker_opened == 2 and report.breaker is BreakerState.CLOSED
-
-    run(body)
+    report, _ = deliver(url, time, [firing("Burn")], failure_threshold=2, cooldown_seconds=60.0)
+    # Opened by the second failure, then again by the failed probe; closed by the probe
+    # that succeeded.
+    assert report.breaker_opened == 2 and report.breaker is BreakerState.CLOSED
     assert [p.status for p in s.posts] == [500, 500, 500, 200]
     # After each opening the worker waited out the rest of the cool-down: the backoff
     # wait and the breaker's wait add up to the 60 s cool-down.
@@ -249,17 +246,8 @@ def test_a_stalled_receiver_delays_no_other() -> None:
 def test_states_of_one_alert_are_delivered_in_order(sink: tuple[Sink, str]) -> None:
     s, url = sink
     alert = firing("Flap")
-    other = firing("Other")
-
-    async def body() -> None:
-        n = notifier([url], VirtualTime())
-        await n.start()
-        # Fired and resolved before anything was delivered, with another alert between.
-        await n.notify([alert, other, resolved(alert)])
-        await until(lambda: len(s.delivered()) == 3, "three posts")
-        await n.shutdown()
-
-    run(body)
+    # Fired and resolved before anything was delivered, with another alert between.
+    deliver(url, VirtualTime(), [alert, firing("Other"), resolved(alert)])
     flap = [p.body for p in s.delivered() if p.body["groupLabels"]["alertname"] == "Flap"]
     assert [b["status"] for b in flap] == ["firing", "resolved"]
     assert [len(b["alerts"]) for b in flap] == [1, 1]
@@ -294,15 +282,7 @@ def test_pending_alerts_outlive_a_restart(sink: tuple[Sink, str], tmp_path: Path
 def test_large_groups_are_split_never_truncated(sink: tuple[Sink, str]) -> None:
     s, url = sink
     alerts = [firing("Burn", service=f"s{i:02}") for i in range(25)]
-
-    async def body() -> None:
-        n = notifier([url], VirtualTime(), max_alerts_per_post=10)
-        await n.start()
-        await n.notify(alerts)
-        await until(lambda: len(s.delivered()) == 3, "three posts")
-        await n.shutdown()
-
-    run(body)
+    deliver(url, VirtualTime(), alerts, max_alerts_per_post=10)
     assert [len(p.body["alerts"]) for p in s.delivered()] == [10, 10, 5]
     sent = [a["labels"]["service"] for a in s.delivered_alerts()]
     assert sent == [f"s{i:02}" for i in range(25)]
@@ -311,25 +291,7 @@ def test_large_groups_are_split_never_truncated(sink: tuple[Sink, str]) -> None:
 def test_alerts_past_the_retry_budget_are_given_up(sink: tuple[Sink, str]) -> None:
     s, url = sink
     s.script = ["503"] * 100
-    time = VirtualTime()
-
-    async def body() -> None:
-        n = Notifier(
-            [Webhook(url, "r0")],
-            outbox_path=None,
-            external_url="",
-            backoff=Backoff(initial=1.0, maximum=8.0, budget=0.0),
-            sleep=time.sleep,
-            clock=time.clock,
-        )
-        await n.start()
-        await n.notify([firing("Burn")])
-        await settled(n)
-        [report] = await asyncio.to_thread(n.reports)
-        [letter] = await asyncio.to_thread(n.dead_letters, "r0")
-        await n.shutdown()
-        assert report.stats.alerts_dropped == 1 and report.stats.failures == 1
-        assert letter.answer == "retry budget spent; last answer: HTTP 503: answer 503"
-
-    run(body)
+    report, [letter] = deliver(url, VirtualTime(), [firing("Burn")], budget=0.0)
+    assert report.stats.alerts_dropped == 1 and report.stats.failures == 1
+    assert letter.answer == "retry budget spent; last answer: HTTP 503: answer 503"
     assert [p.status for p in s.posts] == [503]
