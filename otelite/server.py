@@ -48,7 +48,7 @@ from otelite.receivers import (
 )
 from otelite.storage import Storage, open_storage
 from otelite.storage.duckdb import DATABASE_FILE
-from otelite.tenancy import SINGLE_TENANT
+from otelite.tenancy import SINGLE_TENANT, TENANT_HEADER
 
 __all__ = ["Endpoints", "Server", "run"]
 
@@ -333,6 +333,8 @@ class Server:
             self.config.alert_webhooks,
             outbox_path=None if directory is None else directory / OUTBOX_FILE,
             external_url=external_url,
+            # Receivers of several tenants' alerts tell them apart as queries do.
+            headers={TENANT_HEADER: tenant} if self.config.tenancy.enabled else None,
         )
 
     def _tenant_dir(self, tenant: str) -> Path | None:

@@ -44,7 +44,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -115,8 +115,10 @@ class _Answer:
 class Notifier:
     """Delivers alerts to ``webhooks``; the outbox is ``outbox_path`` (None: in memory).
 
-    ``start`` and ``shutdown`` run in the event loop. ``sleep`` and ``clock`` (monotonic
-    seconds, for the circuit breakers) are there for tests, which need not wait.
+    ``headers`` go with every post, before each receiver's own (the server names the
+    tenant there). ``start`` and ``shutdown`` run in the event loop. ``sleep`` and
+    ``clock`` (monotonic seconds, for the circuit breakers) are there for tests, which
+    need not wait.
     """
 
     def __init__(
@@ -132,6 +134,7 @@ class Notifier:
         timeout_seconds: float = 10.0,
         max_alerts_per_post: int = 100,
         keep_seconds: float = 7 * 86400.0,
+        headers: Mapping[str, str] | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -146,6 +149,7 @@ class Notifier:
             backoff=backoff or Backoff(initial=1.0, maximum=300.0, budget=86400.0),
             timeout_seconds=timeout_seconds,
             max_alerts_per_post=max_alerts_per_post,
+            headers=dict(headers or {}),
             sleep=sleep,
         )
         self._workers = [
@@ -260,6 +264,7 @@ class _Delivery:
     backoff: Backoff
     timeout_seconds: float
     max_alerts_per_post: int
+    headers: dict[str, str]
     sleep: Sleep
 
 
@@ -276,6 +281,7 @@ class _Worker:
         self._delivery = delivery
         self._outbox: Outbox | None = None
         headers = {"Content-Type": "application/json", "User-Agent": "otelite"}
+        headers.update(delivery.headers)
         headers.update(webhook.headers)
         if webhook.bearer_token is not None:
             headers["Authorization"] = f"Bearer {webhook.bearer_token}"

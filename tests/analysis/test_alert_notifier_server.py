@@ -82,6 +82,7 @@ def test_receivers_get_alerts_and_are_reported(tmp_path: Path) -> None:
         [pager] = receivers()
         metrics = httpx.get(f"{api}/metrics").text
     assert sink.delivered()[0].body["externalURL"] == api
+    assert "x-scope-orgid" not in sink.delivered()[0].headers
     assert sink.delivered()[0].body["alerts"][0]["fingerprint"] == ALERT.fingerprint
     assert (tmp_path / OUTBOX_FILE).exists()
     assert pager["tenant"] == SINGLE_TENANT and pager["name"] == "pager"
@@ -112,3 +113,4 @@ def test_a_tenants_pending_alerts_are_sent_after_a_restart(tmp_path: Path) -> No
         with running(tmp_path, url, tenancy) as (server, _, _):
             until(lambda: len(sink.delivered()) == 1, "delivered after the restart")
     assert sink.delivered()[0].body["alerts"][0]["labels"] == dict(ALERT.labels)
+    assert sink.delivered()[0].headers["x-scope-orgid"] == "acme"
