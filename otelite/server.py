@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from otelite.access import Right, ServerCertificate, Tokens
+from otelite.analysis import OUTBOX_FILE, Notifier, Notifiers
 from otelite.api import (
+    AlertReceiverMetrics,
     PipelineReports,
     SelfMetrics,
     ServerInfo,
@@ -46,7 +48,7 @@ from otelite.receivers import (
 )
 from otelite.storage import Storage, open_storage
 from otelite.storage.duckdb import DATABASE_FILE
-from otelite.tenancy import SINGLE_TENANT
+from otelite.tenancy import SINGLE_TENANT, TENANT_HEADER
 
 __all__ = ["Endpoints", "Server", "run"]
 
@@ -105,6 +107,7 @@ class Server:
         self._grpc: GrpcReceiver | None = None
         self._http: HttpReceiver | None = None
         self._retention: Retention | None = None
+        self._notifiers: Notifiers | None = None
         self._self_telemetry: SelfTelemetry | None = None
         # Flattening runs in worker processes shared by every pipeline (one per tenant).
         self._flattener: FlattenPool | None = None
@@ -184,6 +187,10 @@ class Server:
                 return [pipeline.report(SINGLE_TENANT)]
 
         self_metrics = SelfMetrics(reports)
+        if config.alert_webhooks:
+            # Started once the API listens: notifications link to it (externalURL).
+            self._notifiers = Notifiers(self._notifier_of, existing=self._tenants_with_outbox)
+            self_metrics.registry.register(AlertReceiverMetrics(self._notifiers))
         if self._self_telemetry is not None:
             # Its own tenant when tenants are kept apart: nobody's data but otelite's.
             tenant = SELF_SERVICE if config.tenancy.enabled else SINGLE_TENANT
@@ -212,6 +219,7 @@ class Server:
                     tenancy=config.tenancy,
                 ).route()
             ],
+            alert_receivers=self._notifiers,
         )
         self._api = UvicornServer(
             app, host=config.host, port=config.port, certificate=certificate, websockets=True
@@ -250,6 +258,8 @@ class Server:
             multi_tenant=config.tenancy.enabled,
             tenant_required=config.tenancy.enabled and config.tenancy.default_tenant is None,
         )
+        if self._notifiers is not None:
+            await self._notifiers.start()
         if config.retention_seconds:
             self._retention = Retention(self._stores, retention_seconds=config.retention_seconds)
             self._retention.start()
@@ -259,6 +269,9 @@ class Server:
         if self._retention is not None:
             await self._retention.shutdown()
             self._retention = None
+        if self._notifiers is not None:
+            await self._notifiers.shutdown()
+            self._notifiers = None
         for component in (self._http, self._grpc):
             if component is not None:
                 await component.shutdown()
@@ -301,6 +314,45 @@ class Server:
         if tenant is None:
             return open_storage(StorageLocation(), None)
         return self._open_storage(directory, tenant)
+
+    @property
+    def notifiers(self) -> Notifiers | None:
+        """Where alerts are sent, per tenant (None without ``--alert-webhook``)."""
+        return self._notifiers
+
+    def _notifier_of(self, tenant: str) -> Notifier:
+        """``tenant``'s notifier, its outbox in the tenant's directory (blocking-free)."""
+        directory = self._tenant_dir(tenant)
+        external_url = self.config.alert_external_url
+        if external_url is None:
+            endpoints = self.endpoints
+            host = f"[{endpoints.host}]" if ":" in endpoints.host else endpoints.host
+            scheme = "https" if endpoints.tls else "http"
+            external_url = f"{scheme}://{host}:{endpoints.api_port}"
+        return Notifier(
+            self.config.alert_webhooks,
+            outbox_path=None if directory is None else directory / OUTBOX_FILE,
+            external_url=external_url,
+            # Receivers of several tenants' alerts tell them apart as queries do.
+            headers={TENANT_HEADER: tenant} if self.config.tenancy.enabled else None,
+        )
+
+    def _tenant_dir(self, tenant: str) -> Path | None:
+        data_dir = self.config.data_dir
+        if data_dir is None or not self.config.tenancy.enabled:
+            return data_dir
+        return data_dir / TENANTS_DIR / tenant
+
+    def _tenants_with_outbox(self) -> list[str]:
+        """The tenants whose alerts may wait from before a restart (blocking)."""
+        if self._tenants is None:
+            return [SINGLE_TENANT]
+        return [
+            tenant
+            for tenant in self._tenants.ids
+            if (directory := self._tenant_dir(tenant)) is not None
+            and (directory / OUTBOX_FILE).exists()
+        ]
 
     def _readiness(self) -> tuple[bool, str]:
         ingest = self._pipeline or self._tenants

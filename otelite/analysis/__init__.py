@@ -8,6 +8,15 @@ deployments. Each runs on any ``Storage`` (DuckDB or ClickHouse alike) through
 
 from __future__ import annotations
 
+from otelite.analysis._alert_events import (
+    AlertEvent,
+    AlertStatus,
+    alert_fingerprint,
+    webhook_payload,
+)
+from otelite.analysis._alert_notifier import Notifier, ReceiverReport, ReceiverStats
+from otelite.analysis._alert_notifiers import Notifiers
+from otelite.analysis._alert_outbox import OUTBOX_FILE, DeadLetter
 from otelite.analysis._critical_path import (
     CriticalPath,
     Section,
@@ -62,19 +71,27 @@ __all__: list[str] = [
     "MAX_RANGE_NS",
     "MAX_SPANS",
     "MAX_VALUES",
+    "OUTBOX_FILE",
     "SETTLE_NS",
     "SIGNIFICANT",
     "WINDOW_NS",
+    "AlertEvent",
+    "AlertStatus",
     "AlignedNode",
     "Change",
     "CriticalPath",
+    "DeadLetter",
     "Deploy",
     "Deployments",
     "GroupComparison",
     "GroupComparisonPlan",
+    "Notifier",
+    "Notifiers",
     "OperationShare",
     "PathStats",
     "PathTotals",
+    "ReceiverReport",
+    "ReceiverStats",
     "Red",
     "RedWindow",
     "Sample",
@@ -85,6 +102,7 @@ __all__: list[str] = [
     "TracesRead",
     "ValueShift",
     "VersionSeen",
+    "alert_fingerprint",
     "compare_totals",
     "compare_traces",
     "critical_path",
@@ -94,4 +112,5 @@ __all__: list[str] = [
     "spans_plan",
     "trace_spans",
     "traces_of",
+    "webhook_payload",
 ]

@@ -69,12 +69,14 @@ tells the web UI whether the server is multi-tenant.
 
 from __future__ import annotations
 
+from otelite.api._alert_receivers import AlertReceiverMetrics
 from otelite.api._app import Readiness, create_app
 from otelite.api._self_metrics import PipelineReports, SelfMetrics
 from otelite.api._storage import StoragePerTenant
 from otelite.api._ui_data import ServerInfo, ServerInfoSource
 
 __all__ = [
+    "AlertReceiverMetrics",
     "PipelineReports",
     "Readiness",
     "SelfMetrics",

@@ -16,6 +16,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from otelite.access import BearerAuth, Guard, Right, Tokens
+from otelite.analysis import Notifiers
+from otelite.api._alert_receivers import alert_receiver_routes
 from otelite.api._compare import compare_routes
 from otelite.api._count import count
 from otelite.api._critical_path import critical_path_routes
@@ -76,6 +78,7 @@ def create_app(
     tracer: Tracer | None = None,
     query_timeout_seconds: float | None = 120.0,
     ingest: Sequence[Route] = (),
+    alert_receivers: Notifiers | None = None,
 ) -> Starlette:
     """The HTTP query API over ``storage`` (see the package docstring for the endpoints).
 
@@ -89,6 +92,7 @@ def create_app(
     query stops after ``query_timeout_seconds`` (None: no limit). ``ingest`` are routes
     that take data (Loki's push API, which clients send to the URL they query); they guard
     themselves, asking for the ingest right rather than the query right.
+    ``alert_receivers`` answers ``/api/alerts/receivers`` (the operator right).
     """
 
     async def healthz(request: Request) -> Response:
@@ -124,6 +128,7 @@ def create_app(
         *critical_path_routes(),
         *ui_data_routes(),
         *deployment_routes(),
+        *alert_receiver_routes(),
         *jaeger_routes(),
         *tempo_routes(),
         *prometheus_routes(),
@@ -154,6 +159,7 @@ def create_app(
     app.state.tracer = tracer or NoOpTracer()
     app.state.server_info = info
     app.state.query_timeout_seconds = query_timeout_seconds
+    app.state.alert_receivers = alert_receivers
     return app
 
 
@@ -170,8 +176,9 @@ class _GuardAllButUI:
             guard=guard,
             reply=_refused,
             right=Right.QUERY,
-            # otelite's own metrics count every tenant: they are the operator's.
-            path_rights={"/metrics": Right.OPERATOR},
+            # otelite's own metrics and the alert receivers' state are every tenant's:
+            # they are the operator's.
+            path_rights={"/metrics": Right.OPERATOR, "/api/alerts/receivers": Right.OPERATOR},
             open_paths=open_paths,
         )
 

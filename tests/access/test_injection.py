@@ -96,6 +96,7 @@ ENDPOINTS = {
         ("q", "baseline", "start", "end", "baselineStart", "baselineEnd", "limit")
     ),
     "/api/ui/info": Endpoint(()),
+    "/api/alerts/receivers": Endpoint(()),
     "/api/ui/services": Endpoint(("service", "start", "end", "buckets")),
     "/api/ui/attributes": Endpoint(("signal", "service", "start", "end")),
     "/api/echo": Endpoint(()),
