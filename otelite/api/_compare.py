@@ -80,6 +80,7 @@ def compare_routes() -> list[Route]:
 
 async def traces(request: Request) -> Response:
     """``GET /api/compare/traces``: trace ``b`` aligned with trace ``a``."""
+    storage_of(request)  # a refused tenant is the server's answer, before the parameters
     params = Params(request.query_params)
     ids = []
     for name in ("a", "b"):
@@ -101,6 +102,7 @@ async def _trace(request: Request, name: str, trace_id: bytes) -> ExportTraceSer
 
 async def groups(request: Request) -> Response:
     """``GET /api/compare``: the attribute values that set the selection apart."""
+    storage_of(request)  # a refused tenant is the server's answer, before the parameters
     params = Params(request.query_params)
     selection = params.text("selection")
     if selection is None:

@@ -95,6 +95,12 @@ ENDPOINTS = {
     "/api/critical-path": Endpoint(
         ("q", "baseline", "start", "end", "baselineStart", "baselineEnd", "limit")
     ),
+    "/api/compare/traces": Endpoint(("a", "b")),
+    "/api/compare": Endpoint(
+        ("selection", "baseline", "start", "end", "selectionStart", "selectionEnd", "limit"),
+        base={"selection": "{ }"},
+    ),
+    "/api/deployments": Endpoint(("service", "start", "end", "settle", "window")),
     "/api/ui/info": Endpoint(()),
     "/api/alerts/receivers": Endpoint(()),
     "/api/ui/services": Endpoint(("service", "start", "end", "buckets")),
