@@ -8,4 +8,30 @@ deployments. Each runs on any ``Storage`` (DuckDB or ClickHouse alike) through
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from otelite.analysis._service_map import (
+    MAX_EDGES,
+    MAX_NODES,
+    MAX_RANGE_NS,
+    Figures,
+    MapEdge,
+    MapNode,
+    NodeKind,
+    ServiceMap,
+    build_service_map,
+    service_map_plans,
+    service_map_range,
+)
+
+__all__: list[str] = [
+    "MAX_EDGES",
+    "MAX_NODES",
+    "MAX_RANGE_NS",
+    "Figures",
+    "MapEdge",
+    "MapNode",
+    "NodeKind",
+    "ServiceMap",
+    "build_service_map",
+    "service_map_plans",
+    "service_map_range",
+]

@@ -59,6 +59,7 @@ from otelite.query._plan import (
     Relation,
     Select,
     ServiceCalls,
+    ServiceEdges,
     ServiceGraph,
     SpanComparison,
     Spanset,
@@ -74,7 +75,12 @@ from otelite.query._plan import (
     all_of,
     within_traces,
 )
-from otelite.query._red import service_red_plan, service_trend_plan
+from otelite.query._red import (
+    is_request,
+    requests_traceql,
+    service_red_plan,
+    service_trend_plan,
+)
 from otelite.query._samples import attribute_sample_plan
 from otelite.query._severity import parse_severity
 from otelite.query._span_comparison import compared_value
@@ -125,6 +131,7 @@ __all__ = [
     "Relation",
     "Select",
     "ServiceCalls",
+    "ServiceEdges",
     "ServiceGraph",
     "SpanComparison",
     "SpanFilter",
@@ -147,6 +154,7 @@ __all__ = [
     "compared_value",
     "compile_plan",
     "count_plan",
+    "is_request",
     "log_search_plan",
     "metric_catalog_plan",
     "metric_points_plan",
@@ -154,6 +162,7 @@ __all__ = [
     "parse_duration_ns",
     "parse_severity",
     "parse_time",
+    "requests_traceql",
     "service_red_plan",
     "service_summary_plan",
     "service_trend_plan",

@@ -66,6 +66,7 @@ __all__ = [
     "Relation",
     "Select",
     "ServiceCalls",
+    "ServiceEdges",
     "ServiceGraph",
     "SpanComparison",
     "Spanset",
@@ -650,6 +651,22 @@ class ServiceGraph:
     pairing_ns: int = 60_000_000_000
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceEdges:
+    """The requests of ``ServiceGraph`` (same kinds, same pairing) over the whole of
+    ``time``, totalled twice: per edge (``per_server`` 0: ``client``, ``server``,
+    ``connection`` and ``virtual``, the end that is a virtual node: ``client``,
+    ``server`` or ``""``) and per server (``per_server`` 1: ``client``, ``connection``
+    and ``virtual`` are ``""``), so that a node called by several others has quantiles
+    of its own. Each row:
+    ``request_count``, ``error_count`` (requests where either span is an error) and ``p50_ns``,
+    ``p95_ns``, ``p99_ns`` of the request's latency: its server span's duration, or its
+    client span's when there is no server span (a database, a virtual node)."""
+
+    time: TimeRange
+    pairing_ns: int = 60_000_000_000
+
+
 class Compared(enum.Enum):
     """What a comparison counts the values of: an attribute map, whose every key is an
     attribute of its own, or one column of the span (or of its trace's root)."""
@@ -720,7 +737,14 @@ class SpanComparison:
 
 
 Plan: TypeAlias = (
-    Select | TraceSearch | Count | SpansetSearch | ServiceCalls | ServiceGraph | SpanComparison
+    Select
+    | TraceSearch
+    | Count
+    | SpansetSearch
+    | ServiceCalls
+    | ServiceEdges
+    | ServiceGraph
+    | SpanComparison
 )
 
 

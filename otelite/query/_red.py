@@ -1,7 +1,13 @@
 """Plans for rate, errors and duration (RED) of each service, in total and over time.
 
-A service's *requests* are its entry spans: server and consumer spans, and roots (spans
-without a parent), so a batch job that only makes internal spans still has a rate.
+This module holds otelite's one definition of *a request to a service*, which the
+services page, the service map's nodes and the trace search link to a service's
+requests all use: an *entry span* of the service, that is a server or consumer span, or
+a root (a span without a parent, so a batch job that only makes internal spans still has
+a rate), each counted once however often it was sent (``SPAN_IDENTITY``). A request is
+an error when its span's status is; its latency is its span's duration, and quantiles
+interpolate linearly between the closest ranks (R-7, numpy's default). In TraceQL the
+same spans are ``requests_traceql(service)``.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otelite.query._filters import SpanStatus
 from otelite.query._plan import (
+    SPAN_IDENTITY,
     Call,
     Column,
     Compare,
@@ -25,20 +32,36 @@ from otelite.query._plan import (
     TimeRange,
     all_of,
 )
+from otelite.query._strings import quote_string
 
-__all__ = ["QUANTILES", "service_red_plan", "service_trend_plan"]
+__all__ = [
+    "QUANTILES",
+    "is_request",
+    "requests_traceql",
+    "service_red_plan",
+    "service_trend_plan",
+]
 
 QUANTILES = (50, 95, 99)
 """The latency percentiles every RED row carries, as ``p50_ns``, ``p95_ns``, ``p99_ns``."""
 
 
-def _is_request() -> Predicate:
+def is_request() -> Predicate:
+    """The span is a request to its service: a server, consumer or root span."""
     return Or(
         (
             Compare(Column("SpanKind"), Op.EQ, Span.SPAN_KIND_SERVER),
             Compare(Column("SpanKind"), Op.EQ, Span.SPAN_KIND_CONSUMER),
             Compare(Column("ParentSpanId"), Op.EQ, b""),
         )
+    )
+
+
+def requests_traceql(service: str) -> str:
+    """A TraceQL query whose matched spans are ``service``'s requests (``is_request``)."""
+    return (
+        f"{{ resource.service.name = {quote_string(service)}"
+        " && (kind = server || kind = consumer || nestedSetParent < 0) }"
     )
 
 
@@ -61,10 +84,11 @@ def service_red_plan(time: TimeRange, service: str | None = None) -> Select:
     return Select(
         Table.SPANS,
         (Output("name", Column("ServiceName")), *_red_outputs()),
-        where=all_of(_is_request(), _service(service)),
+        where=all_of(is_request(), _service(service)),
         time=time,
         group_by=("name",),
         order_by=(Order("name"),),
+        one_row_per=SPAN_IDENTITY,
     )
 
 
@@ -76,8 +100,9 @@ def service_trend_plan(time: TimeRange, bucket_ns: int, service: str | None = No
     return Select(
         Table.SPANS,
         (Output("name", Column("ServiceName")), Output("bucket_ns", bucket), *_red_outputs()),
-        where=all_of(_is_request(), _service(service)),
+        where=all_of(is_request(), _service(service)),
         time=time,
         group_by=("name", "bucket_ns"),
         order_by=(Order("name"), Order("bucket_ns")),
+        one_row_per=SPAN_IDENTITY,
     )

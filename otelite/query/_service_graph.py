@@ -1,12 +1,13 @@
-"""Calls between services → SQL: Jaeger's dependencies (``ServiceCalls``) and Tempo's
-service graph (``ServiceGraph``).
+"""Calls between services → SQL: Jaeger's dependencies (``ServiceCalls``), Tempo's
+service graph (``ServiceGraph``) and the service map's edges (``ServiceEdges``).
 
 The service graph reads the client and server spans of its range (widened by the pairing
 margin) once, one row per span (``SPAN_IDENTITY``), so that a span sent twice makes one
 request, not two (nor four, when both sides were sent twice). Each row carries the name
 its attributes give the span's peer and, for a database call, the database's. Every
 kind of request (a pair, a database call, a call to or from a virtual node) is a query
-over those rows; the requests are then counted per step, edge and latency bucket.
+over those rows; the requests are then counted per step, edge and latency bucket (the
+graph's series), or per edge and per server over the whole range (the map's edges).
 """
 
 from __future__ import annotations
@@ -22,19 +23,23 @@ from otelite.query._plan import (
     Attribute,
     AttributeScope,
     ServiceCalls,
+    ServiceEdges,
     ServiceGraph,
     TimeRange,
 )
+from otelite.query._red import QUANTILES
 from otelite.query.dialects import Dialect
 
-__all__ = ["compile_service_calls", "compile_service_graph"]
+__all__ = ["compile_service_calls", "compile_service_edges", "compile_service_graph"]
 
-# Tempo's defaults. The span's own attributes that name the peer of a client span
-# without a server, or of a root server span, first found first:
-_PEER_ATTRIBUTES = ("peer.service", "db.name", "db.system")
+# Tempo's defaults, and then ``server.address``: the span's own attributes that name the
+# peer of a client span without a server, or of a root server span, first found first.
+# The address is how most instrumentations name an uninstrumented peer (an HTTP API of
+# another company), and the last resort, after every name a person chose.
+_PEER_ATTRIBUTES = ("peer.service", "db.name", "db.system", "db.system.name", "server.address")
 # Those that make a client span a database call, and its database's name when no
 # attribute of _DATABASE_NAMES (nor the peer's address) names it:
-_DATABASE_ATTRIBUTES = ("db.namespace", "db.name", "db.system")
+_DATABASE_ATTRIBUTES = ("db.namespace", "db.name", "db.system", "db.system.name")
 _DATABASE_NAMES = ("peer.service", "server.address")
 _ADDRESS, _PORT = "network.peer.address", "network.peer.port"
 _USER = "user"  # the client of a root server span that names no peer
@@ -77,6 +82,14 @@ def compile_service_graph(plan: ServiceGraph, dialect: Dialect) -> Statement:
     return _GraphCompiler(dialect).compile(plan)
 
 
+def compile_service_edges(plan: ServiceEdges, dialect: Dialect) -> Statement:
+    """One statement answering ``plan``: the graph's requests, totalled per edge and per
+    server over the whole range."""
+    if plan.pairing_ns < 0:
+        raise InvalidRequest("the service map's pairing_ns must be >= 0")
+    return _GraphCompiler(dialect).edges(plan)
+
+
 @dataclass(frozen=True, slots=True)
 class _Request:
     """One kind of request, as SQL over the ``spans`` CTE: the span ``timed`` (its
@@ -91,38 +104,81 @@ class _Request:
     failed: str
     server_duration: str
     client_duration: str
+    latency: str
+    """The server span's duration; the client's when there is no server span."""
+    virtual: str
+    """Which end is a virtual node (``client``, ``server``), or ``""``: an instrumented
+    service and a virtual node may have one name, so only the request can tell."""
 
 
 class _GraphCompiler(TraceSearchCompiler):
     def compile(self, plan: ServiceGraph) -> Statement:  # type: ignore[override]
         call = self.dialect.call
-        requests = " UNION ALL ".join(self._select(r, plan.time) for r in self._requests())
+        requests = self._all_requests(plan.time, plan.pairing_ns)
         unit = self.param(plan.unit_ns)
 
         def bucket(duration: str) -> str:
             return call("pow2_ceiling", f"({duration} / {unit})")
 
         sql = (
-            f"WITH {self.dialect.cte('spans', self._spans(plan))}"
+            f"WITH {requests}"
             f" SELECT {call('time_bucket_ns', 'started', self.param(plan.step_ns))}"
             " AS bucket_ns, client, server, connection, failed,"
             f" {bucket('server_duration')} AS server_bucket,"
             f" {bucket('client_duration')} AS client_bucket, {call('count')} AS calls,"
             " sum(server_duration) AS server_ns, sum(client_duration) AS client_ns"
-            f" FROM ({requests}) AS requests"
+            " FROM requests"
             " GROUP BY bucket_ns, client, server, connection, failed, server_bucket,"
             f" client_bucket{self.dialect.CTE_SETTINGS}"
         )
         return Statement(sql, tuple(self.params))
 
-    def _spans(self, plan: ServiceGraph) -> str:
+    def edges(self, plan: ServiceEdges) -> Statement:
+        call = self.dialect.call
+        requests = self._all_requests(plan.time, plan.pairing_ns)
+        # Each request twice, once for its edge and once for its server: one pass over
+        # the requests gives both totals, each with its own quantiles. The inner names
+        # differ from the outer ones so that no engine reads an alias for a column.
+        sides = "(SELECT 0 AS per_server UNION ALL SELECT 1 AS per_server) AS sides"
+        blank = self.param("")
+        doubled = (
+            "SELECT per_server,"
+            f" CASE WHEN per_server = 0 THEN client ELSE {blank} END AS caller,"
+            " server AS callee,"
+            f" CASE WHEN per_server = 0 THEN connection ELSE {blank} END AS via,"
+            f" CASE WHEN per_server = 0 THEN virtual ELSE {blank} END AS virtual_end,"
+            f" failed, latency FROM requests CROSS JOIN {sides}"
+        )
+        quantiles = ", ".join(
+            f"{call('quantile', 'latency', self.param(q / 100))} AS p{q}_ns" for q in QUANTILES
+        )
+        sql = (
+            f"WITH {requests}"
+            " SELECT per_server, caller AS client, callee AS server, via AS connection,"
+            " virtual_end AS virtual,"
+            f" {call('count')} AS request_count, {call('count_if', 'failed')} AS error_count,"
+            f" {quantiles}"
+            f" FROM ({doubled}) AS doubled"
+            " GROUP BY per_server, caller, callee, via,"
+            f" virtual_end{self.dialect.CTE_SETTINGS}"
+        )
+        return Statement(sql, tuple(self.params))
+
+    def _all_requests(self, time: TimeRange, pairing_ns: int) -> str:
+        """The CTEs ``spans`` and ``requests`` (one row per request of every kind)."""
+        requests = " UNION ALL ".join(self._select(r, time) for r in self._requests())
+        return (
+            f"{self.dialect.cte('spans', self._spans(time, pairing_ns))}, requests AS ({requests})"
+        )
+
+    def _spans(self, time: TimeRange, pairing_ns: int) -> str:
         """The client and server spans of the widened range, one row per span, with
         ``peer`` and ``db`` (NULL when the span is not a database call)."""
         q = self.dialect.quote
-        start, end = plan.time.start, plan.time.end
+        start, end = time.start, time.end
         widened = TimeRange(
-            None if start is None else start - plan.pairing_ns,
-            None if end is None else end + plan.pairing_ns,
+            None if start is None else start - pairing_ns,
+            None if end is None else end + pairing_ns,
         )
         columns = [*(q(c) for c in _COLUMNS), f"{self._peer()} AS peer", f"{self._db()} AS db"]
         return self.dialect.call(
@@ -167,6 +223,8 @@ class _GraphCompiler(TraceSearchCompiler):
                 f"({self._failed('c')} OR {self._failed('s')})",
                 server_ns,
                 client_ns,
+                server_ns,
+                self.param(""),
             ),
             _Request(
                 "c",
@@ -178,6 +236,8 @@ class _GraphCompiler(TraceSearchCompiler):
                 self._failed("c"),
                 client_ns,
                 client_ns,
+                client_ns,
+                self.param("server"),
             ),
             _Request(
                 "c",
@@ -189,6 +249,8 @@ class _GraphCompiler(TraceSearchCompiler):
                 self._failed("c"),
                 none,
                 client_ns,
+                client_ns,
+                self.param("server"),
             ),
             _Request(
                 "s",
@@ -200,6 +262,8 @@ class _GraphCompiler(TraceSearchCompiler):
                 self._failed("s"),
                 server_ns,
                 none,
+                server_ns,
+                self.param("client"),
             ),
         ]
 
@@ -210,7 +274,8 @@ class _GraphCompiler(TraceSearchCompiler):
             f" {request.client} AS client, {request.server} AS server,"
             f" {request.connection} AS connection, {request.failed} AS failed,"
             f" {request.server_duration} AS server_duration,"
-            f" {request.client_duration} AS client_duration"
+            f" {request.client_duration} AS client_duration, {request.latency} AS latency,"
+            f" {request.virtual} AS virtual"
             f" FROM {request.source}{where_clause([*timed, *request.conditions])}"
         )
 
