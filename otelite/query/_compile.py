@@ -43,7 +43,6 @@ from otelite.query._plan import (
     Plan,
     Predicate,
     Select,
-    ServiceCalls,
     ServiceEdges,
     ServiceGraph,
     SpanComparison,
@@ -105,16 +104,10 @@ def compile_plan(plan: Plan, dialect: Dialect) -> Statement:
     """
     if isinstance(plan, TraceSearch):
         return TraceSearchCompiler(dialect).compile(plan)
-    if isinstance(plan, ServiceCalls | ServiceEdges | ServiceGraph):
+    if isinstance(plan, ServiceEdges | ServiceGraph):
         # Imported here: those compilers build on this module's.
-        from otelite.query._service_graph import (
-            compile_service_calls,
-            compile_service_edges,
-            compile_service_graph,
-        )
+        from otelite.query._service_graph import compile_service_edges, compile_service_graph
 
-        if isinstance(plan, ServiceCalls):
-            return compile_service_calls(plan, dialect)
         if isinstance(plan, ServiceEdges):
             return compile_service_edges(plan, dialect)
         return compile_service_graph(plan, dialect)

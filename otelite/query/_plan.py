@@ -65,7 +65,6 @@ __all__ = [
     "Related",
     "Relation",
     "Select",
-    "ServiceCalls",
     "ServiceEdges",
     "ServiceGraph",
     "SpanComparison",
@@ -609,15 +608,6 @@ class SpansetSearch:
 
 
 @dataclass(frozen=True, slots=True)
-class ServiceCalls:
-    """Calls between services: spans whose parent span is another service's, counted per
-    (parent service, child service); both spans in ``time``. Rows: ``parent``, ``child``,
-    ``calls``, ordered by parent then child (Jaeger's dependencies)."""
-
-    time: TimeRange = TimeRange()
-
-
-@dataclass(frozen=True, slots=True)
 class ServiceGraph:
     """Requests between services, as Tempo's service graph finds them, each span read
     once however often it was sent (``SPAN_IDENTITY``). A request is one of:
@@ -737,14 +727,7 @@ class SpanComparison:
 
 
 Plan: TypeAlias = (
-    Select
-    | TraceSearch
-    | Count
-    | SpansetSearch
-    | ServiceCalls
-    | ServiceEdges
-    | ServiceGraph
-    | SpanComparison
+    Select | TraceSearch | Count | SpansetSearch | ServiceEdges | ServiceGraph | SpanComparison
 )
 
 

@@ -1,5 +1,5 @@
-"""Calls between services → SQL: Jaeger's dependencies (``ServiceCalls``), Tempo's
-service graph (``ServiceGraph``) and the service map's edges (``ServiceEdges``).
+"""Calls between services → SQL: Tempo's service graph (``ServiceGraph``) and the
+service map's edges (``ServiceEdges``), which Jaeger's dependencies answer too.
 
 The service graph reads the client and server spans of its range (widened by the pairing
 margin) once, one row per span (``SPAN_IDENTITY``), so that a span sent twice makes one
@@ -22,7 +22,6 @@ from otelite.query._plan import (
     SPAN_IDENTITY,
     Attribute,
     AttributeScope,
-    ServiceCalls,
     ServiceEdges,
     ServiceGraph,
     TimeRange,
@@ -30,7 +29,7 @@ from otelite.query._plan import (
 from otelite.query._red import QUANTILES
 from otelite.query.dialects import Dialect
 
-__all__ = ["compile_service_calls", "compile_service_edges", "compile_service_graph"]
+__all__ = ["compile_service_edges", "compile_service_graph"]
 
 # Tempo's defaults, and then ``server.address``: the span's own attributes that name the
 # peer of a client span without a server, or of a root server span, first found first.
@@ -55,24 +54,6 @@ _COLUMNS = (
 )
 _CLIENTS = (Span.SPAN_KIND_CLIENT, Span.SPAN_KIND_PRODUCER)
 _SERVERS = (Span.SPAN_KIND_SERVER, Span.SPAN_KIND_CONSUMER)
-
-
-def compile_service_calls(plan: ServiceCalls, dialect: Dialect) -> Statement:
-    """One statement answering ``plan``: a join of each span with its parent."""
-    compiler = TraceSearchCompiler(dialect)
-    q, call = dialect.quote, dialect.call
-    table = q(compiler.table.value)
-    conditions = [
-        f"{alias}.{condition}" for alias in ("c", "p") for condition in compiler.time(plan.time)
-    ]
-    conditions.append(f"p.{q('ServiceName')} != c.{q('ServiceName')}")
-    sql = (
-        f"SELECT p.{q('ServiceName')} AS parent, c.{q('ServiceName')} AS child,"
-        f" {call('count')} AS calls FROM {table} AS c JOIN {table} AS p"
-        f" ON p.{q('TraceId')} = c.{q('TraceId')} AND p.{q('SpanId')} = c.{q('ParentSpanId')}"
-        f"{where_clause(conditions)} GROUP BY parent, child ORDER BY parent, child"
-    )
-    return Statement(sql, tuple(compiler.params))
 
 
 def compile_service_graph(plan: ServiceGraph, dialect: Dialect) -> Statement:

@@ -47,6 +47,7 @@ QUERIES: dict[str, list[dict[str, str]]] = {
     "/api/export": [{"signal": signal.value} for signal in Signal],
     "/api/count": [{"signal": signal.value, **WINDOW} for signal in Signal],
     "/api/ui/info": [{}],
+    "/api/service-graph": [WINDOW],
     "/api/ui/services": [WINDOW],
     "/api/ui/attributes": [{"signal": "spans", **WINDOW}, {"signal": "logs", **WINDOW}],
     "/jaeger/api/services": [{}],
