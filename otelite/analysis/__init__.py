@@ -8,6 +8,7 @@ deployments. Each runs on any ``Storage`` (DuckDB or ClickHouse alike) through
 
 from __future__ import annotations
 
+from otelite.analysis._map_layout import Placed, layered_layout
 from otelite.analysis._service_map import (
     MAX_EDGES,
     MAX_NODES,
@@ -30,8 +31,10 @@ __all__: list[str] = [
     "MapEdge",
     "MapNode",
     "NodeKind",
+    "Placed",
     "ServiceMap",
     "build_service_map",
+    "layered_layout",
     "service_map_plans",
     "service_map_range",
 ]

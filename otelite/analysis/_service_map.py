@@ -13,6 +13,9 @@ RED figures (``service_red_plan``). A *node* is
 - a ``client``: a virtual caller of a root server span (``user``, or the peer its
   ``peer.service`` names); it receives nothing.
 
+Each node also has a place in a layered drawing (``_map_layout``): callers left of
+their callees.
+
 An *edge* is a client (or producer) and the server (or consumer) it called, with the
 kind of connection (``""``, ``messaging_system``, ``database``, ``virtual_node``) and
 the figures of its requests: latency is the server span's duration, or the client's
@@ -32,6 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from otelite.analysis._map_layout import Placed, layered_layout
 from otelite.errors import InvalidRequest
 from otelite.query import Plan, ServiceEdges, TimeRange, service_red_plan
 
@@ -95,6 +99,8 @@ class MapNode:
     name: str
     kind: NodeKind
     figures: Figures
+    place: Placed
+    """Where a drawing puts it: callers in the layers left of their callees."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +168,16 @@ def build_service_map(
     truncated = len(edges) > max_edges or len(nodes) > max_nodes
     kept = set(nodes[:max_nodes])
     edges = [r for r in edges[:max_edges] if r["client"] in kept and r["server"] in kept]
+    places = layered_layout(kept, ((r["client"], r["server"]) for r in edges))
     return ServiceMap(
         time,
         tuple(
-            MapNode(name, kinds[name], Figures.of_row(_row(name, kinds, red, per_server), seconds))
+            MapNode(
+                name,
+                kinds[name],
+                Figures.of_row(_row(name, kinds, red, per_server), seconds),
+                places[name],
+            )
             for name in sorted(kept)
         ),
         tuple(

@@ -5,11 +5,12 @@ Parameters: ``start``/``end`` (the last hour by default; at most 24 h apart),
 
     {"startUnixMs", "endUnixMs", "truncated", "limits": {"maxRangeMs", "maxNodes",
      "maxEdges"},
-     "nodes": [{"id", "kind", <figures>, "requestsQuery"}],
+     "nodes": [{"id", "kind", "layer", "row", <figures>, "requestsQuery"}],
      "edges": [{"client", "server", "connection", <figures>}]}
 
 where ``<figures>`` are ``requestCount``, ``errorCount``, ``ratePerSecond``,
-``errorRate``, ``p50Ms``, ``p95Ms``, ``p99Ms`` (null without requests), and
+``errorRate``, ``p50Ms``, ``p95Ms``, ``p99Ms`` (null without requests), ``layer`` and
+``row`` place a node in a layered drawing (callers in columns left of their callees), and
 ``requestsQuery`` is the TraceQL query whose matched spans are a service's requests
 (null for a node that is not a service), for links to its traces.
 """
@@ -68,6 +69,8 @@ async def service_map(request: Request) -> Response:
                 {
                     "id": node.name,
                     "kind": node.kind.value,
+                    "layer": node.place.layer,
+                    "row": node.place.row,
                     **_figures(node.figures),
                     "requestsQuery": requests_traceql(node.name)
                     if node.kind is NodeKind.SERVICE

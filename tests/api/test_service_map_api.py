@@ -67,6 +67,20 @@ def test_the_map_answers_nodes_and_edges_with_figures(client: httpx.Client) -> N
     assert body["truncated"] is False
     assert body["limits"]["maxRangeMs"] == 24 * 3600 * 1000
     nodes = expected_nodes(SPANS)
+    # Callers left of callees, on the longest chain of calls to each.
+    places = {n["id"]: (n.pop("layer"), n.pop("row")) for n in body["nodes"]}
+    assert {name: layer for name, (layer, _) in places.items()} == {
+        "user": 0,
+        "batch": 0,
+        "inventory": 0,
+        "frontend": 1,
+        "checkout": 2,
+        "payment": 3,
+        "pg.local": 3,
+        "shipping": 3,
+        "api.pay.example": 4,
+    }
+    assert len(set(places.values())) == len(places)
     assert sorted(body["nodes"], key=lambda n: n["id"]) == [
         {
             "id": name,
