@@ -149,7 +149,27 @@ class _GraphCompiler(TraceSearchCompiler):
         """The CTEs ``spans`` and ``requests`` (one row per request of every kind)."""
         requests = " UNION ALL ".join(self._select(r, time) for r in self._requests())
         return (
-            f"{self.dialect.cte('spans', self._spans(time, pairing_ns))}, requests AS ({requests})"
+            f"{self.dialect.cte('spans', self._spans(time, pairing_ns))},"
+            f" linked AS ({self._linked()}), requests AS ({requests})"
+        )
+
+    def _linked(self) -> str:
+        """Each consumer span of ``spans`` and each producer span of ``spans`` it links to
+        (a message it took from a queue in a trace of its own): their ids."""
+        q = self.dialect.quote
+        trace_id, span_id = q("TraceId"), q("SpanId")
+        consumers = self.dialect.call(
+            "linked",
+            f"s.{trace_id} AS consumer_trace, s.{span_id} AS consumer_span",
+            "spans",
+            self._kind("s", Span.SPAN_KIND_CONSUMER),
+        )
+        return (
+            "SELECT l.consumer_trace, l.consumer_span,"
+            f" p.{trace_id} AS producer_trace, p.{span_id} AS producer_span"
+            f" FROM ({consumers}) AS l JOIN spans AS p"
+            f" ON p.{trace_id} = l.link_trace AND p.{span_id} = l.link_span"
+            f" WHERE {self._kind('p', Span.SPAN_KIND_PRODUCER)}"
         )
 
     def _spans(self, time: TimeRange, pairing_ns: int) -> str:
@@ -161,7 +181,12 @@ class _GraphCompiler(TraceSearchCompiler):
             None if start is None else start - pairing_ns,
             None if end is None else end + pairing_ns,
         )
-        columns = [*(q(c) for c in _COLUMNS), f"{self._peer()} AS peer", f"{self._db()} AS db"]
+        columns = [
+            *(q(c) for c in _COLUMNS),
+            self.dialect.call("link_columns"),
+            f"{self._peer()} AS peer",
+            f"{self._db()} AS db",
+        ]
         return self.dialect.call(
             "one_row_per",
             ", ".join(columns),
@@ -171,8 +196,9 @@ class _GraphCompiler(TraceSearchCompiler):
         )
 
     def _requests(self) -> list[_Request]:
-        """Tempo's kinds of request (see ``ServiceGraph``): a client and its server, a
-        database call, a call to a virtual server, a call from a virtual client."""
+        """The kinds of request (see ``ServiceGraph``): a client and its server, a
+        database call, a call to a virtual server, a message taken by a consumer linked
+        to its producer, a call from a virtual client."""
         q, call = self.dialect.quote, self.dialect.call
         trace_id, span_id, parent_id = q("TraceId"), q("SpanId"), q("ParentSpanId")
         service = q("ServiceName")
@@ -188,6 +214,17 @@ class _GraphCompiler(TraceSearchCompiler):
         unanswered = (
             f"(c.{trace_id}, c.{span_id}) NOT IN"
             f" (SELECT s.{trace_id}, s.{parent_id} FROM spans AS s WHERE {server})"
+            f" AND (c.{trace_id}, c.{span_id}) NOT IN"
+            " (SELECT producer_trace, producer_span FROM linked)"
+        )
+        message = (
+            f"linked AS l JOIN spans AS s"
+            f" ON s.{trace_id} = l.consumer_trace AND s.{span_id} = l.consumer_span"
+            f" JOIN spans AS c"
+            f" ON c.{trace_id} = l.producer_trace AND c.{span_id} = l.producer_span"
+        )
+        unlinked = (
+            f"(s.{trace_id}, s.{span_id}) NOT IN (SELECT consumer_trace, consumer_span FROM linked)"
         )
         pair = (
             f"spans AS c JOIN spans AS s"
@@ -235,8 +272,21 @@ class _GraphCompiler(TraceSearchCompiler):
             ),
             _Request(
                 "s",
+                message,
+                (),
+                f"c.{service}",
+                f"s.{service}",
+                self.param("messaging_system"),
+                f"({self._failed('c')} OR {self._failed('s')})",
+                server_ns,
+                client_ns,
+                server_ns,
+                self.param(""),
+            ),
+            _Request(
+                "s",
                 "spans AS s",
-                (server, f"s.{self.equals('ParentSpanId', b'')}"),
+                (server, f"s.{self.equals('ParentSpanId', b'')}", unlinked),
                 call("coalesce", "s.peer", self.param(_USER)),
                 f"s.{service}",
                 virtual,

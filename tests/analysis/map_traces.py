@@ -5,7 +5,8 @@ them must show, worked out here from the spans by the rules the map documents:
 - an edge is a client (or producer) span and its server (or consumer) child, a database
   call (a client span with ``db.*``) to ``server.address``, a client span with no server
   child to the peer its ``server.address`` names, or a root server span called by
-  ``user``;
+  ``user``, unless it links to a producer span: then the producer's service called it
+  (a message through a queue, in a trace of its own);
 - a request failed when either span is an error; its latency is the server span's
   duration, else the client's; quantiles are numpy's default (linear, R-7).
 """
@@ -45,6 +46,7 @@ class Made:
     duration_ns: int
     error: bool
     attributes: dict[str, str] = field(default_factory=dict)
+    links: list[tuple[int, int]] = field(default_factory=list)
 
 
 class _Trace:
@@ -52,7 +54,14 @@ class _Trace:
         self.trace, self.start_ns, self.rng, self.out = trace, start_ns, rng, out
         self.next_id = trace * 1000
 
-    def add(self, parent: int, service: str, kind: int, **attributes: str) -> int:
+    def add(
+        self,
+        parent: int,
+        service: str,
+        kind: int,
+        links: list[tuple[int, int]] | None = None,
+        **attributes: str,
+    ) -> int:
         self.next_id += 1
         made = Made(
             self.trace,
@@ -64,6 +73,7 @@ class _Trace:
             self.rng.randrange(1, 400) * MS + self.rng.randrange(0, 1000),
             self.rng.random() < 0.2,
             attributes,
+            links or [],
         )
         self.out.append(made)
         return made.span
@@ -94,6 +104,10 @@ def make_spans(seed: int = 7, traces: int = 90) -> list[Made]:
         if rng.random() < 0.5:
             sent = t.add(checkout, "checkout", PRODUCER)
             t.add(sent, "shipping", CONSUMER)
+        if rng.random() < 0.4:  # through a queue: the consumer links to the producer
+            sent = t.add(checkout, "checkout", PRODUCER, **{"server.address": "kafka.local"})
+            later = _Trace(n + 100_000, start + 5 * 10**9, rng, spans)
+            later.add(0, "billing", CONSUMER, links=[(n, sent)])
         if rng.random() < 0.3:  # a server span under an internal one: a request, no edge
             inner = t.add(checkout, "checkout", INTERNAL)
             t.add(inner, "inventory", SERVER)
@@ -113,6 +127,10 @@ def export_request(spans: list[Made]) -> ExportTraceServiceRequest:
                 start_time_unix_nano=s.start_ns,
                 end_time_unix_nano=s.start_ns + s.duration_ns,
                 status=Status(code=Status.STATUS_CODE_ERROR if s.error else 0),
+                links=[
+                    Span.Link(trace_id=trace.to_bytes(16, "big"), span_id=span.to_bytes(8, "big"))
+                    for trace, span in s.links
+                ],
                 attributes=[
                     KeyValue(key=k, value=AnyValue(string_value=v)) for k, v in s.attributes.items()
                 ],
@@ -176,11 +194,17 @@ def expected_edges(spans: list[Made]) -> dict[tuple[str, str, str], list[tuple[b
     """(client, server, connection) → each request's (failed, latency ns)."""
     by_id = {(s.trace, s.span): s for s in spans}
     answered = {(s.trace, s.parent) for s in spans if s.kind in (SERVER, CONSUMER)}
+    answered |= {link for s in spans if s.kind == CONSUMER for link in s.links}
     edges: dict[tuple[str, str, str], list[tuple[bool, int]]] = defaultdict(list)
     for s in spans:
         if not _in_range(s):
             continue
-        if s.kind in (SERVER, CONSUMER) and not s.parent:
+        if s.kind == CONSUMER and s.links:
+            p = by_id[s.links[0]]
+            edges[(p.service, s.service, "messaging_system")].append(
+                (p.error or s.error, s.duration_ns)
+            )
+        elif s.kind in (SERVER, CONSUMER) and not s.parent:
             edges[("user", s.service, "virtual_node")].append((s.error, s.duration_ns))
         elif s.kind in (SERVER, CONSUMER):
             c = by_id[(s.trace, s.parent)]

@@ -80,6 +80,7 @@ def test_edges_carry_their_requests_figures(storage: Storage) -> None:
         ("checkout", "pg.local", "database"),
         ("payment", "api.pay.example", "virtual_node"),
         ("checkout", "shipping", "messaging_system"),
+        ("checkout", "billing", "messaging_system"),
     } == set(expected)
     for edge in found.edges:
         requests = expected[edge.client, edge.server, edge.connection]
@@ -108,8 +109,10 @@ def test_a_service_focus_keeps_its_edges_and_their_nodes(storage: Storage) -> No
         ("checkout", "payment"),
         ("checkout", "pg.local"),
         ("checkout", "shipping"),
+        ("checkout", "billing"),
     }
     assert {n.name for n in found.nodes} == {
+        "billing",
         "frontend",
         "checkout",
         "payment",

@@ -78,6 +78,7 @@ def test_the_map_answers_nodes_and_edges_with_figures(client: httpx.Client) -> N
         "payment": 3,
         "pg.local": 3,
         "shipping": 3,
+        "billing": 3,
         "api.pay.example": 4,
     }
     assert len(set(places.values())) == len(places)
