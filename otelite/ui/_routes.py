@@ -18,7 +18,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 STATIC_DIR = Path(__file__).parent / "static"
 """The page, its modules (``js/``), styles and vendored libraries (``vendor/``)."""
 
-PAGES = ("/", "/traces", "/trace/{traceId}", "/logs", "/services", "/metrics")
+PAGES = ("/", "/traces", "/trace/{traceId}", "/logs", "/services", "/metrics", "/map")
 """Paths the page handles itself (history routing); each answers ``index.html``."""
 
 _SHARED = frozenset({"/metrics"})

@@ -6,15 +6,17 @@ import { current, onChange } from "./router.js";
 import { initSignIn } from "./sign-in.js";
 import { initTenant } from "./tenant.js";
 import * as logs from "./pages/logs.js";
+import * as map from "./pages/map.js";
 import * as metrics from "./pages/metrics.js";
 import * as services from "./pages/services.js";
 import * as trace from "./pages/trace.js";
 import * as traces from "./pages/traces.js";
 
-const PAGES = { traces, trace, logs, services, metrics };
+const PAGES = { traces, trace, logs, services, metrics, map };
 const NAV = [
   ["traces", "Traces"],
   ["services", "Services"],
+  ["map", "Map"],
   ["logs", "Logs"],
   ["metrics", "Metrics"],
 ];

@@ -6,7 +6,7 @@ import { lineChart, sparkline } from "../charts.js";
 import { h, replace, table } from "../dom.js";
 import { emptyState, errorState } from "../empty.js";
 import { SPAN_KINDS, colour, duration, number, percent } from "../format.js";
-import { timeRange } from "../range.js";
+import { rangeParams, timeRange } from "../range.js";
 import { href } from "../router.js";
 
 export function render(main, view, alive) {
@@ -55,12 +55,6 @@ export function render(main, view, alive) {
     })
     .catch((error) => alive() && replace(body, errorState(error)));
   return () => cleanups.forEach((c) => c());
-}
-
-function rangeParams(params) {
-  const out = {};
-  for (const key of ["range", "start", "end"]) if (params.get(key)) out[key] = params.get(key);
-  return out;
 }
 
 // Every bucket of the range, so trends show gaps (no requests) as zero rate, not as nothing.
