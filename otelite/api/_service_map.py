@@ -38,7 +38,7 @@ from otelite.api._params import Params
 from otelite.api._storage import rows_of_each
 from otelite.query import TimeRange, requests_traceql
 
-__all__ = ["service_map", "service_map_of", "service_map_routes"]
+__all__ = ["figures_json", "service_map", "service_map_of", "service_map_routes"]
 
 _MS = 1_000_000
 
@@ -71,7 +71,7 @@ async def service_map(request: Request) -> Response:
                     "kind": node.kind.value,
                     "layer": node.place.layer,
                     "row": node.place.row,
-                    **_figures(node.figures),
+                    **figures_json(node.figures),
                     "requestsQuery": requests_traceql(node.name)
                     if node.kind is NodeKind.SERVICE
                     else None,
@@ -83,7 +83,7 @@ async def service_map(request: Request) -> Response:
                     "client": edge.client,
                     "server": edge.server,
                     "connection": edge.connection,
-                    **_figures(edge.figures),
+                    **figures_json(edge.figures),
                 }
                 for edge in found.edges
             ],
@@ -91,7 +91,8 @@ async def service_map(request: Request) -> Response:
     )
 
 
-def _figures(figures: Figures) -> dict[str, Any]:
+def figures_json(figures: Figures) -> dict[str, Any]:
+    """A node's, an edge's or a service's figures as the web UI reads them."""
     return {
         "requestCount": figures.requests,
         "errorCount": figures.errors,

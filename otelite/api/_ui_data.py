@@ -29,11 +29,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from otelite import __version__
+from otelite.analysis import Figures
 from otelite.api._json import JSONResponse
 from otelite.api._params import Params
+from otelite.api._service_map import figures_json
 from otelite.api._storage import rows, rows_of_each
 from otelite.query import Table, attribute_sample_plan, service_red_plan, service_trend_plan
-from otelite.query._red import QUANTILES
 
 __all__ = ["ServerInfo", "ServerInfoSource", "ui_data_routes"]
 
@@ -102,18 +103,7 @@ class _Signal(enum.Enum):
 
 
 def _red(row: dict[str, Any], seconds: float) -> dict[str, Any]:
-    count, errors = row["request_count"], row["error_count"]
-    return {
-        "requestCount": count,
-        "errorCount": errors,
-        "ratePerSecond": count / seconds,
-        "errorRate": errors / count if count else 0.0,
-        **{f"p{q}Ms": _ms(row[f"p{q}_ns"]) for q in QUANTILES},
-    }
-
-
-def _ms(ns: float | None) -> float | None:
-    return None if ns is None else ns / _MS
+    return figures_json(Figures.of_row(row, seconds))
 
 
 async def service_stats(request: Request) -> Response:
