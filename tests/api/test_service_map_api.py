@@ -110,7 +110,7 @@ def test_one_meaning_of_a_request_everywhere(client: httpx.Client) -> None:
     seconds = {"start": str(START_NS // 10**9), "end": str(END_NS // 10**9)}
     for row in page:
         node = nodes[row["name"]]
-        for key in ("requestCount", "errorCount", "p50Ms", "p95Ms", "p99Ms"):
+        for key in ("requestCount", "errorCount", "p50Ms", "p95Ms", "p99Ms", "requestsQuery"):
             assert row[key] == pytest.approx(node[key]), (row["name"], key)
         found = client.get(
             "/api/search",

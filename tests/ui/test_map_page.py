@@ -45,3 +45,7 @@ def test_the_map_draws_the_shop_and_a_click_opens_a_service(ui: UI) -> None:
     page.locator('g.node[data-node="payments"]').click()
     expect(page).to_have_url(re.compile(r"/services\?service=payments$"))
     expect(page.locator("h2")).to_contain_text("payments")
+    # From the service to its requests: a TraceQL search matching its entry spans.
+    page.get_by_text("Its requests among the traces").click()
+    expect(page).to_have_url(re.compile(r"/traces\?q=.*payments"))
+    expect(page.locator("table.traces td.matched-count").first).to_have_text("1")

@@ -33,7 +33,7 @@ export function render(main, view, alive) {
         const charts = h("div", { class: "charts3" });
         body.append(
           h("h2", null, h("span", { class: "svc", style: { borderColor: colour(chosen) } }, chosen)),
-          h("p", null, h("a", { "data-nav": true, href: href("/traces", { service: chosen, ...rangeParams(params) }) }, "Traces of this service →"), " ", h("a", { "data-nav": true, href: href("/logs", { service: chosen, ...rangeParams(params) }) }, "Logs of this service →")),
+          h("p", null, h("a", { "data-nav": true, href: href("/traces", { q: service.requestsQuery, ...rangeParams(params) }) }, "Its requests among the traces →"), " ", h("a", { "data-nav": true, href: href("/logs", { service: chosen, ...rangeParams(params) }) }, "Logs of this service →")),
           charts,
           operationsTable(chosen, operations, seconds, params),
         );
