@@ -5,8 +5,8 @@ graph, paired as Tempo pairs them, totalled per edge and per server) and the ser
 RED figures (``service_red_plan``). A *node* is
 
 - a ``service`` (it sent spans): its figures are its requests, by otelite's one
-  definition (``otelite.query.is_request``: its server, consumer and root spans, each
-  once), the same the services page shows;
+  definition (``service_red_plan``: its server, consumer and root spans), the same the
+  services page shows;
 - a ``database`` (the server of a database call) or a ``peer`` (an uninstrumented server
   named by a client span's ``peer.service``, ..., ``server.address``): its figures are
   the requests it received, timed by their client spans;

@@ -75,7 +75,6 @@ from otelite.query._plan import (
     within_traces,
 )
 from otelite.query._red import (
-    is_request,
     requests_traceql,
     service_red_plan,
     service_trend_plan,
@@ -152,7 +151,6 @@ __all__ = [
     "compared_value",
     "compile_plan",
     "count_plan",
-    "is_request",
     "log_search_plan",
     "metric_catalog_plan",
     "metric_points_plan",

@@ -4,10 +4,12 @@ This module holds otelite's one definition of *a request to a service*, which th
 services page, the service map's nodes and the trace search link to a service's
 requests all use: an *entry span* of the service, that is a server or consumer span, or
 a root (a span without a parent, so a batch job that only makes internal spans still has
-a rate), each counted once however often it was sent (``SPAN_IDENTITY``). A request is
-an error when its span's status is; its latency is its span's duration, and quantiles
-interpolate linearly between the closest ranks (R-7, numpy's default). In TraceQL the
-same spans are ``requests_traceql(service)``.
+a rate). A request is an error when its span's status is; its latency is its span's
+duration, and quantiles interpolate linearly between the closest ranks (R-7, numpy's
+default). In TraceQL the same spans are ``requests_traceql(service)``, which a search
+matches each once; the counts here count each stored copy of a re-sent span, as every
+count does (README.md, "What counts copies": counting each once costs a distinct count
+over every span read).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otelite.query._filters import SpanStatus
 from otelite.query._plan import (
-    SPAN_IDENTITY,
     Call,
     Column,
     Compare,
@@ -36,7 +37,6 @@ from otelite.query._strings import quote_string
 
 __all__ = [
     "QUANTILES",
-    "is_request",
     "requests_traceql",
     "service_red_plan",
     "service_trend_plan",
@@ -46,7 +46,7 @@ QUANTILES = (50, 95, 99)
 """The latency percentiles every RED row carries, as ``p50_ns``, ``p95_ns``, ``p99_ns``."""
 
 
-def is_request() -> Predicate:
+def _is_request() -> Predicate:
     """The span is a request to its service: a server, consumer or root span."""
     return Or(
         (
@@ -58,7 +58,7 @@ def is_request() -> Predicate:
 
 
 def requests_traceql(service: str) -> str:
-    """A TraceQL query whose matched spans are ``service``'s requests (``is_request``)."""
+    """A TraceQL query whose matched spans are ``service``'s requests (``_is_request``)."""
     return (
         f"{{ resource.service.name = {quote_string(service)}"
         " && (kind = server || kind = consumer || nestedSetParent < 0) }"
@@ -84,11 +84,10 @@ def service_red_plan(time: TimeRange, service: str | None = None) -> Select:
     return Select(
         Table.SPANS,
         (Output("name", Column("ServiceName")), *_red_outputs()),
-        where=all_of(is_request(), _service(service)),
+        where=all_of(_is_request(), _service(service)),
         time=time,
         group_by=("name",),
         order_by=(Order("name"),),
-        one_row_per=SPAN_IDENTITY,
     )
 
 
@@ -100,9 +99,8 @@ def service_trend_plan(time: TimeRange, bucket_ns: int, service: str | None = No
     return Select(
         Table.SPANS,
         (Output("name", Column("ServiceName")), Output("bucket_ns", bucket), *_red_outputs()),
-        where=all_of(is_request(), _service(service)),
+        where=all_of(_is_request(), _service(service)),
         time=time,
         group_by=("name", "bucket_ns"),
         order_by=(Order("name"), Order("bucket_ns")),
-        one_row_per=SPAN_IDENTITY,
     )

@@ -7,6 +7,7 @@ them must show, worked out here from the spans by the rules the map documents:
   child to the peer its ``server.address`` names, or a root server span called by
   ``user``, unless it links to a producer span: then the producer's service called it
   (a message through a queue, in a trace of its own);
+- a service's requests count each stored copy of a span sent twice, calls count it once;
 - a request failed when either span is an error; its latency is the server span's
   duration, else the client's; quantiles are numpy's default (linear, R-7).
 """
@@ -172,10 +173,13 @@ def _in_range(span: Made) -> bool:
     return START_NS <= span.start_ns < END_NS
 
 
-def expected_nodes(spans: list[Made]) -> dict[str, tuple[str, Expected]]:
-    """Node name → (kind, figures)."""
+def expected_nodes(
+    spans: list[Made], copies: list[Made] | None = None
+) -> dict[str, tuple[str, Expected]]:
+    """Node name → (kind, figures). A service's requests count each stored copy of a
+    span sent again (``copies``), as every count of otelite does; calls count it once."""
     requests: dict[str, list[tuple[bool, int]]] = defaultdict(list)
-    for s in spans:
+    for s in [*spans, *(copies or [])]:
         if _in_range(s) and (s.kind in (SERVER, CONSUMER) or not s.parent):
             requests[s.service].append((s.error, s.duration_ns))
     nodes = {name: ("service", Expected.of(found)) for name, found in requests.items()}

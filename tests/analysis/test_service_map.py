@@ -33,6 +33,7 @@ from .map_traces import (
 )
 
 SPANS = make_spans()
+COPIES = SPANS[::3]
 RANGE = TimeRange(START_NS, END_NS)
 
 
@@ -40,7 +41,7 @@ RANGE = TimeRange(START_NS, END_NS)
 def storage(request: pytest.FixtureRequest) -> Iterator[Storage]:
     with store(request.param) as opened:
         opened.write(WriteBatch(traces=[export_request(SPANS)]))
-        opened.write(WriteBatch(traces=[export_request(SPANS[::3])]))  # sent again
+        opened.write(WriteBatch(traces=[export_request(COPIES)]))  # sent again
         yield opened
 
 
@@ -90,7 +91,7 @@ def test_edges_carry_their_requests_figures(storage: Storage) -> None:
 
 def test_nodes_are_services_databases_peers_and_callers(storage: Storage) -> None:
     found = service_map(storage)
-    expected = expected_nodes(SPANS)
+    expected = expected_nodes(SPANS, COPIES)
     assert {n.name: n.kind.value for n in found.nodes} == {
         name: kind for name, (kind, _) in expected.items()
     }
