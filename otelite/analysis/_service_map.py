@@ -1,8 +1,9 @@
 """The service map: services, the databases and other peers they call, and the calls.
 
 Two plans answer it, both computed in SQL: ``ServiceEdges`` (the requests of the service
-graph, paired as Tempo pairs them, totalled per edge and per server) and the services'
-RED figures (``service_red_plan``). A *node* is
+graph, paired as Tempo pairs them and, beyond Tempo, through a consumer's links to its
+producer; totalled per edge and per server) and the services' RED figures
+(``service_red_plan``). A *node* is
 
 - a ``service`` (it sent spans): its figures are its requests, by otelite's one
   definition (``service_red_plan``: its server, consumer and root spans), the same the
@@ -96,6 +97,8 @@ class Figures:
 
 @dataclass(frozen=True, slots=True)
 class MapNode:
+    """A service, database, peer or virtual caller, with the figures of its requests."""
+
     name: str
     kind: NodeKind
     figures: Figures
@@ -105,6 +108,8 @@ class MapNode:
 
 @dataclass(frozen=True, slots=True)
 class MapEdge:
+    """Calls from ``client`` to ``server`` of one kind, with the figures of those calls."""
+
     client: str
     server: str
     connection: str

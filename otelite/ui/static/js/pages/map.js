@@ -91,7 +91,17 @@ function drawing(graph, params) {
   const height = PAD * 2 + tallest * ROW_H + 40;
   const busiest = Math.max(...graph.edges.map((e) => e.ratePerSecond), 1e-9);
   const markers = s("defs", null, ERROR_LEVELS.map(([, name, fill]) => s("marker", { id: `arrow-${name}`, viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse", markerUnits: "userSpaceOnUse" }, s("path", { d: "M0,0 L10,5 L0,10 z", fill }))));
-  const edges = graph.edges.map((e) => edgeShape(e, at.get(e.client), at.get(e.server), busiest));
+  // Calls of several kinds between the same two nodes are drawn side by side.
+  const between = new Map();
+  for (const e of graph.edges) {
+    const key = JSON.stringify([e.client, e.server]);
+    between.set(key, [...(between.get(key) || []), e]);
+  }
+  const edges = graph.edges.map((e) => {
+    const twins = between.get(JSON.stringify([e.client, e.server]));
+    const shift = (twins.indexOf(e) - (twins.length - 1) / 2) * 8;
+    return edgeShape(e, at.get(e.client), at.get(e.server), busiest, shift);
+  });
   const nodes = graph.nodes.map((n) => nodeShape(n, at.get(n.id), params));
   // As wide as the page allows, never wider than drawn: a deep map shrinks to fit.
   const svg = s("svg", { class: "service-map", width: "100%", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "service map" }, markers, s("g", { class: "edges" }, edges), s("g", { class: "nodes" }, nodes));
@@ -103,17 +113,17 @@ function level(errorRate) {
   return ERROR_LEVELS.find(([floor]) => errorRate >= floor);
 }
 
-function edgeShape(edge, from, to, busiest) {
+function edgeShape(edge, from, to, busiest, shift) {
   const [, name, stroke] = level(edge.errorRate);
   const width = 1.5 + 7 * Math.sqrt(edge.ratePerSecond / busiest);
   let d;
   if (to.x > from.x) {
-    const [x1, y1, x2, y2] = [from.x + NODE_W, from.y + NODE_H / 2, to.x, to.y + NODE_H / 2];
+    const [x1, y1, x2, y2] = [from.x + NODE_W, from.y + NODE_H / 2 + shift, to.x, to.y + NODE_H / 2 + shift];
     const bend = (x2 - x1) / 2;
     d = `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`;
   } else {
     // A call back left (a cycle) or within a column: an arc below both nodes.
-    const [x1, y1, x2, y2] = [from.x + NODE_W / 2, from.y + NODE_H, to.x + NODE_W / 2, to.y + NODE_H];
+    const [x1, y1, x2, y2] = [from.x + NODE_W / 2 + shift, from.y + NODE_H, to.x + NODE_W / 2 + shift, to.y + NODE_H];
     const drop = Math.max(y1, y2) + ROW_H / 2;
     d = `M${x1},${y1} C${x1},${drop} ${x2},${drop} ${x2},${y2}`;
   }
@@ -171,7 +181,7 @@ function nodesTable(nodes, params) {
         h("td", null, n.kind === "service" ? h("a", { "data-nav": true, href: href("/services", { ...rangeParams(params), service: n.id }) }, h("span", { class: "svc", style: { borderColor: colour(n.id) } }, n.id)) : n.id),
         h("td", null, n.kind),
         ...figureCells(n),
-        h("td", null, n.requestsQuery ? h("a", { "data-nav": true, href: href("/traces", { ...rangeParams(params), q: n.requestsQuery }) }, "traces →") : null, " ", n.kind === "service" ? h("a", { "data-nav": true, href: href("/map", { ...rangeParams(params), service: n.id }) }, "its calls") : null),
+        h("td", null, n.requestsQuery ? h("a", { "data-nav": true, href: href("/traces", { ...rangeParams(params), q: n.requestsQuery }) }, "traces →") : null, n.kind === "service" ? " · " : null, n.kind === "service" ? h("a", { "data-nav": true, href: href("/map", { ...rangeParams(params), service: n.id }) }, "its calls") : null),
       ),
     );
   return table(["Node", "Kind", "Requests/s", "Errors", "p50", "p95", "p99", ""], rows, { class: "grid map-nodes" });
