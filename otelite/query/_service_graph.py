@@ -5,9 +5,10 @@ The service graph reads the client and server spans of its range (widened by the
 margin) once, one row per span (``SPAN_IDENTITY``), so that a span sent twice makes one
 request, not two (nor four, when both sides were sent twice). Each row carries the name
 its attributes give the span's peer and, for a database call, the database's. Every
-kind of request (a pair, a database call, a call to or from a virtual node) is a query
-over those rows; the requests are then counted per step, edge and latency bucket (the
-graph's series), or per edge and per server over the whole range (the map's edges).
+kind of request (a pair, a database call, a message through a queue, a call to or from a
+virtual node) is a query over those rows; the requests are then counted per step, edge
+and latency bucket (the graph's series), or per edge and per server over the whole range
+(the map's edges).
 """
 
 from __future__ import annotations
@@ -146,11 +147,12 @@ class _GraphCompiler(TraceSearchCompiler):
         return Statement(sql, tuple(self.params))
 
     def _all_requests(self, time: TimeRange, pairing_ns: int) -> str:
-        """The CTEs ``spans`` and ``requests`` (one row per request of every kind)."""
+        """The CTEs ``spans``, ``linked`` and ``requests`` (one row per request of every
+        kind)."""
         requests = " UNION ALL ".join(self._select(r, time) for r in self._requests())
         return (
             f"{self.dialect.cte('spans', self._spans(time, pairing_ns))},"
-            f" linked AS ({self._linked()}), requests AS ({requests})"
+            f" {self.dialect.cte('linked', self._linked())}, requests AS ({requests})"
         )
 
     def _linked(self) -> str:
