@@ -39,6 +39,9 @@ else its resource's, by string form (``attr=http.status_code=200`` matches the i
                                        limit``: critical-path time per operation of
                                        the traces a TraceQL query matches, against a
                                        baseline
+``GET /api/service-graph``             ``start end service``: the service map, nodes
+                                       (services, databases, peers) and edges with
+                                       rate, error rate, p50/p95/p99 (ms); at most 24 h
 ``GET /api/ui/info``                   for the web UI: OTLP endpoints, version, storage
                                        mode (memory, or the data directory's name)
 ``GET /api/ui/services``               for the web UI: RED figures per service, in total

@@ -30,6 +30,7 @@ from otelite.api._loki import loki_routes
 from otelite.api._metrics import metric_series, metrics
 from otelite.api._prometheus import prometheus_routes
 from otelite.api._self_metrics import SelfMetrics
+from otelite.api._service_map import service_map_routes
 from otelite.api._storage import StoragePerTenant
 from otelite.api._tempo import tempo_routes
 from otelite.api._traces import operations, search_traces, services, trace_v1, trace_v2
@@ -129,6 +130,7 @@ def create_app(
         *ui_data_routes(),
         *deployment_routes(),
         *alert_receiver_routes(),
+        *service_map_routes(),
         *jaeger_routes(),
         *tempo_routes(),
         *prometheus_routes(),

@@ -59,7 +59,7 @@ from otelite.query._plan import (
     Related,
     Relation,
     Select,
-    ServiceCalls,
+    ServiceEdges,
     ServiceGraph,
     SpanComparison,
     Spanset,
@@ -75,7 +75,11 @@ from otelite.query._plan import (
     all_of,
     within_traces,
 )
-from otelite.query._red import service_red_plan, service_trend_plan
+from otelite.query._red import (
+    requests_traceql,
+    service_red_plan,
+    service_trend_plan,
+)
 from otelite.query._samples import attribute_sample_plan
 from otelite.query._severity import parse_severity
 from otelite.query._span_comparison import compared_value
@@ -126,7 +130,7 @@ __all__ = [
     "Related",
     "Relation",
     "Select",
-    "ServiceCalls",
+    "ServiceEdges",
     "ServiceGraph",
     "SpanComparison",
     "SpanFilter",
@@ -156,6 +160,7 @@ __all__ = [
     "parse_duration_ns",
     "parse_severity",
     "parse_time",
+    "requests_traceql",
     "service_red_plan",
     "service_summary_plan",
     "service_trend_plan",

@@ -118,6 +118,7 @@ ENDPOINTS = {
     "/api/metrics/query": Endpoint(
         ("q", "query", "start", "end", "since"), base={"q": "{ } | rate()"}
     ),
+    "/api/service-graph": Endpoint(("start", "end", "service")),
     "/jaeger/api/services": Endpoint(()),
     "/jaeger/api/services/{service:path}/operations": Endpoint((), ("service",)),
     "/jaeger/api/operations": Endpoint(("service", "spanKind"), base={"service": "cart"}),

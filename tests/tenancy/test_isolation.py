@@ -53,6 +53,7 @@ QUERIES: dict[str, list[dict[str, str]]] = {
     "/api/deployments": [{"service": "{service}", **WINDOW}],
     "/api/alerts/receivers": [{}],
     "/api/ui/info": [{}],
+    "/api/service-graph": [WINDOW],
     "/api/ui/services": [WINDOW],
     "/api/ui/attributes": [{"signal": "spans", **WINDOW}, {"signal": "logs", **WINDOW}],
     "/jaeger/api/services": [{}],
