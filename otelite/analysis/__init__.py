@@ -44,9 +44,9 @@ from otelite.analysis._deployments import (
     find_deployments,
 )
 from otelite.analysis._group_comparison import (
+    GROUP_MAX_RANGE_NS,
     MAX_ATTRIBUTES,
     MAX_COUNTED_SPANS,
-    MAX_RANGE_NS,
     MAX_VALUES,
     GroupComparison,
     GroupComparisonPlan,
@@ -56,9 +56,9 @@ from otelite.analysis._group_comparison import (
 )
 from otelite.analysis._map_layout import Placed, layered_layout
 from otelite.analysis._service_map import (
-    MAX_EDGES,
-    MAX_NODES,
-    MAX_RANGE_NS,
+    MAP_MAX_EDGES,
+    MAP_MAX_NODES,
+    MAP_MAX_RANGE_NS,
     Figures,
     MapEdge,
     MapNode,
@@ -69,7 +69,7 @@ from otelite.analysis._service_map import (
     service_map_range,
 )
 from otelite.analysis._trace_comparison import (
-    MAX_SPANS,
+    COMPARED_MAX_SPANS,
     SIGNIFICANT,
     AlignedNode,
     Change,
@@ -80,12 +80,13 @@ from otelite.analysis._trace_comparison import (
 )
 
 __all__: list[str] = [
+    "COMPARED_MAX_SPANS",
+    "GROUP_MAX_RANGE_NS",
+    "MAP_MAX_EDGES",
+    "MAP_MAX_NODES",
+    "MAP_MAX_RANGE_NS",
     "MAX_ATTRIBUTES",
     "MAX_COUNTED_SPANS",
-    "MAX_EDGES",
-    "MAX_NODES",
-    "MAX_RANGE_NS",
-    "MAX_SPANS",
     "MAX_VALUES",
     "OUTBOX_FILE",
     "SETTLE_NS",

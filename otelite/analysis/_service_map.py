@@ -25,7 +25,7 @@ where there is no server span.
 Every figure is over ``[start, end)``: rate is requests per second of the range, error
 rate the share of requests that failed, and p50/p95/p99 interpolate linearly between the
 closest ranks (R-7, numpy's default), in milliseconds. Bounds: the range is at most
-``MAX_RANGE_NS`` (a longer one is refused), and the answer keeps the ``max_edges``
+``MAP_MAX_RANGE_NS`` (a longer one is refused), and the answer keeps the ``max_edges``
 busiest edges and ``max_nodes`` busiest nodes, saying so in ``truncated``.
 """
 
@@ -41,9 +41,9 @@ from otelite.errors import InvalidRequest
 from otelite.query import Plan, ServiceEdges, TimeRange, service_red_plan
 
 __all__ = [
-    "MAX_EDGES",
-    "MAX_NODES",
-    "MAX_RANGE_NS",
+    "MAP_MAX_EDGES",
+    "MAP_MAX_NODES",
+    "MAP_MAX_RANGE_NS",
     "Figures",
     "MapEdge",
     "MapNode",
@@ -57,10 +57,10 @@ __all__ = [
 _SECOND = 1_000_000_000
 _MS = 1_000_000
 
-MAX_RANGE_NS = 24 * 3600 * _SECOND
+MAP_MAX_RANGE_NS = 24 * 3600 * _SECOND
 """The longest range a map covers: a day, as Jaeger's dependencies look back by default."""
-MAX_EDGES = 1000
-MAX_NODES = 500
+MAP_MAX_EDGES = 1000
+MAP_MAX_NODES = 500
 
 
 class NodeKind(enum.Enum):
@@ -128,13 +128,13 @@ class ServiceMap:
 
 
 def service_map_range(time: TimeRange) -> TimeRange:
-    """``time`` when a map may cover it: bounded, and at most ``MAX_RANGE_NS`` long."""
+    """``time`` when a map may cover it: bounded, and at most ``MAP_MAX_RANGE_NS`` long."""
     if time.start is None or time.end is None:
         raise InvalidRequest("start, end: a service map needs both ends of its range")
     if time.end <= time.start:
         raise InvalidRequest("end: must be after start")
-    if time.end - time.start > MAX_RANGE_NS:
-        hours = MAX_RANGE_NS // (3600 * _SECOND)
+    if time.end - time.start > MAP_MAX_RANGE_NS:
+        hours = MAP_MAX_RANGE_NS // (3600 * _SECOND)
         raise InvalidRequest(f"start, end: a service map covers at most {hours}h")
     return time
 
@@ -151,8 +151,8 @@ def build_service_map(
     red_rows: Iterable[Mapping[str, Any]],
     *,
     service: str | None = None,
-    max_edges: int = MAX_EDGES,
-    max_nodes: int = MAX_NODES,
+    max_edges: int = MAP_MAX_EDGES,
+    max_nodes: int = MAP_MAX_NODES,
 ) -> ServiceMap:
     """The map from the rows of ``service_map_plans(time)``; with ``service``, only the
     edges to and from it, and their nodes."""

@@ -14,7 +14,7 @@
 down to it. ``change`` is ``added``, ``missing``, ``slower``, ``faster`` or ``same``;
 ``added``/``missing`` count the spans left over once each node's spans are matched in
 start order, ``deltaNs`` sums the matched pairs' duration differences (b - a). A trace of
-more than ``MAX_SPANS`` spans is compared on those that start first (``truncated``).
+more than ``COMPARED_MAX_SPANS`` spans is compared on those that start first (``truncated``).
 
 ``GET /api/compare?selection=&baseline=&start=&end=`` compares two groups of the spans in
 ``[start, end)`` (default: the last hour; at most a week), each a TraceQL span set filter:

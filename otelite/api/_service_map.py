@@ -24,9 +24,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from otelite.analysis import (
-    MAX_EDGES,
-    MAX_NODES,
-    MAX_RANGE_NS,
+    MAP_MAX_EDGES,
+    MAP_MAX_NODES,
+    MAP_MAX_RANGE_NS,
     Figures,
     NodeKind,
     ServiceMap,
@@ -61,9 +61,9 @@ async def service_map(request: Request) -> Response:
             "endUnixMs": time.end // _MS,
             "truncated": found.truncated,
             "limits": {
-                "maxRangeMs": MAX_RANGE_NS // _MS,
-                "maxNodes": MAX_NODES,
-                "maxEdges": MAX_EDGES,
+                "maxRangeMs": MAP_MAX_RANGE_NS // _MS,
+                "maxNodes": MAP_MAX_NODES,
+                "maxEdges": MAP_MAX_EDGES,
             },
             "nodes": [
                 {

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from otelite.analysis import (
-    MAX_RANGE_NS,
+    MAP_MAX_RANGE_NS,
     Figures,
     NodeKind,
     ServiceMap,
@@ -140,7 +140,7 @@ def test_a_range_outside_the_data_is_empty(storage: Storage) -> None:
 @pytest.mark.parametrize(
     ("time", "named"),
     [
-        (TimeRange(0, MAX_RANGE_NS + 1), "start, end"),
+        (TimeRange(0, MAP_MAX_RANGE_NS + 1), "start, end"),
         (TimeRange(None, END_NS), "start, end"),
         (TimeRange(END_NS, END_NS), "end"),
     ],
