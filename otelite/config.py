@@ -17,9 +17,11 @@ __all__ = [
     "Limits",
     "StorageLocation",
     "Tenancy",
+    "Webhook",
     "parse_duration",
     "parse_size",
     "parse_storage",
+    "parse_webhook",
 ]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s|m|h|d|w)?\s*$")
@@ -239,6 +241,53 @@ def _redact(text: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where alert notifications go: a URL that takes Alertmanager's webhook posts."""
+
+    url: str
+    name: str
+    """How the receiver is named in payloads, metrics and the outbox (unique)."""
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    bearer_token: str | None = field(default=None, repr=False)
+
+
+def parse_webhook(text: str) -> Webhook:
+    """Parse an ``--alert-webhook`` value: ``URL [name=NAME] [token-file=FILE]
+    [header=NAME:VALUE]...``; raises ``ValueError`` saying what is wrong. The name defaults
+    to the URL's host, port and path; the token file's first line is sent as a bearer token.
+    """
+    if not text.split():
+        raise ValueError("--alert-webhook: expected a URL")
+    url, *options = text.split()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"--alert-webhook {_redact(url)}: expected an http(s)://HOST/PATH URL")
+    name = f"{parts.hostname}{'' if parts.port is None else f':{parts.port}'}{parts.path}"
+    headers: list[tuple[str, str]] = []
+    token = None
+    for option in options:
+        key, _, value = option.partition("=")
+        if key == "name" and value:
+            name = value
+        elif key == "token-file" and value:
+            try:
+                token = Path(value).read_text().strip().splitlines()[0].strip()
+            except (OSError, IndexError) as error:
+                raise ValueError(
+                    f"--alert-webhook token-file={value}: unreadable or empty"
+                ) from error
+        elif key == "header" and ":" in value:
+            header, _, header_value = value.partition(":")
+            headers.append((header.strip(), header_value.strip()))
+        else:
+            raise ValueError(
+                f"--alert-webhook: {option.split('=')[0]!r}: expected name=NAME, "
+                "token-file=FILE or header=NAME:VALUE after the URL"
+            )
+    return Webhook(url, name, tuple(headers), token)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything ``otelite serve`` can be told."""
 
@@ -265,12 +314,17 @@ class Config:
     """OpenSLO documents applied at start (``--slo-file``), to the default tenant."""
     slo_interval_seconds: float = 60.0
     """How often every SLO is evaluated for its burn-rate alerts."""
-    slo_webhooks: tuple[str, ...] = ()
-    """URLs that get every alert firing and resolved, in Alertmanager's webhook format."""
+    alert_webhooks: tuple[Webhook, ...] = ()
+    """Where firing and resolved alerts are sent (``--alert-webhook``)."""
+    alert_external_url: str | None = None
+    """The ``externalURL`` of alert notifications; None: the query API's own URL."""
 
     def __post_init__(self) -> None:
         if self.slo_interval_seconds <= 0:
             raise ValueError(f"the SLO interval must be positive, got {self.slo_interval_seconds}")
+        names = [w.name for w in self.alert_webhooks]
+        if len(set(names)) != len(names):
+            raise ValueError("--alert-webhook: two receivers have the same name; give name=")
         bound = next((t.grant.name for t in self.access.tokens if t.grant.bound), None)
         if bound is not None and not self.tenancy.enabled:
             raise ValueError(

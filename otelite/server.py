@@ -17,13 +17,19 @@ from pathlib import Path
 
 from otelite.access import Right, ServerCertificate, Tokens
 from otelite.analysis import (
-    AlertNotifier,
+    NOTIFIERS,
+    OUTBOX_FILE,
+    Notifier,
+    Notifiers,
     SloCatalog,
     SloCollector,
     SloEvaluator,
+    Transition,
+    alert_event,
     parse_documents,
 )
 from otelite.api import (
+    AlertReceiverMetrics,
     PipelineReports,
     SelfMetrics,
     ServerInfo,
@@ -53,7 +59,7 @@ from otelite.receivers import (
 )
 from otelite.storage import Storage, open_storage
 from otelite.storage.duckdb import DATABASE_FILE
-from otelite.tenancy import SINGLE_TENANT
+from otelite.tenancy import SINGLE_TENANT, TENANT_HEADER
 
 __all__ = ["Endpoints", "Server", "run"]
 
@@ -113,7 +119,7 @@ class Server:
         self._http: HttpReceiver | None = None
         self._retention: Retention | None = None
         self._slos: SloEvaluator | None = None
-        self._notifier: AlertNotifier | None = None
+        self._notifiers: Notifiers | None = None
         self._self_telemetry: SelfTelemetry | None = None
         # Flattening runs in worker processes shared by every pipeline (one per tenant).
         self._flattener: FlattenPool | None = None
@@ -196,18 +202,19 @@ class Server:
             def reports() -> list[PipelineReport]:
                 return [pipeline.report(SINGLE_TENANT)]
 
-        catalog = await asyncio.to_thread(self._slo_catalog)
-        if config.slo_webhooks:
-            self._notifier = AlertNotifier(catalog, config.slo_webhooks)
         self._slos = SloEvaluator(
-            catalog,
+            await asyncio.to_thread(self._slo_catalog),
             storage_of,
             interval_seconds=config.slo_interval_seconds,
             timeout_seconds=config.query_timeout_seconds,
-            on_transition=None if self._notifier is None else self._notifier.wake,
+            notify=self._notify if config.alert_webhooks else None,
         )
         self_metrics = SelfMetrics(reports)
-        self_metrics.registry.register(SloCollector(self._slos, self._notifier))
+        self_metrics.registry.register(SloCollector(self._slos))
+        if config.alert_webhooks:
+            # Started once the API listens: notifications link to it (externalURL).
+            self._notifiers = Notifiers(self._notifier_of, existing=self._tenants_with_outbox)
+            self_metrics.registry.register(AlertReceiverMetrics(self._notifiers))
         if self._self_telemetry is not None:
             # Its own tenant when tenants are kept apart: nobody's data but otelite's.
             tenant = SELF_SERVICE if config.tenancy.enabled else SINGLE_TENANT
@@ -237,6 +244,7 @@ class Server:
                     tenancy=config.tenancy,
                 ).route()
             ],
+            alert_receivers=self._notifiers,
         )
         self._api = UvicornServer(
             app, host=config.host, port=config.port, certificate=certificate, websockets=True
@@ -275,11 +283,11 @@ class Server:
             multi_tenant=config.tenancy.enabled,
             tenant_required=config.tenancy.enabled and config.tenancy.default_tenant is None,
         )
+        if self._notifiers is not None:
+            await self._notifiers.start()
         if config.retention_seconds:
             self._retention = Retention(self._stores, retention_seconds=config.retention_seconds)
             self._retention.start()
-        if self._notifier is not None:
-            self._notifier.start()
         self._slos.start()
 
     async def shutdown(self) -> None:
@@ -287,12 +295,12 @@ class Server:
         if self._slos is not None:
             await self._slos.shutdown()
             self._slos = None
-        if self._notifier is not None:
-            await self._notifier.shutdown()
-            self._notifier = None
         if self._retention is not None:
             await self._retention.shutdown()
             self._retention = None
+        if self._notifiers is not None:
+            await self._notifiers.shutdown()
+            self._notifiers = None
         for component in (self._http, self._grpc):
             if component is not None:
                 await component.shutdown()
@@ -342,7 +350,9 @@ class Server:
         The files are read and checked whole before anything is applied, so that a bad
         one stops the start with its file and field named, and changes nothing."""
         config = self.config
-        catalog = SloCatalog(config.data_dir, receivers=config.slo_webhooks)
+        # With webhooks, each tenant's alert changes are kept until the notifiers have them.
+        receivers = (NOTIFIERS,) if config.alert_webhooks else ()
+        catalog = SloCatalog(config.data_dir, receivers=receivers)
         catalog.load()
         if not config.slo_files:
             return catalog
@@ -367,6 +377,50 @@ class Server:
         catalog.book(tenant).put(definitions)
         log.info("%d SLOs applied from --slo-file", len(definitions))
         return catalog
+
+    async def _notify(self, tenant: str, changes: list[Transition]) -> None:
+        """Hand a tenant's SLO alert changes to its notifier, which keeps them durably."""
+        assert self._notifiers is not None
+        await self._notifiers.notify(tenant, [alert_event(change.alert) for change in changes])
+
+    @property
+    def notifiers(self) -> Notifiers | None:
+        """Where alerts are sent, per tenant (None without ``--alert-webhook``)."""
+        return self._notifiers
+
+    def _notifier_of(self, tenant: str) -> Notifier:
+        """``tenant``'s notifier, its outbox in the tenant's directory (blocking-free)."""
+        directory = self._tenant_dir(tenant)
+        external_url = self.config.alert_external_url
+        if external_url is None:
+            endpoints = self.endpoints
+            host = f"[{endpoints.host}]" if ":" in endpoints.host else endpoints.host
+            scheme = "https" if endpoints.tls else "http"
+            external_url = f"{scheme}://{host}:{endpoints.api_port}"
+        return Notifier(
+            self.config.alert_webhooks,
+            outbox_path=None if directory is None else directory / OUTBOX_FILE,
+            external_url=external_url,
+            # Receivers of several tenants' alerts tell them apart as queries do.
+            headers={TENANT_HEADER: tenant} if self.config.tenancy.enabled else None,
+        )
+
+    def _tenant_dir(self, tenant: str) -> Path | None:
+        data_dir = self.config.data_dir
+        if data_dir is None or not self.config.tenancy.enabled:
+            return data_dir
+        return data_dir / TENANTS_DIR / tenant
+
+    def _tenants_with_outbox(self) -> list[str]:
+        """The tenants whose alerts may wait from before a restart (blocking)."""
+        if self._tenants is None:
+            return [SINGLE_TENANT]
+        return [
+            tenant
+            for tenant in self._tenants.ids
+            if (directory := self._tenant_dir(tenant)) is not None
+            and (directory / OUTBOX_FILE).exists()
+        ]
 
     def _readiness(self) -> tuple[bool, str]:
         ingest = self._pipeline or self._tenants

@@ -1,4 +1,5 @@
-"""Listing commands over the query API: services, operations, traces, logs, metrics, series."""
+"""Listing commands over the query API: services, operations, map, traces, logs, metrics,
+series."""
 
 from __future__ import annotations
 
@@ -49,6 +50,13 @@ def register(
     p.add_argument("service", help="service name")
     _add_range(p)
     p.set_defaults(run=_operations)
+
+    p = commands.add_parser(
+        "map", parents=parents, help="list the calls between services (the service map)"
+    )
+    p.add_argument("--service", help="only the calls to and from this service")
+    _add_range(p)
+    p.set_defaults(run=_map)
 
     p = commands.add_parser("traces", parents=parents, help="search traces")
     p.add_argument("--service", help="a span of the trace comes from this service")
@@ -172,6 +180,36 @@ def _operations(args: argparse.Namespace) -> int:
             format_ms(o.get("p99Ms")),
         ],
         f"no operations for service {args.service!r}",
+    )
+
+
+def _map(args: argparse.Namespace) -> int:
+    return _listing(
+        args,
+        "/api/service-graph",
+        {"start": args.start, "end": args.end, "service": args.service},
+        "edges",
+        [
+            Column("CLIENT"),
+            Column("SERVER"),
+            Column("KIND"),
+            Column("REQ/S", right=True),
+            Column("ERRORS", right=True),
+            Column("P50", right=True),
+            Column("P95", right=True),
+            Column("P99", right=True),
+        ],
+        lambda e: [
+            str(e.get("client", "")),
+            str(e.get("server", "")),
+            str(e.get("connection") or "call").replace("_", " "),
+            f"{e.get('ratePerSecond', 0):.3g}",
+            f"{100 * e.get('errorRate', 0):.1f}%",
+            format_ms(e.get("p50Ms")),
+            format_ms(e.get("p95Ms")),
+            format_ms(e.get("p99Ms")),
+        ],
+        "no calls between services in this range",
     )
 
 

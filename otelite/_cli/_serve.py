@@ -6,10 +6,18 @@ import argparse
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from otelite._cli import _args
-from otelite.config import Access, Config, Limits, StorageLocation, Tenancy, parse_storage
+from otelite.config import (
+    Access,
+    Config,
+    Limits,
+    StorageLocation,
+    Tenancy,
+    Webhook,
+    parse_storage,
+    parse_webhook,
+)
 
 __all__ = ["config_from_args", "register"]
 
@@ -168,6 +176,26 @@ def register(commands: _args.Commands) -> None:
         metavar="TENANT",
         help="the tenant of requests without X-Scope-OrgID (default: none; they are refused)",
     )
+    alerts = p.add_argument_group(
+        "alerts",
+        "Firing and resolved alerts are posted to each webhook in Alertmanager's webhook "
+        "format, retried until delivered, and kept in DATA_DIR (each tenant's own) until "
+        "then; see README.md, 'Alert notifications'.",
+    )
+    alerts.add_argument(
+        "--alert-webhook",
+        type=_alert_webhook,
+        action="append",
+        default=[],
+        metavar="'URL [name=NAME] [token-file=FILE] [header=NAME:VALUE]'",
+        help="a receiver of alert notifications (repeatable); the token file's first line "
+        "is sent as a bearer token",
+    )
+    alerts.add_argument(
+        "--alert-external-url",
+        metavar="URL",
+        help="the externalURL of notifications (default: the query API's URL)",
+    )
     p.set_defaults(run=_serve, error=p.error)
 
 
@@ -197,7 +225,8 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
         query_timeout_seconds=args.query_timeout,
         slo_files=tuple(args.slo_file),
         slo_interval_seconds=args.slo_interval,
-        slo_webhooks=tuple(args.slo_webhook),
+        alert_webhooks=tuple(args.alert_webhook),
+        alert_external_url=args.alert_external_url,
         limits=_limits_from_args(args),
         access=Access(
             tokens=(
@@ -244,15 +273,6 @@ def _add_slos(group: argparse._ArgumentGroup) -> None:
         default=Config().slo_interval_seconds,
         metavar="DURATION",
         help="how often every SLO's burn-rate alerts are evaluated (default: 1m)",
-    )
-    group.add_argument(
-        "--slo-webhook",
-        type=_webhook,
-        action="append",
-        default=[],
-        metavar="URL",
-        help="send every SLO alert firing and resolved here, in Alertmanager's webhook "
-        "format, with retries (repeatable)",
     )
 
 
@@ -355,15 +375,15 @@ def _serve(args: argparse.Namespace) -> int:
     return run(config)
 
 
-def _webhook(text: str) -> str:
-    url = urlsplit(text.strip())
-    if url.scheme not in ("http", "https") or not url.hostname:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected an http:// or https:// URL")
-    return text.strip()
-
-
 def _storage(text: str) -> StorageLocation:
     try:
         return parse_storage(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _alert_webhook(text: str) -> Webhook:
+    try:
+        return parse_webhook(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None

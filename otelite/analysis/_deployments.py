@@ -4,7 +4,7 @@
 spans without it take no part), the first and last span start in each *bucket* of the
 range ``[start, end)``: one grouped query, whose rows are at most one per service, version
 and bucket, with at most ``MAX_BUCKETS`` buckets (``bucket_ns`` is the range over that, and
-at least a second) and at most ``MAX_ROWS`` rows. The range may span ``MAX_RANGE_NS`` at
+at least a second) and at most ``MAX_ROWS`` rows. The range may span ``DEPLOYMENTS_MAX_RANGE_NS`` at
 most. Every span of a service counts here, not only its requests: a batch job's internal
 spans carry its version too.
 
@@ -70,9 +70,9 @@ from otelite.query import (
 from otelite.storage import Storage
 
 __all__ = [
+    "DEPLOYMENTS_MAX_RANGE_NS",
     "MAX_BUCKETS",
     "MAX_DEPLOYS",
-    "MAX_RANGE_NS",
     "MAX_ROWS",
     "SETTLE_NS",
     "VERSION",
@@ -95,7 +95,7 @@ WINDOW_NS = 15 * _MINUTE
 """How far before and after a deploy its RED reaches, at most."""
 SETTLE_NS = 5 * _MINUTE
 """How long other versions must serve without a version for it to count as replaced."""
-MAX_RANGE_NS = 7 * 24 * _HOUR
+DEPLOYMENTS_MAX_RANGE_NS = 7 * 24 * _HOUR
 """The longest range one answer reads."""
 MAX_BUCKETS = 1000
 MAX_ROWS = 50_000
@@ -270,15 +270,15 @@ def find_deployments(
     ``max_rows`` and ``max_deploys`` are the caps on version rows read and on deploys
     given with their RED.
 
-    Raises ``InvalidRequest`` for an unbounded range, one longer than ``MAX_RANGE_NS``,
+    Raises ``InvalidRequest`` for an unbounded range, one longer than ``DEPLOYMENTS_MAX_RANGE_NS``,
     or a non-positive ``settle_ns`` or ``window_ns``.
     """
     if time.start is None or time.end is None:
         raise InvalidRequest("start, end: deployments need a bounded range")
     span = time.end - time.start
-    if span > MAX_RANGE_NS:
+    if span > DEPLOYMENTS_MAX_RANGE_NS:
         raise InvalidRequest(
-            f"start: a deployments range spans at most {MAX_RANGE_NS // _HOUR}h,"
+            f"start: a deployments range spans at most {DEPLOYMENTS_MAX_RANGE_NS // _HOUR}h,"
             f" got {span / _HOUR:.1f}h"
         )
     if settle_ns <= 0:

@@ -56,9 +56,9 @@ from otelite.query import (
 from otelite.query.traceql import Attribute, Pipeline, Scope, parse, spanset_of, to_text
 
 __all__ = [
+    "GROUP_MAX_RANGE_NS",
     "MAX_ATTRIBUTES",
     "MAX_COUNTED_SPANS",
-    "MAX_RANGE_NS",
     "MAX_VALUES",
     "GroupComparison",
     "GroupComparisonPlan",
@@ -71,7 +71,7 @@ MAX_VALUES = 100
 """The most frequent values of each attribute kept per group."""
 MAX_ATTRIBUTES = 300
 """The most attributes (those most spans have) a comparison reads at most."""
-MAX_RANGE_NS = 7 * 24 * 3600 * 10**9
+GROUP_MAX_RANGE_NS = 7 * 24 * 3600 * 10**9
 """The longest time range a comparison reads: a week."""
 MAX_COUNTED_SPANS = 200_000
 """The spans a comparison counts values of at most; beyond, it counts a sample of the
@@ -273,9 +273,9 @@ def group_comparison_plan(
     the field for one that is not, and for a time range without both ends or too long."""
     if time.start is None or time.end is None:
         raise InvalidRequest("start, end: a group comparison needs a whole time range")
-    if time.end - time.start > MAX_RANGE_NS:
+    if time.end - time.start > GROUP_MAX_RANGE_NS:
         raise InvalidRequest(
-            f"start: a group comparison reads at most {MAX_RANGE_NS // 3_600_000_000_000}h"
+            f"start: a group comparison reads at most {GROUP_MAX_RANGE_NS // 3_600_000_000_000}h"
             " of spans; choose a shorter range"
         )
     chosen = _condition("selection", selection)

@@ -4,9 +4,10 @@ An alert is one burn-rate rule of one objective of one SLO. Each evaluation tell
 book whether each condition holds; an alert whose condition starts to hold *fires* (its
 ``activeAt`` is that evaluation), and one whose condition stops holding, or whose SLO or
 objective is gone, is *resolved*. Every such change is a ``Transition`` with a sequence
-number that only grows, kept (the newest ``MAX_TRANSITIONS``) for the notification
-receivers: the book also keeps the last number each has had (``delivered``), so that after a
-restart each carries on from there, and nothing is sent twice or lost.
+number that only grows, kept (the newest ``MAX_TRANSITIONS``) for whoever takes them on
+(the alert notifiers): the book also keeps the last number each has had (``delivered``),
+so that after a restart each carries on from there, and nothing is skipped or handed on
+twice.
 
 The book is written to ``alerts.json`` (through a temporary file and a rename, so a crash
 leaves the old or the new state, never half of one) after every change and before the
@@ -21,14 +22,24 @@ import logging
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
 
+from otelite.analysis._alert_events import AlertEvent
 from otelite.analysis._files import read_json, write_json
 
-__all__ = ["MAX_TRANSITIONS", "Alert", "AlertBook", "AlertId", "Condition", "Transition"]
+__all__ = [
+    "MAX_TRANSITIONS",
+    "Alert",
+    "AlertBook",
+    "AlertId",
+    "Condition",
+    "Transition",
+    "alert_event",
+]
 
 log = logging.getLogger("otelite.slo")
 
@@ -227,6 +238,22 @@ class AlertBook:
             log.error("%s is not an alert state otelite wrote (%r); starting afresh", path, error)
             self._alerts, self._transitions, self._sequence = {}, [], 0
             self._delivered = {}
+
+
+def alert_event(alert: Alert) -> AlertEvent:
+    """An alert's state as the notifiers send it."""
+    return AlertEvent(
+        labels=dict(alert.labels),
+        status=alert.state,
+        starts_at=_utc(alert.active_at_ns),
+        ends_at=None if alert.resolved_at_ns is None else _utc(alert.resolved_at_ns),
+        annotations=dict(alert.annotations),
+        generator_url=f"/slos?slo={alert.slo}",
+    )
+
+
+def _utc(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns // 1000 / 1e6, UTC)
 
 
 def _fired(condition: Condition, at_ns: int) -> Alert:

@@ -2,7 +2,7 @@
 
 Each pass computes the status of every SLO (in a worker thread, one SLO after another)
 and records its alerts' conditions in the tenant's ``AlertBook``, which saves any change
-before it is reported to ``on_transition`` (the ``AlertNotifier`` is woken so). A pass that
+before it is handed to ``notify`` (the server's alert notifiers). A pass that
 fails for one SLO (a PromQL query timing out, a store not answering) leaves that SLO's
 alerts as they were, remembers the error for ``/api/v1/rules`` and goes on with the next.
 What each evaluation found is kept too (``latest``), for a status asked for now.
@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from otelite.analysis._openslo import SloDefinition
@@ -23,12 +23,15 @@ from otelite.analysis._slo_status import SloStatus, slo_status
 from otelite.analysis._slo_store import SloCatalog
 from otelite.storage import Storage
 
-__all__ = ["Evaluation", "SloEvaluator"]
+__all__ = ["NOTIFIERS", "Evaluation", "Notify", "SloEvaluator"]
 
 log = logging.getLogger("otelite.slo")
 
-OnTransition = Callable[[str, list[Transition]], None]
-"""Told each tenant's alert changes, once they are saved."""
+Notify = Callable[[str, list[Transition]], Awaitable[None]]
+"""Takes a tenant's alert changes for delivery, keeping them durably before it returns."""
+
+NOTIFIERS = "notifiers"
+"""The receiver, in each ``AlertBook``, of the changes handed to ``notify``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +56,7 @@ class SloEvaluator:
         *,
         interval_seconds: float = 60.0,
         timeout_seconds: float | None = 60.0,
-        on_transition: OnTransition | None = None,
+        notify: Notify | None = None,
     ) -> None:
         if interval_seconds <= 0:
             raise ValueError(f"interval_seconds must be positive, got {interval_seconds}")
@@ -61,7 +64,7 @@ class SloEvaluator:
         self.interval_seconds = interval_seconds
         self._storage_of = storage_of
         self._timeout_seconds = timeout_seconds
-        self._on_transition = on_transition
+        self._notify = notify
         self._task: asyncio.Task[None] | None = None
         self._last: dict[tuple[str, str], Evaluation] = {}
         self.counts: dict[tuple[str, str], int] = {}
@@ -101,9 +104,9 @@ class SloEvaluator:
             except Exception as error:  # its storage cannot be had: the next tenant's may
                 log.warning("SLOs of tenant %r: not evaluated: %s", tenant, error)
                 continue
-            if found and self._on_transition is not None:
-                self._on_transition(tenant, found)
             changes += found
+            if self._notify is not None:
+                await self._hand_over(tenant, self._notify)
         return changes
 
     def _evaluate_tenant(self, tenant: str, at_ns: int | None) -> list[Transition]:
@@ -134,6 +137,21 @@ class SloEvaluator:
                 now, time.monotonic() - started, status=status
             )
         return changes
+
+    async def _hand_over(self, tenant: str, notify: Notify) -> None:
+        """Give ``notify`` the tenant's changes it has not had; when it has kept them, say
+        so in the book. What fails now (or was made before a restart) goes next pass."""
+        alerts = self.catalog.book(tenant).alerts
+        await asyncio.to_thread(alerts.register, [NOTIFIERS])
+        waiting = alerts.undelivered(NOTIFIERS)
+        if not waiting:
+            return
+        try:
+            await notify(tenant, waiting)
+        except Exception as error:
+            log.warning("SLO alerts of tenant %r: not handed to the notifier: %s", tenant, error)
+            return
+        await asyncio.to_thread(alerts.delivered, NOTIFIERS, waiting[-1].sequence)
 
     def firing(self) -> dict[tuple[str, str], int]:
         """Alerts firing now, by tenant and severity (for ``/metrics``)."""

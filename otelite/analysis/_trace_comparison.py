@@ -13,7 +13,7 @@ their duration in a. A node only in b is added, one only in a missing, and every
 below them too. For each node and trace the answer gives the count of spans, their total
 duration and their self time (the part of a span's duration no child span covers).
 
-Each trace is read whole, and at most ``MAX_SPANS`` of its spans (those starting first)
+Each trace is read whole, and at most ``COMPARED_MAX_SPANS`` of its spans (those starting first)
 are compared; the answer says when a trace was cut.
 """
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from otelite.types import ExportTraceServiceRequest
 
 __all__ = [
-    "MAX_SPANS",
+    "COMPARED_MAX_SPANS",
     "SIGNIFICANT",
     "AlignedNode",
     "Change",
@@ -36,7 +36,7 @@ __all__ = [
     "compare_traces",
 ]
 
-MAX_SPANS = 10_000
+COMPARED_MAX_SPANS = 10_000
 """The spans of one trace a comparison reads at most (those starting first)."""
 SIGNIFICANT = 0.1
 """The part of its duration in trace a by which a node's matched spans must change to
@@ -90,7 +90,7 @@ class TraceSide:
     spans: int
     duration_ns: int
     truncated: bool
-    """More than ``MAX_SPANS`` spans: only those starting first were compared."""
+    """More than ``COMPARED_MAX_SPANS`` spans: only those starting first were compared."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +137,10 @@ class _Node:
 
 
 def compare_traces(
-    a: ExportTraceServiceRequest, b: ExportTraceServiceRequest, *, max_spans: int = MAX_SPANS
+    a: ExportTraceServiceRequest,
+    b: ExportTraceServiceRequest,
+    *,
+    max_spans: int = COMPARED_MAX_SPANS,
 ) -> TraceComparison:
     """Trace ``a`` and trace ``b`` aligned by path (see the module docstring)."""
     tree = _Node()

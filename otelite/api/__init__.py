@@ -39,6 +39,9 @@ else its resource's, by string form (``attr=http.status_code=200`` matches the i
                                        limit``: critical-path time per operation of
                                        the traces a TraceQL query matches, against a
                                        baseline
+``GET /api/service-graph``             ``start end service``: the service map, nodes
+                                       (services, databases, peers) and edges with
+                                       rate, error rate, p50/p95/p99 (ms); at most 24 h
 ``GET /api/ui/info``                   for the web UI: OTLP endpoints, version, storage
                                        mode (memory, or the data directory's name)
 ``GET /api/ui/services``               for the web UI: RED figures per service, in total
@@ -71,12 +74,14 @@ tells the web UI whether the server is multi-tenant.
 
 from __future__ import annotations
 
+from otelite.api._alert_receivers import AlertReceiverMetrics
 from otelite.api._app import Readiness, create_app
 from otelite.api._self_metrics import PipelineReports, SelfMetrics
 from otelite.api._storage import StoragePerTenant
 from otelite.api._ui_data import ServerInfo, ServerInfoSource
 
 __all__ = [
+    "AlertReceiverMetrics",
     "PipelineReports",
     "Readiness",
     "SelfMetrics",

@@ -16,7 +16,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from otelite.access import BearerAuth, Guard, Right, Tokens
-from otelite.analysis import SloCatalog, SloEvaluator
+from otelite.analysis import Notifiers, SloCatalog, SloEvaluator
+from otelite.api._alert_receivers import alert_receiver_routes
 from otelite.api._compare import compare_routes
 from otelite.api._count import count
 from otelite.api._critical_path import critical_path_routes
@@ -29,6 +30,7 @@ from otelite.api._loki import loki_routes
 from otelite.api._metrics import metric_series, metrics
 from otelite.api._prometheus import prometheus_routes
 from otelite.api._self_metrics import SelfMetrics
+from otelite.api._service_map import service_map_routes
 from otelite.api._slos import slo_routes
 from otelite.api._storage import StoragePerTenant
 from otelite.api._tempo import tempo_routes
@@ -79,6 +81,7 @@ def create_app(
     query_timeout_seconds: float | None = 120.0,
     ingest: Sequence[Route] = (),
     slo_evaluator: SloEvaluator | None = None,
+    alert_receivers: Notifiers | None = None,
 ) -> Starlette:
     """The HTTP query API over ``storage`` (see the package docstring for the endpoints).
 
@@ -94,6 +97,7 @@ def create_app(
     themselves, asking for the ingest right rather than the query right.
     ``slo_evaluator`` keeps the SLOs and evaluates their alerts; without it, SLOs are kept
     in memory and their alerts never fire.
+    ``alert_receivers`` answers ``/api/alerts/receivers`` (the operator right).
     """
 
     async def healthz(request: Request) -> Response:
@@ -130,6 +134,8 @@ def create_app(
         *ui_data_routes(),
         *slo_routes(),
         *deployment_routes(),
+        *alert_receiver_routes(),
+        *service_map_routes(),
         *jaeger_routes(),
         *tempo_routes(),
         *prometheus_routes(),
@@ -162,6 +168,7 @@ def create_app(
     app.state.query_timeout_seconds = query_timeout_seconds
     app.state.slo_evaluator = slo_evaluator
     app.state.slos = SloCatalog(None) if slo_evaluator is None else slo_evaluator.catalog
+    app.state.alert_receivers = alert_receivers
     return app
 
 
@@ -178,8 +185,9 @@ class _GuardAllButUI:
             guard=guard,
             reply=_refused,
             right=Right.QUERY,
-            # otelite's own metrics count every tenant: they are the operator's.
-            path_rights={"/metrics": Right.OPERATOR},
+            # otelite's own metrics and the alert receivers' state are every tenant's:
+            # they are the operator's.
+            path_rights={"/metrics": Right.OPERATOR, "/api/alerts/receivers": Right.OPERATOR},
             open_paths=open_paths,
         )
 

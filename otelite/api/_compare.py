@@ -14,7 +14,7 @@
 down to it. ``change`` is ``added``, ``missing``, ``slower``, ``faster`` or ``same``;
 ``added``/``missing`` count the spans left over once each node's spans are matched in
 start order, ``deltaNs`` sums the matched pairs' duration differences (b - a). A trace of
-more than ``MAX_SPANS`` spans is compared on those that start first (``truncated``).
+more than ``COMPARED_MAX_SPANS`` spans is compared on those that start first (``truncated``).
 
 ``GET /api/compare?selection=&baseline=&start=&end=`` compares two groups of the spans in
 ``[start, end)`` (default: the last hour; at most a week), each a TraceQL span set filter:
@@ -80,6 +80,7 @@ def compare_routes() -> list[Route]:
 
 async def traces(request: Request) -> Response:
     """``GET /api/compare/traces``: trace ``b`` aligned with trace ``a``."""
+    storage_of(request)  # a refused tenant is the server's answer, before the parameters
     params = Params(request.query_params)
     ids = []
     for name in ("a", "b"):
@@ -101,6 +102,7 @@ async def _trace(request: Request, name: str, trace_id: bytes) -> ExportTraceSer
 
 async def groups(request: Request) -> Response:
     """``GET /api/compare``: the attribute values that set the selection apart."""
+    storage_of(request)  # a refused tenant is the server's answer, before the parameters
     params = Params(request.query_params)
     selection = params.text("selection")
     if selection is None:

@@ -153,6 +153,7 @@ class _Group:
 
 async def critical_path_totals(request: Request) -> Response:
     """``GET /api/critical-path``: see the module docstring."""
+    storage_of(request)  # a refused tenant is the server's answer, before the parameters
     params = Params(request.query_params)
     query = params.text("q") or "{}"
     time = params.time_range()

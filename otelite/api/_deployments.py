@@ -56,6 +56,7 @@ _MAX_WINDOW_NS = 3600 * 10**9
 
 async def deployments(request: Request) -> Response:
     """``GET /api/deployments``: see the module docstring."""
+    storage_of(request)  # a refused tenant is the server's answer, before the parameters
     params = Params(request.query_params)
     time, service = params.time_range(), params.text("service")
     settle, window = params.duration_ns("settle"), params.duration_ns("window")

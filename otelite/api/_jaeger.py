@@ -18,8 +18,9 @@ Trace ids are hex (1 to 32 digits) or base64 (of 8 or 16 bytes).
                                             days); or ``traceID`` (repeatable) instead
 ``GET /jaeger/api/traces/{id}``             one trace in Jaeger's JSON model (404 when
                                             unknown; ``start``/``end`` are ignored)
-``GET /jaeger/api/dependencies``            ``endTs lookback`` (ms; the last 24 h)
-                                            ``service``: ``{parent, child, callCount}``
+``GET /jaeger/api/dependencies``            ``endTs lookback`` (ms; the last 24 h, at
+                                            most 24 h) ``service``: ``{parent, child,
+                                            callCount}``, the service map's edges
 ==========================================  ============================================
 
 v3 answers proto3 JSON; traces are OTLP/JSON in ``{"result": {"resourceSpans": [...]}}``;
@@ -50,6 +51,7 @@ stored span (retention bounds them), as Jaeger's lists are not windowed either.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -68,11 +70,11 @@ from otelite.api._jaeger_params import (
 )
 from otelite.api._json import JSONResponse
 from otelite.api._params import Params
+from otelite.api._service_map import service_map_of
 from otelite.api._storage import rows, storage_of
 from otelite.errors import InvalidRequest, NotFound
 from otelite.otlp import request_to_json
 from otelite.query import (
-    ServiceCalls,
     TimeRange,
     TraceSearch,
     operation_summary_plan,
@@ -227,14 +229,20 @@ async def trace(request: Request) -> Response:
 
 @_v1_errors
 async def dependencies(request: Request) -> Response:
-    """``GET /jaeger/api/dependencies?endTs=&lookback=``: calls between services."""
+    """``GET /jaeger/api/dependencies?endTs=&lookback=``: the service map's edges (calls
+    between services, and to the databases and peers they call), one per caller and
+    callee whatever the kind of connection."""
     params = Params(request.query_params)
-    found = await rows(request, ServiceCalls(dependency_range(params)))
-    service = params.text("service")
+    time = dependency_range(params)
+    if time.start == time.end:
+        return _v1([])
+    found = await service_map_of(request, time, params.text("service"))
+    calls: Counter[tuple[str, str]] = Counter()
+    for edge in found.edges:
+        calls[edge.client, edge.server] += edge.figures.requests
     data = [
-        {"parent": row["parent"], "child": row["child"], "callCount": row["calls"]}
-        for row in found
-        if service is None or service in (row["parent"], row["child"])
+        {"parent": parent, "child": child, "callCount": count}
+        for (parent, child), count in sorted(calls.items())
     ]
     return _v1(data)
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import orjson
 from starlette.datastructures import QueryParams
 
+from otelite.analysis import MAP_MAX_RANGE_NS
 from otelite.api._jaeger_model import tag_condition
 from otelite.api._params import Params, parse_trace_id
 from otelite.errors import InvalidRequest
@@ -172,14 +173,16 @@ def v1_search_plan(params: Params, query: QueryParams) -> TraceSearch:
 
 
 def dependency_range(params: Params) -> TimeRange:
-    """``/api/dependencies``'s window: ``lookback`` (24 h) ms before ``endTs`` (now) ms."""
+    """``/api/dependencies``'s window: ``lookback`` (24 h) ms before ``endTs`` (now) ms,
+    of which the newest ``MAP_MAX_RANGE_NS`` at most: a longer lookback gets the newest part
+    a service map covers, as Jaeger's clients have no way to hear of a refusal."""
     end = _unix_ns(params, "endTs", _MS, "milliseconds")
     end = params.now_ns if end is None else end
     lookback = _integer(params, "lookback", "milliseconds")
     lookback_ns = _DEPENDENCY_LOOKBACK_NS if lookback is None else lookback * _MS
     if lookback_ns < 0:
         raise InvalidRequest(f"lookback: must not be negative, got {lookback}")
-    return TimeRange(max(0, end - lookback_ns), end)
+    return TimeRange(max(0, end - min(lookback_ns, MAP_MAX_RANGE_NS)), end)
 
 
 def v3_name(params: Params, canonical: str, *deprecated: str) -> str:

@@ -40,7 +40,7 @@ from starlette.routing import Route
 
 from otelite.analysis import (
     BURN_RULES,
-    MAX_POINTS,
+    SLO_HISTORY_MAX_POINTS,
     Alert,
     BurnRule,
     ObjectiveStatus,
@@ -196,7 +196,7 @@ async def history(request: Request) -> Response:
     end = params.now_ns if end is None else end
     start = params.time("start")
     start = end - _DAY_NS if start is None else start
-    points = params.limit("points", default=200, maximum=MAX_POINTS)
+    points = params.limit("points", default=200, maximum=SLO_HISTORY_MAX_POINTS)
     timeout: float | None = request.app.state.query_timeout_seconds
     found = await run_in_threadpool(
         slo_history,

@@ -8,7 +8,8 @@
                                        ``tenantRequired`` (must requests name a tenant)
 ``GET /api/ui/services``               per service: requests, errors, p50/p95/p99 (ms)
                                        over ``start``/``end``, and the same per time
-                                       bucket (``buckets``, default 30) for sparklines
+                                       bucket (``buckets``, default 30) for sparklines;
+                                       ``requestsQuery``, the TraceQL of its requests
 ``GET /api/ui/attributes``             ``signal`` (spans|logs) ``service start end``:
                                        attribute keys seen in recent records, most common
                                        first, each with its most common values
@@ -29,11 +30,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from otelite import __version__
+from otelite.analysis import Figures
 from otelite.api._json import JSONResponse
 from otelite.api._params import Params
+from otelite.api._service_map import figures_json
 from otelite.api._storage import rows, rows_of_each
-from otelite.query import Table, attribute_sample_plan, service_red_plan, service_trend_plan
-from otelite.query._red import QUANTILES
+from otelite.query import (
+    Table,
+    attribute_sample_plan,
+    requests_traceql,
+    service_red_plan,
+    service_trend_plan,
+)
 
 __all__ = ["ServerInfo", "ServerInfoSource", "ui_data_routes"]
 
@@ -102,18 +110,7 @@ class _Signal(enum.Enum):
 
 
 def _red(row: dict[str, Any], seconds: float) -> dict[str, Any]:
-    count, errors = row["request_count"], row["error_count"]
-    return {
-        "requestCount": count,
-        "errorCount": errors,
-        "ratePerSecond": count / seconds,
-        "errorRate": errors / count if count else 0.0,
-        **{f"p{q}Ms": _ms(row[f"p{q}_ns"]) for q in QUANTILES},
-    }
-
-
-def _ms(ns: float | None) -> float | None:
-    return None if ns is None else ns / _MS
+    return figures_json(Figures.of_row(row, seconds))
 
 
 async def service_stats(request: Request) -> Response:
@@ -134,7 +131,12 @@ async def service_stats(request: Request) -> Response:
             {"startUnixMs": row["bucket_ns"] // _MS, **_red(row, bucket_ns / _SECOND)}
         )
     found = [
-        {"name": row["name"], **_red(row, span / _SECOND), "trend": by_name.get(row["name"], [])}
+        {
+            "name": row["name"],
+            **_red(row, span / _SECOND),
+            "trend": by_name.get(row["name"], []),
+            "requestsQuery": requests_traceql(row["name"]),
+        }
         for row in totals
     ]
     return JSONResponse(

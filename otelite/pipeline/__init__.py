@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from otelite.pipeline._breaker import BreakerState, CircuitBreaker
 from otelite.pipeline._consumer import Consumer, InMemoryConsumer
 from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._ingest import IngestPipeline
@@ -19,6 +20,8 @@ from otelite.pipeline._tenants import TENANTS_DIR, Tenant, Tenants
 __all__ = [
     "DURATION_BUCKETS",
     "TENANTS_DIR",
+    "BreakerState",
+    "CircuitBreaker",
     "Consumer",
     "Durations",
     "FlattenPool",

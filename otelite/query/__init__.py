@@ -59,7 +59,7 @@ from otelite.query._plan import (
     Related,
     Relation,
     Select,
-    ServiceCalls,
+    ServiceEdges,
     ServiceGraph,
     SpanComparison,
     Spanset,
@@ -76,6 +76,7 @@ from otelite.query._plan import (
     within_traces,
 )
 from otelite.query._red import (
+    requests_traceql,
     service_red_plan,
     service_request_counts_plan,
     service_trend_plan,
@@ -130,7 +131,7 @@ __all__ = [
     "Related",
     "Relation",
     "Select",
-    "ServiceCalls",
+    "ServiceEdges",
     "ServiceGraph",
     "SpanComparison",
     "SpanFilter",
@@ -160,6 +161,7 @@ __all__ = [
     "parse_duration_ns",
     "parse_severity",
     "parse_time",
+    "requests_traceql",
     "service_red_plan",
     "service_request_counts_plan",
     "service_summary_plan",

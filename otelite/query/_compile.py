@@ -44,7 +44,7 @@ from otelite.query._plan import (
     Plan,
     Predicate,
     Select,
-    ServiceCalls,
+    ServiceEdges,
     ServiceGraph,
     SpanComparison,
     SpansetSearch,
@@ -105,12 +105,12 @@ def compile_plan(plan: Plan, dialect: Dialect) -> Statement:
     """
     if isinstance(plan, TraceSearch):
         return TraceSearchCompiler(dialect).compile(plan)
-    if isinstance(plan, ServiceCalls | ServiceGraph):
+    if isinstance(plan, ServiceEdges | ServiceGraph):
         # Imported here: those compilers build on this module's.
-        from otelite.query._service_graph import compile_service_calls, compile_service_graph
+        from otelite.query._service_graph import compile_service_edges, compile_service_graph
 
-        if isinstance(plan, ServiceCalls):
-            return compile_service_calls(plan, dialect)
+        if isinstance(plan, ServiceEdges):
+            return compile_service_edges(plan, dialect)
         return compile_service_graph(plan, dialect)
     if isinstance(plan, SpansetSearch):
         from otelite.query._spansets import compile_spanset_search

@@ -66,7 +66,7 @@ __all__ = [
     "Related",
     "Relation",
     "Select",
-    "ServiceCalls",
+    "ServiceEdges",
     "ServiceGraph",
     "SpanComparison",
     "Spanset",
@@ -620,15 +620,6 @@ class SpansetSearch:
 
 
 @dataclass(frozen=True, slots=True)
-class ServiceCalls:
-    """Calls between services: spans whose parent span is another service's, counted per
-    (parent service, child service); both spans in ``time``. Rows: ``parent``, ``child``,
-    ``calls``, ordered by parent then child (Jaeger's dependencies)."""
-
-    time: TimeRange = TimeRange()
-
-
-@dataclass(frozen=True, slots=True)
 class ServiceGraph:
     """Requests between services, as Tempo's service graph finds them, each span read
     once however often it was sent (``SPAN_IDENTITY``). A request is one of:
@@ -636,16 +627,24 @@ class ServiceGraph:
     - a client (or producer) span and its server (or consumer) child, from the client's
       service to the server's, at the server span's start (``connection``
       ``messaging_system`` when the client is a producer, else ``""``);
-    - a client span of a database call (one with ``db.namespace``, ``db.name`` or
-      ``db.system``), to the database, at the client span's start (``database``): named
-      by the first of ``peer.service``, ``server.address``, ``network.peer.address``
-      (with ``:`` and ``network.peer.port`` when given) and those three that it has; such
-      a span pairs with no server span;
-    - any other client span without a server child, when its own attributes name its
-      peer (the first of ``peer.service``, ``db.name`` and ``db.system``): to a virtual
-      node of that name, at the client span's start (``virtual_node``);
-    - a server span without a parent (a trace's root), from a virtual node named by its
-      peer the same way, else ``user``, at its start (``virtual_node``).
+    - a client span of a database call (one with ``db.namespace``, ``db.name``,
+      ``db.system`` or ``db.system.name``), to the database, at the client span's start
+      (``database``): named by the first of ``peer.service``, ``server.address``,
+      ``network.peer.address`` (with ``:`` and ``network.peer.port`` when given) and
+      those four that it has; such a span pairs with no server span;
+    - a consumer span and a producer span it links to (a message taken from a queue in
+      a trace of its own), from the producer's service to the consumer's, at the
+      consumer span's start (``messaging_system``);
+    - any other client span without a server child (nor a consumer linking to it), when
+      its own attributes name its peer (the first of ``peer.service``, ``db.name``,
+      ``db.system``, ``db.system.name`` and ``server.address``): to a virtual node of
+      that name, at the client span's start (``virtual_node``);
+    - a server span without a parent (a trace's root) and not linked to a producer, from
+      a virtual node named by its peer the same way, else ``user``, at its start
+      (``virtual_node``).
+
+    Tempo pairs neither links nor ``server.address``; both are how today's
+    instrumentations show a queue between services and an uninstrumented peer.
 
     The span a request is timed by starts in ``time``; the other one (the client of a
     pair, the server child a client span lacks) may start up to ``pairing_ns`` either
@@ -659,6 +658,22 @@ class ServiceGraph:
     time: TimeRange
     step_ns: int
     unit_ns: int
+    pairing_ns: int = 60_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceEdges:
+    """The requests of ``ServiceGraph`` (same kinds, same pairing) over the whole of
+    ``time``, totalled twice: per edge (``per_server`` 0: ``client``, ``server``,
+    ``connection`` and ``virtual``, the end that is a virtual node: ``client``,
+    ``server`` or ``""``) and per server (``per_server`` 1: ``client``, ``connection``
+    and ``virtual`` are ``""``), so that a node called by several others has quantiles
+    of its own. Each row:
+    ``request_count``, ``error_count`` (requests where either span is an error) and ``p50_ns``,
+    ``p95_ns``, ``p99_ns`` of the request's latency: its server span's duration, or its
+    client span's when there is no server span (a database, a virtual node)."""
+
+    time: TimeRange
     pairing_ns: int = 60_000_000_000
 
 
@@ -732,7 +747,7 @@ class SpanComparison:
 
 
 Plan: TypeAlias = (
-    Select | TraceSearch | Count | SpansetSearch | ServiceCalls | ServiceGraph | SpanComparison
+    Select | TraceSearch | Count | SpansetSearch | ServiceEdges | ServiceGraph | SpanComparison
 )
 
 

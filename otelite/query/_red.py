@@ -1,7 +1,15 @@
 """Plans for rate, errors and duration (RED) of each service, in total and over time.
 
-A service's *requests* are its entry spans: server and consumer spans, and roots (spans
-without a parent), so a batch job that only makes internal spans still has a rate.
+This module holds otelite's one definition of *a request to a service*, which the
+services page, the service map's nodes and the trace search link to a service's
+requests all use: an *entry span* of the service, that is a server or consumer span, or
+a root (a span without a parent, so a batch job that only makes internal spans still has
+a rate). A request is an error when its span's status is; its latency is its span's
+duration, and quantiles interpolate linearly between the closest ranks (R-7, numpy's
+default). In TraceQL the same spans are ``requests_traceql(service)``, which a search
+matches each once; the counts here count each stored copy of a re-sent span, as every
+count does (README.md, "What counts copies": counting each once costs a distinct count
+over every span read).
 """
 
 from __future__ import annotations
@@ -26,20 +34,36 @@ from otelite.query._plan import (
     TimeRange,
     all_of,
 )
+from otelite.query._strings import quote_string
 
-__all__ = ["QUANTILES", "service_red_plan", "service_request_counts_plan", "service_trend_plan"]
+__all__ = [
+    "QUANTILES",
+    "requests_traceql",
+    "service_red_plan",
+    "service_request_counts_plan",
+    "service_trend_plan",
+]
 
 QUANTILES = (50, 95, 99)
 """The latency percentiles every RED row carries, as ``p50_ns``, ``p95_ns``, ``p99_ns``."""
 
 
 def _is_request() -> Predicate:
+    """The span is a request to its service: a server, consumer or root span."""
     return Or(
         (
             Compare(Column("SpanKind"), Op.EQ, Span.SPAN_KIND_SERVER),
             Compare(Column("SpanKind"), Op.EQ, Span.SPAN_KIND_CONSUMER),
             Compare(Column("ParentSpanId"), Op.EQ, b""),
         )
+    )
+
+
+def requests_traceql(service: str) -> str:
+    """A TraceQL query whose matched spans are ``service``'s requests (``_is_request``)."""
+    return (
+        f"{{ resource.service.name = {quote_string(service)}"
+        " && (kind = server || kind = consumer || nestedSetParent < 0) }"
     )
 
 

@@ -1,12 +1,14 @@
-"""Calls between services → SQL: Jaeger's dependencies (``ServiceCalls``) and Tempo's
-service graph (``ServiceGraph``).
+"""Calls between services → SQL: Tempo's service graph (``ServiceGraph``) and the
+service map's edges (``ServiceEdges``), which Jaeger's dependencies answer too.
 
 The service graph reads the client and server spans of its range (widened by the pairing
 margin) once, one row per span (``SPAN_IDENTITY``), so that a span sent twice makes one
 request, not two (nor four, when both sides were sent twice). Each row carries the name
 its attributes give the span's peer and, for a database call, the database's. Every
-kind of request (a pair, a database call, a call to or from a virtual node) is a query
-over those rows; the requests are then counted per step, edge and latency bucket.
+kind of request (a pair, a database call, a message through a queue, a call to or from a
+virtual node) is a query over those rows; the requests are then counted per step, edge
+and latency bucket (the graph's series), or per edge and per server over the whole range
+(the map's edges).
 """
 
 from __future__ import annotations
@@ -21,20 +23,23 @@ from otelite.query._plan import (
     SPAN_IDENTITY,
     Attribute,
     AttributeScope,
-    ServiceCalls,
+    ServiceEdges,
     ServiceGraph,
     TimeRange,
 )
+from otelite.query._red import QUANTILES
 from otelite.query.dialects import Dialect
 
-__all__ = ["compile_service_calls", "compile_service_graph"]
+__all__ = ["compile_service_edges", "compile_service_graph"]
 
-# Tempo's defaults. The span's own attributes that name the peer of a client span
-# without a server, or of a root server span, first found first:
-_PEER_ATTRIBUTES = ("peer.service", "db.name", "db.system")
+# Tempo's defaults, and then ``server.address``: the span's own attributes that name the
+# peer of a client span without a server, or of a root server span, first found first.
+# The address is how most instrumentations name an uninstrumented peer (an HTTP API of
+# another company), and the last resort, after every name a person chose.
+_PEER_ATTRIBUTES = ("peer.service", "db.name", "db.system", "db.system.name", "server.address")
 # Those that make a client span a database call, and its database's name when no
 # attribute of _DATABASE_NAMES (nor the peer's address) names it:
-_DATABASE_ATTRIBUTES = ("db.namespace", "db.name", "db.system")
+_DATABASE_ATTRIBUTES = ("db.namespace", "db.name", "db.system", "db.system.name")
 _DATABASE_NAMES = ("peer.service", "server.address")
 _ADDRESS, _PORT = "network.peer.address", "network.peer.port"
 _USER = "user"  # the client of a root server span that names no peer
@@ -52,29 +57,19 @@ _CLIENTS = (Span.SPAN_KIND_CLIENT, Span.SPAN_KIND_PRODUCER)
 _SERVERS = (Span.SPAN_KIND_SERVER, Span.SPAN_KIND_CONSUMER)
 
 
-def compile_service_calls(plan: ServiceCalls, dialect: Dialect) -> Statement:
-    """One statement answering ``plan``: a join of each span with its parent."""
-    compiler = TraceSearchCompiler(dialect)
-    q, call = dialect.quote, dialect.call
-    table = q(compiler.table.value)
-    conditions = [
-        f"{alias}.{condition}" for alias in ("c", "p") for condition in compiler.time(plan.time)
-    ]
-    conditions.append(f"p.{q('ServiceName')} != c.{q('ServiceName')}")
-    sql = (
-        f"SELECT p.{q('ServiceName')} AS parent, c.{q('ServiceName')} AS child,"
-        f" {call('count')} AS calls FROM {table} AS c JOIN {table} AS p"
-        f" ON p.{q('TraceId')} = c.{q('TraceId')} AND p.{q('SpanId')} = c.{q('ParentSpanId')}"
-        f"{where_clause(conditions)} GROUP BY parent, child ORDER BY parent, child"
-    )
-    return Statement(sql, tuple(compiler.params))
-
-
 def compile_service_graph(plan: ServiceGraph, dialect: Dialect) -> Statement:
     """One statement answering ``plan`` (see ``ServiceGraph`` for its requests)."""
     if plan.step_ns <= 0 or plan.unit_ns <= 0 or plan.pairing_ns < 0:
         raise InvalidRequest("a service graph needs a positive step and unit, pairing_ns >= 0")
     return _GraphCompiler(dialect).compile(plan)
+
+
+def compile_service_edges(plan: ServiceEdges, dialect: Dialect) -> Statement:
+    """One statement answering ``plan``: the graph's requests, totalled per edge and per
+    server over the whole range."""
+    if plan.pairing_ns < 0:
+        raise InvalidRequest("the service map's pairing_ns must be >= 0")
+    return _GraphCompiler(dialect).edges(plan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,40 +86,109 @@ class _Request:
     failed: str
     server_duration: str
     client_duration: str
+    latency: str
+    """The server span's duration; the client's when there is no server span."""
+    virtual: str
+    """Which end is a virtual node (``client``, ``server``), or ``""``: an instrumented
+    service and a virtual node may have one name, so only the request can tell."""
 
 
 class _GraphCompiler(TraceSearchCompiler):
     def compile(self, plan: ServiceGraph) -> Statement:  # type: ignore[override]
         call = self.dialect.call
-        requests = " UNION ALL ".join(self._select(r, plan.time) for r in self._requests())
+        requests = self._all_requests(plan.time, plan.pairing_ns)
         unit = self.param(plan.unit_ns)
 
         def bucket(duration: str) -> str:
             return call("pow2_ceiling", f"({duration} / {unit})")
 
         sql = (
-            f"WITH {self.dialect.cte('spans', self._spans(plan))}"
+            f"WITH {requests}"
             f" SELECT {call('time_bucket_ns', 'started', self.param(plan.step_ns))}"
             " AS bucket_ns, client, server, connection, failed,"
             f" {bucket('server_duration')} AS server_bucket,"
             f" {bucket('client_duration')} AS client_bucket, {call('count')} AS calls,"
             " sum(server_duration) AS server_ns, sum(client_duration) AS client_ns"
-            f" FROM ({requests}) AS requests"
+            " FROM requests"
             " GROUP BY bucket_ns, client, server, connection, failed, server_bucket,"
             f" client_bucket{self.dialect.CTE_SETTINGS}"
         )
         return Statement(sql, tuple(self.params))
 
-    def _spans(self, plan: ServiceGraph) -> str:
+    def edges(self, plan: ServiceEdges) -> Statement:
+        call = self.dialect.call
+        requests = self._all_requests(plan.time, plan.pairing_ns)
+        # Each request twice, once for its edge and once for its server: one pass over
+        # the requests gives both totals, each with its own quantiles. The inner names
+        # differ from the outer ones so that no engine reads an alias for a column.
+        sides = "(SELECT 0 AS per_server UNION ALL SELECT 1 AS per_server) AS sides"
+        blank = self.param("")
+        doubled = (
+            "SELECT per_server,"
+            f" CASE WHEN per_server = 0 THEN client ELSE {blank} END AS caller,"
+            " server AS callee,"
+            f" CASE WHEN per_server = 0 THEN connection ELSE {blank} END AS via,"
+            f" CASE WHEN per_server = 0 THEN virtual ELSE {blank} END AS virtual_end,"
+            f" failed, latency FROM requests CROSS JOIN {sides}"
+        )
+        quantiles = ", ".join(
+            f"{call('quantile', 'latency', self.param(q / 100))} AS p{q}_ns" for q in QUANTILES
+        )
+        sql = (
+            f"WITH {requests}"
+            " SELECT per_server, caller AS client, callee AS server, via AS connection,"
+            " virtual_end AS virtual,"
+            f" {call('count')} AS request_count, {call('count_if', 'failed')} AS error_count,"
+            f" {quantiles}"
+            f" FROM ({doubled}) AS doubled"
+            " GROUP BY per_server, caller, callee, via,"
+            f" virtual_end{self.dialect.CTE_SETTINGS}"
+        )
+        return Statement(sql, tuple(self.params))
+
+    def _all_requests(self, time: TimeRange, pairing_ns: int) -> str:
+        """The CTEs ``spans``, ``linked`` and ``requests`` (one row per request of every
+        kind)."""
+        requests = " UNION ALL ".join(self._select(r, time) for r in self._requests())
+        return (
+            f"{self.dialect.cte('spans', self._spans(time, pairing_ns))},"
+            f" {self.dialect.cte('linked', self._linked())}, requests AS ({requests})"
+        )
+
+    def _linked(self) -> str:
+        """Each consumer span of ``spans`` and each producer span of ``spans`` it links to
+        (a message it took from a queue in a trace of its own): their ids."""
+        q = self.dialect.quote
+        trace_id, span_id = q("TraceId"), q("SpanId")
+        consumers = self.dialect.call(
+            "linked",
+            f"s.{trace_id} AS consumer_trace, s.{span_id} AS consumer_span",
+            "spans",
+            self._kind("s", Span.SPAN_KIND_CONSUMER),
+        )
+        return (
+            "SELECT l.consumer_trace, l.consumer_span,"
+            f" p.{trace_id} AS producer_trace, p.{span_id} AS producer_span"
+            f" FROM ({consumers}) AS l JOIN spans AS p"
+            f" ON p.{trace_id} = l.link_trace AND p.{span_id} = l.link_span"
+            f" WHERE {self._kind('p', Span.SPAN_KIND_PRODUCER)}"
+        )
+
+    def _spans(self, time: TimeRange, pairing_ns: int) -> str:
         """The client and server spans of the widened range, one row per span, with
         ``peer`` and ``db`` (NULL when the span is not a database call)."""
         q = self.dialect.quote
-        start, end = plan.time.start, plan.time.end
+        start, end = time.start, time.end
         widened = TimeRange(
-            None if start is None else start - plan.pairing_ns,
-            None if end is None else end + plan.pairing_ns,
+            None if start is None else start - pairing_ns,
+            None if end is None else end + pairing_ns,
         )
-        columns = [*(q(c) for c in _COLUMNS), f"{self._peer()} AS peer", f"{self._db()} AS db"]
+        columns = [
+            *(q(c) for c in _COLUMNS),
+            self.dialect.call("link_columns"),
+            f"{self._peer()} AS peer",
+            f"{self._db()} AS db",
+        ]
         return self.dialect.call(
             "one_row_per",
             ", ".join(columns),
@@ -134,8 +198,9 @@ class _GraphCompiler(TraceSearchCompiler):
         )
 
     def _requests(self) -> list[_Request]:
-        """Tempo's kinds of request (see ``ServiceGraph``): a client and its server, a
-        database call, a call to a virtual server, a call from a virtual client."""
+        """The kinds of request (see ``ServiceGraph``): a client and its server, a
+        database call, a call to a virtual server, a message taken by a consumer linked
+        to its producer, a call from a virtual client."""
         q, call = self.dialect.quote, self.dialect.call
         trace_id, span_id, parent_id = q("TraceId"), q("SpanId"), q("ParentSpanId")
         service = q("ServiceName")
@@ -151,6 +216,17 @@ class _GraphCompiler(TraceSearchCompiler):
         unanswered = (
             f"(c.{trace_id}, c.{span_id}) NOT IN"
             f" (SELECT s.{trace_id}, s.{parent_id} FROM spans AS s WHERE {server})"
+            f" AND (c.{trace_id}, c.{span_id}) NOT IN"
+            " (SELECT producer_trace, producer_span FROM linked)"
+        )
+        message = (
+            f"linked AS l JOIN spans AS s"
+            f" ON s.{trace_id} = l.consumer_trace AND s.{span_id} = l.consumer_span"
+            f" JOIN spans AS c"
+            f" ON c.{trace_id} = l.producer_trace AND c.{span_id} = l.producer_span"
+        )
+        unlinked = (
+            f"(s.{trace_id}, s.{span_id}) NOT IN (SELECT consumer_trace, consumer_span FROM linked)"
         )
         pair = (
             f"spans AS c JOIN spans AS s"
@@ -167,6 +243,8 @@ class _GraphCompiler(TraceSearchCompiler):
                 f"({self._failed('c')} OR {self._failed('s')})",
                 server_ns,
                 client_ns,
+                server_ns,
+                self.param(""),
             ),
             _Request(
                 "c",
@@ -178,6 +256,8 @@ class _GraphCompiler(TraceSearchCompiler):
                 self._failed("c"),
                 client_ns,
                 client_ns,
+                client_ns,
+                self.param("server"),
             ),
             _Request(
                 "c",
@@ -189,17 +269,34 @@ class _GraphCompiler(TraceSearchCompiler):
                 self._failed("c"),
                 none,
                 client_ns,
+                client_ns,
+                self.param("server"),
+            ),
+            _Request(
+                "s",
+                message,
+                (),
+                f"c.{service}",
+                f"s.{service}",
+                self.param("messaging_system"),
+                f"({self._failed('c')} OR {self._failed('s')})",
+                server_ns,
+                client_ns,
+                server_ns,
+                self.param(""),
             ),
             _Request(
                 "s",
                 "spans AS s",
-                (server, f"s.{self.equals('ParentSpanId', b'')}"),
+                (server, f"s.{self.equals('ParentSpanId', b'')}", unlinked),
                 call("coalesce", "s.peer", self.param(_USER)),
                 f"s.{service}",
                 virtual,
                 self._failed("s"),
                 server_ns,
                 none,
+                server_ns,
+                self.param("client"),
             ),
         ]
 
@@ -210,7 +307,8 @@ class _GraphCompiler(TraceSearchCompiler):
             f" {request.client} AS client, {request.server} AS server,"
             f" {request.connection} AS connection, {request.failed} AS failed,"
             f" {request.server_duration} AS server_duration,"
-            f" {request.client_duration} AS client_duration"
+            f" {request.client_duration} AS client_duration, {request.latency} AS latency,"
+            f" {request.virtual} AS virtual"
             f" FROM {request.source}{where_clause([*timed, *request.conditions])}"
         )
 

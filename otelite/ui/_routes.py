@@ -27,6 +27,7 @@ PAGES = (
     "/metrics",
     "/compare",
     "/critical-path",
+    "/map",
     "/slos",
 )
 """Paths the page handles itself (history routing); each answers ``index.html``."""

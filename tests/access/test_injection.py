@@ -95,7 +95,14 @@ ENDPOINTS = {
     "/api/critical-path": Endpoint(
         ("q", "baseline", "start", "end", "baselineStart", "baselineEnd", "limit")
     ),
+    "/api/compare/traces": Endpoint(("a", "b")),
+    "/api/compare": Endpoint(
+        ("selection", "baseline", "start", "end", "selectionStart", "selectionEnd", "limit"),
+        base={"selection": "{ }"},
+    ),
+    "/api/deployments": Endpoint(("service", "start", "end", "settle", "window")),
     "/api/ui/info": Endpoint(()),
+    "/api/alerts/receivers": Endpoint(()),
     "/api/ui/services": Endpoint(("service", "start", "end", "buckets")),
     "/api/ui/attributes": Endpoint(("signal", "service", "start", "end")),
     "/api/echo": Endpoint(()),
@@ -111,6 +118,7 @@ ENDPOINTS = {
     "/api/metrics/query": Endpoint(
         ("q", "query", "start", "end", "since"), base={"q": "{ } | rate()"}
     ),
+    "/api/service-graph": Endpoint(("start", "end", "service")),
     "/jaeger/api/services": Endpoint(()),
     "/jaeger/api/services/{service:path}/operations": Endpoint((), ("service",)),
     "/jaeger/api/operations": Endpoint(("service", "spanKind"), base={"service": "cart"}),

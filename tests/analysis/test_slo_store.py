@@ -10,12 +10,14 @@ import orjson
 import pytest
 
 from otelite.analysis import (
-    MAX_SLOS,
-    MAX_TRANSITIONS,
+    NOTIFIERS,
+    SLO_MAX_PER_TENANT,
+    SLO_MAX_TRANSITIONS,
     AlertBook,
     Condition,
     SloCatalog,
     SloEvaluator,
+    Transition,
     parse_documents,
 )
 from otelite.errors import InvalidRequest, NotFound
@@ -110,39 +112,48 @@ def test_an_evaluation_of_a_deleted_or_replaced_slo_is_not_recorded() -> None:
 def test_a_tenant_keeps_a_bounded_number_of_slos() -> None:
     book = SloCatalog(None).book("acme")
     [slo] = parse_documents(SLO)
-    many = [replace(slo, name=f"slo-{n}") for n in range(MAX_SLOS)]
+    many = [replace(slo, name=f"slo-{n}") for n in range(SLO_MAX_PER_TENANT)]
     assert all(book.put(many))
-    with pytest.raises(InvalidRequest, match=f"at most {MAX_SLOS} SLOs"):
+    with pytest.raises(InvalidRequest, match=f"at most {SLO_MAX_PER_TENANT} SLOs"):
         book.put([slo])
-    assert len(book.slos()) == MAX_SLOS
+    assert len(book.slos()) == SLO_MAX_PER_TENANT
     assert book.put(many[:1]) == [False]  # replacing one is still allowed
 
 
 def test_the_change_log_is_bounded() -> None:
     book = AlertBook(None)
-    for n in range(MAX_TRANSITIONS + 10):
+    for n in range(SLO_MAX_TRANSITIONS + 10):
         book.record("a", [condition(n % 2 == 0)], AT + n)
     kept = book.transitions()
-    assert len(kept) == MAX_TRANSITIONS
-    assert kept[-1].sequence == MAX_TRANSITIONS + 10
+    assert len(kept) == SLO_MAX_TRANSITIONS
+    assert kept[-1].sequence == SLO_MAX_TRANSITIONS + 10
 
 
 def test_the_evaluator_picks_up_where_it_left_off(tmp_path: Path) -> None:
     with store("duckdb") as storage:
         failing = spread(AT - 4 * MINUTE, AT - MINUTE, 10, failed=True)
         storage.write(WriteBatch(traces=[batch("payment", failing)]))
-        catalog = SloCatalog(tmp_path)
+        catalog = SloCatalog(tmp_path, receivers=[NOTIFIERS])
         catalog.book(SINGLE_TENANT).put(parse_documents(SLO))
-        told: list[tuple[str, int]] = []
-        evaluator = SloEvaluator(
-            catalog, lambda tenant: storage, on_transition=lambda t, c: told.append((t, len(c)))
-        )
+        told: list[tuple[str, list[int]]] = []
+        refuse = [True]
+
+        async def notify(tenant: str, changes: list[Transition]) -> None:
+            if refuse[0]:
+                raise OSError("the outbox's disk is full")
+            told.append((tenant, [c.sequence for c in changes]))
+
+        evaluator = SloEvaluator(catalog, lambda tenant: storage, notify=notify)
         assert len(asyncio.run(evaluator.evaluate(AT))) == 3
-        assert told == [(SINGLE_TENANT, 3)]
-        restarted = SloCatalog(tmp_path)
+        assert told == []  # refused: kept for the next pass
+        refuse[0] = False
+        assert asyncio.run(evaluator.evaluate(AT + 1)) == []
+        assert told == [(SINGLE_TENANT, [1, 2, 3])]
+        restarted = SloCatalog(tmp_path, receivers=[NOTIFIERS])
         restarted.load()
-        again = SloEvaluator(restarted, lambda tenant: storage)
+        again = SloEvaluator(restarted, lambda tenant: storage, notify=notify)
         assert asyncio.run(again.evaluate(AT + MINUTE)) == []
+        assert told == [(SINGLE_TENANT, [1, 2, 3])]  # handed over once, across the restart
         last = again.last(SINGLE_TENANT, "payment-availability")
         assert last is not None and last.error is None and last.at_ns == AT + MINUTE
         # What it found is the status for up to two intervals (2 minutes), of this version.

@@ -502,25 +502,39 @@ def test_bad_search_parameters_are_named(
     assert v1_error(client, "/traces", 400, params).startswith(named)
 
 
-def test_dependencies_count_calls_between_services(client: httpx.Client) -> None:
+def test_dependencies_are_the_service_maps_edges(client: httpx.Client) -> None:
     window = {"endTs": str((T0 + 3600 * 10**9) // MS), "lookback": str(2 * 3600 * 1000)}
     body = v1(client, "/dependencies", **window)
+    # Calls are client and server spans, as on the service map: the samples' cart spans
+    # name no kind and are called by no one; a root server span is called by "user".
     assert body == {
         "data": [
             {"parent": "checkout", "child": "payments", "callCount": 1},
-            {"parent": "frontend", "child": "cart", "callCount": 2},
+            {"parent": "user", "child": "checkout", "callCount": 1},
+            {"parent": "user", "child": "frontend", "callCount": 2},
         ],
         "total": 0,
         "limit": 0,
         "offset": 0,
         "errors": None,
     }
-    only_cart = v1(client, "/dependencies", service="cart", **window)["data"]
-    assert only_cart == [{"parent": "frontend", "child": "cart", "callCount": 2}]
-    # endTs and lookback are milliseconds; the default lookback is 24 h before now.
+    the_map = client.get(
+        "/api/service-graph",
+        params={"start": str(T0 - 3600 * 10**9), "end": str(T0 + 3600 * 10**9)},
+    ).json()
+    assert body["data"] == [
+        {"parent": e["client"], "child": e["server"], "callCount": e["requestCount"]}
+        for e in the_map["edges"]
+    ]
+    only_payments = v1(client, "/dependencies", service="payments", **window)["data"]
+    assert only_payments == [{"parent": "checkout", "child": "payments", "callCount": 1}]
+    # endTs and lookback are milliseconds; the default lookback is 24 h before now, and
+    # a longer one reads the newest 24 h.
     before = {"endTs": str(T0 // MS - 1), "lookback": str(3600 * 1000)}
     assert v1(client, "/dependencies", **before)["data"] == []
-    assert len(v1(client, "/dependencies")["data"]) == 2
+    assert len(v1(client, "/dependencies")["data"]) == 3
+    assert len(v1(client, "/dependencies", lookback=str(7 * 86_400_000))["data"]) == 3
+    assert v1(client, "/dependencies", lookback="0")["data"] == []
     assert v1_error(client, "/dependencies", 400, {"endTs": "yesterday"}).startswith("endTs")
     assert v1_error(client, "/dependencies", 400, {"lookback": "-5"}).startswith("lookback")
 

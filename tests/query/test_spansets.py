@@ -42,7 +42,6 @@ from otelite.query import (
     Predicate,
     Related,
     Relation,
-    ServiceCalls,
     Spanset,
     SpansetSearch,
     TimeRange,
@@ -548,21 +547,3 @@ def test_the_summary_covers_each_traces_spans_in_range(
     roots = [s for s in spans if s["ParentSpanId"] == b""]
     first = min(roots or spans, key=lambda s: s["Timestamp"])
     assert (row["root_service"], row["root_name"]) == (first["ServiceName"], first["SpanName"])
-
-
-def test_calls_between_services_count_spans_whose_parent_is_another_services(
-    run: Callable[[Plan], list[dict[str, Any]]],
-) -> None:
-    calls: dict[tuple[str, str], int] = {}
-    in_range = [s for s in SPANS if in_window(s)]
-    by_id = {(s["TraceId"], s["SpanId"]): s for s in in_range}
-    for child in in_range:
-        parent = by_id.get((child["TraceId"], child["ParentSpanId"]))
-        if parent is not None and parent["ServiceName"] != child["ServiceName"]:
-            pair = (parent["ServiceName"], child["ServiceName"])
-            calls[pair] = calls.get(pair, 0) + 1
-    found = run(ServiceCalls(WINDOW))
-    assert [(r["parent"], r["child"], r["calls"]) for r in found] == [
-        (parent, child, n) for (parent, child), n in sorted(calls.items())
-    ]
-    assert len(found) > 3

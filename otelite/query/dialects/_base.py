@@ -88,7 +88,10 @@ class Dialect:
     ``series_id`` (a metric point's series: a hash of its resource, scope and attributes)
     and ``one_row_per``, a whole ``SELECT``: the columns ``{0}`` of one row per value of
     the keys ``{1}`` among the rows of ``{2}`` (a table and its ``WHERE``), the engine's
-    cheapest way (which row of several is not defined).
+    cheapest way (which row of several is not defined); ``link_columns``, the stored
+    columns that hold a span's links' ids, and ``linked``, a whole ``SELECT``: the
+    columns ``{0}`` of each span (``s``) of the relation ``{1}`` that meets ``{2}``, once
+    per link, with the link's ids (stored form) as ``link_trace`` and ``link_span``.
     """
 
     CTE_SETTINGS: ClassVar[str] = ""

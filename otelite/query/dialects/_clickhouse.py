@@ -158,6 +158,12 @@ class ClickHouseDialect(Dialect):
         "arg_max": "argMax({0}, {1})",
         "distinct_list": "arraySort(groupUniqArray({0}))",
         "one_row_per": "SELECT {0} FROM {2} LIMIT 1 BY {1}",
+        "link_columns": '"Links.TraceId", "Links.SpanId"',
+        "linked": (
+            "SELECT {0}, link_trace, link_span FROM {1} AS s"
+            ' ARRAY JOIN s."Links.TraceId" AS link_trace, s."Links.SpanId" AS link_span'
+            " WHERE {2}"
+        ),
     }
 
     CTE_SETTINGS: ClassVar[str] = " SETTINGS enable_materialized_cte = 1"

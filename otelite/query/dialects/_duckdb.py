@@ -96,6 +96,11 @@ class DuckDBDialect(Dialect):
         "arg_max": "arg_max({0}, {1})",
         "distinct_list": "list(DISTINCT {0} ORDER BY {0})",
         "one_row_per": "SELECT DISTINCT ON ({1}) {0} FROM {2}",
+        "link_columns": '"Links"',
+        "linked": (
+            'SELECT {0}, link."TraceId" AS link_trace, link."SpanId" AS link_span'
+            ' FROM (SELECT *, unnest("Links") AS link FROM {1} AS s WHERE {2}) AS s'
+        ),
     }
 
     def map_type(self, key: str, item: str) -> str:

@@ -8,16 +8,18 @@ import { initTenant } from "./tenant.js";
 import * as compare from "./pages/compare.js";
 import * as criticalPath from "./pages/critical-path.js";
 import * as logs from "./pages/logs.js";
+import * as map from "./pages/map.js";
 import * as metrics from "./pages/metrics.js";
 import * as services from "./pages/services.js";
 import * as slos from "./pages/slos.js";
 import * as trace from "./pages/trace.js";
 import * as traces from "./pages/traces.js";
 
-const PAGES = { traces, trace, logs, services, metrics, compare, "critical-path": criticalPath, slos };
+const PAGES = { traces, trace, logs, services, metrics, compare, "critical-path": criticalPath, map, slos };
 const NAV = [
   ["traces", "Traces"],
   ["services", "Services"],
+  ["map", "Map"],
   ["logs", "Logs"],
   ["metrics", "Metrics"],
   ["slos", "SLOs"],

@@ -19,7 +19,7 @@ export function timeRange(params) {
   return { start: `now-${preset}`, end: "now", startMs: endMs - PRESETS[preset], endMs };
 }
 
-/** The range parameters of a view, to keep them in links to other views. */
+/** The range parameters of a view's URL, to carry into links to other views. */
 export function rangeParams(params) {
   const out = {};
   for (const key of ["range", "start", "end"]) if (params.get(key)) out[key] = params.get(key);

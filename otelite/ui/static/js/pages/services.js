@@ -6,7 +6,7 @@ import { lineChart, sparkline } from "../charts.js";
 import { h, replace, table } from "../dom.js";
 import { emptyState, errorState } from "../empty.js";
 import { SPAN_KINDS, colour, duration, number, percent, timestamp } from "../format.js";
-import { timeRange } from "../range.js";
+import { rangeParams, timeRange } from "../range.js";
 import { href } from "../router.js";
 
 export function render(main, view, alive) {
@@ -36,7 +36,7 @@ export function render(main, view, alive) {
         const charts = h("div", { class: "charts3" });
         body.append(
           h("h2", null, h("span", { class: "svc", style: { borderColor: colour(chosen) } }, chosen)),
-          h("p", null, h("a", { "data-nav": true, href: href("/traces", { service: chosen, ...rangeParams(params) }) }, "Traces of this service →"), " ", h("a", { "data-nav": true, href: href("/logs", { service: chosen, ...rangeParams(params) }) }, "Logs of this service →")),
+          h("p", null, h("a", { "data-nav": true, href: href("/traces", { q: service.requestsQuery, ...rangeParams(params) }) }, "Its requests among the traces →"), " ", h("a", { "data-nav": true, href: href("/logs", { service: chosen, ...rangeParams(params) }) }, "Logs of this service →")),
           charts,
           deploys.length ? deploymentsTable(deploys) : null,
           operationsTable(chosen, operations, seconds, params),
@@ -89,12 +89,6 @@ function deploymentsTable(deploys) {
     ),
   );
   return h("div", null, h("h3", null, "Deployments"), table(["Time", "Version", "Replacing", "Requests/s", "Errors", "p95"], rows, { class: "grid deployments" }));
-}
-
-function rangeParams(params) {
-  const out = {};
-  for (const key of ["range", "start", "end"]) if (params.get(key)) out[key] = params.get(key);
-  return out;
 }
 
 // Every bucket of the range, so trends show gaps (no requests) as zero rate, not as nothing.
