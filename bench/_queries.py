@@ -23,6 +23,7 @@ import httpx
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from bench._analysis import analysis_queries, send_big_trace
 from bench._disk import disk_usage, settled_disk_usage
 from bench._ingest import count_stored
 from bench._send import SendResult, send_parallel
@@ -152,8 +153,12 @@ def run_store(
             cleanup.callback(server.stop)
             if total_logs:
                 _fill(server, logs, total_logs, timeout=3600)
+            big_trace = send_big_trace(server)
             server.pause()
-        queries = _queries(spans, logs, total_spans, random.Random(seed))
+        queries = [
+            *_queries(spans, logs, total_spans, random.Random(seed)),
+            *analysis_queries(big_trace),
+        ]
         latencies = [
             _time_query(servers, name, make, runs, requests_per_run) for name, make in queries
         ]
@@ -397,7 +402,16 @@ def _client(server: OteliteProcess) -> httpx.Client:
 
 def _rows(body: object) -> int:
     if isinstance(body, dict):
-        for key in ("traces", "operations", "logs", "batches", "series"):
+        for key in (
+            "traces",
+            "operations",
+            "logs",
+            "batches",
+            "series",
+            "spans",
+            "values",
+            "edges",
+        ):
             if key in body and isinstance(body[key], list):
                 return len(body[key])
         data = body.get("data")

@@ -195,10 +195,13 @@ def test_each_target_is_judged_for_each_store() -> None:
         ("ingest vs DuckDB", "chdb"),
     ]
     by_store = {(t.name, t.store): t for t in found}
-    assert len(by_store) == len(found) == 26
+    # 16 rows per store (ingest 3, queries 12 with the analysis, disk 1), the ingest
+    # comparison and the PromQL ratio.
+    assert len(by_store) == len(found) == 34
     assert by_store[("PromQL range vs Prometheus", "duckdb")].measured == "not measured"
-    # The stores of this example ran no TraceQL query.
+    # The stores of this example ran no TraceQL or analysis query.
     assert by_store[("TraceQL structural p99", "chdb")].measured == "not measured"
+    assert by_store[("service graph p99", "duckdb")].measured == "not measured"
     trace = by_store[("trace by id p99", "chdb")]
     assert (trace.measured, trace.passed) == ("13.5 ms at 1M spans", False)
     assert by_store[("trace by id p99", "duckdb")].passed is True
