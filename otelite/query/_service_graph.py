@@ -150,44 +150,60 @@ class _GraphCompiler(TraceSearchCompiler):
         """The CTEs ``spans``, ``linked`` and ``requests`` (one row per request of every
         kind)."""
         requests = " UNION ALL ".join(self._select(r, time) for r in self._requests())
+        widened = TimeRange(
+            None if time.start is None else time.start - pairing_ns,
+            None if time.end is None else time.end + pairing_ns,
+        )
         return (
-            f"{self.dialect.cte('spans', self._spans(time, pairing_ns))},"
-            f" {self.dialect.cte('linked', self._linked())}, requests AS ({requests})"
+            f"{self.dialect.cte('spans', self._spans(widened))},"
+            f" {self.dialect.cte('linked', self._linked(widened))}, requests AS ({requests})"
         )
 
-    def _linked(self) -> str:
-        """Each consumer span of ``spans`` and each producer span of ``spans`` it links to
-        (a message it took from a queue in a trace of its own): their ids."""
+    def _linked(self, widened: TimeRange) -> str:
+        """Each consumer span of the widened range and each producer span of ``spans`` it
+        links to (a message it took from a queue in a trace of its own): their ids.
+
+        The consumers' links are read here, from their own one row per span, rather than
+        carried through ``spans``: few spans are consumers, and a list in every row of
+        ``spans`` made its deduplication several times slower."""
         q = self.dialect.quote
         trace_id, span_id = q("TraceId"), q("SpanId")
+        identity = [trace_id, span_id]
         consumers = self.dialect.call(
+            "one_row_per",
+            ", ".join([*identity, self.dialect.call("link_columns")]),
+            ", ".join(identity),
+            q(self.table.value)
+            + where_clause([*self.time(widened), self._kind("", Span.SPAN_KIND_CONSUMER)]),
+        )
+        links = self.dialect.call(
             "linked",
             f"s.{trace_id} AS consumer_trace, s.{span_id} AS consumer_span",
-            "spans",
-            self._kind("s", Span.SPAN_KIND_CONSUMER),
+            f"({consumers})",
+            "TRUE",
         )
         return (
             "SELECT l.consumer_trace, l.consumer_span,"
             f" p.{trace_id} AS producer_trace, p.{span_id} AS producer_span"
-            f" FROM ({consumers}) AS l JOIN spans AS p"
+            f" FROM ({links}) AS l JOIN spans AS p"
             f" ON p.{trace_id} = l.link_trace AND p.{span_id} = l.link_span"
             f" WHERE {self._kind('p', Span.SPAN_KIND_PRODUCER)}"
         )
 
-    def _spans(self, time: TimeRange, pairing_ns: int) -> str:
+    def _spans(self, widened: TimeRange) -> str:
         """The client and server spans of the widened range, one row per span, with
-        ``peer`` and ``db`` (NULL when the span is not a database call)."""
+        ``peer`` and ``db`` (NULL when the span is not a database call).
+
+        ``peer`` is only read of client spans and root server spans, ``db`` only of
+        client spans: both are NULL for the rest, so as not to look attributes up in
+        every span."""
         q = self.dialect.quote
-        start, end = time.start, time.end
-        widened = TimeRange(
-            None if start is None else start - pairing_ns,
-            None if end is None else end + pairing_ns,
-        )
+        clients = self._kind("", *_CLIENTS)
+        root = f"({self._kind('', *_SERVERS)} AND {self.equals('ParentSpanId', b'')})"
         columns = [
             *(q(c) for c in _COLUMNS),
-            self.dialect.call("link_columns"),
-            f"{self._peer()} AS peer",
-            f"{self._db()} AS db",
+            f"CASE WHEN {clients} OR {root} THEN {self._peer()} END AS peer",
+            f"CASE WHEN {clients} THEN {self._db()} END AS db",
         ]
         return self.dialect.call(
             "one_row_per",
