@@ -122,7 +122,7 @@ class _ComparisonCompiler(SqlCompiler):
                 call("map_values", "m"),
                 "value",
             )
-            # The types map is nearly always empty: a value without a code is a string.
+            # A value without a type code is a string.
             code = call("coalesce", call("map_get", "t", "key"), "''")
             parts.append(
                 f"SELECT selected, bucket_ns, {c.value} AS compared, key, value, {code} AS code"
