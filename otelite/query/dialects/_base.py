@@ -82,9 +82,12 @@ class Dialect:
     power of two at or above a positive number), ``quantile`` (linear
     interpolation between closest ranks), ``bool_or``, ``arg_min``, ``arg_min_if`` (NULL
     when no row qualifies), ``arg_max``, ``distinct_list`` (sorted), ``map_keys`` (a
-    map's keys as a list), ``column_map_keys`` (the same of a stored map column, read
-    without its values where the engine can), ``unnest`` (one row per item of a list,
-    in a select list),
+    map's keys as a list), ``map_values`` (its values, in the keys' order),
+    ``column_map_keys`` (the same of a stored map column, read without its values where
+    the engine can), ``unnest`` (one row per item of a list,
+    in a select list), ``unnest_pair``, a whole ``SELECT``: the columns ``{0}`` of each
+    row of the relation ``{1}``, once per position of the equally long lists ``{2}`` and
+    ``{4}``, with their items there as ``{3}`` and ``{5}`` (no row for empty lists),
     ``series_id`` (a metric point's series: a hash of its resource, scope and attributes)
     and ``one_row_per``, a whole ``SELECT``: the columns ``{0}`` of one row per value of
     the keys ``{1}`` among the rows of ``{2}`` (a table and its ``WHERE``), the engine's

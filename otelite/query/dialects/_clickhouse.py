@@ -106,7 +106,9 @@ class ClickHouseDialect(Dialect):
         "map_contains": "mapContains({0}, {1})",
         "map_keys": "mapKeys({0})",
         "column_map_keys": "{0}.keys",  # the subcolumn: reads no values
+        "map_values": "mapValues({0})",
         "unnest": "arrayJoin({0})",
+        "unnest_pair": "SELECT {0}, {3}, {5} FROM {1} ARRAY JOIN {2} AS {3}, {4} AS {5}",
         "to_text": "toString({0})",
         "list_len": "length({0})",
         "byte_length": "length({0})",  # of a String: its bytes

@@ -54,7 +54,9 @@ class DuckDBDialect(Dialect):
         "map_contains": 'list_contains({0}."keys", {1})',
         "map_keys": '{0}."keys"',
         "column_map_keys": '{0}."keys"',
+        "map_values": '{0}."values"',
         "unnest": "unnest({0})",
+        "unnest_pair": "SELECT {0}, unnest({2}) AS {3}, unnest({4}) AS {5} FROM {1}",
         "list_len": "len({0})",
         "byte_length": "strlen({0})",  # UTF-8 bytes; length() counts characters
         "to_hex": "lower(hex({0}))",
