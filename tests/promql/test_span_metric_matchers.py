@@ -1,11 +1,11 @@
 """Span metrics selected by their labels, on both backends, against counts made here.
 
-The equality matchers on a span label whose value is one column value (a service, a
-span name, a kind or status other than the enum's zero) are read by the database, the
-others here; either way a selector answers the series whose labels it accepts, so these
-selectors are checked against the spans the test sends, filtered by the same labels. The
-spans have every kind and status, and kinds no enum names (which read as
-``SPAN_KIND_UNSPECIFIED``).
+The matchers on a span label that accept known column values (equality, or a regular
+expression of words such as ``cart|pay``; a kind or status other than the enum's zero)
+are read by the database, the others here; either way a selector answers the series
+whose labels it accepts, so these selectors are checked against the spans the test
+sends, filtered by the same labels. The spans have every kind and status, and kinds no
+enum names (which read as ``SPAN_KIND_UNSPECIFIED``).
 """
 
 from __future__ import annotations
@@ -103,6 +103,18 @@ SELECTORS: list[tuple[str, Accepts]] = [
     ),
     ('status_code=~"STATUS_CODE_(OK|ERROR)"', lambda s: s["status_code"] != "STATUS_CODE_UNSET"),
     ('span_kind="SERVER"', lambda s: False),
+    ('service=~"cart|pay"', lambda s: s["service"] in ("cart", "pay")),
+    (
+        'span_kind=~"SPAN_KIND_SERVER|SPAN_KIND_CONSUMER|SERVER"',
+        lambda s: s["span_kind"] in ("SPAN_KIND_SERVER", "SPAN_KIND_CONSUMER"),
+    ),
+    (
+        'span_kind=~"SPAN_KIND_CLIENT|SPAN_KIND_UNSPECIFIED"',
+        lambda s: s["span_kind"] in ("SPAN_KIND_CLIENT", "SPAN_KIND_UNSPECIFIED"),
+    ),
+    ('span_kind=~"SERVER|CLIENT"', lambda s: False),
+    ('span_name=~"GET /|quer."', lambda s: s["span_name"] in ("GET /", "query")),
+    ('service=~"cart|"', lambda s: s["service"] == "cart"),
     ('service=""', lambda s: False),
 ]
 

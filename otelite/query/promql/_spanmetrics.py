@@ -17,12 +17,14 @@ client sent it (``SPAN_IDENTITY``): the database counts per step and label set (
 latency bucket, when a ``_bucket`` series is asked for), and the counts add up here,
 as arrays (``_tally``), into counters with a sample at the end of every step (15
 seconds, or coarser over long ranges). The database reads only the spans a selector's
-equality matchers on their labels accept, where a label value is one column value
-(``service="payment"`` reads ``ServiceName = 'payment'``); every other matcher is
-applied to the series made. A counter counts since midnight
-(UTC) and starts again at zero each midnight, as a process restarting daily would: its
-value at a time is the same whatever query asks, and ``rate``, ``increase`` and
-``histogram_quantile`` read the restart as the counter reset it is.
+matchers on their labels accept, where they name column values (``service="payment"``
+reads ``ServiceName IN ('payment')``, and ``span_kind=~"SPAN_KIND_SERVER|SPAN_KIND_CLIENT"``
+reads ``SpanKind IN (2, 3)``); every matcher is applied to the series made.
+
+A counter counts since midnight (UTC) and starts again at zero each midnight, as a
+process restarting daily would: its value at a time is the same whatever query asks,
+and ``rate``, ``increase`` and ``histogram_quantile`` read the restart as the counter
+reset it is.
 
 The latency buckets are Tempo's span metrics defaults: 2 ms doubling up to 16.384 s,
 then ``+Inf`` (the service graph's too).
@@ -30,6 +32,7 @@ then ``+Inf`` (the service graph's too).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,9 +48,8 @@ from otelite.query._plan import (
     ArithmeticOp,
     Call,
     Column,
-    Compare,
     Literal,
-    Op,
+    OneOf,
     Output,
     Plan,
     Predicate,
@@ -128,14 +130,17 @@ _LE = [
     format_value(np.inf if k == _BOUNDS else _FIRST_BOUND_NS * 2**k / 1e9)
     for k in range(_BOUNDS + 1)
 ]
-_SPAN_COLUMNS = {"service": "ServiceName", "span_name": "SpanName"}
-"""The span labels that are a column's value as it is (a null one is the empty one)."""
-_SPAN_ENUMS = {
+_SPAN_LABELS: dict[str, tuple[str, dict[str, int] | None]] = {
+    "service": ("ServiceName", None),
+    "span_name": ("SpanName", None),
     "span_kind": ("SpanKind", {name: number for number, name in _KINDS.items()}),
     "status_code": ("StatusCode", {name: number for number, name in _STATUS_NAMES.items()}),
 }
-"""The span labels that name a column's enum value; an unknown number (or null) is the
-enum's zero, so only the other names stand for one number."""
+"""Each span label's column, and for an enum the number each name stands for. A null
+string is the empty label; a null or unknown number reads as the enum's zero."""
+_WORDS = re.compile(r"[^\\^$.|?*+()\[\]{}]+(?:\|[^\\^$.|?*+()\[\]{}]+)*")
+"""A regular expression that is only plain words, one or more of them separated by
+``|``: it matches exactly those words."""
 
 Rows = Callable[[Plan], pa.Table]
 
@@ -267,23 +272,38 @@ def _names(numbers_of: pa.Array | pa.ChunkedArray, names: dict[int, str], zero: 
 
 
 def _span_filter(matchers: list[Matcher]) -> Predicate | None:
-    """What the span labels' equality matchers ask of the spans' columns, where a label
-    value stands for exactly one column value: the database then reads only those."""
+    """What the span labels' matchers ask of the spans' columns, where they accept a
+    known set of column values: the database then reads only those spans."""
     found: list[Predicate] = []
     for m in matchers:
-        if m.op != "=" or m.value == "":
+        values = _accepted(m)
+        if values is None or m.name not in _SPAN_LABELS:
             continue
-        if m.name in _SPAN_COLUMNS:
-            found.append(Compare(Column(_SPAN_COLUMNS[m.name]), Op.EQ, m.value))
-        elif m.name in _SPAN_ENUMS:
-            column, numbers_of = _SPAN_ENUMS[m.name]
-            number = numbers_of.get(m.value)
-            if not number:  # no such name, or zero: also what an unknown number reads as
-                continue
-            found.append(Compare(Column(column), Op.EQ, number))
+        column, numbers_of = _SPAN_LABELS[m.name]
+        if numbers_of is None:
+            found.append(OneOf(column, values))
+            continue
+        chosen = {numbers_of.get(value) for value in values}
+        if 0 in chosen:  # what a null or unknown number reads as too
+            continue
+        # A name no enum value has matches no span.
+        found.append(OneOf(column, tuple(sorted(n for n in chosen if n is not None))))
     if not found:
         return None
     return found[0] if len(found) == 1 else And(tuple(found))
+
+
+def _accepted(matcher: Matcher) -> tuple[str, ...] | None:
+    """The label values an equality matcher, or a regular expression of plain words,
+    accepts; None for any other, or when it accepts the empty value (which a null
+    column reads as)."""
+    if matcher.op == "=":
+        values: tuple[str, ...] = (matcher.value,)
+    elif matcher.op == "=~" and _WORDS.fullmatch(matcher.value):
+        values = tuple(dict.fromkeys(matcher.value.split("|")))
+    else:
+        return None
+    return None if "" in values else values
 
 
 def _read_spans(
