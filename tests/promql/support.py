@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
 from otelite.api import create_app
 from otelite.storage import WriteBatch
@@ -60,6 +60,26 @@ def by_service(spans: Mapping[str, Sequence[Span]]) -> ExportTraceServiceRequest
             for name, found in spans.items()
         ]
     )
+
+
+def described_spans(spans: Sequence[Mapping[str, Any]]) -> ExportTraceServiceRequest:
+    """One request of spans described by ``service``, ``name``, ``kind``, ``status``,
+    ``start_ms``, ``duration_ns`` and ``id`` (their trace and span id)."""
+    found: dict[str, list[Span]] = {}
+    for s in spans:
+        start = s["start_ms"] * MS
+        found.setdefault(s["service"], []).append(
+            Span(
+                trace_id=s["id"].to_bytes(16, "big"),
+                span_id=s["id"].to_bytes(8, "big"),
+                name=s["name"],
+                kind=s["kind"],
+                start_time_unix_nano=start,
+                end_time_unix_nano=start + s["duration_ns"],
+                status=Status(code=s["status"]),
+            )
+        )
+    return by_service(found)
 
 
 def latest_step(at_ms: int) -> int:

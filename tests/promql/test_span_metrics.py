@@ -25,11 +25,11 @@ from tests.promql.support import (
     MS,
     assert_counts,
     assert_sums,
+    described_spans,
     instant_values,
     latest_step,
     serving,
 )
-from tests.promql.support import by_service as spans_by_service
 
 BASE_MS = MIDNIGHT_MS + 10 * 3_600_000  # 10:00, where the spans start
 KINDS = {Span.SPAN_KIND_SERVER: "SPAN_KIND_SERVER", Span.SPAN_KIND_CLIENT: "SPAN_KIND_CLIENT"}
@@ -76,21 +76,7 @@ SPANS = make_spans()
 
 
 def export_request(spans: list[dict[str, Any]] = SPANS) -> ExportTraceServiceRequest:
-    by_service: dict[str, list[Span]] = {}
-    for s in spans:
-        start = s["start_ms"] * MS
-        by_service.setdefault(s["service"], []).append(
-            Span(
-                trace_id=s["id"].to_bytes(16, "big"),
-                span_id=s["id"].to_bytes(8, "big"),
-                name=s["name"],
-                kind=s["kind"],
-                start_time_unix_nano=start,
-                end_time_unix_nano=start + s["duration_ns"],
-                status=Status(code=s["status"]),
-            )
-        )
-    return spans_by_service(by_service)
+    return described_spans(spans)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

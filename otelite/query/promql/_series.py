@@ -19,6 +19,7 @@ from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
 from otelite.errors import InvalidRequest
 
@@ -41,6 +42,7 @@ __all__ = [
     "format_value",
     "labels_of",
     "merge_same_labels",
+    "numbers",
     "same_values",
 ]
 
@@ -242,3 +244,9 @@ def format_value(value: float) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+def numbers(column: pa.Array | pa.ChunkedArray, dtype: type | None = None) -> np.ndarray:
+    """A column's values as a numpy array (of ``dtype``)."""
+    found = np.asarray(column.to_numpy(zero_copy_only=False))
+    return found if dtype is None else found.astype(dtype)

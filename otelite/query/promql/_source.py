@@ -112,10 +112,9 @@ class StorageSource:
         for (table, metric), roles in self.wanted(matchers, _SELECTABLE).items():
             parts += self._series_of(table, metric, roles, time, others)
         derived = selects_derived(list(matchers))
-        loose = derived_series(self.rows, derived, list(matchers), start_ms, end_ms)
+        parts.append(derived_series(self.rows, derived, list(matchers), start_ms, end_ms))
         if all(m.matches(TARGET_INFO) for m in matchers if m.name == NAME):
-            loose += self._target_info(others, time)
-        parts.append(Selection.of(loose))
+            parts.append(Selection.of(self._target_info(others, time)))
         return _merged(Selection.joined(parts))
 
     def _target_info(self, matchers: list[Matcher], time: TimeRange) -> list[RawSeries]:

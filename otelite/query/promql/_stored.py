@@ -21,7 +21,7 @@ from otelite.query._plan import Table
 from otelite.query.promql._catalog import Identity, with_label, with_name
 from otelite.query.promql._names import SeriesRole
 from otelite.query.promql._selection import Matcher, RawSeries, Selection
-from otelite.query.promql._series import Labels, format_value
+from otelite.query.promql._series import Labels, format_value, numbers
 
 __all__ = [
     "Stored",
@@ -272,8 +272,3 @@ def _by_key(
             )
         )
     return found
-
-
-def numbers(column: pa.Array | pa.ChunkedArray, dtype: type | None = None) -> np.ndarray:
-    found = np.asarray(column.to_numpy(zero_copy_only=False))
-    return found if dtype is None else found.astype(dtype)
