@@ -33,7 +33,8 @@ typecheck: $(DEV_STAMP)
 test: $(DEV_STAMP) chromium prometheus
 	$(BIN)/ruff check otelite tests
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadscope -m "not browser"
+	$(BIN)/python -m pytest -q -m browser
 
 # The browser tests (tests/ui) drive Debian's chromium through Playwright.
 chromium:

@@ -10,10 +10,16 @@ from playwright.sync_api import Browser, sync_playwright
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests run last: Playwright's sync API keeps an event loop running on the main
-    thread for the rest of the session, and an async test after it could not start its own
-    ("Cannot run the event loop while another loop is running")."""
+    """Browser tests run last, and are marked ``browser``: Playwright's sync API keeps an
+    event loop running on the main thread for the rest of the session, and an async test
+    after it could not start its own ("Cannot run the event loop while another loop is
+    running"). ``make test`` runs the others in parallel processes (``-m "not browser"``),
+    then these in one."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
     items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
 
 

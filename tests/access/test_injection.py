@@ -101,6 +101,10 @@ ENDPOINTS = {
         base={"selection": "{ }"},
     ),
     "/api/deployments": Endpoint(("service", "start", "end", "settle", "window")),
+    "/api/slos": Endpoint(()),
+    "/api/slos/{name}": Endpoint((), ("name",)),
+    "/api/slos/{name}/status": Endpoint(("time",), ("name",)),
+    "/api/slos/{name}/history": Endpoint(("start", "end", "points"), ("name",)),
     "/api/ui/info": Endpoint(()),
     "/api/alerts/receivers": Endpoint(()),
     "/api/ui/services": Endpoint(("service", "start", "end", "buckets")),
@@ -262,8 +266,9 @@ def test_injection_through_every_parameter(
             assert "internal error" not in error
         if response.status_code == 404:
             # Only a well-formed trace id that is not stored is "not found" (and a Jaeger
-            # v3 search that finds nothing, as Jaeger answers it).
-            found_nothing = route == "/jaeger/api/v3/traces"
+            # v3 search that finds nothing, as Jaeger answers it, and an SLO name: this
+            # store holds none).
+            found_nothing = route == "/jaeger/api/v3/traces" or route.startswith("/api/slos/")
             assert found_nothing or ("/traces/" in route and where == "traceId"), (
                 path,
                 response.text,

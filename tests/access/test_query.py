@@ -16,6 +16,11 @@ SAMPLE_PATHS = {
     "/api/traces/{traceId}": "/api/traces/" + "ab" * 16,
     "/api/v2/traces/{traceId}": "/api/v2/traces/" + "ab" * 16,
     "/api/traces/{traceId}/critical-path": "/api/traces/" + "ab" * 16 + "/critical-path",
+    "/api/compare/traces": f"/api/compare/traces?a={'ab' * 16}&b={'ab' * 16}",
+    "/api/compare": "/api/compare?selection=%7B%7D",
+    "/api/slos/{name}": "/api/slos/checkout-availability",
+    "/api/slos/{name}/status": "/api/slos/checkout-availability/status",
+    "/api/slos/{name}/history": "/api/slos/checkout-availability/history",
     "/api/services/{service:path}/operations": "/api/services/cart/operations",
     "/api/metrics/{name:path}/series": "/api/metrics/queue.depth/series",
     "/api/export": "/api/export?signal=logs",
@@ -75,9 +80,11 @@ def test_every_api_route_needs_the_query_token(guarded: Running, path: str) -> N
     assert ingest.status_code == 403
     assert "WWW-Authenticate" not in ingest.headers
     assert ingest.json() == {"error": f"this bearer token does not have the right {right!r}"}
-    # 404 for the made-up trace id, and for a Jaeger v3 search that finds nothing: past the
-    # check, the route answers as usual.
-    not_found = "/traces/" in path or path.startswith("/jaeger/api/v3/traces?")
+    # 404 for the made-up trace id and SLO name, and for a Jaeger v3 search that finds
+    # nothing: past the check, the route answers as usual.
+    not_found = "/traces/" in path or path.startswith(
+        ("/jaeger/api/v3/traces?", "/api/compare/traces", "/api/slos/")
+    )
     assert allowed.status_code == (404 if not_found else 200), allowed.text
 
 

@@ -52,6 +52,10 @@ QUERIES: dict[str, list[dict[str, str]]] = {
     "/api/compare": [{"selection": '{ resource.service.name = "{service}" }', **WINDOW}],
     "/api/deployments": [{"service": "{service}", **WINDOW}],
     "/api/alerts/receivers": [{}],
+    "/api/slos": [{}],
+    "/api/slos/{name}": [{}],
+    "/api/slos/{name}/status": [{}],
+    "/api/slos/{name}/history": [WINDOW],
     "/api/ui/info": [{}],
     "/api/service-graph": [WINDOW],
     "/api/ui/services": [WINDOW],
@@ -99,15 +103,23 @@ STATIC = {
     "/api/status/buildinfo",
     "/api/v1/status/buildinfo",
     "/api/v1/format_query",
-    "/api/v1/rules",
-    "/api/v1/alerts",
     "/api/alerts/receivers",
 }
 """Routes whose answer is the same for everyone: no telemetry, no tenant, no settings."""
 ONLY_A_HAS = {"/jaeger/api/dependencies"}
 """Routes B's data cannot change: B's one span calls no other service."""
-NOTHING_TO_FIND = {"/api/deployments"}
-"""Routes neither tenant's data changes: no service's version changes."""
+NOTHING_TO_FIND = {
+    "/api/deployments",
+    "/api/v1/rules",
+    "/api/v1/alerts",
+    "/api/slos",
+    "/api/slos/{name}",
+    "/api/slos/{name}/status",
+    "/api/slos/{name}/history",
+}
+"""Routes neither tenant's data changes: no service's version changes, no SLO is set."""
+OPERATOR = {"/api/alerts/receivers"}
+"""Routes that need the operator right rather than the query right (every tenant's)."""
 MISSING = (
     "X-Scope-OrgID header required: this otelite keeps tenants apart (multi-tenant mode) "
     "and needs to know whose data this is"
