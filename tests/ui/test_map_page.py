@@ -16,22 +16,25 @@ def test_the_map_draws_the_shop_and_a_click_opens_a_service(ui: UI) -> None:
     page = ui.open("/traces")
     page.locator("nav a", has_text="Map").click()
     expect(page).to_have_url(re.compile(r"/map$"))
-    nodes = page.locator("svg.service-map g.node")
     # The shop's three services, the database cart queries, and the user who calls the
     # frontend (its root spans); cart's database call and the user's call are edges.
-    expect(nodes).to_have_count(5)
-    names = {nodes.nth(i).get_attribute("data-node") for i in range(5)}
-    assert names == {"frontend", "cart", "payments", "duckdb", "user"}
+    # Other browser tests add services of their own to the same store (a batch job, a
+    # versioned service), so the shop's part of the map is what is checked.
+    shop = {"frontend", "cart", "payments", "duckdb", "user"}
+    expect(page.locator('g.node[data-node="payments"]')).to_be_visible()
+    nodes = page.locator("svg.service-map g.node")
+    names = {node.get_attribute("data-node") for node in nodes.all()}
+    assert shop <= names
     kinds = {
-        name: page.locator(f'g.node[data-node="{name}"]').get_attribute("class") for name in names
+        name: page.locator(f'g.node[data-node="{name}"]').get_attribute("class") for name in shop
     }
     assert "node-database" in (kinds["duckdb"] or "")
     assert "node-client" in (kinds["user"] or "")
-    edges = page.locator("svg.service-map path.edge")
-    expect(edges).to_have_count(2)
-    assert {
-        (e.get_attribute("data-client"), e.get_attribute("data-server")) for e in edges.all()
-    } == {
+    edges = {
+        (e.get_attribute("data-client"), e.get_attribute("data-server"))
+        for e in page.locator("svg.service-map path.edge").all()
+    }
+    assert {(client, server) for client, server in edges if {client, server} <= shop} == {
         ("user", "frontend"),
         ("cart", "duckdb"),
     }
