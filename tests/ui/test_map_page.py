@@ -52,3 +52,11 @@ def test_the_map_draws_the_shop_and_a_click_opens_a_service(ui: UI) -> None:
     page.get_by_text("Its requests among the traces").click()
     expect(page).to_have_url(re.compile(r"/traces\?q=.*payments"))
     expect(page.locator("table.traces td.matched-count").first).to_have_text("1")
+
+
+def test_a_week_shows_the_map_of_its_last_day_and_says_so(ui: UI) -> None:
+    # The map reads at most 24 hours; the picker offers 7 days.
+    page = ui.open("/map?range=7d")
+    expect(page.locator("p.clipped")).to_contain_text("last 24 hours")
+    expect(page.locator('g.node[data-node="payments"]')).to_be_visible()
+    assert page.locator(".api-error").count() == 0

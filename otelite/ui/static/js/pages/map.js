@@ -24,6 +24,8 @@ const ERROR_LEVELS = [
   [0, "ok", "#8c959f"],
 ];
 
+const MAX_RANGE_MS = 24 * 3600 * 1000;
+
 export function render(main, view, alive) {
   const params = view.params;
   const focus = params.get("service");
@@ -40,7 +42,12 @@ export function render(main, view, alive) {
     ),
     body,
   );
-  get("/api/service-graph", { start: range.start, end: range.end, service: focus })
+  // The map reads at most a day (the server's bound): a longer range shows its last day.
+  // Both ends in ms then, a second inside the bound, so the server's "now" cannot stretch it.
+  const clipped = range.endMs - range.startMs > MAX_RANGE_MS;
+  const end = clipped ? String(Math.floor(range.endMs)) : range.end;
+  const start = clipped ? String(Math.floor(range.endMs) - MAX_RANGE_MS + 1000) : range.start;
+  get("/api/service-graph", { start, end, service: focus })
     .then((graph) => {
       if (!alive()) return;
       if (!graph.nodes.length) {
@@ -49,6 +56,7 @@ export function render(main, view, alive) {
       }
       replace(
         body,
+        clipped ? h("p", { class: "muted clipped" }, "The map reads at most 24 hours: it shows the last 24 hours of this range.") : null,
         graph.truncated ? h("p", { class: "api-error" }, `Only the ${graph.limits.maxNodes} busiest nodes and ${graph.limits.maxEdges} busiest calls are shown.`) : null,
         h("div", { class: "map-canvas" }, drawing(graph, params)),
         legend(),
