@@ -55,6 +55,7 @@ from otelite.query.logql._labels import (
     detected_level,
 )
 from otelite.query.logql._match import matcher_test
+from otelite.query.logql._records import FIELD_NAMES
 from otelite.query.logql._select import label_value
 from otelite.query.promql import label_name
 
@@ -63,21 +64,8 @@ __all__ = ["Doubt", "GroupedLabel", "Row", "grouped_label"]
 Row = tuple[object, ...]
 """One group's values of a label's outputs."""
 
-_OWN_FIELDS = frozenset(
-    {
-        "trace_id",
-        "span_id",
-        "severity_number",
-        "severity_text",
-        "flags",
-        "dropped_attributes_count",
-        "event_name",
-        "observed_timestamp",
-        "scope_name",
-        "scope_version",
-        "scope_dropped_attributes_count",
-    }
-)
+_OWN_FIELDS = FIELD_NAMES - {DETECTED_LEVEL}
+"""The structured metadata a record's own fields give (the level is a label of its own)."""
 # A name Loki's naming can give an attribute key: alphanumeric runs joined by single
 # underscores, not starting with a digit (a leading digit gets "key_").
 _PLAIN_NAME = re.compile(r"(?!key_)[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
