@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from otelite.errors import InvalidRequest
@@ -74,6 +75,25 @@ class Field:
         if not isinstance(self.value, bool):
             raise self.problem(f"must be true or false, got {_kind(self.value)}")
         return self.value
+
+    def json(self) -> Any:
+        """The value as JSON holds it, to be kept and served back: keys become strings,
+        YAML's dates ISO 8601 text, and an integer beyond 64 bits (which JSON readers
+        cannot hold exactly) is refused by its path."""
+        value = self.value
+        if isinstance(value, Mapping):
+            return {str(key): self._child(key).json() for key in value}
+        if isinstance(value, list | tuple):
+            return [item.json() for item in self.items()]
+        if isinstance(value, bool) or value is None or isinstance(value, str | float):
+            return value
+        if isinstance(value, int):
+            if not -(2**63) <= value < 2**64:
+                raise self.problem("an integer beyond 64 bits; write it as a string")
+            return value
+        if isinstance(value, date | datetime):
+            return value.isoformat()
+        return str(value)
 
 
 def _kind(value: Any) -> str:

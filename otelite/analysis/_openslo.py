@@ -279,8 +279,7 @@ def parse_slo(document: Any) -> SloDefinition:
         numerator=numerator,
         numerator_is_bad=is_bad,
         total=total,
-        # As JSON can hold it: YAML's dates and non-string keys become strings.
-        document=orjson.loads(orjson.dumps(document, default=str, option=orjson.OPT_NON_STR_KEYS)),
+        document=root.json(),
     )
 
 

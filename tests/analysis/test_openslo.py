@@ -135,6 +135,24 @@ def test_json_documents_and_several_yaml_documents() -> None:
     assert [slo.name for slo in both] == ["payment-availability", "checkout-errors"]
 
 
+def test_the_document_is_kept_as_json_holds_it() -> None:
+    """YAML's dates and non-string keys become text, as a JSON reader gets them back."""
+    doc = yaml.safe_load(
+        AVAILABILITY.replace(
+            "  displayName: Payment availability",
+            "  displayName: Payment availability\n"
+            "  annotations: {reviewed: 2026-11-30, 7: seven, limit: 18446744073709551615}",
+        )
+    )
+    kept = parse_slo(doc).document
+    assert kept["metadata"]["annotations"] == {
+        "reviewed": "2026-11-30",
+        "7": "seven",
+        "limit": 2**64 - 1,
+    }
+    assert orjson.loads(orjson.dumps(kept)) == kept
+
+
 @pytest.mark.parametrize(
     ("duration", "seconds"),
     [
@@ -206,6 +224,9 @@ BAD = [
     ("spec.indicatorRef", "payment-ok", "spec.indicatorRef: otelite keeps no separate SLI"),
     ("spec.alertPolicies", [{"alertPolicyRef": "x"}], "spec.alertPolicies: otelite alerts"),
     ("spec.colour", "blue", "spec.colour: unknown field"),
+    # Kept as sent and served back as JSON, which cannot hold it.
+    ("metadata.labels", {"team": 2**64}, "metadata.labels.team: an integer beyond 64 bits"),
+    ("spec.objectives[0].target", -(2**63) - 1, "spec.objectives[0].target: must be in (0, 1)"),
     (
         f"{SOURCE}.bad",
         {"metricSource": {"type": "otelite", "spec": {"service": "a"}}},
