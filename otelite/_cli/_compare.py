@@ -35,7 +35,11 @@ def register(commands: _args.Commands, parents: Sequence[argparse.ArgumentParser
         "attribute values whose share differs most between them.",
     )
     p.add_argument("traces", nargs="*", type=_args.trace_id, metavar="TRACE_ID", help="a and b")
-    p.add_argument("--selection", metavar="TRACEQL", help="the group: a span set filter")
+    p.add_argument(
+        "--selection",
+        metavar="TRACEQL",
+        help="the group: a span set query, e.g. '{ status = error }'",
+    )
     p.add_argument(
         "--baseline", metavar="TRACEQL", help="the group to compare with (default: the rest)"
     )

@@ -1,24 +1,27 @@
 """Group comparison: the attribute values that set one group of spans apart from another.
 
-Two groups of the spans in a time range are each named by a TraceQL span set filter: the
+Two groups of the spans in a time range are each named by a TraceQL span set query: the
 selection (``{ status = error }``, ``{ duration > 2s }``), optionally only its spans that
-start inside a window of time, and the baseline, by default every other span of the
-range. A span that meets both filters is in the selection. For every value of every span
-attribute, resource attribute and span name (``name``), each group's share is the part of
-that group's spans having the value; the values are ranked by how far apart the two shares
-are.
+start inside a window of time, and the baseline, by default every other span of the range.
+A span that meets both is in the selection. A query with structure or a pipeline stands
+for the spans it leaves: ``{ status = error } !< { status = error }``, the error spans
+none of whose children failed, compares where errors start with the rest, which an
+errors-against-the-rest comparison blurs (a failure marks every span above it too). For
+every value of every span attribute, resource attribute and span name (``name``), each
+group's share is the part of that group's spans having the value; the values are ranked by
+how far apart the two shares are.
 
-The score of a value is ``selection share - baseline share``, from -1 to 1: positive
-when the value is more common in the selection. Values are ranked by its absolute value,
-then by how many spans of both groups have them; both shares and both counts are in the
-answer, so a reader can tell a 100%-vs-95% difference from a 6%-vs-1% one.
+The score of a value is ``selection share - baseline share``, from -1 to 1: positive when
+the value is more common in the selection. Values are ranked by its absolute value, then
+by how many spans of both groups have them; both shares and both counts are in the answer,
+so a reader can tell a 100%-vs-95% difference from a 6%-vs-1% one.
 
 The counting runs in the database, on the same span comparison TraceQL's ``compare()``
-uses (``SpanComparison``): each group's spans are counted per attribute value, keeping
-the ``MAX_VALUES`` most frequent values of each attribute in each group and the
+uses (``SpanComparison``): each group's spans are counted per attribute value, keeping the
+``MAX_VALUES`` most frequent values of each attribute in each group and the
 ``max_attributes`` attributes most spans have. A one-row query first counts each group's
-spans; when together they are more than ``MAX_COUNTED_SPANS``, the values are counted on
-a sample of the traces instead (whole traces, those whose id hashes into the first buckets
+spans; when together they are more than ``MAX_COUNTED_SPANS``, the values are counted on a
+sample of the traces instead (whole traces, those whose id hashes into the first buckets
 of ``_BUCKETS``, enough for about that many spans), and the shares are the sample's. What
 is cut is said: a sample and its rate, an attribute with more values than were kept (its
 uncounted values, and the other group's count of a value kept on one side only, are not
@@ -39,6 +42,7 @@ from otelite.query import (
     Column,
     Compare,
     Compared,
+    InSpanset,
     Literal,
     Matching,
     Op,
@@ -269,7 +273,7 @@ def group_comparison_plan(
 ) -> GroupComparisonPlan:
     """The plan comparing the spans of ``time`` meeting ``selection`` (and starting in
     ``window``, ``(start, end]`` in Unix ns, when given) with those meeting ``baseline``
-    (None: all the others). Both are TraceQL span set filters; ``InvalidRequest`` naming
+    (None: all the others). Both are TraceQL span set queries; ``InvalidRequest`` naming
     the field for one that is not, and for a time range without both ends or too long."""
     if time.start is None or time.end is None:
         raise InvalidRequest("start, end: a group comparison needs a whole time range")
@@ -294,17 +298,19 @@ def group_comparison_plan(
 
 
 def _condition(name: str, text: str) -> Predicate:
-    """The condition of one span set filter (``{ }`` is every span)."""
+    """The condition of one span set query (``{ }`` is every span): a filter's own, or
+    for structure and pipelines, being among the spans the query leaves."""
     try:
         query = parse(text)
         found = spanset_of(query.body) if isinstance(query.body, Pipeline) else None
     except InvalidRequest as error:  # a ParseError too, which says where
         raise InvalidRequest(f"{name}: {error}") from None
-    if not isinstance(found, Matching):
+    if found is None:
         raise InvalidRequest(
-            f"{name}: one span set filter such as {{ status = error }} is expected,"
-            " without structure, pipelines or metrics"
+            f"{name}: a span set query such as {{ status = error }} is expected, not metrics"
         )
+    if not isinstance(found, Matching):
+        return InSpanset(found)
     return _TRUE if found.where is None else found.where
 
 

@@ -17,9 +17,11 @@ start order, ``deltaNs`` sums the matched pairs' duration differences (b - a). A
 more than ``COMPARED_MAX_SPANS`` spans is compared on those that start first (``truncated``).
 
 ``GET /api/compare?selection=&baseline=&start=&end=`` compares two groups of the spans in
-``[start, end)`` (default: the last hour; at most a week), each a TraceQL span set filter:
+``[start, end)`` (default: the last hour; at most a week), each a TraceQL span set query:
 ``selection`` (required; ``{ }`` is every span) and ``baseline`` (default: every span
-not in the selection). ``selectionStart``/``selectionEnd`` keep in the selection only its
+not in the selection). A query with structure or a pipeline stands for the spans it
+leaves: ``{ status = error } !< { status = error }`` is the error spans with no failing
+child, where errors start. ``selectionStart``/``selectionEnd`` keep in the selection only its
 spans that start in ``(selectionStart, selectionEnd]`` (with the default baseline only);
 ``limit`` (default 50, at most 1000) bounds the values listed. It answers::
 
@@ -107,7 +109,7 @@ async def groups(request: Request) -> Response:
     selection = params.text("selection")
     if selection is None:
         raise InvalidRequest(
-            "selection: a TraceQL span set filter is required, e.g. { status = error }"
+            "selection: a TraceQL span set query is required, e.g. { status = error }"
         )
     baseline = params.text("baseline")
     after, until = params.time("selectionStart"), params.time("selectionEnd")

@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 import pytest
+from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from otelite.analysis import GroupComparison, group_comparison_plan
 from otelite.demo import Batch, Shop
@@ -21,7 +22,7 @@ from otelite.query import Plan, TimeRange, compile_plan
 from otelite.storage import Storage, WriteBatch
 from otelite.types import Signal
 from tests.backends import BACKENDS, store
-from tests.demo.support import START, spans_of, stepping_clock
+from tests.demo.support import START, FlatSpan, spans_of, stepping_clock
 
 SEC = 10**9
 FAULT_AFTER_S = 15
@@ -83,6 +84,44 @@ def test_errors_against_ok_rank_the_providers_values_first(storage: Storage) -> 
     # The provider's failure answer: in errors only.
     failed = next(v for v in found.values if (v.attribute, v.value) == ("span.error.type", "503"))
     assert failed.baseline == 0 and failed.selection_share > 0.5
+
+
+@cache
+def error_origins() -> list[FlatSpan]:
+    """The error spans none of whose children failed: where the failures start."""
+    spans = spans_of(BATCHES)
+    failing_parents = {
+        (f.span.trace_id, f.span.parent_span_id)
+        for f in spans
+        if f.span.status.code == Status.STATUS_CODE_ERROR
+    }
+    return [
+        f
+        for f in spans
+        if f.span.status.code == Status.STATUS_CODE_ERROR
+        and (f.span.trace_id, f.span.span_id) not in failing_parents
+    ]
+
+
+def test_where_errors_start_against_the_rest_ranks_the_guarded_charge_first(
+    storage: Storage,
+) -> None:
+    """A structural selection: the error spans without a failing child. The provider is
+    not instrumented; its failures start at the payment service's charge and its calls to
+    the provider, most of them refused by the open circuit breaker guarding them."""
+    origins = error_origins()
+    found = compare(storage, "{ status = error } !< { status = error }", None)
+    assert found.selection_spans == len(origins)
+    assert found.baseline_spans == len(spans_of(BATCHES)) - len(origins)
+    top = {(v.attribute, v.value) for v in found.values[:3]}
+    assert ("resource.service.name", "payment") in top, found.values[:3]
+    breaker = next(
+        v
+        for v in found.values
+        if (v.attribute, v.value) == ("span.shop.circuit_breaker.state", "open")
+    )
+    opened = sum(f.attributes.get("shop.circuit_breaker.state") == "open" for f in origins)
+    assert breaker.selection == opened and breaker.baseline == 0 and breaker.score > 0.5
 
 
 def test_after_the_fault_against_before_ranks_the_providers_answer_first(

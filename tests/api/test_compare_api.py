@@ -143,10 +143,10 @@ def test_a_baseline_and_a_window(client: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("params", "start"),
     [
-        ({}, "selection: a TraceQL span set filter is required"),
+        ({}, "selection: a TraceQL span set query is required"),
         ({"selection": "{ status = "}, "selection: parse error"),
-        ({"selection": "{ } | count() > 2"}, "selection: one span set filter"),
-        ({"selection": "{ }", "baseline": "{ } >> { }"}, "baseline: one span set filter"),
+        ({"selection": "{ } | count_over_time()"}, "selection: a span set query"),
+        ({"selection": "{ }", "baseline": "{ } | rate() > 2"}, "baseline: a span set query"),
         ({"selection": "{ }", "selectionStart": "now-1h"}, "selectionStart, selectionEnd"),
         (
             {"selection": "{ }", "baseline": "{ }", "selectionStart": "1", "selectionEnd": "2"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import httpx
 import pytest
@@ -111,3 +111,29 @@ def test_a_click_on_a_dot_still_opens_its_trace(ui: UI, filled: Filled) -> None:
     x = box["x"] + box["width"] * (start_s - (opened - 3600)) / 3600
     page.mouse.click(x, box["y"] + box["height"] / 2)
     expect(page).to_have_url(re.compile(f"/trace/{filled.failed_trace}"))
+
+
+def test_the_spans_a_query_matches_are_compared_with_the_rest(ui: UI, filled: Filled) -> None:
+    # Where errors start: the failing spans none of whose children failed (the charge).
+    origins = "{ status = error } !< { status = error }"
+    page = ui.open(f"/traces?q={quote(origins)}")
+    expect(page.locator("table.traces")).to_contain_text(filled.failed_trace)
+    with page.expect_request(re.compile(r"/api/compare\?")) as sent:
+        page.get_by_role("button", name="Compare the matched spans with the rest").click()
+    asked = {k: v[0] for k, v in parse_qs(urlparse(sent.value.url).query).items()}
+    assert asked["selection"] == origins and "selectionStart" not in asked
+    panel = page.locator(".group-comparison")
+    expect(panel.locator("h2")).to_contain_text("the spans the query matches against the rest")
+    answer = httpx.get(f"{filled.server.url}/api/compare", params=asked, timeout=10).json()
+    assert answer["selection"]["spans"] >= 1
+    expect(panel.locator("p.muted").first).to_contain_text(
+        f"{answer['selection']['spans']} spans selected, {answer['baseline']['spans']} in"
+    )
+    charge = panel.locator("tr.compared-value", has_text="payments.charge")
+    expect(charge.first).to_be_visible()
+
+
+def test_every_span_has_nothing_to_be_compared_with(ui: UI, filled: Filled) -> None:
+    page = ui.open(f"/traces?q={quote('{ }')}")
+    expect(page.locator("table.traces")).to_contain_text(filled.failed_trace)
+    expect(page.locator("button.compare-matched")).to_have_count(0)

@@ -61,11 +61,12 @@ export function render(main, view, alive) {
   const comparison = h("div", { class: "group-comparison", hidden: true });
   const results = h("div", { class: "results" }, h("p", { class: "muted" }, "Searching…"));
   replace(main, h("h1", null, "Traces"), form, traceql, chart, comparison, results);
-  // An area of the scatter: its traces' spans against every other span of the range.
-  const compareArea = (area) => {
+  // A group of spans against every other span of the range: an area of the scatter (its
+  // traces' spans), or the spans the query matches.
+  const compareGroup = (group) => {
     comparison.hidden = false;
     showGroupComparison(comparison, {
-      query: areaSelection(area),
+      query: group,
       range: timeRange(params),
       alive,
       onClose: () => {
@@ -120,15 +121,21 @@ export function render(main, view, alive) {
       points,
       xRange: [range.startMs / 1000, range.endMs / 1000],
       onPick: (i) => navigate(traceHref(traces[i])),
-      onSelect: compareArea,
+      onSelect: (area) => compareGroup(areaSelection(area)),
     });
     const picked = pickTwo();
     // The same traces' critical path, added up: where their time goes.
     const pathQuery = query !== null ? query : formQuery(filtersForm.fromUrl(params));
     const pathLink = h("a", { href: href("/critical-path", { q: pathQuery, range: params.get("range"), start: params.get("start"), end: params.get("end") }), "data-nav": true, class: "path-link" }, "Critical path of these traces →");
+    // What sets the matched spans apart (`{ }` matches every span: nothing to set apart).
+    const matched = pathQuery.replace(/\s+/g, "") === "{}" ? null : h(
+      "button",
+      { type: "button", class: "compare-matched", onclick: () => compareGroup({ selection: pathQuery, label: "the spans the query matches" }) },
+      "Compare the matched spans with the rest",
+    );
     replace(
       results,
-      h("p", { class: "muted count" }, `${traces.length} traces, newest first `, picked.button, " ", pathLink),
+      h("p", { class: "muted count" }, `${traces.length} traces, newest first `, picked.button, " ", matched, " ", pathLink),
       resultsTable(traces, { matched: query !== null, pick: picked.pick }),
     );
   };
