@@ -318,10 +318,16 @@ class Config:
     """Where firing and resolved alerts are sent (``--alert-webhook``)."""
     alert_external_url: str | None = None
     """The ``externalURL`` of alert notifications; None: the query API's own URL."""
+    alert_repeat_seconds: float | None = 4 * 3600.0
+    """How long an alert fires before it is sent again (``repeat_interval``); None: never."""
 
     def __post_init__(self) -> None:
         if self.slo_interval_seconds <= 0:
             raise ValueError(f"the SLO interval must be positive, got {self.slo_interval_seconds}")
+        if self.alert_repeat_seconds is not None and self.alert_repeat_seconds <= 0:
+            raise ValueError(
+                f"the alert repeat interval must be positive, got {self.alert_repeat_seconds}"
+            )
         names = [w.name for w in self.alert_webhooks]
         if len(set(names)) != len(names):
             raise ValueError("--alert-webhook: two receivers have the same name; give name=")

@@ -208,6 +208,7 @@ class Server:
             interval_seconds=config.slo_interval_seconds,
             timeout_seconds=config.query_timeout_seconds,
             notify=self._notify if config.alert_webhooks else None,
+            repeat_seconds=config.alert_repeat_seconds,
         )
         self_metrics = SelfMetrics(reports)
         self_metrics.registry.register(SloCollector(self._slos))

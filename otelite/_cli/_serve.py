@@ -196,6 +196,14 @@ def register(commands: _args.Commands) -> None:
         metavar="URL",
         help="the externalURL of notifications (default: the query API's URL)",
     )
+    alerts.add_argument(
+        "--alert-repeat-interval",
+        type=_args.optional(_args.positive_duration),
+        default=Config().alert_repeat_seconds,
+        metavar="DURATION",
+        help="send an alert that keeps firing again after this long, as Alertmanager's "
+        "repeat_interval; off or e.g. 1h (default: 4h)",
+    )
     p.set_defaults(run=_serve, error=p.error)
 
 
@@ -227,6 +235,7 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
         slo_interval_seconds=args.slo_interval,
         alert_webhooks=tuple(args.alert_webhook),
         alert_external_url=args.alert_external_url,
+        alert_repeat_seconds=args.alert_repeat_interval,
         limits=_limits_from_args(args),
         access=Access(
             tokens=(

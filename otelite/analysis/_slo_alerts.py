@@ -3,7 +3,9 @@
 An alert is one burn-rate rule of one objective of one SLO. Each evaluation tells the
 book whether each condition holds; an alert whose condition starts to hold *fires* (its
 ``activeAt`` is that evaluation), and one whose condition stops holding, or whose SLO or
-objective is gone, is *resolved*. Every such change is a ``Transition`` with a sequence
+objective is gone, is *resolved*. An alert that keeps firing is *repeated* every
+``repeat_ns`` (Alertmanager's ``repeat_interval``: a reminder, and a second chance for a
+receiver that lost the first). Every such change is a ``Transition`` with a sequence
 number that only grows, kept (the newest ``MAX_TRANSITIONS``) for whoever takes them on
 (the alert notifiers): the book also keeps the last number each has had (``delivered``),
 so that after a restart each carries on from there, and nothing is skipped or handed on
@@ -84,6 +86,8 @@ class Alert(AlertId):
     value: float | None
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
+    noted_at_ns: int = 0
+    """When its latest transition was made (it fired, was repeated or resolved)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +151,18 @@ class AlertBook:
                 delivered = self._delivered | {receiver: sequence}
                 self._save(self._alerts, self._transitions, self._sequence, delivered)
 
-    def record(self, slo: str, conditions: Iterable[Condition], at_ns: int) -> list[Transition]:
+    def record(
+        self,
+        slo: str,
+        conditions: Iterable[Condition],
+        at_ns: int,
+        *,
+        repeat_ns: int | None = None,
+    ) -> list[Transition]:
         """What one evaluation of ``slo`` found: every condition of it (an alert of ``slo``
-        not among them is resolved). Returns the changes, saved before they are."""
+        not among them is resolved). An alert still firing ``repeat_ns`` (None: never)
+        after its latest transition is repeated. Returns the changes, saved before they
+        are."""
         found = {c.key: c for c in conditions}
         with self._lock:
             changes = []
@@ -159,7 +172,11 @@ class AlertBook:
                     changes.append(_fired(condition, at_ns))
                 elif alert is not None and alert.state == "firing":
                     if condition.holds:
-                        self._alerts[alert.key] = replace(alert, value=condition.value)
+                        still = replace(alert, value=condition.value)
+                        if repeat_ns is not None and at_ns - alert.noted_at_ns >= repeat_ns:
+                            changes.append(replace(still, noted_at_ns=at_ns))
+                        else:
+                            self._alerts[alert.key] = still
                     else:
                         changes.append(_resolved(alert, at_ns, condition.value))
             changes += [
@@ -267,11 +284,12 @@ def _fired(condition: Condition, at_ns: int) -> Alert:
         condition.value,
         dict(condition.labels),
         dict(condition.annotations),
+        at_ns,
     )
 
 
 def _resolved(alert: Alert, at_ns: int, value: float | None) -> Alert:
-    return replace(alert, state="resolved", resolved_at_ns=at_ns, value=value)
+    return replace(alert, state="resolved", resolved_at_ns=at_ns, value=value, noted_at_ns=at_ns)
 
 
 def _shown(alert: Alert, now_ns: int) -> bool:
@@ -292,4 +310,6 @@ def _alert(data: Mapping[str, Any]) -> Alert:
         None if data["value"] is None else float(data["value"]),
         dict(data["labels"]),
         dict(data["annotations"]),
+        # Kept since repeats were added; an older state's alert was noted when it fired.
+        int(data.get("noted_at_ns", data["active_at_ns"])),
     )

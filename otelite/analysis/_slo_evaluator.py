@@ -23,12 +23,16 @@ from otelite.analysis._slo_status import SloStatus, slo_status
 from otelite.analysis._slo_store import SloCatalog
 from otelite.storage import Storage
 
-__all__ = ["NOTIFIERS", "Evaluation", "Notify", "SloEvaluator"]
+__all__ = ["DEFAULT_REPEAT_SECONDS", "NOTIFIERS", "Evaluation", "Notify", "SloEvaluator"]
 
 log = logging.getLogger("otelite.slo")
 
 Notify = Callable[[str, list[Transition]], Awaitable[None]]
 """Takes a tenant's alert changes for delivery, keeping them durably before it returns."""
+
+DEFAULT_REPEAT_SECONDS = 4 * 3600.0
+"""How long an alert fires before it is sent again: Alertmanager's default
+``repeat_interval``."""
 
 NOTIFIERS = "notifiers"
 """The receiver, in each ``AlertBook``, of the changes handed to ``notify``."""
@@ -46,8 +50,9 @@ class Evaluation:
 
 class SloEvaluator:
     """Evaluates the SLOs of ``catalog`` every ``interval_seconds``, reading each tenant's
-    ``storage_of(tenant)``; each PromQL query stops after ``timeout_seconds``. ``start``
-    and ``shutdown`` run in the event loop."""
+    ``storage_of(tenant)``; each PromQL query stops after ``timeout_seconds``. An alert
+    still firing ``repeat_seconds`` after it was last handed on is handed on again (None:
+    never). ``start`` and ``shutdown`` run in the event loop."""
 
     def __init__(
         self,
@@ -57,9 +62,13 @@ class SloEvaluator:
         interval_seconds: float = 60.0,
         timeout_seconds: float | None = 60.0,
         notify: Notify | None = None,
+        repeat_seconds: float | None = DEFAULT_REPEAT_SECONDS,
     ) -> None:
         if interval_seconds <= 0:
             raise ValueError(f"interval_seconds must be positive, got {interval_seconds}")
+        if repeat_seconds is not None and repeat_seconds <= 0:
+            raise ValueError(f"repeat_seconds must be positive, got {repeat_seconds}")
+        self._repeat_ns = None if repeat_seconds is None else int(repeat_seconds * 1e9)
         self.catalog = catalog
         self.interval_seconds = interval_seconds
         self._storage_of = storage_of
@@ -122,7 +131,9 @@ class SloEvaluator:
             now = time.time_ns() if at_ns is None else at_ns
             try:
                 status = slo_status(storage, definition, now, timeout_s=self._timeout_seconds)
-                changes += book.record(definition, status.conditions(), now)
+                changes += book.record(
+                    definition, status.conditions(), now, repeat_ns=self._repeat_ns
+                )
             except Exception as error:
                 log.warning(
                     "SLO %r of tenant %r: evaluation failed: %s", definition.name, tenant, error

@@ -89,7 +89,12 @@ class SloBook:
             return self.alerts.forget(name, at_ns)
 
     def record(
-        self, definition: SloDefinition, conditions: Iterable[Condition], at_ns: int
+        self,
+        definition: SloDefinition,
+        conditions: Iterable[Condition],
+        at_ns: int,
+        *,
+        repeat_ns: int | None = None,
     ) -> list[Transition]:
         """What an evaluation of ``definition`` found (``AlertBook.record``), unless the
         SLO was deleted or replaced meanwhile: then it is not recorded, so that no alert
@@ -97,7 +102,7 @@ class SloBook:
         with self._lock:
             if self._slos.get(definition.name) is not definition:
                 return []
-            return self.alerts.record(definition.name, conditions, at_ns)
+            return self.alerts.record(definition.name, conditions, at_ns, repeat_ns=repeat_ns)
 
     def _save(self, slos: dict[str, SloDefinition]) -> None:
         if self._directory is not None:

@@ -81,6 +81,39 @@ def test_a_firing_alert_does_not_fire_again_after_a_restart(tmp_path: Path) -> N
     assert third.alerts(AT + 20 * MINUTE) == []
 
 
+def test_an_alert_that_keeps_firing_is_repeated_after_the_interval(tmp_path: Path) -> None:
+    hour = 60 * MINUTE
+    book = AlertBook(tmp_path)
+    [fired] = book.record("a", [condition(True)], AT, repeat_ns=hour)
+    assert book.record("a", [condition(True)], AT + hour - 1, repeat_ns=hour) == []
+    # Counted from the last hand-over, across a restart; the alert is the same one.
+    again = AlertBook(tmp_path)
+    [repeat] = again.record("a", [condition(True)], AT + hour, repeat_ns=hour)
+    assert (repeat.sequence, repeat.alert.state, repeat.alert.active_at_ns) == (2, "firing", AT)
+    assert repeat.alert.key == fired.alert.key
+    assert again.record("a", [condition(True)], AT + 2 * hour - 1, repeat_ns=hour) == []
+    [second] = again.record("a", [condition(True)], AT + 2 * hour, repeat_ns=hour)
+    assert second.sequence == 3
+    # Without an interval, never; a resolved alert is not repeated.
+    assert again.record("a", [condition(True)], AT + 9 * hour) == []
+    [resolved] = again.record("a", [condition(False)], AT + 9 * hour + 1, repeat_ns=hour)
+    assert resolved.alert.state == "resolved"
+    assert again.record("a", [condition(False)], AT + 11 * hour, repeat_ns=hour) == []
+
+
+def test_a_state_saved_before_repeats_counts_from_the_firing(tmp_path: Path) -> None:
+    hour = 60 * MINUTE
+    AlertBook(tmp_path).record("a", [condition(True)], AT)
+    path = tmp_path / "alerts.json"
+    state = orjson.loads(path.read_bytes())
+    for alert in [*state["alerts"], *(t["alert"] for t in state["transitions"])]:
+        del alert["noted_at_ns"]
+    path.write_bytes(orjson.dumps(state))
+    old = AlertBook(tmp_path)
+    assert old.record("a", [condition(True)], AT + hour - 1, repeat_ns=hour) == []
+    assert len(old.record("a", [condition(True)], AT + hour, repeat_ns=hour)) == 1
+
+
 def test_an_alert_whose_slo_or_objective_is_gone_is_resolved() -> None:
     book = AlertBook(None)
     book.record("a", [condition(True), condition(True, "SLOSlowBurn")], AT)

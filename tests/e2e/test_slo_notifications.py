@@ -88,3 +88,49 @@ def test_no_alert_is_lost_or_sent_twice_across_kill_9(tmp_path: Path, kind: str)
         finally:
             if server.process is not None and server.process.poll() is None:
                 server.stop()
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_an_alert_that_keeps_firing_is_sent_again_each_repeat_interval(
+    tmp_path: Path, kind: str
+) -> None:
+    sink = Sink()
+    with serve_sink(sink) as url:
+        args = [
+            *storage_args(kind, tmp_path),
+            "--slo-interval",
+            "200ms",
+            "--alert-repeat-interval",
+            "2s",
+            "--alert-webhook",
+            url,
+        ]
+        server = ServerProcess(tmp_path / "data", tmp_path / "server.log", extra_args=args)
+        server.start()
+        try:
+            assert httpx.post(f"{server.url}/api/slos", content=SLO, timeout=10).is_success
+            now = time.time_ns()
+            failing = spread(now - 2 * MINUTE, now - MINUTE, 20, failed=True)
+            sent = httpx.post(
+                f"{server.otlp_http}/v1/traces",
+                content=batch("payment", failing).SerializeToString(),
+                headers=PROTOBUF,
+                timeout=10,
+            )
+            assert sent.status_code == 200
+            wait_for(lambda: set(states(sink)) >= FIRED, timeout=60, what="the alerts")
+            wait_for(
+                lambda: all(states(sink)[s] >= 2 for s in FIRED), timeout=60, what="the repeats"
+            )
+            # Each interval, not each evaluation (five a second); the same alert (its
+            # start), still firing.
+            assert all(states(sink)[s] <= 3 for s in FIRED), states(sink)
+            for name, _ in FIRED:
+                starts = {
+                    a["startsAt"]
+                    for a in sink.delivered_alerts()
+                    if a["labels"]["alertname"] == name
+                }
+                assert len(starts) == 1, starts
+        finally:
+            server.stop()
