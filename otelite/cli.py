@@ -22,6 +22,7 @@ from otelite._cli import (
     _export,
     _import,
     _logql,
+    _mcp,
     _promql,
     _query,
     _serve,
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     _deployments.register(commands, [connection, output])
     _critical_path.register(commands, [connection, output])
     _slo.register(commands, [connection, output])
+    _mcp.register(commands, [connection])
     return parser
 
 

@@ -36,6 +36,7 @@ from otelite.api import (
     StoragePerTenant,
     create_app,
 )
+from otelite.api.mcp import McpEndpoint
 from otelite.config import Config, StorageLocation
 from otelite.errors import InvalidRequest, OteliteError
 from otelite.pipeline import (
@@ -115,6 +116,7 @@ class Server:
         self._tenants: Tenants | None = None
         """Multi-tenant mode: every tenant's storage and pipeline, instead of the two above."""
         self._api: UvicornServer | None = None
+        self._mcp: McpEndpoint | None = None
         self._grpc: GrpcReceiver | None = None
         self._http: HttpReceiver | None = None
         self._retention: Retention | None = None
@@ -247,6 +249,7 @@ class Server:
             ],
             alert_receivers=self._notifiers,
         )
+        self._mcp = app.state.mcp
         self._api = UvicornServer(
             app, host=config.host, port=config.port, certificate=certificate, websockets=True
         )
@@ -320,6 +323,9 @@ class Server:
         if self._api is not None:
             await self._api.shutdown()
             self._api = None
+        if self._mcp is not None:
+            await self._mcp.shutdown()
+            self._mcp = None
         if self._storage is not None:
             await asyncio.to_thread(self._storage.close)
             self._storage = None

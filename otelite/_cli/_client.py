@@ -23,6 +23,7 @@ __all__ = [
     "Params",
     "add_access_arguments",
     "answer_items",
+    "client_options",
     "connect_error",
     "http_client",
     "path_segment",
@@ -84,6 +85,15 @@ def http_client(
 ) -> httpx.Client:
     """An HTTP client that sends ``token`` as a bearer token and ``tenant`` as
     ``X-Scope-OrgID``, and trusts ``ca_cert``."""
+    headers, verify = client_options(token=token, ca_cert=ca_cert, tenant=tenant)
+    return httpx.Client(base_url=base_url, timeout=timeout, headers=headers, verify=verify)
+
+
+def client_options(
+    *, token: str | None, ca_cert: Path | None, tenant: str | None
+) -> tuple[dict[str, str], ssl.SSLContext | bool]:
+    """The headers (the bearer ``token``, ``tenant`` as ``X-Scope-OrgID``) and the TLS
+    trust (``ca_cert``, else the system's) of a client of the query API."""
     headers = {} if token is None else {"Authorization": f"Bearer {token}"}
     if tenant is not None:
         headers["X-Scope-OrgID"] = tenant
@@ -94,7 +104,7 @@ def http_client(
         except (OSError, ssl.SSLError) as error:
             reason = error.strerror if error.strerror else str(error)
             raise CliError(f"cannot use --ca-cert {ca_cert}: {reason}") from None
-    return httpx.Client(base_url=base_url, timeout=timeout, headers=headers, verify=verify)
+    return headers, verify
 
 
 def connect_error(url: str, error: httpx.ConnectError, what: str = "otelite") -> CliError:

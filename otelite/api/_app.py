@@ -37,6 +37,7 @@ from otelite.api._tempo import tempo_routes
 from otelite.api._traces import operations, search_traces, services, trace_v1, trace_v2
 from otelite.api._tracing import Traced
 from otelite.api._ui_data import ServerInfoSource, ui_data_routes
+from otelite.api.mcp import mcp_routes
 from otelite.errors import (
     Forbidden,
     InvalidRequest,
@@ -114,6 +115,7 @@ def create_app(
         ready, reason = (True, "") if readiness is None else readiness()
         return PlainTextResponse("ready" if ready else reason, status_code=200 if ready else 503)
 
+    mcp, mcp_endpoint = mcp_routes()
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -140,6 +142,7 @@ def create_app(
         *tempo_routes(),
         *prometheus_routes(),
         *loki_routes(),
+        *mcp,
         *ui_routes(),
     ]
     middleware = []
@@ -169,6 +172,7 @@ def create_app(
     app.state.slo_evaluator = slo_evaluator
     app.state.slos = SloCatalog(None) if slo_evaluator is None else slo_evaluator.catalog
     app.state.alert_receivers = alert_receivers
+    app.state.mcp = mcp_endpoint
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from otelite.otlp._anyvalue import (
     any_value_from_json,
+    any_value_plain,
     any_value_to_json,
     double_to_json,
     key_values_from_json,
@@ -27,6 +28,7 @@ from otelite.otlp._select import only_spans
 __all__ = [
     "Backoff",
     "any_value_from_json",
+    "any_value_plain",
     "any_value_to_json",
     "decode_request_json",
     "decode_response_json",

@@ -27,6 +27,7 @@ __all__ = [
     "MAX_DEPTH",
     "FieldError",
     "any_value_from_json",
+    "any_value_plain",
     "any_value_to_json",
     "bytes_from_json",
     "decode_any_value",
@@ -235,6 +236,23 @@ def any_value_to_json(value: AnyValue) -> dict[str, Any]:
     if kind == "string_value_strindex":
         return {"stringValueStrindex": value.string_value_strindex}
     raise AssertionError(f"unhandled AnyValue kind {kind}")
+
+
+def any_value_plain(value: AnyValue) -> Any:
+    """``AnyValue`` → the plain JSON value a reader expects: strings, numbers (non-finite
+    doubles as ``"NaN"``, ``"Infinity"``), booleans, lists, objects, bytes in base64 and
+    None for an empty value. Types that JSON merges (an int and a double) are not kept
+    apart: for reading, not for a round trip."""
+    kind = value.WhichOneof("value")
+    if kind == "double_value":
+        return double_to_json(value.double_value)
+    if kind == "bytes_value":
+        return base64.b64encode(value.bytes_value).decode("ascii")
+    if kind == "array_value":
+        return [any_value_plain(v) for v in value.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: any_value_plain(kv.value) for kv in value.kvlist_value.values}
+    return None if kind is None else getattr(value, kind)
 
 
 def key_values_to_json(key_values: Iterable[KeyValue]) -> list[dict[str, Any]]:
