@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 
 from otelite import __version__
 from otelite.api.mcp._calls import FORWARDED_HEADERS, QueryApi
+from otelite.api.mcp._resources import register_prompts, register_resources
 from otelite.api.mcp._trace_tools import ApiOf, register_trace_tools
 
 __all__ = ["INSTRUCTIONS", "McpEndpoint", "mcp_routes", "mcp_server"]
@@ -49,6 +50,8 @@ def mcp_server(api_of: ApiOf) -> MCPServer:
         warn_on_duplicate_tools=True,
     )
     register_trace_tools(server, api_of)
+    register_resources(server, api_of)
+    register_prompts(server)
     return server
 
 
