@@ -490,4 +490,9 @@ async def _serve(config: Config) -> int:
 def run(config: Config) -> int:
     """Run otelite until SIGINT or SIGTERM; returns the process exit code."""
     logging.basicConfig(level=logging.INFO, format="otelite: %(message)s")
+    # Libraries that log every request at INFO (httpx: the MCP tools' in-process API
+    # calls and the alert posts; the MCP SDK: each stateless session): otelite says
+    # what matters itself.
+    for chatty in ("httpx", "mcp"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     return asyncio.run(_serve(config))
