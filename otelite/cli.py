@@ -23,6 +23,7 @@ from otelite._cli import (
     _import,
     _logql,
     _mcp,
+    _pipeline,
     _promql,
     _query,
     _serve,
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     _critical_path.register(commands, [connection, output])
     _slo.register(commands, [connection, output])
     _mcp.register(commands, [connection])
+    _pipeline.register(commands)
     return parser
 
 

@@ -310,6 +310,8 @@ class Config:
     """Store otelite's own traces and metrics in itself, as the service ``otelite``."""
     query_timeout_seconds: float | None = 120.0
     """How long one query language query may run (PromQL today); None: no limit."""
+    pipeline_file: Path | None = None
+    """The processors to run on what is accepted (``--pipeline-file``); None: none."""
     slo_files: tuple[Path, ...] = ()
     """OpenSLO documents applied at start (``--slo-file``), to the default tenant."""
     slo_interval_seconds: float = 60.0

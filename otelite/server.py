@@ -46,8 +46,10 @@ from otelite.pipeline import (
     IngestPipeline,
     PipelineReport,
     PipelineStats,
+    Processing,
     Retention,
     Tenants,
+    read_pipeline_file,
 )
 from otelite.receivers import (
     LOKI_PUSH_PATH,
@@ -147,6 +149,12 @@ class Server:
         config = self.config
         access = config.access
         certificate = None
+        # Read first, so that a bad file stops the process before anything starts.
+        processors = (
+            ()
+            if config.pipeline_file is None
+            else tuple(read_pipeline_file(config.pipeline_file).processors)
+        )
         if access.tls_cert is not None and access.tls_key is not None:
             # Checked before anything starts, so a bad file stops the process at once.
             certificate = ServerCertificate.load(access.tls_cert, access.tls_key)
@@ -204,6 +212,8 @@ class Server:
             def reports() -> list[PipelineReport]:
                 return [pipeline.report(SINGLE_TENANT)]
 
+        # What the receivers accept goes through the pipeline file's processors first.
+        receiving = consumer if not processors else Processing(consumer, processors)
         self._slos = SloEvaluator(
             await asyncio.to_thread(self._slo_catalog),
             storage_of,
@@ -239,7 +249,7 @@ class Server:
             # Loki clients push to the URL they query: the query port takes pushes too.
             ingest=[
                 LokiPush(
-                    consumer,
+                    receiving,
                     limits=config.limits,
                     stats=stats,
                     stats_of=stats_of,
@@ -255,7 +265,7 @@ class Server:
         )
         await self._api.start()
         self._grpc = GrpcReceiver(
-            consumer,
+            receiving,
             host=config.host,
             port=config.otlp_grpc_port,
             limits=config.limits,
@@ -267,7 +277,7 @@ class Server:
         )
         await self._grpc.start()
         self._http = HttpReceiver(
-            consumer,
+            receiving,
             host=config.host,
             port=config.otlp_http_port,
             limits=config.limits,

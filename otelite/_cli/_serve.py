@@ -114,6 +114,7 @@ def register(commands: _args.Commands) -> None:
         help="also store otelite's own traces (queries, storage writes) and metrics, as the "
         "service 'otelite' (with --multi-tenant, in the tenant 'otelite')",
     )
+    _add_pipeline(p.add_argument_group("pipeline", "See README.md, 'The pipeline file'."))
     _add_slos(p.add_argument_group("SLOs", "See README.md, section SLOs."))
     _add_limits(p.add_argument_group("limits", "See SECURITY.md for what each limit does."))
     access = p.add_argument_group(
@@ -231,6 +232,7 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
         clickhouse_cluster=args.clickhouse_cluster,
         self_telemetry=args.self_telemetry,
         query_timeout_seconds=args.query_timeout,
+        pipeline_file=args.pipeline_file,
         slo_files=tuple(args.slo_file),
         slo_interval_seconds=args.slo_interval,
         alert_webhooks=tuple(args.alert_webhook),
@@ -263,6 +265,16 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.e
             max_tenants=args.max_tenants,
             default_tenant=args.default_tenant,
         ),
+    )
+
+
+def _add_pipeline(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--pipeline-file",
+        type=Path,
+        metavar="FILE",
+        help="processors to run on everything accepted, before it is stored (redaction); "
+        "see README.md, 'The pipeline file'. Check one with `otelite pipeline check FILE`",
     )
 
 
@@ -376,6 +388,11 @@ def _serve(args: argparse.Namespace) -> int:
         taken[number] = option
     try:
         config = config_from_args(args)
+        if config.pipeline_file is not None:
+            # Checked here too, so that a mistake reads as one, not as a failed start.
+            from otelite.pipeline import read_pipeline_file
+
+            read_pipeline_file(config.pipeline_file)
     except ValueError as error:
         args.error(str(error))
     # Imported here so that client commands do not load the server's dependencies.

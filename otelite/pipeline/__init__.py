@@ -1,4 +1,5 @@
-"""Between the receivers and storage: durability (write-ahead log) and batched writes."""
+"""Between the receivers and storage: the pipeline file's processors (redaction),
+durability (write-ahead log) and batched writes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,14 @@ from otelite.pipeline._breaker import BreakerState, CircuitBreaker
 from otelite.pipeline._consumer import Consumer, InMemoryConsumer
 from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._ingest import IngestPipeline
+from otelite.pipeline._pipeline_file import (
+    PipelineFile,
+    PipelineFileError,
+    parse_pipeline,
+    read_pipeline_file,
+)
+from otelite.pipeline._processing import Processing, Processor
+from otelite.pipeline._redaction import PRESETS, RedactionRules
 from otelite.pipeline._retention import Retention, RetentionTargets
 from otelite.pipeline._stats import (
     DURATION_BUCKETS,
@@ -19,6 +28,7 @@ from otelite.pipeline._tenants import TENANTS_DIR, Tenant, Tenants
 
 __all__ = [
     "DURATION_BUCKETS",
+    "PRESETS",
     "TENANTS_DIR",
     "BreakerState",
     "CircuitBreaker",
@@ -27,12 +37,19 @@ __all__ = [
     "FlattenPool",
     "InMemoryConsumer",
     "IngestPipeline",
+    "PipelineFile",
+    "PipelineFileError",
     "PipelineHealth",
     "PipelineReport",
     "PipelineStats",
+    "Processing",
+    "Processor",
+    "RedactionRules",
     "Retention",
     "RetentionTargets",
     "Tenant",
     "Tenants",
     "count_items",
+    "parse_pipeline",
+    "read_pipeline_file",
 ]
