@@ -104,10 +104,7 @@ def register_query_tools(server: MCPServer, api_of: ApiOf) -> None:
         async with api_of(ctx) as api:
             found = await api.json(path, params)
         kind, series = result_items(found["data"])
-        said = [*found.get("warnings", ()), *found.get("infos", ())]
-        head.update(kind)
-        if said:
-            head["warnings"] = said
+        head.update(kind, **_warnings(found))
         return page(head, "series", series, budget=call.budget, cursor=call.cursor)
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
@@ -230,9 +227,7 @@ def register_query_tools(server: MCPServer, api_of: ApiOf) -> None:
             "start": _iso(when.start_ns),
             "end": _iso(when.end_ns),
         }
-        said = list(found.get("warnings", ()))
-        if said:
-            head["warnings"] = said
+        head.update(_warnings(found))
         if data.get("resultType") != "streams":
             kind, series = result_items(data)
             head.update(step=params["step"], **kind)
@@ -260,6 +255,12 @@ def _step(call: Call, when: Period) -> str:
         return str(given)
     seconds = (when.end_ns - when.start_ns) / 1e9
     return f"{max(1, math.ceil(seconds / (DEFAULT_POINTS - 1)))}s"
+
+
+def _warnings(found: dict[str, Any]) -> dict[str, list[str]]:
+    """What the API warned of (and Prometheus's ``infos``), for the answer's head."""
+    said = [*found.get("warnings", ()), *found.get("infos", ())]
+    return {"warnings": said} if said else {}
 
 
 def _catalogued(metric: dict[str, Any], listed: set[str]) -> dict[str, Any]:

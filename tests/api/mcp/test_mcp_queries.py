@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 import pytest
+from mcp import Client
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
@@ -22,7 +23,17 @@ from otelite.types import Signal
 from tests.backends import BACKENDS, store
 from tests.demo.support import attrs, logs_of
 
-from .support import Shopped, answer, call, error, fill, served, shop_telemetry, text
+from .support import (
+    Shopped,
+    answer,
+    call,
+    error,
+    fill,
+    over_http,
+    served,
+    shop_telemetry,
+    text,
+)
 
 SEC = 10**9
 
@@ -120,6 +131,19 @@ def pages(url: str, tool: str, arguments: dict[str, Any], key: str) -> list[dict
             return found
         assert page["more"]["left"] == page["total"] - page.get("offset", 0) - len(page[key])
         arguments = {"cursor": page["more"]["cursor"]}
+
+
+def test_the_query_tools_take_their_queries_as_plain_text(url: str) -> None:
+    async def work(client: Client) -> Any:
+        return (await client.list_tools()).tools
+
+    tools = {tool.name: tool for tool in over_http(url, work)}
+    for name in ("query_promql", "query_logql"):
+        schema = tools[name].input_schema["properties"]
+        # Exactly a string: the SDK parses other string arguments that look like JSON.
+        assert schema["query"]["type"] == "string", name
+        assert {"start", "end", "step", "max_chars", "cursor"} <= set(schema)
+    assert {"name", "service"} <= set(tools["list_metrics"].input_schema["properties"])
 
 
 # PromQL names worked out by hand from the specification's rules: words joined by `_`,
