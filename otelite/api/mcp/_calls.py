@@ -33,17 +33,26 @@ class QueryApi:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
 
-    async def json(self, path: str, params: Query | None = None) -> Any:
-        """The JSON body of a successful GET of ``path``."""
-        return orjson.loads(await self.content(path, params))
+    async def json(
+        self, path: str, params: Query | None = None, *, headers: Mapping[str, str] | None = None
+    ) -> Any:
+        """The JSON body of a successful GET of ``path`` (with ``headers`` too)."""
+        return orjson.loads(await self.content(path, params, headers=headers))
 
     async def content(
-        self, path: str, params: Query | None = None, *, accept: str = "application/json"
+        self,
+        path: str,
+        params: Query | None = None,
+        *,
+        accept: str = "application/json",
+        headers: Mapping[str, str] | None = None,
     ) -> bytes:
         """The body of a successful GET of ``path``, asking for ``accept``."""
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
-            response = await self._client.get(path, params=query, headers={"Accept": accept})
+            response = await self._client.get(
+                path, params=query, headers={**(headers or {}), "Accept": accept}
+            )
         except httpx.TimeoutException:
             raise ToolError("otelite did not answer in time; ask for a shorter range") from None
         except httpx.TransportError as error:

@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 
 from otelite import __version__
 from otelite.api.mcp._calls import FORWARDED_HEADERS, QueryApi
+from otelite.api.mcp._query_tools import register_query_tools
 from otelite.api.mcp._resources import register_prompts, register_resources
 from otelite.api.mcp._trace_tools import ApiOf, register_trace_tools
 
@@ -36,6 +37,8 @@ INSTRUCTIONS = (
     "for what runs and its RED figures; search_traces (TraceQL or filters) and get_trace "
     "for requests; answers are JSON within a size budget, and an answer that was cut has "
     "`more.cursor`: call the same tool with only that cursor for the rest."
+    " For metrics, list_metrics for their PromQL names, then query_promql; for logs, "
+    "query_logql."
 )
 
 
@@ -50,6 +53,7 @@ def mcp_server(api_of: ApiOf) -> MCPServer:
         warn_on_duplicate_tools=True,
     )
     register_trace_tools(server, api_of)
+    register_query_tools(server, api_of)
     register_resources(server, api_of)
     register_prompts(server)
     return server

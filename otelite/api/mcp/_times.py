@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from mcp.server.mcpserver.exceptions import ToolError
 
 from otelite.query import parse_duration_ns, parse_time
 
-__all__ = ["DEFAULT_RANGE_NS", "Period", "period"]
+__all__ = ["DEFAULT_RANGE_NS", "Period", "iso_ns", "iso_seconds", "period"]
 
 DEFAULT_RANGE_NS = 3600 * 10**9
 _SECOND = 10**9
@@ -58,3 +59,13 @@ def _time(name: str, text: str, now_ns: int) -> int:
 def _seconds(ns: int) -> str:
     whole, part = divmod(ns, _SECOND)
     return f"{whole}.{part:09d}".rstrip("0").rstrip(".")
+
+
+def iso_ns(ns: int) -> str:
+    """Unix nanoseconds as RFC 3339 in UTC, to the millisecond: how answers give times."""
+    return iso_seconds(ns / 1e9)
+
+
+def iso_seconds(seconds: float | str) -> str:
+    """Unix seconds (a number, or its text as the query APIs give it) as ``iso_ns`` does."""
+    return datetime.fromtimestamp(float(seconds), UTC).isoformat(timespec="milliseconds")

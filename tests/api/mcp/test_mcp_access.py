@@ -77,9 +77,7 @@ def test_mcp_takes_the_query_apis_tokens(server: Running) -> None:
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
     headers = {"Accept": "application/json, text/event-stream"}
     for sent, status in (({}, 401), (bearer("wrong"), 401), (bearer("sender"), 403)):
-        response = httpx.post(
-            f"{server.api}/mcp", json=body, headers=headers | sent, timeout=10
-        )
+        response = httpx.post(f"{server.api}/mcp", json=body, headers=headers | sent, timeout=10)
         assert response.status_code == status, response.text
 
 
