@@ -37,6 +37,7 @@ commas. Events and links count toward their span.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -74,6 +75,14 @@ PRESETS: dict[str, str] = {
 }
 """Named value patterns; ``credit_card`` matches only numbers that pass the Luhn check."""
 _SUMMARIES = ("info", "debug", "silent")
+_KEEP = "keep"
+_VALUES = "values"
+_CACHED = 50_000
+"""The most keys, and values, whose outcome is remembered (then no more are)."""
+_CACHED_TEXT = 256
+_Done = tuple[str, str]
+_NOTHING: tuple[str, bool, tuple[str, ...]] = ("", False, ())
+"""The remembered outcome of a value that no rule matches."""
 _PREFIX = "redaction."
 
 
@@ -94,16 +103,6 @@ class _ValueRule:
     action: str
 
 
-@dataclass(slots=True)
-class _Marks:
-    """What was done to one record's attributes."""
-
-    done: dict[str, list[str]] = field(default_factory=dict)
-
-    def add(self, action: str, key: str) -> None:
-        self.done.setdefault(action, []).append(key)
-
-
 @dataclass(frozen=True, slots=True)
 class RedactionRules:
     """The checked ``processors.redaction`` section, ready to run (``apply``)."""
@@ -116,6 +115,15 @@ class RedactionRules:
     summary: str
     counts: Counter[str] = field(default_factory=Counter, compare=False)
     """Attributes (and log bodies) deleted, masked and hashed, by action."""
+    _decisions: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    _nested: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    _values: dict[str, tuple[str, bool, tuple[str, ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @property
+    def _any_value(self) -> re.Pattern[str] | None:
+        return _combined(self.value_rules)
 
     @classmethod
     def parse(cls, node: Node) -> RedactionRules:
@@ -177,30 +185,31 @@ class RedactionRules:
     def apply(self, request: ExportRequest) -> bool:
         """Redact ``request`` in place; whether anything changed."""
         before = sum(self.counts.values())
+        allow, attributes, mark = self.allow_keys, self._attributes, self._mark
         if isinstance(request, ExportTraceServiceRequest):
             for resource_spans in request.resource_spans:
                 self._record(resource_spans.resource.attributes)
                 for scope_spans in resource_spans.scope_spans:
                     self._record(scope_spans.scope.attributes)
                     for span in scope_spans.spans:
-                        marks = _Marks()
-                        self._attributes(span.attributes, marks, self.allow_keys)
+                        done = attributes(span.attributes, allow)
                         for event in span.events:
-                            self._attributes(event.attributes, marks, self.allow_keys)
+                            done += attributes(event.attributes, allow)
                         for link in span.links:
-                            self._attributes(link.attributes, marks, self.allow_keys)
-                        self._mark(span.attributes, marks)
+                            done += attributes(link.attributes, allow)
+                        if done:
+                            mark(span.attributes, done)
         elif isinstance(request, ExportLogsServiceRequest):
             for resource_logs in request.resource_logs:
                 self._record(resource_logs.resource.attributes)
                 for scope_logs in resource_logs.scope_logs:
                     self._record(scope_logs.scope.attributes)
                     for log in scope_logs.log_records:
-                        marks = _Marks()
-                        self._attributes(log.attributes, marks, self.allow_keys)
+                        done = attributes(log.attributes, allow)
                         if log.HasField("body"):
-                            self._body(log.body, marks)
-                        self._mark(log.attributes, marks)
+                            done += self._body(log.body)
+                        if done:
+                            mark(log.attributes, done)
         elif isinstance(request, ExportMetricsServiceRequest):
             for resource_metrics in request.resource_metrics:
                 self._record(resource_metrics.resource.attributes)
@@ -215,46 +224,67 @@ class RedactionRules:
         return sum(self.counts.values()) != before
 
     def _record(self, attributes: MutableSequence[KeyValue]) -> None:
-        marks = _Marks()
-        self._attributes(attributes, marks, self.allow_keys)
-        self._mark(attributes, marks)
+        done = self._attributes(attributes, self.allow_keys)
+        if done:
+            self._mark(attributes, done)
 
     def _attributes(
-        self,
-        attributes: MutableSequence[KeyValue],
-        marks: _Marks,
-        allow: frozenset[str] | None,
-    ) -> None:
-        """Redact a list of attributes (``allow``: the allow-list, at the top level)."""
+        self, attributes: MutableSequence[KeyValue], allow: frozenset[str] | None
+    ) -> list[_Done]:
+        """Redact a list of attributes (``allow``: the allow-list, at the top level); what
+        was done, as (what, key) pairs."""
+        done: list[_Done] = []
         deleted = False
+        decisions = self._decisions if allow is self.allow_keys else self._nested
+        values = self._values
         for kv in attributes:
             key = kv.key
-            if key in self.ignore_keys or key.startswith(_PREFIX):
+            decision = decisions.get(key)
+            if decision is None:
+                decision = self._decide(key, allow)
+                if len(decisions) < _CACHED:
+                    decisions[key] = decision
+            if decision is _KEEP:
                 continue
-            if allow is not None and key not in allow and key not in ALWAYS_KEPT:
-                kv.key, deleted = "", True  # marked, and dropped below
-                marks.add("redacted", key)
-                continue
-            rule = next((r for r in self.key_rules if r.matches(key)), None)
-            if rule is not None:
-                if rule.action == "delete":
-                    kv.key, deleted = "", True
-                    marks.add("redacted", key)
-                else:
+            if decision is _VALUES:
+                value = kv.value
+                kind = value.WhichOneof("value")
+                if kind == "string_value":
+                    # The common case, inline: a string that matches nothing (known).
+                    if values.get(value.string_value) is _NOTHING:
+                        continue
+                elif kind != "array_value" and kind != "kvlist_value":
+                    continue
+                found = self._value(value, key, done)
+            else:
+                found = decision == "delete"
+                if not found:
                     text = _text(kv.value)
                     kv.value.Clear()
-                    kv.value.string_value = MASK if rule.action == "mask" else self._hash(text)
-                    marks.add(_DONE[rule.action], key)
-                continue
-            if self._value(kv.value, key, marks):
-                kv.key, deleted = "", True
-                marks.add("redacted", key)
+                    kv.value.string_value = MASK if decision == "mask" else self._hash(text)
+                    done.append((_DONE[decision], key))
+            if found:
+                kv.key, deleted = "", True  # dropped below
+                done.append(("redacted", key))
         if deleted:
             kept = [kv for kv in attributes if kv.key]
             del attributes[:]
             attributes.extend(kept)
+        return done
 
-    def _value(self, value: AnyValue, key: str, marks: _Marks) -> bool:
+    def _decide(self, key: str, allow: frozenset[str] | None) -> str:
+        """What becomes of an attribute by its key: kept as it is, deleted, masked or
+        hashed whole, or its value checked."""
+        if key in self.ignore_keys or key.startswith(_PREFIX):
+            return _KEEP
+        if allow is not None and key not in allow and key not in ALWAYS_KEPT:
+            return "delete"
+        rule = next((r for r in self.key_rules if r.matches(key)), None)
+        if rule is not None:
+            return rule.action
+        return _VALUES if self.value_rules else _KEEP
+
+    def _value(self, value: AnyValue, key: str, done: list[_Done]) -> bool:
         """Apply the value rules to ``value`` (and what it holds); True when a ``delete``
         rule matched, so that the attribute holding it goes."""
         kind = value.WhichOneof("value")
@@ -264,33 +294,46 @@ class RedactionRules:
                 return True
             if actions:
                 value.string_value = text
-                for action in dict.fromkeys(actions):  # an attribute counts once
-                    marks.add(_DONE[action], key)
+                done += [(_DONE[action], key) for action in actions]
         elif kind == "array_value":
-            return any(self._value(item, key, marks) for item in value.array_value.values)
+            return any(self._value(item, key, done) for item in value.array_value.values)
         elif kind == "kvlist_value":
-            self._attributes(value.kvlist_value.values, marks, None)
+            done += self._attributes(value.kvlist_value.values, None)
         return False
 
-    def _body(self, body: AnyValue, marks: _Marks) -> None:
-        if self._value(body, "body", marks):
+    def _body(self, body: AnyValue) -> list[_Done]:
+        done: list[_Done] = []
+        if self._value(body, "body", done):
             body.Clear()
             body.string_value = MASK
-            marks.add("masked", "body")
+            done.append(("masked", "body"))
+        return done
 
-    def _substitute(self, text: str) -> tuple[str, bool, list[str]]:
+    def _substitute(self, text: str) -> tuple[str, bool, tuple[str, ...]]:
         """``text`` with each value rule's matches replaced; whether a ``delete`` rule
-        matched; the actions taken."""
+        matched; the actions taken (each once). Most values repeat (routes, methods,
+        hosts) and match nothing: one search of all the patterns at once says so, and
+        short values' answers are kept."""
+        cached = self._values.get(text)
+        if cached is not None:
+            return (text, False, ()) if cached is _NOTHING else cached
+        found: tuple[str, bool, tuple[str, ...]] = (text, False, ())
+        if self._any_value is not None and self._any_value.search(text) is not None:
+            found = self._each_rule(text)
+        if len(text) <= _CACHED_TEXT and len(self._values) < _CACHED:
+            self._values[text] = found if found[2] or found[1] else _NOTHING
+        return found
+
+    def _each_rule(self, text: str) -> tuple[str, bool, tuple[str, ...]]:
         actions: list[str] = []
         for rule in self.value_rules:
-            replace = self._replacement(rule)
-            found, count = rule.pattern.subn(replace, text)
+            found, count = rule.pattern.subn(self._replacement(rule), text)
             if count and found != text:
                 if rule.action == "delete":
-                    return text, True, []
+                    return text, True, ()
                 text = found
                 actions.append(rule.action)
-        return text, False, actions
+        return text, False, tuple(dict.fromkeys(actions))
 
     def _replacement(self, rule: _ValueRule) -> Callable[[re.Match[str]], str]:
         def replace(match: re.Match[str]) -> str:
@@ -304,14 +347,17 @@ class RedactionRules:
         assert self.hash_key is not None  # parse refuses hash without a key
         return hmac.new(self.hash_key, text.encode(), hashlib.sha256).hexdigest()[:32]
 
-    def _mark(self, attributes: MutableSequence[KeyValue], marks: _Marks) -> None:
-        for action, keys in marks.done.items():
-            self.counts[action] += len(keys)
+    def _mark(self, attributes: MutableSequence[KeyValue], done: list[_Done]) -> None:
+        by_what: dict[str, list[str]] = {}
+        for what, key in done:
+            by_what.setdefault(what, []).append(key)
+        for what, keys in by_what.items():
+            self.counts[what] += len(keys)
             if self.summary == "silent":
                 continue
-            _put(attributes, f"{_PREFIX}{action}.count", len(keys))
+            _put(attributes, f"{_PREFIX}{what}.count", len(keys))
             if self.summary == "debug":
-                _put(attributes, f"{_PREFIX}{action}.keys", ",".join(sorted(set(keys))))
+                _put(attributes, f"{_PREFIX}{what}.keys", ",".join(sorted(set(keys))))
 
 
 _DONE = {"delete": "redacted", "mask": "masked", "hash": "hashed"}
@@ -344,3 +390,11 @@ def _luhn(text: str) -> bool:
             digit = digit * 2 - 9 if digit > 4 else digit * 2
         total += digit
     return total % 10 == 0
+
+
+@functools.cache
+def _combined(rules: tuple[_ValueRule, ...]) -> re.Pattern[str] | None:
+    """One pattern matching where any of ``rules`` would."""
+    if not rules:
+        return None
+    return re.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in rules))
