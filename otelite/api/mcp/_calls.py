@@ -33,14 +33,23 @@ class QueryApi:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
 
-    async def json(self, path: str, params: Query | None = None) -> Any:
+    async def json(
+        self, path: str, params: Query | None = None, *, names: Mapping[str, str] | None = None
+    ) -> Any:
         """The JSON body of a successful GET of ``path``."""
-        return orjson.loads(await self.content(path, params))
+        return orjson.loads(await self.content(path, params, names=names))
 
     async def content(
-        self, path: str, params: Query | None = None, *, accept: str = "application/json"
+        self,
+        path: str,
+        params: Query | None = None,
+        *,
+        accept: str = "application/json",
+        names: Mapping[str, str] | None = None,
     ) -> bytes:
-        """The body of a successful GET of ``path``, asking for ``accept``."""
+        """The body of a successful GET of ``path``, asking for ``accept``. ``names`` maps
+        API parameters to the tool's arguments (``q`` to ``query``): a refusal naming
+        one names the argument instead, which is what the model can change."""
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             response = await self._client.get(path, params=query, headers={"Accept": accept})
@@ -50,7 +59,14 @@ class QueryApi:
             raise ToolError(f"otelite cannot be reached: {error}") from None
         if response.is_success:
             return response.content
-        raise ToolError(_refusal(response))
+        raise ToolError(_renamed(_refusal(response), names or {}))
+
+
+def _renamed(message: str, names: Mapping[str, str]) -> str:
+    for parameter, argument in names.items():
+        if message.startswith(f"{parameter}:"):
+            return argument + message[len(parameter) :]
+    return message
 
 
 def _refusal(response: httpx.Response) -> str:

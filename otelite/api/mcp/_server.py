@@ -25,6 +25,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from otelite import __version__
+from otelite.api.mcp._analysis_tools import register_analysis_tools
 from otelite.api.mcp._calls import FORWARDED_HEADERS, QueryApi
 from otelite.api.mcp._trace_tools import ApiOf, register_trace_tools
 
@@ -35,6 +36,8 @@ INSTRUCTIONS = (
     "for what runs and its RED figures; search_traces (TraceQL or filters) and get_trace "
     "for requests; answers are JSON within a size budget, and an answer that was cut has "
     "`more.cursor`: call the same tool with only that cursor for the rest."
+    " To explain and watch: service_map, critical_path, compare_traces, compare_groups, "
+    "slo_status, firing_alerts and recent_deployments."
 )
 
 
@@ -49,6 +52,7 @@ def mcp_server(api_of: ApiOf) -> MCPServer:
         warn_on_duplicate_tools=True,
     )
     register_trace_tools(server, api_of)
+    register_analysis_tools(server, api_of)
     return server
 
 

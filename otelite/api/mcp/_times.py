@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from mcp.server.mcpserver.exceptions import ToolError
 
 from otelite.query import parse_duration_ns, parse_time
 
-__all__ = ["DEFAULT_RANGE_NS", "Period", "period"]
+__all__ = ["DEFAULT_RANGE_NS", "Period", "iso", "period"]
 
 DEFAULT_RANGE_NS = 3600 * 10**9
 _SECOND = 10**9
@@ -58,3 +59,8 @@ def _time(name: str, text: str, now_ns: int) -> int:
 def _seconds(ns: int) -> str:
     whole, part = divmod(ns, _SECOND)
     return f"{whole}.{part:09d}".rstrip("0").rstrip(".")
+
+
+def iso(ns: int) -> str:
+    """Unix nanoseconds as RFC 3339 in UTC, to the millisecond."""
+    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="milliseconds")

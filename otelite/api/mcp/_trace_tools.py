@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -16,6 +15,7 @@ from pydantic import Field
 from otelite.api.mcp._answers import Call, known_service, path_segment
 from otelite.api.mcp._calls import QueryApi
 from otelite.api.mcp._pages import page
+from otelite.api.mcp._times import iso
 from otelite.api.mcp._trace_tree import trace_outline
 from otelite.types import ExportTraceServiceRequest
 
@@ -71,7 +71,7 @@ def register_trace_tools(server: MCPServer, api_of: ApiOf) -> None:
             found = await api.json("/api/ui/services", {**when.seconds, "buckets": 1})
         services = [{k: v for k, v in s.items() if k not in ("trend",)} for s in found["services"]]
         services.sort(key=lambda s: (-(s.get("requestCount") or 0), s["name"]))
-        head = {"start": _iso(when.start_ns), "end": _iso(when.end_ns)}
+        head = {"start": iso(when.start_ns), "end": iso(when.end_ns)}
         return page(head, "services", services, budget=call.budget, cursor=call.cursor)
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
@@ -101,7 +101,7 @@ def register_trace_tools(server: MCPServer, api_of: ApiOf) -> None:
         for operation in operations:
             operation["perSecond"] = round(operation["spanCount"] / seconds, 4)
         operations.sort(key=lambda o: (-o["spanCount"], o["name"]))
-        head = {"service": name, "start": _iso(when.start_ns), "end": _iso(when.end_ns)}
+        head = {"service": name, "start": iso(when.start_ns), "end": iso(when.end_ns)}
         return page(head, "operations", operations, budget=call.budget, cursor=call.cursor)
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
@@ -190,8 +190,8 @@ def register_trace_tools(server: MCPServer, api_of: ApiOf) -> None:
                     await known_service(api, str(args["service"]))
         head = {
             "query": args.get("query"),
-            "start": _iso(when.start_ns),
-            "end": _iso(when.end_ns),
+            "start": iso(when.start_ns),
+            "end": iso(when.end_ns),
             "limit": args.get("limit", 20),
         }
         notes = []
@@ -237,7 +237,7 @@ def _found_trace(found: dict[str, Any]) -> dict[str, Any]:
         "traceId": found["traceId"],
         "rootService": found["rootServiceName"],
         "rootName": found["rootSpanName"],
-        "start": _iso(int(found["startTimeUnixNano"])),
+        "start": iso(int(found["startTimeUnixNano"])),
         "durationMs": found["durationMs"],
         "spanCount": found["spanCount"],
         "errorCount": found["errorCount"],
@@ -266,7 +266,7 @@ def _tempo_trace(found: dict[str, Any]) -> dict[str, Any]:
         "traceId": str(found["traceID"]).rjust(32, "0"),
         "rootService": found.get("rootServiceName"),
         "rootName": found.get("rootTraceName"),
-        "start": _iso(int(found["startTimeUnixNano"])),
+        "start": iso(int(found["startTimeUnixNano"])),
         "durationMs": found.get("durationMs", 0),
         "spanCount": sum(s.get("spanCount", 0) for s in stats.values()),
         "errorCount": sum(s.get("errorCount", 0) for s in stats.values()),
@@ -278,7 +278,3 @@ def _tempo_trace(found: dict[str, Any]) -> dict[str, Any]:
 
 def _tempo_value(value: dict[str, Any]) -> Any:
     return next(iter(value.values()), None)
-
-
-def _iso(ns: int) -> str:
-    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="milliseconds")
