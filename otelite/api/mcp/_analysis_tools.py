@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
+import orjson
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
@@ -21,7 +22,7 @@ from otelite.api.mcp._answers import Call, figures, known_service, rounded
 from otelite.api.mcp._compare_tools import register_compare_tools
 from otelite.api.mcp._health_tools import register_health_tools
 from otelite.api.mcp._pages import page
-from otelite.api.mcp._times import iso
+from otelite.api.mcp._times import Period, iso
 from otelite.api.mcp._trace_tools import READ_ONLY, ApiOf, CursorArg, End, MaxChars, Start
 
 __all__ = ["register_analysis_tools"]
@@ -161,8 +162,8 @@ def register_analysis_tools(server: MCPServer, api_of: ApiOf) -> None:
         head = {
             "start": iso(when.start_ns),
             "end": iso(when.end_ns),
-            "selection": _path_group(found["selection"]),
-            "baseline": _path_group(found["baseline"]),
+            "selection": _path_group(found["selection"], when),
+            "baseline": _path_group(found["baseline"], when),
             "operationCount": found["operationCount"],
         }
         notes = []
@@ -214,21 +215,22 @@ def _fitting(items: list[dict[str, Any]], room: int) -> list[dict[str, Any]]:
     kept: list[dict[str, Any]] = []
     used = 0
     for item in items:
-        used += len(str(item))
+        used += len(orjson.dumps(item)) + 1
         if used > room and kept:
             break
         kept.append(item)
     return kept
 
 
-def _path_group(found: Mapping[str, Any]) -> dict[str, Any]:
+def _path_group(found: Mapping[str, Any], when: Period) -> dict[str, Any]:
     group = {
         "query": found["query"],
-        "start": iso(int(found["start"])),
-        "end": iso(int(found["end"])),
         "traces": found["traces"],
-        "meanPathMs": rounded(found["meanPathNs"] / _MS, 3),
+        "meanPathMs": _ms(found["meanPathNs"]),
     }
+    start, end = int(found["start"]), int(found["end"])
+    if (start, end) != (when.start_ns, when.end_ns):  # a baseline period of its own
+        group.update({"start": iso(start), "end": iso(end)})
     if found.get("others"):
         group["others"] = True
     return group
@@ -241,8 +243,13 @@ def _operation(found: Mapping[str, Any]) -> dict[str, Any]:
         "share": rounded(found["share"], 4),
         "baselineShare": rounded(found["baselineShare"], 4),
         "difference": rounded(found["difference"], 4),
-        "perTraceMs": rounded(found["perTraceNs"] / _MS, 3),
+        "perTraceMs": _ms(found["perTraceNs"]),
         "traces": found["traces"],
         "baselineTraces": found["baselineTraces"],
         "exampleTraceId": found["exampleTraceId"],
     }
+
+
+def _ms(ns: float | None) -> float | None:
+    """Nanoseconds in ms (none when the API has none: a group without traces)."""
+    return None if ns is None else round(ns / _MS, 3)

@@ -225,7 +225,7 @@ def _group_notes(found: Mapping[str, Any]) -> list[str]:
     if cut["values"]:
         notes.append(
             f"attributes with more than {bounds['valuesPerAttribute']} values, whose rarer "
-            f"values are not counted (a count with exact false is a lower bound): "
+            f"values are not counted (a count marked exact: false is not known and given as 0): "
             f"{', '.join(cut['values'][:20])}"
         )
     if cut["attributes"]:

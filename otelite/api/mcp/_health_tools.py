@@ -33,6 +33,7 @@ __all__ = ["MAX_SLOS", "register_health_tools"]
 
 MAX_SLOS = 50
 """The SLOs whose status one ``slo_status`` call computes (by name)."""
+_AT_ONCE = 4
 _MS = 1_000_000
 _DAY_NS = 86400 * 10**9
 _SEVERITIES = {"page": 0, "ticket": 1}
@@ -60,7 +61,9 @@ def register_health_tools(server: MCPServer, api_of: ApiOf) -> None:
             if wanted is not None and wanted not in listed:
                 raise ToolError(_unknown_slo(str(wanted), listed))
             names = [str(wanted)] if wanted is not None else sorted(listed)[:MAX_SLOS]
-            found = await asyncio.gather(*(_slo(api, n) for n in names))
+            # A status may be computed from the stored data: a few at a time.
+            running = asyncio.Semaphore(_AT_ONCE)
+            found = await asyncio.gather(*(_slo(api, n, running) for n in names))
         found.sort(key=_in_trouble_first)
         notes = []
         if wanted is None and len(listed) > MAX_SLOS:
@@ -155,8 +158,9 @@ def _unknown_slo(name: str, names: list[str]) -> str:
     return f"name: no SLO named {name!r}; the SLOs are: {shown}"
 
 
-async def _slo(api: QueryApi, name: str) -> dict[str, Any]:
-    found = await api.json(f"/api/slos/{path_segment(name)}/status")
+async def _slo(api: QueryApi, name: str, running: asyncio.Semaphore) -> dict[str, Any]:
+    async with running:
+        found = await api.json(f"/api/slos/{path_segment(name)}/status")
     return {
         "name": found["name"],
         "service": found["service"],

@@ -28,6 +28,7 @@ from otelite.analysis import SloCatalog, SloEvaluator
 from otelite.demo import Batch, Shop
 from otelite.storage import WriteBatch
 from otelite.types import Signal
+from tests.analysis.test_slo_api import SLO
 from tests.backends import BACKENDS, store
 from tests.demo.support import FlatSpan, spans_of
 
@@ -55,21 +56,6 @@ TOOLS = {
     "recent_deployments",
 }
 FAILING_PAYMENT = '{ resource.service.name = "payment" && status = error }'
-SLO = """
-apiVersion: openslo/v1
-kind: SLO
-metadata: {name: payment-availability}
-spec:
-  service: payment
-  budgetingMethod: Occurrences
-  timeWindow: [{duration: 7d, isRolling: true}]
-  objectives: [{target: 0.99}]
-  indicator:
-    spec:
-      ratioMetric:
-        good: {metricSource: {type: otelite, spec: {service: payment}}}
-        total: {metricSource: {type: otelite, spec: {service: payment}}}
-"""
 DEPLOY_AFTER_S = 90
 DEPLOY_RUN_S = 180
 
@@ -272,6 +258,25 @@ def test_the_critical_path_of_failing_payments_against_the_rest(shop: Shopping) 
     assert shares == sorted(shares, reverse=True)
     # The traces where payment failed wait on payment: it is on their critical path.
     assert any(o["service"] == "payment" and o["share"] > 0 for o in operations)
+
+
+def test_the_critical_path_against_an_earlier_period(shop: Shopping) -> None:
+    arguments = {
+        "query": FAILING_PAYMENT,
+        "baseline_start": "now-3h",
+        "baseline_end": "now-2h",
+        "max_chars": 1000,
+    }
+    found = answer(call(shop.url, "critical_path", arguments))
+    # The same query in a period with no spans: no baseline traces, every share new.
+    baseline = found["baseline"]
+    assert baseline["query"] == FAILING_PAYMENT and baseline["traces"] == 0
+    assert ns_of(baseline["end"]) - ns_of(baseline["start"]) == pytest.approx(3600e9, abs=1e6)
+    assert "start" not in found["selection"]
+    # The continuation keeps the baseline period as pinned.
+    rest = answer(call(shop.url, "critical_path", {"cursor": found["more"]["cursor"]}))
+    assert rest["baseline"] == baseline and rest["offset"] == len(found["operations"])
+    assert all(o["baselineShare"] == 0 for o in found["operations"] + rest["operations"])
 
 
 def test_a_bad_query_is_a_tool_error_naming_the_argument_and_where(shop: Shopping) -> None:
