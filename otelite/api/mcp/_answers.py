@@ -14,7 +14,7 @@ from otelite.api.mcp._calls import QueryApi
 from otelite.api.mcp._pages import Cursor, budget_of
 from otelite.api.mcp._times import Period, period
 
-__all__ = ["Call", "known_service", "path_segment"]
+__all__ = ["Call", "close_names", "figures", "known_service", "path_segment", "rounded"]
 
 _SERVICES_LOOKBACK = "now-7d"
 
@@ -38,6 +38,18 @@ class Call:
         start, end = self.args.pop("start", None), self.args.pop("end", None)
         found = period(start, end) if default_ns is None else period(start, end, default_ns)
         self.args.update(found.pinned)
+        return found
+
+    def optional_period(self, first: str, second: str) -> Period | None:
+        """A second range, given by the arguments ``first`` and ``second`` (both or
+        neither), pinned as ``period`` is."""
+        low, high = self.args.pop(first, None), self.args.pop(second, None)
+        if low is None and high is None:
+            return None
+        if low is None or high is None:
+            raise ToolError(f"{first}, {second}: give both or neither")
+        found = period(low, high)
+        self.args.update({first: str(found.start_ns), second: str(found.end_ns)})
         return found
 
     def text(self, name: str) -> str:
@@ -64,15 +76,39 @@ async def known_service(api: QueryApi, name: str) -> None:
     names = [s["name"] for s in found.get("services", [])]
     if name in names:
         return
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
-    if not close:
-        lowered = name.lower()
-        close = [n for n in names if lowered in n.lower() or n.lower() in lowered][:3]
+    close = close_names(name, names)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     listed = "" if close else f"; the services are: {', '.join(sorted(names)[:30]) or 'none yet'}"
     raise ToolError(f"service: no span of the last 7 days comes from {name!r}{hint}{listed}")
 
 
+def close_names(name: str, names: list[str]) -> list[str]:
+    """Up to three of ``names`` that ``name`` may have meant: alike, or one in the other."""
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    if not close:
+        lowered = name.lower()
+        close = [n for n in names if lowered in n.lower() or n.lower() in lowered][:3]
+    return close
+
+
 def path_segment(value: str) -> str:
     """``value`` as one URL path segment (service names may hold ``/``)."""
     return quote(value, safe="")
+
+
+def rounded(value: float | None, digits: int) -> float | None:
+    """``value`` to ``digits`` decimals (None stays None)."""
+    return None if value is None else round(value, digits)
+
+
+def figures(found: Mapping[str, Any]) -> dict[str, Any]:
+    """The API's RED figures (``requestCount`` ... ``p99Ms``), rounded for reading."""
+    return {
+        "requestCount": found["requestCount"],
+        "errorCount": found["errorCount"],
+        "ratePerSecond": rounded(found["ratePerSecond"], 4),
+        "errorRate": rounded(found["errorRate"], 4),
+        "p50Ms": rounded(found["p50Ms"], 3),
+        "p95Ms": rounded(found["p95Ms"], 3),
+        "p99Ms": rounded(found["p99Ms"], 3),
+    }

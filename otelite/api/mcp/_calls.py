@@ -34,10 +34,15 @@ class QueryApi:
         self._client = client
 
     async def json(
-        self, path: str, params: Query | None = None, *, headers: Mapping[str, str] | None = None
+        self,
+        path: str,
+        params: Query | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> Any:
-        """The JSON body of a successful GET of ``path`` (with ``headers`` too)."""
-        return orjson.loads(await self.content(path, params, headers=headers))
+        """The JSON body of a successful GET of ``path`` (as ``content`` takes it)."""
+        return orjson.loads(await self.content(path, params, headers=headers, names=names))
 
     async def content(
         self,
@@ -46,8 +51,12 @@ class QueryApi:
         *,
         accept: str = "application/json",
         headers: Mapping[str, str] | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> bytes:
-        """The body of a successful GET of ``path``, asking for ``accept``."""
+        """The body of a successful GET of ``path``, asking for ``accept`` (``headers``: more
+        to send). ``names`` maps
+        API parameters to the tool's arguments (``q`` to ``query``): a refusal naming
+        one names the argument instead, which is what the model can change."""
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             response = await self._client.get(
@@ -59,7 +68,14 @@ class QueryApi:
             raise ToolError(f"otelite cannot be reached: {error}") from None
         if response.is_success:
             return response.content
-        raise ToolError(_refusal(response))
+        raise ToolError(_renamed(_refusal(response), names or {}))
+
+
+def _renamed(message: str, names: Mapping[str, str]) -> str:
+    for parameter, argument in names.items():
+        if message.startswith(f"{parameter}:"):
+            return argument + message[len(parameter) :]
+    return message
 
 
 def _refusal(response: httpx.Response) -> str:

@@ -25,6 +25,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from otelite import __version__
+from otelite.api.mcp._analysis_tools import register_analysis_tools
 from otelite.api.mcp._calls import FORWARDED_HEADERS, QueryApi
 from otelite.api.mcp._query_tools import register_query_tools
 from otelite.api.mcp._resources import register_prompts, register_resources
@@ -39,6 +40,8 @@ INSTRUCTIONS = (
     "`more.cursor`: call the same tool with only that cursor for the rest."
     " For metrics, list_metrics for their PromQL names, then query_promql; for logs, "
     "query_logql."
+    " To explain and watch: service_map, critical_path, compare_traces, compare_groups, "
+    "slo_status, firing_alerts and recent_deployments."
 )
 
 
@@ -54,6 +57,7 @@ def mcp_server(api_of: ApiOf) -> MCPServer:
     )
     register_trace_tools(server, api_of)
     register_query_tools(server, api_of)
+    register_analysis_tools(server, api_of)
     register_resources(server, api_of)
     register_prompts(server)
     return server
