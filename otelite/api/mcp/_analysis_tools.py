@@ -48,7 +48,9 @@ def register_analysis_tools(server: MCPServer, api_of: ApiOf) -> None:
         and remote peers as nodes, and the calls between them as edges, each with its
         requests per second, error rate and p50/p95/p99 latency in ms. Edges come worst
         first: by error rate, then by p99. Use it to see where failures and slowness sit
-        between services, and which callers suffer from a callee."""
+        between services, and which callers suffer from a callee.
+        Example: {"service": "checkout", "start": "now-30m"}.
+        """
         call = Call(
             "service_map",
             cursor,

@@ -40,7 +40,9 @@ def register_compare_tools(server: MCPServer, api_of: ApiOf) -> None:
         service and operation from the root): what b has that a has not (added), what
         it lacks (missing), and what got slower or faster, largest change of total time
         first; unchanged parts are only counted. Use it to see why one request failed
-        or was slow where a similar one was fine."""
+        or was slow where a similar one was fine.
+        Example: {"a": <a usual trace id>, "b": <a slow trace id of the same request>}.
+        """
         call = Call("compare_traces", cursor, {"a": a, "b": b, "max_chars": max_chars})
         first, second = call.text("a"), call.text("b")
         async with api_of(ctx) as api:

@@ -53,7 +53,9 @@ def register_health_tools(server: MCPServer, api_of: ApiOf) -> None:
         target, SLI (good events over all, over the SLO's window), error budget
         remaining (1 is untouched, below 0 spent), burn rates over 5m to the window (1
         spends the budget exactly over the window), and which burn-rate alerts fire or
-        whose condition holds. SLOs in trouble come first."""
+        whose condition holds. SLOs in trouble come first.
+        Example: {} for every SLO, {"name": "checkout-availability"} for one.
+        """
         call = Call("slo_status", cursor, {"name": name or None, "max_chars": max_chars})
         wanted = call.args.get("name")
         async with api_of(ctx) as api:
@@ -88,7 +90,9 @@ def register_health_tools(server: MCPServer, api_of: ApiOf) -> None:
         """The alerts firing now (SLO burn-rate alerts: page severity first), each with
         its labels (alertname, severity, slo, objective, service), annotations (summary,
         description), since when it fires and its burn rate. Resolved and never-fired
-        alerts are not listed: slo_status shows every alert's condition."""
+        alerts are not listed: slo_status shows every alert's condition.
+        Example: {}.
+        """
         call = Call("firing_alerts", cursor, {"max_chars": max_chars})
         async with api_of(ctx) as api:
             found = await api.json("/api/v1/alerts")
@@ -114,7 +118,9 @@ def register_health_tools(server: MCPServer, api_of: ApiOf) -> None:
         """Deploys in the range, newest first: when a service's version
         (service.version) changed, from which, whether it was a rollback, and the
         service's requests, error rate and p50/p95/p99 latency in the 15 minutes before
-        and after. Use it to tell whether a problem started with a release."""
+        and after. Use it to tell whether a problem started with a release.
+        Example: {"service": "catalog", "start": "now-7d"}.
+        """
         call = Call(
             "recent_deployments",
             cursor,

@@ -124,7 +124,9 @@ def register_query_tools(server: MCPServer, api_of: ApiOf) -> None:
         (with the series to select where a histogram has several: _bucket, _sum,
         _count), its Prometheus type (counter, gauge, histogram, summary), unit,
         description and number of series, and its OpenTelemetry name. Then the metrics
-        otelite derives from spans (fromSpans), always there. Use before query_promql."""
+        otelite derives from spans (fromSpans), always there. Use before query_promql.
+        Example: {"name": "http_server"} for the HTTP server metrics.
+        """
         call = Call(
             "list_metrics",
             cursor,

@@ -64,7 +64,9 @@ def register_trace_tools(server: MCPServer, api_of: ApiOf) -> None:
     ) -> str:
         """The services that sent spans in the range, busiest first, each with its RED
         figures: requests (server, consumer and root spans) per second, error rate, and
-        p50/p95/p99 latency in ms. Start here to see what runs and what is unwell."""
+        p50/p95/p99 latency in ms. Start here to see what runs and what is unwell.
+        Example: {"start": "now-6h"} for the last six hours.
+        """
         call = Call("list_services", cursor, {"start": start, "end": end, "max_chars": max_chars})
         when = call.period()
         async with api_of(ctx) as api:
@@ -84,7 +86,9 @@ def register_trace_tools(server: MCPServer, api_of: ApiOf) -> None:
         cursor: CursorArg = None,
     ) -> str:
         """One service's operations (span name and kind) in the range, busiest first:
-        spans, errors, p50/p95/p99 in ms, and spans per second."""
+        spans, errors, p50/p95/p99 in ms, and spans per second.
+        Example: {"service": "checkout", "start": "now-1h"}.
+        """
         call = Call(
             "list_operations",
             cursor,
@@ -210,7 +214,10 @@ def register_trace_tools(server: MCPServer, api_of: ApiOf) -> None:
         started first), then those on its critical path (the chain of spans its duration
         waited on) by their time on it, then the slowest. Each span has its parent and
         depth in the tree, service, start and duration (ms), status, and its first
-        attributes and events; services' resource attributes are in the head."""
+        attributes and events; services' resource attributes are in the head.
+        Example: {"trace_id": "5b8efff798038103d269b633813fc60c"}; a long trace goes on with
+        {"cursor": <its more.cursor>}.
+        """
         call = Call("get_trace", cursor, {"trace_id": trace_id, "max_chars": max_chars})
         trace = call.text("trace_id")
         async with api_of(ctx) as api:

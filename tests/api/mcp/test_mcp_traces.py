@@ -65,6 +65,12 @@ def test_every_tool_is_listed_with_a_description_and_a_schema(url: str) -> None:
         assert tool.description and len(tool.description) > 80, tool.name
         assert tool.input_schema["type"] == "object"
         assert tool.annotations is not None and tool.annotations.read_only_hint
+        # An example of a call, in the description or in an argument's.
+        described = [
+            tool.description,
+            *(p.get("description", "") for p in tool.input_schema["properties"].values()),
+        ]
+        assert any("Example:" in d or "e.g." in d for d in described), tool.name
     schema = tools["search_traces"].input_schema["properties"]
     assert {"query", "service", "start", "end", "limit", "max_chars", "cursor"} <= set(schema)
     assert "TraceQL" in schema["query"]["description"]
