@@ -31,6 +31,7 @@ from otelite.analysis import (
 from otelite.api import (
     AlertReceiverMetrics,
     PipelineReports,
+    RedactionMetrics,
     SelfMetrics,
     ServerInfo,
     StoragePerTenant,
@@ -47,6 +48,7 @@ from otelite.pipeline import (
     PipelineReport,
     PipelineStats,
     Processing,
+    RedactionRules,
     Retention,
     Tenants,
     read_pipeline_file,
@@ -224,6 +226,9 @@ class Server:
         )
         self_metrics = SelfMetrics(reports)
         self_metrics.registry.register(SloCollector(self._slos))
+        for processor in processors:
+            if isinstance(processor, RedactionRules):
+                self_metrics.registry.register(RedactionMetrics(processor.counts.copy))
         if config.alert_webhooks:
             # Started once the API listens: notifications link to it (externalURL).
             self._notifiers = Notifiers(self._notifier_of, existing=self._tenants_with_outbox)

@@ -76,6 +76,7 @@ from __future__ import annotations
 
 from otelite.api._alert_receivers import AlertReceiverMetrics
 from otelite.api._app import Readiness, create_app
+from otelite.api._redaction_metrics import RedactionMetrics
 from otelite.api._self_metrics import PipelineReports, SelfMetrics
 from otelite.api._storage import StoragePerTenant
 from otelite.api._ui_data import ServerInfo, ServerInfoSource
@@ -84,6 +85,7 @@ __all__ = [
     "AlertReceiverMetrics",
     "PipelineReports",
     "Readiness",
+    "RedactionMetrics",
     "SelfMetrics",
     "ServerInfo",
     "ServerInfoSource",

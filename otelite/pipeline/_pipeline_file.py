@@ -95,11 +95,11 @@ class Node:
             raise self.problem(f"must be true or false, got {self._kind()}")
         return value
 
-    def pattern(self) -> re.Pattern[str]:
+    def pattern(self, flags: int = 0) -> re.Pattern[str]:
         """A regular expression (Python's syntax)."""
         text = self.text()
         try:
-            return re.compile(text)
+            return re.compile(text, flags)
         except re.error as error:
             raise self.problem(f"not a regular expression: {error}") from None
 

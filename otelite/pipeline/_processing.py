@@ -14,9 +14,10 @@ __all__ = ["Processing", "Processor"]
 
 
 class Processor(Protocol):
-    """Changes a request in place; says whether it changed anything."""
+    """Changes a request in place; says whether it changed anything. ``payload`` is the
+    request's serialization when it is at hand (None once a processor changed it)."""
 
-    def apply(self, request: ExportRequest) -> bool: ...
+    def apply(self, request: ExportRequest, payload: bytes | None = None) -> bool: ...
 
 
 class Processing:
@@ -38,7 +39,7 @@ class Processing:
     ) -> None:
         changed = False
         for processor in self._processors:
-            changed |= processor.apply(request)
+            changed |= processor.apply(request, None if changed else payload)
         await self._next.consume(
             signal, request, tenant=tenant, payload=None if changed else payload
         )

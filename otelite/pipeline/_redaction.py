@@ -51,6 +51,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from otelite.otlp import any_value_plain
 from otelite.pipeline._pipeline_file import Node
+from otelite.pipeline._prefilter import Scan, scan_for
 from otelite.types import (
     ExportLogsServiceRequest,
     ExportMetricsServiceRequest,
@@ -113,6 +114,8 @@ class RedactionRules:
     ignore_keys: frozenset[str]
     hash_key: bytes | None
     summary: str
+    scan: Scan | None
+    """The first look at a request's bytes (None: every request is walked)."""
     counts: Counter[str] = field(default_factory=Counter, compare=False)
     """Attributes (and log bodies) deleted, masked and hashed, by action."""
     _decisions: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -153,7 +156,9 @@ class RedactionRules:
                 )
             if by_key:
                 keys = frozenset(entries["keys"].texts()) if "keys" in entries else frozenset()
-                pattern = entries["key_pattern"].pattern() if "key_pattern" in entries else None
+                pattern = (
+                    entries["key_pattern"].pattern(re.ASCII) if "key_pattern" in entries else None
+                )
                 key_rules.append(_KeyRule(keys, pattern, action))
                 continue
             for name in entries["values"].texts() if "values" in entries else []:
@@ -162,10 +167,10 @@ class RedactionRules:
                         f"{name!r} is not a preset (one of {', '.join(PRESETS)})"
                     )
                 value_rules.append(
-                    _ValueRule(re.compile(PRESETS[name]), name == "credit_card", action)
+                    _ValueRule(re.compile(PRESETS[name], re.ASCII), name == "credit_card", action)
                 )
             if "value_pattern" in entries:
-                found = entries["value_pattern"].pattern()
+                found = entries["value_pattern"].pattern(re.ASCII)
                 if found.search(""):
                     raise entries["value_pattern"].problem("matches an empty string")
                 value_rules.append(_ValueRule(found, False, action))
@@ -180,10 +185,22 @@ class RedactionRules:
             if not secret:
                 raise variable.problem(f"${variable.text()} is not set (or empty)")
             hash_key = secret.encode()
-        return cls(tuple(key_rules), tuple(value_rules), allow, ignore, hash_key, summary)
+        scan = None
+        if allow is None:
+            scan = scan_for(
+                (key for rule in key_rules for key in rule.keys),
+                [r.pattern.pattern for r in key_rules if r.pattern is not None]
+                + [r.pattern.pattern for r in value_rules],
+            )
+        return cls(tuple(key_rules), tuple(value_rules), allow, ignore, hash_key, summary, scan)
 
-    def apply(self, request: ExportRequest) -> bool:
-        """Redact ``request`` in place; whether anything changed."""
+    def apply(self, request: ExportRequest, payload: bytes | None = None) -> bool:
+        """Redact ``request`` in place; whether anything changed. ``payload`` is its
+        serialization, when the caller has it (for the first look, ``_prefilter``)."""
+        if self.scan is not None:
+            data = payload if payload is not None else request.SerializeToString()
+            if not self.scan.may_match(data):
+                return False
         before = sum(self.counts.values())
         allow, attributes, mark = self.allow_keys, self._attributes, self._mark
         if isinstance(request, ExportTraceServiceRequest):

@@ -96,6 +96,12 @@ def test_secrets_are_redacted_before_anything_is_written(tmp_path: Path, kind: s
         record = logs.resource_logs[0].scope_logs[0].log_records[0]
         assert record.body.string_value == "receipt sent to ****"
         assert "user.password" not in {kv.key for kv in record.attributes}
+        # Counted in otelite's own metrics: both passwords deleted, the note and the body
+        # masked.
+        scraped = httpx.get(f"{server.url}/metrics", timeout=10).text
+        assert 'otelite_redactions_total{action="redacted"} 2.0' in scraped
+        assert 'otelite_redactions_total{action="masked"} 2.0' in scraped
+        assert 'otelite_redactions_total{action="hashed"} 0.0' in scraped
     finally:
         assert server.stop(signal.SIGTERM) == 0
     written = data_bytes(tmp_path / "data")
