@@ -17,7 +17,7 @@ from bench._server import MemorySampler, OteliteProcess, Store, read_memory
 from bench._workload import Pool, variant
 from otelite.types import Signal
 
-__all__ = ["IngestRun", "IngestSeries", "count_stored", "run_ingest"]
+__all__ = ["IngestRun", "IngestSeries", "count_stored", "ingest_turns", "run_ingest"]
 
 _DAY_S = 86_400
 _TIMEOUT_SECONDS = 300.0
@@ -90,6 +90,19 @@ def run_ingest(
     stored. The stores take turns run by run (run 1 on each in order, then run 2, ...),
     the others paused, so that what else the machine does falls on all of them alike."""
     servers = [OteliteProcess.under(workdir, store) for store in stores]
+    return ingest_turns(servers, pool, transport=transport, senders=senders, runs=runs)
+
+
+def ingest_turns(
+    servers: Sequence[OteliteProcess],
+    pool: Pool,
+    *,
+    transport: Transport,
+    senders: int,
+    runs: int,
+) -> list[IngestSeries]:
+    """Start ``servers`` and send all of ``pool`` to each ``runs`` times, as ``run_ingest``
+    does: the servers take turns run by run, the others paused."""
     results: list[list[IngestRun]] = [[] for _ in servers]
     stored = [0 for _ in servers]
     peaks = [0 for _ in servers]

@@ -7,6 +7,7 @@ from operator import attrgetter
 
 from bench._format import DASH, GIB, MIB, TIMES, count, mib, ms, rate, ratio, seconds, summary_text
 from bench._ingest import IngestRun, IngestSeries
+from bench._pipeline import pipeline_section
 from bench._promql import promql_section
 from bench._queries import Latency, StoreRun
 from bench._results import Results
@@ -89,6 +90,7 @@ def render(results: Results) -> str:
     lines += [f"- {name}: {value}" for name, value in results.settings.items()]
     lines += _targets_section(results)
     lines += _ingest_section(results)
+    lines += pipeline_section(results.pipeline)
     lines += _store_section(results)
     lines += promql_section(results.promql, results.storage)
     lines += _phoenix_section(results)

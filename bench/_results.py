@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from bench._ingest import IngestSeries
 from bench._machine import Machine
 from bench._phoenix import PhoenixRun
+from bench._pipeline import PipelineRun
 from bench._profile import Profile
 from bench._promql import PromqlRun
 from bench._queries import StoreRun
@@ -35,6 +36,8 @@ class Results:
     """Filled stores: every size for every store."""
     promql: list[PromqlRun] = field(default_factory=list)
     """PromQL beside Prometheus, per size."""
+    pipeline: PipelineRun | None = None
+    """Trace ingest, plain and through the pipeline file."""
     phoenix: PhoenixRun | None = None
     phoenix_otelite: IngestSeries | None = None
     phoenix_skipped: str = ""

@@ -72,12 +72,29 @@ class OteliteProcess:
     grpc_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    extra_args: tuple[str, ...] = ()
+    """More ``otelite serve`` options (``--pipeline-file``)."""
 
     @classmethod
-    def under(cls, workdir: Path, store: Store, *, log: str = "server") -> OteliteProcess:
-        """A server over ``store`` keeping its data in ``workdir/data-<store>`` and
-        appending its output to ``workdir/<log>-<store>.log``."""
-        return cls(workdir / f"data-{store}", workdir / f"{log}-{store}.log", store=store)
+    def under(
+        cls,
+        workdir: Path,
+        store: Store,
+        *,
+        log: str = "server",
+        label: str | None = None,
+        extra_args: tuple[str, ...] = (),
+    ) -> OteliteProcess:
+        """A server over ``store`` keeping its data in ``workdir/data-<label>`` and
+        appending its output to ``workdir/<log>-<label>.log`` (``label``: the store's
+        name by default)."""
+        name = label or store
+        return cls(
+            workdir / f"data-{name}",
+            workdir / f"{log}-{name}.log",
+            store=store,
+            extra_args=extra_args,
+        )
 
     @property
     def url(self) -> str:
@@ -107,6 +124,7 @@ class OteliteProcess:
             # The fill spreads data over a day; nothing may expire while the bench runs.
             "--retention",
             "off",
+            *self.extra_args,
         ]
 
     def start(self) -> None:

@@ -12,6 +12,7 @@ from bench._analysis import (
     ANALYSIS_SERVICE_GRAPH,
 )
 from bench._format import GIB, TIMES, count, mib, ms, rate
+from bench._pipeline import PIPELINE_LIMIT, PipelineRun, pipeline_ratios
 from bench._promql import RATIO_LIMIT, worst_range_ratio
 from bench._queries import (
     LOGQL_FILTER,
@@ -84,6 +85,8 @@ def targets(results: Results) -> list[Target]:
         rows.insert(len(results.storage), _ingest_ratio(results))
     if "duckdb" in results.storage:
         rows.append(_promql_ratio(results))
+    if results.pipeline is not None:
+        rows.append(_pipeline_ratio(results.pipeline))
     return rows
 
 
@@ -196,6 +199,24 @@ def _ingest_ratio(results: Results) -> Target:
         f"(medians {rate(chdb_rate)} against {rate(duckdb_rate)} spans/s)"
     )
     return Target(name, goal, measured, ok, gap, "chdb")
+
+
+def _pipeline_ratio(found: PipelineRun) -> Target:
+    """Ingest through the pipeline file's processors against plain ingest, run by run."""
+    name = "ingest through the pipeline file"
+    goal = f"≥ {PIPELINE_LIMIT:.2f}{TIMES} plain ingest (ten redaction rules; same run)"
+    ratios = pipeline_ratios(found)
+    if not ratios:
+        return Target(name, goal, "not measured", None, "", "duckdb")
+    value = summarize(ratios).median
+    ok, gap = judge(value, PIPELINE_LIMIT, at_least=True)
+    processed = summarize([r.stored_rate for r in found.processed.runs]).median
+    plain = summarize([r.stored_rate for r in found.plain.runs]).median
+    measured = (
+        f"{value:.2f}{TIMES}: median of {len(ratios)} run-by-run ratios "
+        f"(medians {rate(processed)} against {rate(plain)} spans/s)"
+    )
+    return Target(name, goal, measured, ok, gap, "duckdb")
 
 
 def _promql_ratio(results: Results) -> Target:

@@ -17,6 +17,7 @@ from pathlib import Path
 from bench._ingest import run_ingest
 from bench._machine import describe_machine, versions
 from bench._phoenix import run_phoenix
+from bench._pipeline import run_pipeline
 from bench._profile import profile_ingest
 from bench._promql import run_promql
 from bench._queries import run_store
@@ -111,6 +112,9 @@ def _parser() -> argparse.ArgumentParser:
         help="PromQL beside Prometheus at these series counts (default 1k,10k; quick 1k)",
     )
     p.add_argument("--no-promql", action="store_true", help="skip PromQL beside Prometheus")
+    p.add_argument(
+        "--no-pipeline", action="store_true", help="skip ingest through the pipeline file"
+    )
     p.add_argument("--phoenix-spans", type=parse_count, default=20_000, help="default 20k")
     p.add_argument("--no-phoenix", action="store_true", help="skip Arize Phoenix (quick does)")
     p.add_argument(
@@ -195,6 +199,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     workdir=work,
                     stores=storage,
                 )
+        if not args.no_pipeline:
+            _say("ingest: traces over http, 4 senders, plain and through the pipeline file")
+            results.pipeline = run_pipeline(
+                trace_pool, transport="http", senders=4, runs=runs, workdir=work
+            )
         for signal, count in ((Signal.LOGS, logs), (Signal.METRICS, points)):
             _say(f"ingest: {signal.value} over http, into {into}")
             pool = make_pool(signal, count, batch_size=args.batch, seed=2)

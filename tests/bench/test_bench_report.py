@@ -328,3 +328,25 @@ def test_promql_is_judged_on_its_worst_range_ratio_run_by_run() -> None:
     # Instant queries: 50 ms against 10 ms, five times as long, though not judged.
     assert "| rate + sum by | instant | 10.0 (10.0\u201310.0) |" in text
     assert "5.00\u00d7 (5.00\u00d7\u20135.00\u00d7)" in text
+
+
+def test_ingest_through_the_pipeline_file_is_judged_run_by_run() -> None:
+    from bench._pipeline import PIPELINE_FILE, PipelineRun
+
+    found = results()
+    plain = series(Signal.TRACES, "http", 4, [60_000, 80_000, 70_000])
+    # Run by run: 0.9, 0.8, 0.95 of plain; the median 0.9 passes the 0.85 limit.
+    processed = series(Signal.TRACES, "http", 4, [54_000, 64_000, 66_500])
+    found.pipeline = PipelineRun(plain, processed, PIPELINE_FILE)
+    [target] = [t for t in targets(found) if t.name == "ingest through the pipeline file"]
+    assert target.passed is True
+    assert target.measured.startswith("0.90\u00d7: median of 3 run-by-run ratios")
+    slow = dataclasses.replace(
+        found.pipeline, processed=series(Signal.TRACES, "http", 4, [48_000, 56_000, 63_000])
+    )
+    found.pipeline = slow
+    [missed] = [t for t in targets(found) if t.name == "ingest through the pipeline file"]
+    assert missed.passed is False
+    text = render(found)
+    assert "## Ingest through the pipeline file" in text
+    assert "hash_key_env: OTELITE_BENCH_REDACTION_KEY" in text
