@@ -1,4 +1,5 @@
-"""Between the receivers and storage: the pipeline file's processors (redaction),
+"""Between the receivers and storage: the pipeline file's processors (redaction, tail
+sampling),
 durability (write-ahead log) and batched writes."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from otelite.pipeline._stats import (
     PipelineStats,
     count_items,
 )
+from otelite.pipeline._tail_sampling import SamplingStats, TailSampler, TailSamplingSettings
 from otelite.pipeline._tenants import TENANTS_DIR, Tenant, Tenants
 
 __all__ = [
@@ -47,6 +49,9 @@ __all__ = [
     "RedactionRules",
     "Retention",
     "RetentionTargets",
+    "SamplingStats",
+    "TailSampler",
+    "TailSamplingSettings",
     "Tenant",
     "Tenants",
     "count_items",
