@@ -41,6 +41,7 @@ from otelite.api.mcp import McpEndpoint
 from otelite.config import Config, StorageLocation
 from otelite.errors import InvalidRequest, OteliteError
 from otelite.pipeline import (
+    TAIL_SAMPLING_DIR,
     TENANTS_DIR,
     Consumer,
     FlattenPool,
@@ -221,10 +222,19 @@ class Server:
             self._sampler = TailSampler(
                 consumer,
                 pipeline_file.tail_sampling,
-                log_dir=None if config.data_dir is None else config.data_dir / "tail-sampling",
+                log_dir=None if config.data_dir is None else config.data_dir / TAIL_SAMPLING_DIR,
             )
             await self._sampler.start()
             receiving = self._sampler
+        elif config.data_dir is not None and any(
+            (config.data_dir / TAIL_SAMPLING_DIR).glob("held/*.wal")
+        ):
+            log.warning(
+                "%s/%s holds spans waiting for tail sampling; they are decided only when "
+                "the pipeline file has tail_sampling again",
+                config.data_dir,
+                TAIL_SAMPLING_DIR,
+            )
         if processors:
             receiving = Processing(receiving, processors)
         self._slos = SloEvaluator(

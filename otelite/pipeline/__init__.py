@@ -25,12 +25,18 @@ from otelite.pipeline._stats import (
     PipelineStats,
     count_items,
 )
-from otelite.pipeline._tail_sampling import SamplingStats, TailSampler, TailSamplingSettings
+from otelite.pipeline._tail_sampling import (
+    TAIL_SAMPLING_DIR,
+    SamplingStats,
+    TailSampler,
+    TailSamplingSettings,
+)
 from otelite.pipeline._tenants import TENANTS_DIR, Tenant, Tenants
 
 __all__ = [
     "DURATION_BUCKETS",
     "PRESETS",
+    "TAIL_SAMPLING_DIR",
     "TENANTS_DIR",
     "BreakerState",
     "CircuitBreaker",

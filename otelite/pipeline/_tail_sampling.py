@@ -46,9 +46,12 @@ from otelite.pipeline._stats import count_items
 from otelite.tenancy import SINGLE_TENANT
 from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal
 
-__all__ = ["SamplingStats", "TailSampler", "TailSamplingSettings"]
+__all__ = ["TAIL_SAMPLING_DIR", "SamplingStats", "TailSampler", "TailSamplingSettings"]
 
 logger = logging.getLogger(__name__)
+
+TAIL_SAMPLING_DIR = "tail-sampling"
+"""The sampler's log, in the data directory."""
 
 _Key = tuple[str, bytes]
 
