@@ -57,10 +57,16 @@ class HeldRecord:
 class SamplingLog:
     """Appends held pieces and decisions, and replays what is unsettled (blocking calls)."""
 
-    def __init__(self, directory: Path) -> None:
-        self._held = WriteAheadLog.open(directory / "held", segment_bytes=_HELD_SEGMENT_BYTES)
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        held_segment_bytes: int = _HELD_SEGMENT_BYTES,
+        decided_segment_bytes: int = _DECIDED_SEGMENT_BYTES,
+    ) -> None:
+        self._held = WriteAheadLog.open(directory / "held", segment_bytes=held_segment_bytes)
         self._decided = WriteAheadLog.open(
-            directory / "decided", segment_bytes=_DECIDED_SEGMENT_BYTES
+            directory / "decided", segment_bytes=decided_segment_bytes
         )
         self._next_held = self._held.last_seq + 1
         self._next_decided = self._decided.last_seq + 1
