@@ -218,18 +218,19 @@ def sampler_for(
     )
 
 
+def spans_in(found: Any) -> Iterator[tuple[str, Span]]:
+    """Each span of a trace request with its service."""
+    for resource_spans in found.resource_spans:
+        service = resource_spans.resource.attributes[0].value.string_value
+        for scope_spans in resource_spans.scope_spans:
+            yield from ((service, span) for span in scope_spans.spans)
+
+
 def stored_spans(consumer: InMemoryConsumer) -> Iterator[tuple[int, int, str]]:
     """(trace number, span number, service) of every span handed on."""
-    for request_ in consumer.requests(Signal.TRACES):
-        for resource_spans in request_.resource_spans:  # type: ignore[attr-defined]
-            service = resource_spans.resource.attributes[0].value.string_value
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    yield (
-                        int.from_bytes(span.trace_id, "big"),
-                        int.from_bytes(span.span_id, "big"),
-                        service,
-                    )
+    for found in consumer.requests(Signal.TRACES):
+        for service, span in spans_in(found):
+            yield int.from_bytes(span.trace_id, "big"), int.from_bytes(span.span_id, "big"), service
 
 
 def kept_traces(consumer: InMemoryConsumer) -> set[int]:
@@ -434,9 +435,7 @@ def test_tenants_are_kept_apart() -> None:
 def kept_traces_of(found: Any) -> set[tuple[int, int]]:
     return {
         (int.from_bytes(span.trace_id, "big"), int.from_bytes(span.span_id, "big"))
-        for resource_spans in found.resource_spans
-        for scope_spans in resource_spans.scope_spans
-        for span in scope_spans.spans
+        for _, span in spans_in(found)
     }
 
 

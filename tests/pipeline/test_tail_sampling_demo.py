@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from opentelemetry.proto.trace.v1.trace_pb2 import Status
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from otelite.config import Limits
 from otelite.demo import Batch, Shop
@@ -53,19 +53,22 @@ def shop_batches() -> list[Batch]:
 BATCHES = shop_batches()
 
 
+def spans_in(request: object) -> Iterator[Span]:
+    assert isinstance(request, ExportTraceServiceRequest)
+    for resource_spans in request.resource_spans:
+        for scope_spans in resource_spans.scope_spans:
+            yield from scope_spans.spans
+
+
 def spans_by_trace() -> tuple[dict[bytes, set[bytes]], set[bytes]]:
     """Span ids of each trace the shop sent, and the traces with a span in error."""
     spans: dict[bytes, set[bytes]] = defaultdict(set)
     failed: set[bytes] = set()
     for batch in BATCHES:
-        request = batch.request()
-        assert isinstance(request, ExportTraceServiceRequest)
-        for resource_spans in request.resource_spans:
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    spans[span.trace_id].add(span.span_id)
-                    if span.status.code == Status.STATUS_CODE_ERROR:
-                        failed.add(span.trace_id)
+        for span in spans_in(batch.request()):
+            spans[span.trace_id].add(span.span_id)
+            if span.status.code == Status.STATUS_CODE_ERROR:
+                failed.add(span.trace_id)
     return spans, failed
 
 
@@ -73,12 +76,8 @@ def split_traces() -> int:
     """Traces whose spans came in more than one batch."""
     batches: dict[bytes, set[int]] = defaultdict(set)
     for index, batch in enumerate(BATCHES):
-        request = batch.request()
-        assert isinstance(request, ExportTraceServiceRequest)
-        for resource_spans in request.resource_spans:
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    batches[span.trace_id].add(index)
+        for span in spans_in(batch.request()):
+            batches[span.trace_id].add(index)
     return sum(len(found) > 1 for found in batches.values())
 
 
@@ -129,11 +128,8 @@ def stored_spans(storage: Storage) -> dict[bytes, set[bytes]]:
     """Span ids of each stored trace."""
     found: dict[bytes, set[bytes]] = defaultdict(set)
     for exported in storage.export(Signal.TRACES, max_items=10_000):
-        assert isinstance(exported, ExportTraceServiceRequest)
-        for resource_spans in exported.resource_spans:
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    found[span.trace_id].add(span.span_id)
+        for span in spans_in(exported):
+            found[span.trace_id].add(span.span_id)
     return found
 
 
