@@ -22,7 +22,11 @@ once more after the restart (stored twice, never lost). Shutdown leaves held spa
 log for the next start. Decisions survive a restart while the log still needs them
 (until their traces' held records are all deleted); the cache is rebuilt from those.
 Without a data directory nothing is durable (memory mode): shutdown decides every held
-trace and hands the kept ones on.
+trace and hands the kept ones on. Kept traces the next consumer refuses for now
+(overloaded, unavailable) wait and are offered again on each tick; while as many wait as
+``num_traces``, new traces are refused (``Overloaded``). A refusal for good (a tenant
+beyond ``max_tenants``) is logged and the trace is let go: the client was answered
+before the tenant was checked.
 """
 
 from __future__ import annotations
