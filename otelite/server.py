@@ -35,12 +35,14 @@ from otelite.api import (
     SelfMetrics,
     ServerInfo,
     StoragePerTenant,
+    TailSamplingMetrics,
     create_app,
 )
 from otelite.api.mcp import McpEndpoint
 from otelite.config import Config, StorageLocation
 from otelite.errors import InvalidRequest, OteliteError
 from otelite.pipeline import (
+    TAIL_SAMPLING_DIR,
     TENANTS_DIR,
     Consumer,
     FlattenPool,
@@ -50,6 +52,7 @@ from otelite.pipeline import (
     Processing,
     RedactionRules,
     Retention,
+    TailSampler,
     Tenants,
     read_pipeline_file,
 )
@@ -117,6 +120,7 @@ class Server:
         self.config = config
         self._storage: Storage | None = None
         self._pipeline: IngestPipeline | None = None
+        self._sampler: TailSampler | None = None
         self._tenants: Tenants | None = None
         """Multi-tenant mode: every tenant's storage and pipeline, instead of the two above."""
         self._api: UvicornServer | None = None
@@ -152,11 +156,10 @@ class Server:
         access = config.access
         certificate = None
         # Read first, so that a bad file stops the process before anything starts.
-        processors = (
-            ()
-            if config.pipeline_file is None
-            else tuple(read_pipeline_file(config.pipeline_file).processors)
+        pipeline_file = (
+            None if config.pipeline_file is None else read_pipeline_file(config.pipeline_file)
         )
+        processors = () if pipeline_file is None else tuple(pipeline_file.processors)
         if access.tls_cert is not None and access.tls_key is not None:
             # Checked before anything starts, so a bad file stops the process at once.
             certificate = ServerCertificate.load(access.tls_cert, access.tls_key)
@@ -214,8 +217,28 @@ class Server:
             def reports() -> list[PipelineReport]:
                 return [pipeline.report(SINGLE_TENANT)]
 
-        # What the receivers accept goes through the pipeline file's processors first.
-        receiving = consumer if not processors else Processing(consumer, processors)
+        # What the receivers accept goes through the pipeline file's processors first,
+        # then tail sampling, which holds spans until their trace is decided.
+        receiving: Consumer = consumer
+        if pipeline_file is not None and pipeline_file.tail_sampling is not None:
+            self._sampler = TailSampler(
+                consumer,
+                pipeline_file.tail_sampling,
+                log_dir=None if config.data_dir is None else config.data_dir / TAIL_SAMPLING_DIR,
+            )
+            await self._sampler.start()
+            receiving = self._sampler
+        elif config.data_dir is not None and any(
+            (config.data_dir / TAIL_SAMPLING_DIR).glob("held/*.wal")
+        ):
+            log.warning(
+                "%s/%s holds spans waiting for tail sampling; they are decided only when "
+                "the pipeline file has tail_sampling again",
+                config.data_dir,
+                TAIL_SAMPLING_DIR,
+            )
+        if processors:
+            receiving = Processing(receiving, processors)
         self._slos = SloEvaluator(
             await asyncio.to_thread(self._slo_catalog),
             storage_of,
@@ -229,6 +252,8 @@ class Server:
         for processor in processors:
             if isinstance(processor, RedactionRules):
                 self_metrics.registry.register(RedactionMetrics(processor.counts.copy))
+        if self._sampler is not None:
+            self_metrics.registry.register(TailSamplingMetrics(self._sampler))
         if config.alert_webhooks:
             # Started once the API listens: notifications link to it (externalURL).
             self._notifiers = Notifiers(self._notifier_of, existing=self._tenants_with_outbox)
@@ -327,6 +352,9 @@ class Server:
         if self._self_telemetry is not None:
             await self._self_telemetry.shutdown()
             self._self_telemetry = None
+        if self._sampler is not None:
+            await self._sampler.shutdown()
+            self._sampler = None
         if self._pipeline is not None:
             await self._pipeline.shutdown()
             self._pipeline = None

@@ -41,4 +41,6 @@ def _check(args: argparse.Namespace) -> int:
                 f"  redaction ({mode}): {len(processor.key_rules)} key rules, "
                 f"{len(processor.value_rules)} value patterns, summary {processor.summary}"
             )
+    if found.tail_sampling is not None:
+        print(f"  {found.tail_sampling.describe()}")
     return 0

@@ -77,6 +77,7 @@ from __future__ import annotations
 from otelite.api._alert_receivers import AlertReceiverMetrics
 from otelite.api._app import Readiness, create_app
 from otelite.api._redaction_metrics import RedactionMetrics
+from otelite.api._sampling_metrics import TailSamplingMetrics
 from otelite.api._self_metrics import PipelineReports, SelfMetrics
 from otelite.api._storage import StoragePerTenant
 from otelite.api._ui_data import ServerInfo, ServerInfoSource
@@ -90,5 +91,6 @@ __all__ = [
     "ServerInfo",
     "ServerInfoSource",
     "StoragePerTenant",
+    "TailSamplingMetrics",
     "create_app",
 ]

@@ -23,13 +23,14 @@ from otelite.otlp._json import (
     status_proto,
 )
 from otelite.otlp._retry import Backoff, retry_after_seconds
-from otelite.otlp._select import only_spans
+from otelite.otlp._select import by_trace, only_spans
 
 __all__ = [
     "Backoff",
     "any_value_from_json",
     "any_value_plain",
     "any_value_to_json",
+    "by_trace",
     "decode_request_json",
     "decode_response_json",
     "double_to_json",

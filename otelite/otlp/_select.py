@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans
+
 from otelite.types import ExportTraceServiceRequest
 
-__all__ = ["only_spans"]
+__all__ = ["by_trace", "only_spans"]
 
 
 def only_spans(
@@ -32,3 +34,27 @@ def only_spans(
             new_scope.schema_url = scope_spans.schema_url
             new_scope.spans.extend(spans)
     return kept
+
+
+def by_trace(request: ExportTraceServiceRequest) -> dict[bytes, ExportTraceServiceRequest]:
+    """``request`` cut into one request per trace id (in order of first appearance), each
+    with its spans under copies of their resource and scope."""
+    pieces: dict[bytes, ExportTraceServiceRequest] = {}
+    for resource_spans in request.resource_spans:
+        resources: dict[bytes, ResourceSpans] = {}
+        for scope_spans in resource_spans.scope_spans:
+            scopes: dict[bytes, ScopeSpans] = {}
+            for span in scope_spans.spans:
+                new_scope = scopes.get(span.trace_id)
+                if new_scope is None:
+                    new_resource = resources.get(span.trace_id)
+                    if new_resource is None:
+                        piece = pieces.setdefault(span.trace_id, ExportTraceServiceRequest())
+                        new_resource = resources[span.trace_id] = piece.resource_spans.add()
+                        new_resource.resource.CopyFrom(resource_spans.resource)
+                        new_resource.schema_url = resource_spans.schema_url
+                    new_scope = scopes[span.trace_id] = new_resource.scope_spans.add()
+                    new_scope.scope.CopyFrom(scope_spans.scope)
+                    new_scope.schema_url = scope_spans.schema_url
+                new_scope.spans.append(span)
+    return pieces

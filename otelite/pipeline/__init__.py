@@ -1,4 +1,5 @@
-"""Between the receivers and storage: the pipeline file's processors (redaction),
+"""Between the receivers and storage: the pipeline file's processors (redaction, tail
+sampling),
 durability (write-ahead log) and batched writes."""
 
 from __future__ import annotations
@@ -24,11 +25,18 @@ from otelite.pipeline._stats import (
     PipelineStats,
     count_items,
 )
+from otelite.pipeline._tail_sampling import (
+    TAIL_SAMPLING_DIR,
+    SamplingStats,
+    TailSampler,
+    TailSamplingSettings,
+)
 from otelite.pipeline._tenants import TENANTS_DIR, Tenant, Tenants
 
 __all__ = [
     "DURATION_BUCKETS",
     "PRESETS",
+    "TAIL_SAMPLING_DIR",
     "TENANTS_DIR",
     "BreakerState",
     "CircuitBreaker",
@@ -47,6 +55,9 @@ __all__ = [
     "RedactionRules",
     "Retention",
     "RetentionTargets",
+    "SamplingStats",
+    "TailSampler",
+    "TailSamplingSettings",
     "Tenant",
     "Tenants",
     "count_items",

@@ -10,6 +10,8 @@ a redaction off.
     processors:
       redaction:          # see otelite.pipeline._redaction
         ...
+      tail_sampling:      # see otelite.pipeline._tail_sampling
+        ...
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from otelite.config import parse_duration
 
 __all__ = ["Node", "PipelineFile", "PipelineFileError", "parse_pipeline", "read_pipeline_file"]
 
@@ -95,6 +99,32 @@ class Node:
             raise self.problem(f"must be true or false, got {self._kind()}")
         return value
 
+    def integer(self, *, minimum: int = 0) -> int:
+        value = self._value()
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.problem(f"must be a whole number of at least {minimum}, got {self._kind()}")
+        return value
+
+    def number(self, *, minimum: float = 0.0, maximum: float | None = None) -> float:
+        value = self._value()
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.problem(f"must be a number, got {self._kind()}")
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = "" if maximum is None else f" and at most {maximum:g}"
+            raise self.problem(f"must be at least {minimum:g}{upper}, got {value!r}")
+        return float(value)
+
+    def duration(self) -> float:
+        """Seconds from ``"10s"``, ``"500ms"``, ``"2m"`` (a bare number is seconds); above 0."""
+        value = self._value()
+        try:
+            seconds = parse_duration(str(value)) if isinstance(value, str | int | float) else -1
+        except ValueError:
+            seconds = -1
+        if isinstance(value, bool) or seconds <= 0:
+            raise self.problem(f"must be a duration above 0 (e.g. 10s, 500ms), got {self._kind()}")
+        return seconds
+
     def pattern(self, flags: int = 0) -> re.Pattern[str]:
         """A regular expression (Python's syntax)."""
         text = self.text()
@@ -122,6 +152,9 @@ class PipelineFile:
     source: str
     redaction: Any | None = None
     """The redaction rules (``otelite.pipeline._redaction.RedactionRules``), when given."""
+    tail_sampling: Any | None = None
+    """``otelite.pipeline._tail_sampling.TailSamplingSettings``, when given: not a
+    ``processors`` entry, it holds spans and runs as a consumer of its own."""
 
     @property
     def processors(self) -> Iterator[Any]:
@@ -149,6 +182,7 @@ def parse_pipeline(text: str, name: str = "the pipeline file") -> PipelineFile:
     """The pipeline ``text`` describes (``name`` in messages)."""
     # Imported here: redaction builds on this module's Node.
     from otelite.pipeline._redaction import RedactionRules
+    from otelite.pipeline._tail_sampling import TailSamplingSettings
 
     try:
         composed = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -162,13 +196,16 @@ def parse_pipeline(text: str, name: str = "the pipeline file") -> PipelineFile:
     root = Node(composed, "", name).mapping("processors")
     if "processors" not in root:
         raise PipelineFileError(f"{name}: processors: required")
-    processors = root["processors"].mapping("redaction")
+    processors = root["processors"].mapping("redaction", "tail_sampling")
     if not processors:
         raise root["processors"].problem("give at least one processor")
     redaction = None
     if "redaction" in processors:
         redaction = RedactionRules.parse(processors["redaction"])
-    return PipelineFile(name, redaction=redaction)
+    tail_sampling = None
+    if "tail_sampling" in processors:
+        tail_sampling = TailSamplingSettings.parse(processors["tail_sampling"])
+    return PipelineFile(name, redaction=redaction, tail_sampling=tail_sampling)
 
 
 def _scalar(node: yaml.Node) -> Any:
