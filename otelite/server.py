@@ -1,9 +1,9 @@
 """The composition root: one otelite process, wired from its components.
 
 Start order is downstream first (flatten workers → storage → pipeline, which replays the
-write-ahead log → query API → receivers; per tenant in multi-tenant mode) and shutdown is the
-reverse, so nothing is accepted before it can be stored and everything accepted is stored
-before the process exits.
+write-ahead log → forwarding queues and workers → query API → receivers; per tenant in
+multi-tenant mode) and shutdown is the reverse, so nothing is accepted before it can be
+stored and everything accepted is stored before the process exits.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from otelite.analysis import (
 )
 from otelite.api import (
     AlertReceiverMetrics,
+    ForwardingMetrics,
     PipelineReports,
     SelfMetrics,
     ServerInfo,
@@ -40,9 +41,11 @@ from otelite.api.mcp import McpEndpoint
 from otelite.config import Config, StorageLocation
 from otelite.errors import InvalidRequest, OteliteError
 from otelite.pipeline import (
+    FORWARD_DIR,
     TENANTS_DIR,
     Consumer,
     FlattenPool,
+    Forwarding,
     IngestPipeline,
     PipelineReport,
     PipelineStats,
@@ -122,6 +125,7 @@ class Server:
         self._grpc: GrpcReceiver | None = None
         self._http: HttpReceiver | None = None
         self._retention: Retention | None = None
+        self._forwarding: Forwarding | None = None
         self._slos: SloEvaluator | None = None
         self._notifiers: Notifiers | None = None
         self._self_telemetry: SelfTelemetry | None = None
@@ -150,11 +154,10 @@ class Server:
         access = config.access
         certificate = None
         # Read first, so that a bad file stops the process before anything starts.
-        processors = (
-            ()
-            if config.pipeline_file is None
-            else tuple(read_pipeline_file(config.pipeline_file).processors)
+        pipeline_file = (
+            None if config.pipeline_file is None else read_pipeline_file(config.pipeline_file)
         )
+        processors = () if pipeline_file is None else tuple(pipeline_file.processors)
         if access.tls_cert is not None and access.tls_key is not None:
             # Checked before anything starts, so a bad file stops the process at once.
             certificate = ServerCertificate.load(access.tls_cert, access.tls_key)
@@ -212,8 +215,20 @@ class Server:
             def reports() -> list[PipelineReport]:
                 return [pipeline.report(SINGLE_TENANT)]
 
-        # What the receivers accept goes through the pipeline file's processors first.
-        receiving = consumer if not processors else Processing(consumer, processors)
+        # What the receivers accept goes through the pipeline file's processors first,
+        # then to the local pipeline and every exporter's queue.
+        receiving: Consumer = consumer
+        if pipeline_file is not None and pipeline_file.exporters:
+            self._forwarding = Forwarding(
+                consumer,
+                pipeline_file.exporters,
+                directory=None if config.data_dir is None else config.data_dir / FORWARD_DIR,
+                tenant_header=config.tenancy.enabled,
+            )
+            await self._forwarding.start()
+            receiving = self._forwarding
+        if processors:
+            receiving = Processing(receiving, processors)
         self._slos = SloEvaluator(
             await asyncio.to_thread(self._slo_catalog),
             storage_of,
@@ -228,6 +243,8 @@ class Server:
             # Started once the API listens: notifications link to it (externalURL).
             self._notifiers = Notifiers(self._notifier_of, existing=self._tenants_with_outbox)
             self_metrics.registry.register(AlertReceiverMetrics(self._notifiers))
+        if self._forwarding is not None:
+            self_metrics.registry.register(ForwardingMetrics(self._forwarding))
         if self._self_telemetry is not None:
             # Its own tenant when tenants are kept apart: nobody's data but otelite's.
             tenant = SELF_SERVICE if config.tenancy.enabled else SINGLE_TENANT
@@ -258,6 +275,7 @@ class Server:
                 ).route()
             ],
             alert_receivers=self._notifiers,
+            forwarding=self._forwarding,
         )
         self._mcp = app.state.mcp
         self._api = UvicornServer(
@@ -319,6 +337,9 @@ class Server:
             if component is not None:
                 await component.shutdown()
         self._http = self._grpc = None
+        if self._forwarding is not None:
+            await self._forwarding.shutdown()
+            self._forwarding = None
         if self._self_telemetry is not None:
             await self._self_telemetry.shutdown()
             self._self_telemetry = None

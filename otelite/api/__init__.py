@@ -76,12 +76,14 @@ from __future__ import annotations
 
 from otelite.api._alert_receivers import AlertReceiverMetrics
 from otelite.api._app import Readiness, create_app
+from otelite.api._forwarding import ForwardingMetrics
 from otelite.api._self_metrics import PipelineReports, SelfMetrics
 from otelite.api._storage import StoragePerTenant
 from otelite.api._ui_data import ServerInfo, ServerInfoSource
 
 __all__ = [
     "AlertReceiverMetrics",
+    "ForwardingMetrics",
     "PipelineReports",
     "Readiness",
     "SelfMetrics",

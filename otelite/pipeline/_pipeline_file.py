@@ -25,6 +25,12 @@ import yaml
 __all__ = ["Node", "PipelineFile", "PipelineFileError", "parse_pipeline", "read_pipeline_file"]
 
 _MAX_BYTES = 1024 * 1024
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_SIZE_UNITS = {
+    "B": 1,
+    **{f"{unit}B": 1000 ** (i + 1) for i, unit in enumerate("KMGT")},
+    **{f"{unit}iB": 1024 ** (i + 1) for i, unit in enumerate("KMGT")},
+}
 
 
 class PipelineFileError(ValueError):
@@ -95,6 +101,30 @@ class Node:
             raise self.problem(f"must be true or false, got {self._kind()}")
         return value
 
+    def integer(self, *, minimum: int = 0) -> int:
+        value = self._value()
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.problem(f"must be a whole number of at least {minimum}, got {self._kind()}")
+        return value
+
+    def duration(self) -> float:
+        """Seconds, written like the Collector's durations: ``500ms``, ``10s``, ``2m``, ``1h``."""
+        text = str(self._value())
+        found = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text.strip())
+        if found is None:
+            raise self.problem(f"must be a duration such as 500ms, 10s, 2m, got {self._kind()}")
+        return float(found[1]) * _DURATION_UNITS[found[2]]
+
+    def size(self) -> int:
+        """Bytes: a number, or with a unit (``512KiB``, ``64MiB``, ``1GiB``, ``1GB``)."""
+        value = self._value()
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)", str(value).strip())
+        if found is None or float(found[1]) <= 0:
+            raise self.problem(f"must be a size such as 512MiB or 1GiB, got {self._kind()}")
+        return int(float(found[1]) * _SIZE_UNITS[found[2]])
+
     def pattern(self) -> re.Pattern[str]:
         """A regular expression (Python's syntax)."""
         text = self.text()
@@ -122,6 +152,8 @@ class PipelineFile:
     source: str
     redaction: Any | None = None
     """The redaction rules (``otelite.pipeline._redaction.RedactionRules``), when given."""
+    exporters: tuple[Any, ...] = ()
+    """Where accepted data is forwarded (``otelite.pipeline._exporters.ExporterSettings``)."""
 
     @property
     def processors(self) -> Iterator[Any]:
@@ -148,6 +180,7 @@ def read_pipeline_file(path: Path) -> PipelineFile:
 def parse_pipeline(text: str, name: str = "the pipeline file") -> PipelineFile:
     """The pipeline ``text`` describes (``name`` in messages)."""
     # Imported here: redaction builds on this module's Node.
+    from otelite.pipeline._exporters import parse_exporters
     from otelite.pipeline._redaction import RedactionRules
 
     try:
@@ -158,17 +191,19 @@ def parse_pipeline(text: str, name: str = "the pipeline file") -> PipelineFile:
         reason = getattr(error, "problem", None) or str(error)
         raise PipelineFileError(f"{name}{where}: not YAML: {reason}") from None
     if composed is None:
-        raise PipelineFileError(f"{name}: empty; give at least one processor")
-    root = Node(composed, "", name).mapping("processors")
-    if "processors" not in root:
+        raise PipelineFileError(f"{name}: empty; give at least one processor or exporter")
+    root = Node(composed, "", name).mapping("processors", "exporters")
+    if not root:
         raise PipelineFileError(f"{name}: processors: required")
-    processors = root["processors"].mapping("redaction")
-    if not processors:
-        raise root["processors"].problem("give at least one processor")
     redaction = None
-    if "redaction" in processors:
-        redaction = RedactionRules.parse(processors["redaction"])
-    return PipelineFile(name, redaction=redaction)
+    if "processors" in root:
+        processors = root["processors"].mapping("redaction")
+        if not processors:
+            raise root["processors"].problem("give at least one processor")
+        if "redaction" in processors:
+            redaction = RedactionRules.parse(processors["redaction"])
+    exporters = () if "exporters" not in root else parse_exporters(root["exporters"])
+    return PipelineFile(name, redaction=redaction, exporters=exporters)
 
 
 def _scalar(node: yaml.Node) -> Any:
