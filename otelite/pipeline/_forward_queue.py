@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from otelite.pipeline._wal import WriteAheadLog
+from otelite.pipeline._wal import WriteAheadLog, _fsync_dir
 from otelite.types import Signal
 
 __all__ = ["DiskQueue", "ForwardQueue", "MemoryQueue", "QueueReport", "Queued"]
@@ -289,8 +289,4 @@ def _write_position(path: Path, seq: int) -> None:
         file.flush()
         os.fsync(file.fileno())
     os.replace(temporary, path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _fsync_dir(path.parent)
