@@ -1,9 +1,9 @@
 """The composition root: one otelite process, wired from its components.
 
 Start order is downstream first (flatten workers → storage → pipeline, which replays the
-write-ahead log → query API → receivers; per tenant in multi-tenant mode) and shutdown is the
-reverse, so nothing is accepted before it can be stored and everything accepted is stored
-before the process exits.
+write-ahead log → forwarding queues and workers → query API → receivers; per tenant in
+multi-tenant mode) and shutdown is the reverse, so nothing is accepted before it can be
+stored and everything accepted is stored before the process exits.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from otelite.analysis import (
 )
 from otelite.api import (
     AlertReceiverMetrics,
+    ForwardingMetrics,
     PipelineReports,
     RedactionMetrics,
     SelfMetrics,
@@ -42,10 +43,12 @@ from otelite.api.mcp import McpEndpoint
 from otelite.config import Config, StorageLocation
 from otelite.errors import InvalidRequest, OteliteError
 from otelite.pipeline import (
+    FORWARD_DIR,
     TAIL_SAMPLING_DIR,
     TENANTS_DIR,
     Consumer,
     FlattenPool,
+    Forwarding,
     IngestPipeline,
     PipelineReport,
     PipelineStats,
@@ -128,6 +131,7 @@ class Server:
         self._grpc: GrpcReceiver | None = None
         self._http: HttpReceiver | None = None
         self._retention: Retention | None = None
+        self._forwarding: Forwarding | None = None
         self._slos: SloEvaluator | None = None
         self._notifiers: Notifiers | None = None
         self._self_telemetry: SelfTelemetry | None = None
@@ -218,11 +222,22 @@ class Server:
                 return [pipeline.report(SINGLE_TENANT)]
 
         # What the receivers accept goes through the pipeline file's processors first,
-        # then tail sampling, which holds spans until their trace is decided.
-        receiving: Consumer = consumer
+        # then tail sampling, which holds spans until their trace is decided, then the
+        # exporters' queues and the local pipeline: what is forwarded is what is kept.
+        downstream: Consumer = consumer
+        if pipeline_file is not None and pipeline_file.exporters:
+            self._forwarding = Forwarding(
+                consumer,
+                pipeline_file.exporters,
+                directory=None if config.data_dir is None else config.data_dir / FORWARD_DIR,
+                tenant_header=config.tenancy.enabled,
+            )
+            await self._forwarding.start()
+            downstream = self._forwarding
+        receiving: Consumer = downstream
         if pipeline_file is not None and pipeline_file.tail_sampling is not None:
             self._sampler = TailSampler(
-                consumer,
+                downstream,
                 pipeline_file.tail_sampling,
                 log_dir=None if config.data_dir is None else config.data_dir / TAIL_SAMPLING_DIR,
             )
@@ -258,6 +273,8 @@ class Server:
             # Started once the API listens: notifications link to it (externalURL).
             self._notifiers = Notifiers(self._notifier_of, existing=self._tenants_with_outbox)
             self_metrics.registry.register(AlertReceiverMetrics(self._notifiers))
+        if self._forwarding is not None:
+            self_metrics.registry.register(ForwardingMetrics(self._forwarding))
         if self._self_telemetry is not None:
             # Its own tenant when tenants are kept apart: nobody's data but otelite's.
             tenant = SELF_SERVICE if config.tenancy.enabled else SINGLE_TENANT
@@ -288,6 +305,7 @@ class Server:
                 ).route()
             ],
             alert_receivers=self._notifiers,
+            forwarding=self._forwarding,
         )
         self._mcp = app.state.mcp
         self._api = UvicornServer(
@@ -349,12 +367,16 @@ class Server:
             if component is not None:
                 await component.shutdown()
         self._http = self._grpc = None
-        if self._self_telemetry is not None:
-            await self._self_telemetry.shutdown()
-            self._self_telemetry = None
+        # Upstream first: the sampler hands what it decides on to the exporters' queues.
         if self._sampler is not None:
             await self._sampler.shutdown()
             self._sampler = None
+        if self._forwarding is not None:
+            await self._forwarding.shutdown()
+            self._forwarding = None
+        if self._self_telemetry is not None:
+            await self._self_telemetry.shutdown()
+            self._self_telemetry = None
         if self._pipeline is not None:
             await self._pipeline.shutdown()
             self._pipeline = None

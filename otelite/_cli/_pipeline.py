@@ -43,4 +43,13 @@ def _check(args: argparse.Namespace) -> int:
             )
     if found.tail_sampling is not None:
         print(f"  {found.tail_sampling.describe()}")
+    for exporter in found.exporters:
+        # Headers are named, never shown: their values are often secrets.
+        headers = f", headers {', '.join(exporter.headers)}" if exporter.headers else ""
+        signals = ", ".join(s for s in ("traces", "metrics", "logs") if s in exporter.signals)
+        print(
+            f"  exporter {exporter.name}: {exporter.protocol} to {exporter.shown_endpoint}, "
+            f"signals {signals}, "
+            f"compression {exporter.compression}, queue {exporter.max_queue_bytes} bytes{headers}"
+        )
     return 0

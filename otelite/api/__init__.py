@@ -76,6 +76,7 @@ from __future__ import annotations
 
 from otelite.api._alert_receivers import AlertReceiverMetrics
 from otelite.api._app import Readiness, create_app
+from otelite.api._forwarding import ForwardingMetrics
 from otelite.api._redaction_metrics import RedactionMetrics
 from otelite.api._sampling_metrics import TailSamplingMetrics
 from otelite.api._self_metrics import PipelineReports, SelfMetrics
@@ -84,6 +85,7 @@ from otelite.api._ui_data import ServerInfo, ServerInfoSource
 
 __all__ = [
     "AlertReceiverMetrics",
+    "ForwardingMetrics",
     "PipelineReports",
     "Readiness",
     "RedactionMetrics",

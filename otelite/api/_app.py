@@ -23,6 +23,7 @@ from otelite.api._count import count
 from otelite.api._critical_path import critical_path_routes
 from otelite.api._deployments import deployment_routes
 from otelite.api._export import export
+from otelite.api._forwarding import forwarding_routes
 from otelite.api._jaeger import jaeger_routes
 from otelite.api._json import JSONResponse, error_response
 from otelite.api._logs import search_logs
@@ -48,6 +49,7 @@ from otelite.errors import (
     RetryableError,
     UnsupportedMediaType,
 )
+from otelite.pipeline import Forwarding
 from otelite.storage import Storage
 from otelite.ui import is_ui_request, page_or, ui_routes
 
@@ -83,6 +85,7 @@ def create_app(
     ingest: Sequence[Route] = (),
     slo_evaluator: SloEvaluator | None = None,
     alert_receivers: Notifiers | None = None,
+    forwarding: Forwarding | None = None,
 ) -> Starlette:
     """The HTTP query API over ``storage`` (see the package docstring for the endpoints).
 
@@ -99,6 +102,7 @@ def create_app(
     ``slo_evaluator`` keeps the SLOs and evaluates their alerts; without it, SLOs are kept
     in memory and their alerts never fire.
     ``alert_receivers`` answers ``/api/alerts/receivers`` (the operator right).
+    ``forwarding`` answers ``/api/forwarding`` (the operator right).
     """
 
     async def healthz(request: Request) -> Response:
@@ -137,6 +141,7 @@ def create_app(
         *slo_routes(),
         *deployment_routes(),
         *alert_receiver_routes(),
+        *forwarding_routes(),
         *service_map_routes(),
         *jaeger_routes(),
         *tempo_routes(),
@@ -172,6 +177,7 @@ def create_app(
     app.state.slo_evaluator = slo_evaluator
     app.state.slos = SloCatalog(None) if slo_evaluator is None else slo_evaluator.catalog
     app.state.alert_receivers = alert_receivers
+    app.state.forwarding = forwarding
     app.state.mcp = mcp_endpoint
     return app
 
@@ -191,7 +197,11 @@ class _GuardAllButUI:
             right=Right.QUERY,
             # otelite's own metrics and the alert receivers' state are every tenant's:
             # they are the operator's.
-            path_rights={"/metrics": Right.OPERATOR, "/api/alerts/receivers": Right.OPERATOR},
+            path_rights={
+                "/metrics": Right.OPERATOR,
+                "/api/alerts/receivers": Right.OPERATOR,
+                "/api/forwarding": Right.OPERATOR,
+            },
             open_paths=open_paths,
         )
 

@@ -1,12 +1,20 @@
 """Between the receivers and storage: the pipeline file's processors (redaction, tail
-sampling),
-durability (write-ahead log) and batched writes."""
+sampling) and exporters (forwarding), durability (write-ahead log) and batched writes."""
 
 from __future__ import annotations
 
 from otelite.pipeline._breaker import BreakerState, CircuitBreaker
 from otelite.pipeline._consumer import Consumer, InMemoryConsumer
+from otelite.pipeline._exporters import ExporterSettings, TlsSettings
 from otelite.pipeline._flatten import FlattenPool
+from otelite.pipeline._forward_queue import QueueReport
+from otelite.pipeline._forwarding import (
+    FORWARD_DIR,
+    DeadLetter,
+    DestinationReport,
+    Forwarding,
+    ForwardStats,
+)
 from otelite.pipeline._ingest import IngestPipeline
 from otelite.pipeline._pipeline_file import (
     PipelineFile,
@@ -35,14 +43,20 @@ from otelite.pipeline._tenants import TENANTS_DIR, Tenant, Tenants
 
 __all__ = [
     "DURATION_BUCKETS",
+    "FORWARD_DIR",
     "PRESETS",
     "TAIL_SAMPLING_DIR",
     "TENANTS_DIR",
     "BreakerState",
     "CircuitBreaker",
     "Consumer",
+    "DeadLetter",
+    "DestinationReport",
     "Durations",
+    "ExporterSettings",
     "FlattenPool",
+    "ForwardStats",
+    "Forwarding",
     "InMemoryConsumer",
     "IngestPipeline",
     "PipelineFile",
@@ -52,6 +66,7 @@ __all__ = [
     "PipelineStats",
     "Processing",
     "Processor",
+    "QueueReport",
     "RedactionRules",
     "Retention",
     "RetentionTargets",
@@ -60,6 +75,7 @@ __all__ = [
     "TailSamplingSettings",
     "Tenant",
     "Tenants",
+    "TlsSettings",
     "count_items",
     "parse_pipeline",
     "read_pipeline_file",

@@ -29,6 +29,11 @@ from otelite.config import parse_duration
 __all__ = ["Node", "PipelineFile", "PipelineFileError", "parse_pipeline", "read_pipeline_file"]
 
 _MAX_BYTES = 1024 * 1024
+_SIZE_UNITS = {
+    "B": 1,
+    **{f"{unit}B": 1000 ** (i + 1) for i, unit in enumerate("KMGT")},
+    **{f"{unit}iB": 1024 ** (i + 1) for i, unit in enumerate("KMGT")},
+}
 
 
 class PipelineFileError(ValueError):
@@ -125,6 +130,16 @@ class Node:
             raise self.problem(f"must be a duration above 0 (e.g. 10s, 500ms), got {self._kind()}")
         return seconds
 
+    def size(self) -> int:
+        """Bytes: a number, or with a unit (``512KiB``, ``64MiB``, ``1GiB``, ``1GB``)."""
+        value = self._value()
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)", str(value).strip())
+        if found is None or float(found[1]) <= 0:
+            raise self.problem(f"must be a size such as 512MiB or 1GiB, got {self._kind()}")
+        return int(float(found[1]) * _SIZE_UNITS[found[2]])
+
     def pattern(self, flags: int = 0) -> re.Pattern[str]:
         """A regular expression (Python's syntax)."""
         text = self.text()
@@ -155,6 +170,8 @@ class PipelineFile:
     tail_sampling: Any | None = None
     """``otelite.pipeline._tail_sampling.TailSamplingSettings``, when given: not a
     ``processors`` entry, it holds spans and runs as a consumer of its own."""
+    exporters: tuple[Any, ...] = ()
+    """Where accepted data is forwarded (``otelite.pipeline._exporters.ExporterSettings``)."""
 
     @property
     def processors(self) -> Iterator[Any]:
@@ -181,6 +198,7 @@ def read_pipeline_file(path: Path) -> PipelineFile:
 def parse_pipeline(text: str, name: str = "the pipeline file") -> PipelineFile:
     """The pipeline ``text`` describes (``name`` in messages)."""
     # Imported here: redaction builds on this module's Node.
+    from otelite.pipeline._exporters import parse_exporters
     from otelite.pipeline._redaction import RedactionRules
     from otelite.pipeline._tail_sampling import TailSamplingSettings
 
@@ -192,20 +210,21 @@ def parse_pipeline(text: str, name: str = "the pipeline file") -> PipelineFile:
         reason = getattr(error, "problem", None) or str(error)
         raise PipelineFileError(f"{name}{where}: not YAML: {reason}") from None
     if composed is None:
-        raise PipelineFileError(f"{name}: empty; give at least one processor")
-    root = Node(composed, "", name).mapping("processors")
-    if "processors" not in root:
+        raise PipelineFileError(f"{name}: empty; give at least one processor or exporter")
+    root = Node(composed, "", name).mapping("processors", "exporters")
+    if not root:
         raise PipelineFileError(f"{name}: processors: required")
-    processors = root["processors"].mapping("redaction", "tail_sampling")
-    if not processors:
-        raise root["processors"].problem("give at least one processor")
-    redaction = None
-    if "redaction" in processors:
-        redaction = RedactionRules.parse(processors["redaction"])
-    tail_sampling = None
-    if "tail_sampling" in processors:
-        tail_sampling = TailSamplingSettings.parse(processors["tail_sampling"])
-    return PipelineFile(name, redaction=redaction, tail_sampling=tail_sampling)
+    redaction = tail_sampling = None
+    if "processors" in root:
+        processors = root["processors"].mapping("redaction", "tail_sampling")
+        if not processors:
+            raise root["processors"].problem("give at least one processor")
+        if "redaction" in processors:
+            redaction = RedactionRules.parse(processors["redaction"])
+        if "tail_sampling" in processors:
+            tail_sampling = TailSamplingSettings.parse(processors["tail_sampling"])
+    exporters = () if "exporters" not in root else parse_exporters(root["exporters"])
+    return PipelineFile(name, redaction=redaction, tail_sampling=tail_sampling, exporters=exporters)
 
 
 def _scalar(node: yaml.Node) -> Any:

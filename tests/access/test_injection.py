@@ -107,6 +107,7 @@ ENDPOINTS = {
     "/api/slos/{name}/history": Endpoint(("start", "end", "points"), ("name",)),
     "/api/ui/info": Endpoint(()),
     "/api/alerts/receivers": Endpoint(()),
+    "/api/forwarding": Endpoint(()),
     "/api/ui/services": Endpoint(("service", "start", "end", "buckets")),
     "/api/ui/attributes": Endpoint(("signal", "service", "start", "end")),
     "/api/echo": Endpoint(()),

@@ -76,7 +76,9 @@ def test_every_api_route_needs_the_query_token(guarded: Running, path: str) -> N
     assert wrong.headers["WWW-Authenticate"] == 'Bearer realm="otelite", error="invalid_token"'
     assert wrong.json() == {"error": "the bearer token is not valid"}
     # A known token without the right: told so, and no challenge to authenticate again.
-    right = "operator" if path in ("/metrics", "/api/alerts/receivers") else "query"
+    right = (
+        "operator" if path in ("/metrics", "/api/alerts/receivers", "/api/forwarding") else "query"
+    )
     assert ingest.status_code == 403
     assert "WWW-Authenticate" not in ingest.headers
     assert ingest.json() == {"error": f"this bearer token does not have the right {right!r}"}

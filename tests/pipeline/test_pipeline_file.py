@@ -19,7 +19,7 @@ processors:
 BAD = [
     ("", "f.yaml: empty; give at least one processor"),
     ("processors: [\n", "f.yaml:2: not YAML"),
-    ("receivers: {}\n", "f.yaml:1: receivers: unknown key (expected one of processors)"),
+    ("receivers: {}\n", "f.yaml:1: receivers: unknown key (expected one of processors, exporters)"),
     ("processors: {}\n", "f.yaml:1: processors: give at least one processor"),
     ("processors:\n  redact: {}\n", "f.yaml:2: processors.redact: unknown key"),
     (

@@ -52,6 +52,7 @@ QUERIES: dict[str, list[dict[str, str]]] = {
     "/api/compare": [{"selection": '{ resource.service.name = "{service}" }', **WINDOW}],
     "/api/deployments": [{"service": "{service}", **WINDOW}],
     "/api/alerts/receivers": [{}],
+    "/api/forwarding": [{}],
     "/api/slos": [{}],
     "/api/slos/{name}": [{}],
     "/api/slos/{name}/status": [{}],
@@ -104,6 +105,7 @@ STATIC = {
     "/api/v1/status/buildinfo",
     "/api/v1/format_query",
     "/api/alerts/receivers",
+    "/api/forwarding",
 }
 """Routes whose answer is the same for everyone: no telemetry, no tenant, no settings."""
 ONLY_A_HAS = {"/jaeger/api/dependencies"}
@@ -118,7 +120,7 @@ NOTHING_TO_FIND = {
     "/api/slos/{name}/history",
 }
 """Routes neither tenant's data changes: no service's version changes, no SLO is set."""
-OPERATOR = {"/api/alerts/receivers"}
+OPERATOR = {"/api/alerts/receivers", "/api/forwarding"}
 """Routes that need the operator right rather than the query right (every tenant's)."""
 MISSING = (
     "X-Scope-OrgID header required: this otelite keeps tenants apart (multi-tenant mode) "

@@ -1,0 +1,171 @@
+"""Forwarding, seen from outside: ``GET /api/forwarding`` and its series on ``/metrics``.
+
+The answer (an operator's view, like ``/metrics``: every tenant's data goes the same way)::
+
+    {"destinations": [{
+        "name": "vendor", "endpoint": "https://otlp.vendor.example:4318",
+        "protocol": "http/protobuf", "signals": ["traces", "logs"],
+        "breaker": "closed",            closed, open or half_open
+        "breakerOpened": 0,             times the breaker opened since start
+        "queuedRequests": 0, "queuedBytes": 0,
+        "oldestQueuedSeconds": null,    age of the oldest request waiting
+        "sent": 12, "failed": 1, "retried": 1, "rejectedItems": 0,
+        "droppedRequests": 0, "droppedBytes": 0,   given up by the queue's bound
+        "deadLettered": 0, "lastError": "HTTP 503",
+        "deadLetters": [{"seq": 7, "signal": "traces", "tenant": "single-tenant",
+                         "answer": "HTTP 400: ...", "timeUnixMs": ...}, ...]  latest 10
+    }, ...]}
+
+Endpoints are shown without credentials or query; headers are never shown. Without
+``exporters:`` in the pipeline file the list is empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from otelite.api._json import JSONResponse
+from otelite.pipeline import Forwarding
+
+__all__ = ["ForwardingMetrics", "forwarding_routes"]
+
+_DEAD_LETTERS_SHOWN = 10
+
+
+def forwarding_routes() -> list[Route]:
+    return [Route("/api/forwarding", _destinations)]
+
+
+async def _destinations(request: Request) -> Response:
+    forwarding: Forwarding | None = request.app.state.forwarding
+    answer = [] if forwarding is None else await run_in_threadpool(_status, forwarding)
+    return JSONResponse({"destinations": answer})
+
+
+def _status(forwarding: Forwarding) -> list[dict[str, Any]]:
+    answer = []
+    for report in forwarding.reports():
+        stats, queue = report.stats, report.queue
+        letters = forwarding.dead_letters(report.name, _DEAD_LETTERS_SHOWN)
+        answer.append(
+            {
+                "name": report.name,
+                "endpoint": report.endpoint,
+                "protocol": report.protocol,
+                "signals": [signal.value for signal in report.signals],
+                "breaker": report.breaker.value,
+                "breakerOpened": report.breaker_opened,
+                "queuedRequests": queue.requests,
+                "queuedBytes": queue.bytes,
+                "oldestQueuedSeconds": report.oldest_seconds,
+                "sent": stats.sent,
+                "failed": stats.failed,
+                "retried": stats.retried,
+                "rejectedItems": stats.rejected_items,
+                "droppedRequests": queue.dropped_requests,
+                "droppedBytes": queue.dropped_bytes,
+                "deadLettered": stats.dead_lettered,
+                "lastError": report.last_error,
+                "deadLetters": [
+                    {
+                        "seq": letter.seq,
+                        "signal": letter.signal.value,
+                        "tenant": letter.tenant,
+                        "answer": letter.answer,
+                        "timeUnixMs": round(letter.at * 1000),
+                    }
+                    for letter in letters
+                ],
+            }
+        )
+    return answer
+
+
+_COUNTERS = (
+    (
+        "otelite_forward_sent_requests",
+        "Requests a destination took (partial successes too).",
+        "sent",
+    ),
+    (
+        "otelite_forward_failed_attempts",
+        "Attempts to send to a destination that failed and are retried.",
+        "failed",
+    ),
+    ("otelite_forward_retried_attempts", "Attempts that were retries.", "retried"),
+    (
+        "otelite_forward_rejected_items",
+        "Spans, data points and log records a destination rejected in partial successes.",
+        "rejected_items",
+    ),
+    (
+        "otelite_forward_dead_lettered_requests",
+        "Requests a destination refused for good, kept in its dead-letter directory.",
+        "dead_lettered",
+    ),
+)
+"""Per-destination counters: (name, help, ``ForwardStats`` field)."""
+
+
+class ForwardingMetrics(Collector):
+    """Each destination's counts, queue and breaker, read when ``/metrics`` is scraped."""
+
+    def __init__(self, forwarding: Forwarding) -> None:
+        self._forwarding = forwarding
+
+    def collect(self) -> Iterator[Metric]:
+        reports = self._forwarding.reports()
+        labels = ["destination"]
+        for name, text, field in _COUNTERS:
+            counter = CounterMetricFamily(name, text, labels=labels)
+            for report in reports:
+                counter.add_metric([report.name], getattr(report.stats, field))
+            yield counter
+        dropped = CounterMetricFamily(
+            "otelite_forward_dropped_requests",
+            "Requests given up because a destination's queue was over its bound (oldest first).",
+            labels=labels,
+        )
+        dropped_bytes = CounterMetricFamily(
+            "otelite_forward_dropped_bytes", "Bytes of the requests dropped so.", labels=labels
+        )
+        queued = GaugeMetricFamily(
+            "otelite_forward_queue_requests", "Requests waiting for a destination.", labels=labels
+        )
+        queued_bytes = GaugeMetricFamily(
+            "otelite_forward_queue_bytes", "Bytes a destination's queue holds.", labels=labels
+        )
+        oldest = GaugeMetricFamily(
+            "otelite_forward_queue_oldest_seconds",
+            "Age of the oldest request waiting for a destination (0 when none waits).",
+            labels=labels,
+        )
+        opened = CounterMetricFamily(
+            "otelite_forward_breaker_opened",
+            "Times a destination's circuit breaker opened.",
+            labels=labels,
+        )
+        state = GaugeMetricFamily(
+            "otelite_forward_breaker_state",
+            "A destination's circuit breaker: 0 closed, 1 open, 2 half-open (probing).",
+            labels=labels,
+        )
+        states = {"closed": 0, "open": 1, "half_open": 2}
+        for report in reports:
+            key = [report.name]
+            dropped.add_metric(key, report.queue.dropped_requests)
+            dropped_bytes.add_metric(key, report.queue.dropped_bytes)
+            queued.add_metric(key, report.queue.requests)
+            queued_bytes.add_metric(key, report.queue.bytes)
+            oldest.add_metric(key, report.oldest_seconds or 0.0)
+            opened.add_metric(key, report.breaker_opened)
+            state.add_metric(key, states[report.breaker.value])
+        yield from (dropped, dropped_bytes, queued, queued_bytes, oldest, opened, state)

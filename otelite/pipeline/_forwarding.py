@@ -1,0 +1,457 @@
+"""Forwarding: what otelite accepts, sent on to other OTLP destinations (the pipeline
+file's ``exporters:``), through their outages.
+
+``Forwarding`` is a ``Consumer`` in front of the local one (a tee): it hands each request
+to ``next`` (the write-ahead log), then puts it in the queue of every destination that
+takes its signal (``_forward_queue``), and returns (so the receiver acknowledges) only
+once both are durable. A request the local pipeline refuses is queued nowhere: the sender
+retries it. Concurrent requests share one queue sync per destination (a group commit).
+
+Each destination has a worker of its own (a bulkhead: a slow or dead destination holds
+up neither ingest, which only appends to its queue, nor the other destinations), which
+reads its queue oldest first and sends each request as it was accepted (after the
+pipeline file's processors) by ``_forward_send``:
+
+* delivered (a partial success too: its rejected items are counted, never retried) → the
+  position moves on;
+* retryable → sent again after a jittered exponential wait (``Backoff``) or as long as
+  ``Retry-After`` / ``RetryInfo`` say, without a time limit: the queue's bound, not a
+  retry budget, decides what is given up;
+* permanent → written to ``DATA_DIR/forward/<name>/dead-letter/`` (the request as binary
+  protobuf, and beside it a JSON file with the destination's answer) and counted.
+
+A ``CircuitBreaker`` per destination stops sending after ``failure_threshold`` failures in
+a row, and sends one probe after each cool-down. A refusal is an answer, not a failure.
+
+With tenancy on, every tenant's data is forwarded, each request with its tenant in
+``X-Scope-OrgID`` (taking the place of a configured header of that name), so that a
+multi-tenant destination keeps the tenants apart as otelite does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TypeVar
+
+from otelite.errors import Unavailable
+from otelite.otlp import Backoff
+from otelite.pipeline._breaker import BreakerState, CircuitBreaker
+from otelite.pipeline._consumer import Consumer
+from otelite.pipeline._exporters import ExporterSettings
+from otelite.pipeline._forward_queue import (
+    DiskQueue,
+    ForwardQueue,
+    MemoryQueue,
+    Queued,
+    QueueReport,
+)
+from otelite.pipeline._forward_send import Answer, Sender, open_sender
+from otelite.tenancy import SINGLE_TENANT
+from otelite.types import ExportRequest, Signal
+
+__all__ = ["FORWARD_DIR", "DeadLetter", "DestinationReport", "ForwardStats", "Forwarding"]
+
+log = logging.getLogger("otelite")
+
+FORWARD_DIR = "forward"
+"""Under the data directory: a directory per destination (queue and dead letters)."""
+
+Sleep = Callable[[float], Awaitable[None]]
+_T = TypeVar("_T")
+
+_BATCH_ITEMS = 64
+_BATCH_BYTES = 8 * 1024 * 1024
+_MAX_RETRY_AFTER = 3600.0
+"""A longer ``Retry-After`` is taken as this: a misconfigured destination must not park
+the queue for days."""
+_DEAD_LETTERS_KEPT = 20
+"""In memory mode, the latest dead letters kept per destination (for the API)."""
+
+
+@dataclass(slots=True)
+class ForwardStats:
+    """What one destination's worker counted since the process started."""
+
+    sent: int = 0
+    """Requests the destination took (partial successes too)."""
+    failed: int = 0
+    """Attempts that failed in a way worth retrying."""
+    retried: int = 0
+    """Attempts that were a retry."""
+    rejected_items: int = 0
+    """Spans, points or records the destination rejected in partial successes."""
+    dead_lettered: int = 0
+    """Requests the destination refused for good."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    seq: int
+    signal: Signal
+    tenant: str
+    answer: str
+    at: float
+    """Unix seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationReport:
+    """One destination's state, as of now."""
+
+    name: str
+    endpoint: str
+    protocol: str
+    signals: tuple[Signal, ...]
+    stats: ForwardStats
+    queue: QueueReport
+    oldest_seconds: float | None
+    """Age of the oldest request waiting; None when none waits."""
+    breaker: BreakerState
+    breaker_opened: int
+    last_error: str | None
+
+
+class Forwarding:
+    """The forwarding tee (a ``Consumer`` over ``next_consumer``) and its workers.
+
+    ``directory`` holds a sub-directory per destination (None: memory queues, lost on
+    restart). ``tenant_header``: send each request's tenant as ``X-Scope-OrgID``.
+    ``senders`` replace the network senders by name, ``sleep`` and ``clock`` (monotonic
+    seconds, for the breakers) are there for tests, which need not wait.
+    """
+
+    def __init__(
+        self,
+        next_consumer: Consumer,
+        exporters: Sequence[ExporterSettings],
+        *,
+        directory: Path | None,
+        tenant_header: bool = False,
+        senders: dict[str, Sender] | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._next = next_consumer
+        self._directory = directory
+        self._workers = [
+            _Worker(
+                settings,
+                None if directory is None else directory / settings.name,
+                (senders or {}).get(settings.name),
+                tenant_header=tenant_header,
+                sleep=sleep,
+                clock=clock,
+            )
+            for settings in exporters
+        ]
+
+    @property
+    def destinations(self) -> list[str]:
+        return [worker.settings.name for worker in self._workers]
+
+    async def start(self) -> None:
+        """Open every queue (what waits from before a restart is sent first), then start
+        the workers."""
+        for worker in self._workers:
+            await worker.open()
+        for worker in self._workers:
+            worker.start()
+
+    async def shutdown(self) -> None:
+        """Stop sending (a request in flight stays queued and goes out at the next start)
+        and close the queues. Call after the receivers stopped. Safe to call twice."""
+        for worker in self._workers:
+            await worker.close()
+
+    async def consume(
+        self,
+        signal: Signal,
+        request: ExportRequest,
+        *,
+        tenant: str = SINGLE_TENANT,
+        payload: bytes | None = None,
+    ) -> None:
+        """Store locally, then queue for every destination of ``signal``; raises what
+        ``next`` raises, or ``Unavailable`` when a queue cannot be written."""
+        await self._next.consume(signal, request, tenant=tenant, payload=payload)
+        targets = [w for w in self._workers if signal in w.settings.signals]
+        if not targets:
+            return
+        body = request.SerializeToString() if payload is None else payload
+        errors = await asyncio.gather(*(w.enqueue(signal, tenant, body) for w in targets))
+        for worker, error in zip(targets, errors, strict=True):
+            if error is not None:
+                raise Unavailable(
+                    f"cannot queue the request for {worker.settings.name}: {error}"
+                ) from error
+
+    def reports(self) -> list[DestinationReport]:
+        """Every destination's counts, queue and breaker. Blocking (looks at files)."""
+        return [worker.report() for worker in self._workers]
+
+    def dead_letters(self, name: str, limit: int = 10) -> list[DeadLetter]:
+        """The latest requests ``name`` refused for good, newest first. Blocking."""
+        for worker in self._workers:
+            if worker.settings.name == name:
+                return worker.dead_letters(limit)
+        return []
+
+
+class _Worker:
+    """One destination: its queue, the group commit into it, and its sending task."""
+
+    def __init__(
+        self,
+        settings: ExporterSettings,
+        directory: Path | None,
+        sender: Sender | None,
+        *,
+        tenant_header: bool,
+        sleep: Sleep,
+        clock: Callable[[], float],
+    ) -> None:
+        self.settings = settings
+        self._directory = directory
+        self._sender = sender
+        self._tenant_header = tenant_header
+        self._sleep = sleep
+        self.breaker = CircuitBreaker(
+            failure_threshold=settings.failure_threshold,
+            cooldown_seconds=settings.cooldown_seconds,
+            clock=clock,
+        )
+        self._backoff = Backoff(
+            initial=settings.retry_initial_seconds, maximum=settings.retry_max_seconds
+        )
+        self.stats = ForwardStats()
+        self.last_error: str | None = None
+        self._queue: ForwardQueue | None = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pending: list[tuple[Signal, str, bytes]] = []
+        self._group: asyncio.Future[Exception | None] | None = None
+        self._committing: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._head: Queued | None = None
+        """The oldest request not sent yet, while the worker holds it."""
+        self._letters: collections.deque[DeadLetter] = collections.deque(maxlen=_DEAD_LETTERS_KEPT)
+
+    async def open(self) -> None:
+        if self._directory is None:
+            self._queue = MemoryQueue(self.settings.max_queue_bytes)
+        else:
+            directory = self._directory
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                1, f"otelite-forward-{self.settings.name}"
+            )
+            self._queue = await asyncio.to_thread(
+                DiskQueue, directory / "queue", self.settings.max_queue_bytes
+            )
+        if self._sender is None:
+            self._sender = open_sender(self.settings)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"forward:{self.settings.name}")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        while self._committing is not None:
+            await asyncio.shield(self._committing)
+        if self._sender is not None:
+            await self._sender.close()
+            self._sender = None
+        if self._queue is not None:
+            queue, self._queue = self._queue, None
+            await asyncio.to_thread(queue.close)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    async def enqueue(self, signal: Signal, tenant: str, body: bytes) -> Exception | None:
+        """Queue one request with the next group commit; None once it is durable, else
+        the error that kept it out."""
+        queue = self._queue
+        if queue is None:
+            return RuntimeError("forwarding is not started")
+        if self._executor is None:  # memory: nothing to sync
+            queue.put([(signal, tenant, body)], time.time())
+            self._wake.set()
+            return None
+        self._pending.append((signal, tenant, body))
+        if self._group is None:
+            self._group = asyncio.get_running_loop().create_future()
+        group = self._group
+        if self._committing is None:
+            self._committing = asyncio.create_task(self._commit(queue))
+        return await asyncio.shield(group)
+
+    async def _commit(self, queue: ForwardQueue) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                items, self._pending = self._pending, []
+                group, self._group = self._group, None
+                assert group is not None
+                try:
+                    await loop.run_in_executor(self._executor, queue.put, items, time.time())
+                except Exception as error:  # OSError expected; anything else must answer too
+                    group.set_result(error)
+                    continue
+                group.set_result(None)
+                self._wake.set()
+        finally:
+            self._committing = None
+
+    async def _run(self) -> None:
+        queue = self._queue
+        assert queue is not None
+        after = queue.sent_position
+        while True:
+            # Cleared before reading, so that a request queued during the read is not missed.
+            self._wake.clear()
+            try:
+                batch = await self._call(queue.read, after, _BATCH_ITEMS, _BATCH_BYTES)
+                for item in batch:
+                    self._head = item
+                    await self._deliver(item)
+                if batch:
+                    after = batch[-1].seq
+                    await self._call(queue.ack, after)
+            except Exception:
+                # The queue failed (a full disk): what is queued stays queued.
+                log.exception("forward: %s: the queue failed; will try again", self.settings.name)
+                await self._sleep(1.0)
+                after = queue.sent_position
+                continue
+            finally:
+                self._head = None
+            if not batch:
+                await self._wake.wait()
+
+    async def _call(self, function: Callable[..., _T], *args: object) -> _T:
+        """``function`` in a thread when the queue is on disk; memory queues do not block."""
+        if self._executor is None:
+            return function(*args)
+        return await asyncio.to_thread(function, *args)
+
+    async def _deliver(self, item: Queued) -> None:
+        """Send one request until the destination takes it or refuses it for good."""
+        assert self._sender is not None
+        waits = self._backoff.waits()
+        attempts = 0
+        while True:
+            pause = self.breaker.wait_seconds()
+            if pause > 0 or not self.breaker.allow():
+                await self._sleep(pause)
+                continue
+            if attempts:
+                self.stats.retried += 1
+            attempts += 1
+            answer = await self._sender.send(item, tenant_header=self._tenant_header)
+            if answer.delivered:
+                self.breaker.record_success()
+                self.stats.sent += 1
+                self.stats.rejected_items += answer.rejected
+                if answer.rejected:
+                    self.last_error = answer.text
+                return
+            if not answer.retryable:
+                self.breaker.record_success()  # it answered: it is up
+                await self._dead_letter(item, answer)
+                return
+            self.breaker.record_failure()
+            self.stats.failed += 1
+            self.last_error = answer.text
+            told = answer.retry_after
+            await self._sleep(next(waits) if told is None else min(told, _MAX_RETRY_AFTER))
+
+    async def _dead_letter(self, item: Queued, answer: Answer) -> None:
+        letter = DeadLetter(item.seq, item.signal, item.tenant, answer.text, time.time())
+        self.stats.dead_lettered += 1
+        self.last_error = answer.text
+        self._letters.append(letter)
+        log.warning(
+            "forward: %s refused a %s request for good: %s",
+            self.settings.name,
+            item.signal.value,
+            answer.text,
+        )
+        if self._directory is not None:
+            await asyncio.to_thread(
+                _write_dead_letter, self._directory / "dead-letter", item, letter
+            )
+
+    def report(self) -> DestinationReport:
+        queue = self._queue
+        shown = QueueReport(0, 0, 0, 0) if queue is None else queue.report()
+        head = self._head
+        oldest = (
+            None if head is None or not shown.requests else max(0.0, time.time() - head.enqueued_at)
+        )
+        settings = self.settings
+        return DestinationReport(
+            name=settings.name,
+            endpoint=settings.shown_endpoint,
+            protocol=settings.protocol,
+            signals=tuple(s for s in Signal if s in settings.signals),
+            stats=replace(self.stats),
+            queue=shown,
+            oldest_seconds=oldest,
+            breaker=self.breaker.state,
+            breaker_opened=self.breaker.opened_count,
+            last_error=self.last_error,
+        )
+
+    def dead_letters(self, limit: int) -> list[DeadLetter]:
+        if self._directory is None:
+            return list(reversed(self._letters))[:limit]
+        return _read_dead_letters(self._directory / "dead-letter", limit)
+
+
+def _write_dead_letter(directory: Path, item: Queued, letter: DeadLetter) -> None:
+    """``<seq>.<signal>.pb`` (the request) and ``<seq>.json`` (who, when, the answer)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"{item.seq:020d}"
+    (directory / f"{stem}.{item.signal.value}.pb").write_bytes(item.body)
+    about = {
+        "seq": letter.seq,
+        "signal": letter.signal.value,
+        "tenant": letter.tenant,
+        "answer": letter.answer,
+        "timeUnixMs": round(letter.at * 1000),
+    }
+    (directory / f"{stem}.json").write_text(json.dumps(about) + "\n")
+
+
+def _read_dead_letters(directory: Path, limit: int) -> list[DeadLetter]:
+    try:
+        names = sorted((p for p in directory.iterdir() if p.suffix == ".json"), reverse=True)
+    except FileNotFoundError:
+        return []
+    letters = []
+    for path in names[:limit]:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            about = json.loads(path.read_text())
+            letters.append(
+                DeadLetter(
+                    int(about["seq"]),
+                    Signal(about["signal"]),
+                    str(about["tenant"]),
+                    str(about["answer"]),
+                    about["timeUnixMs"] / 1000,
+                )
+            )
+    return letters

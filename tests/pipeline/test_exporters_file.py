@@ -1,0 +1,124 @@
+"""The pipeline file's ``exporters:``: what is read, and each problem named by file, line
+and key path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from otelite.pipeline import PipelineFileError, parse_pipeline
+from otelite.types import Signal
+
+BAD = [
+    ("exporters: {}\n", "f.yaml:1: exporters: give at least one exporter"),
+    ("exporters:\n  a/b: {endpoint: http://x:1}\n", "f.yaml:2: exporters.a/b: a name is"),
+    ("exporters:\n  v: {protocol: grpc}\n", "f.yaml:2: exporters.v: endpoint: required"),
+    (
+        "exporters:\n  v:\n    endpoint: ftp://x:1\n",
+        "f.yaml:3: exporters.v.endpoint: must be an http:// or https:// URL",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: x.example\n    protocol: grpc\n",
+        "f.yaml:3: exporters.v.endpoint: gRPC needs host:port",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    protocol: thrift\n",
+        "f.yaml:4: exporters.v.protocol: must be one of http/protobuf, http/json, grpc",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    compression: zstd\n",
+        "f.yaml:4: exporters.v.compression: must be one of gzip, none",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    headers: {k: '${env:OTELITE_NO_SUCH}'}\n",
+        "f.yaml:4: exporters.v.headers.k: $OTELITE_NO_SUCH is not set",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    signals: [traces, spans]\n",
+        "f.yaml:4: exporters.v.signals: give some of traces, metrics, logs, not 'spans'",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    timeout: soon\n",
+        "f.yaml:4: exporters.v.timeout: must be a duration",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    queue: {max_size: 1KiB}\n",
+        "f.yaml:4: exporters.v.queue.max_size: must be at least 1MiB",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    queue: {size: 1GiB}\n",
+        "f.yaml:4: exporters.v.queue.size: unknown key",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    tls: {ca_file: /no/such/ca.pem}\n",
+        "f.yaml:4: exporters.v.tls.ca_file: /no/such/ca.pem is not a readable file",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    circuit_breaker: {failure_threshold: 0}\n",
+        "f.yaml:4: exporters.v.circuit_breaker.failure_threshold: must be a whole number of at "
+        "least 1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD, ids=[m for _, m in BAD])
+def test_bad_exporters_name_the_line_and_the_key(text: str, message: str) -> None:
+    with pytest.raises(PipelineFileError) as caught:
+        parse_pipeline(text, "f.yaml")
+    assert str(caught.value).startswith(message), str(caught.value)
+
+
+def test_a_full_exporter_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("VENDOR_KEY", "s3cret")
+    (tmp_path / "ca.pem").write_text("-")
+    found = parse_pipeline(
+        f"""\
+exporters:
+  vendor:
+    endpoint: https://user:pw@otlp.vendor.example:4318/base
+    protocol: http/json
+    compression: none
+    headers: {{api-key: "key ${{env:VENDOR_KEY}}"}}
+    tls: {{ca_file: {tmp_path / "ca.pem"}}}
+    signals: [logs, traces]
+    timeout: 1500ms
+    queue: {{max_size: 2GiB}}
+    retry: {{initial_interval: 2s, max_interval: 1m}}
+    circuit_breaker: {{failure_threshold: 3, cooldown: 1h}}
+  peer:
+    endpoint: otelite-2:4317
+    protocol: grpc
+    tls: {{insecure: true}}
+""",
+        "f.yaml",
+    )
+    vendor, peer = found.exporters
+    assert vendor.headers == {"api-key": "key s3cret"}
+    assert vendor.signals == {Signal.LOGS, Signal.TRACES}
+    assert (vendor.protocol, vendor.compression) == ("http/json", "none")
+    assert vendor.timeout_seconds == 1.5
+    assert vendor.max_queue_bytes == 2 * 1024**3
+    assert (vendor.retry_initial_seconds, vendor.retry_max_seconds) == (2.0, 60.0)
+    assert (vendor.failure_threshold, vendor.cooldown_seconds) == (3, 3600.0)
+    assert vendor.shown_endpoint == "https://otlp.vendor.example:4318/base"
+    assert (peer.protocol, peer.tls.insecure, peer.compression) == ("grpc", True, "gzip")
+    assert peer.signals == set(Signal)
+    assert list(found.processors) == []
+
+
+def test_pipeline_check_lists_exporters_without_header_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from otelite.cli import main
+
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "exporters:\n  v:\n    endpoint: http://x:4318\n    headers: {api-key: hidden}\n"
+        "    signals: traces\n"
+    )
+    assert main(["pipeline", "check", str(path)]) == 0
+    assert capsys.readouterr().out == (
+        f"{path}: ok\n  exporter v: http/protobuf to http://x:4318, signals traces, "
+        "compression gzip, queue 1073741824 bytes, headers api-key\n"
+    )
