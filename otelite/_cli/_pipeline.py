@@ -47,9 +47,11 @@ def _check(args: argparse.Namespace) -> int:
         # Headers are named, never shown: their values are often secrets.
         headers = f", headers {', '.join(exporter.headers)}" if exporter.headers else ""
         signals = ", ".join(s for s in ("traces", "metrics", "logs") if s in exporter.signals)
+        # An exporter's own processors are redaction only, for now.
+        own = ", processors redaction" if exporter.processors else ""
         print(
             f"  exporter {exporter.name}: {exporter.protocol} to {exporter.shown_endpoint}, "
-            f"signals {signals}, "
-            f"compression {exporter.compression}, queue {exporter.max_queue_bytes} bytes{headers}"
+            f"signals {signals}, compression {exporter.compression}, "
+            f"queue {exporter.max_queue_bytes} bytes{own}{headers}"
         )
     return 0

@@ -12,6 +12,8 @@ The answer (an operator's view, like ``/metrics``: every tenant's data goes the 
         "sent": 12, "failed": 1, "retried": 1, "rejectedItems": 0,
         "droppedRequests": 0, "droppedBytes": 0,   given up by the queue's bound
         "deadLettered": 0, "lastError": "HTTP 503",
+        "deadLetterRequests": 0, "deadLetterBytes": 0,   in the dead-letter directory now
+        "deadLettersRemoved": 0, "deadLetterBytesRemoved": 0,   removed by its bound
         "deadLetters": [{"seq": 7, "signal": "traces", "tenant": "single-tenant",
                          "answer": "HTTP 400: ...", "timeUnixMs": ...}, ...]  latest 10
     }, ...]}
@@ -74,6 +76,10 @@ def _status(forwarding: Forwarding) -> list[dict[str, Any]]:
                 "droppedBytes": queue.dropped_bytes,
                 "deadLettered": stats.dead_lettered,
                 "lastError": report.last_error,
+                "deadLetterRequests": report.dead_letters.requests,
+                "deadLetterBytes": report.dead_letters.bytes,
+                "deadLettersRemoved": report.dead_letters.removed_requests,
+                "deadLetterBytesRemoved": report.dead_letters.removed_bytes,
                 "deadLetters": [
                     {
                         "seq": letter.seq,
@@ -158,6 +164,26 @@ class ForwardingMetrics(Collector):
             "A destination's circuit breaker: 0 closed, 1 open, 2 half-open (probing).",
             labels=labels,
         )
+        letters = GaugeMetricFamily(
+            "otelite_forward_dead_letter_requests",
+            "Requests in a destination's dead-letter directory.",
+            labels=labels,
+        )
+        letter_bytes = GaugeMetricFamily(
+            "otelite_forward_dead_letter_bytes",
+            "Bytes a destination's dead-letter directory holds.",
+            labels=labels,
+        )
+        removed = CounterMetricFamily(
+            "otelite_forward_dead_letters_removed_requests",
+            "Dead letters removed (oldest first) to keep a destination's directory in bound.",
+            labels=labels,
+        )
+        removed_bytes = CounterMetricFamily(
+            "otelite_forward_dead_letters_removed_bytes",
+            "Bytes of the dead letters removed so.",
+            labels=labels,
+        )
         states = {"closed": 0, "open": 1, "half_open": 2}
         for report in reports:
             key = [report.name]
@@ -168,4 +194,9 @@ class ForwardingMetrics(Collector):
             oldest.add_metric(key, report.oldest_seconds or 0.0)
             opened.add_metric(key, report.breaker_opened)
             state.add_metric(key, states[report.breaker.value])
+            letters.add_metric(key, report.dead_letters.requests)
+            letter_bytes.add_metric(key, report.dead_letters.bytes)
+            removed.add_metric(key, report.dead_letters.removed_requests)
+            removed_bytes.add_metric(key, report.dead_letters.removed_bytes)
         yield from (dropped, dropped_bytes, queued, queued_bytes, oldest, opened, state)
+        yield from (letters, letter_bytes, removed, removed_bytes)

@@ -13,6 +13,9 @@ it accepts to (``otelite.pipeline._forwarding``).
         queue: {max_size: 1GiB}                # bound of the queue on disk (or in memory)
         retry: {initial_interval: 1s, max_interval: 30s}
         circuit_breaker: {failure_threshold: 5, cooldown: 30s}
+        dead_letter: {max_size: 64MiB}         # bound of the dead-letter directory
+        processors:                            # for this destination only
+          redaction: {...}                     # as processors.redaction
 
 For OTLP/HTTP the endpoint is the base URL: ``/v1/traces`` (``/v1/metrics``,
 ``/v1/logs``) is added. For gRPC it is ``host:port`` or a URL whose scheme says whether to
@@ -20,6 +23,10 @@ use TLS (``http://`` plaintext, ``https://`` TLS); without a scheme, TLS unless
 ``tls.insecure: true``. Header values may name environment variables, so that secrets
 stay out of the file; a variable that is not set is a problem of the file, reported at
 start like any other.
+
+An exporter's ``processors`` run on what is queued for it, after the file's own
+processors (which the local store sees too): a destination can be told less than otelite
+keeps, never more.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from otelite.pipeline._pipeline_file import Node
+from otelite.pipeline._processing import Processor
+from otelite.pipeline._redaction import RedactionRules
 from otelite.types import Signal
 
 __all__ = ["PROTOCOLS", "ExporterSettings", "TlsSettings", "parse_exporters"]
@@ -49,6 +58,8 @@ _KEYS = (
     "queue",
     "retry",
     "circuit_breaker",
+    "dead_letter",
+    "processors",
 )
 
 
@@ -78,6 +89,10 @@ class ExporterSettings:
     retry_max_seconds: float = 30.0
     failure_threshold: int = 5
     cooldown_seconds: float = 30.0
+    max_dead_letter_bytes: int = 64 * 1024**2
+    """Bound of the dead-letter directory; over it the oldest letters are removed."""
+    processors: tuple[Processor, ...] = ()
+    """Run on each request before it is queued for this destination only."""
 
     @property
     def shown_endpoint(self) -> str:
@@ -145,6 +160,15 @@ def _exporter(name: str, node: Node) -> ExporterSettings:
             values["failure_threshold"] = breaker["failure_threshold"].integer(minimum=1)
         if "cooldown" in breaker:
             values["cooldown_seconds"] = breaker["cooldown"].duration()
+    if "dead_letter" in keys:
+        letters = keys["dead_letter"].mapping("max_size")
+        if "max_size" in letters:
+            values["max_dead_letter_bytes"] = _at_least(letters["max_size"], 1024 * 1024)
+    if "processors" in keys:
+        processors = keys["processors"].mapping("redaction")
+        if not processors:
+            raise keys["processors"].problem("give at least one processor (redaction)")
+        values["processors"] = (RedactionRules.parse(processors["redaction"]),)
     return replace(settings, **values)  # type: ignore[arg-type]
 
 

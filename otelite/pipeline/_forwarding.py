@@ -9,16 +9,16 @@ retries it. Concurrent requests share one queue sync per destination (a group co
 
 Each destination has a worker of its own (a bulkhead: a slow or dead destination holds
 up neither ingest, which only appends to its queue, nor the other destinations), which
-reads its queue oldest first and sends each request as it was accepted (after the
-pipeline file's processors) by ``_forward_send``:
+reads its queue oldest first and sends each request as it was queued (after the pipeline
+file's processors, and the destination's own: ``Worker.processed``) by ``_forward_send``:
 
 * delivered (a partial success too: its rejected items are counted, never retried) → the
   position moves on;
 * retryable → sent again after a jittered exponential wait (``Backoff``) or as long as
   ``Retry-After`` / ``RetryInfo`` say, without a time limit: the queue's bound, not a
   retry budget, decides what is given up;
-* permanent → written to ``DATA_DIR/forward/<name>/dead-letter/`` (the request as binary
-  protobuf, and beside it a JSON file with the destination's answer) and counted.
+* permanent → kept in ``DATA_DIR/forward/<name>/dead-letter/``, within its bound
+  (``_dead_letters``), and counted.
 
 A ``CircuitBreaker`` per destination stops sending after ``failure_threshold`` failures in
 a row, and sends one probe after each cool-down. A refusal is an answer, not a failure.
@@ -31,10 +31,8 @@ multi-tenant destination keeps the tenants apart as otelite does.
 from __future__ import annotations
 
 import asyncio
-import collections
 import concurrent.futures
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -46,6 +44,7 @@ from otelite.errors import Unavailable
 from otelite.otlp import Backoff
 from otelite.pipeline._breaker import BreakerState, CircuitBreaker
 from otelite.pipeline._consumer import Consumer
+from otelite.pipeline._dead_letters import DeadLetter, DeadLetterReport, DeadLetters
 from otelite.pipeline._exporters import ExporterSettings
 from otelite.pipeline._forward_queue import (
     DiskQueue,
@@ -73,8 +72,6 @@ _BATCH_BYTES = 8 * 1024 * 1024
 _MAX_RETRY_AFTER = 3600.0
 """A longer ``Retry-After`` is taken as this: a misconfigured destination must not park
 the queue for days."""
-_DEAD_LETTERS_KEPT = 20
-"""In memory mode, the latest dead letters kept per destination (for the API)."""
 
 
 @dataclass(slots=True)
@@ -94,16 +91,6 @@ class ForwardStats:
 
 
 @dataclass(frozen=True, slots=True)
-class DeadLetter:
-    seq: int
-    signal: Signal
-    tenant: str
-    answer: str
-    at: float
-    """Unix seconds."""
-
-
-@dataclass(frozen=True, slots=True)
 class DestinationReport:
     """One destination's state, as of now."""
 
@@ -118,6 +105,7 @@ class DestinationReport:
     breaker: BreakerState
     breaker_opened: int
     last_error: str | None
+    dead_letters: DeadLetterReport
 
 
 class Forwarding:
@@ -187,7 +175,9 @@ class Forwarding:
         if not targets:
             return
         body = request.SerializeToString() if payload is None else payload
-        errors = await asyncio.gather(*(w.enqueue(signal, tenant, body) for w in targets))
+        errors = await asyncio.gather(
+            *(w.enqueue(signal, tenant, w.processed(signal, body)) for w in targets)
+        )
         for worker, error in zip(targets, errors, strict=True):
             if error is not None:
                 raise Unavailable(
@@ -243,7 +233,10 @@ class _Worker:
         self._task: asyncio.Task[None] | None = None
         self._head: Queued | None = None
         """The oldest request not sent yet, while the worker holds it."""
-        self._letters: collections.deque[DeadLetter] = collections.deque(maxlen=_DEAD_LETTERS_KEPT)
+        self._letters = DeadLetters(
+            None if directory is None else directory / "dead-letter",
+            settings.max_dead_letter_bytes,
+        )
 
     async def open(self) -> None:
         if self._directory is None:
@@ -256,6 +249,7 @@ class _Worker:
             self._queue = await asyncio.to_thread(
                 DiskQueue, directory / "queue", self.settings.max_queue_bytes
             )
+        await self._call(self._letters.open)
         if self._sender is None:
             self._sender = open_sender(self.settings)
 
@@ -279,6 +273,19 @@ class _Worker:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+
+    def processed(self, signal: Signal, body: bytes) -> bytes:
+        """``body`` after this destination's own processors: they run on a copy (the
+        local pipeline and the other destinations keep theirs), before it is queued, so
+        that what the destination must not see is never written to its queue."""
+        processors = self.settings.processors
+        if not processors:
+            return body
+        request = signal.request_type.FromString(body)
+        changed = False
+        for processor in processors:
+            changed |= processor.apply(request, None if changed else body)
+        return request.SerializeToString() if changed else body
 
     async def enqueue(self, signal: Signal, tenant: str, body: bytes) -> Exception | None:
         """Queue one request with the next group commit; None once it is durable, else
@@ -382,17 +389,13 @@ class _Worker:
         letter = DeadLetter(item.seq, item.signal, item.tenant, answer.text, time.time())
         self.stats.dead_lettered += 1
         self.last_error = answer.text
-        self._letters.append(letter)
         log.warning(
             "forward: %s refused a %s request for good: %s",
             self.settings.name,
             item.signal.value,
             answer.text,
         )
-        if self._directory is not None:
-            await asyncio.to_thread(
-                _write_dead_letter, self._directory / "dead-letter", item, letter
-            )
+        await self._call(self._letters.add, item, letter)
 
     def report(self) -> DestinationReport:
         queue = self._queue
@@ -413,45 +416,8 @@ class _Worker:
             breaker=self.breaker.state,
             breaker_opened=self.breaker.opened_count,
             last_error=self.last_error,
+            dead_letters=self._letters.report(),
         )
 
     def dead_letters(self, limit: int) -> list[DeadLetter]:
-        if self._directory is None:
-            return list(reversed(self._letters))[:limit]
-        return _read_dead_letters(self._directory / "dead-letter", limit)
-
-
-def _write_dead_letter(directory: Path, item: Queued, letter: DeadLetter) -> None:
-    """``<seq>.<signal>.pb`` (the request) and ``<seq>.json`` (who, when, the answer)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    stem = f"{item.seq:020d}"
-    (directory / f"{stem}.{item.signal.value}.pb").write_bytes(item.body)
-    about = {
-        "seq": letter.seq,
-        "signal": letter.signal.value,
-        "tenant": letter.tenant,
-        "answer": letter.answer,
-        "timeUnixMs": round(letter.at * 1000),
-    }
-    (directory / f"{stem}.json").write_text(json.dumps(about) + "\n")
-
-
-def _read_dead_letters(directory: Path, limit: int) -> list[DeadLetter]:
-    try:
-        names = sorted((p for p in directory.iterdir() if p.suffix == ".json"), reverse=True)
-    except FileNotFoundError:
-        return []
-    letters = []
-    for path in names[:limit]:
-        with contextlib.suppress(OSError, ValueError, KeyError):
-            about = json.loads(path.read_text())
-            letters.append(
-                DeadLetter(
-                    int(about["seq"]),
-                    Signal(about["signal"]),
-                    str(about["tenant"]),
-                    str(about["answer"]),
-                    about["timeUnixMs"] / 1000,
-                )
-            )
-    return letters
+        return self._letters.latest(limit)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from otelite.pipeline import PipelineFileError, parse_pipeline
+from otelite.pipeline import PipelineFileError, RedactionRules, parse_pipeline
 from otelite.types import Signal
 
 BAD = [
@@ -59,6 +59,24 @@ BAD = [
         "f.yaml:4: exporters.v.circuit_breaker.failure_threshold: must be a whole number of at "
         "least 1",
     ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    dead_letter: {max_size: 10KiB}\n",
+        "f.yaml:4: exporters.v.dead_letter.max_size: must be at least 1MiB",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    processors: {}\n",
+        "f.yaml:4: exporters.v.processors: give at least one processor (redaction)",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    processors: {tail_sampling: {}}\n",
+        "f.yaml:4: exporters.v.processors.tail_sampling: unknown key",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    processors:\n"
+        "      redaction: {rules: [{keys: [a], action: burn}]}\n",
+        "f.yaml:5: exporters.v.processors.redaction.rules[0].action: must be one of delete, mask,"
+        " hash",
+    ),
 ]
 
 
@@ -86,6 +104,9 @@ exporters:
     queue: {{max_size: 2GiB}}
     retry: {{initial_interval: 2s, max_interval: 1m}}
     circuit_breaker: {{failure_threshold: 3, cooldown: 1h}}
+    dead_letter: {{max_size: 5MiB}}
+    processors:
+      redaction: {{rules: [{{keys: [password], action: delete}}]}}
   peer:
     endpoint: otelite-2:4317
     protocol: grpc
@@ -101,6 +122,11 @@ exporters:
     assert vendor.max_queue_bytes == 2 * 1024**3
     assert (vendor.retry_initial_seconds, vendor.retry_max_seconds) == (2.0, 60.0)
     assert (vendor.failure_threshold, vendor.cooldown_seconds) == (3, 3600.0)
+    assert vendor.max_dead_letter_bytes == 5 * 1024**2
+    [redaction] = vendor.processors
+    assert isinstance(redaction, RedactionRules)
+    assert [rule.keys for rule in redaction.key_rules] == [{"password"}]
+    assert (peer.max_dead_letter_bytes, peer.processors) == (64 * 1024**2, ())
     assert vendor.shown_endpoint == "https://otlp.vendor.example:4318/base"
     assert (peer.protocol, peer.tls.insecure, peer.compression) == ("grpc", True, "gzip")
     assert peer.signals == set(Signal)
