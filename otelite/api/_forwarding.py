@@ -18,6 +18,10 @@ The answer (an operator's view, like ``/metrics``: every tenant's data goes the 
                          "answer": "HTTP 400: ...", "timeUnixMs": ...}, ...]  latest 10
     }, ...]}
 
+The series are labelled by destination only, not by tenant: a destination's queue,
+breaker and position are shared by every tenant, and tenants are not bounded in number;
+each dead letter names its tenant.
+
 Endpoints are shown without credentials or query; headers are never shown. Without
 ``exporters:`` in the pipeline file the list is empty.
 """
