@@ -13,6 +13,7 @@ import { timeRange } from "../range.js";
 import { href, update } from "../router.js";
 import { attributeInputs, readAttributes } from "../attributes.js";
 import { PROMQL_PARAMS, promqlView } from "../promql-view.js";
+import { forwardingPanel } from "../forwarding-panel.js";
 import { QUANTILES, align, bucketPoints, describeKind, mergeBuckets, numberPoints, quantile, sumMode, summaryPoints } from "../metric-math.js";
 
 const MAX_LINES = 20;
@@ -25,7 +26,9 @@ export function render(main, view, alive) {
   const list = h("div", { class: "metric-list" }, h("p", { class: "muted" }, "Loading…"));
   const plot = h("section", { class: "metric-plot" }, chosen ? h("p", { class: "muted" }, "Loading…") : h("p", { class: "muted" }, "Pick a metric to plot it."));
   const promql = promqlView(params, alive);
-  replace(main, h("h1", null, "Metrics"), promql.element, h("div", { class: "metrics-layout" }, h("div", null, filter, list), plot));
+  // otelite's own state beside its metrics: forwarding, when the pipeline file has exporters.
+  const forwarding = forwardingPanel(alive);
+  replace(main, h("h1", null, "Metrics"), promql.element, h("div", { class: "metrics-layout" }, h("div", null, filter, list), plot), forwarding.element);
   let cleanup = () => {};
 
   get("/api/metrics", { start: range.start, end: range.end })
@@ -68,6 +71,7 @@ export function render(main, view, alive) {
   }
   return () => {
     promql.cleanup();
+    forwarding.cleanup();
     cleanup();
   };
 }
