@@ -148,3 +148,17 @@ def test_pipeline_check_lists_exporters_without_header_values(
         f"{path}: ok\n  exporter v: http/protobuf to http://x:4318, signals traces, "
         "compression gzip, queue 1073741824 bytes, headers api-key\n"
     )
+
+
+def test_pipeline_check_names_an_exporters_own_processors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from otelite.cli import main
+
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "exporters:\n  v:\n    endpoint: http://x:4318\n"
+        "    processors: {redaction: {rules: [{keys: [password], action: delete}]}}\n"
+    )
+    assert main(["pipeline", "check", str(path)]) == 0
+    assert ", processors redaction" in capsys.readouterr().out

@@ -107,3 +107,18 @@ def test_without_the_operator_right_a_note_and_the_tab_stays_signed_in(
     finally:
         page.close()
     assert errors == [], f"script errors on the page: {errors}"
+
+
+def test_the_dead_letter_directory_is_reported(forwarding: Forwarding) -> None:
+    operator = {"Authorization": f"Bearer {OPERATOR}"}
+    url = forwarding.server.url
+    [vendor] = httpx.get(f"{url}/api/forwarding", headers=operator, timeout=5).json()[
+        "destinations"
+    ]
+    kept = ("deadLetterRequests", "deadLetterBytes", "deadLettersRemoved", "deadLetterBytesRemoved")
+    assert {key: vendor[key] for key in kept} == dict.fromkeys(kept, 0)
+    metrics = httpx.get(f"{url}/metrics", headers=operator, timeout=5).text
+    assert 'otelite_forward_dead_letter_requests{destination="vendor"} 0.0' in metrics
+    assert (
+        'otelite_forward_dead_letters_removed_requests_total{destination="vendor"} 0.0' in metrics
+    )
