@@ -69,6 +69,10 @@ class AlertEvent:
     ends_at: datetime | None = None
     annotations: Mapping[str, str] = field(default_factory=dict)
     generator_url: str = ""
+    key: str = ""
+    """Names this state among all that were handed over (not sent): an outbox keeps a
+    state of a key once, so that one handed over again after a crash is not sent twice.
+    Empty: no such name."""
 
     def __post_init__(self) -> None:
         if not self.labels:

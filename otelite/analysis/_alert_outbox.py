@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS deliveries_by_state ON deliveries (receiver, state, seq);
 """
+# Added later: outboxes written before it gain the column when opened.
+_KEYED = """
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_key ON events (key) WHERE key IS NOT NULL;
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,20 +110,31 @@ class Outbox:
             # returned survives a crash of the process or of the machine.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+            if "key" not in columns:
+                self._db.execute("ALTER TABLE events ADD COLUMN key TEXT")
+            self._db.executescript(_KEYED)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     def add(self, alerts: Sequence[AlertEvent], receivers: Iterable[str], now: float) -> list[int]:
-        """Keep ``alerts`` for each of ``receivers``, in one fsynced transaction; their seqs."""
+        """Keep ``alerts`` for each of ``receivers``, in one fsynced transaction; their seqs.
+        An alert whose ``key`` the outbox already holds is not kept again (nor numbered)."""
         names = list(receivers)
         seqs: list[int] = []
         with self._transaction() as db:
             for alert in alerts:
+                key = alert.key or None
+                if (
+                    key is not None
+                    and db.execute("SELECT 1 FROM events WHERE key = ?", (key,)).fetchone()
+                ):
+                    continue
                 cursor = db.execute(
-                    "INSERT INTO events (fingerprint, alert, enqueued_at) VALUES (?, ?, ?)",
-                    (alert.fingerprint, json.dumps(alert.to_json()), now),
+                    "INSERT INTO events (fingerprint, alert, enqueued_at, key) VALUES (?, ?, ?, ?)",
+                    (alert.fingerprint, json.dumps(alert.to_json()), now, key),
                 )
                 assert cursor.lastrowid is not None
                 seqs.append(cursor.lastrowid)

@@ -258,7 +258,8 @@ class AlertBook:
 
 
 def alert_event(alert: Alert) -> AlertEvent:
-    """An alert's state as the notifiers send it."""
+    """An alert's state as the notifiers send it; its ``key`` (the alert, its state and
+    when that state was noted) is the same however often the change is handed over."""
     return AlertEvent(
         labels=dict(alert.labels),
         status=alert.state,
@@ -266,6 +267,7 @@ def alert_event(alert: Alert) -> AlertEvent:
         ends_at=None if alert.resolved_at_ns is None else _utc(alert.resolved_at_ns),
         annotations=dict(alert.annotations),
         generator_url=f"/slos?slo={alert.slo}",
+        key=f"slo:{alert.key}:{alert.state}:{alert.noted_at_ns}",
     )
 
 

@@ -3,6 +3,9 @@ reopen, and pruning that forgets only what is finished and old."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,5 +52,46 @@ def test_pruning_forgets_finished_old_deliveries_only() -> None:
         assert outbox.prune(before=300.0) == 1
         assert [p.alert for p in outbox.pending("a", 10)] == [alert(1)]  # pending stays
         assert outbox.prune(before=1e12) == 0
+    finally:
+        outbox.close()
+
+
+def test_a_state_handed_over_again_is_kept_once(tmp_path: Path) -> None:
+    """After a crash between the outbox's commit and the hand-over's mark, the same changes
+    come again: a state's key keeps it from being sent twice, across a reopen too."""
+    path = tmp_path / OUTBOX_FILE
+    keyed = [dataclasses.replace(alert(n), key=f"slo:k{n}:firing:1") for n in range(2)]
+    outbox = Outbox(path)
+    first = outbox.add(keyed, ["a"], now=100.0)
+    outbox.close()
+    outbox = Outbox(path)
+    try:
+        assert outbox.add([keyed[1], alert(9)], ["a"], now=101.0) == [first[-1] + 1]
+        pending = [p.alert.to_json() for p in outbox.pending("a", 10)]
+        assert pending == [a.to_json() for a in (*keyed, alert(9))]
+        # Without a key, nothing is known to be the same: kept again.
+        assert len(outbox.add([alert(9)], ["a"], now=102.0)) == 1
+    finally:
+        outbox.close()
+
+
+def test_an_outbox_from_before_keys_gains_them(tmp_path: Path) -> None:
+    path = tmp_path / OUTBOX_FILE
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, fingerprint TEXT NOT NULL,"
+        " alert TEXT NOT NULL, enqueued_at REAL NOT NULL);"
+    )
+    db.execute(
+        "INSERT INTO events (fingerprint, alert, enqueued_at) VALUES (?, ?, ?)",
+        (alert(0).fingerprint, json.dumps(alert(0).to_json()), 1.0),
+    )
+    db.commit()
+    db.close()
+    outbox = Outbox(path)
+    try:
+        keyed = dataclasses.replace(alert(1), key="slo:x:firing:1")
+        assert len(outbox.add([keyed], ["a"], now=2.0)) == 1
+        assert outbox.add([keyed], ["a"], now=3.0) == []
     finally:
         outbox.close()
