@@ -59,6 +59,8 @@ class HeldRecord:
     tenant: str
     trace_id: bytes
     piece: ExportTraceServiceRequest
+    serialized: bytes
+    """``piece`` as written."""
 
 
 class SamplingLog:
@@ -99,11 +101,12 @@ class SamplingLog:
                 self._decisions.append((record.seq, decision.through))
         unsettled: list[HeldRecord] = []
         for record in self._held.records():
-            tenant, piece = _decode_piece(record.payload)
+            tenant, serialized = _split_tenant(record.payload)
+            piece = ExportTraceServiceRequest.FromString(serialized)
             trace_id = _trace_id(piece)
             if settled.get((tenant, trace_id), 0) >= record.seq:
                 continue
-            unsettled.append(HeldRecord(record.seq, tenant, trace_id, piece))
+            unsettled.append(HeldRecord(record.seq, tenant, trace_id, piece, serialized))
             self._unsettled[record.seq] = None
         self._release()
         return decisions, unsettled
@@ -184,11 +187,10 @@ def _trace_id(piece: ExportTraceServiceRequest) -> bytes:
     return bytes(piece.resource_spans[0].scope_spans[0].spans[0].trace_id)
 
 
-def _decode_piece(payload: bytes) -> tuple[str, ExportTraceServiceRequest]:
+def _split_tenant(payload: bytes) -> tuple[str, bytes]:
     (length,) = _TENANT.unpack_from(payload)
     start = _TENANT.size + length
-    tenant = payload[_TENANT.size : start].decode()
-    return tenant, ExportTraceServiceRequest.FromString(payload[start:])
+    return payload[_TENANT.size : start].decode(), payload[start:]
 
 
 def _encode_decisions(decisions: list[Decision]) -> bytes:

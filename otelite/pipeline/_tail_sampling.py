@@ -8,9 +8,11 @@ ones on, one request per tenant, to the next consumer. Traces of different tenan
 kept apart (a trace is a tenant and a trace id); ``num_traces`` bounds them all together.
 
 Memory is bounded by ``num_traces``: past it, the oldest held trace is decided at once
-(counted as decided early). Decisions are remembered in two bounded LRU caches (kept,
-dropped), so spans arriving after their trace was decided follow its decision (counted
-as late spans); a trace forgotten by the cache starts afresh.
+(counted as decided early). With a log, each held piece is also kept as written (about
+its size again), so that kept traces are handed on as joined bytes, not copied.
+Decisions are remembered in two bounded LRU caches (kept, dropped), so spans arriving
+after their trace was decided follow its decision (counted as late spans); a trace
+forgotten by the cache starts afresh.
 
 Durability (with a data directory): a request is acknowledged only once the spans held
 from it are synced to the sampler's own log (``SamplingLog``); a decision is recorded
@@ -142,6 +144,8 @@ class _Pending:
     trace: HeldTrace
     since: float
     seqs: list[int] = field(default_factory=list)
+    serialized: list[bytes] = field(default_factory=list)
+    """The pieces as written to the log (with one): handed on as they are."""
 
 
 class _Decisions:
@@ -231,6 +235,7 @@ class TailSampler:
                 pending.trace.pieces.append(record.piece)
                 pending.trace.span_count += count_items(record.piece)
                 pending.seqs.append(record.seq)
+                pending.serialized.append(record.serialized)
         if self._interval is not None:
             self._task = asyncio.create_task(self._run(self._interval))
 
@@ -265,16 +270,17 @@ class TailSampler:
             else:
                 self.stats.late_dropped += count_items(piece)
         if late:
-            await self._next.consume(Signal.TRACES, _merged(late), tenant=tenant)
+            await self._next.consume(Signal.TRACES, _joined(late), tenant=tenant)
             self.stats.late_kept += sum(count_items(piece) for piece in late)
         if not hold:
             return
         if self._committer is None:
-            self._register(tenant, hold, [])
+            self._register(tenant, hold, [], [])
         else:
-            serialized = [(tenant, piece.SerializeToString()) for _, piece in hold]
+            serialized = [piece.SerializeToString() for _, piece in hold]
             synced = self._committer.submit(
-                serialized, lambda seqs: self._register(tenant, hold, seqs)
+                [(tenant, payload) for payload in serialized],
+                lambda seqs: self._register(tenant, hold, seqs, serialized),
             )
             error = await asyncio.shield(synced)
             if error is not None:
@@ -341,7 +347,11 @@ class TailSampler:
                 logger.exception("tail sampling could not decide; trying again")
 
     def _register(
-        self, tenant: str, hold: list[tuple[bytes, ExportTraceServiceRequest]], seqs: list[int]
+        self,
+        tenant: str,
+        hold: list[tuple[bytes, ExportTraceServiceRequest]],
+        seqs: list[int],
+        serialized: list[bytes],
     ) -> None:
         # Pieces whose trace was decided while they were being synced start a pending
         # trace of their own; _carry_out has it follow the decision.
@@ -352,6 +362,7 @@ class TailSampler:
             pending.trace.span_count += count_items(piece)
             if seqs:
                 pending.seqs.append(seqs[index])
+                pending.serialized.append(serialized[index])
 
     def _pending(self, key: _Key, now: float) -> _Pending:
         pending = self._held.get(key)
@@ -382,6 +393,7 @@ class TailSampler:
                 waiting.trace.pieces += pending.trace.pieces
                 waiting.trace.span_count += pending.trace.span_count
                 waiting.seqs += pending.seqs
+                waiting.serialized += pending.serialized
                 self.stats.late_kept += pending.trace.span_count
                 continue
             keep = self._decisions.get(key)
@@ -407,9 +419,9 @@ class TailSampler:
         for pending in kept:
             by_tenant.setdefault(pending.trace.tenant, []).append(pending)
         for tenant, group in by_tenant.items():
-            request = _merged([piece for p in group for piece in p.trace.pieces])
+            request, payload = _merged(group)
             try:
-                await self._next.consume(Signal.TRACES, request, tenant=tenant)
+                await self._next.consume(Signal.TRACES, request, tenant=tenant, payload=payload)
             except RetryableError as error:
                 logger.warning("kept traces wait: %s", error)
                 for pending in group:
@@ -433,7 +445,21 @@ class TailSampler:
             logger.warning("cannot record tail-sampling decisions: %s", error)
 
 
-def _merged(pieces: list[ExportTraceServiceRequest]) -> ExportTraceServiceRequest:
+def _merged(group: list[_Pending]) -> tuple[ExportTraceServiceRequest, bytes | None]:
+    """One request of the group's pieces, and its serialized form when known.
+
+    Serialized requests concatenated are the serialization of one request holding all
+    their resources, so pieces written to the log are joined as bytes and parsed once (in
+    C), rather than copied resource by resource; the next consumer (the ingest log, an
+    exporter's queue) takes the bytes as they are.
+    """
+    if all(len(p.serialized) == len(p.trace.pieces) for p in group):
+        payload = b"".join(blob for p in group for blob in p.serialized)
+        return ExportTraceServiceRequest.FromString(payload), payload
+    return _joined([piece for p in group for piece in p.trace.pieces]), None
+
+
+def _joined(pieces: list[ExportTraceServiceRequest]) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()
     for piece in pieces:
         request.resource_spans.extend(piece.resource_spans)

@@ -19,7 +19,7 @@ import pytest
 from otelite.errors import Overloaded, Unavailable
 from otelite.pipeline import InMemoryConsumer, TailSampler
 from otelite.pipeline._sampling_log import SamplingLog
-from otelite.types import Signal
+from otelite.types import ExportTraceServiceRequest, Signal
 from tests.pipeline.test_tail_sampling import (
     ERRORS,
     Clock,
@@ -235,5 +235,43 @@ def test_a_failed_sync_fails_its_whole_group_and_holds_none_of_it(
         assert sorted(stored_spans(consumer)) == [(1, 1, "shop"), (2, 3, "shop")]
         await sampler.shutdown()
         assert list((tmp_path / "held").iterdir()) == []
+
+    asyncio.run(run())
+
+
+class Payloads(InMemoryConsumer):
+    """Keeps the serialized form each traces request came with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.payloads: list[bytes | None] = []
+
+    async def consume(self, signal: Signal, request: Any, **options: Any) -> None:
+        self.payloads.append(options.get("payload"))
+        await super().consume(signal, request, **options)
+
+
+def test_kept_traces_are_handed_on_with_their_serialized_form(tmp_path: Path) -> None:
+    async def run() -> None:
+        clock = Clock()
+        consumer = Payloads()
+        chosen = settings(ALWAYS, decision_wait="1s")
+        sampler = await started(sampler_for(chosen, clock, consumer, tmp_path))
+        await sampler.consume(Signal.TRACES, request(S(1, 1), S(2, 2)))
+        await sampler.consume(Signal.TRACES, request(S(1, 3, parent=1), S(3, 4, service="pay")))
+        clock.now += 1
+        await sampler.tick()
+        [(_, handed, _)] = consumer.received
+        [payload] = consumer.payloads
+        # The bytes given are a serialization of the very request handed on.
+        assert payload is not None
+        assert ExportTraceServiceRequest.FromString(payload) == handed
+        assert sorted(stored_spans(consumer)) == [
+            (1, 1, "shop"),
+            (1, 3, "shop"),
+            (2, 2, "shop"),
+            (3, 4, "pay"),
+        ]
+        await sampler.shutdown()
 
     asyncio.run(run())
