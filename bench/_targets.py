@@ -12,7 +12,7 @@ from bench._analysis import (
     ANALYSIS_SERVICE_GRAPH,
 )
 from bench._format import GIB, TIMES, count, mib, ms, rate
-from bench._pipeline import PIPELINE_LIMIT, PipelineRun, pipeline_ratios
+from bench._pipeline import PIPELINE_LIMIT, PipelineRun, pipeline_ratios, waited_out
 from bench._promql import RATIO_LIMIT, worst_range_ratio
 from bench._queries import (
     LOGQL_FILTER,
@@ -204,13 +204,16 @@ def _ingest_ratio(results: Results) -> Target:
 def _pipeline_ratio(found: PipelineRun) -> Target:
     """Ingest through the pipeline file's processors against plain ingest, run by run."""
     name = "ingest through the pipeline file"
-    goal = f"≥ {PIPELINE_LIMIT:.2f}{TIMES} plain ingest (ten redaction rules; same run)"
+    goal = (
+        f"≥ {PIPELINE_LIMIT:.2f}{TIMES} plain sustained spans/s (ten redaction rules and "
+        "tail sampling, its decision wait taken out; same run)"
+    )
     ratios = pipeline_ratios(found)
     if not ratios:
         return Target(name, goal, "not measured", None, "", "duckdb")
     value = summarize(ratios).median
     ok, gap = judge(value, PIPELINE_LIMIT, at_least=True)
-    processed = summarize([r.stored_rate for r in found.processed.runs]).median
+    processed = summarize([waited_out(r) for r in found.processed.runs]).median
     plain = summarize([r.stored_rate for r in found.plain.runs]).median
     measured = (
         f"{value:.2f}{TIMES}: median of {len(ratios)} run-by-run ratios "

@@ -13,11 +13,18 @@ A held record is settled once a decision of its trace names a sequence at or abo
 own. On start, the unsettled records are held again; the settled ones are skipped, so a
 kept trace is not handed on twice. Segments are deleted as a whole once every record in
 them is settled (held) or refers only to deleted held records (decided).
+
+Held records are written in groups (``HeldCommitter``): sequence numbers are reserved on
+the event loop, in arrival order, and written and synced later in one thread, while
+decisions are recorded from another; the bookkeeping both share (what is unsettled) is
+guarded by a lock. A reserved sequence whose write failed is abandoned: it is never
+written again, and no decision names it, since only synced pieces are ever decided.
 """
 
 from __future__ import annotations
 
 import struct
+import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,6 +59,8 @@ class HeldRecord:
     tenant: str
     trace_id: bytes
     piece: ExportTraceServiceRequest
+    serialized: bytes
+    """``piece`` as written."""
 
 
 class SamplingLog:
@@ -76,6 +85,9 @@ class SamplingLog:
         """(decided sequence, held sequence it settles through), oldest first."""
         self._decided_through = 0
         """Decided records up to here are no longer needed."""
+        self._lock = threading.Lock()
+        """Guards the bookkeeping above: held pieces and decisions are written from
+        different threads."""
 
     def replay(self) -> tuple[list[Decision], list[HeldRecord]]:
         """The decisions in the log (oldest first) and the held records they do not settle."""
@@ -89,29 +101,51 @@ class SamplingLog:
                 self._decisions.append((record.seq, decision.through))
         unsettled: list[HeldRecord] = []
         for record in self._held.records():
-            tenant, piece = _decode_piece(record.payload)
+            tenant, serialized = _split_tenant(record.payload)
+            piece = ExportTraceServiceRequest.FromString(serialized)
             trace_id = _trace_id(piece)
             if settled.get((tenant, trace_id), 0) >= record.seq:
                 continue
-            unsettled.append(HeldRecord(record.seq, tenant, trace_id, piece))
+            unsettled.append(HeldRecord(record.seq, tenant, trace_id, piece, serialized))
             self._unsettled[record.seq] = None
         self._release()
         return decisions, unsettled
 
     def hold(self, pieces: list[tuple[str, bytes]]) -> list[int]:
         """Append (tenant, serialized piece) records durably; their sequence numbers."""
-        first = self._next_held
-        seqs = list(range(first, first + len(pieces)))
+        seqs = self.reserve(len(pieces))
+        self.write(
+            [(seq, tenant, payload) for seq, (tenant, payload) in zip(seqs, pieces, strict=True)]
+        )
+        return seqs
+
+    def reserve(self, count: int) -> list[int]:
+        """The sequence numbers of the next ``count`` held records, unsettled until then."""
+        with self._lock:
+            first = self._next_held
+            self._next_held += count
+            seqs = list(range(first, first + count))
+            for seq in seqs:
+                self._unsettled[seq] = None
+        return seqs
+
+    def write(self, records: list[tuple[int, str, bytes]]) -> None:
+        """Append reserved (sequence, tenant, serialized piece) records and sync them.
+
+        Raises ``OSError`` when they could not be; ``abandon`` their sequences then.
+        """
         self._held.append(
             [
                 (seq, Signal.TRACES, _TENANT.pack(len(t := tenant.encode())) + t + payload)
-                for seq, (tenant, payload) in zip(seqs, pieces, strict=True)
+                for seq, tenant, payload in records
             ]
         )
-        self._next_held += len(pieces)
-        for seq in seqs:
-            self._unsettled[seq] = None
-        return seqs
+
+    def abandon(self, seqs: list[int]) -> None:
+        """Forget reserved sequences whose records were never written."""
+        with self._lock:
+            for seq in seqs:
+                self._unsettled.pop(seq, None)
 
     def settle(self, decisions: list[Decision], seqs: list[int]) -> None:
         """Record ``decisions`` durably; the held records ``seqs`` are settled by them."""
@@ -120,13 +154,14 @@ class SamplingLog:
         seq = self._next_decided
         self._decided.append([(seq, Signal.TRACES, _encode_decisions(decisions))])
         self._next_decided += 1
-        self._decisions.append((seq, max(d.through for d in decisions)))
-        for held in seqs:
-            self._unsettled.pop(held, None)
-        self._release()
+        with self._lock:
+            self._decisions.append((seq, max(d.through for d in decisions)))
+            for held in seqs:
+                self._unsettled.pop(held, None)
+            self._release()
 
     def close(self) -> None:
-        """Close both logs; emptied ones are deleted."""
+        """Close both logs; emptied ones are deleted. Call when nothing is being written."""
         position = self._held_position()
         self._held.close(position)
         # Decisions are only needed while held records they settle remain.
@@ -152,11 +187,10 @@ def _trace_id(piece: ExportTraceServiceRequest) -> bytes:
     return bytes(piece.resource_spans[0].scope_spans[0].spans[0].trace_id)
 
 
-def _decode_piece(payload: bytes) -> tuple[str, ExportTraceServiceRequest]:
+def _split_tenant(payload: bytes) -> tuple[str, bytes]:
     (length,) = _TENANT.unpack_from(payload)
     start = _TENANT.size + length
-    tenant = payload[_TENANT.size : start].decode()
-    return tenant, ExportTraceServiceRequest.FromString(payload[start:])
+    return payload[_TENANT.size : start].decode(), payload[start:]
 
 
 def _encode_decisions(decisions: list[Decision]) -> bytes:

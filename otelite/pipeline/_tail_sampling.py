@@ -8,9 +8,11 @@ ones on, one request per tenant, to the next consumer. Traces of different tenan
 kept apart (a trace is a tenant and a trace id); ``num_traces`` bounds them all together.
 
 Memory is bounded by ``num_traces``: past it, the oldest held trace is decided at once
-(counted as decided early). Decisions are remembered in two bounded LRU caches (kept,
-dropped), so spans arriving after their trace was decided follow its decision (counted
-as late spans); a trace forgotten by the cache starts afresh.
+(counted as decided early). With a log, each held piece is also kept as written (about
+its size again), so that kept traces are handed on as joined bytes, not copied.
+Decisions are remembered in two bounded LRU caches (kept, dropped), so spans arriving
+after their trace was decided follow its decision (counted as late spans); a trace
+forgotten by the cache starts afresh.
 
 Durability (with a data directory): a request is acknowledged only once the spans held
 from it are synced to the sampler's own log (``SamplingLog``); a decision is recorded
@@ -27,6 +29,30 @@ trace and hands the kept ones on. Kept traces the next consumer refuses for now
 ``num_traces``, new traces are refused (``Overloaded``). A refusal for good (a tenant
 beyond ``max_tenants``) is logged and the trace is let go: the client was answered
 before the tenant was checked.
+
+Concurrency. Held pieces of concurrent requests are synced together (``HeldCommitter``,
+one sync at a time, in a thread); the lock guards only deciding and carrying out
+(``tick``, the early decisions), which await the next consumer. A request is sorted
+(late, or to hold) and its pieces are submitted without the lock: both are plain code
+between awaits, so nothing interleaves with them. A piece is registered in the held
+traces only once it is synced, in a callback run on the event loop before its client is
+answered (even if the client has gone meanwhile), and only registered pieces are ever
+decided. Hence:
+
+* A failed group sync registers nothing: its requests are refused (``Unavailable``) and
+  retried by their clients; no decision names their sequence numbers, which are
+  abandoned, so a sequence reused after a restart is never taken for settled. (If the
+  failed write reached the disk all the same, a replay hands it on besides the retry:
+  at least once, as for a crash before a decision is recorded.)
+* A trace decided while one of its pieces is being synced: the piece is registered
+  after the decision, as a pending trace of its own, and carried out on a later tick
+  following the remembered decision (counted as late spans). If the trace was kept and
+  still waits for the next consumer, the piece joins it, so that one decision record
+  settles both once handed on: recorded alone, its decision (which names the highest
+  sequence) would settle the waiting pieces too, and a crash would lose them.
+* A decision recorded for a piece settled alone covers earlier pieces of its trace only
+  when they are settled already, or were handed on (or dropped) and their record
+  failed: either way a replay must not hand them on again.
 """
 
 from __future__ import annotations
@@ -43,6 +69,7 @@ from pathlib import Path
 from otelite.errors import Overloaded, PermanentError, RetryableError, Unavailable
 from otelite.otlp import by_trace
 from otelite.pipeline._consumer import Consumer
+from otelite.pipeline._held_commit import HeldCommitter
 from otelite.pipeline._pipeline_file import Node
 from otelite.pipeline._sampling_log import Decision, SamplingLog
 from otelite.pipeline._sampling_policies import HeldTrace, Policy, parse_policies
@@ -117,6 +144,8 @@ class _Pending:
     trace: HeldTrace
     since: float
     seqs: list[int] = field(default_factory=list)
+    serialized: list[bytes] = field(default_factory=list)
+    """The pieces as written to the log (with one): handed on as they are."""
 
 
 class _Decisions:
@@ -166,8 +195,9 @@ class TailSampler:
         self._clock = clock
         self._interval = interval
         self._held: OrderedDict[_Key, _Pending] = OrderedDict()
-        self._handing: list[_Pending] = []
+        self._handing: dict[_Key, _Pending] = {}
         """Kept traces the next consumer refused for now; retried on each tick."""
+        self._committer: HeldCommitter | None = None
         self._decisions = _Decisions(settings.sampled_cache_size, settings.non_sampled_cache_size)
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -181,7 +211,7 @@ class TailSampler:
 
     @property
     def held_spans(self) -> int:
-        return sum(p.trace.span_count for p in (*self._held.values(), *self._handing))
+        return sum(p.trace.span_count for p in (*self._held.values(), *self._handing.values()))
 
     async def start(self) -> None:
         """Open the log and hold again what it holds undecided; start deciding."""
@@ -190,6 +220,7 @@ class TailSampler:
             try:
                 self._log = await asyncio.to_thread(SamplingLog, log_dir)
                 decisions, records = await asyncio.to_thread(self._log.replay)
+                self._committer = HeldCommitter(self._log)
             except OSError as error:
                 raise Unavailable(
                     f"cannot open the tail-sampling log in {log_dir}: {error}"
@@ -204,6 +235,7 @@ class TailSampler:
                 pending.trace.pieces.append(record.piece)
                 pending.trace.span_count += count_items(record.piece)
                 pending.seqs.append(record.seq)
+                pending.serialized.append(record.serialized)
         if self._interval is not None:
             self._task = asyncio.create_task(self._run(self._interval))
 
@@ -219,46 +251,48 @@ class TailSampler:
             await self._next.consume(signal, request, tenant=tenant, payload=payload)
             return
         assert isinstance(request, ExportTraceServiceRequest)
-        async with self._lock:
-            if len(self._handing) >= self._settings.num_traces:
-                raise Overloaded(
-                    f"tail sampling holds {len(self._handing)} kept traces storage has not "
-                    "taken yet; retry later"
-                )
-            late: list[ExportTraceServiceRequest] = []
-            hold: list[tuple[bytes, ExportTraceServiceRequest]] = []
-            for trace_id, piece in by_trace(request).items():
-                key = (tenant, trace_id)
-                kept = None if key in self._held else self._decisions.get(key)
-                if kept is None:
-                    hold.append((trace_id, piece))
-                elif kept:
-                    late.append(piece)
-                else:
-                    self.stats.late_dropped += count_items(piece)
-            if late:
-                await self._next.consume(Signal.TRACES, _merged(late), tenant=tenant)
-                self.stats.late_kept += sum(count_items(piece) for piece in late)
-            seqs: list[int] = []
-            if hold and self._log is not None:
-                serialized = [(tenant, piece.SerializeToString()) for _, piece in hold]
-                try:
-                    seqs = await asyncio.to_thread(self._log.hold, serialized)
-                except OSError as error:
-                    raise Unavailable(f"cannot write the tail-sampling log: {error}") from error
-            now = self._clock()
-            for index, (trace_id, piece) in enumerate(hold):
-                pending = self._pending((tenant, trace_id), now)
-                pending.trace.pieces.append(piece)
-                pending.trace.span_count += count_items(piece)
-                if seqs:
-                    pending.seqs.append(seqs[index])
-            early: list[_Pending] = []
-            while len(self._held) > self._settings.num_traces:
-                early.append(self._held.popitem(last=False)[1])
-            if early:
-                self.stats.decided_early += len(early)
-                await self._carry_out(early, now)
+        # No lock here: sorting and registering are plain code between awaits, and the
+        # sync is shared with concurrent requests (see "Concurrency" above).
+        if len(self._handing) >= self._settings.num_traces:
+            raise Overloaded(
+                f"tail sampling holds {len(self._handing)} kept traces storage has not "
+                "taken yet; retry later"
+            )
+        late: list[ExportTraceServiceRequest] = []
+        hold: list[tuple[bytes, ExportTraceServiceRequest]] = []
+        for trace_id, piece in by_trace(request).items():
+            key = (tenant, trace_id)
+            kept = None if key in self._held else self._decisions.get(key)
+            if kept is None:
+                hold.append((trace_id, piece))
+            elif kept:
+                late.append(piece)
+            else:
+                self.stats.late_dropped += count_items(piece)
+        if late:
+            await self._next.consume(Signal.TRACES, _joined(late), tenant=tenant)
+            self.stats.late_kept += sum(count_items(piece) for piece in late)
+        if not hold:
+            return
+        if self._committer is None:
+            self._register(tenant, hold, [], [])
+        else:
+            serialized = [piece.SerializeToString() for _, piece in hold]
+            synced = self._committer.submit(
+                [(tenant, payload) for payload in serialized],
+                lambda seqs: self._register(tenant, hold, seqs, serialized),
+            )
+            error = await asyncio.shield(synced)
+            if error is not None:
+                raise Unavailable(f"cannot write the tail-sampling log: {error}") from error
+        if len(self._held) > self._settings.num_traces:
+            async with self._lock:
+                early: list[_Pending] = []
+                while len(self._held) > self._settings.num_traces:
+                    early.append(self._held.popitem(last=False)[1])
+                if early:
+                    self.stats.decided_early += len(early)
+                    await self._carry_out(early, self._clock())
 
     async def tick(self) -> None:
         """Decide every trace whose wait is over; retry handing on refused kept traces."""
@@ -271,8 +305,8 @@ class TailSampler:
                     break
                 due.append(self._held.popitem(last=False)[1])
             if self._handing:
-                retry, self._handing = self._handing, []
-                await self._hand_on(retry)
+                retry, self._handing = self._handing, {}
+                await self._hand_on(list(retry.values()))
             if due:
                 await self._carry_out(due, now)
 
@@ -284,6 +318,10 @@ class TailSampler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._committer is not None:
+            # Requests being synced are registered first: their spans stay held in the
+            # log, or (memory mode has no committer) are decided below.
+            await self._committer.idle()
         async with self._lock:
             if self._log is None:
                 everything = list(self._held.values())
@@ -291,8 +329,11 @@ class TailSampler:
                 self.stats.decided_early += len(everything)
                 await self._carry_out(everything, self._clock())
             elif self._handing:
-                retry, self._handing = self._handing, []
-                await self._hand_on(retry)
+                retry, self._handing = self._handing, {}
+                await self._hand_on(list(retry.values()))
+            if self._committer is not None:
+                await asyncio.to_thread(self._committer.close)
+                self._committer = None
             if self._log is not None:
                 await asyncio.to_thread(self._log.close)
                 self._log = None
@@ -304,6 +345,24 @@ class TailSampler:
                 await self.tick()
             except Exception:
                 logger.exception("tail sampling could not decide; trying again")
+
+    def _register(
+        self,
+        tenant: str,
+        hold: list[tuple[bytes, ExportTraceServiceRequest]],
+        seqs: list[int],
+        serialized: list[bytes],
+    ) -> None:
+        # Pieces whose trace was decided while they were being synced start a pending
+        # trace of their own; _carry_out has it follow the decision.
+        now = self._clock()
+        for index, (trace_id, piece) in enumerate(hold):
+            pending = self._pending((tenant, trace_id), now)
+            pending.trace.pieces.append(piece)
+            pending.trace.span_count += count_items(piece)
+            if seqs:
+                pending.seqs.append(seqs[index])
+                pending.serialized.append(serialized[index])
 
     def _pending(self, key: _Key, now: float) -> _Pending:
         pending = self._held.get(key)
@@ -326,11 +385,32 @@ class TailSampler:
         kept: list[_Pending] = []
         dropped: list[_Pending] = []
         for pending in traces:
-            keep = self._decide(pending.trace, now)
-            self._decisions.put((pending.trace.tenant, pending.trace.trace_id), keep)
+            key = (pending.trace.tenant, pending.trace.trace_id)
+            waiting = self._handing.get(key)
+            if waiting is not None:
+                # Its trace was kept and waits for the next consumer: join it, so that
+                # one decision record settles both once they are handed on together.
+                waiting.trace.pieces += pending.trace.pieces
+                waiting.trace.span_count += pending.trace.span_count
+                waiting.seqs += pending.seqs
+                waiting.serialized += pending.serialized
+                self.stats.late_kept += pending.trace.span_count
+                continue
+            keep = self._decisions.get(key)
+            if keep is not None:
+                # Pieces synced while their trace was being decided follow the decision.
+                if keep:
+                    self.stats.late_kept += pending.trace.span_count
+                else:
+                    self.stats.late_dropped += pending.trace.span_count
+            else:
+                keep = self._decide(pending.trace, now)
+                self._decisions.put(key, keep)
+                if keep:
+                    self.stats.kept += 1
+                else:
+                    self.stats.dropped += 1
             (kept if keep else dropped).append(pending)
-        self.stats.kept += len(kept)
-        self.stats.dropped += len(dropped)
         await self._settle(dropped, kept=False)
         await self._hand_on(kept)
 
@@ -339,12 +419,13 @@ class TailSampler:
         for pending in kept:
             by_tenant.setdefault(pending.trace.tenant, []).append(pending)
         for tenant, group in by_tenant.items():
-            request = _merged([piece for p in group for piece in p.trace.pieces])
+            request, payload = _merged(group)
             try:
-                await self._next.consume(Signal.TRACES, request, tenant=tenant)
+                await self._next.consume(Signal.TRACES, request, tenant=tenant, payload=payload)
             except RetryableError as error:
                 logger.warning("kept traces wait: %s", error)
-                self._handing.extend(group)
+                for pending in group:
+                    self._handing[(pending.trace.tenant, pending.trace.trace_id)] = pending
                 continue
             except PermanentError as error:
                 logger.error("kept traces refused for good, not stored: %s", error)
@@ -364,7 +445,21 @@ class TailSampler:
             logger.warning("cannot record tail-sampling decisions: %s", error)
 
 
-def _merged(pieces: list[ExportTraceServiceRequest]) -> ExportTraceServiceRequest:
+def _merged(group: list[_Pending]) -> tuple[ExportTraceServiceRequest, bytes | None]:
+    """One request of the group's pieces, and its serialized form when known.
+
+    Serialized requests concatenated are the serialization of one request holding all
+    their resources, so pieces written to the log are joined as bytes and parsed once (in
+    C), rather than copied resource by resource; the next consumer (the ingest log, an
+    exporter's queue) takes the bytes as they are.
+    """
+    if all(len(p.serialized) == len(p.trace.pieces) for p in group):
+        payload = b"".join(blob for p in group for blob in p.serialized)
+        return ExportTraceServiceRequest.FromString(payload), payload
+    return _joined([piece for p in group for piece in p.trace.pieces]), None
+
+
+def _joined(pieces: list[ExportTraceServiceRequest]) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()
     for piece in pieces:
         request.resource_spans.extend(piece.resource_spans)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from bench._ingest import IngestRun, IngestSeries
 from bench._machine import Machine
 from bench._phoenix import PhoenixRun
@@ -10,6 +12,7 @@ from bench._promql import QUERIES, PromqlLatency, PromqlRun
 from bench._queries import LOGQL_FILTER, Latency, StoreRun
 from bench._report import Results, judge, render, targets
 from bench._send import SendResult
+from otelite.pipeline import parse_pipeline
 from otelite.types import Signal
 
 MIB = 1024**2
@@ -330,23 +333,42 @@ def test_promql_is_judged_on_its_worst_range_ratio_run_by_run() -> None:
     assert "5.00\u00d7 (5.00\u00d7\u20135.00\u00d7)" in text
 
 
-def test_ingest_through_the_pipeline_file_is_judged_run_by_run() -> None:
-    from bench._pipeline import PIPELINE_FILE, PipelineRun
+def paced(seconds: list[float], stored_after: float) -> IngestSeries:
+    """Runs of 100,000 spans acknowledged over these seconds, all stored ``stored_after``
+    seconds after the last acknowledgement."""
+    runs = [IngestRun(sent(100_000, taken), stored_after) for taken in seconds]
+    return IngestSeries(Signal.TRACES, "http", 4, 100_000, runs, 700 * MIB, 400 * MIB)
 
+
+def test_ingest_through_the_pipeline_file_is_judged_run_by_run_without_the_decision_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bench._pipeline import DECISION_WAIT_SECONDS, PIPELINE_FILE, PipelineRun
+
+    monkeypatch.setenv("OTELITE_BENCH_REDACTION_KEY", "k")
+    sampling = parse_pipeline(PIPELINE_FILE, "bench.yaml").tail_sampling
+    assert sampling is not None and sampling.decision_wait == DECISION_WAIT_SECONDS == 1.0
     found = results()
-    plain = series(Signal.TRACES, "http", 4, [60_000, 80_000, 70_000])
-    # Run by run: 0.9, 0.8, 0.95 of plain; the median 0.9 passes the 0.85 limit.
-    processed = series(Signal.TRACES, "http", 4, [54_000, 64_000, 66_500])
-    found.pipeline = PipelineRun(plain, processed, PIPELINE_FILE)
+    plain = paced([1.0, 1.5, 2.0], 0.5)
+    # Stored 1.75 s after: the 1 s wait, then 0.25 s behind plain. Run by run, (1.0 +
+    # 0.5) / (1.0 + 0.75) = 0.857, 2.0 / 2.25 = 0.889, 2.5 / 2.75 = 0.909: the median
+    # 0.89 passes. Counting the wait, 1.5 / 2.75 = 0.55 would not.
+    found.pipeline = PipelineRun(plain, paced([1.0, 1.5, 2.0], 1.75), PIPELINE_FILE)
     [target] = [t for t in targets(found) if t.name == "ingest through the pipeline file"]
     assert target.passed is True
-    assert target.measured.startswith("0.90\u00d7: median of 3 run-by-run ratios")
-    slow = dataclasses.replace(
-        found.pipeline, processed=series(Signal.TRACES, "http", 4, [48_000, 56_000, 63_000])
-    )
-    found.pipeline = slow
+    assert target.measured.startswith("0.89\u00d7: median of 3 run-by-run ratios")
+    assert "sustained" in target.goal and "decision wait taken out" in target.goal
+    # 1.5 s behind plain beyond the wait: 1.5 / 2.5, 2.0 / 3.0, 2.5 / 3.5; median 0.67.
+    found.pipeline = dataclasses.replace(found.pipeline, processed=paced([1.0, 1.5, 2.0], 2.5))
     [missed] = [t for t in targets(found) if t.name == "ingest through the pipeline file"]
-    assert missed.passed is False
+    assert missed.passed is False and missed.measured.startswith("0.67\u00d7")
     text = render(found)
     assert "## Ingest through the pipeline file" in text
     assert "hash_key_env: OTELITE_BENCH_REDACTION_KEY" in text
+    assert "decision_wait: 1s" in text
+    # Plain, the median run: 100,000 spans acknowledged in 1.5 s (66,667 spans/s), all
+    # stored 0.5 s later (50,000 spans/s sustained), judged as it is.
+    assert (
+        "| plain | 66,667 (50,000\u2013100,000) | 0.5 (0.5\u20130.5) | "
+        "50,000 (40,000\u201366,667) | 50,000 (40,000\u201366,667) |"
+    ) in text

@@ -1,0 +1,277 @@
+"""Tail sampling under concurrent requests: held pieces are synced in shared groups, a
+client is answered only once its pieces are synced, and the interleavings of a sync with
+decisions keep what the log promises (nothing acknowledged lost, nothing kept handed on
+twice by a replay).
+
+The sampler's log writes pass a gate the test opens, so each interleaving is forced, not
+hoped for; time is an injected clock and ``tick`` is called by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from otelite.errors import Overloaded, Unavailable
+from otelite.pipeline import InMemoryConsumer, TailSampler
+from otelite.pipeline._sampling_log import SamplingLog
+from otelite.types import ExportTraceServiceRequest, Signal
+from tests.pipeline.test_tail_sampling import (
+    ERRORS,
+    Clock,
+    S,
+    request,
+    sampler_for,
+    settings,
+    stored_spans,
+)
+
+ALWAYS = "{name: a, type: always_sample}"
+
+
+class Gate:
+    """Holds the sampler's log writes (in their sync thread) until opened; can fail them."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.entered = threading.Event()
+        self.opened = threading.Event()
+        self.opened.set()
+        self.fail = False
+        self.groups: list[int] = []
+        """Records in each group written."""
+        original = SamplingLog.write
+
+        def write(log: SamplingLog, records: list[tuple[int, str, bytes]]) -> None:
+            self.entered.set()
+            self.opened.wait(timeout=60)
+            if self.fail:
+                raise OSError(5, "Input/output error")
+            original(log, records)
+            self.groups.append(len(records))
+
+        monkeypatch.setattr(SamplingLog, "write", write)
+
+    def close(self) -> None:
+        self.entered.clear()
+        self.opened.clear()
+
+    async def writing(self) -> None:
+        """Wait until a write has begun (and is held at the gate)."""
+        await asyncio.to_thread(self.entered.wait, 60)
+
+
+class Refusals(InMemoryConsumer):
+    """Refuses the next ``count`` requests (overloaded), then takes them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    async def consume(self, signal: Signal, request: Any, **options: Any) -> None:
+        if self.count:
+            self.count -= 1
+            raise Overloaded("full")
+        await super().consume(signal, request, **options)
+
+
+async def started(sampler: TailSampler) -> TailSampler:
+    await sampler.start()
+    return sampler
+
+
+def consuming(sampler: TailSampler, *spans: S) -> asyncio.Task[None]:
+    return asyncio.create_task(sampler.consume(Signal.TRACES, request(*spans)))
+
+
+def test_concurrent_requests_share_a_sync_and_are_answered_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = Gate(monkeypatch)
+
+    async def run() -> None:
+        clock = Clock()
+        sampler = await started(sampler_for(settings(ALWAYS), clock, None, tmp_path))
+        gate.close()
+        first = consuming(sampler, S(1, 1))
+        await gate.writing()
+        # Three more arrive while the first sync runs: they wait for the next one.
+        others = [consuming(sampler, S(n, n)) for n in (2, 3, 4)]
+        await asyncio.sleep(0)
+        assert not any(task.done() for task in (first, *others))
+        assert sampler.held_traces == 0  # nothing is held before it is synced
+        gate.opened.set()
+        await asyncio.gather(first, *others)
+        assert gate.groups == [1, 3]
+        assert sampler.held_traces == 4
+        # A crash: every acknowledged piece is held again.
+        restarted = await started(sampler_for(settings(ALWAYS), clock, None, tmp_path))
+        assert restarted.held_traces == 4
+        await restarted.shutdown()
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    ("policy", "first_error", "handed_on"),
+    [
+        # Kept: the piece synced during the decision follows it, handed on once.
+        (ALWAYS, False, [(1, 1, "shop"), (1, 2, "shop")]),
+        # Dropped (no error in what was held when decided): the later piece carries an
+        # error, but follows the decision all the same.
+        (ERRORS, False, []),
+    ],
+    ids=["kept", "dropped"],
+)
+def test_a_decision_between_a_pieces_sync_and_its_registration(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    policy: str,
+    first_error: bool,
+    handed_on: list[tuple[int, int, str]],
+) -> None:
+    gate = Gate(monkeypatch)
+
+    async def run() -> None:
+        clock = Clock()
+        consumer = InMemoryConsumer()
+        chosen = settings(policy, decision_wait="1s")
+        sampler = await started(sampler_for(chosen, clock, consumer, tmp_path))
+        await sampler.consume(Signal.TRACES, request(S(1, 1, error=first_error)))
+        clock.now += 1
+        gate.close()
+        racing = consuming(sampler, S(1, 2, parent=1, error=True))
+        await gate.writing()
+        await sampler.tick()  # trace 1 decided while its second piece is being synced
+        gate.opened.set()
+        await racing
+        assert sampler.held_traces == 1  # the piece waits its turn, decided already
+        clock.now += 1
+        await sampler.tick()
+        assert sorted(stored_spans(consumer)) == handed_on
+        assert sampler.stats.kept + sampler.stats.dropped == 1  # one trace, one decision
+        assert sampler.stats.late_kept + sampler.stats.late_dropped == 1
+        # A crash now: both pieces are settled, nothing is held or handed on again.
+        again = InMemoryConsumer()
+        restarted = await started(sampler_for(chosen, clock, again, tmp_path))
+        assert restarted.held_traces == 0
+        clock.now += 1
+        await restarted.tick()
+        assert again.received == []
+        await restarted.shutdown()
+
+    asyncio.run(run())
+
+
+def test_a_piece_synced_while_its_kept_trace_waits_downstream_waits_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = Gate(monkeypatch)
+
+    async def run() -> None:
+        clock = Clock()
+        refusing = Refusals()
+        chosen = settings(ALWAYS, decision_wait="1s")
+        sampler = await started(sampler_for(chosen, clock, refusing, tmp_path))
+        await sampler.consume(Signal.TRACES, request(S(1, 1)))
+        clock.now += 1
+        # Refused when decided, and once more when retried; what comes after is taken.
+        refusing.count = 2
+        gate.close()
+        racing = consuming(sampler, S(1, 2, parent=1))
+        await gate.writing()
+        await sampler.tick()  # kept, refused: trace 1 waits, unsettled
+        gate.opened.set()
+        await racing
+        clock.now += 1
+        # The retry is refused; the second piece joins the waiting trace rather than
+        # being handed on (and settled) alone.
+        await sampler.tick()
+        assert refusing.received == [] and sampler.held_spans == 2
+        # A crash: had the second piece been settled on its own, its decision would
+        # cover the first piece too, never handed on. Both are held again instead.
+        consumer = InMemoryConsumer()
+        restarted = await started(sampler_for(chosen, clock, consumer, tmp_path))
+        assert restarted.held_traces == 1 and restarted.held_spans == 2
+        clock.now += 1
+        await restarted.tick()
+        assert sorted(stored_spans(consumer)) == [(1, 1, "shop"), (1, 2, "shop")]
+        await restarted.shutdown()
+
+    asyncio.run(run())
+
+
+def test_a_failed_sync_fails_its_whole_group_and_holds_none_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = Gate(monkeypatch)
+
+    async def run() -> None:
+        clock = Clock()
+        consumer = InMemoryConsumer()
+        chosen = settings(ALWAYS, decision_wait="1s")
+        sampler = await started(sampler_for(chosen, clock, consumer, tmp_path))
+        await sampler.consume(Signal.TRACES, request(S(1, 1)))
+        gate.close()
+        gate.fail = True
+        group = [consuming(sampler, S(1, 2, parent=1)), consuming(sampler, S(2, 3))]
+        await gate.writing()
+        gate.opened.set()
+        results: list[Any] = await asyncio.gather(*group, return_exceptions=True)
+        assert all(isinstance(result, Unavailable) for result in results)
+        assert sampler.held_traces == 1 and sampler.held_spans == 1
+        gate.fail = False
+        clock.now += 1
+        await sampler.tick()
+        assert sorted(stored_spans(consumer)) == [(1, 1, "shop")]
+        # The client sends trace 2 again; once it is decided, nothing pins the log:
+        # the failed group's sequence numbers are not waited for.
+        await sampler.consume(Signal.TRACES, request(S(2, 3)))
+        clock.now += 1
+        await sampler.tick()
+        assert sorted(stored_spans(consumer)) == [(1, 1, "shop"), (2, 3, "shop")]
+        await sampler.shutdown()
+        assert list((tmp_path / "held").iterdir()) == []
+
+    asyncio.run(run())
+
+
+class Payloads(InMemoryConsumer):
+    """Keeps the serialized form each traces request came with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.payloads: list[bytes | None] = []
+
+    async def consume(self, signal: Signal, request: Any, **options: Any) -> None:
+        self.payloads.append(options.get("payload"))
+        await super().consume(signal, request, **options)
+
+
+def test_kept_traces_are_handed_on_with_their_serialized_form(tmp_path: Path) -> None:
+    async def run() -> None:
+        clock = Clock()
+        consumer = Payloads()
+        chosen = settings(ALWAYS, decision_wait="1s")
+        sampler = await started(sampler_for(chosen, clock, consumer, tmp_path))
+        await sampler.consume(Signal.TRACES, request(S(1, 1), S(2, 2)))
+        await sampler.consume(Signal.TRACES, request(S(1, 3, parent=1), S(3, 4, service="pay")))
+        clock.now += 1
+        await sampler.tick()
+        [(_, handed, _)] = consumer.received
+        [payload] = consumer.payloads
+        # The bytes given are a serialization of the very request handed on.
+        assert payload is not None
+        assert ExportTraceServiceRequest.FromString(payload) == handed
+        assert sorted(stored_spans(consumer)) == [
+            (1, 1, "shop"),
+            (1, 3, "shop"),
+            (2, 2, "shop"),
+            (3, 4, "pay"),
+        ]
+        await sampler.shutdown()
+
+    asyncio.run(run())
