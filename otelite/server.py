@@ -43,19 +43,15 @@ from otelite.api.mcp import McpEndpoint
 from otelite.config import Config, StorageLocation
 from otelite.errors import InvalidRequest, OteliteError
 from otelite.pipeline import (
-    FORWARD_DIR,
-    TAIL_SAMPLING_DIR,
     TENANTS_DIR,
     Consumer,
     FlattenPool,
-    Forwarding,
     IngestPipeline,
     PipelineReport,
+    PipelineStages,
     PipelineStats,
-    Processing,
     RedactionRules,
     Retention,
-    TailSampler,
     Tenants,
     read_pipeline_file,
 )
@@ -123,7 +119,7 @@ class Server:
         self.config = config
         self._storage: Storage | None = None
         self._pipeline: IngestPipeline | None = None
-        self._sampler: TailSampler | None = None
+        self._stages: PipelineStages | None = None
         self._tenants: Tenants | None = None
         """Multi-tenant mode: every tenant's storage and pipeline, instead of the two above."""
         self._api: UvicornServer | None = None
@@ -131,7 +127,6 @@ class Server:
         self._grpc: GrpcReceiver | None = None
         self._http: HttpReceiver | None = None
         self._retention: Retention | None = None
-        self._forwarding: Forwarding | None = None
         self._slos: SloEvaluator | None = None
         self._notifiers: Notifiers | None = None
         self._self_telemetry: SelfTelemetry | None = None
@@ -163,7 +158,6 @@ class Server:
         pipeline_file = (
             None if config.pipeline_file is None else read_pipeline_file(config.pipeline_file)
         )
-        processors = () if pipeline_file is None else tuple(pipeline_file.processors)
         if access.tls_cert is not None and access.tls_key is not None:
             # Checked before anything starts, so a bad file stops the process at once.
             certificate = ServerCertificate.load(access.tls_cert, access.tls_key)
@@ -221,39 +215,13 @@ class Server:
             def reports() -> list[PipelineReport]:
                 return [pipeline.report(SINGLE_TENANT)]
 
-        # What the receivers accept goes through the pipeline file's processors first,
-        # then tail sampling, which holds spans until their trace is decided, then the
-        # exporters' queues and the local pipeline: what is forwarded is what is kept.
-        downstream: Consumer = consumer
-        if pipeline_file is not None and pipeline_file.exporters:
-            self._forwarding = Forwarding(
-                consumer,
-                pipeline_file.exporters,
-                directory=None if config.data_dir is None else config.data_dir / FORWARD_DIR,
-                tenant_header=config.tenancy.enabled,
-            )
-            await self._forwarding.start()
-            downstream = self._forwarding
-        receiving: Consumer = downstream
-        if pipeline_file is not None and pipeline_file.tail_sampling is not None:
-            self._sampler = TailSampler(
-                downstream,
-                pipeline_file.tail_sampling,
-                log_dir=None if config.data_dir is None else config.data_dir / TAIL_SAMPLING_DIR,
-            )
-            await self._sampler.start()
-            receiving = self._sampler
-        elif config.data_dir is not None and any(
-            (config.data_dir / TAIL_SAMPLING_DIR).glob("held/*.wal")
-        ):
-            log.warning(
-                "%s/%s holds spans waiting for tail sampling; they are decided only when "
-                "the pipeline file has tail_sampling again",
-                config.data_dir,
-                TAIL_SAMPLING_DIR,
-            )
-        if processors:
-            receiving = Processing(receiving, processors)
+        self._stages = PipelineStages(
+            pipeline_file,
+            consumer,
+            data_dir=config.data_dir,
+            tenant_header=config.tenancy.enabled,
+        )
+        receiving = await self._stages.start()
         self._slos = SloEvaluator(
             await asyncio.to_thread(self._slo_catalog),
             storage_of,
@@ -264,17 +232,17 @@ class Server:
         )
         self_metrics = SelfMetrics(reports)
         self_metrics.registry.register(SloCollector(self._slos))
-        for processor in processors:
+        for processor in self._stages.processors:
             if isinstance(processor, RedactionRules):
                 self_metrics.registry.register(RedactionMetrics(processor.counts.copy))
-        if self._sampler is not None:
-            self_metrics.registry.register(TailSamplingMetrics(self._sampler))
+        if self._stages.sampler is not None:
+            self_metrics.registry.register(TailSamplingMetrics(self._stages.sampler))
         if config.alert_webhooks:
             # Started once the API listens: notifications link to it (externalURL).
             self._notifiers = Notifiers(self._notifier_of, existing=self._tenants_with_outbox)
             self_metrics.registry.register(AlertReceiverMetrics(self._notifiers))
-        if self._forwarding is not None:
-            self_metrics.registry.register(ForwardingMetrics(self._forwarding))
+        if self._stages.forwarding is not None:
+            self_metrics.registry.register(ForwardingMetrics(self._stages.forwarding))
         if self._self_telemetry is not None:
             # Its own tenant when tenants are kept apart: nobody's data but otelite's.
             tenant = SELF_SERVICE if config.tenancy.enabled else SINGLE_TENANT
@@ -305,7 +273,7 @@ class Server:
                 ).route()
             ],
             alert_receivers=self._notifiers,
-            forwarding=self._forwarding,
+            forwarding=self._stages.forwarding,
         )
         self._mcp = app.state.mcp
         self._api = UvicornServer(
@@ -367,13 +335,8 @@ class Server:
             if component is not None:
                 await component.shutdown()
         self._http = self._grpc = None
-        # Upstream first: the sampler hands what it decides on to the exporters' queues.
-        if self._sampler is not None:
-            await self._sampler.shutdown()
-            self._sampler = None
-        if self._forwarding is not None:
-            await self._forwarding.shutdown()
-            self._forwarding = None
+        if self._stages is not None:
+            await self._stages.shutdown()
         if self._self_telemetry is not None:
             await self._self_telemetry.shutdown()
             self._self_telemetry = None

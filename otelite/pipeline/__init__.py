@@ -25,6 +25,7 @@ from otelite.pipeline._pipeline_file import (
 from otelite.pipeline._processing import Processing, Processor
 from otelite.pipeline._redaction import PRESETS, RedactionRules
 from otelite.pipeline._retention import Retention, RetentionTargets
+from otelite.pipeline._stages import PipelineStages
 from otelite.pipeline._stats import (
     DURATION_BUCKETS,
     Durations,
@@ -63,6 +64,7 @@ __all__ = [
     "PipelineFileError",
     "PipelineHealth",
     "PipelineReport",
+    "PipelineStages",
     "PipelineStats",
     "Processing",
     "Processor",
