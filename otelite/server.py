@@ -220,6 +220,7 @@ class Server:
             consumer,
             data_dir=config.data_dir,
             tenant_header=config.tenancy.enabled,
+            admit=None if self._tenants is None else self._tenants.admit,
         )
         receiving = await self._stages.start()
         self._slos = SloEvaluator(

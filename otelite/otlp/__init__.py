@@ -23,14 +23,13 @@ from otelite.otlp._json import (
     status_proto,
 )
 from otelite.otlp._retry import Backoff, retry_after_seconds
-from otelite.otlp._select import by_trace, only_spans
+from otelite.otlp._select import only_spans, only_traces
 
 __all__ = [
     "Backoff",
     "any_value_from_json",
     "any_value_plain",
     "any_value_to_json",
-    "by_trace",
     "decode_request_json",
     "decode_response_json",
     "double_to_json",
@@ -41,6 +40,7 @@ __all__ = [
     "key_values_from_json",
     "key_values_to_json",
     "only_spans",
+    "only_traces",
     "request_from_json",
     "request_to_json",
     "retry_after_seconds",

@@ -25,6 +25,7 @@ from otelite.pipeline._pipeline_file import (
 from otelite.pipeline._processing import Processing, Processor
 from otelite.pipeline._redaction import PRESETS, RedactionRules
 from otelite.pipeline._retention import Retention, RetentionTargets
+from otelite.pipeline._sampling_settings import SamplingStats, TailSamplingSettings
 from otelite.pipeline._stages import PipelineStages
 from otelite.pipeline._stats import (
     DURATION_BUCKETS,
@@ -34,12 +35,7 @@ from otelite.pipeline._stats import (
     PipelineStats,
     count_items,
 )
-from otelite.pipeline._tail_sampling import (
-    TAIL_SAMPLING_DIR,
-    SamplingStats,
-    TailSampler,
-    TailSamplingSettings,
-)
+from otelite.pipeline._tail_sampling import TAIL_SAMPLING_DIR, TailSampler
 from otelite.pipeline._tenants import TENANTS_DIR, Tenant, Tenants
 
 __all__ = [

@@ -218,7 +218,7 @@ class IngestPipeline:
         else:
             queued_request = QueuedRequest(self._next_seq, signal, payload, size, items)
             self._next_seq += 1
-            error = await asyncio.shield(self._committer.submit(queued_request, payload))
+            error = await asyncio.shield(self._committer.submit(queued_request))
             if error is not None:
                 self.stats.rejected_unavailable += 1
                 raise Unavailable(

@@ -200,7 +200,7 @@ def parse_pipeline(text: str, name: str = "the pipeline file") -> PipelineFile:
     # Imported here: redaction builds on this module's Node.
     from otelite.pipeline._exporters import parse_exporters
     from otelite.pipeline._redaction import RedactionRules
-    from otelite.pipeline._tail_sampling import TailSamplingSettings
+    from otelite.pipeline._sampling_settings import TailSamplingSettings
 
     try:
         composed = yaml.compose(text, Loader=yaml.SafeLoader)

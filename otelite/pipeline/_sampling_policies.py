@@ -8,67 +8,30 @@ a policy list written for it reads the same here::
       - {name: slow, type: latency, latency: {threshold_ms: 2000}}
       - {name: some, type: probabilistic, probabilistic: {sampling_percentage: 10}}
 
-Each policy looks at every span the trace has so far (with its resource) and either
-matches or not. A trace is kept when some policy matches, unless a ``drop`` policy
-matches (a drop wins). Every policy sees every trace, so each one's share is counted
-on the same traces; a rate limit spends its budget on the traces it matches.
+Each policy looks at what the trace's spans so far (with their resources) add up to
+(``HeldTrace``, gathered as they come by the ``TraceSummarizer`` that ``summarizer_for``
+builds for the policies) and either matches or not. A trace is kept when some policy
+matches, unless a ``drop`` policy matches (a drop wins). Every policy sees every trace,
+so each one's share is counted on the same traces; a rate limit spends its budget on the
+traces it matches.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otelite.pipeline._pipeline_file import Node
-from otelite.types import ExportTraceServiceRequest
+from otelite.pipeline._trace_summary import HeldTrace, TraceSummarizer
 
-__all__ = ["HeldTrace", "Policy", "parse_policies", "probabilistic_keeps"]
+__all__ = ["Policy", "parse_policies", "probabilistic_keeps", "summarizer_for"]
 
 _STATUS_CODES = {"UNSET": 0, "OK": 1, "ERROR": 2}
-_SERVICE_NAME = "service.name"
-
-
-@dataclass(slots=True)
-class HeldTrace:
-    """The spans of one trace held so far, in the pieces (requests) they came in."""
-
-    tenant: str
-    trace_id: bytes
-    pieces: list[ExportTraceServiceRequest] = field(default_factory=list)
-    span_count: int = 0
-
-    def spans(self) -> Iterator[tuple[list[KeyValue], Span]]:
-        """Each span with its resource's attributes."""
-        for piece in self.pieces:
-            for resource_spans in piece.resource_spans:
-                resource = list(resource_spans.resource.attributes)
-                for scope_spans in resource_spans.scope_spans:
-                    for span in scope_spans.spans:
-                        yield resource, span
-
-    def duration_ns(self) -> int:
-        """From the earliest start to the latest end of its spans."""
-        starts, ends = [], []
-        for _, span in self.spans():
-            starts.append(span.start_time_unix_nano)
-            ends.append(span.end_time_unix_nano)
-        return max(ends) - min(starts) if starts else 0
-
-    def service(self) -> str:
-        """The root span's service (the first span's when the root has not arrived)."""
-        first = ""
-        for resource, span in self.spans():
-            name = next((_text(a.value) or "" for a in resource if a.key == _SERVICE_NAME), "")
-            if not span.parent_span_id:
-                return name
-            first = first or name
-        return first
 
 
 class Policy(Protocol):
@@ -103,11 +66,12 @@ class _Always:
 @dataclass(frozen=True, slots=True)
 class _StatusCode:
     name: str
-    codes: frozenset[int]
+    mask: int
+    """The bits (``HeldTrace.statuses``) of the codes it names."""
     drops: bool = False
 
     def matches(self, trace: HeldTrace, now: float) -> bool:
-        return any(span.status.code in self.codes for _, span in trace.spans())
+        return bool(trace.statuses & self.mask)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +111,12 @@ class _Attribute:
     drops: bool = False
 
     def matches(self, trace: HeldTrace, now: float) -> bool:
-        found = any(
-            attribute.key == self.key and self.accepts(attribute.value)
-            for resource, span in trace.spans()
-            for attribute in (*resource, *span.attributes)
-        )
-        return found != self.invert
+        return (self in trace.found) != self.invert
+
+    def observes(self, attributes: Sequence[KeyValue]) -> bool:
+        """Whether one of ``attributes`` (a span's or a resource's) satisfies it."""
+        key, accepts = self.key, self.accepts
+        return any(a.key == key and accepts(a.value) for a in attributes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +182,25 @@ _TYPES = (
 )
 
 
+def summarizer_for(policies: Sequence[Policy]) -> TraceSummarizer:
+    """What to gather from each span for ``policies`` to decide, and nothing more."""
+    found: list[Policy] = []
+
+    def walk(policies: Sequence[Policy]) -> None:
+        for policy in policies:
+            found.append(policy)
+            if isinstance(policy, _All):
+                walk(policy.policies)
+
+    walk(policies)
+    return TraceSummarizer(
+        times=any(isinstance(p, _Latency) for p in found),
+        statuses=any(isinstance(p, _StatusCode) for p in found),
+        services=any(isinstance(p, _RateLimit) for p in found),
+        attributes=[(p, p.observes) for p in found if isinstance(p, _Attribute)],
+    )
+
+
 def parse_policies(node: Node, *, nested: bool = False) -> tuple[Policy, ...]:
     """The policies of a ``policies`` list (or of an ``and``/``drop`` sub-policy list)."""
     items = node.items()
@@ -251,7 +234,7 @@ def _parse_policy(node: Node, *, nested: bool) -> Policy:
         if "status_codes" not in given:
             raise options.problem("status_codes: required")
         codes = [item.choice(*_STATUS_CODES) for item in _list(given["status_codes"])]
-        return _StatusCode(name, frozenset(_STATUS_CODES[code] for code in codes))
+        return _StatusCode(name, sum({1 << _STATUS_CODES[code] for code in codes}))
     if kind == "latency":
         given = options.mapping("threshold_ms", "upper_threshold_ms")
         if "threshold_ms" not in given:

@@ -11,6 +11,7 @@ the sampler hands what it decides on to the exporters before they stop.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from otelite.pipeline._consumer import Consumer
@@ -27,7 +28,9 @@ log = logging.getLogger("otelite")
 class PipelineStages:
     """The stages ``file`` asks for (None: none) in front of ``local``; their state lives
     under ``data_dir`` (None: in memory). ``tenant_header``: forward each request with its
-    tenant as ``X-Scope-OrgID``."""
+    tenant as ``X-Scope-OrgID``. ``admit``: raises what ``local`` would raise for good
+    for a tenant's first data (``Tenants.admit``), for stages that answer the client
+    before handing data on."""
 
     def __init__(
         self,
@@ -36,11 +39,13 @@ class PipelineStages:
         *,
         data_dir: Path | None,
         tenant_header: bool,
+        admit: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._file = file
         self._local = local
         self._data_dir = data_dir
         self._tenant_header = tenant_header
+        self._admit = admit
         self.processors: tuple[Processor, ...] = () if file is None else tuple(file.processors)
         self.forwarding: Forwarding | None = None
         self.sampler: TailSampler | None = None
@@ -63,6 +68,7 @@ class PipelineStages:
                 downstream,
                 file.tail_sampling,
                 log_dir=None if data_dir is None else data_dir / TAIL_SAMPLING_DIR,
+                admit=self._admit,
             )
             await self.sampler.start()
             downstream = self.sampler

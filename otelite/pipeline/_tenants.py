@@ -207,6 +207,13 @@ class Tenants:
             await asyncio.to_thread(storage.close)
         self._state = "shut down"
 
+    async def admit(self, tenant_id: str) -> None:
+        """Open ``tenant_id`` if it has not written yet, raising ``Forbidden`` as its first
+        write would beyond ``max_tenants``: for stages that answer a client before they
+        hand its data on (tail sampling), so that what they acknowledge is never refused."""
+        if tenant_id not in self._tenants:
+            await self._new(tenant_id)
+
     async def _new(self, tenant_id: str) -> Tenant:
         """Open a tenant that has not written yet; concurrent first writes share one opening."""
         opening = self._opening.get(tenant_id)

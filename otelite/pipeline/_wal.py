@@ -145,6 +145,13 @@ class WriteAheadLog:
         return self._last_seq
 
     @property
+    def first_seq(self) -> int:
+        """The lowest sequence number still on disk may be this one (``last_seq`` + 1 when
+        no segment is left)."""
+        with self._lock:
+            return self._segments[0].first_seq if self._segments else self._last_seq + 1
+
+    @property
     def segment_paths(self) -> list[Path]:
         """The segment files, oldest first."""
         with self._lock:

@@ -1,5 +1,5 @@
-"""Tail sampling under concurrent requests: held pieces are synced in shared groups, a
-client is answered only once its pieces are synced, and the interleavings of a sync with
+"""Tail sampling under concurrent requests: held requests are synced in shared groups, a
+client is answered only once its request is synced, and the interleavings of a sync with
 decisions keep what the log promises (nothing acknowledged lost, nothing kept handed on
 twice by a replay).
 
@@ -107,7 +107,7 @@ def test_concurrent_requests_share_a_sync_and_are_answered_after_it(
         await asyncio.gather(first, *others)
         assert gate.groups == [1, 3]
         assert sampler.held_traces == 4
-        # A crash: every acknowledged piece is held again.
+        # A crash: every acknowledged request is held again.
         restarted = await started(sampler_for(settings(ALWAYS), clock, None, tmp_path))
         assert restarted.held_traces == 4
         await restarted.shutdown()
@@ -118,15 +118,15 @@ def test_concurrent_requests_share_a_sync_and_are_answered_after_it(
 @pytest.mark.parametrize(
     ("policy", "first_error", "handed_on"),
     [
-        # Kept: the piece synced during the decision follows it, handed on once.
+        # Kept: the request synced during the decision follows it, handed on once.
         (ALWAYS, False, [(1, 1, "shop"), (1, 2, "shop")]),
-        # Dropped (no error in what was held when decided): the later piece carries an
+        # Dropped (no error in what was held when decided): the later request carries an
         # error, but follows the decision all the same.
         (ERRORS, False, []),
     ],
     ids=["kept", "dropped"],
 )
-def test_a_decision_between_a_pieces_sync_and_its_registration(
+def test_a_decision_between_a_requests_sync_and_its_registration(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     policy: str,
@@ -145,12 +145,12 @@ def test_a_decision_between_a_pieces_sync_and_its_registration(
         gate.close()
         racing = consuming(sampler, S(1, 2, parent=1, error=True))
         await gate.writing()
-        await sampler.tick()  # trace 1 decided while its second piece is being synced
+        await sampler.tick()  # trace 1 decided while its second request is being synced
         gate.opened.set()
         await racing
-        assert sampler.held_traces == 1  # the piece waits its turn, decided already
-        clock.now += 1
-        await sampler.tick()
+        # Registered after the decision, the request follows it before its client is
+        # answered: nothing of it is held.
+        assert sampler.held_traces == 0
         assert sorted(stored_spans(consumer)) == handed_on
         assert sampler.stats.kept + sampler.stats.dropped == 1  # one trace, one decision
         assert sampler.stats.late_kept + sampler.stats.late_dropped == 1
@@ -166,7 +166,7 @@ def test_a_decision_between_a_pieces_sync_and_its_registration(
     asyncio.run(run())
 
 
-def test_a_piece_synced_while_its_kept_trace_waits_downstream_waits_with_it(
+def test_a_request_settled_while_an_earlier_one_of_its_trace_waits_downstream(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gate = Gate(monkeypatch)
@@ -178,27 +178,24 @@ def test_a_piece_synced_while_its_kept_trace_waits_downstream_waits_with_it(
         sampler = await started(sampler_for(chosen, clock, refusing, tmp_path))
         await sampler.consume(Signal.TRACES, request(S(1, 1)))
         clock.now += 1
-        # Refused when decided, and once more when retried; what comes after is taken.
+        # The first request is refused when its trace is decided and once more when
+        # offered again with the second; the second is taken.
         refusing.count = 2
         gate.close()
         racing = consuming(sampler, S(1, 2, parent=1))
         await gate.writing()
-        await sampler.tick()  # kept, refused: trace 1 waits, unsettled
+        await sampler.tick()  # kept, refused: the first request waits, unsettled
         gate.opened.set()
         await racing
-        clock.now += 1
-        # The retry is refused; the second piece joins the waiting trace rather than
-        # being handed on (and settled) alone.
-        await sampler.tick()
-        assert refusing.received == [] and sampler.held_spans == 2
-        # A crash: had the second piece been settled on its own, its decision would
-        # cover the first piece too, never handed on. Both are held again instead.
+        assert sorted(stored_spans(refusing)) == [(1, 2, "shop")]
+        assert sampler.held_spans == 1
+        # A crash: the second request's settlement names it alone, so the first is held
+        # again, and follows the decision recorded with the second.
         consumer = InMemoryConsumer()
         restarted = await started(sampler_for(chosen, clock, consumer, tmp_path))
-        assert restarted.held_traces == 1 and restarted.held_spans == 2
-        clock.now += 1
+        assert restarted.held_traces == 0
         await restarted.tick()
-        assert sorted(stored_spans(consumer)) == [(1, 1, "shop"), (1, 2, "shop")]
+        assert sorted(stored_spans(consumer)) == [(1, 1, "shop")]
         await restarted.shutdown()
 
     asyncio.run(run())
@@ -251,27 +248,30 @@ class Payloads(InMemoryConsumer):
         await super().consume(signal, request, **options)
 
 
-def test_kept_traces_are_handed_on_with_their_serialized_form(tmp_path: Path) -> None:
+def test_requests_are_handed_on_as_received_or_cut_to_their_kept_traces(
+    tmp_path: Path,
+) -> None:
     async def run() -> None:
         clock = Clock()
         consumer = Payloads()
-        chosen = settings(ALWAYS, decision_wait="1s")
+        chosen = settings(ERRORS, decision_wait="1s")
         sampler = await started(sampler_for(chosen, clock, consumer, tmp_path))
-        await sampler.consume(Signal.TRACES, request(S(1, 1), S(2, 2)))
-        await sampler.consume(Signal.TRACES, request(S(1, 3, parent=1), S(3, 4, service="pay")))
+        whole = request(S(1, 1, error=True), S(2, 2, service="pay", error=True))
+        mixed = request(S(1, 3, parent=1), S(3, 4, service="pay"))
+        await sampler.consume(Signal.TRACES, whole, payload=whole.SerializeToString())
+        await sampler.consume(Signal.TRACES, mixed, payload=mixed.SerializeToString())
         clock.now += 1
         await sampler.tick()
-        [(_, handed, _)] = consumer.received
-        [payload] = consumer.payloads
-        # The bytes given are a serialization of the very request handed on.
+        assert len(consumer.received) == 2
+        # Every trace of the first kept: its very bytes are handed on.
+        assert consumer.payloads[0] == whole.SerializeToString()
+        assert consumer.received[0][1] == whole
+        # Trace 3 dropped: the second is cut to trace 1's span, and the bytes given are
+        # a serialization of the very request handed on.
+        payload = consumer.payloads[1]
         assert payload is not None
-        assert ExportTraceServiceRequest.FromString(payload) == handed
-        assert sorted(stored_spans(consumer)) == [
-            (1, 1, "shop"),
-            (1, 3, "shop"),
-            (2, 2, "shop"),
-            (3, 4, "pay"),
-        ]
+        assert ExportTraceServiceRequest.FromString(payload) == consumer.received[1][1]
+        assert sorted(stored_spans(consumer)) == [(1, 1, "shop"), (1, 3, "shop"), (2, 2, "pay")]
         await sampler.shutdown()
 
     asyncio.run(run())

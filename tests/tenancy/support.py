@@ -38,6 +38,7 @@ class Running:
         storage: StorageLocation | None = None,
         access: Access | None = None,
         self_telemetry: bool = False,
+        pipeline_file: Path | None = None,
     ) -> None:
         config = Config(
             storage=storage or StorageLocation(),
@@ -50,6 +51,7 @@ class Running:
             tenancy=tenancy,
             access=access or Access(),
             self_telemetry=self_telemetry,
+            pipeline_file=pipeline_file,
         )
         self._loop = LoopThread()
         self.server = Server(config)

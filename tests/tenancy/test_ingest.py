@@ -140,6 +140,29 @@ def test_the_tenant_bound_refuses_new_tenants_only(tmp_path: Path) -> None:
         server.close()
 
 
+def test_with_tail_sampling_a_tenant_beyond_the_bound_is_refused_before_it_is_answered(
+    tmp_path: Path,
+) -> None:
+    # Tail sampling answers a client before it hands the spans on; a tenant storage would
+    # refuse must be refused then, not after its spans were acknowledged.
+    pipeline_file = tmp_path / "pipeline.yaml"
+    pipeline_file.write_text(
+        "processors:\n  tail_sampling:\n    decision_wait: 1h\n"
+        "    policies: [{name: all, type: always_sample}]\n"
+    )
+    server = Running(
+        tmp_path / "data", Tenancy(enabled=True, max_tenants=1), pipeline_file=pipeline_file
+    )
+    try:
+        assert server.post(Signal.TRACES, tenant_a()[Signal.TRACES], "one").status_code == 200
+        refused = server.post(Signal.TRACES, tenant_a()[Signal.TRACES], "two")
+        assert refused.status_code == 403
+        assert "tenant 'two' cannot be added" in Status.FromString(refused.content).message
+        assert sorted(os.listdir(tmp_path / "data" / "tenants")) == ["one"]
+    finally:
+        server.close()
+
+
 def test_a_default_tenant_takes_requests_without_the_header(tmp_path: Path) -> None:
     server = Running(None, Tenancy(enabled=True, default_tenant="shared"))
     try:

@@ -1,11 +1,11 @@
-"""Cutting a trace request by trace id keeps each span under its resource and scope."""
+"""Cutting a trace request to some traces keeps each span under its resource and scope."""
 
 from __future__ import annotations
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from otelite.otlp import by_trace
+from otelite.otlp import only_traces
 from otelite.types import ExportTraceServiceRequest
 
 
@@ -37,13 +37,14 @@ def test_each_trace_keeps_its_resources_and_scopes() -> None:
             for name in names:
                 trace_id = int(name[0]).to_bytes(16, "big")
                 scope_spans.spans.append(Span(trace_id=trace_id, name=name))
-    pieces = by_trace(request)
     one, two = (n.to_bytes(16, "big") for n in (1, 2))
-    assert list(pieces) == [one, two]
-    assert shape(pieces[one]) == [("a", [("s1", ["1a", "1b"])]), ("b", [("s3", ["1c"])])]
-    assert shape(pieces[two]) == [("a", [("s1", ["2a"]), ("s2", ["2b"])])]
-    assert {r.schema_url for p in pieces.values() for r in p.resource_spans} == {"r"}
+    first, second = only_traces(request, {one}), only_traces(request, {two})
+    assert shape(first) == [("a", [("s1", ["1a", "1b"])]), ("b", [("s3", ["1c"])])]
+    assert shape(second) == [("a", [("s1", ["2a"]), ("s2", ["2b"])])]
+    assert shape(only_traces(request, {one, two})) == shape(request)
+    assert list(only_traces(request, set()).resource_spans) == []
+    assert {r.schema_url for p in (first, second) for r in p.resource_spans} == {"r"}
     scope_urls = {
-        s.schema_url for p in pieces.values() for r in p.resource_spans for s in r.scope_spans
+        s.schema_url for p in (first, second) for r in p.resource_spans for s in r.scope_spans
     }
     assert scope_urls == {"s"}
