@@ -263,11 +263,12 @@ def forwarding_section(found: ForwardingRun | None) -> list[str]:
         "second DuckDB server on the same machine; one forwarding server per protocol, taking",
         "turns run by run. After the last acknowledgement: stored, when the forwarding server",
         "had stored it all; queue, what waited for the destination at the first look",
-        "(`/api/forwarding`); drained, when that queue was empty (the destination acknowledged",
-        "every request); arrived, when the destination had stored every span. Delivered: spans",
-        "per second from the start until drained. Judged: delivered over acknowledged, run by",
-        f"run, at least {FORWARD_LIMIT:.2f}{TIMES} (median; a run with spans missing counts 0),",
-        f"every span arrived, and drained within {DRAIN_LIMIT_SECONDS:g} s (median).",
+        "(`/api/forwarding`: requests, their bytes, the age of the one being sent; medians);",
+        "drained, when that queue was empty (the destination acknowledged every request);",
+        "arrived, when the destination had stored every span. Delivered: spans per second",
+        "from the start until drained. Judged: delivered over acknowledged, run by run, at",
+        f"least {FORWARD_LIMIT:.2f}{TIMES} (median; a run with spans missing counts 0), every",
+        f"span arrived, and drained within {DRAIN_LIMIT_SECONDS:g} s (median).",
         "",
         "| forwarded over | acknowledged spans/s | stored after (s) | queue at last ack "
         "| drained after (s) | delivered spans/s | arrived after (s) | delivered/acknowledged |",
@@ -286,10 +287,12 @@ def _row(series: ForwardSeries) -> str:
     runs = series.runs
     queue = summarize([r.queued_requests for r in runs])
     queued_mib = summarize([r.queued_bytes / 1024**2 for r in runs]).median
+    ages = [r.oldest_seconds for r in runs if r.oldest_seconds is not None]
+    oldest = f", oldest {summarize(ages).median:.1f} s" if ages else ""
     return (
         f"| {series.protocol} | {_of(runs, lambda r: r.acknowledged_rate, rate)} "
         f"| {_of(runs, lambda r: r.stored_after, _seconds)} "
-        f"| {queue.median:,.0f} requests, {queued_mib:.1f} MiB "
+        f"| {queue.median:,.0f} requests, {queued_mib:.1f} MiB{oldest} "
         f"| {_of(runs, lambda r: r.drained_after, _seconds)} "
         f"| {_of(runs, lambda r: None if r.drained_after is None else r.delivered_rate, rate)} "
         f"| {_of(runs, lambda r: r.arrived_after, _seconds)} "

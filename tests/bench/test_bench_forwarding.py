@@ -104,7 +104,8 @@ def test_the_report_has_a_forwarding_section() -> None:
     # 100,000 spans acknowledged in 2 s (50,000/s), delivered in 2.1 s (47,619/s), stored
     # at the destination 0.3 s after the queue emptied.
     assert (
-        "| grpc | 50,000 (50,000\u201350,000) | 0.4 (0.4\u20130.4) | 12 requests, 3.0 MiB "
-        "| 0.1; 1 not in 300 s | 47,619; 1 not in 300 s | 0.4; 1 not in 300 s "
+        "| grpc | 50,000 (50,000\u201350,000) | 0.4 (0.4\u20130.4) "
+        "| 12 requests, 3.0 MiB, oldest 0.2 s | 0.1; 1 not in 300 s "
+        "| 47,619; 1 not in 300 s | 0.4; 1 not in 300 s "
     ) in text
     assert "Over grpc, not every span arrived: 99,500 of 100,000." in text
