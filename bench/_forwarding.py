@@ -20,7 +20,6 @@ of one run's own figures, so what else the machine does hits both sides alike.
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -32,7 +31,7 @@ import httpx
 from bench._format import TIMES, rate, summary_text
 from bench._ingest import count_stored
 from bench._send import SendResult, presplit, send_parallel
-from bench._server import OteliteProcess
+from bench._server import OteliteProcess, start_paused
 from bench._stats import summarize
 from bench._workload import Pool, variant
 from otelite.types import Signal
@@ -150,11 +149,7 @@ def run_forwarding(
     stored = [0 for _ in forwarders]
     arrived = 0
     with ExitStack() as cleanup:
-        for server in (destination, *forwarders):
-            cleanup.callback(shutil.rmtree, server.data_dir, ignore_errors=True)
-            server.start()
-            cleanup.callback(server.stop)
-            server.pause()
+        start_paused((destination, *forwarders), cleanup)
         for generation in range(runs):
             work = presplit(variant(pool, generation), pool.items)
             for n, server in enumerate(forwarders):
