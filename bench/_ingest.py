@@ -3,7 +3,6 @@ the time until every acknowledged item can be read back through the query API.""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -13,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from bench._send import SendResult, Transport, presplit, send_parallel
-from bench._server import MemorySampler, OteliteProcess, Store, read_memory
+from bench._server import MemorySampler, OteliteProcess, Store, read_memory, start_paused
 from bench._workload import Pool, variant
 from otelite.types import Signal
 
@@ -108,11 +107,7 @@ def ingest_turns(
     peaks = [0 for _ in servers]
     at_rest = []
     with ExitStack() as cleanup:
-        for server in servers:
-            cleanup.callback(shutil.rmtree, server.data_dir, ignore_errors=True)
-            server.start()
-            cleanup.callback(server.stop)
-            server.pause()
+        start_paused(servers, cleanup)
         for generation in range(runs):
             work = presplit(variant(pool, generation), pool.items)
             for n, server in enumerate(servers):

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from operator import attrgetter
 
 from bench._format import DASH, GIB, MIB, TIMES, count, mib, ms, rate, ratio, seconds, summary_text
+from bench._forwarding import forwarding_section
 from bench._ingest import IngestRun, IngestSeries
 from bench._pipeline import pipeline_section
 from bench._promql import promql_section
@@ -91,6 +92,7 @@ def render(results: Results) -> str:
     lines += _targets_section(results)
     lines += _ingest_section(results)
     lines += pipeline_section(results.pipeline)
+    lines += forwarding_section(results.forwarding)
     lines += _store_section(results)
     lines += promql_section(results.promql, results.storage)
     lines += _phoenix_section(results)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bench._forwarding import ForwardingRun
 from bench._ingest import IngestSeries
 from bench._machine import Machine
 from bench._phoenix import PhoenixRun
@@ -38,6 +39,8 @@ class Results:
     """PromQL beside Prometheus, per size."""
     pipeline: PipelineRun | None = None
     """Trace ingest, plain and through the pipeline file."""
+    forwarding: ForwardingRun | None = None
+    """Trace ingest into a server forwarding it to a local receiver."""
     phoenix: PhoenixRun | None = None
     phoenix_otelite: IngestSeries | None = None
     phoenix_skipped: str = ""

@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -30,6 +31,7 @@ __all__ = [
     "parse_stat_cpu_ticks",
     "parse_status_kib",
     "read_memory",
+    "start_paused",
     "wait_until",
 ]
 
@@ -194,6 +196,16 @@ class OteliteProcess:
             if self.process.poll() is None:
                 self.process.kill()
                 self.process.wait()
+
+
+def start_paused(servers: Iterable[OteliteProcess], cleanup: ExitStack) -> None:
+    """Start ``servers`` and pause each (they take turns); when ``cleanup`` closes, each is
+    stopped and its data directory removed."""
+    for server in servers:
+        cleanup.callback(shutil.rmtree, server.data_dir, ignore_errors=True)
+        server.start()
+        cleanup.callback(server.stop)
+        server.pause()
 
 
 @dataclass(frozen=True, slots=True)

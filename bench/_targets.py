@@ -12,6 +12,13 @@ from bench._analysis import (
     ANALYSIS_SERVICE_GRAPH,
 )
 from bench._format import GIB, TIMES, count, mib, ms, rate
+from bench._forwarding import (
+    DRAIN_LIMIT_SECONDS,
+    FORWARD_LIMIT,
+    ForwardingRun,
+    ForwardSeries,
+    keeps_up,
+)
 from bench._pipeline import PIPELINE_LIMIT, PipelineRun, pipeline_ratios, waited_out
 from bench._promql import RATIO_LIMIT, worst_range_ratio
 from bench._queries import (
@@ -87,6 +94,8 @@ def targets(results: Results) -> list[Target]:
         rows.append(_promql_ratio(results))
     if results.pipeline is not None:
         rows.append(_pipeline_ratio(results.pipeline))
+    if results.forwarding is not None:
+        rows += _forwarding(results.forwarding)
     return rows
 
 
@@ -220,6 +229,37 @@ def _pipeline_ratio(found: PipelineRun) -> Target:
         f"(medians {rate(processed)} against {rate(plain)} spans/s)"
     )
     return Target(name, goal, measured, ok, gap, "duckdb")
+
+
+def _forwarding(found: ForwardingRun) -> list[Target]:
+    """Forwarding keeps up with ingest, per protocol forwarded over."""
+    return [_keeps_up(series) for series in found.series]
+
+
+def _keeps_up(series: ForwardSeries) -> Target:
+    name = f"forwarding keeps up ({series.protocol})"
+    goal = (
+        f"delivered ≥ {FORWARD_LIMIT:.2f}{TIMES} acknowledged spans/s (same run), every span "
+        f"arrived, queue empty ≤ {DRAIN_LIMIT_SECONDS:g} s after the last acknowledgement"
+    )
+    if not series.runs:
+        return Target(name, goal, "not measured", None, "", "duckdb")
+    value, every, drained = keeps_up(series)
+    ok, gap = judge(value, FORWARD_LIMIT, at_least=True)
+    drain_ok = drained is not None and drained <= DRAIN_LIMIT_SECONDS
+    misses = [] if every else ["spans missing at the destination"]
+    if not drain_ok:
+        misses.append(
+            "queue not emptied"
+            if drained is None
+            else f"queue empty after {drained:.1f} s ({drained - DRAIN_LIMIT_SECONDS:.1f} s over)"
+        )
+    drained_text = "never empty" if drained is None else f"empty after {drained:.1f} s"
+    measured = (
+        f"{value:.2f}{TIMES}: median of {len(series.runs)} run-by-run ratios; queue "
+        f"{drained_text} (median)"
+    )
+    return Target(name, goal, measured, ok and not misses, "; ".join([gap, *misses]), "duckdb")
 
 
 def _promql_ratio(results: Results) -> Target:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench._forwarding import run_forwarding
 from bench._ingest import run_ingest
 from bench._machine import describe_machine, versions
 from bench._phoenix import run_phoenix
@@ -115,6 +116,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-pipeline", action="store_true", help="skip ingest through the pipeline file"
     )
+    p.add_argument(
+        "--no-forwarding", action="store_true", help="skip forwarding to a local receiver"
+    )
     p.add_argument("--phoenix-spans", type=parse_count, default=20_000, help="default 20k")
     p.add_argument("--no-phoenix", action="store_true", help="skip Arize Phoenix (quick does)")
     p.add_argument(
@@ -204,6 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.pipeline = run_pipeline(
                 trace_pool, transport="http", senders=4, runs=runs, workdir=work
             )
+        if not args.no_forwarding:
+            _say("ingest: traces over http, 4 senders, forwarded to a local receiver")
+            results.forwarding = run_forwarding(trace_pool, senders=4, runs=runs, workdir=work)
         for signal, count in ((Signal.LOGS, logs), (Signal.METRICS, points)):
             _say(f"ingest: {signal.value} over http, into {into}")
             pool = make_pool(signal, count, batch_size=args.batch, seed=2)

@@ -8,9 +8,18 @@ position after the destination took them, so a crash between the destination's a
 and the position's sync sends a request again (at least once, as OTLP clients expect).
 Sequence numbers are consecutive, which makes a range's length its number of requests.
 
+Two sizes are kept apart. What is still to be sent (``QueueReport.bytes``) is the OTLP
+requests after the position, counted from a running total of request bytes by sequence
+number (8 bytes of memory per waiting request, rebuilt from the log on open), so a sent
+request stops counting when it is acknowledged, not when its segment file is deleted. The
+bound is on bytes on disk (``QueueReport.disk_bytes``): the log's segment files, whose
+oldest one may still hold sent records (it is deleted once all of it is sent) and whose
+records carry a header and envelope besides the request.
+
 Over ``max_bytes`` on disk, the oldest closed log segments are given up: the position
-jumps past them, their requests are counted as dropped. Segments are an eighth of the
-bound (at most 16 MiB), so the queue overshoots it by at most one segment.
+jumps past them, their unsent requests are counted as dropped (requests and their bytes,
+as in ``bytes``). Segments are an eighth of the bound (at most 16 MiB), so the queue
+overshoots it by at most one segment.
 
 ``MemoryQueue`` (``--memory``) is the same in a deque, and does not survive a restart.
 
@@ -24,6 +33,7 @@ import collections
 import os
 import struct
 import threading
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,9 +66,13 @@ class QueueReport:
     requests: int
     """Requests waiting."""
     bytes: int
-    """Bytes the queue holds (on disk: its log's files, sent records of open segments too)."""
+    """Bytes of the requests waiting (their OTLP bodies): what is still to be sent."""
     dropped_requests: int
     dropped_bytes: int
+    """Bytes of the requests given up by the bound (their OTLP bodies)."""
+    disk_bytes: int = 0
+    """Bytes of the queue's files on disk, which its bound is on (0 in memory); they include
+    sent records of a segment not yet deleted, and each record's header and envelope."""
 
 
 class ForwardQueue(Protocol):
@@ -138,6 +152,47 @@ class MemoryQueue:
             self._bytes = 0
 
 
+class _RunningTotal:
+    """Request bytes by sequence number from the sent position on: ``_totals[i]`` is the
+    bytes of every request up to sequence ``_base + i``, so a range's bytes is one
+    subtraction. Entries before the position are cut off in amortized constant time."""
+
+    def __init__(self, position: int) -> None:
+        self._base = position
+        self._head = 0
+        self._totals = array("q", [0])
+
+    @property
+    def last(self) -> int:
+        """The highest sequence number counted (the position when none waits)."""
+        return self._base + len(self._totals) - 1
+
+    def add(self, seq: int, size: int) -> None:
+        """Count request ``seq``; one at or before the position was sent already (a worker
+        can read and acknowledge a request before ``put`` counts it) and is skipped."""
+        if seq <= self.last:
+            return
+        # Sequence numbers are consecutive; were one missing, it would count as empty.
+        total = self._totals[-1]
+        self._totals.extend([total] * (seq - self.last - 1))
+        self._totals.append(total + size)
+
+    def waiting(self) -> tuple[int, int]:
+        """(requests, bytes) after the position."""
+        return self.last - self._base - self._head, self._totals[-1] - self._totals[self._head]
+
+    def advance(self, position: int) -> None:
+        """Move the position to ``position`` (never back)."""
+        if position >= self.last:
+            self._base, self._head, self._totals = position, 0, array("q", [0])
+            return
+        self._head = max(self._head, position - self._base)
+        if self._head * 2 > len(self._totals):
+            del self._totals[: self._head]
+            self._base += self._head
+            self._head = 0
+
+
 class DiskQueue:
     """A destination's durable queue in ``directory`` (see the module docstring)."""
 
@@ -151,6 +206,11 @@ class DiskQueue:
         self._sent = _read_position(directory / _POSITION_FILE)
         self._wal.release(self._sent)
         self._next_seq = max(self._wal.last_seq, self._sent) + 1
+        sizes = [(item.seq, len(item.body)) for item in self._records(self._sent)]
+        # A position file cut short (read as 0) is followed by the log's first record.
+        self._waiting = _RunningTotal(max(self._sent, sizes[0][0] - 1 if sizes else 0))
+        for seq, size in sizes:
+            self._waiting.add(seq, size)
         self._dropped = (0, 0)
         self._cursor: Iterator[Queued] | None = None
         self._cursor_after = -1
@@ -161,12 +221,16 @@ class DiskQueue:
         if not items:
             return
         records = []
-        for signal, tenant, body in items:
+        for seq, (signal, tenant, body) in enumerate(items, self._next_seq):
             name = tenant.encode()
             envelope = _ENVELOPE.pack(now, len(name)) + name + body
-            records.append((self._next_seq, signal, envelope))
-            self._next_seq += 1
+            records.append((seq, signal, envelope))
         self._wal.append(records)
+        # Only once appended: a failed append is rewound and leaves no gap in the numbers.
+        self._next_seq += len(records)
+        with self._lock:
+            for (seq, _, _), (_, _, body) in zip(records, items, strict=True):
+                self._waiting.add(seq, len(body))
         self._bound()
 
     def read(self, after: int, max_items: int, max_bytes: int) -> list[Queued]:
@@ -190,20 +254,32 @@ class DiskQueue:
     def ack(self, seq: int) -> None:
         """Everything up to ``seq`` was sent: save the position (fsynced) and free the
         segments it covers. Blocking."""
+        self._advance(seq)
+
+    def _advance(self, seq: int) -> tuple[int, int]:
+        """Move the position to ``seq`` (see ``ack``); returns the (requests, bytes) it
+        passed over that were waiting, in the same lock so none is counted twice."""
         with self._lock:
             if seq <= self._sent:
-                return
+                return 0, 0
+            before = self._waiting.waiting()
+            self._waiting.advance(seq)
+            after = self._waiting.waiting()
+            passed = (before[0] - after[0], before[1] - after[1])
             self._sent = seq
             _write_position(self._dir / _POSITION_FILE, seq)
         self._wal.release(seq)
+        return passed
 
     @property
     def sent_position(self) -> int:
         return self._sent
 
     def report(self) -> QueueReport:
-        waiting = max(0, self._wal.last_seq - self._sent)
-        return QueueReport(waiting, self._wal.size_bytes(), *self._dropped)
+        with self._lock:
+            requests, size = self._waiting.waiting()
+            dropped = self._dropped
+        return QueueReport(requests, size, *dropped, disk_bytes=self._wal.size_bytes())
 
     def close(self) -> None:
         self._cursor = None
@@ -243,25 +319,22 @@ class DiskQueue:
             yield Queued(record.seq, record.signal, tenant, body, stamp)
 
     def _bound(self) -> None:
-        """Give up the oldest closed segments while the log is over the bound."""
+        """Give up the oldest closed segments while the log's files are over the bound."""
         paths = self._wal.segment_paths
         sizes = [_size(path) for path in paths]
         total = sum(sizes)
         index = 0
-        requests, dropped_bytes = self._dropped
         last_dropped = self._sent
         while total > self._max_bytes and index + 1 < len(paths):
             # Consecutive sequence numbers: a segment ends right before the next begins.
-            end = int(paths[index + 1].stem) - 1
-            if end > last_dropped:
-                requests += end - last_dropped
-                dropped_bytes += sizes[index]
-                last_dropped = end
+            last_dropped = max(last_dropped, int(paths[index + 1].stem) - 1)
             total -= sizes[index]
             index += 1
-        if last_dropped > self._sent:
-            self._dropped = (requests, dropped_bytes)
-            self.ack(last_dropped)
+        # What the worker sent meanwhile is not counted as dropped: only what was waiting.
+        requests, size = self._advance(last_dropped)
+        if requests:
+            with self._lock:
+                self._dropped = (self._dropped[0] + requests, self._dropped[1] + size)
 
 
 def _size(path: Path) -> int:

@@ -3,6 +3,7 @@ and bounded on disk by dropping the oldest requests, counted."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from otelite.pipeline._forward_queue import DiskQueue, MemoryQueue
@@ -64,10 +65,53 @@ def test_over_the_bound_the_oldest_are_dropped_and_counted(tmp_path: Path) -> No
     assert kept == list(range(40 - len(kept), 40))
     assert report.dropped_requests == 40 - len(kept) > 0
     assert report.requests == len(kept)
-    assert report.bytes <= MiB + 2 * (size + 64)
-    assert report.dropped_bytes >= report.dropped_requests * size
+    # The bytes waiting and dropped are the requests' own; the bound is on the files.
+    assert (report.bytes, report.dropped_bytes) == (len(kept) * size, (40 - len(kept)) * size)
+    assert report.disk_bytes <= MiB + 2 * (size + 64)
     # The position survives a reopen: the dropped stay dropped.
     assert [index(i.body) for i in DiskQueue(tmp_path, MiB).read(0, 100, 100 * MiB)] == kept
+
+
+def record_bytes(tenant: str, item_body: bytes) -> int:
+    """A record's size on disk, from the formats the log and the queue document: a
+    17-byte header (u32, u32, u64, u8), then the envelope (f64, u16, the tenant), then
+    the request."""
+    return 17 + 10 + len(tenant.encode()) + len(item_body)
+
+
+def test_the_bytes_waiting_are_those_of_the_requests_not_yet_sent(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    sizes = [rng.randrange(20, 3000) for _ in range(300)]
+    bodies = [body(i, size) for i, size in enumerate(sizes)]
+    queue = DiskQueue(tmp_path, 64 * MiB)  # 8 MiB segments: all of it in one file
+    start = 0
+    while start < len(bodies):
+        count = rng.randrange(1, 20)
+        queue.put([(Signal.TRACES, "tenant-a", b) for b in bodies[start : start + count]], 0.0)
+        start += count
+    on_disk = sum(record_bytes("tenant-a", b) for b in bodies)
+    sent = 0
+    while sent < len(bodies):
+        # Acknowledge in steps that do not follow the batches that were put.
+        batch = queue.read(sent, max_items=rng.randrange(1, 40), max_bytes=MiB)
+        queue.ack(batch[-1].seq)
+        sent += len(batch)
+        report = queue.report()
+        assert (report.requests, report.bytes) == (len(bodies) - sent, sum(sizes[sent:]))
+        # The segment holds the sent records until it is deleted: the files still count them.
+        assert report.disk_bytes == on_disk
+        if sent >= 200:
+            break
+    # Reopened (as after kill -9), the figure is rebuilt from the log.
+    again = DiskQueue(tmp_path, 64 * MiB)
+    report = again.report()
+    assert (report.requests, report.bytes) == (len(bodies) - sent, sum(sizes[sent:]))
+    again.ack(len(bodies))
+    report = again.report()
+    assert (report.requests, report.bytes, report.dropped_bytes) == (0, 0, 0)
+    assert report.disk_bytes == on_disk
+    again.put([(Signal.LOGS, "b", body(0, 500))], 0.0)
+    assert (again.report().requests, again.report().bytes) == (1, 500)
 
 
 def test_the_memory_queue_drops_the_oldest_over_its_bound() -> None:
