@@ -62,7 +62,7 @@ class TailSamplingMetrics(Collector):
         )
         spans = GaugeMetricFamily(
             "otelite_sampling_held_spans",
-            "Spans of the traces held now.",
+            "Spans held now: of undecided traces, and of kept requests waiting for storage.",
             value=self._sampler.held_spans,
         )
         yield from (by_policy, traces, early, late, replayed, held, spans)
