@@ -25,14 +25,12 @@ mark that fails, on a full disk, leaves the post pending: it is repeated too.)
 Alertmanager's receivers tolerate repeats (Alertmanager itself resends on every group
 interval), and the payload's ``fingerprint`` and ``startsAt`` let one drop them.
 
-**Failures.** Each worker is an ``otelite.pipeline.Deliverer``, as forwarding's are: the
-retries (jittered, or as long as ``Retry-After`` says), the circuit breaker
-(``failure_threshold``, ``cooldown_seconds``) and the marking order above are its. A 2xx
-delivers. 408, 429, 5xx, timeouts and connection errors are retried for up to
-``backoff.budget`` seconds after the alert was enqueued; any other answer (a 4xx: the
-receiver refuses the content, and will again) gives the states up at once. Given-up
-states stay in the outbox as dead letters with the reason (``dead_letters``), and are
-counted and logged.
+**Failures.** Each worker is an ``otelite.pipeline.Deliverer`` (as forwarding's are: the
+backoff, ``Retry-After``, the circuit breaker). 408, 429, 5xx, timeouts and connection
+errors are retried for up to ``backoff.budget`` seconds after the alert was enqueued; any
+other answer but a 2xx (the receiver refuses the content, and will again) gives the states
+up at once. Given-up states stay in the outbox as dead letters with the reason
+(``dead_letters``), and are counted and logged.
 """
 
 from __future__ import annotations
@@ -258,8 +256,7 @@ class _Delivery:
 
 
 class _Worker:
-    """One receiver: the ``Destination`` of its ``Deliverer``, whose items are posts (a
-    group of pending alert states, ``_posts``)."""
+    """One receiver and its ``Deliverer``, whose items are posts (``_posts``)."""
 
     def __init__(self, webhook: Webhook, delivery: _Delivery, breaker: CircuitBreaker) -> None:
         self.webhook = webhook

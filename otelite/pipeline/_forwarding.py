@@ -7,14 +7,11 @@ takes its signal (``_forward_queue``), and returns (so the receiver acknowledges
 once both are durable. A request the local pipeline refuses is queued nowhere: the sender
 retries it. Concurrent requests share one queue sync per destination (a group commit).
 
-Each destination has a worker of its own, whose ``Deliverer`` (``_delivery``: the
-bulkhead, retries with ``Backoff`` and ``Retry-After`` / ``RetryInfo``, the circuit
-breaker) reads its queue oldest first and sends each request as it was queued (after the
-pipeline file's processors, and the destination's own: ``Worker.processed``) by
-``_forward_send``. A delivered request moves the queue's sent position on; retries have no
-time limit (the queue's bound, not a retry budget, decides what is given up); a request
-refused for good is kept in ``DATA_DIR/forward/<name>/dead-letter/``, within its bound
-(``_dead_letters``), and counted.
+Each destination's worker is a ``Deliverer`` (``_delivery``) over its queue: it sends
+each request as it was queued (after the destination's own processors:
+``Worker.processed``) by ``_forward_send``, retrying without a time limit (the queue's
+bound, not a retry budget, decides what is given up), and keeps what is refused for good
+in ``DATA_DIR/forward/<name>/dead-letter/``, within its bound (``_dead_letters``).
 
 With tenancy on, every tenant's data is forwarded, each request with its tenant in
 ``X-Scope-OrgID`` (taking the place of a configured header of that name), so that a
@@ -106,7 +103,6 @@ class Forwarding:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._next = next_consumer
-        self._directory = directory
         self._workers = [
             _Worker(
                 settings,
@@ -174,8 +170,7 @@ class Forwarding:
 
 
 class _Worker:
-    """One destination: its queue, the group commit into it, and its ``Deliverer`` (of
-    which it is the ``Destination``: a batch of the queue a round)."""
+    """One destination: its queue, the group commit into it, and its ``Deliverer``."""
 
     def __init__(
         self,
