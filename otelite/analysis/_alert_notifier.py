@@ -52,7 +52,7 @@ from otelite.analysis._alert_events import AlertEvent, group_key, group_labels, 
 from otelite.analysis._alert_outbox import DeadLetter, Outbox, Pending
 from otelite.config import Webhook
 from otelite.otlp import Backoff, retry_after_seconds
-from otelite.pipeline import Answer, BreakerState, CircuitBreaker, Deliverer, Sleep
+from otelite.pipeline import Answer, BreakerState, Deliverer, Sleep
 
 __all__ = ["Notifier", "ReceiverReport", "ReceiverStats"]
 
@@ -134,20 +134,12 @@ class Notifier:
             timeout_seconds=timeout_seconds,
             max_alerts_per_post=max_alerts_per_post,
             headers=dict(headers or {}),
+            failure_threshold=failure_threshold,
+            cooldown_seconds=cooldown_seconds,
             sleep=sleep,
+            clock=clock,
         )
-        self._workers = [
-            _Worker(
-                webhook,
-                delivery,
-                CircuitBreaker(
-                    failure_threshold=failure_threshold,
-                    cooldown_seconds=cooldown_seconds,
-                    clock=clock,
-                ),
-            )
-            for webhook in webhooks
-        ]
+        self._workers = [_Worker(webhook, delivery) for webhook in webhooks]
 
     @property
     def receivers(self) -> list[str]:
@@ -252,21 +244,26 @@ class _Delivery:
     timeout_seconds: float
     max_alerts_per_post: int
     headers: dict[str, str]
+    failure_threshold: int
+    cooldown_seconds: float
     sleep: Sleep
+    clock: Callable[[], float]
 
 
 class _Worker:
     """One receiver and its ``Deliverer``, whose items are posts (``_posts``)."""
 
-    def __init__(self, webhook: Webhook, delivery: _Delivery, breaker: CircuitBreaker) -> None:
+    def __init__(self, webhook: Webhook, delivery: _Delivery) -> None:
         self.webhook = webhook
         self.deliverer = Deliverer(
             f"alerts:{webhook.name}",
             self,
-            breaker=breaker,
             backoff=delivery.backoff,
+            failure_threshold=delivery.failure_threshold,
+            cooldown_seconds=delivery.cooldown_seconds,
             deadline=lambda post: min(p.enqueued_at for p in post) + delivery.backoff.budget,
             sleep=delivery.sleep,
+            clock=delivery.clock,
         )
         self.alerts_sent = 0
         self.alerts_dropped = 0

@@ -72,20 +72,25 @@ class DeliveryStats:
 class Deliverer(Generic[ItemT]):
     """Delivers ``destination``'s items in a task named ``name``: ``start``, ``wake`` once
     something was enqueued, ``stop``. ``deadline``: when to give up retrying an item (Unix
-    seconds; None: never). ``sleep`` is there for tests, which need not wait."""
+    seconds; None: never). ``sleep`` and ``clock`` (monotonic seconds, for the breaker)
+    are there for tests, which need not wait."""
 
     def __init__(
         self,
         name: str,
         destination: Destination[ItemT],
         *,
-        breaker: CircuitBreaker,
         backoff: Backoff,
+        failure_threshold: int,
+        cooldown_seconds: float,
         deadline: Callable[[ItemT], float] | None = None,
         sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
-        self.breaker = breaker
+        self.breaker = CircuitBreaker(
+            failure_threshold=failure_threshold, cooldown_seconds=cooldown_seconds, clock=clock
+        )
         self.stats = DeliveryStats()
         self.last_error: str | None = None
         self.current: ItemT | None = None  # the item being delivered

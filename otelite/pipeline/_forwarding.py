@@ -31,7 +31,7 @@ from typing import TypeVar
 
 from otelite.errors import Unavailable
 from otelite.otlp import Backoff
-from otelite.pipeline._breaker import BreakerState, CircuitBreaker
+from otelite.pipeline._breaker import BreakerState
 from otelite.pipeline._consumer import Consumer
 from otelite.pipeline._dead_letters import DeadLetter, DeadLetterReport, DeadLetters
 from otelite.pipeline._delivery import Deliverer, DeliveryStats, Sleep
@@ -189,15 +189,13 @@ class _Worker:
         self.deliverer = Deliverer(
             f"forward:{settings.name}",
             self,
-            breaker=CircuitBreaker(
-                failure_threshold=settings.failure_threshold,
-                cooldown_seconds=settings.cooldown_seconds,
-                clock=clock,
-            ),
             backoff=Backoff(
                 initial=settings.retry_initial_seconds, maximum=settings.retry_max_seconds
             ),
+            failure_threshold=settings.failure_threshold,
+            cooldown_seconds=settings.cooldown_seconds,
             sleep=sleep,
+            clock=clock,
         )
         self._queue: ForwardQueue | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from otelite.otlp import Backoff
-from otelite.pipeline import Answer, BreakerState, CircuitBreaker, Deliverer
+from otelite.pipeline import Answer, BreakerState, Deliverer
+from tests.pipeline.conftest import VirtualTime
 
 pytestmark = pytest.mark.anyio
 
@@ -25,20 +26,6 @@ REFUSED = Answer(False, False, "HTTP 400: bad span")
 class _NoJitter(random.Random):
     def uniform(self, a: float, b: float) -> float:
         return (a + b) / 2  # the middle of Backoff's ±50%: the base wait itself
-
-
-@dataclass
-class VirtualTime:
-    now: float = 1000.0
-    slept: list[float] = field(default_factory=list)
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 @dataclass
@@ -94,12 +81,12 @@ def deliverer(
     return Deliverer(
         "test",
         outbox,
-        breaker=CircuitBreaker(
-            failure_threshold=failure_threshold, cooldown_seconds=30.0, clock=virtual.clock
-        ),
         backoff=Backoff(initial=1.0, maximum=8.0, rng=_NoJitter()),
+        failure_threshold=failure_threshold,
+        cooldown_seconds=30.0,
         deadline=deadline,
         sleep=virtual.sleep,
+        clock=virtual.clock,
     )
 
 
