@@ -3,13 +3,14 @@ outages (forwarding's exporters, the alert notifier's webhooks).
 
 A ``Deliverer`` is one destination's task (a bulkhead: a slow or dead destination holds
 up no other). Each round it takes what waits and sends each item until it is through:
-delivered (then marked, first thing), or refused for good, or past its ``deadline`` (then
-kept as a dead letter with the reason). A retryable failure is sent again after a jittered
-exponential wait (``otelite.otlp.Backoff``), or as long as ``Retry-After`` / ``RetryInfo``
-say. A ``CircuitBreaker`` stops sending after failures in a row and sends one probe after
-each cool-down; a refusal is an answer, not a failure. When the outbox fails (a full
-disk) the round is dropped and taken again a second later: what was not marked is sent
-again, never lost.
+delivered (a partial success too: its rejected items are counted, never retried) and
+marked, first thing; or refused for good, or past its ``deadline``, and kept as a dead
+letter with the reason. A retryable failure is sent again after a jittered exponential
+wait (``otelite.otlp.Backoff``), or as long as ``Retry-After`` / ``RetryInfo`` say (an
+hour at most). A ``CircuitBreaker`` stops sending after failures in a row and sends one
+probe after each cool-down; a refusal is an answer, not a failure. When the outbox fails
+(a full disk) the round is dropped and taken again a second later: what was not marked
+is sent again, never lost.
 """
 
 from __future__ import annotations
@@ -129,7 +130,8 @@ class Deliverer(Generic[ItemT]):
                 if items:
                     await destination.finish(items)
             except Exception:
-                log.exception("%s: the outbox failed; will try again", self.name)
+                # The outbox failed (a full disk): what was not marked stays to send.
+                log.exception("%s: delivery failed; will try again", self.name)
                 await self._sleep(1.0)
                 continue
             finally:

@@ -7,11 +7,12 @@ takes its signal (``_forward_queue``), and returns (so the receiver acknowledges
 once both are durable. A request the local pipeline refuses is queued nowhere: the sender
 retries it. Concurrent requests share one queue sync per destination (a group commit).
 
-Each destination's worker is a ``Deliverer`` (``_delivery``) over its queue: it sends
-each request as it was queued (after the destination's own processors:
-``Worker.processed``) by ``_forward_send``, retrying without a time limit (the queue's
-bound, not a retry budget, decides what is given up), and keeps what is refused for good
-in ``DATA_DIR/forward/<name>/dead-letter/``, within its bound (``_dead_letters``).
+Each destination's worker is a ``Deliverer`` (``_delivery``) over its queue, so a slow or
+dead destination holds up neither ingest (which only appends to its queue) nor the other
+destinations. It sends each request as it was queued (after the destination's own
+processors: ``Worker.processed``) by ``_forward_send``, retrying without a time limit (the
+queue's bound, not a retry budget, decides what is given up), and keeps what is refused
+for good in ``DATA_DIR/forward/<name>/dead-letter/``, within its bound (``_dead_letters``).
 
 With tenancy on, every tenant's data is forwarded, each request with its tenant in
 ``X-Scope-OrgID`` (taking the place of a configured header of that name), so that a
