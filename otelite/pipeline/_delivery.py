@@ -67,7 +67,7 @@ class DeliveryStats:
     rejected_items: int = 0
     """Spans, points or records the destination rejected in partial successes."""
     dead_lettered: int = 0
-    """Items given up on (refused for good, or past the budget)."""
+    """Items given up on (refused for good, or past their deadline)."""
 
 
 class Deliverer(Generic[ItemT]):
