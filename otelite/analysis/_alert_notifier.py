@@ -25,15 +25,12 @@ mark that fails, on a full disk, leaves the post pending: it is repeated too.)
 Alertmanager's receivers tolerate repeats (Alertmanager itself resends on every group
 interval), and the payload's ``fingerprint`` and ``startsAt`` let one drop them.
 
-**Failures.** A 2xx delivers. 408, 429, 5xx, timeouts and connection errors are
-retried, with jittered exponential waits (``otelite.otlp.Backoff``) or as long as
-``Retry-After`` says, for up to ``backoff.budget`` seconds after the alert was enqueued;
-then the states are given up on. Any other answer (a 4xx: the receiver refuses the
-content, and will again) gives them up at once. Given-up states stay in the outbox as
-dead letters with the receiver's answer (``dead_letters``), and are counted and logged.
-Each receiver has a ``CircuitBreaker``: after ``failure_threshold`` failed posts in a row
-it stops posting for ``cooldown_seconds``, then sends one probe; a refusal (4xx) is an
-answer, not a failure.
+**Failures.** Each worker is an ``otelite.pipeline.Deliverer`` (as forwarding's are: the
+backoff, ``Retry-After``, the circuit breaker). 408, 429, 5xx, timeouts and connection
+errors are retried for up to ``backoff.budget`` seconds after the alert was enqueued; any
+other answer but a 2xx (the receiver refuses the content, and will again) gives the states
+up at once. Given-up states stay in the outbox as dead letters with the reason
+(``dead_letters``), and are counted and logged.
 """
 
 from __future__ import annotations
@@ -44,8 +41,8 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -55,19 +52,14 @@ from otelite.analysis._alert_events import AlertEvent, group_key, group_labels, 
 from otelite.analysis._alert_outbox import DeadLetter, Outbox, Pending
 from otelite.config import Webhook
 from otelite.otlp import Backoff, retry_after_seconds
-from otelite.pipeline import BreakerState, CircuitBreaker
+from otelite.pipeline import Answer, BreakerState, Deliverer, Sleep
 
 __all__ = ["Notifier", "ReceiverReport", "ReceiverStats"]
 
 log = logging.getLogger("otelite")
 
-Sleep = Callable[[float], Awaitable[None]]
-
 _ROUND = 1000
 """Pending states read per round; later ones wait for the next round."""
-_MAX_RETRY_AFTER = 3600.0
-"""A ``Retry-After`` longer than this is taken as this (a misconfigured receiver must not
-park its alerts for days)."""
 _ANSWER_CHARS = 500
 """How much of a refusing receiver's body is kept in its dead letter."""
 _PRUNE_INTERVAL = 3600.0
@@ -102,14 +94,6 @@ class ReceiverReport:
     pending: int
     oldest_pending_seconds: float | None
     last_error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    delivered: bool
-    retryable: bool
-    text: str
-    retry_after: float | None = None
 
 
 class Notifier:
@@ -150,20 +134,12 @@ class Notifier:
             timeout_seconds=timeout_seconds,
             max_alerts_per_post=max_alerts_per_post,
             headers=dict(headers or {}),
+            failure_threshold=failure_threshold,
+            cooldown_seconds=cooldown_seconds,
             sleep=sleep,
+            clock=clock,
         )
-        self._workers = [
-            _Worker(
-                webhook,
-                delivery,
-                CircuitBreaker(
-                    failure_threshold=failure_threshold,
-                    cooldown_seconds=cooldown_seconds,
-                    clock=clock,
-                ),
-            )
-            for webhook in webhooks
-        ]
+        self._workers = [_Worker(webhook, delivery) for webhook in webhooks]
 
     @property
     def receivers(self) -> list[str]:
@@ -183,15 +159,12 @@ class Notifier:
     async def shutdown(self) -> None:
         """Stop delivering (a post in flight is abandoned: it is still pending, and goes
         out again at the next start) and close the outbox. Safe to call twice."""
-        tasks = [w.task for w in self._workers if w.task is not None]
+        await asyncio.gather(*(w.deliverer.stop() for w in self._workers))
         if self._housekeeping is not None:
-            tasks.append(self._housekeeping)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
+            self._housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._housekeeping = None
+                await self._housekeeping
+            self._housekeeping = None
         for worker in self._workers:
             await worker.close()
         if self._outbox is not None:
@@ -208,7 +181,7 @@ class Notifier:
             return
         outbox.add(alerts, self.receivers, time.time())
         for worker in self._workers:
-            self._loop.call_soon_threadsafe(worker.wake.set)
+            self._loop.call_soon_threadsafe(worker.deliverer.wake)
 
     async def notify(self, alerts: Sequence[AlertEvent]) -> None:
         """``enqueue`` from the event loop: the fsync runs in a thread."""
@@ -229,12 +202,18 @@ class Notifier:
                 ReceiverReport(
                     name=worker.webhook.name,
                     url=_shown_url(worker.webhook.url),
-                    stats=replace(worker.stats),
-                    breaker=worker.breaker.state,
-                    breaker_opened=worker.breaker.opened_count,
+                    stats=ReceiverStats(
+                        notifications_sent=worker.deliverer.stats.sent,
+                        alerts_sent=worker.alerts_sent,
+                        failures=worker.deliverer.stats.failed,
+                        retries=worker.deliverer.stats.retried,
+                        alerts_dropped=worker.alerts_dropped,
+                    ),
+                    breaker=worker.deliverer.breaker.state,
+                    breaker_opened=worker.deliverer.breaker.opened_count,
                     pending=0 if backlog is None else backlog.pending,
                     oldest_pending_seconds=None if oldest is None else max(0.0, now - oldest),
-                    last_error=worker.last_error,
+                    last_error=worker.deliverer.last_error,
                 )
             )
         return reports
@@ -265,19 +244,29 @@ class _Delivery:
     timeout_seconds: float
     max_alerts_per_post: int
     headers: dict[str, str]
+    failure_threshold: int
+    cooldown_seconds: float
     sleep: Sleep
+    clock: Callable[[], float]
 
 
 class _Worker:
-    """One receiver's deliveries, in a task of their own."""
+    """One receiver and its ``Deliverer``, whose items are posts (``_posts``)."""
 
-    def __init__(self, webhook: Webhook, delivery: _Delivery, breaker: CircuitBreaker) -> None:
+    def __init__(self, webhook: Webhook, delivery: _Delivery) -> None:
         self.webhook = webhook
-        self.breaker = breaker
-        self.stats = ReceiverStats()
-        self.last_error: str | None = None
-        self.wake = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
+        self.deliverer = Deliverer(
+            f"alerts:{webhook.name}",
+            self,
+            backoff=delivery.backoff,
+            failure_threshold=delivery.failure_threshold,
+            cooldown_seconds=delivery.cooldown_seconds,
+            deadline=lambda post: min(p.enqueued_at for p in post) + delivery.backoff.budget,
+            sleep=delivery.sleep,
+            clock=delivery.clock,
+        )
+        self.alerts_sent = 0
+        self.alerts_dropped = 0
         self._delivery = delivery
         self._outbox: Outbox | None = None
         headers = {"Content-Type": "application/json", "User-Agent": "otelite"}
@@ -291,96 +280,53 @@ class _Worker:
 
     def start(self, outbox: Outbox) -> None:
         self._outbox = outbox
-        self.task = asyncio.create_task(self._run(), name=f"alerts:{self.webhook.name}")
+        self.deliverer.start()
 
     async def close(self) -> None:
-        self.task = None
         await self._client.aclose()
 
-    async def _run(self) -> None:
-        outbox = self._outbox
-        assert outbox is not None
-        while True:
-            # Cleared before reading, so that an enqueue during the read is not missed.
-            self.wake.clear()
-            try:
-                pending = await asyncio.to_thread(outbox.pending, self.webhook.name, _ROUND)
-                for post in _posts(pending, self._delivery):
-                    await self._deliver(outbox, post)
-            except Exception:
-                # The outbox failed (a full disk): what is pending stays pending.
-                log.exception("alerts: %s: delivery failed; will try again", self.webhook.name)
-                await self._delivery.sleep(1.0)
-                continue
-            if not pending:
-                await self.wake.wait()
+    async def take(self) -> list[list[Pending]]:
+        assert self._outbox is not None
+        pending = await asyncio.to_thread(self._outbox.pending, self.webhook.name, _ROUND)
+        return _posts(pending, self._delivery)
 
-    async def _deliver(self, outbox: Outbox, post: list[Pending]) -> None:
-        """Post one group until the receiver takes it, refuses it, or the budget is spent."""
+    async def send(self, post: list[Pending]) -> Answer:
         delivery = self._delivery
-        name = self.webhook.name
-        body = json.dumps(
-            webhook_payload(
-                [p.alert for p in post],
-                receiver=name,
-                group_by=delivery.group_by,
-                external_url=delivery.external_url,
-            )
-        ).encode()
-        seqs = [p.seq for p in post]
-        waits = delivery.backoff.waits()
-        oldest = min(p.enqueued_at for p in post)
-        attempts = 0
-        while True:
-            if attempts and time.time() - oldest > delivery.backoff.budget:
-                reason = f"retry budget spent; last answer: {self.last_error}"
-                await asyncio.to_thread(outbox.mark_dead, name, seqs, reason, time.time())
-                self._dropped(len(seqs), reason)
-                return
-            pause = self.breaker.wait_seconds()
-            if pause > 0 or not self.breaker.allow():
-                await delivery.sleep(pause)
-                continue
-            if attempts:
-                self.stats.retries += 1
-            attempts += 1
-            answer = await self._post(body)
-            if answer.delivered:
-                # First thing after the 2xx: the shorter this, the rarer a repeat.
-                await asyncio.to_thread(outbox.mark_delivered, name, seqs, time.time())
-                self.breaker.record_success()
-                self.stats.notifications_sent += 1
-                self.stats.alerts_sent += len(seqs)
-                return
-            if not answer.retryable:
-                self.breaker.record_success()  # it answered: it is up
-                await asyncio.to_thread(outbox.mark_dead, name, seqs, answer.text, time.time())
-                self._dropped(len(seqs), answer.text)
-                return
-            self.breaker.record_failure()
-            self.stats.failures += 1
-            self.last_error = answer.text
-            told = answer.retry_after
-            await delivery.sleep(next(waits) if told is None else min(told, _MAX_RETRY_AFTER))
-
-    async def _post(self, body: bytes) -> _Answer:
+        payload = webhook_payload(
+            [p.alert for p in post],
+            receiver=self.webhook.name,
+            group_by=delivery.group_by,
+            external_url=delivery.external_url,
+        )
+        body = json.dumps(payload).encode()
         try:
             response = await self._client.post(self.webhook.url, content=body)
         except httpx.HTTPError as error:  # timeouts, refused or broken connections
-            return _Answer(False, True, f"{type(error).__name__}: {error}".rstrip(": "))
+            return Answer(False, True, f"{type(error).__name__}: {error}".rstrip(": "))
         status = response.status_code
         if 200 <= status < 300:
-            return _Answer(True, False, f"HTTP {status}")
+            return Answer(True, False, f"HTTP {status}")
         text = f"HTTP {status}: {response.text[:_ANSWER_CHARS]}".rstrip(": ")
         if status in (408, 429) or status >= 500:
             told = retry_after_seconds(response.headers.get("Retry-After"))
-            return _Answer(False, True, text, told)
-        return _Answer(False, False, text)
+            return Answer(False, True, text, told)
+        return Answer(False, False, text)
 
-    def _dropped(self, count: int, answer: str) -> None:
-        self.stats.alerts_dropped += count
-        self.last_error = answer
-        log.warning("alerts: %s: gave up on %d alerts: %s", self.webhook.name, count, answer)
+    async def delivered(self, post: list[Pending], answer: Answer) -> None:
+        assert self._outbox is not None
+        seqs = [p.seq for p in post]
+        await asyncio.to_thread(self._outbox.mark_delivered, self.webhook.name, seqs, time.time())
+        self.alerts_sent += len(seqs)
+
+    async def refused(self, post: list[Pending], reason: str) -> None:
+        assert self._outbox is not None
+        name, seqs = self.webhook.name, [p.seq for p in post]
+        await asyncio.to_thread(self._outbox.mark_dead, name, seqs, reason, time.time())
+        self.alerts_dropped += len(post)
+        log.warning("alerts: %s: gave up on %d alerts: %s", name, len(post), reason)
+
+    async def finish(self, posts: Sequence[list[Pending]]) -> None:
+        """Nothing to do: each post was marked as it went through."""
 
 
 def _posts(pending: Sequence[Pending], delivery: _Delivery) -> list[list[Pending]]:

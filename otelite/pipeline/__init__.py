@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from otelite.pipeline._breaker import BreakerState, CircuitBreaker
 from otelite.pipeline._consumer import Consumer, InMemoryConsumer
+from otelite.pipeline._delivery import Answer, Deliverer, DeliveryStats, Destination, Sleep
 from otelite.pipeline._exporters import ExporterSettings, TlsSettings
 from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._forward_queue import QueueReport
@@ -44,10 +45,14 @@ __all__ = [
     "PRESETS",
     "TAIL_SAMPLING_DIR",
     "TENANTS_DIR",
+    "Answer",
     "BreakerState",
     "CircuitBreaker",
     "Consumer",
     "DeadLetter",
+    "Deliverer",
+    "DeliveryStats",
+    "Destination",
     "DestinationReport",
     "Durations",
     "ExporterSettings",
@@ -69,6 +74,7 @@ __all__ = [
     "Retention",
     "RetentionTargets",
     "SamplingStats",
+    "Sleep",
     "TailSampler",
     "TailSamplingSettings",
     "Tenant",

@@ -7,21 +7,12 @@ takes its signal (``_forward_queue``), and returns (so the receiver acknowledges
 once both are durable. A request the local pipeline refuses is queued nowhere: the sender
 retries it. Concurrent requests share one queue sync per destination (a group commit).
 
-Each destination has a worker of its own (a bulkhead: a slow or dead destination holds
-up neither ingest, which only appends to its queue, nor the other destinations), which
-reads its queue oldest first and sends each request as it was queued (after the pipeline
-file's processors, and the destination's own: ``Worker.processed``) by ``_forward_send``:
-
-* delivered (a partial success too: its rejected items are counted, never retried) → the
-  position moves on;
-* retryable → sent again after a jittered exponential wait (``Backoff``) or as long as
-  ``Retry-After`` / ``RetryInfo`` say, without a time limit: the queue's bound, not a
-  retry budget, decides what is given up;
-* permanent → kept in ``DATA_DIR/forward/<name>/dead-letter/``, within its bound
-  (``_dead_letters``), and counted.
-
-A ``CircuitBreaker`` per destination stops sending after ``failure_threshold`` failures in
-a row, and sends one probe after each cool-down. A refusal is an answer, not a failure.
+Each destination's worker is a ``Deliverer`` (``_delivery``) over its queue, so a slow or
+dead destination holds up neither ingest (which only appends to its queue) nor the other
+destinations. It sends each request as it was queued (after the destination's own
+processors: ``Worker.processed``) by ``_forward_send``, retrying without a time limit (the
+queue's bound, not a retry budget, decides what is given up), and keeps what is refused
+for good in ``DATA_DIR/forward/<name>/dead-letter/``, within its bound (``_dead_letters``).
 
 With tenancy on, every tenant's data is forwarded, each request with its tenant in
 ``X-Scope-OrgID`` (taking the place of a configured header of that name), so that a
@@ -32,19 +23,19 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
 from otelite.errors import Unavailable
 from otelite.otlp import Backoff
-from otelite.pipeline._breaker import BreakerState, CircuitBreaker
+from otelite.pipeline._breaker import BreakerState
 from otelite.pipeline._consumer import Consumer
 from otelite.pipeline._dead_letters import DeadLetter, DeadLetterReport, DeadLetters
+from otelite.pipeline._delivery import Deliverer, DeliveryStats, Sleep
 from otelite.pipeline._exporters import ExporterSettings
 from otelite.pipeline._forward_queue import (
     DiskQueue,
@@ -64,30 +55,14 @@ log = logging.getLogger("otelite")
 FORWARD_DIR = "forward"
 """Under the data directory: a directory per destination (queue and dead letters)."""
 
-Sleep = Callable[[float], Awaitable[None]]
 _T = TypeVar("_T")
 
 _BATCH_ITEMS = 64
 _BATCH_BYTES = 8 * 1024 * 1024
-_MAX_RETRY_AFTER = 3600.0
-"""A longer ``Retry-After`` is taken as this: a misconfigured destination must not park
-the queue for days."""
 
-
-@dataclass(slots=True)
-class ForwardStats:
-    """What one destination's worker counted since the process started."""
-
-    sent: int = 0
-    """Requests the destination took (partial successes too)."""
-    failed: int = 0
-    """Attempts that failed in a way worth retrying."""
-    retried: int = 0
-    """Attempts that were a retry."""
-    rejected_items: int = 0
-    """Spans, points or records the destination rejected in partial successes."""
-    dead_lettered: int = 0
-    """Requests the destination refused for good."""
+ForwardStats = DeliveryStats
+"""What one destination's worker counted since the process started (its ``Deliverer``'s
+counts: ``dead_lettered`` are the requests the destination refused for good)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +104,6 @@ class Forwarding:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._next = next_consumer
-        self._directory = directory
         self._workers = [
             _Worker(
                 settings,
@@ -152,7 +126,7 @@ class Forwarding:
         for worker in self._workers:
             await worker.open()
         for worker in self._workers:
-            worker.start()
+            worker.deliverer.start()
 
     async def shutdown(self) -> None:
         """Stop sending (a request in flight stays queued and goes out at the next start)
@@ -197,7 +171,7 @@ class Forwarding:
 
 
 class _Worker:
-    """One destination: its queue, the group commit into it, and its sending task."""
+    """One destination: its queue, the group commit into it, and its ``Deliverer``."""
 
     def __init__(
         self,
@@ -213,26 +187,22 @@ class _Worker:
         self._directory = directory
         self._sender = sender
         self._tenant_header = tenant_header
-        self._sleep = sleep
-        self.breaker = CircuitBreaker(
+        self.deliverer = Deliverer(
+            f"forward:{settings.name}",
+            self,
+            backoff=Backoff(
+                initial=settings.retry_initial_seconds, maximum=settings.retry_max_seconds
+            ),
             failure_threshold=settings.failure_threshold,
             cooldown_seconds=settings.cooldown_seconds,
+            sleep=sleep,
             clock=clock,
         )
-        self._backoff = Backoff(
-            initial=settings.retry_initial_seconds, maximum=settings.retry_max_seconds
-        )
-        self.stats = ForwardStats()
-        self.last_error: str | None = None
         self._queue: ForwardQueue | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._pending: list[tuple[Signal, str, bytes]] = []
         self._group: asyncio.Future[Exception | None] | None = None
         self._committing: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._head: Queued | None = None
-        """The oldest request not sent yet, while the worker holds it."""
         self._letters = DeadLetters(
             None if directory is None else directory / "dead-letter",
             settings.max_dead_letter_bytes,
@@ -253,15 +223,8 @@ class _Worker:
         if self._sender is None:
             self._sender = open_sender(self.settings)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"forward:{self.settings.name}")
-
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self.deliverer.stop()
         while self._committing is not None:
             await asyncio.shield(self._committing)
         if self._sender is not None:
@@ -295,7 +258,7 @@ class _Worker:
             return RuntimeError("forwarding is not started")
         if self._executor is None:  # memory: nothing to sync
             queue.put([(signal, tenant, body)], time.time())
-            self._wake.set()
+            self.deliverer.wake()
             return None
         self._pending.append((signal, tenant, body))
         if self._group is None:
@@ -318,35 +281,35 @@ class _Worker:
                     group.set_result(error)
                     continue
                 group.set_result(None)
-                self._wake.set()
+                self.deliverer.wake()
         finally:
             self._committing = None
 
-    async def _run(self) -> None:
+    async def take(self) -> list[Queued]:
         queue = self._queue
         assert queue is not None
-        after = queue.sent_position
-        while True:
-            # Cleared before reading, so that a request queued during the read is not missed.
-            self._wake.clear()
-            try:
-                batch = await self._call(queue.read, after, _BATCH_ITEMS, _BATCH_BYTES)
-                for item in batch:
-                    self._head = item
-                    await self._deliver(item)
-                if batch:
-                    after = batch[-1].seq
-                    await self._call(queue.ack, after)
-            except Exception:
-                # The queue failed (a full disk): what is queued stays queued.
-                log.exception("forward: %s: the queue failed; will try again", self.settings.name)
-                await self._sleep(1.0)
-                after = queue.sent_position
-                continue
-            finally:
-                self._head = None
-            if not batch:
-                await self._wake.wait()
+        return await self._call(queue.read, queue.sent_position, _BATCH_ITEMS, _BATCH_BYTES)
+
+    async def send(self, item: Queued) -> Answer:
+        assert self._sender is not None
+        return await self._sender.send(item, tenant_header=self._tenant_header)
+
+    async def delivered(self, item: Queued, answer: Answer) -> None:
+        """Nothing to do: ``finish`` acknowledges the whole batch at once."""
+
+    async def refused(self, item: Queued, reason: str) -> None:
+        log.warning(
+            "forward: %s refused a %s request for good: %s",
+            self.settings.name,
+            item.signal.value,
+            reason,
+        )
+        letter = DeadLetter(item.seq, item.signal, item.tenant, reason, time.time())
+        await self._call(self._letters.add, item, letter)
+
+    async def finish(self, items: Sequence[Queued]) -> None:
+        assert self._queue is not None
+        await self._call(self._queue.ack, items[-1].seq)
 
     async def _call(self, function: Callable[..., _T], *args: object) -> _T:
         """``function`` in a thread when the queue is on disk; memory queues do not block."""
@@ -354,53 +317,10 @@ class _Worker:
             return function(*args)
         return await asyncio.to_thread(function, *args)
 
-    async def _deliver(self, item: Queued) -> None:
-        """Send one request until the destination takes it or refuses it for good."""
-        assert self._sender is not None
-        waits = self._backoff.waits()
-        attempts = 0
-        while True:
-            pause = self.breaker.wait_seconds()
-            if pause > 0 or not self.breaker.allow():
-                await self._sleep(pause)
-                continue
-            if attempts:
-                self.stats.retried += 1
-            attempts += 1
-            answer = await self._sender.send(item, tenant_header=self._tenant_header)
-            if answer.delivered:
-                self.breaker.record_success()
-                self.stats.sent += 1
-                self.stats.rejected_items += answer.rejected
-                if answer.rejected:
-                    self.last_error = answer.text
-                return
-            if not answer.retryable:
-                self.breaker.record_success()  # it answered: it is up
-                await self._dead_letter(item, answer)
-                return
-            self.breaker.record_failure()
-            self.stats.failed += 1
-            self.last_error = answer.text
-            told = answer.retry_after
-            await self._sleep(next(waits) if told is None else min(told, _MAX_RETRY_AFTER))
-
-    async def _dead_letter(self, item: Queued, answer: Answer) -> None:
-        letter = DeadLetter(item.seq, item.signal, item.tenant, answer.text, time.time())
-        self.stats.dead_lettered += 1
-        self.last_error = answer.text
-        log.warning(
-            "forward: %s refused a %s request for good: %s",
-            self.settings.name,
-            item.signal.value,
-            answer.text,
-        )
-        await self._call(self._letters.add, item, letter)
-
     def report(self) -> DestinationReport:
         queue = self._queue
         shown = QueueReport(0, 0, 0, 0) if queue is None else queue.report()
-        head = self._head
+        head = self.deliverer.current
         oldest = (
             None if head is None or not shown.requests else max(0.0, time.time() - head.enqueued_at)
         )
@@ -410,12 +330,12 @@ class _Worker:
             endpoint=settings.shown_endpoint,
             protocol=settings.protocol,
             signals=tuple(s for s in Signal if s in settings.signals),
-            stats=replace(self.stats),
+            stats=replace(self.deliverer.stats),
             queue=shown,
             oldest_seconds=oldest,
-            breaker=self.breaker.state,
-            breaker_opened=self.breaker.opened_count,
-            last_error=self.last_error,
+            breaker=self.deliverer.breaker.state,
+            breaker_opened=self.deliverer.breaker.opened_count,
+            last_error=self.deliverer.last_error,
             dead_letters=self._letters.report(),
         )
 

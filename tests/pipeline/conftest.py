@@ -1,11 +1,14 @@
-"""A recording storage double and hand-built OTLP requests for the pipeline tests."""
+"""A recording storage double, hand-built OTLP requests and virtual time for the pipeline
+tests."""
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import threading
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -256,3 +259,20 @@ def make_logs(tag: str, records: int = 3) -> ExportLogsServiceRequest:
             )
         ]
     )
+
+
+@dataclass
+class VirtualTime:
+    """A clock that moves only when the code under test sleeps; every sleep is recorded,
+    and returns at once."""
+
+    now: float = 1000.0
+    slept: list[float] = field(default_factory=list)
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)

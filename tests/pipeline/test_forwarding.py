@@ -24,7 +24,7 @@ from otelite.pipeline import (
 from otelite.receivers import GrpcReceiver, HttpReceiver
 from otelite.tenancy import SINGLE_TENANT
 from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal
-from tests.pipeline.conftest import make_traces, tag_of
+from tests.pipeline.conftest import VirtualTime, make_traces, tag_of
 
 pytestmark = pytest.mark.anyio
 
@@ -56,20 +56,6 @@ class Destination:
         if answer is not None:
             raise answer
         self.received.append((tag_of(request), tenant))
-
-
-@dataclass
-class VirtualTime:
-    now: float = 1000.0
-    slept: list[float] = field(default_factory=list)
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 @pytest.fixture
