@@ -47,11 +47,14 @@ def _check(args: argparse.Namespace) -> int:
         # Headers are named, never shown: their values are often secrets.
         headers = f", headers {', '.join(exporter.headers)}" if exporter.headers else ""
         signals = ", ".join(s for s in ("traces", "metrics", "logs") if s in exporter.signals)
-        # An exporter's own processors are redaction only, for now.
-        own = ", processors redaction" if exporter.processors else ""
+        own = ["redaction"] if exporter.processors else []
+        own += ["tail_sampling"] if exporter.tail_sampling is not None else []
+        processors = f", processors {', '.join(own)}" if own else ""
         print(
             f"  exporter {exporter.name}: {exporter.protocol} to {exporter.shown_endpoint}, "
             f"signals {signals}, compression {exporter.compression}, "
-            f"queue {exporter.max_queue_bytes} bytes{own}{headers}"
+            f"queue {exporter.max_queue_bytes} bytes{processors}{headers}"
         )
+        if exporter.tail_sampling is not None:
+            print(f"    {exporter.tail_sampling.describe()}")
     return 0

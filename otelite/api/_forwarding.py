@@ -15,7 +15,9 @@ The answer (an operator's view, like ``/metrics``: every tenant's data goes the 
         "deadLetterRequests": 0, "deadLetterBytes": 0,   in the dead-letter directory now
         "deadLettersRemoved": 0, "deadLetterBytesRemoved": 0,   removed by its bound
         "deadLetters": [{"seq": 7, "signal": "traces", "tenant": "single-tenant",
-                         "answer": "HTTP 400: ...", "timeUnixMs": ...}, ...]  latest 10
+                         "answer": "HTTP 400: ...", "timeUnixMs": ...}, ...],  latest 10
+        "sampling": {"keptTraces": 3, "droppedTraces": 40,   the destination's own tail
+                     "heldTraces": 12, "heldSpans": 80}      sampling; null without
     }, ...]}
 
 The series are labelled by destination only, not by tenant: a destination's queue,
@@ -39,7 +41,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from otelite.api._json import JSONResponse
-from otelite.pipeline import Forwarding
+from otelite.pipeline import Forwarding, SamplingReport
 
 __all__ = ["ForwardingMetrics", "forwarding_routes"]
 
@@ -94,9 +96,19 @@ def _status(forwarding: Forwarding) -> list[dict[str, Any]]:
                     }
                     for letter in letters
                 ],
+                "sampling": None if report.sampling is None else _sampling(report.sampling),
             }
         )
     return answer
+
+
+def _sampling(report: SamplingReport) -> dict[str, int]:
+    return {
+        "keptTraces": report.stats.kept,
+        "droppedTraces": report.stats.dropped,
+        "heldTraces": report.held_traces,
+        "heldSpans": report.held_spans,
+    }
 
 
 _COUNTERS = (
@@ -188,6 +200,16 @@ class ForwardingMetrics(Collector):
             "Bytes of the dead letters removed so.",
             labels=labels,
         )
+        sampled = CounterMetricFamily(
+            "otelite_forward_sampling_traces",
+            "Traces a destination's own tail sampling decided, by decision.",
+            labels=[*labels, "decision"],
+        )
+        held = GaugeMetricFamily(
+            "otelite_forward_sampling_held_traces",
+            "Traces a destination's own tail sampling holds now.",
+            labels=labels,
+        )
         states = {"closed": 0, "open": 1, "half_open": 2}
         for report in reports:
             key = [report.name]
@@ -202,5 +224,9 @@ class ForwardingMetrics(Collector):
             letter_bytes.add_metric(key, report.dead_letters.bytes)
             removed.add_metric(key, report.dead_letters.removed_requests)
             removed_bytes.add_metric(key, report.dead_letters.removed_bytes)
+            if report.sampling is not None:
+                sampled.add_metric([report.name, "kept"], report.sampling.stats.kept)
+                sampled.add_metric([report.name, "dropped"], report.sampling.stats.dropped)
+                held.add_metric(key, report.sampling.held_traces)
         yield from (dropped, dropped_bytes, queued, queued_bytes, oldest, opened, state)
-        yield from (letters, letter_bytes, removed, removed_bytes)
+        yield from (letters, letter_bytes, removed, removed_bytes, sampled, held)

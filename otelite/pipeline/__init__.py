@@ -26,7 +26,11 @@ from otelite.pipeline._pipeline_file import (
 from otelite.pipeline._processing import Processing, Processor
 from otelite.pipeline._redaction import PRESETS, RedactionRules
 from otelite.pipeline._retention import Retention, RetentionTargets
-from otelite.pipeline._sampling_settings import SamplingStats, TailSamplingSettings
+from otelite.pipeline._sampling_settings import (
+    SamplingReport,
+    SamplingStats,
+    TailSamplingSettings,
+)
 from otelite.pipeline._stages import PipelineStages
 from otelite.pipeline._stats import (
     DURATION_BUCKETS,
@@ -73,6 +77,7 @@ __all__ = [
     "RedactionRules",
     "Retention",
     "RetentionTargets",
+    "SamplingReport",
     "SamplingStats",
     "Sleep",
     "TailSampler",

@@ -16,6 +16,7 @@ it accepts to (``otelite.pipeline._forwarding``).
         dead_letter: {max_size: 64MiB}         # bound of the dead-letter directory
         processors:                            # for this destination only
           redaction: {...}                     # as processors.redaction
+          tail_sampling: {...}                 # as processors.tail_sampling
 
 For OTLP/HTTP the endpoint is the base URL: ``/v1/traces`` (``/v1/metrics``,
 ``/v1/logs``) is added. For gRPC it is ``host:port`` or a URL whose scheme says whether to
@@ -26,7 +27,8 @@ start like any other.
 
 An exporter's ``processors`` run on what is queued for it, after the file's own
 processors (which the local store sees too): a destination can be told less than otelite
-keeps, never more.
+keeps, never more. Its redaction runs first, then its tail sampling
+(``_forward_sampling``), which holds spans before they are queued.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from urllib.parse import urlsplit
 from otelite.pipeline._pipeline_file import Node
 from otelite.pipeline._processing import Processor
 from otelite.pipeline._redaction import RedactionRules
+from otelite.pipeline._sampling_settings import TailSamplingSettings
 from otelite.types import Signal
 
 __all__ = ["PROTOCOLS", "ExporterSettings", "TlsSettings", "parse_exporters"]
@@ -93,6 +96,8 @@ class ExporterSettings:
     """Bound of the dead-letter directory; over it the oldest letters are removed."""
     processors: tuple[Processor, ...] = ()
     """Run on each request before it is queued for this destination only."""
+    tail_sampling: TailSamplingSettings | None = None
+    """Tail sampling of this destination's traces, after its processors."""
 
     @property
     def shown_endpoint(self) -> str:
@@ -165,10 +170,15 @@ def _exporter(name: str, node: Node) -> ExporterSettings:
         if "max_size" in letters:
             values["max_dead_letter_bytes"] = _at_least(letters["max_size"], 1024 * 1024)
     if "processors" in keys:
-        processors = keys["processors"].mapping("redaction")
+        processors = keys["processors"].mapping("redaction", "tail_sampling")
         if not processors:
-            raise keys["processors"].problem("give at least one processor (redaction)")
-        values["processors"] = (RedactionRules.parse(processors["redaction"]),)
+            raise keys["processors"].problem(
+                "give at least one processor (redaction, tail_sampling)"
+            )
+        if "redaction" in processors:
+            values["processors"] = (RedactionRules.parse(processors["redaction"]),)
+        if "tail_sampling" in processors:
+            values["tail_sampling"] = TailSamplingSettings.parse(processors["tail_sampling"])
     return replace(settings, **values)  # type: ignore[arg-type]
 
 

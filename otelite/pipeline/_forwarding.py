@@ -14,6 +14,9 @@ processors: ``Worker.processed``) by ``_forward_send``, retrying without a time 
 queue's bound, not a retry budget, decides what is given up), and keeps what is refused
 for good in ``DATA_DIR/forward/<name>/dead-letter/``, within its bound (``_dead_letters``).
 
+A destination with tail sampling of its own (``_forward_sampling``) has a ``TailSampler``
+in front of its queue: what it keeps is queued once its traces are decided.
+
 With tenancy on, every tenant's data is forwarded, each request with its tenant in
 ``X-Scope-OrgID`` (taking the place of a configured header of that name), so that a
 multi-tenant destination keeps the tenants apart as otelite does.
@@ -30,7 +33,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
-from otelite.errors import Unavailable
+from otelite.errors import RetryableError, Unavailable
 from otelite.otlp import Backoff
 from otelite.pipeline._breaker import BreakerState
 from otelite.pipeline._consumer import Consumer
@@ -44,7 +47,10 @@ from otelite.pipeline._forward_queue import (
     Queued,
     QueueReport,
 )
+from otelite.pipeline._forward_sampling import QueueConsumer
 from otelite.pipeline._forward_send import Answer, Sender, open_sender
+from otelite.pipeline._sampling_settings import SamplingReport
+from otelite.pipeline._tail_sampling import TAIL_SAMPLING_DIR, TailSampler
 from otelite.tenancy import SINGLE_TENANT
 from otelite.types import ExportRequest, Signal
 
@@ -81,6 +87,8 @@ class DestinationReport:
     breaker_opened: int
     last_error: str | None
     dead_letters: DeadLetterReport
+    sampling: SamplingReport | None = None
+    """The destination's own tail sampling; None without."""
 
 
 class Forwarding:
@@ -115,6 +123,17 @@ class Forwarding:
             )
             for settings in exporters
         ]
+        self._samplers: dict[str, TailSampler] = {
+            worker.settings.name: TailSampler(
+                QueueConsumer(worker.settings.name, worker.enqueue),
+                worker.settings.tail_sampling,
+                log_dir=None
+                if directory is None
+                else directory / worker.settings.name / TAIL_SAMPLING_DIR,
+            )
+            for worker in self._workers
+            if worker.settings.tail_sampling is not None
+        }
 
     @property
     def destinations(self) -> list[str]:
@@ -127,10 +146,15 @@ class Forwarding:
             await worker.open()
         for worker in self._workers:
             worker.deliverer.start()
+        # Started once the queues are open: what they held undecided may be kept now.
+        for sampler in self._samplers.values():
+            await sampler.start()
 
     async def shutdown(self) -> None:
         """Stop sending (a request in flight stays queued and goes out at the next start)
         and close the queues. Call after the receivers stopped. Safe to call twice."""
+        for sampler in self._samplers.values():
+            await sampler.shutdown()
         for worker in self._workers:
             await worker.close()
 
@@ -150,7 +174,7 @@ class Forwarding:
             return
         body = request.SerializeToString() if payload is None else payload
         errors = await asyncio.gather(
-            *(w.enqueue(signal, tenant, w.processed(signal, body)) for w in targets)
+            *(self._queue(w, signal, request, tenant, body) for w in targets)
         )
         for worker, error in zip(targets, errors, strict=True):
             if error is not None:
@@ -160,7 +184,29 @@ class Forwarding:
 
     def reports(self) -> list[DestinationReport]:
         """Every destination's counts, queue and breaker. Blocking (looks at files)."""
-        return [worker.report() for worker in self._workers]
+        found = []
+        for worker in self._workers:
+            report = worker.report()
+            sampler = self._samplers.get(report.name)
+            found.append(report if sampler is None else replace(report, sampling=sampler.report()))
+        return found
+
+    async def _queue(
+        self, worker: _Worker, signal: Signal, request: ExportRequest, tenant: str, body: bytes
+    ) -> Exception | None:
+        """Queue ``body`` for ``worker`` after its processors (through its sampler, if it
+        has one); None once durable, else the error that kept it out."""
+        processed = worker.processed(signal, body)
+        sampler = self._samplers.get(worker.settings.name)
+        if sampler is None:
+            return await worker.enqueue(signal, tenant, processed)
+        if processed is not body:
+            request = signal.request_type.FromString(processed)
+        try:
+            await sampler.consume(signal, request, tenant=tenant, payload=processed)
+        except RetryableError as error:
+            return error
+        return None
 
     def dead_letters(self, name: str, limit: int = 10) -> list[DeadLetter]:
         """The latest requests ``name`` refused for good, newest first. Blocking."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from otelite.pipeline._pipeline_file import Node
 from otelite.pipeline._sampling_policies import Policy, parse_policies
 
-__all__ = ["SamplingStats", "TailSamplingSettings"]
+__all__ = ["SamplingReport", "SamplingStats", "TailSamplingSettings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +61,12 @@ class SamplingStats:
     replayed_traces: int = 0
     policies: dict[str, list[int]] = field(default_factory=dict)
     """By policy name: [traces it alone would keep, traces it alone would drop]."""
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingReport:
+    """A sampler's counts and what it holds, as of now."""
+
+    stats: SamplingStats
+    held_traces: int
+    held_spans: int

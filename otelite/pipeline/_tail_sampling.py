@@ -60,7 +60,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from otelite.errors import Overloaded, PermanentError, RetryableError, Unavailable
@@ -69,7 +69,11 @@ from otelite.pipeline._consumer import Consumer
 from otelite.pipeline._held_commit import HeldCommitter
 from otelite.pipeline._sampling_log import Decision, SamplingLog
 from otelite.pipeline._sampling_policies import summarizer_for
-from otelite.pipeline._sampling_settings import SamplingStats, TailSamplingSettings
+from otelite.pipeline._sampling_settings import (
+    SamplingReport,
+    SamplingStats,
+    TailSamplingSettings,
+)
 from otelite.pipeline._trace_summary import HeldTrace
 from otelite.tenancy import SINGLE_TENANT
 from otelite.types import ExportRequest, ExportTraceServiceRequest, Signal
@@ -182,6 +186,11 @@ class TailSampler:
     def held_spans(self) -> int:
         waiting = sum(request.spans for request in self._waiting)
         return waiting + sum(pending.trace.span_count for pending in self._held.values())
+
+    def report(self) -> SamplingReport:
+        """A copy of the counts, and what is held now."""
+        stats = replace(self.stats, policies={k: list(v) for k, v in self.stats.policies.items()})
+        return SamplingReport(stats, self.held_traces, self.held_spans)
 
     async def start(self) -> None:
         """Open the log and hold again what it holds undecided; start deciding."""

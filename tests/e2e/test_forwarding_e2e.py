@@ -137,3 +137,54 @@ def test_a_dead_destination_holds_up_neither_ingest_nor_the_other(tmp_path: Path
         for server in (forwarder, live):
             if server.process is not None and server.process.poll() is None:
                 server.stop()
+
+
+def test_a_destination_with_its_own_tail_sampling_receives_only_what_it_keeps(
+    tmp_path: Path,
+) -> None:
+    destination = ServerProcess(None, tmp_path / "b.log", extra_args=KEEP)
+    destination.start()
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(
+        f"exporters:\n  vendor:\n    endpoint: {destination.otlp_http}\n{QUICK}"
+        "    processors:\n      tail_sampling:\n        decision_wait: 1s\n"
+        "        policies: [{name: errors, type: status_code, "
+        "status_code: {status_codes: [ERROR]}}]\n"
+    )
+    forwarder = ServerProcess(
+        tmp_path / "data", tmp_path / "a.log", extra_args=[*KEEP, "--pipeline-file", str(pipeline)]
+    )
+    forwarder.start()
+    try:
+        tags = [f"t{i}" for i in range(12)]
+        failing = set(tags[::3])
+        for tag in tags:
+            request = make_traces(tag, spans=3)
+            if tag in failing:
+                request.resource_spans[0].scope_spans[0].spans[2].status.code = 2  # ERROR
+            response = httpx.post(
+                f"{forwarder.otlp_http}/v1/traces",
+                content=request.SerializeToString(),
+                headers={"Content-Type": "application/x-protobuf"},
+                timeout=10,
+            )
+            assert response.status_code == 200, response.text
+        wait_for(lambda: tags_at(destination) == failing, what="the failing traces forwarded")
+        wait_for(
+            lambda: (
+                destinations(forwarder)["vendor"]["sampling"]
+                == {"keptTraces": 4, "droppedTraces": 8, "heldTraces": 0, "heldSpans": 0}
+            ),
+            what="every trace decided",
+        )
+        assert tags_at(destination) == failing
+        assert tags_at(forwarder) == set(tags)  # the local store keeps everything
+        metrics = httpx.get(f"{forwarder.url}/metrics", timeout=10).text
+        assert (
+            'otelite_forward_sampling_traces_total{decision="dropped",destination="vendor"} 8.0'
+            in metrics
+        )
+    finally:
+        for server in (forwarder, destination):
+            if server.process is not None and server.process.poll() is None:
+                server.stop()

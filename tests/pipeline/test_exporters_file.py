@@ -65,11 +65,15 @@ BAD = [
     ),
     (
         "exporters:\n  v:\n    endpoint: http://x:1\n    processors: {}\n",
-        "f.yaml:4: exporters.v.processors: give at least one processor (redaction)",
+        "f.yaml:4: exporters.v.processors: give at least one processor (redaction, tail_sampling)",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    processors: {batch: {}}\n",
+        "f.yaml:4: exporters.v.processors.batch: unknown key",
     ),
     (
         "exporters:\n  v:\n    endpoint: http://x:1\n    processors: {tail_sampling: {}}\n",
-        "f.yaml:4: exporters.v.processors.tail_sampling: unknown key",
+        "f.yaml:4: exporters.v.processors.tail_sampling: policies: required",
     ),
     (
         "exporters:\n  v:\n    endpoint: http://x:1\n    processors:\n"
@@ -162,3 +166,13 @@ def test_pipeline_check_names_an_exporters_own_processors(
     )
     assert main(["pipeline", "check", str(path)]) == 0
     assert ", processors redaction" in capsys.readouterr().out
+    path.write_text(
+        "exporters:\n  v:\n    endpoint: http://x:4318\n    processors:\n"
+        "      redaction: {rules: [{keys: [password], action: delete}]}\n"
+        "      tail_sampling: {decision_wait: 5s, policies: [{name: e, type: status_code,"
+        " status_code: {status_codes: [ERROR]}}]}\n"
+    )
+    assert main(["pipeline", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert ", processors redaction, tail_sampling" in out
+    assert "    tail_sampling: decision_wait 5s, num_traces 50000, policies e\n" in out

@@ -160,3 +160,102 @@ async def test_a_destination_without_processors_gets_the_bytes_as_accepted(
     finally:
         await forwarding.shutdown()
     assert sender.bodies == [payload]
+
+
+SAMPLED = """\
+exporters:
+  vendor:
+    endpoint: http://vendor.example:4318
+    processors:
+      tail_sampling:               # the vendor is sent failing traces only
+        decision_wait: {wait}
+        policies: [{{name: errors, type: status_code, status_code: {{status_codes: [ERROR]}}}}]
+  peer:
+    endpoint: http://peer.example:4318
+"""
+
+
+def traces_in(bodies: list[bytes]) -> list[bytes]:
+    return sorted(
+        {
+            span.trace_id
+            for body in bodies
+            for resource in ExportTraceServiceRequest.FromString(body).resource_spans
+            for scope in resource.scope_spans
+            for span in scope.spans
+        }
+    )
+
+
+async def test_a_destination_with_its_own_tail_sampling_gets_the_traces_it_keeps(
+    tmp_path: Path,
+) -> None:
+    pipeline = parse_pipeline(SAMPLED.format(wait="10ms"), "p.yaml")
+    local = InMemoryConsumer()
+    senders = {"vendor": HeldSender(), "peer": HeldSender()}
+    for sender in senders.values():
+        sender.go.set()
+    forwarding = Forwarding(
+        local,
+        pipeline.exporters,
+        directory=tmp_path,
+        senders=senders,  # type: ignore[arg-type]
+    )
+    failing, fine = make_traces("failing", spans=3), make_traces("fine", spans=2)
+    failing.resource_spans[0].scope_spans[0].spans[1].status.code = 2  # ERROR
+    await forwarding.start()
+    try:
+        for request in (failing, fine):
+            await forwarding.consume(Signal.TRACES, request)
+        for _ in range(1000):  # the sampler decides on its own tick, each second
+            report = {r.name: r for r in forwarding.reports()}["vendor"].sampling
+            decided = report is not None and report.stats.kept + report.stats.dropped == 2
+            if decided and senders["vendor"].bodies and len(senders["peer"].bodies) == 2:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await forwarding.shutdown()
+    failing_id = failing.resource_spans[0].scope_spans[0].spans[0].trace_id
+    fine_id = fine.resource_spans[0].scope_spans[0].spans[0].trace_id
+    # The local store and the other destination get everything; the vendor, the failing
+    # trace whole.
+    assert len(local.received) == 2
+    assert traces_in(senders["peer"].bodies) == sorted([failing_id, fine_id])
+    assert traces_in(senders["vendor"].bodies) == [failing_id]
+    [vendor_body] = senders["vendor"].bodies
+    assert ExportTraceServiceRequest.FromString(vendor_body) == failing
+    reports = {r.name: r for r in forwarding.reports()}
+    assert reports["peer"].sampling is None
+    sampling = reports["vendor"].sampling
+    assert sampling is not None and (sampling.stats.kept, sampling.stats.dropped) == (1, 1)
+
+
+async def test_a_destinations_undecided_traces_wait_in_its_log_across_a_restart(
+    tmp_path: Path,
+) -> None:
+    pipeline = parse_pipeline(SAMPLED.format(wait="1h"), "p.yaml")
+    senders = {"vendor": HeldSender(), "peer": HeldSender()}
+    forwarding = Forwarding(
+        InMemoryConsumer(),
+        pipeline.exporters,
+        directory=tmp_path,
+        senders=senders,  # type: ignore[arg-type]
+    )
+    await forwarding.start()
+    await forwarding.consume(Signal.TRACES, make_traces("one", spans=2))
+    await forwarding.shutdown()
+    assert list((tmp_path / "vendor" / "tail-sampling" / "held").glob("*.wal"))
+    again = Forwarding(
+        InMemoryConsumer(),
+        pipeline.exporters,
+        directory=tmp_path,
+        senders=senders,  # type: ignore[arg-type]
+    )
+    await again.start()
+    try:
+        sampling = {r.name: r for r in again.reports()}["vendor"].sampling
+        assert sampling is not None
+        assert (sampling.held_traces, sampling.held_spans) == (1, 2)
+        assert sampling.stats.replayed_traces == 1
+    finally:
+        await again.shutdown()

@@ -28,11 +28,14 @@ class Forwarding:
 
 @pytest.fixture(scope="module")
 def forwarding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forwarding]:
-    """otelite forwarding traces to a port nobody listens on: one request stays queued."""
+    """otelite forwarding traces to a port nobody listens on, through tail sampling that
+    keeps everything: one request stays queued."""
     directory = tmp_path_factory.mktemp("forwarding")
     dead = f"http://127.0.0.1:{free_port()}"
     (directory / "pipeline.yaml").write_text(
         f"exporters:\n  vendor:\n    endpoint: {dead}\n    signals: [traces]\n"
+        "    processors:\n      tail_sampling:\n        decision_wait: 100ms\n"
+        "        policies: [{name: all, type: always_sample}]\n"
     )
     (directory / "tokens").write_text(f"{OPERATOR} rights=query,operator\n{READER} rights=query\n")
     server = ServerProcess(
@@ -85,6 +88,7 @@ def test_the_panel_shows_each_destination(browser: Browser, forwarding: Forwardi
         cells = row.locator("td")
         expect(cells.nth(0)).to_contain_text(f"http/protobuf {forwarding.dead_endpoint}")
         expect(cells.nth(0)).to_contain_text("traces")
+        expect(cells.nth(0)).to_contain_text("tail sampling: 1 kept, 0 dropped, 0 held")
         expect(cells.nth(2)).to_contain_text("1")  # queued: nobody listens
         expect(cells.nth(4)).to_have_text("0")  # sent
         expect(cells.nth(7)).to_have_text("0")  # dropped

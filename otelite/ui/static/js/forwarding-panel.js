@@ -47,7 +47,7 @@ function destinationTable(destinations) {
     h(
       "tr",
       { dataset: { destination: d.name } },
-      h("td", null, d.name, h("div", { class: "muted small" }, `${d.protocol} ${d.endpoint}`), h("div", { class: "muted small" }, d.signals.join(", "))),
+      h("td", null, d.name, h("div", { class: "muted small" }, `${d.protocol} ${d.endpoint}`), h("div", { class: "muted small" }, d.signals.join(", ")), sampling(d.sampling)),
       h("td", null, h("span", { class: `breaker breaker-${d.breaker}` }, d.breaker.replace("_", "-"))),
       h("td", { class: "num" }, number(d.queuedRequests), h("div", { class: "muted small" }, bytes(d.queuedBytes))),
       h("td", { class: "num" }, d.oldestQueuedSeconds === null ? "–" : duration(d.oldestQueuedSeconds * 1000)),
@@ -60,6 +60,12 @@ function destinationTable(destinations) {
     ),
   );
   return table(["Destination", "Breaker", "Queued", "Oldest", "Sent", "Failed", "Retried", "Dropped", "Dead letters", "Last error"], rows, { class: "grid forwarding-table" });
+}
+
+// The destination's own tail sampling, when it has one.
+function sampling(s) {
+  if (!s) return null;
+  return h("div", { class: "muted small sampling" }, `tail sampling: ${number(s.keptTraces)} kept, ${number(s.droppedTraces)} dropped, ${number(s.heldTraces)} held`);
 }
 
 function bytes(n) {
