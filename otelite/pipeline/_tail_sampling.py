@@ -66,6 +66,7 @@ from pathlib import Path
 from otelite.errors import Overloaded, PermanentError, RetryableError, Unavailable
 from otelite.otlp import only_traces
 from otelite.pipeline._consumer import Consumer
+from otelite.pipeline._decision_cache import DecisionCache, TraceKey
 from otelite.pipeline._held_commit import HeldCommitter
 from otelite.pipeline._sampling_log import Decision, SamplingLog
 from otelite.pipeline._sampling_policies import summarizer_for
@@ -84,8 +85,6 @@ logger = logging.getLogger(__name__)
 
 TAIL_SAMPLING_DIR = "tail-sampling"
 """The sampler's log, in the data directory."""
-
-_Key = tuple[str, bytes]
 
 
 @dataclass(slots=True, eq=False)
@@ -109,29 +108,6 @@ class _Pending:
     trace: HeldTrace
     since: float
     requests: list[_Held] = field(default_factory=list)
-
-
-class _Decisions:
-    """Two bounded LRU maps of decided traces: kept and dropped."""
-
-    def __init__(self, kept_size: int, dropped_size: int) -> None:
-        self._maps = {True: OrderedDict[_Key, None](), False: OrderedDict[_Key, None]()}
-        self._sizes = {True: kept_size, False: dropped_size}
-
-    def get(self, key: _Key) -> bool | None:
-        for kept, decided in self._maps.items():
-            if key in decided:
-                decided.move_to_end(key)
-                return kept
-        return None
-
-    def put(self, key: _Key, kept: bool) -> None:
-        self._maps[not kept].pop(key, None)
-        decided = self._maps[kept]
-        decided[key] = None
-        decided.move_to_end(key)
-        while len(decided) > self._sizes[kept]:
-            decided.popitem(last=False)
 
 
 class TailSampler:
@@ -163,7 +139,7 @@ class TailSampler:
         self._interval = interval
         self._admit = admit
         self._admitted: set[str] = set()
-        self._held: OrderedDict[_Key, _Pending] = OrderedDict()
+        self._held: OrderedDict[TraceKey, _Pending] = OrderedDict()
         self._ready: list[_Held] = []
         """Requests whose traces are all decided, to be carried out."""
         self._waiting: list[_Held] = []
@@ -171,9 +147,14 @@ class TailSampler:
         self._waiting_traces = 0
         """Kept traces in ``_waiting``."""
         self._committer: HeldCommitter | None = None
-        self._decisions = _Decisions(settings.sampled_cache_size, settings.non_sampled_cache_size)
+        self._decisions = DecisionCache(
+            settings.sampled_cache_size, settings.non_sampled_cache_size
+        )
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._accepting = False
+        """Between ``start`` and ``shutdown``: a request taken after the shutdown would be
+        held by nothing."""
         self.stats = SamplingStats()
         for policy in settings.policies:
             self.stats.policies[policy.name] = [0, 0]
@@ -213,6 +194,7 @@ class TailSampler:
                 self.stats.replayed_traces += self._register(held, traces, record.seq)
         if self._interval is not None:
             self._task = asyncio.create_task(self._run(self._interval))
+        self._accepting = True
 
     async def consume(
         self,
@@ -226,6 +208,8 @@ class TailSampler:
             await self._next.consume(signal, request, tenant=tenant, payload=payload)
             return
         assert isinstance(request, ExportTraceServiceRequest)
+        if not self._accepting:
+            raise Unavailable("tail sampling is not running (otelite is starting or stopping)")
         if self._waiting_traces >= self._settings.num_traces:
             raise Overloaded(
                 f"tail sampling holds {self._waiting_traces} kept traces storage has not "
@@ -279,6 +263,7 @@ class TailSampler:
     async def shutdown(self) -> None:
         """Stop deciding. With a log, held requests stay in it for the next start; in memory
         mode every held trace is decided now and kept spans handed on. Idempotent."""
+        self._accepting = False
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -21,7 +21,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from prometheus_client import CollectorRegistry, generate_latest
 
 from otelite.api import TailSamplingMetrics
-from otelite.errors import Overloaded
+from otelite.errors import Overloaded, Unavailable
 from otelite.pipeline import (
     InMemoryConsumer,
     PipelineFileError,
@@ -654,3 +654,22 @@ def test_otelite_pipeline_check_says_what_tail_sampling_runs(
     assert capsys.readouterr().err.startswith(
         f"otelite: error: {bad}:3: processors.tail_sampling.decision_wait: must be a duration"
     )
+
+
+@pytest.mark.parametrize("durable", [False, True], ids=["memory", "log"])
+def test_after_shutdown_spans_are_refused_not_taken(tmp_path: Path, durable: bool) -> None:
+    # A request coming in while otelite stops (a Loki push on the query port, say) must
+    # be refused: nothing would hold it any more.
+    async def run() -> None:
+        consumer = InMemoryConsumer()
+        sampler = sampler_for(settings(ERRORS), Clock(), consumer, tmp_path if durable else None)
+        with pytest.raises(Unavailable):
+            await sampler.consume(Signal.TRACES, request(S(1, 1)))
+        await sampler.start()
+        await sampler.shutdown()
+        with pytest.raises(Unavailable, match="not running"):
+            await sampler.consume(Signal.TRACES, request(S(1, 1, error=True)))
+        await sampler.consume(Signal.LOGS, ExportLogsServiceRequest())  # not held: passes
+        assert sampler.held_traces == 0 and len(consumer.received) == 1
+
+    asyncio.run(run())
