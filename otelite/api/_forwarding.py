@@ -7,7 +7,8 @@ The answer (an operator's view, like ``/metrics``: every tenant's data goes the 
         "protocol": "http/protobuf", "signals": ["traces", "logs"],
         "breaker": "closed",            closed, open or half_open
         "breakerOpened": 0,             times the breaker opened since start
-        "queuedRequests": 0, "queuedBytes": 0,
+        "queuedRequests": 0, "queuedBytes": 0,   still to be sent
+        "queueDiskBytes": 0,            the queue's files on disk (what queue.max_size bounds)
         "oldestQueuedSeconds": null,    age of the oldest request waiting
         "sent": 12, "failed": 1, "retried": 1, "rejectedItems": 0,
         "droppedRequests": 0, "droppedBytes": 0,   given up by the queue's bound
@@ -73,6 +74,7 @@ def _status(forwarding: Forwarding) -> list[dict[str, Any]]:
                 "breakerOpened": report.breaker_opened,
                 "queuedRequests": queue.requests,
                 "queuedBytes": queue.bytes,
+                "queueDiskBytes": queue.disk_bytes,
                 "oldestQueuedSeconds": report.oldest_seconds,
                 "sent": stats.sent,
                 "failed": stats.failed,
@@ -163,7 +165,14 @@ class ForwardingMetrics(Collector):
             "otelite_forward_queue_requests", "Requests waiting for a destination.", labels=labels
         )
         queued_bytes = GaugeMetricFamily(
-            "otelite_forward_queue_bytes", "Bytes a destination's queue holds.", labels=labels
+            "otelite_forward_queue_bytes",
+            "Bytes of the requests waiting for a destination.",
+            labels=labels,
+        )
+        on_disk = GaugeMetricFamily(
+            "otelite_forward_queue_disk_bytes",
+            "Bytes of a destination's queue files on disk (what its max_size bounds).",
+            labels=labels,
         )
         oldest = GaugeMetricFamily(
             "otelite_forward_queue_oldest_seconds",
@@ -217,6 +226,7 @@ class ForwardingMetrics(Collector):
             dropped_bytes.add_metric(key, report.queue.dropped_bytes)
             queued.add_metric(key, report.queue.requests)
             queued_bytes.add_metric(key, report.queue.bytes)
+            on_disk.add_metric(key, report.queue.disk_bytes)
             oldest.add_metric(key, report.oldest_seconds or 0.0)
             opened.add_metric(key, report.breaker_opened)
             state.add_metric(key, states[report.breaker.value])
@@ -228,5 +238,5 @@ class ForwardingMetrics(Collector):
                 sampled.add_metric([report.name, "kept"], report.sampling.stats.kept)
                 sampled.add_metric([report.name, "dropped"], report.sampling.stats.dropped)
                 held.add_metric(key, report.sampling.held_traces)
-        yield from (dropped, dropped_bytes, queued, queued_bytes, oldest, opened, state)
+        yield from (dropped, dropped_bytes, queued, queued_bytes, on_disk, oldest, opened, state)
         yield from (letters, letter_bytes, removed, removed_bytes, sampled, held)

@@ -130,6 +130,11 @@ def test_a_dead_destination_holds_up_neither_ingest_nor_the_other(tmp_path: Path
         )
         status = destinations(forwarder)
         assert status["dead"]["queuedRequests"] == len(tags)
+        # The bytes still to be sent are the requests as sent; the files hold them and
+        # their framing.
+        sent_bytes = sum(len(make_traces(tag, spans=3).SerializeToString()) for tag in tags)
+        assert status["dead"]["queuedBytes"] == sent_bytes
+        assert status["dead"]["queueDiskBytes"] > sent_bytes
         assert status["dead"]["sent"] == 0
         assert status["live"]["sent"] >= len(tags)
         assert status["live"]["queuedRequests"] == 0
