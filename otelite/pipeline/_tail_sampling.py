@@ -152,6 +152,8 @@ class TailSampler:
         )
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._rounds: set[asyncio.Future[None]] = set()
+        """Rounds of deciding and carrying out under way (see ``_round``)."""
         self._accepting = False
         """Between ``start`` and ``shutdown``: a request taken after the shutdown would be
         held by nothing."""
@@ -238,27 +240,43 @@ class TailSampler:
             if error is not None:
                 raise Unavailable(f"cannot write the tail-sampling log: {error}") from error
         if len(self._held) > self._settings.num_traces or self._ready:
-            async with self._lock:
-                early: list[_Pending] = []
-                while len(self._held) > self._settings.num_traces:
-                    early.append(self._held.popitem(last=False)[1])
-                self.stats.decided_early += len(early)
-                self._decide(early, self._clock())
-                await self._carry_out()
+            await self._round(self._beyond_bound)
 
     async def tick(self) -> None:
         """Decide every trace whose wait is over; carry out the requests that completes,
         and offer again those refused for now."""
+        await self._round(self._due)
+
+    async def _round(self, pick: Callable[[float], list[_Pending]]) -> None:
+        """Decide the traces ``pick`` takes off the held ones, and carry out what is ready,
+        under the lock. Shielded: a caller cancelled meanwhile (a client gone, the tick
+        stopped) must not leave requests taken off the lists and not carried out."""
+        task = asyncio.ensure_future(self._locked_round(pick))
+        self._rounds.add(task)
+        task.add_done_callback(self._rounds.discard)
+        await asyncio.shield(task)
+
+    async def _locked_round(self, pick: Callable[[float], list[_Pending]]) -> None:
         async with self._lock:
             now = self._clock()
-            due: list[_Pending] = []
-            while self._held:
-                oldest = next(iter(self._held.values()))
-                if oldest.since + self._settings.decision_wait > now:
-                    break
-                due.append(self._held.popitem(last=False)[1])
-            self._decide(due, now)
+            self._decide(pick(now), now)
             await self._carry_out()
+
+    def _due(self, now: float) -> list[_Pending]:
+        due: list[_Pending] = []
+        while self._held:
+            oldest = next(iter(self._held.values()))
+            if oldest.since + self._settings.decision_wait > now:
+                break
+            due.append(self._held.popitem(last=False)[1])
+        return due
+
+    def _beyond_bound(self, now: float) -> list[_Pending]:
+        early: list[_Pending] = []
+        while len(self._held) > self._settings.num_traces:
+            early.append(self._held.popitem(last=False)[1])
+        self.stats.decided_early += len(early)
+        return early
 
     async def shutdown(self) -> None:
         """Stop deciding. With a log, held requests stay in it for the next start; in memory
@@ -273,6 +291,8 @@ class TailSampler:
             # Requests being synced are registered first: they stay held in the log, or
             # (memory mode has no committer) are decided below.
             await self._committer.idle()
+        # Rounds begun before (their callers may be gone) finish first.
+        await asyncio.gather(*self._rounds, return_exceptions=True)
         async with self._lock:
             if self._log is None:
                 everything = list(self._held.values())

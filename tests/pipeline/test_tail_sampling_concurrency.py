@@ -275,3 +275,45 @@ def test_requests_are_handed_on_as_received_or_cut_to_their_kept_traces(
         await sampler.shutdown()
 
     asyncio.run(run())
+
+
+class Stalling(InMemoryConsumer):
+    """Takes each request once ``go`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = asyncio.Event()
+        self.entered = asyncio.Event()
+
+    async def consume(self, signal: Signal, request: Any, **options: Any) -> None:
+        self.entered.set()
+        await self.go.wait()
+        await super().consume(signal, request, **options)
+
+
+@pytest.mark.parametrize("durable", [False, True], ids=["memory", "log"])
+def test_a_round_whose_caller_is_cancelled_still_carries_out_what_it_took(
+    tmp_path: Path, durable: bool
+) -> None:
+    # The tick task is cancelled (as at shutdown) while kept spans are being handed on:
+    # the round goes on, so what it took off the lists is neither lost nor left undone.
+    async def run() -> None:
+        clock = Clock()
+        stalling = Stalling()
+        chosen = settings(ALWAYS, decision_wait="1s")
+        sampler = await started(sampler_for(chosen, clock, stalling, tmp_path if durable else None))
+        await sampler.consume(Signal.TRACES, request(S(1, 1)))
+        clock.now += 1
+        ticking = asyncio.create_task(sampler.tick())
+        await stalling.entered.wait()
+        ticking.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await ticking
+        stalling.go.set()
+        await sampler.shutdown()
+        assert sorted(stored_spans(stalling)) == [(1, 1, "shop")]
+        assert sampler.stats.kept == 1 and sampler.held_traces == 0
+        if durable:  # carried out and recorded: nothing is held again
+            assert list((tmp_path / "held").iterdir()) == []
+
+    asyncio.run(run())
