@@ -57,6 +57,19 @@ def destinations(server: ServerProcess) -> dict[str, dict[str, object]]:
     return {d["name"]: d for d in answer["destinations"]}
 
 
+def all_arrived(forwarder: ServerProcess, destination: ServerProcess, tags: list[str]) -> None:
+    """Wait until every one of ``tags`` is at the destination and the queue is empty."""
+    wait_for(
+        lambda: set(tags) <= tags_at(destination),
+        timeout=60,
+        what="every acknowledged request at the destination",
+    )
+    wait_for(
+        lambda: destinations(forwarder)["peer"]["queuedRequests"] == 0,
+        what="an empty queue",
+    )
+
+
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_nothing_acknowledged_is_lost_across_kill_9_of_either_side(
     tmp_path: Path, kind: str
@@ -86,15 +99,7 @@ def test_nothing_acknowledged_is_lost_across_kill_9_of_either_side(
         forwarder.stop(signal.SIGKILL)
         destination.start()
         forwarder.start()
-        wait_for(
-            lambda: set(acknowledged) <= tags_at(destination),
-            timeout=60,
-            what="every acknowledged request at the destination",
-        )
-        wait_for(
-            lambda: destinations(forwarder)["peer"]["queuedRequests"] == 0,
-            what="an empty queue",
-        )
+        all_arrived(forwarder, destination, acknowledged)
         metrics = httpx.get(f"{forwarder.url}/metrics", timeout=10).text
         assert 'otelite_forward_queue_requests{destination="peer"} 0.0' in metrics
         # Stored locally too: forwarding is in addition to the local store.
@@ -140,15 +145,7 @@ def test_kill_9_with_batches_in_flight_loses_nothing(tmp_path: Path, kind: str) 
         forwarder.stop(signal.SIGKILL)
         destination.process.send_signal(signal.SIGCONT)
         forwarder.start()
-        wait_for(
-            lambda: set(tags) <= tags_at(destination),
-            timeout=60,
-            what="every acknowledged request at the destination",
-        )
-        wait_for(
-            lambda: destinations(forwarder)["peer"]["queuedRequests"] == 0,
-            what="an empty queue",
-        )
+        all_arrived(forwarder, destination, tags)
     finally:
         for server in (forwarder, destination):
             if server.process is not None and server.process.poll() is None:

@@ -9,6 +9,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -77,6 +78,7 @@ def deliverer(
     *,
     failure_threshold: int = 100,
     deadline: Callable[[str], float] | None = None,
+    **options: Any,
 ) -> Deliverer[str]:
     return Deliverer(
         "test",
@@ -87,6 +89,7 @@ def deliverer(
         deadline=deadline,
         sleep=virtual.sleep,
         clock=virtual.clock,
+        **options,
     )
 
 
@@ -225,17 +228,7 @@ async def test_stop_abandons_a_stalled_send() -> None:
 
 async def test_a_refused_item_is_split_and_each_part_delivered_on_its_own() -> None:
     outbox, clock = Outbox(script=[REFUSED, OK, REFUSED]), VirtualTime()
-    d = Deliverer(
-        "test",
-        outbox,
-        backoff=Backoff(initial=1.0, maximum=8.0, rng=_NoJitter()),
-        failure_threshold=100,
-        cooldown_seconds=30.0,
-        split=lambda item: list(item) if len(item) > 1 else [],
-        count=len,
-        sleep=clock.sleep,
-        clock=clock.clock,
-    )
+    d = deliverer(outbox, clock, split=lambda item: list(item) if len(item) > 1 else [], count=len)
     await d.deliver("abc")
     assert outbox.events == [
         ("send", "abc"),
@@ -253,16 +246,7 @@ async def test_a_refused_item_is_split_and_each_part_delivered_on_its_own() -> N
 async def test_in_flight_items_go_at_once_and_a_failed_mark_sends_that_item_again() -> None:
     outbox = Outbox(rounds=[["a", "b", "c"], ["d"]], fail_mark=1, stall=asyncio.Event())
     clock = VirtualTime()
-    d = Deliverer(
-        "test",
-        outbox,
-        backoff=Backoff(initial=1.0, maximum=8.0, rng=_NoJitter()),
-        failure_threshold=100,
-        cooldown_seconds=30.0,
-        in_flight=2,
-        sleep=clock.sleep,
-        clock=clock.clock,
-    )
+    d = deliverer(outbox, clock, in_flight=2)
     d.start()
     for _ in range(100):
         await asyncio.sleep(0)
