@@ -3,7 +3,7 @@
 A DuckDB server with ``exporters:`` in its pipeline file forwards every span it accepts to
 a second DuckDB server, a real OTLP receiver on the same machine, over OTLP/HTTP and (a
 second forwarding server, taking turns with the first) over OTLP/gRPC, with the
-exporter's defaults (gzip, one request in flight). The same trace workload as the other
+exporter's defaults (gzip, batches, two in flight). The same trace workload as the other
 ingest runs goes to the forwarding server; after the last acknowledgement the bench
 watches three things until each is done: the forwarding server's own store (its
 sustained rate, as plain ingest measures it), its queue for the destination
@@ -254,7 +254,7 @@ def forwarding_section(found: ForwardingRun | None) -> list[str]:
     senders = found.series[0].senders if found.series else 0
     lines += [
         f"Traces over OTLP/HTTP from {senders} senders into a DuckDB server whose pipeline file",
-        "forwards everything (`exporters:`, its defaults: gzip, one request in flight) to a",
+        "forwards everything (`exporters:`, its defaults: gzip, batches, two in flight) to a",
         "second DuckDB server on the same machine; one forwarding server per protocol, taking",
         "turns run by run. After the last acknowledgement: stored, when the forwarding server",
         "had stored it all; queue, what waited for the destination at the first look",

@@ -11,6 +11,18 @@ hour at most). A ``CircuitBreaker`` stops sending after failures in a row and se
 probe after each cool-down; a refusal is an answer, not a failure. When the outbox fails
 (a full disk) the round is dropped and taken again a second later: what was not marked
 is sent again, never lost.
+
+An item the destination refuses for good may be ``split`` (a batch into smaller ones),
+and each part is then delivered on its own: a refusal that was the doing of some of the
+batch's contents (or of its size) reaches only those. ``count`` says how many of the
+destination's units (requests, alerts) an item holds, for the stats.
+
+With ``in_flight`` above 1, up to that many items are being delivered at once, each in a
+task of its own, and the next round is taken as soon as the last item of this one is
+under way; ``take`` must then hand out each item once (the destination keeps a read
+cursor), items are marked in any order, and a failed mark is retried for its item alone
+(the item is sent again a second later) rather than dropping the round. ``finish`` is
+called with each round once all its items are through.
 """
 
 from __future__ import annotations
@@ -25,7 +37,6 @@ from typing import Generic, Protocol, TypeVar
 
 from otelite.otlp import Backoff
 from otelite.pipeline._breaker import CircuitBreaker
-from otelite.pipeline._forward_send import Answer
 
 __all__ = ["Answer", "Deliverer", "DeliveryStats", "Destination", "Sleep"]
 
@@ -39,6 +50,20 @@ its outbox for days."""
 
 
 ItemT = TypeVar("ItemT")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a destination said to one item: taken (``delivered``, with the items a
+    partial success ``rejected``), or not, and then whether to try again (after
+    ``retry_after`` seconds when it said so)."""
+
+    delivered: bool
+    retryable: bool
+    text: str
+    retry_after: float | None = None
+    rejected: int = 0
+    """Items a partial success rejected."""
 
 
 class Destination(Protocol[ItemT]):
@@ -59,7 +84,8 @@ class DeliveryStats:
     """What one destination's deliverer counted since the process started."""
 
     sent: int = 0
-    """Items the destination took (partial successes too)."""
+    """Items (or units, when the deliverer counts them) the destination took, partial
+    successes too."""
     failed: int = 0
     """Attempts that failed in a way worth retrying."""
     retried: int = 0
@@ -73,7 +99,8 @@ class DeliveryStats:
 class Deliverer(Generic[ItemT]):
     """Delivers ``destination``'s items in a task named ``name``: ``start``, ``wake`` once
     something was enqueued, ``stop``. ``deadline``: when to give up retrying an item (Unix
-    seconds; None: never). ``sleep`` and ``clock`` (monotonic seconds, for the breaker)
+    seconds; None: never). ``in_flight``, ``split`` and ``count``: see the module
+    docstring. ``sleep`` and ``clock`` (monotonic seconds, for the breaker)
     are there for tests, which need not wait."""
 
     def __init__(
@@ -85,6 +112,9 @@ class Deliverer(Generic[ItemT]):
         failure_threshold: int,
         cooldown_seconds: float,
         deadline: Callable[[ItemT], float] | None = None,
+        in_flight: int = 1,
+        split: Callable[[ItemT], Sequence[ItemT]] | None = None,
+        count: Callable[[ItemT], int] | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -94,16 +124,25 @@ class Deliverer(Generic[ItemT]):
         )
         self.stats = DeliveryStats()
         self.last_error: str | None = None
-        self.current: ItemT | None = None  # the item being delivered
+        self._flying: list[ItemT] = []  # the items being delivered, oldest first
         self._destination = destination
         self._backoff = backoff
         self._deadline = deadline
+        self._in_flight = in_flight
+        self._split = split
+        self._count = count
         self._sleep = sleep
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def current(self) -> ItemT | None:
+        """The oldest item being delivered; None when none is."""
+        return self._flying[0] if self._flying else None
+
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=self.name)
+        run = self._run if self._in_flight == 1 else self._run_window
+        self._task = asyncio.create_task(run(), name=self.name)
 
     def wake(self) -> None:
         """Something was enqueued. In the event loop's thread."""
@@ -125,7 +164,7 @@ class Deliverer(Generic[ItemT]):
             try:
                 items = await destination.take()
                 for item in items:
-                    self.current = item
+                    self._flying[:] = [item]
                     await self.deliver(item)
                 if items:
                     await destination.finish(items)
@@ -135,9 +174,68 @@ class Deliverer(Generic[ItemT]):
                 await self._sleep(1.0)
                 continue
             finally:
-                self.current = None
+                self._flying.clear()
             if not items:
                 await self._wake.wait()
+
+    async def _run_window(self) -> None:
+        """``_run`` with up to ``in_flight`` items under way at once."""
+        slots = asyncio.Semaphore(self._in_flight)
+        tasks: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    items = await self._destination.take()
+                except Exception:
+                    log.exception("%s: reading the outbox failed; will try again", self.name)
+                    await self._sleep(1.0)
+                    continue
+                if not items:
+                    await self._wake.wait()
+                    continue
+                left = [len(items)]
+                for item in items:
+                    await slots.acquire()
+                    self._flying.append(item)
+                    task = asyncio.create_task(self._deliver_marked(item, items, left, slots))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._flying.clear()
+
+    async def _deliver_marked(
+        self,
+        item: ItemT,
+        round_items: Sequence[ItemT],
+        left: list[int],
+        slots: asyncio.Semaphore,
+    ) -> None:
+        """Deliver ``item`` until it is marked (a failed mark: again a second later), then
+        ``finish`` its round if it was the round's last."""
+        try:
+            while True:
+                try:
+                    await self.deliver(item)
+                    break
+                except Exception:
+                    log.exception("%s: marking a delivery failed; will try again", self.name)
+                    await self._sleep(1.0)
+            left[0] -= 1
+            if not left[0]:
+                while True:
+                    try:
+                        await self._destination.finish(round_items)
+                        break
+                    except Exception:
+                        log.exception("%s: finishing a round failed; will try again", self.name)
+                        await self._sleep(1.0)
+        finally:
+            self._flying.remove(item)
+            slots.release()
 
     async def deliver(self, item: ItemT) -> None:
         """Send ``item`` until the destination takes it, refuses it, or its deadline passed."""
@@ -159,13 +257,18 @@ class Deliverer(Generic[ItemT]):
                 # First thing after the answer: the sooner it is marked, the rarer a repeat.
                 await self._destination.delivered(item, answer)
                 self.breaker.record_success()
-                self.stats.sent += 1
+                self.stats.sent += self._units(item)
                 self.stats.rejected_items += answer.rejected
                 if answer.rejected:
                     self.last_error = answer.text
                 return
             if not answer.retryable:
                 self.breaker.record_success()  # it answered: it is up
+                parts = () if self._split is None else self._split(item)
+                if parts:
+                    for part in parts:
+                        await self.deliver(part)
+                    return
                 await self._give_up(item, answer.text)
                 return
             self.breaker.record_failure()
@@ -176,5 +279,8 @@ class Deliverer(Generic[ItemT]):
 
     async def _give_up(self, item: ItemT, reason: str) -> None:
         await self._destination.refused(item, reason)
-        self.stats.dead_lettered += 1
+        self.stats.dead_lettered += self._units(item)
         self.last_error = reason
+
+    def _units(self, item: ItemT) -> int:
+        return 1 if self._count is None else self._count(item)

@@ -1,5 +1,5 @@
-"""Sending one queued request to a destination over OTLP/HTTP or OTLP/gRPC, and reading
-its answer by OTLP's rules.
+"""Sending one batch of queued requests (one export request) to a destination over
+OTLP/HTTP or OTLP/gRPC, and reading its answer by OTLP's rules.
 
 * Delivered: HTTP 2xx, gRPC OK. A ``partial_success`` with rejected items is delivered
   too (clients must not retry it): the rejected count is reported, not retried.
@@ -12,9 +12,9 @@ its answer by OTLP's rules.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import ssl
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import grpc
@@ -23,14 +23,18 @@ from google.rpc.error_details_pb2 import RetryInfo  # type: ignore[import-untype
 from google.rpc.status_pb2 import Status  # type: ignore[import-untyped]
 
 from otelite.otlp import decode_response_json, encode_request_json, retry_after_seconds
+from otelite.pipeline._delivery import Answer
 from otelite.pipeline._exporters import ExporterSettings
-from otelite.pipeline._forward_queue import Queued
+from otelite.pipeline._forward_batch import Batch
 from otelite.tenancy import TENANT_HEADER
 from otelite.types import ExportResponse, Signal
 
-__all__ = ["Answer", "Sender", "open_sender"]
+__all__ = ["Sender", "open_sender"]
 
 _ANSWER_CHARS = 500
+_COMPRESS_IN_THREAD_BYTES = 256 * 1024
+"""Bodies from this size on are compressed in a thread (zlib lets go of the GIL), so that
+a batch of megabytes does not hold up the event loop for tens of milliseconds."""
 _SERVICES = {
     Signal.TRACES: "opentelemetry.proto.collector.trace.v1.TraceService",
     Signal.METRICS: "opentelemetry.proto.collector.metrics.v1.MetricsService",
@@ -49,20 +53,8 @@ _RETRYABLE_GRPC = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What a destination said to one request."""
-
-    delivered: bool
-    retryable: bool
-    text: str
-    retry_after: float | None = None
-    rejected: int = 0
-    """Items a partial success rejected."""
-
-
 class Sender(Protocol):
-    async def send(self, item: Queued, *, tenant_header: bool) -> Answer: ...
+    async def send(self, item: Batch, *, tenant_header: bool) -> Answer: ...
 
     async def close(self) -> None: ...
 
@@ -98,12 +90,16 @@ class _HttpSender:
         )
         self._base = settings.endpoint.rstrip("/")
 
-    async def send(self, item: Queued, *, tenant_header: bool) -> Answer:
+    async def send(self, item: Batch, *, tenant_header: bool) -> Answer:
         body = item.body
         if self._json:
+            # The joined requests parse as one request holding all their entries.
             body = encode_request_json(item.signal.request_type.FromString(body))
         if self._settings.compression == "gzip":
-            body = gzip.compress(body, compresslevel=5)
+            if len(body) >= _COMPRESS_IN_THREAD_BYTES:
+                body = await asyncio.to_thread(gzip.compress, body, compresslevel=5)
+            else:
+                body = gzip.compress(body, compresslevel=5)
         headers = {TENANT_HEADER: item.tenant} if tenant_header else None
         try:
             response = await self._client.post(
@@ -156,7 +152,7 @@ class _GrpcSender:
         }
         self._metadata = tuple((key.lower(), value) for key, value in settings.headers.items())
 
-    async def send(self, item: Queued, *, tenant_header: bool) -> Answer:
+    async def send(self, item: Batch, *, tenant_header: bool) -> Answer:
         metadata = self._metadata
         if tenant_header:
             metadata = (*metadata, (TENANT_HEADER.lower(), item.tenant))

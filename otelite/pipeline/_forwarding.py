@@ -9,10 +9,14 @@ retries it. Concurrent requests share one queue sync per destination (a group co
 
 Each destination's worker is a ``Deliverer`` (``_delivery``) over its queue, so a slow or
 dead destination holds up neither ingest (which only appends to its queue) nor the other
-destinations. It sends each request as it was queued (after the destination's own
-processors: ``Worker.processed``) by ``_forward_send``, retrying without a time limit (the
-queue's bound, not a retry budget, decides what is given up), and keeps what is refused
-for good in ``DATA_DIR/forward/<name>/dead-letter/``, within its bound (``_dead_letters``).
+destinations. It sends the requests as they were queued (after the destination's own
+processors: ``Worker.processed``), several of one signal and tenant joined as one export
+(``_forward_batch``), up to ``in_flight`` batches at once, by ``_forward_send``, retrying
+without a time limit (the queue's bound, not a retry budget, decides what is given up).
+A batch refused for good is split in halves until the refusal is narrowed down to single
+requests, which are kept in ``DATA_DIR/forward/<name>/dead-letter/``, within its bound
+(``_dead_letters``). The queue's sent position moves as batches go through, only over
+those that all did (``SentWindow``).
 
 A destination with tail sampling of its own (``_forward_sampling``) has a ``TailSampler``
 in front of its queue: what it keeps is queued once its traces are decided.
@@ -25,7 +29,6 @@ multi-tenant destination keeps the tenants apart as otelite does.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -38,17 +41,18 @@ from otelite.otlp import Backoff
 from otelite.pipeline._breaker import BreakerState
 from otelite.pipeline._consumer import Consumer
 from otelite.pipeline._dead_letters import DeadLetter, DeadLetterReport, DeadLetters
-from otelite.pipeline._delivery import Deliverer, DeliveryStats, Sleep
+from otelite.pipeline._delivery import Answer, Deliverer, DeliveryStats, Sleep
 from otelite.pipeline._exporters import ExporterSettings
+from otelite.pipeline._forward_batch import Batch, SentWindow, batches
 from otelite.pipeline._forward_queue import (
     DiskQueue,
     ForwardQueue,
     MemoryQueue,
-    Queued,
     QueueReport,
 )
 from otelite.pipeline._forward_sampling import QueueConsumer
-from otelite.pipeline._forward_send import Answer, Sender, open_sender
+from otelite.pipeline._forward_send import Sender, open_sender
+from otelite.pipeline._group_commit import GroupSync
 from otelite.pipeline._sampling_settings import SamplingReport
 from otelite.pipeline._tail_sampling import TAIL_SAMPLING_DIR, TailSampler
 from otelite.tenancy import SINGLE_TENANT
@@ -62,9 +66,6 @@ FORWARD_DIR = "forward"
 """Under the data directory: a directory per destination (queue and dead letters)."""
 
 _T = TypeVar("_T")
-
-_BATCH_ITEMS = 64
-_BATCH_BYTES = 8 * 1024 * 1024
 
 ForwardStats = DeliveryStats
 """What one destination's worker counted since the process started (its ``Deliverer``'s
@@ -241,14 +242,16 @@ class _Worker:
             ),
             failure_threshold=settings.failure_threshold,
             cooldown_seconds=settings.cooldown_seconds,
+            in_flight=settings.in_flight,
+            split=Batch.halves,
+            count=lambda batch: len(batch.requests),
             sleep=sleep,
             clock=clock,
         )
         self._queue: ForwardQueue | None = None
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._pending: list[tuple[Signal, str, bytes]] = []
-        self._group: asyncio.Future[Exception | None] | None = None
-        self._committing: asyncio.Task[None] | None = None
+        self._window = SentWindow(0)
+        self._sync: GroupSync[tuple[Signal, str, bytes], None] | None = None
+        """The group commit into a queue on disk (None in memory: nothing to sync)."""
         self._letters = DeadLetters(
             None if directory is None else directory / "dead-letter",
             settings.max_dead_letter_bytes,
@@ -258,12 +261,15 @@ class _Worker:
         if self._directory is None:
             self._queue = MemoryQueue(self.settings.max_queue_bytes)
         else:
-            directory = self._directory
-            self._executor = concurrent.futures.ThreadPoolExecutor(
-                1, f"otelite-forward-{self.settings.name}"
+            queue = await asyncio.to_thread(
+                DiskQueue, self._directory / "queue", self.settings.max_queue_bytes
             )
-            self._queue = await asyncio.to_thread(
-                DiskQueue, directory / "queue", self.settings.max_queue_bytes
+            self._queue = queue
+            self._sync = GroupSync(
+                lambda items: queue.put(items, time.time()),
+                name=f"otelite-forward-{self.settings.name}",
+                synced=lambda items, _: self.deliverer.wake(),
+                failed=lambda items, error: None,  # the error is each sender's answer
             )
         await self._call(self._letters.open)
         if self._sender is None:
@@ -271,17 +277,17 @@ class _Worker:
 
     async def close(self) -> None:
         await self.deliverer.stop()
-        while self._committing is not None:
-            await asyncio.shield(self._committing)
+        if self._sync is not None:
+            await self._sync.idle()
         if self._sender is not None:
             await self._sender.close()
             self._sender = None
         if self._queue is not None:
             queue, self._queue = self._queue, None
             await asyncio.to_thread(queue.close)
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
 
     def processed(self, signal: Signal, body: bytes) -> bytes:
         """``body`` after this destination's own processors: they run on a copy (the
@@ -302,64 +308,68 @@ class _Worker:
         queue = self._queue
         if queue is None:
             return RuntimeError("forwarding is not started")
-        if self._executor is None:  # memory: nothing to sync
+        if self._sync is None:  # memory: nothing to sync
             queue.put([(signal, tenant, body)], time.time())
             self.deliverer.wake()
             return None
-        self._pending.append((signal, tenant, body))
-        if self._group is None:
-            self._group = asyncio.get_running_loop().create_future()
-        group = self._group
-        if self._committing is None:
-            self._committing = asyncio.create_task(self._commit(queue))
-        return await asyncio.shield(group)
+        return await asyncio.shield(self._sync.submit((signal, tenant, body)))
 
-    async def _commit(self, queue: ForwardQueue) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while self._pending:
-                items, self._pending = self._pending, []
-                group, self._group = self._group, None
-                assert group is not None
-                try:
-                    await loop.run_in_executor(self._executor, queue.put, items, time.time())
-                except Exception as error:  # OSError expected; anything else must answer too
-                    group.set_result(error)
-                    continue
-                group.set_result(None)
-                self.deliverer.wake()
-        finally:
-            self._committing = None
-
-    async def take(self) -> list[Queued]:
+    async def take(self) -> list[Batch]:
         queue = self._queue
         assert queue is not None
-        return await self._call(queue.read, queue.sent_position, _BATCH_ITEMS, _BATCH_BYTES)
-
-    async def send(self, item: Queued) -> Answer:
-        assert self._sender is not None
-        return await self._sender.send(item, tenant_header=self._tenant_header)
-
-    async def delivered(self, item: Queued, answer: Answer) -> None:
-        """Nothing to do: ``finish`` acknowledges the whole batch at once."""
-
-    async def refused(self, item: Queued, reason: str) -> None:
-        log.warning(
-            "forward: %s refused a %s request for good: %s",
-            self.settings.name,
-            item.signal.value,
-            reason,
+        if self.deliverer.current is None:
+            # Nothing under way: read from the sent position, which sends again what a
+            # failed mark left unsaved (at least once, never lost).
+            self._window = SentWindow(queue.sent_position)
+        settings = self.settings
+        # A read is enough for every batch the sends at once take, and then some, so that
+        # requests of different tenants or signals read together still fill batches.
+        read = await self._call(
+            queue.read,
+            self._window.last_taken,
+            settings.batch_max_requests * settings.in_flight,
+            settings.batch_max_bytes * settings.in_flight,
         )
-        letter = DeadLetter(item.seq, item.signal, item.tenant, reason, time.time())
-        await self._call(self._letters.add, item, letter)
+        self._window.take(item.seq for item in read)
+        return batches(
+            read, max_bytes=settings.batch_max_bytes, max_requests=settings.batch_max_requests
+        )
 
-    async def finish(self, items: Sequence[Queued]) -> None:
+    async def send(self, batch: Batch) -> Answer:
+        assert self._sender is not None
+        return await self._sender.send(batch, tenant_header=self._tenant_header)
+
+    async def delivered(self, batch: Batch, answer: Answer) -> None:
+        await self._through(batch)
+
+    async def refused(self, batch: Batch, reason: str) -> None:
+        # Each letter is one request, as it was queued (a refusal reaches here for a
+        # single request, after ``Batch.halves``; a letter per request holds regardless).
+        for item in batch.requests:
+            log.warning(
+                "forward: %s refused a %s request for good: %s",
+                self.settings.name,
+                item.signal.value,
+                reason,
+            )
+            letter = DeadLetter(item.seq, item.signal, item.tenant, reason, time.time())
+            await self._call(self._letters.add, item, letter)
+        await self._through(batch)
+
+    async def finish(self, batches: Sequence[Batch]) -> None:
+        """Nothing to do: each batch moved the sent position as it went through."""
+
+    async def _through(self, batch: Batch) -> None:
+        """``batch`` was delivered or dead-lettered: move the sent position over it and
+        what went through before it, if nothing before it is still under way."""
         assert self._queue is not None
-        await self._call(self._queue.ack, items[-1].seq)
+        window = self._window
+        if window.through(item.seq for item in batch.requests):
+            await self._call(self._queue.ack, window.position)
 
     async def _call(self, function: Callable[..., _T], *args: object) -> _T:
         """``function`` in a thread when the queue is on disk; memory queues do not block."""
-        if self._executor is None:
+        if self._sync is None:
             return function(*args)
         return await asyncio.to_thread(function, *args)
 

@@ -1,6 +1,6 @@
 """Forwarding between two real ``otelite serve`` processes: what the first acknowledged
-reaches the second, across ``kill -9`` of either, and a dead destination holds up
-neither ingest nor the other destination."""
+reaches the second, across ``kill -9`` of either (with batches in flight too), and a dead
+destination holds up neither ingest nor the other destination."""
 
 from __future__ import annotations
 
@@ -57,6 +57,19 @@ def destinations(server: ServerProcess) -> dict[str, dict[str, object]]:
     return {d["name"]: d for d in answer["destinations"]}
 
 
+def all_arrived(forwarder: ServerProcess, destination: ServerProcess, tags: list[str]) -> None:
+    """Wait until every one of ``tags`` is at the destination and the queue is empty."""
+    wait_for(
+        lambda: set(tags) <= tags_at(destination),
+        timeout=60,
+        what="every acknowledged request at the destination",
+    )
+    wait_for(
+        lambda: destinations(forwarder)["peer"]["queuedRequests"] == 0,
+        what="an empty queue",
+    )
+
+
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_nothing_acknowledged_is_lost_across_kill_9_of_either_side(
     tmp_path: Path, kind: str
@@ -86,15 +99,7 @@ def test_nothing_acknowledged_is_lost_across_kill_9_of_either_side(
         forwarder.stop(signal.SIGKILL)
         destination.start()
         forwarder.start()
-        wait_for(
-            lambda: set(acknowledged) <= tags_at(destination),
-            timeout=60,
-            what="every acknowledged request at the destination",
-        )
-        wait_for(
-            lambda: destinations(forwarder)["peer"]["queuedRequests"] == 0,
-            what="an empty queue",
-        )
+        all_arrived(forwarder, destination, acknowledged)
         metrics = httpx.get(f"{forwarder.url}/metrics", timeout=10).text
         assert 'otelite_forward_queue_requests{destination="peer"} 0.0' in metrics
         # Stored locally too: forwarding is in addition to the local store.
@@ -102,6 +107,49 @@ def test_nothing_acknowledged_is_lost_across_kill_9_of_either_side(
     finally:
         for server in (forwarder, destination):
             if server.process is not None and server.process.poll() is None:
+                server.stop()
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_kill_9_with_batches_in_flight_loses_nothing(tmp_path: Path, kind: str) -> None:
+    # The destination is frozen (SIGSTOP): it takes the connections and never answers,
+    # so the forwarder is killed with batches sent and unanswered.
+    destination = ServerProcess(
+        tmp_path / "b" / "data",
+        tmp_path / "b.log",
+        extra_args=[*storage_args(kind, tmp_path / "b"), *KEEP],
+    )
+    destination.start()
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(
+        f"exporters:\n  peer:\n    endpoint: {destination.otlp_http}\n{QUICK}"
+        "    queue: {in_flight: 2}\n    batch: {max_size: 1MiB, max_requests: 8}\n"
+    )
+    forwarder = ServerProcess(
+        tmp_path / "a" / "data",
+        tmp_path / "a.log",
+        extra_args=[*storage_args(kind, tmp_path / "a"), *KEEP, "--pipeline-file", str(pipeline)],
+    )
+    forwarder.start()
+    assert destination.process is not None
+    try:
+        destination.process.send_signal(signal.SIGSTOP)
+        tags = [f"r{i}" for i in range(40)]
+        for tag in tags:
+            send(forwarder, tag)
+        wait_for(
+            lambda: destinations(forwarder)["peer"]["oldestQueuedSeconds"] is not None,
+            what="batches in flight",
+        )
+        assert destinations(forwarder)["peer"]["queuedRequests"] == len(tags)
+        forwarder.stop(signal.SIGKILL)
+        destination.process.send_signal(signal.SIGCONT)
+        forwarder.start()
+        all_arrived(forwarder, destination, tags)
+    finally:
+        for server in (forwarder, destination):
+            if server.process is not None and server.process.poll() is None:
+                server.process.send_signal(signal.SIGCONT)
                 server.stop()
 
 

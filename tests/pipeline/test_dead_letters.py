@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from otelite.pipeline import ExporterSettings, Forwarding, InMemoryConsumer
+from otelite.pipeline import Answer, ExporterSettings, Forwarding, InMemoryConsumer
 from otelite.pipeline._dead_letters import DeadLetter, DeadLetters
+from otelite.pipeline._forward_batch import Batch
 from otelite.pipeline._forward_queue import Queued
-from otelite.pipeline._forward_send import Answer
 from otelite.types import Signal
 from tests.pipeline.conftest import make_traces
 
@@ -65,7 +65,7 @@ def test_the_newest_letter_is_kept_even_alone_over_the_bound(tmp_path: Path) -> 
 
 
 class Refusing:
-    async def send(self, item: Queued, *, tenant_header: bool) -> Answer:
+    async def send(self, item: Batch, *, tenant_header: bool) -> Answer:
         return Answer(False, False, "HTTP 400: refused")
 
     async def close(self) -> None:
@@ -77,7 +77,10 @@ async def test_forwarding_reports_the_directory_and_what_its_bound_removed(
 ) -> None:
     request = make_traces("r", spans=2)
     size = len(request.SerializeToString())
-    settings = ExporterSettings("d", "http://d.example:4318", max_dead_letter_bytes=2 * size)
+    # One batch in flight, so that the letters are written in queue order.
+    settings = ExporterSettings(
+        "d", "http://d.example:4318", max_dead_letter_bytes=2 * size, in_flight=1
+    )
     forwarding = Forwarding(
         InMemoryConsumer(),
         [settings],

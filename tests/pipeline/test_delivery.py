@@ -9,6 +9,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -77,6 +78,7 @@ def deliverer(
     *,
     failure_threshold: int = 100,
     deadline: Callable[[str], float] | None = None,
+    **options: Any,
 ) -> Deliverer[str]:
     return Deliverer(
         "test",
@@ -87,6 +89,7 @@ def deliverer(
         deadline=deadline,
         sleep=virtual.sleep,
         clock=virtual.clock,
+        **options,
     )
 
 
@@ -221,3 +224,49 @@ async def test_stop_abandons_a_stalled_send() -> None:
     await d.stop()  # safe twice
     assert outbox.events == [("send", "a")]  # neither marked nor finished: it stays queued
     assert d.stats.sent == 0
+
+
+async def test_a_refused_item_is_split_and_each_part_delivered_on_its_own() -> None:
+    outbox, clock = Outbox(script=[REFUSED, OK, REFUSED]), VirtualTime()
+    d = deliverer(outbox, clock, split=lambda item: list(item) if len(item) > 1 else [], count=len)
+    await d.deliver("abc")
+    assert outbox.events == [
+        ("send", "abc"),
+        ("send", "a"),
+        ("delivered", "a"),
+        ("send", "b"),
+        ("refused", "b", "HTTP 400: bad span"),
+        ("send", "c"),
+        ("delivered", "c"),
+    ]
+    assert (d.stats.sent, d.stats.dead_lettered, d.stats.failed) == (2, 1, 0)
+    assert clock.slept == []
+
+
+async def test_in_flight_items_go_at_once_and_a_failed_mark_sends_that_item_again() -> None:
+    outbox = Outbox(rounds=[["a", "b", "c"], ["d"]], fail_mark=1, stall=asyncio.Event())
+    clock = VirtualTime()
+    d = deliverer(outbox, clock, in_flight=2)
+    d.start()
+    for _ in range(100):
+        await asyncio.sleep(0)
+    # Two under way, the third waits for a free place; the oldest is the current one.
+    assert outbox.events == [("send", "a"), ("send", "b")]
+    assert d.current == "a"
+    outbox.stall.set()  # type: ignore[union-attr]
+    await asyncio.wait_for(outbox.idle.wait(), 30)
+    for _ in range(100):  # the last round's finish comes after its last mark
+        await asyncio.sleep(0)
+    await d.stop()
+    # Marking "a" failed once: "a" alone was sent again a second later, nothing dropped.
+    assert clock.slept == [1.0]
+    assert [e for e in outbox.events if e[0] == "send"].count(("send", "a")) == 2
+    delivered = [e[1] for e in outbox.events if e[0] == "delivered"]
+    assert sorted(delivered) == ["a", "b", "c", "d"]
+    finishes = [e for e in outbox.events if e[0] == "finish"]
+    assert finishes == [("finish", "a", "b", "c"), ("finish", "d")]
+    assert outbox.events.index(("finish", "a", "b", "c")) > max(
+        outbox.events.index(("delivered", item)) for item in "abc"
+    )
+    assert d.stats.sent == 4
+    assert d.current is None

@@ -51,6 +51,22 @@ BAD = [
         "f.yaml:4: exporters.v.queue.size: unknown key",
     ),
     (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    queue: {in_flight: 0}\n",
+        "f.yaml:4: exporters.v.queue.in_flight: must be a whole number of at least 1",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    queue: {in_flight: 65}\n",
+        "f.yaml:4: exporters.v.queue.in_flight: must be at most 64",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    batch: {max_size: 1KiB}\n",
+        "f.yaml:4: exporters.v.batch.max_size: must be at least 64KiB",
+    ),
+    (
+        "exporters:\n  v:\n    endpoint: http://x:1\n    batch: {max_requests: 0}\n",
+        "f.yaml:4: exporters.v.batch.max_requests: must be a whole number of at least 1",
+    ),
+    (
         "exporters:\n  v:\n    endpoint: http://x:1\n    tls: {ca_file: /no/such/ca.pem}\n",
         "f.yaml:4: exporters.v.tls.ca_file: /no/such/ca.pem is not a readable file",
     ),
@@ -105,7 +121,8 @@ exporters:
     tls: {{ca_file: {tmp_path / "ca.pem"}}}
     signals: [logs, traces]
     timeout: 1500ms
-    queue: {{max_size: 2GiB}}
+    queue: {{max_size: 2GiB, in_flight: 4}}
+    batch: {{max_size: 1MiB, max_requests: 50}}
     retry: {{initial_interval: 2s, max_interval: 1m}}
     circuit_breaker: {{failure_threshold: 3, cooldown: 1h}}
     dead_letter: {{max_size: 5MiB}}
@@ -123,7 +140,10 @@ exporters:
     assert vendor.signals == {Signal.LOGS, Signal.TRACES}
     assert (vendor.protocol, vendor.compression) == ("http/json", "none")
     assert vendor.timeout_seconds == 1.5
-    assert vendor.max_queue_bytes == 2 * 1024**3
+    assert (vendor.max_queue_bytes, vendor.in_flight) == (2 * 1024**3, 4)
+    assert (vendor.batch_max_bytes, vendor.batch_max_requests) == (1024**2, 50)
+    # The defaults stay under the 4 MiB a gRPC server receives by default.
+    assert peer.batch_max_bytes < 4 * 1024**2
     assert (vendor.retry_initial_seconds, vendor.retry_max_seconds) == (2.0, 60.0)
     assert (vendor.failure_threshold, vendor.cooldown_seconds) == (3, 3600.0)
     assert vendor.max_dead_letter_bytes == 5 * 1024**2

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from otelite.pipeline import Forwarding, InMemoryConsumer, Processing, parse_pipeline
-from otelite.pipeline._forward_queue import Queued
-from otelite.pipeline._forward_send import Answer
+from otelite.pipeline import Answer, Forwarding, InMemoryConsumer, Processing, parse_pipeline
+from otelite.pipeline._forward_batch import Batch
 from otelite.types import ExportTraceServiceRequest, Signal
 from tests.pipeline.conftest import make_traces
 
@@ -58,7 +57,7 @@ class HeldSender:
         self.go = asyncio.Event()
         self.bodies: list[bytes] = []
 
-    async def send(self, item: Queued, *, tenant_header: bool) -> Answer:
+    async def send(self, item: Batch, *, tenant_header: bool) -> Answer:
         await self.go.wait()
         self.bodies.append(item.body)
         return Answer(True, False, "taken")

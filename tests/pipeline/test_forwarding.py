@@ -38,8 +38,11 @@ class Destination:
     refuse_all: OteliteError | None = None
     stall: asyncio.Event | None = None
     calls: int = 0
+    requests: list[tuple[ExportRequest, str]] = field(default_factory=list)
+    """Each request taken, as the receiver parsed it, with its tenant."""
     received: list[tuple[str, str]] = field(default_factory=list)
-    """(tag, tenant) of each request taken."""
+    """(tag, tenant) of each request taken, by its resource entries: each test request
+    has one, and a batch of them one per request."""
 
     async def consume(
         self,
@@ -55,7 +58,12 @@ class Destination:
         answer = self.script.pop(0) if self.script else self.refuse_all
         if answer is not None:
             raise answer
-        self.received.append((tag_of(request), tenant))
+        assert isinstance(request, ExportTraceServiceRequest)
+        self.requests.append((request, tenant))
+        for resource in request.resource_spans:
+            self.received.append(
+                (tag_of(ExportTraceServiceRequest(resource_spans=[resource])), tenant)
+            )
 
 
 @pytest.fixture
@@ -104,19 +112,53 @@ async def test_every_request_arrives_in_order_with_its_tenant(
     destination = Destination()
     endpoint = await receivers(destination, kind, tenancy=True)  # type: ignore[misc]
     local = InMemoryConsumer()
-    forwarding = Forwarding(
-        local, [exporter("d", endpoint, protocol)], directory=tmp_path, tenant_header=True
-    )
+    # One batch in flight, or batches may overtake each other.
+    settings = exporter("d", endpoint, protocol, in_flight=1)
+    forwarding = Forwarding(local, [settings], directory=tmp_path, tenant_header=True)
     await forwarding.start()
     sent = [(f"r{i}", f"tenant-{i % 2}") for i in range(6)]
     for tag, tenant in sent:
         await forwarding.consume(Signal.TRACES, make_traces(tag, spans=3), tenant=tenant)
     await until(lambda: forwarding.reports()[0].stats.sent == len(sent), "delivery")
     await forwarding.shutdown()
-    assert destination.received == sent
+    # Batches are of one tenant each: the order is kept within each tenant.
+    for tenant in ("tenant-0", "tenant-1"):
+        arrived = [tag for tag, t in destination.received if t == tenant]
+        assert arrived == [tag for tag, t in sent if t == tenant]
+    assert sorted(destination.received) == sorted(sent)
     assert [tag_of(r) for _, r, _ in local.received] == [tag for tag, _ in sent]
     [report] = forwarding.reports()
     assert report.stats.sent == len(sent)
+
+
+@pytest.mark.parametrize(("protocol", "kind"), PROTOCOLS)
+async def test_requests_queued_meanwhile_go_out_as_one_export_per_tenant_with_every_span(
+    receivers: Callable[..., object], tmp_path: Path, protocol: str, kind: str
+) -> None:
+    destination = Destination(stall=asyncio.Event())
+    endpoint = await receivers(destination, kind, tenancy=True)  # type: ignore[misc]
+    settings = exporter("d", endpoint, protocol, in_flight=1)
+    forwarding = Forwarding(InMemoryConsumer(), [settings], directory=tmp_path, tenant_header=True)
+    await forwarding.start()
+    await forwarding.consume(Signal.TRACES, make_traces("first"), tenant="a")
+    await until(lambda: destination.calls == 1, "the first request in flight")
+    sent: dict[str, list[ExportTraceServiceRequest]] = {"a": [], "b": []}
+    for i in range(8):  # queued while the first is in flight
+        tenant = "ab"[i % 2]
+        request = make_traces(f"r{i}", spans=i + 1)
+        sent[tenant].append(request)
+        await forwarding.consume(Signal.TRACES, request, tenant=tenant)
+    destination.stall.set()  # type: ignore[union-attr]
+    await until(lambda: forwarding.reports()[0].stats.sent == 9, "delivery")
+    await forwarding.shutdown()
+    assert destination.calls == 3  # the first, then one export per tenant
+    by_tenant = {tenant: request for request, tenant in destination.requests[1:]}
+    for tenant, requests in sent.items():
+        # Built by hand: one request holding each request's resource entry, in order.
+        expected = ExportTraceServiceRequest()
+        for request in requests:
+            expected.resource_spans.extend(request.resource_spans)
+        assert by_tenant[tenant] == expected
 
 
 @pytest.mark.parametrize("kind", ["http", "grpc"])
@@ -157,6 +199,8 @@ async def test_a_refusal_for_good_goes_to_the_dead_letters_and_the_queue_moves_o
     await forwarding.start()
     refused = make_traces("refused")
     await forwarding.consume(Signal.TRACES, refused)
+    # Sent alone (queued together, the two would be one batch, refused and then split).
+    await until(lambda: destination.calls == 1, "the first attempt")
     await forwarding.consume(Signal.TRACES, make_traces("taken"))
     await until(lambda: len(destination.received) == 1, "delivery")
     [letter] = forwarding.dead_letters("d")
@@ -235,7 +279,8 @@ async def test_a_dead_destination_slows_neither_ingest_nor_the_other_destination
         await forwarding.consume(Signal.TRACES, make_traces(tag, spans=2))
     await until(lambda: len(healthy.received) == len(tags), "the healthy destination")
     reports = {report.name: report for report in forwarding.reports()}
-    assert [tag for tag, _ in healthy.received] == tags
+    # Batches in flight may overtake each other: every request once, in any order.
+    assert sorted(tag for tag, _ in healthy.received) == sorted(tags)
     assert len(local.received) == len(tags)
     assert dead.received == []
     assert reports["dead"].queue.requests == len(tags)
@@ -244,7 +289,7 @@ async def test_a_dead_destination_slows_neither_ingest_nor_the_other_destination
     dead.stall.set()  # type: ignore[union-attr]
     await until(lambda: len(dead.received) == len(tags), "the late destination")
     await forwarding.shutdown()
-    assert [tag for tag, _ in dead.received] == tags
+    assert sorted(tag for tag, _ in dead.received) == sorted(tags)
 
 
 async def test_what_was_queued_is_sent_after_a_restart(
@@ -268,7 +313,7 @@ async def test_what_was_queued_is_sent_after_a_restart(
     await second.start()
     await until(lambda: len(destination.received) == len(tags), "delivery after restart")
     await second.shutdown()
-    assert [tag for tag, _ in destination.received] == tags
+    assert sorted(tag for tag, _ in destination.received) == sorted(tags)
 
 
 async def test_signals_not_asked_for_are_not_forwarded(
