@@ -1,14 +1,18 @@
 """Forwarding to a local receiver: does it keep up with ingest?
 
 A DuckDB server with ``exporters:`` in its pipeline file forwards every span it accepts to
-a second DuckDB server, a real OTLP receiver on the same machine, over OTLP/HTTP and (a
-second forwarding server, taking turns with the first) over OTLP/gRPC, with the
-exporter's defaults (gzip, batches, two in flight). The same trace workload as the other
+a real OTLP receiver on the same machine (``counting_receiver``: otelite's own receivers,
+decoding and checking every request, in front of a consumer that counts spans), over
+OTLP/HTTP and (a second forwarding server, taking turns with the first) over OTLP/gRPC,
+with the exporter's defaults (gzip, batches, two in flight). The destination does not
+store: a second otelite storing on the same two cores was itself the limit (it answered
+"ingest queue is full" while the forwarding server still acknowledged), and a slower
+destination is one no forwarder keeps up with. The same trace workload as the other
 ingest runs goes to the forwarding server; after the last acknowledgement the bench
 watches three things until each is done: the forwarding server's own store (its
 sustained rate, as plain ingest measures it), its queue for the destination
 (``/api/forwarding``: what waits at the first look, and when it is empty, meaning the
-destination acknowledged every request), and the destination's store (every span
+destination acknowledged every request), and the destination's count (every span
 arrived).
 
 Forwarding keeps up when every span arrives and the delivery rate (spans from the start
@@ -32,6 +36,7 @@ from bench._format import TIMES, rate, summary_text
 from bench._ingest import count_stored
 from bench._send import SendResult, presplit, send_parallel
 from bench._server import OteliteProcess, start_paused
+from bench._sink import CountingReceiver, counting_receiver
 from bench._stats import summarize
 from bench._workload import Pool, variant
 from otelite.types import Signal
@@ -59,7 +64,7 @@ _POLL_SECONDS = 0.1
 """As the ingest runs poll: each look is a request the servers answer meanwhile."""
 
 
-def pipeline_file(protocol: str, destination: OteliteProcess) -> str:
+def pipeline_file(protocol: str, destination: CountingReceiver) -> str:
     """The forwarding server's pipeline file: one exporter to ``destination``."""
     if protocol == "grpc":
         endpoint = f"http://127.0.0.1:{destination.grpc_port}"
@@ -78,9 +83,9 @@ class ForwardRun:
     drained_after: float | None
     """Seconds from the last acknowledgement until its queue was empty (None: not in time)."""
     arrived_after: float | None
-    """Seconds from the last acknowledgement until the destination stored every span."""
+    """Seconds from the last acknowledgement until the destination had every span."""
     arrived: int
-    """Spans of this run the destination stored (at least ``sent.items`` when all did)."""
+    """Spans of this run the destination took (at least ``sent.items`` when all did)."""
     queued_requests: int
     """The queue at the first look after the last acknowledgement."""
     queued_bytes: int
@@ -134,26 +139,26 @@ def run_forwarding(
 ) -> ForwardingRun:
     """Send ``pool`` ``runs`` times over OTLP/HTTP to a forwarding server per protocol, the
     forwarding servers taking turns run by run, all forwarding to one destination."""
-    destination = OteliteProcess.under(workdir, "duckdb", label="destination")
-    forwarders = []
-    for protocol in protocols:
-        label = f"forward-{protocol.replace('/', '-')}"
-        path = workdir / f"{label}.yaml"
-        path.write_text(pipeline_file(protocol, destination))
-        forwarders.append(
-            OteliteProcess.under(
-                workdir, "duckdb", label=label, extra_args=("--pipeline-file", str(path))
-            )
-        )
-    results: list[list[ForwardRun]] = [[] for _ in forwarders]
-    stored = [0 for _ in forwarders]
+    results: list[list[ForwardRun]] = [[] for _ in protocols]
+    stored = [0 for _ in protocols]
     arrived = 0
     with ExitStack() as cleanup:
-        start_paused((destination, *forwarders), cleanup)
+        destination = cleanup.enter_context(counting_receiver())
+        forwarders = []
+        for protocol in protocols:
+            label = f"forward-{protocol.replace('/', '-')}"
+            path = workdir / f"{label}.yaml"
+            path.write_text(pipeline_file(protocol, destination))
+            forwarders.append(
+                OteliteProcess.under(
+                    workdir, "duckdb", label=label, extra_args=("--pipeline-file", str(path))
+                )
+            )
+        start_paused(forwarders, cleanup)
         for generation in range(runs):
             work = presplit(variant(pool, generation), pool.items)
             for n, server in enumerate(forwarders):
-                with destination.turn(), server.turn(), httpx.Client() as client:
+                with server.turn(), httpx.Client() as client:
                     sent = send_parallel(
                         "http", ("127.0.0.1", server.http_port), pool.signal, work, senders=senders
                     )
@@ -172,12 +177,12 @@ def run_forwarding(
 def _follow(
     client: httpx.Client,
     server: OteliteProcess,
-    destination: OteliteProcess,
+    destination: CountingReceiver,
     sent: SendResult,
     stored: int,
     arrived_before: int,
 ) -> ForwardRun:
-    """Watch the forwarding server's store, its queue and the destination's store until
+    """Watch the forwarding server's store, its queue and the destination's count until
     each has everything of this run (or the time is up)."""
     deadline = time.monotonic() + _TIMEOUT_SECONDS
     first: _Queue | None = None
@@ -192,7 +197,7 @@ def _follow(
         if stored_after is None and count_stored(client, server.url, Signal.TRACES) >= stored:
             stored_after = _since(sent)
         if arrived_after is None:
-            arrived = count_stored(client, destination.url, Signal.TRACES) - arrived_before
+            arrived = destination.items() - arrived_before
             if arrived >= sent.items:
                 arrived_after = _since(sent)
         if None not in (stored_after, drained_after, arrived_after):
@@ -255,12 +260,14 @@ def forwarding_section(found: ForwardingRun | None) -> list[str]:
     lines += [
         f"Traces over OTLP/HTTP from {senders} senders into a DuckDB server whose pipeline file",
         "forwards everything (`exporters:`, its defaults: gzip, batches, two in flight) to a",
-        "second DuckDB server on the same machine; one forwarding server per protocol, taking",
-        "turns run by run. After the last acknowledgement: stored, when the forwarding server",
-        "had stored it all; queue, what waited for the destination at the first look",
+        "real OTLP receiver on the same machine (otelite's receivers, decoding and checking",
+        "every request, in front of a consumer that counts spans instead of storing them, so",
+        "that the destination is not itself the limit); one forwarding server per protocol,",
+        "taking turns run by run. After the last acknowledgement: stored, when the forwarding",
+        "server had stored it all; queue, what waited for the destination at the first look",
         "(`/api/forwarding`: requests, their bytes, the age of the one being sent; medians);",
         "drained, when that queue was empty (the destination acknowledged every request);",
-        "arrived, when the destination had stored every span. Delivered: spans per second",
+        "arrived, when the destination had taken every span. Delivered: spans per second",
         "from the start until drained. Judged: delivered over acknowledged, run by run, at",
         f"least {FORWARD_LIMIT:.2f}{TIMES} (median; a run with spans missing counts 0), every",
         f"span arrived, and drained within {DRAIN_LIMIT_SECONDS:g} s (median).",

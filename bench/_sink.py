@@ -1,25 +1,35 @@
-"""Null receivers that read each request and answer success: the senders' own ceiling.
+"""Receivers that do not store: the senders' own ceiling, and a destination to forward to.
 
 If the senders could not go well past the server's rate, the benchmark would measure them;
-sending the same bodies to a receiver that does nothing shows how fast they go alone.
+sending the same bodies to a receiver that does nothing (``null_sink``) shows how fast they
+go alone. Forwarding is judged against ``counting_receiver``: otelite's own OTLP receivers,
+decoding and checking every request as a server does, in front of a consumer that counts
+spans instead of storing them, so that the destination is not itself the limit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
 import grpc
 
 from bench._send import Transport
 from bench._server import free_port, wait_until
+from otelite.pipeline import count_items
+from otelite.receivers import GrpcReceiver, HttpReceiver
+from otelite.tenancy import SINGLE_TENANT
+from otelite.types import ExportRequest, Signal
 
-__all__ = ["null_sink"]
+__all__ = ["CountingReceiver", "counting_receiver", "null_sink"]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -82,3 +92,66 @@ def _listening(port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class CountingReceiver:
+    """Where ``counting_receiver`` listens, and what it has taken."""
+
+    http_port: int
+    grpc_port: int
+    _count: Synchronized[int]
+
+    def items(self) -> int:
+        """Spans, points and log records taken so far."""
+        return int(self._count.value)
+
+
+class _Counting:
+    """A consumer that counts what it is given."""
+
+    def __init__(self, count: Synchronized[int]) -> None:
+        self._count = count
+
+    async def consume(
+        self,
+        signal: Signal,
+        request: ExportRequest,
+        *,
+        tenant: str = SINGLE_TENANT,
+        payload: bytes | None = None,
+    ) -> None:
+        items = count_items(request)
+        with self._count.get_lock():
+            self._count.value += items
+
+
+def _serve_counting(http_port: int, grpc_port: int, count: Synchronized[int]) -> None:
+    async def serve() -> None:
+        consumer = _Counting(count)
+        await HttpReceiver(consumer, port=http_port).start()
+        await GrpcReceiver(consumer, port=grpc_port).start()
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+@contextmanager
+def counting_receiver() -> Iterator[CountingReceiver]:
+    """otelite's OTLP receivers over a counting consumer, in a process of their own."""
+    ports = free_port(), free_port()
+    count: Synchronized[int] = multiprocessing.get_context("fork").Value("q", 0)
+    process = multiprocessing.get_context("fork").Process(
+        target=_serve_counting, args=(*ports, count), daemon=True
+    )
+    process.start()
+    try:
+        wait_until(
+            lambda: all(_listening(port) for port in ports),
+            timeout=30,
+            what="the counting receiver",
+        )
+        yield CountingReceiver(*ports, count)
+    finally:
+        process.terminate()
+        process.join(timeout=10)

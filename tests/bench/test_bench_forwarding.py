@@ -4,14 +4,17 @@ emptied in time."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import httpx
+from grpc import insecure_channel as grpc_channel
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceServiceStub
 
 from bench._forwarding import ForwardingRun, ForwardRun, ForwardSeries, pipeline_file
 from bench._report import render, targets
 from bench._send import SendResult
-from bench._server import OteliteProcess
+from bench._sink import counting_receiver
 from otelite.pipeline import parse_pipeline
 from tests.bench.test_bench_report import results
+from tests.pipeline.conftest import make_traces
 
 
 def run(
@@ -38,18 +41,36 @@ def judged(*runs: ForwardRun) -> tuple[bool | None, str, str]:
     return target.passed, target.measured, target.gap
 
 
-def test_the_pipeline_file_forwards_to_the_destination_over_each_protocol(
-    tmp_path: Path,
-) -> None:
-    destination = OteliteProcess.under(tmp_path, "duckdb", label="destination")
-    http = parse_pipeline(pipeline_file("http/protobuf", destination)).exporters
-    grpc = parse_pipeline(pipeline_file("grpc", destination)).exporters
-    assert [(e.endpoint, e.protocol) for e in http] == [
-        (f"http://127.0.0.1:{destination.http_port}", "http/protobuf")
-    ]
-    assert [(e.endpoint, e.protocol) for e in grpc] == [
-        (f"http://127.0.0.1:{destination.grpc_port}", "grpc")
-    ]
+def test_the_destination_counts_what_it_takes_over_each_protocol() -> None:
+    request = make_traces("bench", spans=7)
+    with counting_receiver() as destination:
+        http = parse_pipeline(pipeline_file("http/protobuf", destination)).exporters
+        grpc = parse_pipeline(pipeline_file("grpc", destination)).exporters
+        assert [(e.endpoint, e.protocol) for e in http] == [
+            (f"http://127.0.0.1:{destination.http_port}", "http/protobuf")
+        ]
+        assert [(e.endpoint, e.protocol) for e in grpc] == [
+            (f"http://127.0.0.1:{destination.grpc_port}", "grpc")
+        ]
+        answer = httpx.post(
+            f"http://127.0.0.1:{destination.http_port}/v1/traces",
+            content=request.SerializeToString(),
+            headers={"Content-Type": "application/x-protobuf"},
+            timeout=10,
+        )
+        assert answer.status_code == 200
+        with grpc_channel(f"127.0.0.1:{destination.grpc_port}") as channel:
+            TraceServiceStub(channel).Export(request, timeout=10)
+        assert destination.items() == 14
+        # A request a server would refuse is refused, and not counted.
+        refused = httpx.post(
+            f"http://127.0.0.1:{destination.http_port}/v1/traces",
+            content=b"not protobuf",
+            headers={"Content-Type": "application/x-protobuf"},
+            timeout=10,
+        )
+        assert refused.status_code == 400
+        assert destination.items() == 14
 
 
 def test_forwarding_keeps_up_when_the_queue_empties_soon_after_the_last_ack() -> None:
