@@ -131,6 +131,7 @@ class Forwarding:
                 log_dir=None
                 if directory is None
                 else directory / worker.settings.name / TAIL_SAMPLING_DIR,
+                interval=worker.settings.tail_sampling.tick_seconds,
             )
             for worker in self._workers
             if worker.settings.tail_sampling is not None

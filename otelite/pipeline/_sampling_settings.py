@@ -38,6 +38,13 @@ class TailSamplingSettings:
                 options[name] = value.integer()
         return cls(policies, **options)  # type: ignore[arg-type]
 
+    @property
+    def tick_seconds(self) -> float:
+        """How often due traces are decided: each second, or a tenth of a shorter
+        ``decision_wait`` (at least 50 ms), so that a short wait is not doubled by the
+        tick."""
+        return min(1.0, max(0.05, self.decision_wait / 10))
+
     def describe(self) -> str:
         """One line for ``otelite pipeline check``."""
         names = ", ".join(policy.name for policy in self.policies)

@@ -68,6 +68,7 @@ class PipelineStages:
                 downstream,
                 file.tail_sampling,
                 log_dir=None if data_dir is None else data_dir / TAIL_SAMPLING_DIR,
+                interval=file.tail_sampling.tick_seconds,
                 admit=self._admit,
             )
             await self.sampler.start()

@@ -673,3 +673,12 @@ def test_after_shutdown_spans_are_refused_not_taken(tmp_path: Path, durable: boo
         assert sampler.held_traces == 0 and len(consumer.received) == 1
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    ("wait", "tick"), [("30s", 1.0), ("10s", 1.0), ("5s", 0.5), ("1s", 0.1), ("100ms", 0.05)]
+)
+def test_due_traces_are_decided_each_second_or_each_tenth_of_a_shorter_wait(
+    wait: str, tick: float
+) -> None:
+    assert settings(ERRORS, decision_wait=wait).tick_seconds == pytest.approx(tick)
