@@ -140,10 +140,11 @@ def _serve_counting(http_port: int, grpc_port: int, count: Synchronized[int]) ->
 def counting_receiver() -> Iterator[CountingReceiver]:
     """otelite's OTLP receivers over a counting consumer, in a process of their own."""
     ports = free_port(), free_port()
-    count: Synchronized[int] = multiprocessing.get_context("fork").Value("q", 0)
-    process = multiprocessing.get_context("fork").Process(
-        target=_serve_counting, args=(*ports, count), daemon=True
-    )
+    # Spawned, not forked: a fork of a process whose gRPC threads are running leaves the
+    # child's gRPC server unable to answer.
+    context = multiprocessing.get_context("spawn")
+    count: Synchronized[int] = context.Value("q", 0)
+    process = context.Process(target=_serve_counting, args=(*ports, count), daemon=True)
     process.start()
     try:
         wait_until(
