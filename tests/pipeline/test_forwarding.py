@@ -277,15 +277,19 @@ async def test_a_dead_destination_slows_neither_ingest_nor_the_other_destination
     tags = [f"r{i}" for i in range(20)]
     for tag in tags:
         await forwarding.consume(Signal.TRACES, make_traces(tag, spans=2))
-    await until(lambda: len(healthy.received) == len(tags), "the healthy destination")
-    reports = {report.name: report for report in forwarding.reports()}
+
+    def queued() -> dict[str, int]:
+        return {report.name: report.queue.requests for report in forwarding.reports()}
+
+    # The receiver has a batch before the forwarder has its answer: the healthy queue
+    # is empty only once the answer is in.
+    await until(lambda: queued()["healthy"] == 0, "the healthy destination's queue")
     # Batches in flight may overtake each other: every request once, in any order.
     assert sorted(tag for tag, _ in healthy.received) == sorted(tags)
     assert len(local.received) == len(tags)
     assert dead.received == []
-    assert reports["dead"].queue.requests == len(tags)
-    assert reports["dead"].oldest_seconds is not None
-    assert reports["healthy"].queue.requests == 0
+    assert queued()["dead"] == len(tags)
+    assert {r.name: r.oldest_seconds for r in forwarding.reports()}["dead"] is not None
     dead.stall.set()  # type: ignore[union-attr]
     await until(lambda: len(dead.received) == len(tags), "the late destination")
     await forwarding.shutdown()
