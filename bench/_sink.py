@@ -24,7 +24,7 @@ import grpc
 
 from bench._send import Transport
 from bench._server import free_port, wait_until
-from otelite.pipeline import count_items
+from otelite.pipeline import count_items, parsed
 from otelite.receivers import GrpcReceiver, HttpReceiver
 from otelite.tenancy import SINGLE_TENANT
 from otelite.types import ExportRequest, Signal
@@ -116,12 +116,14 @@ class _Counting:
     async def consume(
         self,
         signal: Signal,
-        request: ExportRequest,
+        request: ExportRequest | None,
         *,
         tenant: str = SINGLE_TENANT,
         payload: bytes | None = None,
+        items: int | None = None,
     ) -> None:
-        items = count_items(request)
+        if items is None:
+            items = count_items(parsed(signal, request, payload))
         with self._count.get_lock():
             self._count.value += items
 

@@ -4,7 +4,7 @@ sampling) and exporters (forwarding), durability (write-ahead log) and batched w
 from __future__ import annotations
 
 from otelite.pipeline._breaker import BreakerState, CircuitBreaker
-from otelite.pipeline._consumer import Consumer, InMemoryConsumer
+from otelite.pipeline._consumer import Consumer, InMemoryConsumer, parsed
 from otelite.pipeline._delivery import Answer, Deliverer, DeliveryStats, Destination, Sleep
 from otelite.pipeline._exporters import ExporterSettings, TlsSettings
 from otelite.pipeline._flatten import FlattenPool
@@ -87,5 +87,6 @@ __all__ = [
     "TlsSettings",
     "count_items",
     "parse_pipeline",
+    "parsed",
     "read_pipeline_file",
 ]

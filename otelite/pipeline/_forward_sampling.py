@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from otelite.errors import Unavailable
+from otelite.pipeline._consumer import parsed
 from otelite.tenancy import SINGLE_TENANT
 from otelite.types import ExportRequest, Signal
 
@@ -33,12 +34,13 @@ class QueueConsumer:
     async def consume(
         self,
         signal: Signal,
-        request: ExportRequest,
+        request: ExportRequest | None,
         *,
         tenant: str = SINGLE_TENANT,
         payload: bytes | None = None,
+        items: int | None = None,
     ) -> None:
-        body = request.SerializeToString() if payload is None else payload
+        body = parsed(signal, request, payload).SerializeToString() if payload is None else payload
         error = await self._enqueue(signal, tenant, body)
         if error is not None:
             raise Unavailable(f"cannot queue the request for {self._name}: {error}") from error

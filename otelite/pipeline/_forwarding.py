@@ -39,7 +39,7 @@ from typing import TypeVar
 from otelite.errors import RetryableError, Unavailable
 from otelite.otlp import Backoff
 from otelite.pipeline._breaker import BreakerState
-from otelite.pipeline._consumer import Consumer
+from otelite.pipeline._consumer import Consumer, parsed
 from otelite.pipeline._dead_letters import DeadLetter, DeadLetterReport, DeadLetters
 from otelite.pipeline._delivery import Answer, Deliverer, DeliveryStats, Sleep
 from otelite.pipeline._exporters import ExporterSettings
@@ -163,18 +163,19 @@ class Forwarding:
     async def consume(
         self,
         signal: Signal,
-        request: ExportRequest,
+        request: ExportRequest | None,
         *,
         tenant: str = SINGLE_TENANT,
         payload: bytes | None = None,
+        items: int | None = None,
     ) -> None:
         """Store locally, then queue for every destination of ``signal``; raises what
         ``next`` raises, or ``Unavailable`` when a queue cannot be written."""
-        await self._next.consume(signal, request, tenant=tenant, payload=payload)
+        await self._next.consume(signal, request, tenant=tenant, payload=payload, items=items)
         targets = [w for w in self._workers if signal in w.settings.signals]
         if not targets:
             return
-        body = request.SerializeToString() if payload is None else payload
+        body = parsed(signal, request, payload).SerializeToString() if payload is None else payload
         errors = await asyncio.gather(
             *(self._queue(w, signal, request, tenant, body) for w in targets)
         )
@@ -194,15 +195,21 @@ class Forwarding:
         return found
 
     async def _queue(
-        self, worker: _Worker, signal: Signal, request: ExportRequest, tenant: str, body: bytes
+        self,
+        worker: _Worker,
+        signal: Signal,
+        request: ExportRequest | None,
+        tenant: str,
+        body: bytes,
     ) -> Exception | None:
         """Queue ``body`` for ``worker`` after its processors (through its sampler, if it
-        has one); None once durable, else the error that kept it out."""
+        has one; ``request``: ``body`` parsed, when at hand); None once durable, else the
+        error that kept it out."""
         processed = worker.processed(signal, body)
         sampler = self._samplers.get(worker.settings.name)
         if sampler is None:
             return await worker.enqueue(signal, tenant, processed)
-        if processed is not body:
+        if processed is not body or request is None:
             request = signal.request_type.FromString(processed)
         try:
             await sampler.consume(signal, request, tenant=tenant, payload=processed)

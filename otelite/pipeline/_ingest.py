@@ -21,6 +21,7 @@ from otelite.config import Limits
 from otelite.errors import Overloaded, Unavailable
 from otelite.pipeline._align import Progress
 from otelite.pipeline._batcher import QueuedRequest
+from otelite.pipeline._consumer import parsed
 from otelite.pipeline._drain import DrainEstimate
 from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._group_commit import GroupCommitter
@@ -178,15 +179,17 @@ class IngestPipeline:
     async def consume(
         self,
         signal: Signal,
-        request: ExportRequest,
+        request: ExportRequest | None,
         *,
         tenant: str = SINGLE_TENANT,
         payload: bytes | None = None,
+        items: int | None = None,
     ) -> None:
         """Accept one request; returns once it is durable (see the module docstring).
 
         ``payload`` is what the log keeps (and the writer stores) when given: a binary
         protobuf serialization of ``request``; without it, ``request`` is serialized here.
+        ``items`` spares parsing ``payload`` when no ``request`` is given.
 
         Raises ``Overloaded`` when too much accepted data waits for storage and
         ``Unavailable`` when not running or the write-ahead log cannot be written.
@@ -207,9 +210,10 @@ class IngestPipeline:
                 retry_after=self.drain_seconds(),
             )
         if payload is None:
-            payload = request.SerializeToString()
+            payload = parsed(signal, request, payload).SerializeToString()
         size = len(payload)
-        items = count_items(request)
+        if items is None:
+            items = count_items(parsed(signal, request, payload))
         self._bytes_in += size
         if self._committer is None:
             done = asyncio.get_running_loop().create_future()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from otelite.pipeline._consumer import Consumer
+from otelite.pipeline._consumer import Consumer, parsed
 from otelite.tenancy import SINGLE_TENANT
 from otelite.types import ExportRequest, Signal
 
@@ -32,11 +32,13 @@ class Processing:
     async def consume(
         self,
         signal: Signal,
-        request: ExportRequest,
+        request: ExportRequest | None,
         *,
         tenant: str = SINGLE_TENANT,
         payload: bytes | None = None,
+        items: int | None = None,
     ) -> None:
+        request = parsed(signal, request, payload)
         changed = False
         for processor in self._processors:
             changed |= processor.apply(request, None if changed else payload)

@@ -7,9 +7,9 @@ each trace is gathered from its spans once, as the request comes in (``HeldTrace
 ``_trace_summary``). ``tick`` decides every trace whose first span came
 ``decision_wait`` ago (by the injected clock); a request whose traces are all decided is
 carried out: handed on to the next consumer as it came when all its traces are kept
-(neither parsed apart nor serialized again), with only its kept traces' spans when some
-are, or not at all. Traces of different tenants are kept apart (a trace is a tenant and a
-trace id); ``num_traces`` bounds them all together.
+(its bytes and span count, neither parsed again nor serialized), with only its kept
+traces' spans when some are, or not at all. Traces of different tenants are kept apart
+(a trace is a tenant and a trace id); ``num_traces`` bounds them all together.
 
 Memory is bounded by ``num_traces``: past it, the oldest held trace is decided at once
 (counted as decided early). A held request costs its bytes; a held trace, a few figures.
@@ -65,7 +65,7 @@ from pathlib import Path
 
 from otelite.errors import Overloaded, PermanentError, RetryableError, Unavailable
 from otelite.otlp import only_traces
-from otelite.pipeline._consumer import Consumer
+from otelite.pipeline._consumer import Consumer, parsed
 from otelite.pipeline._decision_cache import DecisionCache, TraceKey
 from otelite.pipeline._held_commit import HeldCommitter
 from otelite.pipeline._sampling_log import Decision, SamplingLog
@@ -201,14 +201,16 @@ class TailSampler:
     async def consume(
         self,
         signal: Signal,
-        request: ExportRequest,
+        request: ExportRequest | None,
         *,
         tenant: str = SINGLE_TENANT,
         payload: bytes | None = None,
+        items: int | None = None,
     ) -> None:
         if signal is not Signal.TRACES:
-            await self._next.consume(signal, request, tenant=tenant, payload=payload)
+            await self._next.consume(signal, request, tenant=tenant, payload=payload, items=items)
             return
+        request = parsed(signal, request, payload)
         assert isinstance(request, ExportTraceServiceRequest)
         if not self._accepting:
             raise Unavailable("tail sampling is not running (otelite is starting or stopping)")
@@ -415,17 +417,22 @@ class TailSampler:
         await self._settle([held for held in ready if id(held) not in refused])
 
     async def _hand_on(self, held: _Held, request: ExportTraceServiceRequest | None = None) -> None:
-        """Hand the kept spans of ``held`` on (``request``: it parsed, when at hand)."""
+        """Hand the kept spans of ``held`` on (``request``: it parsed, when at hand). A
+        request kept whole goes on as its bytes, with its span count: not parsed again."""
         kept = {trace_id for trace_id, keep in held.verdicts.items() if keep}
         if not kept and held.verdicts:
             return
+        if len(kept) == len(held.verdicts):
+            await self._next.consume(
+                Signal.TRACES, request, tenant=held.tenant, payload=held.payload, items=held.spans
+            )
+            return
         if request is None:
             request = ExportTraceServiceRequest.FromString(held.payload)
-        payload = held.payload
-        if len(kept) < len(held.verdicts):
-            request = only_traces(request, kept)
-            payload = request.SerializeToString()
-        await self._next.consume(Signal.TRACES, request, tenant=held.tenant, payload=payload)
+        cut = only_traces(request, kept)
+        await self._next.consume(
+            Signal.TRACES, cut, tenant=held.tenant, payload=cut.SerializeToString()
+        )
 
     async def _settle(self, done: list[_Held]) -> None:
         held_done = [held for held in done if held.seq is not None]

@@ -156,10 +156,11 @@ class Tenants:
     async def consume(
         self,
         signal: Signal,
-        request: ExportRequest,
+        request: ExportRequest | None,
         *,
         tenant: str = SINGLE_TENANT,
         payload: bytes | None = None,
+        items: int | None = None,
     ) -> None:
         """Hand ``request`` to ``tenant``'s pipeline, opening the tenant on its first write.
 
@@ -180,7 +181,7 @@ class Tenants:
                 f"(limit max_queue_bytes={self._limits.max_queue_bytes}); retry later",
                 retry_after=max(t.pipeline.drain_seconds() for t in self._tenants.values()),
             )
-        await found.pipeline.consume(signal, request, tenant=tenant, payload=payload)
+        await found.pipeline.consume(signal, request, tenant=tenant, payload=payload, items=items)
 
     async def flush(self) -> None:
         """Wait until everything every tenant accepted so far is stored."""

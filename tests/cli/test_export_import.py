@@ -160,10 +160,11 @@ class FlakyConsumer(InMemoryConsumer):
     async def consume(
         self,
         signal: Signal,
-        request: ExportRequest,
+        request: ExportRequest | None,
         *,
         tenant: str = SINGLE_TENANT,
         payload: bytes | None = None,
+        items: int | None = None,
     ) -> None:
         self.calls += 1
         if self.calls <= self.failures:

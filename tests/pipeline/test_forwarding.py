@@ -47,10 +47,11 @@ class Destination:
     async def consume(
         self,
         signal: Signal,
-        request: ExportRequest,
+        request: ExportRequest | None,
         *,
         tenant: str = SINGLE_TENANT,
         payload: bytes | None = None,
+        items: int | None = None,
     ) -> None:
         self.calls += 1
         if self.stall is not None:

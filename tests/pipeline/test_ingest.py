@@ -407,6 +407,25 @@ async def test_a_given_payload_is_what_the_log_keeps(tmp_path: Path) -> None:
     assert storage.tags() == ["p", "q"]
 
 
+async def test_a_request_given_as_bytes_only_is_logged_stored_and_counted(
+    tmp_path: Path,
+) -> None:
+    # A request held as bytes upstream (tail sampling) comes without its parsed form,
+    # with its count of spans.
+    payload = make_traces("b", spans=5).SerializeToString()
+    storage = RecordingStorage()
+    pipeline = make_pipeline(storage, tmp_path)
+    await pipeline.start()
+    await pipeline.consume(Signal.TRACES, None, payload=payload, items=5)
+    # Without a count, the bytes are parsed to count them.
+    await pipeline.consume(
+        Signal.TRACES, None, payload=make_traces("c", spans=2).SerializeToString()
+    )
+    await pipeline.shutdown()
+    assert (pipeline.stats.requests, pipeline.stats.spans) == (2, 7)
+    assert storage.tags() == ["b", "c"]
+
+
 async def test_a_backlog_is_joined_into_few_large_writes(tmp_path: Path) -> None:
     storage = RecordingStorage()
     # One request per batch, so only the writer's joining can make writes larger.

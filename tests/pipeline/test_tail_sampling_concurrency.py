@@ -237,14 +237,19 @@ def test_a_failed_sync_fails_its_whole_group_and_holds_none_of_it(
 
 
 class Payloads(InMemoryConsumer):
-    """Keeps the serialized form each traces request came with."""
+    """Keeps the serialized form each traces request came with, whether it came parsed,
+    and the count of items it came with."""
 
     def __init__(self) -> None:
         super().__init__()
         self.payloads: list[bytes | None] = []
+        self.parsed: list[bool] = []
+        self.items: list[int | None] = []
 
     async def consume(self, signal: Signal, request: Any, **options: Any) -> None:
         self.payloads.append(options.get("payload"))
+        self.parsed.append(request is not None)
+        self.items.append(options.get("items"))
         await super().consume(signal, request, **options)
 
 
@@ -263,14 +268,17 @@ def test_requests_are_handed_on_as_received_or_cut_to_their_kept_traces(
         clock.now += 1
         await sampler.tick()
         assert len(consumer.received) == 2
-        # Every trace of the first kept: its very bytes are handed on.
+        # Every trace of the first kept: its very bytes are handed on, not parsed again,
+        # with its count of spans.
         assert consumer.payloads[0] == whole.SerializeToString()
         assert consumer.received[0][1] == whole
+        assert (consumer.parsed[0], consumer.items[0]) == (False, 2)
         # Trace 3 dropped: the second is cut to trace 1's span, and the bytes given are
         # a serialization of the very request handed on.
         payload = consumer.payloads[1]
         assert payload is not None
         assert ExportTraceServiceRequest.FromString(payload) == consumer.received[1][1]
+        assert consumer.parsed[1]
         assert sorted(stored_spans(consumer)) == [(1, 1, "shop"), (1, 3, "shop"), (2, 2, "pay")]
         await sampler.shutdown()
 

@@ -47,10 +47,11 @@ class GatedConsumer(InMemoryConsumer):
     async def consume(
         self,
         signal: Signal,
-        request: ExportRequest,
+        request: ExportRequest | None,
         *,
         tenant: str = SINGLE_TENANT,
         payload: bytes | None = None,
+        items: int | None = None,
     ) -> None:
         self.entered.set()
         while not self.release.is_set():
@@ -68,10 +69,11 @@ class PayloadConsumer(InMemoryConsumer):
     async def consume(
         self,
         signal: Signal,
-        request: ExportRequest,
+        request: ExportRequest | None,
         *,
         tenant: str = SINGLE_TENANT,
         payload: bytes | None = None,
+        items: int | None = None,
     ) -> None:
         self.payloads.append(payload)
         await super().consume(signal, request, tenant=tenant, payload=payload)
@@ -83,10 +85,11 @@ class BrokenConsumer:
     async def consume(
         self,
         signal: Signal,
-        request: ExportRequest,
+        request: ExportRequest | None,
         *,
         tenant: str = SINGLE_TENANT,
         payload: bytes | None = None,
+        items: int | None = None,
     ) -> None:
         raise RuntimeError("bug in a consumer")
 
