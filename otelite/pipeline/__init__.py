@@ -4,7 +4,7 @@ sampling) and exporters (forwarding), durability (write-ahead log) and batched w
 from __future__ import annotations
 
 from otelite.pipeline._breaker import BreakerState, CircuitBreaker
-from otelite.pipeline._consumer import Consumer, InMemoryConsumer, parsed
+from otelite.pipeline._consumer import Consumer, InMemoryConsumer, parsed, serialized
 from otelite.pipeline._delivery import Answer, Deliverer, DeliveryStats, Destination, Sleep
 from otelite.pipeline._exporters import ExporterSettings, TlsSettings
 from otelite.pipeline._flatten import FlattenPool
@@ -89,4 +89,5 @@ __all__ = [
     "parse_pipeline",
     "parsed",
     "read_pipeline_file",
+    "serialized",
 ]

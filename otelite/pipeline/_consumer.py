@@ -8,7 +8,7 @@ from otelite.errors import OteliteError
 from otelite.tenancy import SINGLE_TENANT
 from otelite.types import ExportRequest, Signal
 
-__all__ = ["Consumer", "InMemoryConsumer", "parsed"]
+__all__ = ["Consumer", "InMemoryConsumer", "parsed", "serialized"]
 
 
 class Consumer(Protocol):
@@ -71,3 +71,12 @@ def parsed(signal: Signal, request: ExportRequest | None, payload: bytes | None)
     if payload is None:
         raise ValueError("a consumer was handed neither a request nor its payload")
     return signal.request_type.FromString(payload)
+
+
+def serialized(request: ExportRequest | None, payload: bytes | None) -> bytes:
+    """``payload``, or ``request`` serialized when a consumer was handed no bytes."""
+    if payload is not None:
+        return payload
+    if request is None:
+        raise ValueError("a consumer was handed neither a request nor its payload")
+    return request.SerializeToString()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from otelite.errors import Unavailable
-from otelite.pipeline._consumer import parsed
+from otelite.pipeline._consumer import serialized
 from otelite.tenancy import SINGLE_TENANT
 from otelite.types import ExportRequest, Signal
 
@@ -40,7 +40,7 @@ class QueueConsumer:
         payload: bytes | None = None,
         items: int | None = None,
     ) -> None:
-        body = parsed(signal, request, payload).SerializeToString() if payload is None else payload
+        body = serialized(request, payload)
         error = await self._enqueue(signal, tenant, body)
         if error is not None:
             raise Unavailable(f"cannot queue the request for {self._name}: {error}") from error

@@ -39,7 +39,7 @@ from typing import TypeVar
 from otelite.errors import RetryableError, Unavailable
 from otelite.otlp import Backoff
 from otelite.pipeline._breaker import BreakerState
-from otelite.pipeline._consumer import Consumer, parsed
+from otelite.pipeline._consumer import Consumer, serialized
 from otelite.pipeline._dead_letters import DeadLetter, DeadLetterReport, DeadLetters
 from otelite.pipeline._delivery import Answer, Deliverer, DeliveryStats, Sleep
 from otelite.pipeline._exporters import ExporterSettings
@@ -175,7 +175,7 @@ class Forwarding:
         targets = [w for w in self._workers if signal in w.settings.signals]
         if not targets:
             return
-        body = parsed(signal, request, payload).SerializeToString() if payload is None else payload
+        body = serialized(request, payload)
         errors = await asyncio.gather(
             *(self._queue(w, signal, request, tenant, body) for w in targets)
         )
@@ -209,10 +209,10 @@ class Forwarding:
         sampler = self._samplers.get(worker.settings.name)
         if sampler is None:
             return await worker.enqueue(signal, tenant, processed)
-        if processed is not body or request is None:
-            request = signal.request_type.FromString(processed)
+        # The request parsed goes along only while it is what the bytes say.
+        unchanged = request if processed is body else None
         try:
-            await sampler.consume(signal, request, tenant=tenant, payload=processed)
+            await sampler.consume(signal, unchanged, tenant=tenant, payload=processed)
         except RetryableError as error:
             return error
         return None

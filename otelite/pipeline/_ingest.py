@@ -21,7 +21,7 @@ from otelite.config import Limits
 from otelite.errors import Overloaded, Unavailable
 from otelite.pipeline._align import Progress
 from otelite.pipeline._batcher import QueuedRequest
-from otelite.pipeline._consumer import parsed
+from otelite.pipeline._consumer import parsed, serialized
 from otelite.pipeline._drain import DrainEstimate
 from otelite.pipeline._flatten import FlattenPool
 from otelite.pipeline._group_commit import GroupCommitter
@@ -209,8 +209,7 @@ class IngestPipeline:
                 f"(limit max_queue_bytes={self._limits.max_queue_bytes}); retry later",
                 retry_after=self.drain_seconds(),
             )
-        if payload is None:
-            payload = parsed(signal, request, payload).SerializeToString()
+        payload = serialized(request, payload)
         size = len(payload)
         if items is None:
             items = count_items(parsed(signal, request, payload))

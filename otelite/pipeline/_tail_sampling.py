@@ -65,7 +65,7 @@ from pathlib import Path
 
 from otelite.errors import Overloaded, PermanentError, RetryableError, Unavailable
 from otelite.otlp import only_traces
-from otelite.pipeline._consumer import Consumer, parsed
+from otelite.pipeline._consumer import Consumer, parsed, serialized
 from otelite.pipeline._decision_cache import DecisionCache, TraceKey
 from otelite.pipeline._held_commit import HeldCommitter
 from otelite.pipeline._sampling_log import Decision, SamplingLog
@@ -223,9 +223,7 @@ class TailSampler:
             await self._admit(tenant)
             self._admitted.add(tenant)
         traces = self._summarizer.summarize(tenant, request)
-        if payload is None:
-            payload = request.SerializeToString()
-        held = _Held(tenant, payload, _spans(traces))
+        held = _Held(tenant, serialized(request, payload), _spans(traces))
         if not traces or self._all_decided(held, traces):
             # Nothing to hold: carried out now, before the client is answered.
             await self._hand_on(held, request)
@@ -236,7 +234,7 @@ class TailSampler:
             self._register(held, traces, None)
         else:
             synced = self._committer.submit(
-                tenant, payload, lambda seq: self._register(held, traces, seq)
+                held.tenant, held.payload, lambda seq: self._register(held, traces, seq)
             )
             error = await asyncio.shield(synced)
             if error is not None:

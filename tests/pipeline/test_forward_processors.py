@@ -174,6 +174,19 @@ exporters:
 """
 
 
+def sampled_forwarding(
+    wait: str, local: InMemoryConsumer, senders: dict[str, HeldSender], directory: Path
+) -> Forwarding:
+    """Forwarding to ``SAMPLED``'s two destinations, the vendor's decision wait ``wait``."""
+    pipeline = parse_pipeline(SAMPLED.format(wait=wait), "p.yaml")
+    return Forwarding(
+        local,
+        pipeline.exporters,
+        directory=directory,
+        senders=senders,  # type: ignore[arg-type]
+    )
+
+
 def traces_in(bodies: list[bytes]) -> list[bytes]:
     return sorted(
         {
@@ -189,24 +202,18 @@ def traces_in(bodies: list[bytes]) -> list[bytes]:
 async def test_a_destination_with_its_own_tail_sampling_gets_the_traces_it_keeps(
     tmp_path: Path,
 ) -> None:
-    pipeline = parse_pipeline(SAMPLED.format(wait="10ms"), "p.yaml")
     local = InMemoryConsumer()
     senders = {"vendor": HeldSender(), "peer": HeldSender()}
     for sender in senders.values():
         sender.go.set()
-    forwarding = Forwarding(
-        local,
-        pipeline.exporters,
-        directory=tmp_path,
-        senders=senders,  # type: ignore[arg-type]
-    )
+    forwarding = sampled_forwarding("10ms", local, senders, tmp_path)
     failing, fine = make_traces("failing", spans=3), make_traces("fine", spans=2)
     failing.resource_spans[0].scope_spans[0].spans[1].status.code = 2  # ERROR
     await forwarding.start()
     try:
         for request in (failing, fine):
             await forwarding.consume(Signal.TRACES, request)
-        for _ in range(1000):  # the sampler decides on its own tick, each second
+        for _ in range(1000):  # the sampler decides on its own tick
             report = {r.name: r for r in forwarding.reports()}["vendor"].sampling
             decided = report is not None and report.stats.kept + report.stats.dropped == 2
             if decided and senders["vendor"].bodies and len(senders["peer"].bodies) == 2:
@@ -232,24 +239,13 @@ async def test_a_destination_with_its_own_tail_sampling_gets_the_traces_it_keeps
 async def test_a_destinations_undecided_traces_wait_in_its_log_across_a_restart(
     tmp_path: Path,
 ) -> None:
-    pipeline = parse_pipeline(SAMPLED.format(wait="1h"), "p.yaml")
     senders = {"vendor": HeldSender(), "peer": HeldSender()}
-    forwarding = Forwarding(
-        InMemoryConsumer(),
-        pipeline.exporters,
-        directory=tmp_path,
-        senders=senders,  # type: ignore[arg-type]
-    )
+    forwarding = sampled_forwarding("1h", InMemoryConsumer(), senders, tmp_path)
     await forwarding.start()
     await forwarding.consume(Signal.TRACES, make_traces("one", spans=2))
     await forwarding.shutdown()
     assert list((tmp_path / "vendor" / "tail-sampling" / "held").glob("*.wal"))
-    again = Forwarding(
-        InMemoryConsumer(),
-        pipeline.exporters,
-        directory=tmp_path,
-        senders=senders,  # type: ignore[arg-type]
-    )
+    again = sampled_forwarding("1h", InMemoryConsumer(), senders, tmp_path)
     await again.start()
     try:
         sampling = {r.name: r for r in again.reports()}["vendor"].sampling
